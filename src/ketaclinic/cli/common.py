@@ -1,0 +1,55 @@
+"""What the CLI commands share: settings, a database, and one-line errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from ketaclinic.platform import migrate
+from ketaclinic.platform.db import make_engine, make_session_factory
+from ketaclinic.platform.errors import ClinicError
+from ketaclinic.platform.settings import ConfigurationError, Settings, get_settings
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code)
+
+
+@contextmanager
+def one_line_errors() -> Iterator[None]:
+    """Turn the errors a person can fix into one line and a non-zero exit."""
+    try:
+        yield
+    except ClinicError as exc:
+        raise fail(exc.detail) from None
+    except ConfigurationError as exc:
+        raise fail(str(exc)) from None
+    except OperationalError as exc:
+        raise fail(f"cannot use the database: {exc.orig}") from None
+
+
+def settings() -> Settings:
+    try:
+        return get_settings()
+    except ValueError as exc:
+        raise fail(f"bad KETACLINIC_* setting: {exc}") from None
+
+
+@contextmanager
+def database(ensure_migrated: bool = True) -> Iterator[Session]:
+    conf = settings()
+    url = conf.effective_database_url
+    with one_line_errors():
+        if ensure_migrated:
+            migrate.upgrade(url)
+        engine = make_engine(url)
+        try:
+            with make_session_factory(engine)() as db:
+                yield db
+        finally:
+            engine.dispose()

@@ -1,0 +1,77 @@
+"""Managing accounts from the command line: ketaclinic user add|list|deactivate|token."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ketaclinic.cli.common import database, one_line_errors
+from ketaclinic.cli.main import app
+from ketaclinic.platform.accounts import service as accounts
+from ketaclinic.platform.actors import Actor
+
+user_app = typer.Typer(
+    help="Add, list and deactivate accounts; issue API tokens.", no_args_is_help=True
+)
+app.add_typer(user_app, name="user")
+CLI_ACTOR = Actor(user_id=None, username="cli")
+
+
+@user_app.command("add")
+def add(
+    username: str,
+    full_name: Annotated[str, typer.Option("--name", help="the person's full name")],
+    role: Annotated[list[str], typer.Option("--role", help="a role; repeat for several")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    email: Annotated[str | None, typer.Option()] = None,
+    patient_id: Annotated[int | None, typer.Option(help="for a patient account")] = None,
+) -> None:
+    """Create an account."""
+    with database() as db, one_line_errors():
+        user = accounts.create_user(
+            db,
+            actor=CLI_ACTOR,
+            username=username,
+            full_name=full_name,
+            password=password,
+            roles=role,
+            email=email,
+            patient_id=patient_id,
+        )
+    typer.echo(f"user {user.username!r} created with roles {', '.join(sorted(user.role_names))}")
+
+
+@user_app.command("list")
+def list_users() -> None:
+    """List every account with its roles and status."""
+    with database() as db:
+        table = Table("username", "name", "roles", "status")
+        for user in accounts.list_users(db):
+            table.add_row(
+                user.username,
+                user.full_name,
+                ", ".join(sorted(user.role_names)),
+                "active" if user.active else "deactivated",
+            )
+    Console().print(table)
+
+
+@user_app.command("deactivate")
+def deactivate(username: str) -> None:
+    """Deactivate an account (it is kept, with its history, but can no longer log in)."""
+    with database() as db, one_line_errors():
+        user = accounts.get_user(db, username=username.lower())
+        accounts.deactivate_user(db, actor=CLI_ACTOR, user_id=user.id)
+    typer.echo(f"user {username!r} deactivated")
+
+
+@user_app.command("token")
+def token(username: str, name: Annotated[str, typer.Option(help="what the token is for")]) -> None:
+    """Issue an API token for a machine client; it is shown once and stored hashed."""
+    with database() as db, one_line_errors():
+        user = accounts.get_user(db, username=username.lower())
+        value = accounts.create_api_token(db, actor=CLI_ACTOR, user_id=user.id, name=name)
+    typer.echo(value)

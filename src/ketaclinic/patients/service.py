@@ -1,0 +1,315 @@
+"""What people do with patient records. Every read and write is audited."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from ketaclinic.patients.models import BodyMeasurement, Patient, PatientVersion
+from ketaclinic.patients.schemas import MeasurementIn, PatientIn, PatientUpdate
+from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.audit import service as audit
+from ketaclinic.platform.db import utcnow
+from ketaclinic.platform.errors import Conflict, Forbidden, Invalid, NotFound
+from ketaclinic.platform.roles import Role
+
+DEMOGRAPHIC_FIELDS = (
+    "mrn",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "phone",
+    "email",
+    "address",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+    "emergency_contact_relation",
+)
+
+
+def _snapshot(patient: Patient) -> dict[str, Any]:
+    data = {name: getattr(patient, name) for name in DEMOGRAPHIC_FIELDS}
+    data["date_of_birth"] = patient.date_of_birth.isoformat()
+    return data
+
+
+def _check_access(actor: Actor, patient_id: int) -> None:
+    # Routes check roles; this is the second wall for patient accounts.
+    patient_only = Role.patient in actor.roles and not (actor.roles - {Role.patient})
+    if patient_only and actor.patient_id != patient_id:
+        raise NotFound("no such patient")
+
+
+def _next_mrn(db: Session) -> str:
+    highest = db.scalar(select(func.max(Patient.id))) or 0
+    candidate = highest + 1
+    while db.scalar(select(Patient.id).where(Patient.mrn == f"KC{candidate:06d}")):
+        candidate += 1
+    return f"KC{candidate:06d}"
+
+
+def create_patient(db: Session, *, actor: Actor, data: PatientIn) -> Patient:
+    values = data.model_dump()
+    mrn = values.pop("mrn") or _next_mrn(db)
+    if db.scalar(select(Patient.id).where(Patient.mrn == mrn)):
+        raise Conflict(f"MRN {mrn} belongs to another patient", fields={"mrn": "taken"})
+    patient = Patient(mrn=mrn, **values)
+    db.add(patient)
+    db.flush()
+    db.add(
+        PatientVersion(
+            patient_id=patient.id,
+            version=1,
+            data=_snapshot(patient),
+            changed_by=actor.username,
+            reason="created",
+        )
+    )
+    audit.record(
+        db,
+        actor=actor,
+        action="patient.create",
+        patient_id=patient.id,
+        object_type="patient",
+        object_id=patient.id,
+    )
+    db.commit()
+    return patient
+
+
+def update_patient(
+    db: Session,
+    *,
+    actor: Actor,
+    patient_id: int,
+    data: PatientUpdate,
+    expected_version: int | None = None,
+) -> Patient:
+    patient = _load(db, patient_id)
+    if expected_version is not None and expected_version != patient.version:
+        raise Conflict(
+            f"someone else changed this record (now version {patient.version}); "
+            "reload it and apply your change again"
+        )
+    values = data.model_dump(exclude={"reason"})
+    if (
+        values.get("mrn")
+        and values["mrn"] != patient.mrn
+        and db.scalar(select(Patient.id).where(Patient.mrn == values["mrn"]))
+    ):
+        raise Conflict(f"MRN {values['mrn']} belongs to another patient", fields={"mrn": "taken"})
+    values["mrn"] = values.get("mrn") or patient.mrn
+    changed = [k for k, v in values.items() if getattr(patient, k) != v]
+    if not changed:
+        raise Invalid("nothing changed")
+    for key in changed:
+        setattr(patient, key, values[key])
+    patient.version += 1
+    patient.updated_at = utcnow()
+    db.add(
+        PatientVersion(
+            patient_id=patient.id,
+            version=patient.version,
+            data=_snapshot(patient),
+            changed_by=actor.username,
+            reason=data.reason,
+        )
+    )
+    audit.record(
+        db,
+        actor=actor,
+        action="patient.update",
+        patient_id=patient.id,
+        object_type="patient",
+        object_id=patient.id,
+        detail=f"version {patient.version}: {', '.join(changed)}",
+    )
+    db.commit()
+    return patient
+
+
+def _load(db: Session, patient_id: int) -> Patient:
+    patient = db.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound(f"no patient with id {patient_id}")
+    return patient
+
+
+def get_patient(db: Session, *, actor: Actor, patient_id: int, purpose: str = "view") -> Patient:
+    _check_access(actor, patient_id)
+    patient = _load(db, patient_id)
+    audit.record(
+        db,
+        actor=actor,
+        action=f"patient.{purpose}",
+        patient_id=patient.id,
+        object_type="patient",
+        object_id=patient.id,
+    )
+    db.commit()
+    return patient
+
+
+def search_patients(
+    db: Session, *, actor: Actor, query: str = "", limit: int = 50
+) -> list[Patient]:
+    if Role.patient in actor.roles and not (actor.roles - {Role.patient}):
+        raise Forbidden("patients cannot search the register")
+    stmt = select(Patient).order_by(Patient.family_name, Patient.given_name).limit(limit)
+    term = query.strip()
+    if term:
+        like = f"%{term.lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Patient.family_name).like(like),
+                func.lower(Patient.given_name).like(like),
+                func.lower(Patient.mrn).like(like),
+                func.lower(Patient.given_name + " " + Patient.family_name).like(like),
+            )
+        )
+    found = list(db.scalars(stmt))
+    audit.record(
+        db,
+        actor=actor,
+        action="patient.search",
+        object_type="patient",
+        detail=f"query={term!r} results={len(found)}",
+    )
+    db.commit()
+    return found
+
+
+def recently_updated(db: Session, *, actor: Actor, limit: int = 10) -> list[Patient]:
+    found = list(db.scalars(select(Patient).order_by(Patient.updated_at.desc()).limit(limit)))
+    audit.record(
+        db,
+        actor=actor,
+        action="patient.list",
+        object_type="patient",
+        detail=f"recently updated, {len(found)} shown",
+    )
+    db.commit()
+    return found
+
+
+def versions(db: Session, *, actor: Actor, patient_id: int) -> list[PatientVersion]:
+    _check_access(actor, patient_id)
+    _load(db, patient_id)
+    rows = list(
+        db.scalars(
+            select(PatientVersion)
+            .where(PatientVersion.patient_id == patient_id)
+            .order_by(PatientVersion.version)
+        )
+    )
+    audit.record(
+        db,
+        actor=actor,
+        action="patient.history",
+        patient_id=patient_id,
+        object_type="patient",
+        object_id=patient_id,
+    )
+    db.commit()
+    return rows
+
+
+def add_measurement(
+    db: Session, *, actor: Actor, patient_id: int, data: MeasurementIn
+) -> BodyMeasurement:
+    if data.weight_kg is None and data.height_cm is None:
+        raise Invalid("give a weight, a height or both", fields={"weight_kg": "required"})
+    _load(db, patient_id)
+    row = BodyMeasurement(
+        patient_id=patient_id,
+        measured_on=data.measured_on,
+        weight_kg=data.weight_kg,
+        height_cm=data.height_cm,
+        recorded_by=actor.username,
+    )
+    db.add(row)
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action="measurement.add",
+        patient_id=patient_id,
+        object_type="body_measurement",
+        object_id=row.id,
+        detail=f"on {data.measured_on}",
+    )
+    db.commit()
+    return row
+
+
+def mark_measurement_in_error(
+    db: Session, *, actor: Actor, patient_id: int, measurement_id: int, reason: str
+) -> BodyMeasurement:
+    row = db.get(BodyMeasurement, measurement_id)
+    if row is None or row.patient_id != patient_id:
+        raise NotFound(f"no measurement {measurement_id} for this patient")
+    if row.entered_in_error_at is not None:
+        raise Conflict("this measurement is already marked entered in error")
+    if len(reason.strip()) < 3:
+        raise Invalid("say why the measurement is wrong", fields={"reason": "required"})
+    row.entered_in_error_at = utcnow()
+    row.entered_in_error_by = actor.username
+    row.error_reason = reason.strip()
+    audit.record(
+        db,
+        actor=actor,
+        action="measurement.entered_in_error",
+        patient_id=patient_id,
+        object_type="body_measurement",
+        object_id=row.id,
+        detail=reason.strip(),
+    )
+    db.commit()
+    return row
+
+
+def current_body(patient: Patient) -> tuple[float | None, float | None]:
+    """Latest valid weight and height, each from the newest measurement that has it."""
+    weight = height = None
+    for row in sorted(patient.measurements, key=lambda m: (m.measured_on, m.id), reverse=True):
+        if row.entered_in_error_at is not None:
+            continue
+        weight = weight if weight is not None else row.weight_kg
+        height = height if height is not None else row.height_cm
+    return weight, height
+
+
+def age_on(date_of_birth: date, on: date) -> int:
+    before_birthday = (on.month, on.day) < (date_of_birth.month, date_of_birth.day)
+    return on.year - date_of_birth.year - before_birthday
+
+
+AGE_BANDS = ((18, "18-29"), (30, "30-44"), (45, "45-64"), (65, "65+"))
+
+
+def deidentified_summary(db: Session, *, actor: Actor, today: date) -> dict[str, Any]:
+    """Counts by sex and age band only: nothing that names or dates a person."""
+    rows = db.execute(select(Patient.sex, Patient.date_of_birth)).all()
+    by_sex = Counter(sex for sex, _ in rows)
+    by_band: Counter[str] = Counter()
+    for _, dob in rows:
+        age = age_on(dob, today)
+        label = "under 18"
+        for lower, band in AGE_BANDS:
+            if age >= lower:
+                label = band
+        by_band[label] += 1
+    audit.record(
+        db, actor=actor, action="research.cohort_summary", detail=f"{len(rows)} patients aggregated"
+    )
+    db.commit()
+    return {
+        "total": len(rows),
+        "by_sex": dict(sorted(by_sex.items())),
+        "by_age_band": dict(sorted(by_band.items())),
+    }

@@ -1,0 +1,1 @@
+"""Staff and patient accounts, roles, login sessions and API tokens."""

@@ -1,0 +1,271 @@
+"""Accounts: creating users, roles, logging in with lockout, sessions and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ketaclinic.platform import passwords
+from ketaclinic.platform.accounts.models import ApiToken, LoginSession, User, UserRole
+from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.audit import service as audit
+from ketaclinic.platform.db import utcnow
+from ketaclinic.platform.errors import Conflict, Invalid, NotFound
+from ketaclinic.platform.roles import Role
+
+TOKEN_PREFIX = "kc_"  # noqa: S105 - a prefix, not a secret
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _parse_roles(roles: Iterable[str]) -> list[Role]:
+    parsed: list[Role] = []
+    for name in roles:
+        try:
+            parsed.append(Role(name))
+        except ValueError:
+            known = ", ".join(r.value for r in Role)
+            raise Invalid(
+                f"unknown role {name!r} (known: {known})", fields={"roles": name}
+            ) from None
+    if not parsed:
+        raise Invalid("a user needs at least one role", fields={"roles": "required"})
+    return sorted(set(parsed))
+
+
+def actor_for(user: User, *, ip: str | None = None) -> Actor:
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        roles=frozenset(Role(r) for r in user.role_names),
+        ip=ip,
+        patient_id=user.patient_id,
+    )
+
+
+def create_user(
+    db: Session,
+    *,
+    actor: Actor,
+    username: str,
+    full_name: str,
+    password: str,
+    roles: Iterable[str],
+    email: str | None = None,
+    patient_id: int | None = None,
+) -> User:
+    username = username.strip().lower()
+    if not username or not username.replace(".", "").replace("_", "").replace("-", "").isalnum():
+        raise Invalid(
+            "a username uses letters, digits, dots, dashes or underscores",
+            fields={"username": username},
+        )
+    if not full_name.strip():
+        raise Invalid("a user needs a full name", fields={"full_name": "required"})
+    problem = passwords.check_strength(password)
+    if problem:
+        raise Invalid(problem, fields={"password": problem})
+    parsed = _parse_roles(roles)
+    if Role.patient in parsed and patient_id is None:
+        raise Invalid("a patient account must be linked to a patient record")
+    if db.scalar(select(func.count()).select_from(User).where(User.username == username)):
+        raise Conflict(f"the username {username!r} is taken", fields={"username": "taken"})
+    user = User(
+        username=username,
+        full_name=full_name.strip(),
+        email=email or None,
+        password_hash=passwords.hash_password(password),
+        patient_id=patient_id,
+        roles=[UserRole(role=r.value) for r in parsed],
+    )
+    db.add(user)
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action="user.create",
+        object_type="user",
+        object_id=user.id,
+        detail=f"{username} roles={','.join(r.value for r in parsed)}",
+    )
+    db.commit()
+    return user
+
+
+def list_users(db: Session) -> list[User]:
+    return list(db.scalars(select(User).order_by(User.username)))
+
+
+def get_user(db: Session, *, username: str | None = None, user_id: int | None = None) -> User:
+    query = select(User)
+    query = query.where(User.id == user_id) if user_id else query.where(User.username == username)
+    user = db.scalar(query)
+    if user is None:
+        raise NotFound(f"no user {username or user_id!r}")
+    return user
+
+
+def set_roles(db: Session, *, actor: Actor, user_id: int, roles: Iterable[str]) -> User:
+    user = get_user(db, user_id=user_id)
+    parsed = _parse_roles(roles)
+    if user.id == actor.user_id and Role.admin not in parsed:
+        raise Invalid("you cannot remove your own admin role")
+    user.roles = [UserRole(role=r.value) for r in parsed]
+    audit.record(
+        db,
+        actor=actor,
+        action="user.roles",
+        object_type="user",
+        object_id=user.id,
+        detail=f"{user.username} roles={','.join(r.value for r in parsed)}",
+    )
+    db.commit()
+    return user
+
+
+def deactivate_user(db: Session, *, actor: Actor, user_id: int) -> User:
+    user = get_user(db, user_id=user_id)
+    if user.id == actor.user_id:
+        raise Invalid("you cannot deactivate your own account")
+    user.active = False
+    user.deactivated_at = utcnow()
+    for login in db.scalars(
+        select(LoginSession).where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+    ):
+        login.ended_at = utcnow()
+    audit.record(
+        db,
+        actor=actor,
+        action="user.deactivate",
+        object_type="user",
+        object_id=user.id,
+        detail=user.username,
+    )
+    db.commit()
+    return user
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User | None
+    problem: str | None = None
+
+
+def authenticate(
+    db: Session,
+    *,
+    username: str,
+    password: str,
+    ip: str | None,
+    lockout_failures: int,
+    lockout_minutes: int,
+) -> LoginResult:
+    """Check a password; after ``lockout_failures`` misses the account is locked for
+    ``lockout_minutes``. The same vague message for every failure, so that a stranger
+    cannot learn which usernames exist."""
+    vague = "unknown username or wrong password"
+    user = db.scalar(select(User).where(User.username == username.strip().lower()))
+    now = utcnow()
+    if user is None:
+        passwords.verify_password(_DUMMY_HASH, password)  # same cost as a real check
+        audit.record(db, actor=Actor(None, username[:80], ip=ip), action="login.failed")
+        db.commit()
+        return LoginResult(None, vague)
+    actor = actor_for(user, ip=ip)
+    if user.locked_until and user.locked_until > now:
+        audit.record(db, actor=actor, action="login.locked")
+        db.commit()
+        return LoginResult(
+            None,
+            "this account is locked after repeated failures; try later or ask an administrator",
+        )
+    if not user.active or not passwords.verify_password(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= lockout_failures:
+            user.locked_until = now + timedelta(minutes=lockout_minutes)
+            user.failed_logins = 0
+        audit.record(db, actor=actor, action="login.failed")
+        db.commit()
+        return LoginResult(None, vague)
+    user.failed_logins = 0
+    user.locked_until = None
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    audit.record(db, actor=actor, action="login.ok")
+    db.commit()
+    return LoginResult(user)
+
+
+_DUMMY_HASH = passwords.hash_password("not-a-real-password-used-for-timing")
+
+
+def start_session(db: Session, *, user: User, ip: str | None, hours: int) -> tuple[str, str]:
+    """Return (cookie token, CSRF token)."""
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    db.add(
+        LoginSession(
+            token_hash=_sha256(token),
+            csrf_token=csrf,
+            user_id=user.id,
+            ip=ip,
+            expires_at=utcnow() + timedelta(hours=hours),
+        )
+    )
+    db.commit()
+    return token, csrf
+
+
+def resolve_session(db: Session, token: str) -> tuple[User, LoginSession] | None:
+    login = db.scalar(select(LoginSession).where(LoginSession.token_hash == _sha256(token)))
+    if login is None or login.ended_at is not None or login.expires_at <= utcnow():
+        return None
+    user = db.get(User, login.user_id)
+    if user is None or not user.active:
+        return None
+    return user, login
+
+
+def end_session(db: Session, token: str) -> None:
+    login = db.scalar(select(LoginSession).where(LoginSession.token_hash == _sha256(token)))
+    if login is not None and login.ended_at is None:
+        login.ended_at = utcnow()
+        db.commit()
+
+
+def create_api_token(db: Session, *, actor: Actor, user_id: int, name: str) -> str:
+    """Return the token once; only its hash is kept."""
+    user = get_user(db, user_id=user_id)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    db.add(ApiToken(user_id=user.id, name=name, token_hash=_sha256(token)))
+    audit.record(
+        db,
+        actor=actor,
+        action="token.create",
+        object_type="user",
+        object_id=user.id,
+        detail=f"{user.username}: {name}",
+    )
+    db.commit()
+    return token
+
+
+def resolve_api_token(db: Session, token: str) -> User | None:
+    row = db.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(token)))
+    if row is None or row.revoked_at is not None:
+        return None
+    user = db.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    row.last_used_at = utcnow()
+    db.commit()
+    return user

@@ -1,0 +1,165 @@
+"""The application factory: one FastAPI app with every area's routes."""
+
+from __future__ import annotations
+
+import logging
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ketaclinic.platform.auth import principal
+from ketaclinic.platform.db import make_engine, make_session_factory
+from ketaclinic.platform.errors import ClinicError, Unauthenticated
+from ketaclinic.platform.settings import Settings, get_settings
+from ketaclinic.platform.web import build_environment, render
+
+log = logging.getLogger("ketaclinic")
+
+# Each module holds an APIRouter named ``router``. A new area adds its api and pages here.
+ROUTER_MODULES = [
+    "ketaclinic.platform.pages",
+    "ketaclinic.platform.api",
+    "ketaclinic.patients.api",
+    "ketaclinic.patients.pages",
+]
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith(("/api", "/fhir", "/healthz", "/readyz")):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ClinicError)
+    async def clinic_error(request: Request, exc: ClinicError) -> Response:
+        if _wants_json(request):
+            extra = {"errors": exc.fields} if exc.fields else {}
+            return problem(exc.status, exc.title, exc.detail, **extra)
+        if isinstance(exc, Unauthenticated):
+            return render(
+                request,
+                "login.html",
+                {"next": request.url.path, "error": None},
+                status_code=401,
+                who=None,
+            )
+        await principal(request)
+        return render(
+            request,
+            "error.html",
+            {"title": exc.title, "detail": exc.detail},
+            status_code=exc.status,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        errors = {
+            ".".join(str(p) for p in err["loc"] if p != "body"): err["msg"] for err in exc.errors()
+        }
+        detail = "; ".join(f"{k}: {v}" for k, v in errors.items())
+        if _wants_json(request):
+            return problem(422, "Invalid input", detail, errors=errors)
+        await principal(request)
+        return render(
+            request, "error.html", {"title": "Invalid input", "detail": detail}, status_code=422
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = str(exc.detail)
+        if _wants_json(request):
+            return problem(exc.status_code, detail, detail)
+        await principal(request)
+        return render(
+            request, "error.html", {"title": detail, "detail": ""}, status_code=exc.status_code
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # Log the type and route only: exception text may carry patient data.
+        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return problem(500, "Internal error", "something went wrong on our side; nothing was saved")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    settings.effective_secret_key  # noqa: B018 - fail at start-up, not on first request
+    app = FastAPI(
+        title="ketaclinic",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        description="JSON API of ketaclinic. Errors are application/problem+json (RFC 9457).",
+    )
+    engine = make_engine(settings.effective_database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.templates = build_environment(settings.zone)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            if name == "Cache-Control" and request.url.path.startswith("/static"):
+                continue
+            response.headers.setdefault(name, value)
+        return response
+
+    _install_error_handlers(app)
+    static = Path(__file__).resolve().parent / "static"
+    # The more specific mount first: Starlette takes the first prefix that matches.
+    app.mount("/static/swagger", StaticFiles(directory=_swagger_dir()), name="swagger")
+    app.mount("/static", StaticFiles(directory=static), name="static")
+    for module_name in ROUTER_MODULES:
+        app.include_router(import_module(module_name).router)
+    return app
+
+
+def _swagger_dir() -> Path:
+    import swagger_ui_bundle
+
+    return Path(swagger_ui_bundle.swagger_ui_path)
+
+
+def api_routes(app: FastAPI) -> list[APIRoute]:
+    """Every APIRoute of the app, also inside included routers (which recent FastAPI
+    keeps as nested objects instead of copying their routes)."""
+    found: list[APIRoute] = []
+
+    def walk(routes: list[Any]) -> None:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                found.append(route)
+            elif hasattr(route, "original_router"):
+                walk(route.original_router.routes)
+
+    walk(list(app.routes))
+    return found

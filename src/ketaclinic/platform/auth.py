@@ -1,0 +1,136 @@
+"""Who is calling, and may they? Every route declares its roles through ``allow``.
+
+A browser authenticates with the session cookie and must send the session's CSRF token
+with every write (form field ``csrf_token`` or header ``X-CSRF-Token``); a machine client
+authenticates with a bearer API token and needs no CSRF token, since browsers never send
+it by themselves.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from ketaclinic.platform.accounts import service as accounts
+from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.errors import Forbidden, Unauthenticated
+from ketaclinic.platform.roles import STAFF, Role
+
+SESSION_COOKIE = "kc_session"
+LOGIN_CSRF_COOKIE = "kc_login_csrf"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PUBLIC = "public"
+
+
+@dataclass(frozen=True)
+class Principal:
+    actor: Actor
+    via: Literal["session", "token"]
+    csrf_token: str | None = None
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+def _resolve(request: Request) -> Principal | None:
+    factory = request.app.state.session_factory
+    ip = client_ip(request)
+    header = request.headers.get("authorization", "")
+    with factory() as db:
+        if header.lower().startswith("bearer "):
+            user = accounts.resolve_api_token(db, header[7:].strip())
+            if user is None:
+                raise Unauthenticated("the API token is unknown, revoked or its user inactive")
+            return Principal(accounts.actor_for(user, ip=ip), "token")
+        token = request.cookies.get(SESSION_COOKIE)
+        if not token:
+            return None
+        found = accounts.resolve_session(db, token)
+        if found is None:
+            return None
+        user, login = found
+        return Principal(accounts.actor_for(user, ip=ip), "session", login.csrf_token)
+
+
+async def principal(request: Request) -> Principal | None:
+    """The caller, resolved once per request."""
+    if not hasattr(request.state, "principal"):
+        request.state.principal = await run_in_threadpool(_resolve, request)
+    result: Principal | None = request.state.principal
+    return result
+
+
+async def _check_csrf(request: Request, expected: str | None) -> None:
+    sent = request.headers.get("x-csrf-token")
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get("csrf_token")
+        sent = value if isinstance(value, str) else None
+    if not expected or not sent or not hmac.compare_digest(sent, expected):
+        raise Forbidden("the form has expired or did not come from this site; reload and retry")
+
+
+def allow(*roles: Role) -> Any:
+    """Dependency: the caller must hold one of ``roles``; returns the ``Actor``."""
+    allowed = frozenset(roles)
+    if not allowed:
+        raise ValueError("allow() needs at least one role; use allow_public() for open routes")
+
+    async def dependency(request: Request) -> Actor:
+        who = await principal(request)
+        if who is None:
+            raise Unauthenticated("log in to continue")
+        if not who.actor.roles & allowed:
+            raise Forbidden("your role does not permit this")
+        if request.method not in SAFE_METHODS and who.via == "session":
+            await _check_csrf(request, who.csrf_token)
+        return who.actor
+
+    dependency.allowed_roles = allowed  # type: ignore[attr-defined]
+    return Depends(dependency)
+
+
+def allow_public() -> Any:
+    """Dependency for routes anyone may use (login page, health checks, public pages).
+    Returns the caller's ``Principal`` if logged in, else None."""
+
+    async def dependency(request: Request) -> Principal | None:
+        return await principal(request)
+
+    dependency.allowed_roles = PUBLIC  # type: ignore[attr-defined]
+    return Depends(dependency)
+
+
+def allow_staff() -> Any:
+    return allow(*STAFF)
+
+
+def declared_roles(call: Callable[..., Any]) -> frozenset[Role] | str | None:
+    return getattr(call, "allowed_roles", None)
+
+
+async def check_login_csrf(request: Request) -> None:
+    """Double-submit check for forms shown before anyone is logged in."""
+    form = await request.form()
+    sent = form.get("csrf_token")
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE)
+    if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
+        raise Forbidden("the form has expired; reload the page and retry")

@@ -1,0 +1,195 @@
+"""Platform pages: login, logout, the role-fitted home page, users and the audit trail."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from ketaclinic.platform.accounts import service as accounts
+from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.audit import service as audit
+from ketaclinic.platform.auth import (
+    SESSION_COOKIE,
+    Principal,
+    allow,
+    allow_public,
+    check_login_csrf,
+    client_ip,
+    get_db,
+    principal,
+)
+from ketaclinic.platform.errors import ClinicError
+from ketaclinic.platform.roles import Role
+from ketaclinic.platform.web import is_secure, render
+
+router = APIRouter(include_in_schema=False)
+DB = Annotated[Session, Depends(get_db)]
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: never redirect a fresh login to another site.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(
+    request: Request, who: Principal | None = allow_public(), next: str = "/"
+) -> Response:
+    if who is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return render(request, "login.html", {"next": next, "error": None}, who=None)
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(
+    request: Request,
+    db: DB,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+    _: Principal | None = allow_public(),
+) -> Response:
+    await check_login_csrf(request)
+    settings = request.app.state.settings
+    result = accounts.authenticate(
+        db,
+        username=username,
+        password=password,
+        ip=client_ip(request),
+        lockout_failures=settings.lockout_failures,
+        lockout_minutes=settings.lockout_minutes,
+    )
+    if result.user is None:
+        return render(
+            request,
+            "login.html",
+            {"next": next, "error": result.problem, "username": username},
+            status_code=401,
+            who=None,
+        )
+    token, _csrf = accounts.start_session(
+        db, user=result.user, ip=client_ip(request), hours=settings.session_hours
+    )
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=is_secure(request),
+        max_age=settings.session_hours * 3600,
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, db: DB, _: Actor = allow(*Role)) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        accounts.end_session(db, token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, db: DB, actor: Actor = allow(*Role)) -> Response:
+    from ketaclinic.patients import service as patients
+
+    context: dict[str, object] = {}
+    if actor.has_any({Role.prescriber, Role.nurse, Role.front_desk}):
+        context["recent"] = patients.recently_updated(db, actor=actor, limit=10)
+    if Role.researcher in actor.roles:
+        context["cohort"] = patients.deidentified_summary(db, actor=actor, today=date.today())
+    if Role.admin in actor.roles:
+        context["users"] = accounts.list_users(db)
+    if Role.patient in actor.roles and actor.patient_id is not None:
+        context["own"] = patients.get_patient(db, actor=actor, patient_id=actor.patient_id)
+    return render(request, "home.html", context)
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def users_page(request: Request, db: DB, _: Actor = allow(Role.admin)) -> Response:
+    return render(
+        request,
+        "users.html",
+        {"users": accounts.list_users(db), "roles": list(Role), "error": None, "form": {}},
+    )
+
+
+@router.post("/admin/users", response_class=HTMLResponse)
+def add_user(
+    request: Request,
+    db: DB,
+    username: Annotated[str, Form()] = "",
+    full_name: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    roles: Annotated[list[str] | None, Form()] = None,
+    actor: Actor = allow(Role.admin),
+) -> Response:
+    try:
+        accounts.create_user(
+            db,
+            actor=actor,
+            username=username,
+            full_name=full_name,
+            password=password,
+            roles=roles or [],
+        )
+    except ClinicError as exc:
+        db.rollback()
+        form = {"username": username, "full_name": full_name, "roles": roles or []}
+        return render(
+            request,
+            "users.html",
+            {
+                "users": accounts.list_users(db),
+                "roles": list(Role),
+                "error": exc.detail,
+                "form": form,
+            },
+            status_code=exc.status,
+        )
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/roles", response_class=HTMLResponse)
+def change_roles(
+    request: Request,
+    db: DB,
+    user_id: int,
+    roles: Annotated[list[str] | None, Form()] = None,
+    actor: Actor = allow(Role.admin),
+) -> Response:
+    accounts.set_roles(db, actor=actor, user_id=user_id, roles=roles or [])
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/deactivate", response_class=HTMLResponse)
+def deactivate(
+    request: Request, db: DB, user_id: int, actor: Actor = allow(Role.admin)
+) -> Response:
+    accounts.deactivate_user(db, actor=actor, user_id=user_id)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.get("/admin/audit", response_class=HTMLResponse)
+def audit_page(
+    request: Request, db: DB, action: str | None = None, _: Actor = allow(Role.admin)
+) -> Response:
+    events = audit.recent(db, limit=300, action=action or None)
+    return render(request, "audit.html", {"events": events, "action": action or ""})
+
+
+@router.get("/admin/audit/verify", response_class=HTMLResponse)
+def audit_verify_page(request: Request, db: DB, _: Actor = allow(Role.admin)) -> Response:
+    return render(request, "audit_verify.html", {"result": audit.verify(db)})
+
+
+__all__ = ["router", "principal"]

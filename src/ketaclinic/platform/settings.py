@@ -1,0 +1,85 @@
+"""Settings read from ``KETACLINIC_*`` environment variables.
+
+The embedded mode (SQLite under the data directory, a secret generated once and kept in
+the data directory) needs no configuration at all. Production mode refuses to start
+without an explicit secret, because a secret that silently falls back to a default would
+let anyone forge sessions.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigurationError(RuntimeError):
+    """The settings cannot work; the message says which variable to fix."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KETACLINIC_", extra="ignore")
+
+    mode: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Field(default_factory=lambda: Path.cwd() / "data")
+    database_url: str | None = None
+    secret_key: str | None = None
+    time_zone: str = "America/New_York"
+    clinic_name: str = "ketaclinic demo clinic"
+    # Account security: not clinical numbers, but the clinic's IT policy.
+    lockout_failures: int = 5
+    lockout_minutes: int = 15
+    session_hours: int = 12
+    secure_cookies: bool | None = None  # None: Secure exactly when the request came over TLS
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from exc
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'ketaclinic.db'}"
+
+    @property
+    def effective_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        if self.mode == "production":
+            raise ConfigurationError(
+                "KETACLINIC_SECRET_KEY must be set in production mode "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return _embedded_secret(self.data_dir)
+
+
+def _embedded_secret(data_dir: Path) -> str:
+    """A per-installation secret kept beside the embedded database."""
+    path = data_dir / "secret.key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,98 @@
+"""Server-rendered pages: one Jinja2 environment over every area's ``templates/``."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+
+from ketaclinic.platform.auth import LOGIN_CSRF_COOKIE, Principal
+from ketaclinic.platform.roles import LABELS, Role
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+# (label, path, roles): the navigation a role sees. Areas add their entries here.
+NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
+    ("Home", "/", frozenset(Role)),
+    ("Patients", "/patients", frozenset({Role.prescriber, Role.nurse, Role.front_desk})),
+    ("Users", "/admin/users", frozenset({Role.admin})),
+    ("Audit trail", "/admin/audit", frozenset({Role.admin})),
+    (
+        "API",
+        "/api/docs",
+        frozenset({Role.admin, Role.prescriber, Role.nurse, Role.front_desk, Role.researcher}),
+    ),
+]
+
+
+def _template_dirs() -> list[Path]:
+    dirs = [PACKAGE_ROOT / "platform" / "templates"]
+    dirs += sorted(p for p in PACKAGE_ROOT.glob("*/templates") if p not in dirs)
+    return dirs
+
+
+def build_environment(time_zone: Any) -> Environment:
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(d)) for d in _template_dirs()]),
+        autoescape=select_autoescape(default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+    def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        return value.astimezone(time_zone).strftime(fmt) if value else ""
+
+    def day(value: date | None) -> str:
+        return value.isoformat() if value else ""
+
+    env.filters["local"] = local
+    env.filters["day"] = day
+    env.globals["role_labels"] = LABELS
+    return env
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    who: Principal | None = None,
+) -> HTMLResponse:
+    env: Environment = request.app.state.templates
+    who = who if who is not None else getattr(request.state, "principal", None)
+    ctx: dict[str, Any] = {
+        "request": request,
+        "clinic_name": request.app.state.settings.clinic_name,
+        "actor": who.actor if who else None,
+        "csrf_token": who.csrf_token if who else None,
+        "nav": [
+            (label, path) for label, path, roles in NAVIGATION if who and who.actor.roles & roles
+        ],
+        "path": request.url.path,
+    }
+    login_csrf = None
+    if who is None:
+        login_csrf = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+        ctx["login_csrf"] = login_csrf
+    ctx.update(context or {})
+    response = HTMLResponse(env.get_template(name).render(ctx), status_code=status_code)
+    if login_csrf and not request.cookies.get(LOGIN_CSRF_COOKIE):
+        response.set_cookie(
+            LOGIN_CSRF_COOKIE,
+            login_csrf,
+            httponly=True,
+            samesite="strict",
+            secure=is_secure(request),
+        )
+    return response
+
+
+def is_secure(request: Request) -> bool:
+    configured = request.app.state.settings.secure_cookies
+    return bool(configured) if configured is not None else request.url.scheme == "https"
