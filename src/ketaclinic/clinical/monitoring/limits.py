@@ -1,0 +1,358 @@
+"""Vital-sign limits and the alarms they raise.
+
+The limits are a declared table (``LIMITS``), one frozen row per rule, each carrying
+its source and how firm that source is. ``assess`` runs the rows of one phase over a
+time-ordered series of readings and returns the alarms, each naming its rule, source
+and the clinic overrides that changed the rule.
+
+Levels: ``no_go`` (before dosing: do not start until the prescriber decides), ``warn``
+(look again, tell the prescriber), ``pause`` (pause the infusion), ``stop`` (stop the
+infusion; in recovery: escalate now). The clinician decides; these are prompts.
+
+Confirmation: a row with ``confirm_min`` 0 fires on a single reading. A row with
+``confirm_min`` N fires when every charted reading of that parameter has crossed the
+limit from a first crossing reading until a reading at least N minutes later: two
+readings N minutes apart, or a value sustained for N minutes on a monitor feed. A
+reading back within the limit ends the run. Readings that do not chart the parameter
+neither confirm nor break a run. Rows are confirmed only where the source says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from ketaclinic.clinical.monitoring.vitals import (
+    LABELS,
+    UNITS,
+    Evidence,
+    Level,
+    Parameter,
+    Phase,
+    VitalSigns,
+    check_phase,
+)
+from ketaclinic.clinical.overrides import Override, apply
+
+Comparison = Literal[">", ">=", "<", "<="]
+Measure = Literal["value", "abs_change_from_baseline"]
+
+LEVEL_RANK: dict[Level, int] = {"warn": 1, "pause": 2, "stop": 3, "no_go": 3}
+
+# Sources, written once so that every row cites them the same way.
+_SPRAVATO_BP = (
+    "SPRAVATO (esketamine) nasal spray US prescribing information, Dosage and "
+    "Administration: assess BP before dosing; if above 140/90 weigh the short-term rise "
+    "against the benefit (clinical-reference section 2). Used for IV ketamine by convention"
+)
+_CLINIC_BP = (
+    "Commonly used clinic default for IV ketamine: act at about 180/110 on two readings "
+    "5 minutes apart or 200/120 once (clinical-reference section 3); no primary source "
+    "found; see Yip R et al., Front Psychiatry 2022;13:1017504 on aligning thresholds "
+    "with hypertension guidelines"
+)
+_CLINIC_BP_NO_GO = (
+    "Clinic convention: the during-infusion action level (about 180/110, "
+    "clinical-reference section 3) applied before dosing; no primary source found"
+)
+_CLINIC_HR = (
+    "Commonly used clinic default: heart rate above 120 sustained for 5 minutes "
+    "(clinical-reference section 3); no primary source found"
+)
+_ALDRETE_SPO2 = (
+    "Aldrete JA, J Clin Anesth 1995;7:89-91: SpO2 above 92% on room air scores 2, "
+    "needing oxygen to stay above 90% scores 1, below 90% even with oxygen scores 0; its "
+    "use as a session alarm is clinic convention"
+)
+_NEWS2 = (
+    "Royal College of Physicians, National Early Warning Score 2 (2017): the band scoring "
+    "3 (red) for this parameter; its use as a ketamine-session alarm is clinic convention"
+)
+_ALDRETE_CIRC = (
+    "Aldrete JA, J Clin Anesth 1995;7:89-91: circulation scores 0 when BP is more than "
+    "50 mmHg from the pre-anaesthetic level; its use as a recovery alarm is clinic "
+    "convention"
+)
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One alarm rule: ``parameter comparison threshold`` during ``phases``."""
+
+    id: str
+    parameter: Parameter
+    phases: tuple[Phase, ...]
+    comparison: Comparison
+    threshold: float
+    level: Level
+    confirm_min: float
+    action: str
+    source: str
+    evidence: Evidence
+    measure: Measure = "value"
+
+    def describe(self) -> str:
+        what = LABELS[self.parameter]
+        if self.measure == "abs_change_from_baseline":
+            what += " change from baseline (either way)"
+        text = f"{what} {self.comparison} {self.threshold:g} {UNITS[self.parameter]}"
+        if self.confirm_min > 0:
+            text += f" on every reading for at least {self.confirm_min:g} min"
+        return text
+
+
+def _row(
+    id: str,
+    parameter: Parameter,
+    phases: tuple[Phase, ...],
+    comparison: Comparison,
+    threshold: float,
+    level: Level,
+    confirm_min: float,
+    action: str,
+    source: str,
+    evidence: Evidence,
+    measure: Measure = "value",
+) -> tuple[str, Limit]:
+    return id, Limit(
+        id=id,
+        parameter=parameter,
+        phases=phases,
+        comparison=comparison,
+        threshold=threshold,
+        level=level,
+        confirm_min=confirm_min,
+        action=action,
+        source=source,
+        evidence=evidence,
+        measure=measure,
+    )
+
+
+_PRE: tuple[Phase, ...] = ("pre_infusion",)
+_INF: tuple[Phase, ...] = ("infusion",)
+_REC: tuple[Phase, ...] = ("recovery",)
+_INF_REC: tuple[Phase, ...] = ("infusion", "recovery")
+
+_RECHECK = "Recheck in 5 minutes; tell the prescriber if it stays at this level"
+_PAUSE_BP = "Pause the infusion, recheck BP in 5 minutes, notify the prescriber"
+_STOP_BP = (
+    "Stop the infusion, notify the prescriber now, recheck BP every 5 minutes; "
+    "antihypertensive only as the prescriber orders"
+)
+_HYPOXIA_WARN = (
+    "Check the probe, prompt deep breaths, reposition the airway, give oxygen per protocol; recheck"
+)
+_HYPOXIA_STOP = (
+    "Stop (or keep stopped) the infusion, support the airway, give oxygen, call the prescriber now"
+)
+_SLOW_BREATHING = (
+    "Stop (or keep stopped) the infusion, stimulate the patient, support the airway, "
+    "give oxygen, call the prescriber now"
+)
+
+# fmt: off
+LIMITS: dict[str, Limit] = dict(
+    [
+        # Before dosing: go / no-go.
+        _row("pre_sbp_warn", "systolic_bp", _PRE, ">", 140, "warn", 0,
+             "Recheck after 5 minutes' rest; the prescriber weighs the short-term BP rise "
+             "against the benefit before dosing", _SPRAVATO_BP, "confirmed"),
+        _row("pre_dbp_warn", "diastolic_bp", _PRE, ">", 90, "warn", 0,
+             "Recheck after 5 minutes' rest; the prescriber weighs the short-term BP rise "
+             "against the benefit before dosing", _SPRAVATO_BP, "confirmed"),
+        _row("pre_sbp_no_go", "systolic_bp", _PRE, ">=", 180, "no_go", 0,
+             "Do not start; recheck after rest and ask the prescriber", _CLINIC_BP_NO_GO,
+             "convention"),
+        _row("pre_dbp_no_go", "diastolic_bp", _PRE, ">=", 110, "no_go", 0,
+             "Do not start; recheck after rest and ask the prescriber", _CLINIC_BP_NO_GO,
+             "convention"),
+        _row("pre_hr_warn", "heart_rate", _PRE, ">", 120, "warn", 0,
+             "Recheck after rest; ask the prescriber before dosing", _CLINIC_HR,
+             "convention"),
+        _row("pre_spo2_no_go", "spo2", _PRE, "<", 92, "no_go", 0,
+             "Do not start; check the probe and recheck; ask the prescriber",
+             _ALDRETE_SPO2, "convention"),
+        _row("pre_rr_low_no_go", "respiratory_rate", _PRE, "<=", 8, "no_go", 0,
+             "Do not start; recount and ask the prescriber", _NEWS2, "convention"),
+        _row("pre_rr_high_warn", "respiratory_rate", _PRE, ">=", 25, "warn", 0,
+             "Recount after rest; ask the prescriber before dosing", _NEWS2, "convention"),
+        # During the infusion.
+        _row("inf_sbp_recheck", "systolic_bp", _INF, ">=", 180, "warn", 0, _RECHECK,
+             _CLINIC_BP, "convention"),
+        _row("inf_sbp_pause", "systolic_bp", _INF, ">=", 180, "pause", 5, _PAUSE_BP,
+             _CLINIC_BP, "convention"),
+        _row("inf_sbp_stop", "systolic_bp", _INF, ">=", 200, "stop", 0, _STOP_BP,
+             _CLINIC_BP, "convention"),
+        _row("inf_dbp_recheck", "diastolic_bp", _INF, ">=", 110, "warn", 0, _RECHECK,
+             _CLINIC_BP, "convention"),
+        _row("inf_dbp_pause", "diastolic_bp", _INF, ">=", 110, "pause", 5, _PAUSE_BP,
+             _CLINIC_BP, "convention"),
+        _row("inf_dbp_stop", "diastolic_bp", _INF, ">=", 120, "stop", 0, _STOP_BP,
+             _CLINIC_BP, "convention"),
+        _row("inf_hr_warn", "heart_rate", _INF, ">", 120, "warn", 0,
+             "Recheck; look for pain, anxiety, a probe artefact", _CLINIC_HR, "convention"),
+        _row("inf_hr_pause", "heart_rate", _INF, ">", 120, "pause", 5,
+             "Pause the infusion, check rhythm and BP, notify the prescriber", _CLINIC_HR,
+             "convention"),
+        _row("inf_hr_low_pause", "heart_rate", _INF, "<=", 40, "pause", 0,
+             "Pause the infusion, check pulse and rhythm by hand, notify the prescriber",
+             _NEWS2, "convention"),
+        _row("inf_sbp_low_pause", "systolic_bp", _INF, "<=", 90, "pause", 0,
+             "Pause the infusion, lay the patient flat, recheck BP, notify the prescriber",
+             _NEWS2, "convention"),
+        _row("spo2_low_warn", "spo2", _INF_REC, "<", 92, "warn", 0, _HYPOXIA_WARN,
+             _ALDRETE_SPO2, "convention"),
+        _row("spo2_low_stop", "spo2", _INF_REC, "<", 90, "stop", 0, _HYPOXIA_STOP,
+             _ALDRETE_SPO2, "convention"),
+        _row("rr_low_stop", "respiratory_rate", _INF_REC, "<=", 8, "stop", 0,
+             _SLOW_BREATHING, _NEWS2, "convention"),
+        _row("rr_high_warn", "respiratory_rate", _INF_REC, ">=", 25, "warn", 0,
+             "Recount; look for anxiety or distress; notify the prescriber if it persists",
+             _NEWS2, "convention"),
+        # Recovery (after the infusion or the last nasal device).
+        _row("rec_sbp_warn", "systolic_bp", _REC, ">=", 180, "warn", 0,
+             "Keep observing, recheck BP in 5 minutes, notify the prescriber", _CLINIC_BP,
+             "convention"),
+        _row("rec_dbp_warn", "diastolic_bp", _REC, ">=", 110, "warn", 0,
+             "Keep observing, recheck BP in 5 minutes, notify the prescriber", _CLINIC_BP,
+             "convention"),
+        _row("rec_hr_warn", "heart_rate", _REC, ">", 120, "warn", 5,
+             "Keep observing, check rhythm and BP, notify the prescriber", _CLINIC_HR,
+             "convention"),
+        _row("rec_sbp_from_baseline_warn", "systolic_bp", _REC, ">", 50, "warn", 0,
+             "BP has not come back toward baseline: keep observing and recheck; notify the "
+             "prescriber", _ALDRETE_CIRC, "convention", "abs_change_from_baseline"),
+    ]
+)
+# fmt: on
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """A limit crossed (and confirmed where the rule asks for it)."""
+
+    level: Level
+    parameter: Parameter
+    value: float
+    limit: float
+    comparison: Comparison
+    at_min: float
+    action: str
+    rule_id: str
+    source: str
+    evidence: Evidence
+    message: str
+    confirmed_over_min: float
+    overrides: tuple[Override, ...] = ()
+
+
+def limits(overrides: Iterable[Override] = ()) -> list[Limit]:
+    """The limit table with the clinic's overrides applied, in declaration order."""
+    return list(apply(LIMITS, overrides).values())
+
+
+def _crosses(value: float, comparison: Comparison, threshold: float) -> bool:
+    if comparison == ">":
+        return value > threshold
+    if comparison == ">=":
+        return value >= threshold
+    if comparison == "<":
+        return value < threshold
+    return value <= threshold
+
+
+def _measured(row: Limit, reading: VitalSigns, baseline: VitalSigns | None) -> float | None:
+    value = reading.get(row.parameter)
+    if value is None or row.measure == "value":
+        return value
+    reference = baseline.get(row.parameter) if baseline is not None else None
+    if reference is None:
+        return None
+    return abs(value - reference)
+
+
+def check_time_order(readings: Sequence[VitalSigns]) -> None:
+    for earlier, later in zip(readings, readings[1:], strict=False):
+        if later.at_min < earlier.at_min:
+            raise ValueError(
+                f"readings must be in time order: {later.at_min:g} min comes after "
+                f"{earlier.at_min:g} min"
+            )
+
+
+def assess(
+    readings: Sequence[VitalSigns],
+    *,
+    phase: str,
+    baseline: VitalSigns | None = None,
+    overrides: Iterable[Override] = (),
+) -> list[Alarm]:
+    """Alarms raised by a time-ordered series of readings during one phase.
+
+    ``baseline`` (the pre-dose reading) is used only by rows measured as a change from
+    baseline; without it those rows cannot fire. Each rule raises at most one alarm per
+    run of crossing readings, at the reading that met (or confirmed) it. Alarms come in
+    time order, the most severe first at equal times.
+    """
+    known_phase = check_phase(phase)
+    readings = list(readings)
+    check_time_order(readings)
+    overrides = tuple(overrides)
+    table = apply(LIMITS, overrides)
+    alarms: list[Alarm] = []
+    for row in table.values():
+        if known_phase not in row.phases:
+            continue
+        used = tuple(o for o in overrides if o.target == row.id)
+        run_start: float | None = None
+        fired = False
+        for reading in readings:
+            measured = _measured(row, reading, baseline)
+            if measured is None:
+                continue
+            if not _crosses(measured, row.comparison, row.threshold):
+                run_start, fired = None, False
+                continue
+            if run_start is None:
+                run_start = reading.at_min
+            duration = reading.at_min - run_start
+            if fired or duration < row.confirm_min:
+                continue
+            fired = True
+            alarms.append(_alarm(row, reading, measured, duration, used))
+    alarms.sort(key=lambda a: (a.at_min, -LEVEL_RANK[a.level], a.rule_id))
+    return alarms
+
+
+def _alarm(
+    row: Limit,
+    reading: VitalSigns,
+    measured: float,
+    duration: float,
+    used: tuple[Override, ...],
+) -> Alarm:
+    value = reading.get(row.parameter)
+    assert value is not None
+    shown = f"{LABELS[row.parameter]} {value:g} {UNITS[row.parameter]}"
+    if row.measure == "abs_change_from_baseline":
+        shown += f" ({measured:g} from baseline)"
+    message = f"{shown} at {reading.at_min:g} min: {row.describe()}"
+    if row.confirm_min > 0:
+        message += f" (confirmed over {duration:g} min)"
+    return Alarm(
+        level=row.level,
+        parameter=row.parameter,
+        value=value,
+        limit=row.threshold,
+        comparison=row.comparison,
+        at_min=reading.at_min,
+        action=row.action,
+        rule_id=row.id,
+        source=row.source,
+        evidence=row.evidence,
+        message=message,
+        confirmed_over_min=duration,
+        overrides=used,
+    )

@@ -1,0 +1,196 @@
+"""Evaluate a patient's answers against the candidacy rules (semantics: see the package)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from ketaclinic.clinical.overrides import Override, apply
+from ketaclinic.clinical.screening.table import (
+    ANSWER_TYPES,
+    DEFAULT_ROUTE,
+    EVIDENCE,
+    KINDS,
+    ROUTES,
+    RULES,
+    Rule,
+)
+
+VERDICTS = ("eligible", "eligible_with_precautions", "not_eligible", "needs_information")
+
+NO_INDICATION_ID = "no_indication"
+NO_INDICATION_SOURCE = (
+    "ketaclinic evaluation rule: treatment is offered only for a listed indication"
+)
+
+Answer = bool | float | int | None
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One rule that bears on the verdict, with its source."""
+
+    rule_id: str
+    kind: str
+    absolute: bool
+    message: str
+    source: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The verdict and everything behind it."""
+
+    verdict: str
+    route: str
+    reasons: tuple[Reason, ...]
+    workup: tuple[str, ...]
+    unknown: tuple[str, ...]
+    overrides_applied: tuple[Override, ...]
+
+
+def _check_rule(rule: Rule) -> None:
+    if rule.kind not in KINDS:
+        raise ValueError(f"rule {rule.id!r}: kind {rule.kind!r} is not one of {KINDS}")
+    if rule.answer_type not in ANSWER_TYPES:
+        raise ValueError(
+            f"rule {rule.id!r}: answer_type {rule.answer_type!r} is not one of {ANSWER_TYPES}"
+        )
+    if rule.evidence not in EVIDENCE:
+        raise ValueError(f"rule {rule.id!r}: evidence {rule.evidence!r} is not one of {EVIDENCE}")
+    if rule.answer_type == "number" and rule.threshold is None:
+        raise ValueError(f"rule {rule.id!r}: a number rule needs a threshold")
+    if rule.kind == "indication" and rule.absolute:
+        raise ValueError(f"rule {rule.id!r}: an indication cannot be absolute")
+    for route in rule.routes:
+        if route not in ROUTES:
+            raise ValueError(f"rule {rule.id!r}: unknown route {route!r}")
+    for variant in rule.route_variants:
+        if variant.route not in ROUTES:
+            raise ValueError(f"rule {rule.id!r}: unknown route {variant.route!r} in a variant")
+        if variant.evidence not in EVIDENCE:
+            raise ValueError(f"rule {rule.id!r}: evidence {variant.evidence!r} in a variant")
+
+
+def rules(overrides: Iterable[Override] = ()) -> list[Rule]:
+    """The candidacy rules in table order, with the clinic's overrides applied."""
+    table = apply({rule.id: rule for rule in RULES}, overrides)
+    result = list(table.values())
+    for rule in result:
+        _check_rule(rule)
+    return result
+
+
+def _check_route(route: str) -> None:
+    if route not in ROUTES:
+        raise ValueError(f"unknown route {route!r}; known routes: {', '.join(ROUTES)}")
+
+
+def _check_answer(rule: Rule, answer: Answer) -> None:
+    if answer is None:
+        return
+    if rule.answer_type == "bool":
+        if not isinstance(answer, bool):
+            raise ValueError(
+                f"finding {rule.id!r} expects yes/no (bool), got {type(answer).__name__} {answer!r}"
+            )
+        return
+    if isinstance(answer, bool) or not isinstance(answer, int | float):
+        raise ValueError(
+            f"finding {rule.id!r} expects a number, got {type(answer).__name__} {answer!r}"
+        )
+    if not math.isfinite(answer) or answer < 0:
+        raise ValueError(f"finding {rule.id!r} must be a finite number >= 0, got {answer!r}")
+
+
+def _positive(rule: Rule, answer: bool | float | int) -> bool:
+    if rule.answer_type == "bool":
+        return bool(answer)
+    assert rule.threshold is not None  # checked in _check_rule
+    return answer >= rule.threshold
+
+
+def _reason(rule: Rule) -> Reason:
+    return Reason(
+        rule_id=rule.id,
+        kind=rule.kind,
+        absolute=rule.absolute,
+        message=rule.message,
+        source=rule.source,
+        evidence=rule.evidence,
+    )
+
+
+def evaluate(
+    findings: Mapping[str, Answer],
+    *,
+    route: str = DEFAULT_ROUTE,
+    overrides: Iterable[Override] = (),
+) -> Evaluation:
+    """Evaluate candidacy for ``route`` from answers keyed by rule id.
+
+    A missing key and ``None`` both mean "not known". A key naming no rule is a
+    ``ValueError``, as is a number given to a yes/no rule or a yes/no given to a number
+    rule. Findings for rules that do not apply to ``route`` are checked but not used.
+    """
+    _check_route(route)
+    overrides = tuple(overrides)
+    table = {rule.id: rule for rule in rules(overrides)}
+    unknown_ids = [key for key in findings if key not in table]
+    if unknown_ids:
+        raise ValueError(f"findings name unknown rule(s): {', '.join(sorted(unknown_ids))}")
+    for key, answer in findings.items():
+        _check_answer(table[key], answer)
+
+    applicable = [rule.for_route(route) for rule in table.values() if rule.applies_to(route)]
+    positive: list[Rule] = []
+    unknown: list[Rule] = []
+    for rule in applicable:
+        answer = findings.get(rule.id)
+        if answer is None:
+            unknown.append(rule)
+        elif _positive(rule, answer):
+            positive.append(rule)
+
+    reasons = [_reason(rule) for rule in positive]
+    workup: list[str] = []
+    for rule in positive:
+        for item in rule.workup:
+            if item not in workup:
+                workup.append(item)
+
+    has_indication = any(rule.kind == "indication" for rule in positive)
+    if any(rule.kind != "indication" and rule.absolute for rule in positive):
+        verdict = "not_eligible"
+    elif any(rule.kind != "indication" for rule in unknown):
+        verdict = "needs_information"
+    elif not has_indication:
+        if any(rule.kind == "indication" for rule in unknown):
+            verdict = "needs_information"
+        else:
+            verdict = "not_eligible"
+            reasons.append(
+                Reason(
+                    rule_id=NO_INDICATION_ID,
+                    kind="indication",
+                    absolute=False,
+                    message="No indication for ketamine treatment was found.",
+                    source=NO_INDICATION_SOURCE,
+                    evidence="convention",
+                )
+            )
+    elif any(rule.kind != "indication" for rule in positive):
+        verdict = "eligible_with_precautions"
+    else:
+        verdict = "eligible"
+
+    return Evaluation(
+        verdict=verdict,
+        route=route,
+        reasons=tuple(reasons),
+        workup=tuple(workup),
+        unknown=tuple(rule.id for rule in unknown),
+        overrides_applied=overrides,
+    )
