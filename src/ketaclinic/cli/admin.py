@@ -85,22 +85,23 @@ def demo(
     """Fill an empty database with a realistic demo clinic and print its logins."""
     from ketaclinic import demo as demo_data
 
+    if reset:
+        with database(ensure_migrated=False) as db, one_line_errors():
+            demo_data.wipe(db)
     with database() as db:
-        has_users = bool(db.scalar(select(func.count()).select_from(User)))
-        if has_users and not reset:
+        if db.scalar(select(func.count()).select_from(User)) and not reset:
             typer.echo(
                 "the database already holds a clinic; demo data left as it is "
                 "(use --reset to rebuild a demo database)"
             )
         else:
             with one_line_errors():
-                if reset:
-                    demo_data.wipe(db)
                 demo_data.build(db, seed=seed, today=date.today())
             typer.echo("demo clinic created")
-    table = Table(title="Demo logins (password for all: " + demo_data.PASSWORD + ")")
-    table.add_column("username")
-    table.add_column("role")
-    for username, role in demo_data.LOGINS:
-        table.add_row(username, role)
+        table = Table(title=f"Logins (demo password for all: {demo_data.PASSWORD})")
+        table.add_column("username")
+        table.add_column("roles")
+        for user in accounts.list_users(db):
+            if user.active:
+                table.add_row(user.username, ", ".join(sorted(user.role_names)))
     Console().print(table)

@@ -1,26 +1,23 @@
 """The demo clinic: staff of every role and patients with months of history.
 
-``build`` runs each step in ``STEPS`` in order; an area that has something to show adds
-its own step (a function of the session, a random generator, the date and the people
-made so far), so that a new user sees every part of ketaclinic at work.
+``build`` creates the staff, then runs each area's ``demo.build(db, clinic)`` in the
+order a patient meets the areas (see ``platform.areas``), so that a new user sees every
+part of ketaclinic at work. ``clinic`` carries what earlier areas made.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
+from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from ketaclinic.demo.people import FAMILY_NAMES, GIVEN_NAMES, RELATIONS, STREETS, TOWNS
-from ketaclinic.patients import service as patients
-from ketaclinic.patients.models import Patient
-from ketaclinic.patients.schemas import MeasurementIn, PatientIn, PatientUpdate
 from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.areas import area_modules
 from ketaclinic.platform.db import Base
 from ketaclinic.platform.model_registry import load_all
 
@@ -35,7 +32,6 @@ STAFF = [
     ("desk.baker", "Jamie Baker", ["front_desk"]),
     ("research.patel", "Dev Patel", ["researcher"]),
 ]
-PATIENT_COUNT = 36
 
 
 @dataclass
@@ -43,8 +39,14 @@ class DemoClinic:
     today: date
     rng: random.Random
     staff: dict[str, Actor] = field(default_factory=dict)
-    patients: list[Patient] = field(default_factory=list)
+    patients: list[Any] = field(default_factory=list)
     patient_logins: list[tuple[str, str]] = field(default_factory=list)
+    # Anything an area wants to hand to later areas (orders, appointments...).
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def logins(self) -> list[tuple[str, str]]:
+        return [(u, "+".join(r)) for u, _, r in STAFF] + self.patient_logins
 
 
 def _staff(db: Session, clinic: DemoClinic) -> None:
@@ -55,93 +57,11 @@ def _staff(db: Session, clinic: DemoClinic) -> None:
         clinic.staff[username] = accounts.actor_for(user)
 
 
-def _phone(rng: random.Random) -> str:
-    return f"+1 555 {rng.randint(200, 999)} {rng.randint(1000, 9999)}"
-
-
-def _patients(db: Session, clinic: DemoClinic) -> None:
-    rng = clinic.rng
-    desk = clinic.staff["desk.baker"]
-    nurse = clinic.staff["nurse.okafor"]
-    givens = rng.sample(list(GIVEN_NAMES), PATIENT_COUNT)
-    families = rng.sample(FAMILY_NAMES, PATIENT_COUNT)
-    for given, family in zip(givens, families, strict=True):
-        age_days = rng.randint(21 * 365, 72 * 365)
-        patient = patients.create_patient(
-            db,
-            actor=desk,
-            data=PatientIn(
-                given_name=given,
-                family_name=family,
-                sex=GIVEN_NAMES[given],
-                date_of_birth=clinic.today - timedelta(days=age_days),
-                phone=_phone(rng),
-                email=f"{given}.{family}@example.org".lower(),
-                address=f"{rng.randint(2, 990)} {rng.choice(STREETS)}, {rng.choice(TOWNS)}",
-                emergency_contact_name=f"{rng.choice(list(GIVEN_NAMES))} {family}",
-                emergency_contact_phone=_phone(rng),
-                emergency_contact_relation=rng.choice(RELATIONS),
-            ),
-        )
-        _history(db, clinic, patient, nurse, desk)
-        clinic.patients.append(patient)
-
-
-def _history(db: Session, clinic: DemoClinic, patient: Patient, nurse: Actor, desk: Actor) -> None:
-    """Months of weights (first visit with height), and now and then a corrected record."""
-    rng = clinic.rng
-    months = rng.randint(2, 9)
-    weight = rng.uniform(52, 115) if patient.sex == "female" else rng.uniform(62, 130)
-    height = rng.uniform(152, 178) if patient.sex == "female" else rng.uniform(163, 193)
-    for step in range(months + 1):
-        on = clinic.today - timedelta(days=30 * (months - step) + rng.randint(0, 6))
-        patients.add_measurement(
-            db,
-            actor=nurse,
-            patient_id=patient.id,
-            data=MeasurementIn(
-                measured_on=on,
-                weight_kg=round(weight, 1),
-                height_cm=round(height, 1) if step == 0 else None,
-            ),
-        )
-        weight += rng.uniform(-1.5, 1.2)
-    if rng.random() < 0.3:
-        data = {k: getattr(patient, k) for k in patients.DEMOGRAPHIC_FIELDS}
-        data["phone"] = _phone(rng)
-        patients.update_patient(
-            db,
-            actor=desk,
-            patient_id=patient.id,
-            data=PatientUpdate(**data, reason="patient gave a new phone number at check-in"),
-        )
-
-
-def _patient_logins(db: Session, clinic: DemoClinic) -> None:
-    for patient in clinic.patients[:2]:
-        username = f"patient.{patient.given_name.lower()}"
-        accounts.create_user(
-            db,
-            actor=DEMO,
-            username=username,
-            full_name=f"{patient.given_name} {patient.family_name}",
-            password=PASSWORD,
-            roles=["patient"],
-            patient_id=patient.id,
-        )
-        clinic.patient_logins.append((username, "patient"))
-
-
-Step = Callable[[Session, DemoClinic], None]
-STEPS: list[Step] = [_staff, _patients, _patient_logins]
-LOGINS: list[tuple[str, str]] = [(u, "+".join(r)) for u, _, r in STAFF]
-
-
 def build(db: Session, *, seed: int, today: date) -> DemoClinic:
     clinic = DemoClinic(today=today, rng=random.Random(seed))  # noqa: S311 - not security
-    for step in STEPS:
-        step(db, clinic)
-    LOGINS[:] = [(u, "+".join(r)) for u, _, r in STAFF] + clinic.patient_logins
+    _staff(db, clinic)
+    for module in area_modules("demo"):
+        module.build(db, clinic)
     return clinic
 
 

@@ -37,8 +37,14 @@ class ChartSection:
     load: Callable[[Session, Actor, Patient], Any]
 
 
-# Areas append their sections (candidacy, plan, sessions, outcomes) in clinic order.
-CHART_SECTIONS: list[ChartSection] = []
+NAV = [("Patients", "/patients", frozenset(DESK))]
+
+
+def chart_sections() -> list[ChartSection]:
+    """Every area's ``pages.CHART_SECTIONS``, in the order a patient meets the areas."""
+    from ketaclinic.platform.areas import area_modules
+
+    return [s for m in area_modules("pages") for s in getattr(m, "CHART_SECTIONS", [])]
 
 
 @router.get("/patients", response_class=HTMLResponse)
@@ -82,7 +88,7 @@ def _landing(actor: Actor, patient_id: int) -> str:
 def chart(request: Request, db: DB, patient_id: int, actor: Actor = allow(*CLINICAL)) -> Response:
     patient = service.get_patient(db, actor=actor, patient_id=patient_id, purpose="chart")
     weight, height = service.current_body(patient)
-    sections = [(s, s.load(db, actor, patient)) for s in CHART_SECTIONS]
+    sections = [(s, s.load(db, actor, patient)) for s in chart_sections()]
     return render(
         request,
         "patients/chart.html",

@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ketaclinic.platform.areas import area_modules
 from ketaclinic.platform.auth import principal
 from ketaclinic.platform.db import make_engine, make_session_factory
 from ketaclinic.platform.errors import ClinicError, Unauthenticated
@@ -22,13 +23,8 @@ from ketaclinic.platform.web import build_environment, render
 
 log = logging.getLogger("ketaclinic")
 
-# Each module holds an APIRouter named ``router``. A new area adds its api and pages here.
-ROUTER_MODULES = [
-    "ketaclinic.platform.pages",
-    "ketaclinic.platform.api",
-    "ketaclinic.patients.api",
-    "ketaclinic.patients.pages",
-]
+# The platform's own routers; each area's ``api`` and ``pages`` are found by name.
+PLATFORM_ROUTERS = ["ketaclinic.platform.pages", "ketaclinic.platform.api"]
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -138,8 +134,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The more specific mount first: Starlette takes the first prefix that matches.
     app.mount("/static/swagger", StaticFiles(directory=_swagger_dir()), name="swagger")
     app.mount("/static", StaticFiles(directory=static), name="static")
-    for module_name in ROUTER_MODULES:
-        app.include_router(import_module(module_name).router)
+    for module in [import_module(m) for m in PLATFORM_ROUTERS]:
+        app.include_router(module.router)
+    for module in area_modules("api") + area_modules("pages"):
+        app.include_router(module.router)
     return app
 
 

@@ -1,0 +1,1 @@
+"""Treatment courses, signed orders (protocol, dose, pump rate) and planned sessions."""

@@ -1,0 +1,1 @@
+"""Chairs, staff availability, appointments and day-before confirmations."""
