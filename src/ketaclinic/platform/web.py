@@ -75,6 +75,7 @@ def render(
             (label, path) for label, path, roles in NAVIGATION if who and who.actor.roles & roles
         ],
         "path": request.url.path,
+        "banners": [b for p in banner_providers() for b in p(request, who)] if who else [],
     }
     login_csrf = None
     if who is None:
