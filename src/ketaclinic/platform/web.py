@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime
+from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -11,23 +13,38 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
+from ketaclinic.platform.areas import area_modules
 from ketaclinic.platform.auth import LOGIN_CSRF_COOKIE, Principal
 from ketaclinic.platform.roles import LABELS, Role
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
-# (label, path, roles): the navigation a role sees. Areas add their entries here.
-NAVIGATION: list[tuple[str, str, frozenset[Role]]] = [
-    ("Home", "/", frozenset(Role)),
-    ("Patients", "/patients", frozenset({Role.prescriber, Role.nurse, Role.front_desk})),
+Nav = tuple[str, str, frozenset[Role]]  # (label, path, roles that see it)
+HOME: list[Nav] = [("Home", "/", frozenset(Role))]
+ADMIN: list[Nav] = [
     ("Users", "/admin/users", frozenset({Role.admin})),
     ("Audit trail", "/admin/audit", frozenset({Role.admin})),
-    (
-        "API",
-        "/api/docs",
-        frozenset({Role.admin, Role.prescriber, Role.nurse, Role.front_desk, Role.researcher}),
-    ),
+    ("API", "/api/docs", frozenset(Role) - {Role.patient}),
 ]
+Banner = dict[str, Any]  # {"level": "alarm"|"warn"|"info", "text": str, "href": str | None}
+BannerProvider = Callable[[Request, Principal], list[Banner]]
+
+
+@lru_cache
+def navigation() -> list[Nav]:
+    """Home, then each area's ``pages.NAV`` in area order, then administration."""
+    entries = list(HOME)
+    for module in area_modules("pages"):
+        entries += getattr(module, "NAV", [])
+    return entries + ADMIN
+
+
+@lru_cache
+def banner_providers() -> list[BannerProvider]:
+    """Each area's ``pages.BANNERS``: callables that return banners for the caller, shown
+    at the top of every page (for example open suicidality alerts for clinicians). A
+    provider opens its own database session from ``request.app.state.session_factory``."""
+    return [p for m in area_modules("pages") for p in getattr(m, "BANNERS", [])]
 
 
 def _template_dirs() -> list[Path]:
@@ -72,7 +89,7 @@ def render(
         "actor": who.actor if who else None,
         "csrf_token": who.csrf_token if who else None,
         "nav": [
-            (label, path) for label, path, roles in NAVIGATION if who and who.actor.roles & roles
+            (label, path) for label, path, roles in navigation() if who and who.actor.roles & roles
         ],
         "path": request.url.path,
         "banners": [b for p in banner_providers() for b in p(request, who)] if who else [],
