@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime
 from collections.abc import Callable
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
