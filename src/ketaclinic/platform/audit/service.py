@@ -89,7 +89,12 @@ def _events(db: Session, batch: int = 5000) -> Iterator[AuditEvent]:
     last_id = 0
     while True:
         rows = db.scalars(
-            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+            select(AuditEvent)
+            .where(AuditEvent.id > last_id)
+            .order_by(AuditEvent.id)
+            .limit(batch)
+            # Read what the database holds now, never a copy this session kept.
+            .execution_options(populate_existing=True)
         ).all()
         if not rows:
             return

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from ketaclinic.cli import app
+
+
+def test_init_creates_the_first_administrator_once(cli: CliRunner) -> None:
+    args = [
+        "init",
+        "--admin-username",
+        "ada",
+        "--admin-name",
+        "Ada Admin",
+        "--admin-password",
+        "a-long-password",
+    ]
+    first = cli.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    again = cli.invoke(app, args)
+    assert again.exit_code == 1
+    assert "already has users" in again.output
+
+
+def test_user_add_list_and_deactivate(cli: CliRunner) -> None:
+    added = cli.invoke(
+        app,
+        [
+            "user",
+            "add",
+            "ada",
+            "--name",
+            "Ada Okafor",
+            "--role",
+            "nurse",
+            "--role",
+            "prescriber",
+            "--password",
+            "a-long-password",
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    assert "nurse, prescriber" in added.output
+    assert "Ada Okafor" in cli.invoke(app, ["user", "list"]).output
+    gone = cli.invoke(app, ["user", "deactivate", "ada"])
+    assert gone.exit_code == 0
+    assert "deactivated" in cli.invoke(app, ["user", "list"]).output
+
+
+def test_a_bad_role_is_one_clear_line_and_a_non_zero_exit(cli: CliRunner) -> None:
+    result = cli.invoke(
+        app,
+        [
+            "user",
+            "add",
+            "ada",
+            "--name",
+            "Ada",
+            "--role",
+            "surgeon",
+            "--password",
+            "a-long-password",
+        ],
+    )
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "error: unknown role 'surgeon' (known: admin, prescriber, nurse, front_desk, "
+        "researcher, patient)"
+    ]
+
+
+def test_deactivating_an_unknown_user_says_so(cli: CliRunner) -> None:
+    result = cli.invoke(app, ["user", "deactivate", "nobody"])
+    assert result.exit_code == 1
+    assert "no user 'nobody'" in result.output
+
+
+def test_a_token_is_printed_once(cli: CliRunner) -> None:
+    cli.invoke(
+        app,
+        [
+            "user",
+            "add",
+            "bridge",
+            "--name",
+            "Monitor bridge",
+            "--role",
+            "nurse",
+            "--password",
+            "a-long-password",
+        ],
+    )
+    result = cli.invoke(app, ["user", "token", "bridge", "--name", "bay 1 monitor"])
+    assert result.exit_code == 0
+    assert result.output.startswith("kc_")
+
+
+def test_every_command_has_help(cli: CliRunner) -> None:
+    for command in (
+        ["init"],
+        ["serve"],
+        ["demo"],
+        ["migrate"],
+        ["user", "add"],
+        ["user", "list"],
+        ["user", "deactivate"],
+        ["audit", "verify"],
+    ):
+        result = cli.invoke(app, [*command, "--help"])
+        assert result.exit_code == 0, command
+        assert "Usage" in result.output
+
+
+def test_demo_builds_a_clinic_once_and_then_leaves_it_alone(cli: CliRunner) -> None:
+    first = cli.invoke(app, ["demo"])
+    assert first.exit_code == 0, first.output
+    assert "demo clinic created" in first.output and "nurse.okafor" in first.output
+    second = cli.invoke(app, ["demo"])
+    assert "left as it is" in second.output
+    verify = cli.invoke(app, ["audit", "verify"])
+    assert verify.exit_code == 0 and "intact" in verify.output

@@ -1,0 +1,29 @@
+from pathlib import Path
+
+import pytest
+
+from ketaclinic.platform.settings import ConfigurationError, Settings
+
+
+def test_production_mode_without_a_secret_is_an_error(tmp_path: Path) -> None:
+    settings = Settings(mode="production", data_dir=tmp_path)
+    with pytest.raises(ConfigurationError, match="KETACLINIC_SECRET_KEY"):
+        _ = settings.effective_secret_key
+
+
+def test_the_embedded_mode_keeps_one_generated_secret(tmp_path: Path) -> None:
+    first = Settings(data_dir=tmp_path).effective_secret_key
+    assert len(first) > 40
+    assert Settings(data_dir=tmp_path).effective_secret_key == first
+    assert (tmp_path / "secret.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_default_database_is_sqlite_in_the_data_dir(tmp_path: Path) -> None:
+    assert Settings(data_dir=tmp_path).effective_database_url == (
+        f"sqlite:///{tmp_path / 'ketaclinic.db'}"
+    )
+
+
+def test_an_unknown_time_zone_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown time zone"):
+        Settings(time_zone="Mars/Olympus")
