@@ -26,6 +26,7 @@ AREAS = (
     "public",
     "interop",
     "reports",
+    "configuration",
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -41,11 +42,28 @@ def client_ip(request: Request) -> str | None:
 
 def get_db(request: Request) -> Iterator[Session]:
     session: Session = request.app.state.session_factory()
+    request.state.db = session
     try:
         yield session
     finally:
         session.rollback()
         session.close()
+
+
+@contextmanager
+def request_session(request: Request) -> Iterator[Session]:
+    """The request's own database session when it has one, else a short-lived one.
+
+    Code that runs while a page renders (banners, navigation badges) must reuse the
+    request's session: on SQLite a second session in the same request would wait for the
+    write lock the first one holds.
+    """
+    existing: Session | None = getattr(request.state, "db", None)
+    if existing is not None:
+        yield existing
+        return
+    with request.app.state.session_factory() as session:
+        yield session
 
 
 def _resolve(request: Request) -> Principal | None:

@@ -43,7 +43,7 @@ def navigation() -> list[Nav]:
 def banner_providers() -> list[BannerProvider]:
     """Each area's ``pages.BANNERS``: callables that return banners for the caller, shown
     at the top of every page (for example open suicidality alerts for clinicians). A
-    provider opens its own database session from ``request.app.state.session_factory``."""
+    provider reads through ``platform.auth.request_session(request)``."""
     return [p for m in area_modules("pages") for p in getattr(m, "BANNERS", [])]
 
 
