@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, Text, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ketaclinic.platform.db import Base, UTCDateTime, utcnow
@@ -83,3 +83,23 @@ class PlannedSession(Base):
     # planned|booked|completed|cancelled
     earliest_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SignedOrderChanged(Exception):
+    """Raised when anything tries to change a signed or superseded order."""
+
+
+@event.listens_for(Order, "before_update")
+def _signed_orders_are_immutable(_mapper: Any, _connection: Any, target: Order) -> None:
+    # The second wall behind the service: a signed order may only become superseded.
+    state = inspect(target)
+    history = state.attrs.status.history
+    before = history.deleted[0] if history.deleted else target.status
+    if before == "draft":
+        return
+    changed = [a.key for a in state.attrs if a.key != "status" and a.history.has_changes()]
+    if changed or not (before == "signed" and target.status == "superseded"):
+        raise SignedOrderChanged(
+            f"order {target.id} is {before} and cannot change "
+            f"({', '.join(changed) or 'status ' + str(target.status)})"
+        )

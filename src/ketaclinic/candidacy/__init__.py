@@ -1,0 +1,1 @@
+"""Intake, candidacy evaluation and the prescriber's decision."""

@@ -1,0 +1,155 @@
+"""Reviewing the clinical defaults and recording a clinic's overrides of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ketaclinic.clinical.overrides import Override, apply
+from ketaclinic.configuration.models import ClinicOverride
+from ketaclinic.configuration.tables import TABLES, Table, coerce, editable_fields
+from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.audit import service as audit
+from ketaclinic.platform.db import utcnow
+from ketaclinic.platform.errors import Conflict, Forbidden, Invalid, NotFound
+from ketaclinic.platform.roles import Role
+
+MEDICAL_DIRECTOR = frozenset({Role.prescriber, Role.admin})
+
+
+def may_override(actor: Actor) -> bool:
+    """Clinical defaults belong to the medical director: prescriber and admin at once."""
+    return actor.roles >= MEDICAL_DIRECTOR
+
+
+def _table(key: str) -> Table:
+    if key not in TABLES:
+        raise NotFound(f"no clinical table {key!r} (known: {', '.join(TABLES)})")
+    return TABLES[key]
+
+
+def active(db: Session, table_key: str | None = None) -> list[ClinicOverride]:
+    query = select(ClinicOverride).where(ClinicOverride.retired_at.is_(None))
+    if table_key:
+        query = query.where(ClinicOverride.table_key == table_key)
+    return list(db.scalars(query.order_by(ClinicOverride.id)))
+
+
+def overrides_for(db: Session, table_key: str) -> list[Override]:
+    """The clinic's active overrides of one table, ready for the clinical functions."""
+    _table(table_key)
+    return [
+        Override(target=o.target, field=o.field, value=o.value, by=o.created_by, reason=o.reason)
+        for o in active(db, table_key)
+    ]
+
+
+@dataclass(frozen=True)
+class FieldView:
+    name: str
+    default: Any
+    current: Any
+    override: ClinicOverride | None
+
+
+@dataclass(frozen=True)
+class RowView:
+    id: str
+    row: Any
+    fields: list[FieldView]
+
+
+def review(db: Session, table_key: str) -> list[RowView]:
+    table = _table(table_key)
+    by_key = {(o.target, o.field): o for o in active(db, table_key)}
+    views = []
+    for row_id, row in table.rows().items():
+        fields = []
+        for name in editable_fields(row):
+            found = by_key.get((row_id, name))
+            current = found.value if found else getattr(row, name)
+            fields.append(FieldView(name, getattr(row, name), current, found))
+        views.append(RowView(row_id, row, fields))
+    return views
+
+
+def override(
+    db: Session,
+    *,
+    actor: Actor,
+    table_key: str,
+    target: str,
+    field: str,
+    value: str,
+    reason: str,
+) -> ClinicOverride:
+    if not may_override(actor):
+        raise Forbidden("only the medical director (prescriber and admin) changes defaults")
+    table = _table(table_key)
+    rows = table.rows()
+    if target not in rows:
+        raise Invalid(f"{table.title} has no row {target!r}", fields={"target": target})
+    kinds = editable_fields(rows[target])
+    if field not in kinds:
+        raise Invalid(f"{field!r} of {target!r} cannot be overridden", fields={"field": field})
+    if len(reason.strip()) < 5:
+        raise Invalid("say why the clinic departs from the default", fields={"reason": reason})
+    try:
+        typed = coerce(kinds[field], value)
+        apply({target: rows[target]}, [Override(target, field, typed, actor.username, reason)])
+    except ValueError as exc:
+        raise Invalid(f"{field}: {exc}", fields={"value": str(exc)}) from None
+    for previous in active(db, table_key):
+        if (previous.target, previous.field) == (target, field):
+            raise Conflict(f"{target}.{field} is already overridden; retire that one first")
+    row = ClinicOverride(
+        table_key=table_key,
+        target=target,
+        field=field,
+        value=typed,
+        default_value=getattr(rows[target], field),
+        reason=reason.strip(),
+        created_by=actor.username,
+    )
+    db.add(row)
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action="clinical_default.override",
+        object_type="clinic_override",
+        object_id=row.id,
+        detail=f"{table_key} {target}.{field}: {row.default_value} -> {typed}",
+    )
+    db.commit()
+    return row
+
+
+def retire(db: Session, *, actor: Actor, override_id: int, reason: str) -> ClinicOverride:
+    if not may_override(actor):
+        raise Forbidden("only the medical director (prescriber and admin) changes defaults")
+    row = db.get(ClinicOverride, override_id)
+    if row is None or row.retired_at is not None:
+        raise NotFound(f"no active override {override_id}")
+    if len(reason.strip()) < 5:
+        raise Invalid("say why the default applies again", fields={"reason": reason})
+    row.retired_at = utcnow()
+    row.retired_by = actor.username
+    row.retire_reason = reason.strip()
+    audit.record(
+        db,
+        actor=actor,
+        action="clinical_default.retire",
+        object_type="clinic_override",
+        object_id=row.id,
+        detail=f"{row.table_key} {row.target}.{row.field} back to the default",
+    )
+    db.commit()
+    return row
+
+
+def history(db: Session) -> list[ClinicOverride]:
+    return list(db.scalars(select(ClinicOverride).order_by(ClinicOverride.id.desc())))

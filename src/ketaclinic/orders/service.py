@@ -1,0 +1,520 @@
+"""Treatment courses, signed orders and planned sessions. Every read and write of
+patient data is audited; only prescribers open courses and write orders.
+
+Other areas call: ``active_course``, ``current_order``, ``planned_sessions``,
+``next_planned_session``, ``mark_planned_session``, ``get_order``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ketaclinic.candidacy import service as candidacy
+from ketaclinic.clinical import dosing, screening
+from ketaclinic.orders import planning
+from ketaclinic.orders.models import Course, Order, PlannedSession
+from ketaclinic.orders.schemas import OrderIn, OverrideIn
+from ketaclinic.patients import service as patients
+from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.audit import service as audit
+from ketaclinic.platform.db import utcnow
+from ketaclinic.platform.errors import Conflict, Forbidden, Invalid, NotFound
+from ketaclinic.platform.roles import Role
+
+PRESCRIBING = frozenset({Role.prescriber})
+# Doses are clinical: prescribers and nurses read orders.
+ORDER_READERS = frozenset({Role.prescriber, Role.nurse})
+# Front desk books the planned sessions, so it sees courses and their sessions.
+PLAN_READERS = frozenset({Role.prescriber, Role.nurse, Role.front_desk})
+PLANNED_STATUSES = ("planned", "booked", "completed", "cancelled")
+TITRATION = "titration"
+
+
+def _require(actor: Actor, roles: frozenset[Role], what: str) -> None:
+    if not actor.roles & roles:
+        raise Forbidden(f"your role does not permit you to {what}")
+
+
+def _audit(
+    db: Session,
+    actor: Actor,
+    action: str,
+    patient_id: int,
+    kind: str,
+    oid: object,
+    detail: str = "",
+) -> None:
+    audit.record(
+        db,
+        actor=actor,
+        action=action,
+        patient_id=patient_id,
+        object_type=kind,
+        object_id=oid,
+        detail=detail,
+    )
+
+
+def _course(db: Session, course_id: int) -> Course:
+    row = db.get(Course, course_id)
+    if row is None:
+        raise NotFound(f"no course with id {course_id}")
+    return row
+
+
+def _order(db: Session, order_id: int) -> Order:
+    row = db.get(Order, order_id)
+    if row is None:
+        raise NotFound(f"no order with id {order_id}")
+    return row
+
+
+def _active(db: Session, patient_id: int) -> Course | None:
+    return db.scalars(
+        select(Course)
+        .where(Course.patient_id == patient_id, Course.status == "active")
+        .order_by(Course.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _current(db: Session, course_id: int) -> Order | None:
+    return db.scalars(
+        select(Order)
+        .where(Order.course_id == course_id, Order.status == "signed")
+        .order_by(Order.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _open_draft(db: Session, course_id: int) -> Order | None:
+    return db.scalars(
+        select(Order).where(Order.course_id == course_id, Order.status == "draft").limit(1)
+    ).first()
+
+
+# ------------------------------------------------------------------ courses
+
+
+def open_course(
+    db: Session,
+    *,
+    actor: Actor,
+    patient_id: int,
+    protocol_id: str,
+    indication: str,
+    started_on: date | None = None,
+    series_sessions: int | None = None,
+) -> Course:
+    """Open a course after an eligible candidacy decision; plans its induction series."""
+    _require(actor, PRESCRIBING, "open a treatment course")
+    p = planning.protocol(protocol_id)
+    indications = {r.id for r in screening.rules() if r.kind == "indication"}
+    if indication not in indications:
+        raise Invalid(
+            f"unknown indication {indication!r}", fields={"indication": "unknown indication"}
+        )
+    cleared = candidacy.clearance(db, actor=actor, patient_id=patient_id)
+    if not cleared.cleared:
+        raise Conflict(f"a course cannot be opened: {cleared.why}")
+    assert cleared.decision is not None
+    if cleared.decision.route != p.route:
+        raise Invalid(
+            f"candidacy was decided for the {cleared.decision.route} route; protocol {p.id} "
+            f"is {p.route}: record an intake for that route first",
+            fields={"protocol_id": "route differs from the candidacy decision"},
+        )
+    existing = _active(db, patient_id)
+    if existing is not None:
+        raise Conflict(f"the patient already has an active course ({existing.protocol_id})")
+    length = planning.series_length(p)
+    if length is None and series_sessions is None:
+        raise Invalid(
+            f"protocol {p.id} sets no series length ({p.typical_series}): give the number of "
+            "sessions",
+            fields={"series_sessions": "required for this protocol"},
+        )
+    if length is not None and series_sessions is not None and series_sessions != length:
+        raise Invalid(
+            f"protocol {p.id} plans {length} sessions; change the protocol through a clinic "
+            "override, not on one course",
+            fields={"series_sessions": f"protocol plans {length}"},
+        )
+    count = length if length is not None else series_sessions
+    assert count is not None
+    course = Course(
+        patient_id=patient_id,
+        protocol_id=p.id,
+        indication=indication,
+        series_sessions=count,
+        started_on=started_on,
+        created_by=actor.username,
+    )
+    db.add(course)
+    db.flush()
+    for number in range(1, count + 1):
+        db.add(
+            PlannedSession(
+                course_id=course.id,
+                patient_id=patient_id,
+                number=number,
+                kind="induction",
+                status="planned",
+                earliest_on=started_on if number == 1 else None,
+            )
+        )
+    _audit(
+        db,
+        actor,
+        "course.open",
+        patient_id,
+        "course",
+        course.id,
+        f"{p.id} for {indication}, {count} sessions; candidacy decision {cleared.decision.id}",
+    )
+    db.commit()
+    return course
+
+
+def get_course(db: Session, *, actor: Actor, course_id: int) -> Course:
+    _require(actor, PLAN_READERS, "read treatment courses")
+    course = _course(db, course_id)
+    _audit(db, actor, "course.view", course.patient_id, "course", course.id)
+    db.commit()
+    return course
+
+
+def courses(db: Session, *, actor: Actor, patient_id: int) -> list[Course]:
+    """Every course of the patient, newest first."""
+    _require(actor, PLAN_READERS, "read treatment courses")
+    rows = list(
+        db.scalars(select(Course).where(Course.patient_id == patient_id).order_by(Course.id.desc()))
+    )
+    _audit(db, actor, "course.list", patient_id, "course", None)
+    db.commit()
+    return rows
+
+
+def active_course(db: Session, *, actor: Actor, patient_id: int) -> Course | None:
+    _require(actor, PLAN_READERS, "read treatment courses")
+    course = _active(db, patient_id)
+    _audit(db, actor, "course.view", patient_id, "course", course.id if course else None)
+    db.commit()
+    return course
+
+
+def planned_sessions(db: Session, *, actor: Actor, course_id: int) -> list[PlannedSession]:
+    _require(actor, PLAN_READERS, "read planned sessions")
+    course = _course(db, course_id)
+    rows = list(
+        db.scalars(
+            select(PlannedSession)
+            .where(PlannedSession.course_id == course_id)
+            .order_by(PlannedSession.number, PlannedSession.id)
+        )
+    )
+    _audit(db, actor, "planned_session.list", course.patient_id, "course", course.id)
+    db.commit()
+    return rows
+
+
+def next_planned_session(db: Session, *, actor: Actor, patient_id: int) -> PlannedSession | None:
+    """The lowest-numbered session of the active course still to happen (planned or
+    booked); None without an active course or when every session is done."""
+    _require(actor, PLAN_READERS, "read planned sessions")
+    course = _active(db, patient_id)
+    row = None
+    if course is not None:
+        row = db.scalars(
+            select(PlannedSession)
+            .where(
+                PlannedSession.course_id == course.id,
+                PlannedSession.status.in_(("planned", "booked")),
+            )
+            .order_by(PlannedSession.number, PlannedSession.id)
+            .limit(1)
+        ).first()
+    _audit(
+        db, actor, "planned_session.next", patient_id, "planned_session", row.id if row else None
+    )
+    db.commit()
+    return row
+
+
+def mark_planned_session(
+    db: Session, *, actor: Actor, planned_session_id: int, status: str
+) -> PlannedSession:
+    """Booked by scheduling, completed by the session, cancelled or back to planned.
+    A completed session stays completed."""
+    _require(actor, PLAN_READERS, "change a planned session")
+    if status not in PLANNED_STATUSES:
+        raise Invalid(
+            f"status must be one of {', '.join(PLANNED_STATUSES)}", fields={"status": status}
+        )
+    row = db.get(PlannedSession, planned_session_id)
+    if row is None:
+        raise NotFound(f"no planned session with id {planned_session_id}")
+    if row.status == status:
+        return row
+    if row.status == "completed":
+        raise Conflict(f"planned session {row.number} is completed and stays completed")
+    before = row.status
+    row.status = status
+    _audit(
+        db,
+        actor,
+        "planned_session.mark",
+        row.patient_id,
+        "planned_session",
+        row.id,
+        f"session {row.number}: {before} -> {status}",
+    )
+    db.commit()
+    return row
+
+
+# ------------------------------------------------------------------ orders
+
+
+def _plan_for(
+    db: Session, actor: Actor, course: Course, data: OrderIn
+) -> tuple[dosing.DosePlan, float | None, float | None]:
+    patient = patients.get_patient(db, actor=actor, patient_id=course.patient_id, purpose="order")
+    weight, height = patients.current_body(patient)
+    p = planning.protocol(course.protocol_id)
+    overrides = planning.overrides_of(actor, p.id, data)
+    plan = planning.compute(p, data, overrides, weight_kg=weight, height_cm=height, sex=patient.sex)
+    return plan, weight, height
+
+
+def preview_order(db: Session, *, actor: Actor, course_id: int, data: OrderIn) -> dosing.DosePlan:
+    """The dose arithmetic for these choices, without saving anything."""
+    _require(actor, PRESCRIBING, "prepare an order")
+    course = _course(db, course_id)
+    plan, _, _ = _plan_for(db, actor, course, data)
+    _audit(db, actor, "order.preview", course.patient_id, "course", course.id)
+    db.commit()
+    return plan
+
+
+def _fill(
+    order: Order, plan: dosing.DosePlan, weight: float | None, height: float | None, data: OrderIn
+) -> None:
+    order.route = plan.route
+    order.dose_mg = plan.dose_mg
+    order.dose_mg_per_kg = plan.dose_mg_per_kg
+    order.weight_kg = weight
+    order.height_cm = height
+    order.dose_weight_kg = plan.dose_weight_kg
+    order.dose_weight_basis = plan.dose_weight_basis
+    order.concentration_mg_per_ml = plan.concentration_mg_per_ml
+    order.bag_volume_ml = plan.bag_volume_ml
+    order.drug_volume_ml = plan.drug_volume_ml
+    order.total_volume_ml = plan.total_volume_ml
+    order.rate_ml_per_h = plan.rate_ml_per_h
+    order.duration_min = plan.duration_min
+    order.devices = plan.devices
+    order.plan_steps = list(plan.steps)
+    order.overrides = [
+        {"target": o.target, "field": o.field, "value": o.value, "by": o.by, "reason": o.reason}
+        for o in plan.overrides_applied
+    ]
+    order.notes = data.notes
+
+
+def _override_words(order: Order) -> str:
+    return "; ".join(
+        f"override {o['target']}.{o['field']}={o['value']} by {o['by']}: {o['reason']}"
+        for o in order.overrides
+    )
+
+
+def _new_draft(
+    db: Session,
+    actor: Actor,
+    course: Course,
+    data: OrderIn,
+    supersedes: Order | None,
+    reason: str | None,
+) -> Order:
+    if course.status != "active":
+        raise Conflict(f"the course is {course.status}: open a new course")
+    draft = _open_draft(db, course.id)
+    if draft is not None:
+        raise Conflict(f"order {draft.id} is an unsigned draft of this course: revise or sign it")
+    plan, weight, height = _plan_for(db, actor, course, data)
+    order = Order(
+        course_id=course.id,
+        patient_id=course.patient_id,
+        protocol_id=course.protocol_id,
+        status="draft",
+        created_by=actor.username,
+        supersedes_id=supersedes.id if supersedes else None,
+        change_reason=reason,
+    )
+    _fill(order, plan, weight, height, data)
+    db.add(order)
+    db.flush()
+    detail = f"{order.dose_mg} mg" + (
+        f", supersedes {supersedes.id}: {reason}" if supersedes else ""
+    )
+    if order.overrides:
+        detail += "; " + _override_words(order)
+    _audit(db, actor, "order.draft", course.patient_id, "order", order.id, detail)
+    db.commit()
+    return order
+
+
+def draft_order(db: Session, *, actor: Actor, course_id: int, data: OrderIn) -> Order:
+    """The first order of a course, unsigned. Changes to a signed order go through
+    ``supersede_order`` or ``titrate``."""
+    _require(actor, PRESCRIBING, "write an order")
+    course = _course(db, course_id)
+    current = _current(db, course.id)
+    if current is not None:
+        raise Conflict(
+            f"order {current.id} is signed for this course: change it with a superseding "
+            "order (or titrate) and a reason"
+        )
+    return _new_draft(db, actor, course, data, None, None)
+
+
+def revise_draft(db: Session, *, actor: Actor, order_id: int, data: OrderIn) -> Order:
+    _require(actor, PRESCRIBING, "write an order")
+    order = _order(db, order_id)
+    if order.status != "draft":
+        raise Conflict(
+            f"order {order.id} is {order.status} and cannot change: a change is a new order "
+            "that supersedes it, with a reason"
+        )
+    course = _course(db, order.course_id)
+    plan, weight, height = _plan_for(db, actor, course, data)
+    _fill(order, plan, weight, height, data)
+    detail = f"{order.dose_mg} mg"
+    if order.overrides:
+        detail += "; " + _override_words(order)
+    _audit(db, actor, "order.revise", order.patient_id, "order", order.id, detail)
+    db.commit()
+    return order
+
+
+def sign_order(db: Session, *, actor: Actor, order_id: int) -> Order:
+    """Draft to signed; the order it supersedes (still current) becomes superseded."""
+    _require(actor, PRESCRIBING, "sign an order")
+    order = _order(db, order_id)
+    if order.status != "draft":
+        raise Conflict(f"order {order.id} is already {order.status}: a signed order is immutable")
+    course = _course(db, order.course_id)
+    current = _current(db, course.id)
+    if order.supersedes_id is None and current is not None:
+        raise Conflict(f"order {current.id} is already signed for this course")
+    if order.supersedes_id is not None:
+        if current is None or current.id != order.supersedes_id:
+            raise Conflict(
+                f"order {order.supersedes_id} is no longer the current order of the course: "
+                "draft the change again from the current order"
+            )
+        current.status = "superseded"
+    order.status = "signed"
+    order.signed_by = actor.username
+    order.signed_at = utcnow()
+    db.flush()
+    detail = f"{order.dose_mg} mg"
+    if order.rate_ml_per_h is not None:
+        detail += f" at {order.rate_ml_per_h} mL/h"
+    if order.supersedes_id is not None:
+        detail += f"; supersedes {order.supersedes_id}: {order.change_reason}"
+    if order.overrides:
+        detail += "; " + _override_words(order)
+    _audit(db, actor, "order.sign", order.patient_id, "order", order.id, detail)
+    db.commit()
+    return order
+
+
+def _supersedable(db: Session, order_id: int) -> tuple[Order, Course]:
+    old = _order(db, order_id)
+    if old.status != "signed":
+        raise Conflict(
+            f"only the current signed order can be changed; order {old.id} is {old.status}"
+        )
+    return old, _course(db, old.course_id)
+
+
+def supersede_order(
+    db: Session, *, actor: Actor, order_id: int, data: OrderIn, reason: str
+) -> Order:
+    """A draft that, once signed, replaces signed order ``order_id``."""
+    _require(actor, PRESCRIBING, "change an order")
+    if len(reason.strip()) < 3:
+        raise Invalid("say why the order changes", fields={"reason": "required"})
+    old, course = _supersedable(db, order_id)
+    return _new_draft(db, actor, course, data, old, reason.strip())
+
+
+def next_titration_step(order: Order) -> float | None:
+    """The next mg/kg step above the order's dose in the protocol's titration steps."""
+    p = planning.protocol(order.protocol_id)
+    if order.dose_mg_per_kg is None:
+        return None
+    above = [s for s in p.titration_steps if s > order.dose_mg_per_kg + 1e-9]
+    return min(above) if above else None
+
+
+def titrate(db: Session, *, actor: Actor, order_id: int) -> Order:
+    """A draft one titration step up from signed order ``order_id`` (reason "titration"),
+    same concentration, bag and overrides."""
+    _require(actor, PRESCRIBING, "titrate a dose")
+    old, course = _supersedable(db, order_id)
+    p = planning.protocol(old.protocol_id)
+    if not p.titration_steps:
+        raise Invalid(f"protocol {p.id} declares no titration steps", fields={"form": "no steps"})
+    step = next_titration_step(old)
+    if step is None:
+        raise Invalid(
+            f"{old.dose_mg_per_kg} mg/kg is already at or above the top titration step of "
+            f"{p.id} ({max(p.titration_steps)} mg/kg)",
+            fields={"dose_mg_per_kg": "top step reached"},
+        )
+    data = OrderIn(
+        dose_mg_per_kg=step,
+        concentration_mg_per_ml=old.concentration_mg_per_ml,
+        bag_volume_ml=old.bag_volume_ml,
+        overrides=[
+            OverrideIn(target=o["target"], field=o["field"], value=o["value"], reason=o["reason"])
+            for o in old.overrides
+        ],
+    )
+    return _new_draft(db, actor, course, data, old, TITRATION)
+
+
+def get_order(db: Session, *, actor: Actor, order_id: int) -> Order:
+    _require(actor, ORDER_READERS, "read orders")
+    order = _order(db, order_id)
+    _audit(db, actor, "order.view", order.patient_id, "order", order.id)
+    db.commit()
+    return order
+
+
+def current_order(db: Session, *, actor: Actor, course_id: int) -> Order | None:
+    """The signed order of the course that no later order superseded."""
+    _require(actor, ORDER_READERS, "read orders")
+    course = _course(db, course_id)
+    order = _current(db, course.id)
+    _audit(db, actor, "order.view", course.patient_id, "order", order.id if order else None)
+    db.commit()
+    return order
+
+
+def course_orders(db: Session, *, actor: Actor, course_id: int) -> list[Order]:
+    """Every order of the course, newest first."""
+    _require(actor, ORDER_READERS, "read orders")
+    course = _course(db, course_id)
+    rows = list(
+        db.scalars(select(Order).where(Order.course_id == course_id).order_by(Order.id.desc()))
+    )
+    _audit(db, actor, "order.list", course.patient_id, "course", course.id)
+    db.commit()
+    return rows
