@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.candidacy.models import CandidacyDecision, Intake
 from ketaclinic.candidacy.schemas import DecisionIn, IntakeIn
 from ketaclinic.clinical import course, dosing, screening
+from ketaclinic.configuration import service as configuration
 from ketaclinic.patients import service as patients
 from ketaclinic.patients.schemas import MeasurementIn
 from ketaclinic.platform.actors import Actor
@@ -253,8 +254,12 @@ class Candidacy:
         }
 
 
-def _evaluate(intake: Intake) -> Candidacy:
-    evaluation = screening.evaluate(intake.findings, route=intake.route)
+def _evaluate(db: Session, intake: Intake) -> Candidacy:
+    evaluation = screening.evaluate(
+        intake.findings,
+        route=intake.route,
+        overrides=configuration.overrides_for(db, "screening.rules"),
+    )
     report = course.check_medications(intake.medications)
     return Candidacy(intake=intake, evaluation=evaluation, medications=report)
 
@@ -266,7 +271,7 @@ def evaluate_candidacy(db: Session, *, actor: Actor, patient_id: int) -> Candida
     if intake is None:
         _read(db, actor, "candidacy.evaluate", patient_id)
         return None
-    result = _evaluate(intake)
+    result = _evaluate(db, intake)
     audit.record(
         db,
         actor=actor,
@@ -292,7 +297,7 @@ def decide(db: Session, *, actor: Actor, patient_id: int, data: DecisionIn) -> C
             "review the new evaluation and decide again",
             fields={"intake_id": "stale"},
         )
-    result = _evaluate(intake)
+    result = _evaluate(db, intake)
     computed = result.evaluation.verdict
     reason = (data.reason or "").strip() or None
     if data.decision == "confirm":

@@ -47,6 +47,12 @@ def overrides_for(db: Session, table_key: str) -> list[Override]:
     ]
 
 
+def clinic_overrides(db: Session, *table_keys: str) -> list[Override]:
+    """The active overrides of several tables, for a clinical function that reads them all
+    (for example ``dosing.plan`` reads protocols and input limits)."""
+    return [o for key in table_keys for o in overrides_for(db, key)]
+
+
 @dataclass(frozen=True)
 class FieldView:
     name: str

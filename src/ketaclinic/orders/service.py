@@ -7,6 +7,7 @@ Other areas call: ``active_course``, ``current_order``, ``planned_sessions``,
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.candidacy import service as candidacy
 from ketaclinic.clinical import dosing, screening
+from ketaclinic.configuration import service as configuration
 from ketaclinic.orders import planning
 from ketaclinic.orders.models import Course, Order, PlannedSession
 from ketaclinic.orders.schemas import OrderIn, OverrideIn
@@ -285,7 +287,10 @@ def _plan_for(
     patient = patients.get_patient(db, actor=actor, patient_id=course.patient_id, purpose="order")
     weight, height = patients.current_body(patient)
     p = planning.protocol(course.protocol_id)
-    overrides = planning.overrides_of(actor, p.id, data)
+    # The clinic's standing overrides first, the prescriber's own for this order last,
+    # so that the prescriber's decision wins where both touch the same field.
+    overrides = configuration.clinic_overrides(db, "dosing.protocols", "dosing.input_limits")
+    overrides += planning.overrides_of(actor, p.id, data)
     plan = planning.compute(p, data, overrides, weight_kg=weight, height_cm=height, sex=patient.sex)
     return plan, weight, height
 
@@ -506,6 +511,28 @@ def current_order(db: Session, *, actor: Actor, course_id: int) -> Order | None:
     _audit(db, actor, "order.view", course.patient_id, "order", order.id if order else None)
     db.commit()
     return order
+
+
+@dataclass(frozen=True)
+class VisitTiming:
+    """What booking needs from the current signed order: how long dosing takes, and
+    nothing about the dose itself (front desk books but does not read orders)."""
+
+    order_id: int
+    protocol_id: str
+    duration_min: float | None
+    devices: int | None
+
+
+def visit_timing(db: Session, *, actor: Actor, course_id: int) -> VisitTiming | None:
+    _require(actor, PLAN_READERS, "read visit timing")
+    course = _course(db, course_id)
+    order = _current(db, course.id)
+    _audit(db, actor, "order.timing", course.patient_id, "order", order.id if order else None)
+    db.commit()
+    if order is None:
+        return None
+    return VisitTiming(order.id, order.protocol_id, order.duration_min, order.devices)
 
 
 def course_orders(db: Session, *, actor: Actor, course_id: int) -> list[Order]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from importlib.util import find_spec
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -102,6 +103,8 @@ def logout(request: Request, db: DB, _: Actor = allow(*Role)) -> Response:
 def home(request: Request, db: DB, actor: Actor = allow(*Role)) -> Response:
     from ketaclinic.patients import service as patients
 
+    if actor.roles == {Role.patient} and find_spec("ketaclinic.public.portal") is not None:
+        return RedirectResponse("/portal", status_code=303)
     context: dict[str, object] = {}
     if actor.has_any({Role.prescriber, Role.nurse, Role.front_desk}):
         context["recent"] = patients.recently_updated(db, actor=actor, limit=10)

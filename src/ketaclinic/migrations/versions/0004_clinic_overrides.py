@@ -1,6 +1,6 @@
 """clinic overrides of clinical defaults
 
-Revision ID: 0008
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-26
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 import ketaclinic.platform.db
 
-revision: str = "0008"
+revision: str = "0004"
 down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,0 +1,2 @@
+"""The public face of the clinic: education pages, the self-screen, intake leads, and the
+patient portal."""

@@ -1,0 +1,55 @@
+"""What people do with the clinic's calendar (and what other areas call)."""
+
+from ketaclinic.scheduling.service.booking import Length, book, cancel, reschedule, session_length
+from ketaclinic.scheduling.service.reading import (
+    appointments_between,
+    appointments_for_day,
+    appointments_for_week,
+    day_bounds,
+    get_appointment,
+    patient_names,
+    to_confirm,
+    upcoming_for_patient,
+)
+from ketaclinic.scheduling.service.staff import (
+    add_availability,
+    add_chair,
+    availability,
+    list_chairs,
+    nurses,
+    on_duty_staff,
+    staff_names,
+    update_chair,
+)
+from ketaclinic.scheduling.service.visits import (
+    confirm,
+    confirmation_concerns,
+    mark_appointment,
+)
+
+__all__ = [
+    "Length",
+    "add_availability",
+    "add_chair",
+    "appointments_between",
+    "appointments_for_day",
+    "appointments_for_week",
+    "availability",
+    "book",
+    "cancel",
+    "confirm",
+    "confirmation_concerns",
+    "day_bounds",
+    "get_appointment",
+    "list_chairs",
+    "mark_appointment",
+    "nurses",
+    "on_duty_staff",
+    "patient_names",
+    "reschedule",
+    "session_length",
+    "staff_names",
+    "to_confirm",
+    "update_chair",
+    "upcoming_for_patient",
+]

@@ -1,0 +1,162 @@
+"""Reading the calendar. Every read that shows appointments is audited per patient."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ketaclinic.patients import service as patients
+from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.db import utcnow
+from ketaclinic.platform.errors import NotFound
+from ketaclinic.platform.roles import Role
+from ketaclinic.scheduling.models import Appointment
+from ketaclinic.scheduling.service.common import (
+    READERS,
+    audit_reads,
+    load,
+    patient_only,
+    record,
+    require,
+    zone_or_default,
+)
+
+
+def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC instants at which a local day starts and ends (23 or 25 hours on the
+    days the clocks change)."""
+    starts = datetime.combine(day, time.min, tzinfo=zone)
+    ends = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    return starts, ends
+
+
+def get_appointment(db: Session, *, actor: Actor, appointment_id: int) -> Appointment:
+    row = load(db, appointment_id)
+    if patient_only(actor):
+        if actor.patient_id != row.patient_id:
+            raise NotFound(f"no appointment with id {appointment_id}")
+    else:
+        require(actor, READERS, "see appointments")
+    record(db, actor, "view", row)
+    db.commit()
+    return row
+
+
+def appointments_between(
+    db: Session,
+    *,
+    actor: Actor,
+    starts: datetime,
+    ends: datetime,
+    nurse_user_id: int | None = None,
+    include_cancelled: bool = True,
+    what: str = "calendar",
+) -> list[Appointment]:
+    require(actor, READERS, "see the calendar")
+    query = select(Appointment).where(Appointment.starts_at < ends, Appointment.ends_at > starts)
+    if nurse_user_id is not None:
+        query = query.where(Appointment.nurse_user_id == nurse_user_id)
+    if not include_cancelled:
+        query = query.where(Appointment.status != "cancelled")
+    rows = list(db.scalars(query.order_by(Appointment.starts_at, Appointment.id)))
+    audit_reads(db, actor, rows, what)
+    db.commit()
+    return rows
+
+
+def appointments_for_day(
+    db: Session,
+    *,
+    actor: Actor,
+    day: date,
+    nurse_user_id: int | None = None,
+    zone: ZoneInfo | None = None,
+) -> list[Appointment]:
+    """Appointments of one local day (cancelled ones included, to show them struck)."""
+    starts, ends = day_bounds(day, zone_or_default(zone))
+    return appointments_between(
+        db,
+        actor=actor,
+        starts=starts,
+        ends=ends,
+        nurse_user_id=nurse_user_id,
+        what=f"day {day.isoformat()}",
+    )
+
+
+def appointments_for_week(
+    db: Session, *, actor: Actor, start: date, zone: ZoneInfo | None = None
+) -> dict[date, list[Appointment]]:
+    tz = zone_or_default(zone)
+    starts, _ = day_bounds(start, tz)
+    _, ends = day_bounds(start + timedelta(days=6), tz)
+    rows = appointments_between(
+        db, actor=actor, starts=starts, ends=ends, what=f"week from {start.isoformat()}"
+    )
+    days: dict[date, list[Appointment]] = {start + timedelta(days=i): [] for i in range(7)}
+    for row in rows:
+        local = row.starts_at.astimezone(tz).date()
+        if local in days:
+            days[local].append(row)
+    return days
+
+
+def upcoming_for_patient(
+    db: Session, *, actor: Actor, patient_id: int, now: datetime | None = None
+) -> list[Appointment]:
+    """The patient's appointments not yet over and not cancelled. A patient account sees
+    only its own."""
+    if patient_only(actor):
+        if actor.patient_id != patient_id:
+            raise NotFound("no such patient")
+    else:
+        require(actor, READERS, "see appointments")
+    moment = now or utcnow()
+    rows = list(
+        db.scalars(
+            select(Appointment)
+            .where(
+                Appointment.patient_id == patient_id,
+                Appointment.ends_at > moment,
+                Appointment.status.in_(("booked", "checked_in")),
+            )
+            .order_by(Appointment.starts_at)
+        )
+    )
+    audit_reads(db, actor, rows, "upcoming")
+    db.commit()
+    return rows
+
+
+def to_confirm(
+    db: Session, *, actor: Actor, day: date, zone: ZoneInfo | None = None
+) -> list[Appointment]:
+    """Booked appointments of ``day`` (usually tomorrow) with no confirmation yet."""
+    require(actor, frozenset({Role.front_desk, Role.prescriber, Role.nurse}), "confirm visits")
+    starts, ends = day_bounds(day, zone_or_default(zone))
+    rows = list(
+        db.scalars(
+            select(Appointment)
+            .where(
+                Appointment.starts_at >= starts,
+                Appointment.starts_at < ends,
+                Appointment.status == "booked",
+                Appointment.confirmed_at.is_(None),
+            )
+            .order_by(Appointment.starts_at)
+        )
+    )
+    audit_reads(db, actor, rows, f"to confirm on {day.isoformat()}")
+    db.commit()
+    return rows
+
+
+def patient_names(db: Session, *, actor: Actor, patient_ids: set[int]) -> dict[int, str]:
+    """Names to show beside appointments, read through the patients area (audited)."""
+    return {
+        pid: patients.get_patient(db, actor=actor, patient_id=pid, purpose="schedule").display_name
+        for pid in sorted(patient_ids)
+    }
