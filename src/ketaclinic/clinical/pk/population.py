@@ -8,7 +8,9 @@ reflect covariates alone, and says so in ``note``: none is invented here.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,12 +21,12 @@ from ketaclinic.clinical.pk.patient import CovariateDistribution, Covariates, Pa
 from ketaclinic.clinical.pk.simulation import (
     DEFAULT_THRESHOLDS_NG_ML,
     check_times,
-    concentrations,
+    observed_states,
     resolve,
 )
+from ketaclinic.clinical.pk.solver import Trajectories, workers
 from ketaclinic.clinical.pk.structure import build
-from ketaclinic.clinical.pk.summary import peak, threshold_times
-from ketaclinic.clinical.pk.summary import percentiles as bands
+from ketaclinic.clinical.pk.summary import RunningPeak, RunningThresholds, block_percentiles
 
 Array = NDArray[np.float64]
 Who = Patient | Sequence[Patient] | CovariateDistribution
@@ -61,13 +63,76 @@ def sample_covariates(who: Who, n: int, rng: np.random.Generator) -> Covariates:
 
 
 def _spread(name: str, x: Array, q: tuple[float, ...]) -> dict[str, float | None]:
-    out: dict[str, float | None] = {}
-    for p in q:
-        finite = x[np.isfinite(x)]
-        # A patient who never drops below a threshold in the horizon has no time; the
-        # percentile is then taken over the others, and is None when none qualify.
-        out[f"{name}_p{p:g}"] = float(np.percentile(finite, p)) if finite.size else None
-    return out
+    # A patient who never drops below a threshold in the horizon has no time; the
+    # percentile is then taken over the others, and is None when none qualify.
+    finite = x[np.isfinite(x)]
+    return {f"{name}_p{p:g}": float(np.percentile(finite, p)) if finite.size else None for p in q}
+
+
+_PARALLEL_VALUES = 2_000_000
+"""Output values (times x patients x observed states) from which the rows are split
+between two threads; below it a thread costs more than it saves."""
+
+
+class _Running:
+    """Everything ``population`` reports, accumulated block by block over a row range.
+
+    The (T, n) concentrations are never held whole: each block is summarised while it
+    is still in cache and then overwritten by the next, which saves writing and reading
+    back hundreds of megabytes.
+    """
+
+    def __init__(self, n: int, observed: int, thresholds: Sequence[float]) -> None:
+        # Only the plasma peak's time is reported.
+        self.peaks = [RunningPeak(n, with_time=k == 0) for k in range(observed)]
+        self.thresholds = RunningThresholds(n, thresholds)
+
+    def add(self, t: Array, ys: list[NDArray[Any]], bands: list[dict[float, Array]]) -> None:
+        # One pass each for every patient's extremes over the block, shared by the peaks,
+        # the threshold search and the bands.
+        high = [y.max(axis=0) for y in ys]
+        low = [y.min(axis=0) for y in ys]
+        for peak, y, top in zip(self.peaks, ys, high, strict=True):
+            peak.add(t, y, top)
+        if self.thresholds.thresholds:
+            self.thresholds.add(t, ys[0], low[0], high[0])
+        # Per-patient figures are done: the bands may now reorder each row in place.
+        for y, lo, hi, out in zip(ys, low, high, bands, strict=True):
+            for p, v in block_percentiles(y, tuple(out), lo, hi).items():
+                out[p][...] = v
+
+    def merge(self, later: _Running) -> None:
+        """Fold in the figures of the rows that follow this one's."""
+        for a, b in zip(self.peaks, later.peaks, strict=True):
+            a.merge(b)
+        self.thresholds.merge(later.thresholds)
+
+
+def _summarise(
+    traj: Trajectories, q: tuple[float, ...], thresholds: Sequence[float]
+) -> tuple[_Running, list[dict[float, Array]]]:
+    """Per-patient figures and percentile bands (one dict per observed state)."""
+    t, n, m = traj.t, traj.n, traj.m
+    bands = [{p: np.empty(t.size) for p in q} for _ in range(m)]
+
+    def rows(lo: int, hi: int) -> _Running:
+        running = _Running(n, m, thresholds)
+        # float32 blocks: half the memory traffic of float64, and bands and per-patient
+        # figures need nowhere near 7 digits.
+        for s0, s1, ys in traj.blocks(lo, hi, np.float32):
+            running.add(t[s0:s1], ys, [{p: b[p][s0:s1] for p in q} for b in bands])
+        return running
+
+    if workers() < 2 or t.size < 2 or t.size * n * m < _PARALLEL_VALUES:
+        return rows(0, t.size), bands
+    # Two threads, each over half the rows: numpy releases the GIL inside the block-sized
+    # ufuncs and partitions that dominate, and the halves' figures merge exactly.
+    mid = t.size // 2
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        later = pool.submit(rows, mid, t.size)
+        running = rows(0, mid)
+        running.merge(later.result())
+    return running, bands
 
 
 def population(
@@ -94,19 +159,25 @@ def population(
     etas = sample_etas(info, n, rng)
     system = build(info, cov, etas)
     inputs = compile_inputs(system, list(events))
-    # float32 storage halves memory and time; bands need nowhere near 7 digits.
-    plasma, effect, metabolite = concentrations(system, inputs, t, np.float32)
-    cp, tp = peak(t, plasma)
+    observed, scales = observed_states(system)
+    traj = Trajectories(system.a, inputs, t, observed, scales)
+    running, bands = _summarise(traj, q, thresholds_ng_ml)
+    plasma_peak, *other_peaks = running.peaks
+    plasma_bands, *other_bands = bands
     summary: dict[str, float | None] = {}
-    summary.update(_spread("peak_plasma_ng_ml", cp, q))
-    summary.update(_spread("time_of_peak_min", tp, q))
-    if effect is not None:
-        summary.update(_spread("peak_effect_ng_ml", peak(t, effect)[0], q))
-    if metabolite is not None:
-        summary.update(_spread("peak_metabolite_ng_ml", peak(t, metabolite)[0], q))
-    for thr in thresholds_ng_ml:
+    summary.update(_spread("peak_plasma_ng_ml", plasma_peak.top, q))
+    summary.update(_spread("time_of_peak_min", plasma_peak.when, q))
+    # The other observed states follow plasma in the order observed_states gives them.
+    effect_bands = metabolite_bands = None
+    if system.effect is not None:
+        summary.update(_spread("peak_effect_ng_ml", other_peaks.pop(0).top, q))
+        effect_bands = other_bands.pop(0)
+    if system.metabolite is not None:
+        summary.update(_spread("peak_metabolite_ng_ml", other_peaks.pop(0).top, q))
+        metabolite_bands = other_bands.pop(0)
+    crossings = running.thresholds.results() if thresholds_ng_ml else []
+    for thr, (above, below) in zip(thresholds_ng_ml, crossings, strict=True):
         key = f"{thr:g}"
-        above, below = threshold_times(t, plasma, thr)
         summary.update(_spread(f"time_above_{key}_ng_ml_min", above, q))
         summary.update(_spread(f"below_{key}_ng_ml_by_min", below, q))
     iiv = tuple(v.param for v in info.iiv)
@@ -115,10 +186,6 @@ def population(
         if not iiv
         else f"inter-individual variability on {', '.join(iiv)} as published"
     )
-    # Per-patient figures are done: the bands may now reorder each time row in place.
-    plasma_bands = bands(plasma, q, overwrite=True)
-    effect_bands = bands(effect, q, overwrite=True) if effect is not None else None
-    metabolite_bands = bands(metabolite, q, overwrite=True) if metabolite is not None else None
     return PopulationResult(
         model=info,
         n=n,

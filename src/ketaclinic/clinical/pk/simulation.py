@@ -80,25 +80,26 @@ def concentrations(
     system: System, inputs: Inputs, t: Array, dtype: type[np.floating] = np.float64
 ) -> tuple[NDArray[Any], NDArray[Any] | None, NDArray[Any] | None]:
     """Plasma, effect-site and metabolite concentrations in ng/mL, each (T, n)."""
-    observed = [system.central]
+    observed, scales = observed_states(system)
+    plasma, *rest = solver.solve(system.a, inputs, t, observed, dtype, scales)
+    effect = rest.pop(0) if system.effect is not None else None
+    metabolite = rest.pop(0) if system.metabolite is not None else None
+    return plasma, effect, metabolite
+
+
+def observed_states(system: System) -> tuple[list[int], list[Array | float]]:
+    """Plasma, then effect site and metabolite where the model has them, with the factor
+    from each state's content to ng/mL (mg/L is ug/mL: x1000 gives ng/mL)."""
+    observed: list[int] = [system.central]
+    scales: list[Array | float] = [1000.0 / system.v_central_l]
     if system.effect is not None:
         observed.append(system.effect)
-    if system.metabolite is not None:
-        observed.append(system.metabolite)
-    outs = solver.solve(system.a, inputs, t, observed, dtype)
-    # mg/L is ug/mL: x1000 gives ng/mL. In place: these arrays can be hundreds of MB.
-    plasma = outs[0]
-    plasma *= (1000.0 / system.v_central_l).astype(dtype)
-    effect = None
-    if system.effect is not None:
-        effect = outs[1]
-        effect *= 1000.0
-    metabolite = None
+        scales.append(1000.0)
     if system.metabolite is not None:
         assert system.v_metabolite_l is not None
-        metabolite = outs[-1]
-        metabolite *= (1000.0 / system.v_metabolite_l).astype(dtype)
-    return plasma, effect, metabolite
+        observed.append(system.metabolite)
+        scales.append(1000.0 / system.v_metabolite_l)
+    return observed, scales
 
 
 def simulate(

@@ -6,6 +6,7 @@ linear between output times, so resolution, not the solver, bounds their precisi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +60,15 @@ def threshold_times(t: Array, c: NDArray[Any], threshold: float) -> tuple[Array,
     the end. Crossings are located by linear interpolation between output times.
     """
     c2 = _as_2d(c)
+    total, last, crossed = _crossings(t, c2, threshold)
+    first, end = c2[0] >= threshold, c2[-1] >= threshold
+    total, below = _threshold_figures(t[0], first, t[-1], end, total, last, crossed)
+    return _squeeze(total, c), _squeeze(below, c)
+
+
+def _crossings(t: Array, c2: NDArray[Any], threshold: float) -> tuple[Array, Array, NDArray[Any]]:
+    """Per column: the crossing times summed with sign (minus going up, plus going down),
+    the last crossing (-inf if none), and whether there was any."""
     n = c2.shape[1]
     above = c2 >= threshold
     rows, cols = _nonzero(above[1:] != above[:-1])
@@ -67,12 +77,150 @@ def threshold_times(t: Array, c: NDArray[Any], threshold: float) -> tuple[Array,
     cross = t[rows] + (c0 - threshold) / (c0 - c1) * (t[rows + 1] - t[rows])
     upward = c1 >= threshold
     total = np.bincount(cols, weights=np.where(upward, -cross, cross), minlength=n).astype(float)
-    total += np.where(above[0], -t[0], 0.0) + np.where(above[-1], t[-1], 0.0)
     last = np.full(n, -np.inf)
     np.maximum.at(last, cols, cross)
-    ever = above[0] | (np.bincount(cols, minlength=n) > 0)
-    below = np.where(ever & ~above[-1], last, np.nan)
-    return _squeeze(total, c), _squeeze(below, c)
+    return total, last, np.bincount(cols, minlength=n) > 0
+
+
+def _threshold_figures(
+    t_first: float,
+    above_first: NDArray[np.bool_],
+    t_end: float,
+    above_end: NDArray[np.bool_],
+    total: Array,
+    last: Array,
+    crossed: NDArray[np.bool_],
+) -> tuple[Array, Array]:
+    # Time above = sum of (down-crossing - up-crossing), with the curve's ends standing in
+    # for a missing crossing when it starts or ends above.
+    total = total + (np.where(above_first, -t_first, 0.0) + np.where(above_end, t_end, 0.0))
+    ever = above_first | crossed
+    return total, np.where(ever & ~above_end, last, np.nan)
+
+
+class RunningPeak:
+    """``peak`` over consecutive row blocks of a (T, n) curve that is never held whole."""
+
+    def __init__(self, n: int, with_time: bool = True) -> None:
+        self.n = n
+        self.with_time = with_time
+        self._top: NDArray[Any] | None = None  # in the curve's own dtype: no upcasting
+        self.when = np.full(n, np.nan)
+
+    @property
+    def top(self) -> Array:
+        return np.full(self.n, -np.inf) if self._top is None else self._top.astype(float)
+
+    def add(self, t: Array, c: NDArray[Any], top: NDArray[Any] | None = None) -> None:
+        """Rows c (L, n) at times t; ``top`` is c.max(axis=0) if the caller has it."""
+        top = c.max(axis=0) if top is None else top
+        if self._top is None:
+            self._top = np.full(self.n, -np.inf, dtype=top.dtype)
+        if not self.with_time:
+            np.maximum(self._top, top, out=self._top)
+            return
+        # Strictly higher only: on a tie the earlier block's time stands, as in ``peak``.
+        better = np.flatnonzero(top > self._top)
+        if better.size:
+            sub = c if better.size == c.shape[1] else c[:, better]
+            first = (sub == top[better][None, :]).argmax(axis=0)
+            self._top[better] = top[better]
+            self.when[better] = t[first]
+
+    def merge(self, later: RunningPeak) -> None:
+        """Fold in the figures of the rows that follow this one's."""
+        if later._top is None:
+            return
+        if self._top is None:
+            self._top, self.when = later._top, later.when
+            return
+        better = later._top > self._top
+        self._top[better] = later._top[better]
+        self.when[better] = later.when[better]
+
+
+class RunningThresholds:
+    """``threshold_times`` for several thresholds over consecutive row blocks of a (T, n)
+    curve that is never held whole."""
+
+    def __init__(self, n: int, thresholds: Sequence[float]) -> None:
+        self.thresholds = tuple(thresholds)
+        k = len(self.thresholds)
+        self.total = np.zeros((k, n))
+        self.last = np.full((k, n), -np.inf)
+        self.crossed = np.zeros((k, n), dtype=bool)
+        self.head: tuple[float, NDArray[Any]] | None = None
+        self.tail: tuple[float, NDArray[Any]] | None = None
+
+    def add(
+        self,
+        t: Array,
+        c: NDArray[Any],
+        low: NDArray[Any] | None = None,
+        high: NDArray[Any] | None = None,
+    ) -> None:
+        """Rows c (L, n) at times t, following the rows added before; ``low`` and ``high``
+        are c.min(axis=0) and c.max(axis=0) if the caller has them."""
+        if not self.thresholds:
+            return
+        low = c.min(axis=0) if low is None else low
+        high = c.max(axis=0) if high is None else high
+        prev = self.tail
+        self.tail = (float(t[-1]), c[-1].copy())
+        if prev is None:
+            self.head = (float(t[0]), c[0].copy())
+        else:
+            # Include the step from the previous block's last row to this block's first.
+            t = np.concatenate([[prev[0]], t])
+            low, high = np.minimum(low, prev[1]), np.maximum(high, prev[1])
+        for i, thr in enumerate(self.thresholds):
+            # Only a patient with rows on both sides of the threshold can cross it here:
+            # in most blocks a handful, so only their columns are searched.
+            cols = np.flatnonzero((low < thr) & (high >= thr))
+            if cols.size:
+                sub = c[:, cols]
+                if prev is not None:
+                    sub = np.concatenate([prev[1][None, cols], sub])
+                self._fold(i, t, sub, cols)
+
+    def _fold(self, i: int, t: Array, c: NDArray[Any], cols: NDArray[np.intp] | None) -> None:
+        total, last, crossed = _crossings(t, c, self.thresholds[i])
+        if cols is None:
+            self.total[i] += total
+            np.maximum(self.last[i], last, out=self.last[i])
+            self.crossed[i] |= crossed
+        else:
+            self.total[i, cols] += total
+            self.last[i, cols] = np.maximum(self.last[i, cols], last)
+            self.crossed[i, cols] |= crossed
+
+    def merge(self, later: RunningThresholds) -> None:
+        """Fold in the figures of the rows that follow this one's."""
+        if later.head is None:
+            return
+        if self.tail is None:
+            self.__dict__.update(later.__dict__)
+            return
+        t = np.array([self.tail[0], later.head[0]])
+        join = np.stack([self.tail[1], later.head[1]])
+        for i in range(len(self.thresholds)):
+            self._fold(i, t, join, None)
+        self.total += later.total
+        np.maximum(self.last, later.last, out=self.last)
+        self.crossed |= later.crossed
+        self.tail = later.tail
+
+    def results(self) -> list[tuple[Array, Array]]:
+        """Per threshold: minutes at or above it, and the time after which the curve
+        stays below (NaN if it never reached it or is still above it at the end)."""
+        assert self.head is not None and self.tail is not None
+        (t0, c0), (t1, c1) = self.head, self.tail
+        return [
+            _threshold_figures(
+                t0, c0 >= thr, t1, c1 >= thr, self.total[i], self.last[i], self.crossed[i]
+            )
+            for i, thr in enumerate(self.thresholds)
+        ]
 
 
 def time_above(t: Array, c: NDArray[Any], threshold: float) -> Array:
@@ -97,16 +245,7 @@ def percentiles(
     pos = {p: p / 100.0 * (n - 1) for p in q}
     ks = sorted({int(np.floor(v)) for v in pos.values()})
     part = x if overwrite else np.array(x, copy=True)
-
-    def split(lo: int, hi: int, wanted: list[int]) -> None:
-        if not wanted:
-            return
-        mid = wanted[len(wanted) // 2]
-        part[:, lo:hi].partition(mid - lo, axis=1)
-        split(lo, mid, [k for k in wanted if k < mid])
-        split(mid + 1, hi, [k for k in wanted if k > mid])
-
-    split(0, n, ks)
+    _partition_at(part, ks)
     out: dict[float, Array] = {}
     for p, v in pos.items():
         k = int(np.floor(v))
@@ -119,6 +258,72 @@ def percentiles(
         nxt = next((j for j in ks if j > k), n - 1)
         high = part[:, k + 1 : nxt + 1].min(axis=1).astype(float)
         out[p] = low + frac * (high - low)
+    return out
+
+
+def _partition_at(part: NDArray[Any], ks: list[int]) -> None:
+    """Partition the last axis in place so that position k holds the kth smallest, for
+    each k in ks (sorted). numpy's multi-kth partition is slow; partitioning the middle
+    index first and recursing into the two halves does a fraction of the work."""
+
+    def split(lo: int, hi: int, wanted: list[int]) -> None:
+        if not wanted:
+            return
+        mid = wanted[len(wanted) // 2]
+        part[..., lo:hi].partition(mid - lo, axis=-1)
+        split(lo, mid, [k for k in wanted if k < mid])
+        split(mid + 1, hi, [k for k in wanted if k > mid])
+
+    split(0, part.shape[-1], ks)
+
+
+def block_percentiles(
+    x: NDArray[Any],
+    q: tuple[float, ...],
+    low: NDArray[Any] | None = None,
+    high: NDArray[Any] | None = None,
+) -> dict[float, Array]:
+    """``percentiles`` of a block x (L, n) of consecutive times; ``low`` and ``high`` are
+    x.min(axis=0) and x.max(axis=0) if the caller has them. x may be reordered in rows.
+
+    Over a short block each patient moves little, so few can hold a given rank in any
+    of its rows. The kth smallest column minimum bounds the kth order statistic of every
+    row from below, and the (k+1)th smallest column maximum bounds the (k+1)th from
+    above. A column entirely under the first bound is below both in every row, one
+    entirely over the second is above both, and only the columns in between are
+    partitioned: a few percent of a block of a few minutes. The values picked are the
+    same order statistics ``percentiles`` picks, so the results are identical.
+    """
+    n = x.shape[1]
+    low = x.min(axis=0) if low is None else low
+    high = x.max(axis=0) if high is None else high
+    pos = {p: p / 100.0 * (n - 1) for p in q}
+    ks = sorted({int(np.floor(v)) for v in pos.values()})
+    nxt = [min(k + 1, n - 1) for k in ks]
+    lows, highs = low.copy(), high.copy()
+    _partition_at(lows, ks)
+    _partition_at(highs, sorted(set(nxt)))
+    picks: dict[int, tuple[NDArray[Any], NDArray[Any]]] = {}
+    for k, k1 in zip(ks, nxt, strict=True):
+        cols = np.flatnonzero((high >= lows[k]) & (low <= highs[k1]))
+        j = k - int(np.count_nonzero(high < lows[k]))
+        if cols.size > n // 4 or not 0 <= j < cols.size - (k1 - k):
+            # Fast-moving rows (an infusion running) leave too many candidates: the
+            # whole block is then cheaper. (The second test only guards against NaN.)
+            return percentiles(x, q, overwrite=True)
+        sub = x[:, cols]
+        sub.partition(j, axis=1)
+        picks[k] = (sub[:, j], sub[:, j + 1 :].min(axis=1) if k1 > k else sub[:, j])
+    out: dict[float, Array] = {}
+    for p, v in pos.items():
+        k = int(np.floor(v))
+        frac = v - k
+        lo_v = picks[k][0].astype(float)
+        if frac == 0.0 or k + 1 >= n:
+            out[p] = lo_v
+            continue
+        hi_v = picks[k][1].astype(float)
+        out[p] = lo_v + frac * (hi_v - lo_v)
     return out
 
 
