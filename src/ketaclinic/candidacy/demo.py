@@ -99,6 +99,10 @@ def build(db: Session, clinic: DemoClinic) -> None:
         if route == "intranasal":
             yes = {k: v for k, v in yes.items() if k != "ptsd"}
         days_ago = rng.randint(45, 240)
+        if index % 8 == 4:
+            # A few recent intakes, so that the clinic has courses in induction now, with
+            # sessions on today's and next week's calendar.
+            days_ago = 9 + index % 5
         data = _intake(rng, route, yes, days_ago, clinic.today)
         intake = service.create_intake(db, actor=nurse, patient_id=patient.id, data=data)
         if index % 9 == 2:

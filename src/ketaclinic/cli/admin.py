@@ -55,6 +55,14 @@ def init(
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    jobs_every: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="also run the background work (due questionnaires, alert escalation, "
+            "outbox) every this many seconds; 0 when cron runs 'ketaclinic jobs run'",
+        ),
+    ] = 60,
 ) -> None:
     """Start the web application (migrating the database first)."""
     import uvicorn
@@ -66,7 +74,27 @@ def serve(
         migrations.upgrade(conf.effective_database_url)
         application = create_app(conf)
     typer.echo(f"ketaclinic on http://{host}:{port}/  (database: {_redacted(conf)})")
+    if jobs_every:
+        _start_jobs(jobs_every)
     uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
+
+
+def _start_jobs(every: int) -> None:
+    """Background work in a daemon thread, so that an embedded clinic needs no cron."""
+    import threading
+    import time
+
+    from ketaclinic.cli.jobs import run_once
+
+    def loop() -> None:
+        while True:
+            try:
+                run_once()
+            except Exception as exc:  # noqa: BLE001 - keep serving; the next round retries
+                typer.secho(f"background work failed: {type(exc).__name__}", err=True)
+            time.sleep(every)
+
+    threading.Thread(target=loop, name="ketaclinic-jobs", daemon=True).start()
 
 
 def _redacted(conf: object) -> str:

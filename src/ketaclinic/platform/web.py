@@ -30,6 +30,16 @@ Banner = dict[str, Any]  # {"level": "alarm"|"warn"|"info", "text": str, "href":
 BannerProvider = Callable[[Request, Principal], list[Banner]]
 
 
+Script = tuple[str, frozenset[Role]]  # (local path, roles whose pages load it)
+
+
+@lru_cache
+def page_scripts() -> list[Script]:
+    """Each area's ``pages.SCRIPTS``: local scripts loaded on every page for these roles
+    (for example the alert banner's refresh for clinicians)."""
+    return [s for m in area_modules("pages") for s in getattr(m, "SCRIPTS", [])]
+
+
 @lru_cache
 def navigation() -> list[Nav]:
     """Home, then each area's ``pages.NAV`` in area order, then administration."""
@@ -93,6 +103,7 @@ def render(
         ],
         "path": request.url.path,
         "banners": [b for p in banner_providers() for b in p(request, who)] if who else [],
+        "page_scripts": [path for path, roles in page_scripts() if who and who.actor.roles & roles],
     }
     login_csrf = None
     if who is None:

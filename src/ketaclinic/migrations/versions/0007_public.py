@@ -1,7 +1,7 @@
 """public: intake leads and their handling events
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-26 06:21:41.784901
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import ketaclinic.platform.db
 
 revision: str = "0007"
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

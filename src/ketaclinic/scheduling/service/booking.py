@@ -4,6 +4,7 @@ course's signed order, recovery from the clinical core's minimum observation tim
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaclinic.clinical.dosing import Protocol
+from ketaclinic.configuration import service as configuration
 from ketaclinic.patients import service as patients
 from ketaclinic.platform.accounts.models import User
 from ketaclinic.platform.actors import Actor
@@ -65,6 +67,13 @@ class Length:
         return f"at least {self.protocol.min_spacing_hours:g} hours between sessions"
 
 
+def rules_with_clinic_overrides(db: Session) -> SchedulingRules:
+    """The clinic's booking settings with its overrides of protocols (spacing, device
+    timing) and discharge criteria (observation time) from Clinical defaults."""
+    overrides = configuration.clinic_overrides(db, "dosing.protocols", "monitoring.discharge")
+    return dataclasses.replace(clinic_rules(), clinical_overrides=tuple(overrides))
+
+
 def _active_course(db: Session, actor: Actor, patient_id: int) -> Any:
     try:
         course = call_orders("active_course", db, actor=actor, patient_id=patient_id)
@@ -88,7 +97,7 @@ def session_length(
     rules: SchedulingRules | None = None,
 ) -> Length:
     """Derive the treatment and recovery minutes for a visit of ``kind``."""
-    rules = rules or clinic_rules()
+    rules = rules or rules_with_clinic_overrides(db)
     if kind == "consultation":
         return Length(
             rules.consultation_min, 0, "clinic setting for consultations (convention)", "none"
@@ -346,7 +355,12 @@ def book(
     require(actor, BOOKERS, "book appointments")
     tz = zone_or_default(zone)
     row, length, planned = _validated(
-        db, actor, data, now=now or utcnow(), rules=rules or clinic_rules(), zone=tz
+        db,
+        actor,
+        data,
+        now=now or utcnow(),
+        rules=rules or rules_with_clinic_overrides(db),
+        zone=tz,
     )
     db.add(row)
     db.flush()
@@ -435,7 +449,7 @@ def reschedule(
         actor,
         booking,
         now=moment,
-        rules=rules or clinic_rules(),
+        rules=rules or rules_with_clinic_overrides(db),
         zone=tz,
         ignore_id=old.id,
         kept_planned_session_id=old.planned_session_id,

@@ -1,0 +1,54 @@
+"""What people do with outcomes; other areas call these functions only.
+
+- ``record_response(db, *, actor, patient_id, instrument_id, answers, context="visit",
+  session_id=None, completed_at=None) -> QuestionnaireResponse``
+- ``score_history(db, *, actor, patient_id, instrument_id=None) -> list[ScorePoint]``
+- ``due_questionnaires(db, *, actor, patient_id) -> list[DueQuestionnaire]``
+- ``open_alerts(db, *, actor) -> list[Alert]``
+- ``run_due_work(db, *, now) -> WorkReport`` (the scheduled work)
+"""
+
+from __future__ import annotations
+
+from ketaclinic.outcomes.service.alerts import (
+    ACTIONS,
+    Alert,
+    acknowledge,
+    escalate_due,
+    flag_by_clinician,
+    open_alerts,
+)
+from ketaclinic.outcomes.service.outbox import FileTransport, MemoryTransport, Transport
+from ketaclinic.outcomes.service.requests import (
+    DueQuestionnaire,
+    due_questionnaires,
+    request_questionnaire,
+    start_tablet,
+    submit_by_link,
+    submit_for_request,
+)
+from ketaclinic.outcomes.service.responses import ScorePoint, record_response, score_history
+from ketaclinic.outcomes.service.work import WorkReport, run_due_work
+
+__all__ = [
+    "ACTIONS",
+    "Alert",
+    "DueQuestionnaire",
+    "FileTransport",
+    "MemoryTransport",
+    "ScorePoint",
+    "Transport",
+    "WorkReport",
+    "acknowledge",
+    "due_questionnaires",
+    "escalate_due",
+    "flag_by_clinician",
+    "open_alerts",
+    "record_response",
+    "request_questionnaire",
+    "run_due_work",
+    "score_history",
+    "start_tablet",
+    "submit_by_link",
+    "submit_for_request",
+]

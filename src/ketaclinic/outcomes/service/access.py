@@ -1,0 +1,37 @@
+"""Who may do what with outcome data, beyond the roles each route declares."""
+
+from __future__ import annotations
+
+from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.errors import Forbidden, NotFound
+from ketaclinic.platform.roles import Role
+
+CLINICIANS = frozenset({Role.prescriber, Role.nurse})
+# The scheduled work reads what a nurse reads (courses, sessions) to make requests.
+JOB = Actor(
+    user_id=None,
+    username="outcomes-job",
+    full_name="scheduled outcomes work",
+    roles=frozenset({Role.nurse}),
+)
+
+
+def patient_only(actor: Actor) -> bool:
+    return Role.patient in actor.roles and not (actor.roles - {Role.patient})
+
+
+def check_patient(actor: Actor, patient_id: int) -> None:
+    """A patient account reaches only its own record; staff need a clinical role."""
+    if patient_only(actor):
+        if actor.patient_id != patient_id:
+            raise NotFound("no such patient")
+        return
+    if actor is JOB:
+        return
+    if not actor.roles & CLINICIANS:
+        raise Forbidden("outcome data is for the care team (prescribers and nurses)")
+
+
+def require(actor: Actor, roles: frozenset[Role], what: str) -> None:
+    if not actor.roles & roles:
+        raise Forbidden(f"your role does not permit {what}")

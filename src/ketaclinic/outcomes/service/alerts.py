@@ -1,0 +1,242 @@
+"""Suicidality alerts: raised at once, acknowledged with the action taken, escalated when
+nobody has acknowledged them in the clinic's set time."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ketaclinic.outcomes.models import SuicidalityAlert
+from ketaclinic.outcomes.service import config, context
+from ketaclinic.outcomes.service.access import CLINICIANS, JOB, require
+from ketaclinic.outcomes.service.outbox import enqueue
+from ketaclinic.patients import service as patients
+from ketaclinic.platform.accounts.models import User
+from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.audit import service as audit
+from ketaclinic.platform.db import utcnow
+from ketaclinic.platform.errors import Conflict, Invalid, NotFound
+
+Alert = SuicidalityAlert
+ACTIONS: dict[str, str] = {
+    "safety_plan_reviewed": "Safety plan reviewed",
+    "crisis_line_given": "Crisis line given",
+    "emergency_escalation": "Emergency escalation",
+    "other": "Other (see note)",
+}
+
+
+def _notify(db: Session, alert: Alert, users: list[User], *, kind: str, subject: str) -> None:
+    base = str(config.setting(db, "link_base_url")).rstrip("/")
+    for user in users:
+        # No patient name in the message: it may travel over email or SMS.
+        enqueue(
+            db,
+            kind=kind,
+            channel="email",
+            recipient=user.email or user.username,
+            recipient_username=user.username,
+            subject=subject,
+            body=f"{subject}. Alert {alert.id}, raised {alert.raised_at:%Y-%m-%d %H:%M} UTC. "
+            f"Review and acknowledge it with the action taken: {base}/outcomes/alerts",
+            patient_id=alert.patient_id,
+            alert_id=alert.id,
+        )
+
+
+def raise_alert(
+    db: Session,
+    *,
+    actor: Actor,
+    patient_id: int,
+    source: str,
+    detail: str,
+    response_id: int | None,
+    now: datetime,
+) -> Alert:
+    """Open an alert inside the caller's transaction and tell the care team: the primary
+    clinician if known, else every prescriber."""
+    primary = context.primary_clinician(db, patient_id=patient_id)
+    team = [primary] if primary is not None else context.prescribers(db)
+    alert = Alert(
+        patient_id=patient_id,
+        response_id=response_id,
+        source=source,
+        detail=detail[:2000],
+        raised_at=now,
+        raised_by=actor.username,
+        primary_clinician=primary.username if primary else None,
+        notified=[u.username for u in team],
+        escalate_after_min=int(config.setting(db, "escalate_after_minutes")),
+        escalated_to=[],
+    )
+    db.add(alert)
+    db.flush()
+    _notify(db, alert, team, kind="alert", subject="Suicidality alert: action needed")
+    audit.record(
+        db,
+        actor=actor,
+        action="alert.raise",
+        patient_id=patient_id,
+        object_type="suicidality_alert",
+        object_id=alert.id,
+        detail=detail[:300],
+    )
+    return alert
+
+
+def flag_by_clinician(
+    db: Session, *, actor: Actor, patient_id: int, note: str, now: datetime | None = None
+) -> Alert:
+    require(actor, CLINICIANS, "raising a suicidality alert")
+    note = note.strip()
+    if len(note) < 3:
+        raise Invalid("say what you observed", fields={"note": "required"})
+    patients.get_patient(db, actor=actor, patient_id=patient_id, purpose="alert")
+    alert = raise_alert(
+        db,
+        actor=actor,
+        patient_id=patient_id,
+        source="clinician",
+        detail=f"Clinician's concern ({actor.full_name or actor.username}): {note}",
+        response_id=None,
+        now=now or utcnow(),
+    )
+    db.commit()
+    return alert
+
+
+def acknowledge(
+    db: Session,
+    *,
+    actor: Actor,
+    alert_id: int,
+    action: str,
+    note: str = "",
+    now: datetime | None = None,
+) -> Alert:
+    require(actor, CLINICIANS, "acknowledging a suicidality alert")
+    alert = db.get(Alert, alert_id)
+    if alert is None:
+        raise NotFound(f"no alert {alert_id}")
+    if alert.status != "open":
+        raise Conflict(f"this alert was already acknowledged by {alert.acknowledged_by}", fields={})
+    if action not in ACTIONS:
+        raise Invalid(
+            f"choose the action taken: {', '.join(ACTIONS.values())}", fields={"action": "required"}
+        )
+    note = note.strip()
+    if action == "other" and len(note) < 3:
+        raise Invalid("say what was done", fields={"note": "required when the action is other"})
+    if len(note) > 2000:
+        raise Invalid("the note is too long (2000 characters at most)", fields={"note": "too long"})
+    alert.status = "acknowledged"
+    alert.acknowledged_at = now or utcnow()
+    alert.acknowledged_by = actor.username
+    alert.action = action
+    alert.action_note = note or None
+    audit.record(
+        db,
+        actor=actor,
+        action="alert.acknowledge",
+        patient_id=alert.patient_id,
+        object_type="suicidality_alert",
+        object_id=alert.id,
+        detail=f"{action}: {note}"[:300],
+    )
+    db.commit()
+    return alert
+
+
+def escalate_due(db: Session, *, now: datetime) -> list[Alert]:
+    """Escalate every open alert past its time to all prescribers and medical directors."""
+    due = [
+        a
+        for a in db.scalars(
+            select(Alert).where(Alert.status == "open", Alert.escalated_at.is_(None))
+        )
+        if a.raised_at + timedelta(minutes=a.escalate_after_min) <= now
+    ]
+    if not due:
+        return []
+    users = {u.username: u for u in context.prescribers(db) + context.medical_directors(db)}
+    for alert in due:
+        alert.escalated_at = now
+        alert.escalated_to = sorted(users)
+        _notify(
+            db,
+            alert,
+            list(users.values()),
+            kind="alert_escalation",
+            subject="ESCALATED suicidality alert: not acknowledged in time",
+        )
+        audit.record(
+            db,
+            actor=JOB,
+            action="alert.escalate",
+            patient_id=alert.patient_id,
+            object_type="suicidality_alert",
+            object_id=alert.id,
+            detail=f"after {alert.escalate_after_min} min to {', '.join(sorted(users))}",
+        )
+    db.commit()
+    return due
+
+
+def open_alerts(db: Session, *, actor: Actor) -> list[Alert]:
+    require(actor, CLINICIANS, "reading suicidality alerts")
+    found = list(db.scalars(select(Alert).where(Alert.status == "open").order_by(Alert.raised_at)))
+    audit.record(
+        db,
+        actor=actor,
+        action="alert.list",
+        object_type="suicidality_alert",
+        detail=f"{len(found)} open",
+    )
+    db.commit()
+    return found
+
+
+def recently_acknowledged(db: Session, *, actor: Actor, since: datetime) -> list[Alert]:
+    require(actor, CLINICIANS, "reading suicidality alerts")
+    found = list(
+        db.scalars(
+            select(Alert)
+            .where(Alert.status == "acknowledged", Alert.acknowledged_at >= since)
+            .order_by(Alert.acknowledged_at.desc())
+        )
+    )
+    audit.record(
+        db,
+        actor=actor,
+        action="alert.list",
+        object_type="suicidality_alert",
+        detail=f"{len(found)} acknowledged since {since:%Y-%m-%d}",
+    )
+    db.commit()
+    return found
+
+
+def open_counts(db: Session) -> tuple[int, int]:
+    """(open, escalated) counts: no patient data, so no audit (polled every 20 s)."""
+    total = db.scalar(select(func.count()).select_from(Alert).where(Alert.status == "open")) or 0
+    escalated = (
+        db.scalar(
+            select(func.count())
+            .select_from(Alert)
+            .where(Alert.status == "open", Alert.escalated_at.is_not(None))
+        )
+        or 0
+    )
+    return int(total), int(escalated)
+
+
+def for_patient(db: Session, patient_id: int) -> list[Alert]:
+    """Inside a caller that audits the read."""
+    return list(
+        db.scalars(
+            select(Alert).where(Alert.patient_id == patient_id).order_by(Alert.raised_at.desc())
+        )
+    )

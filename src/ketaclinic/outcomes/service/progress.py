@@ -1,0 +1,294 @@
+"""Where a patient stands: score trends against baseline, response and remission lines,
+sessions given, and the course classification from ``clinical.course.evaluate``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from ketaclinic.clinical import course as clinical_course
+from ketaclinic.clinical import instruments
+from ketaclinic.clinical.overrides import Override
+from ketaclinic.orders.models import Course
+from ketaclinic.outcomes.models import QuestionnaireRequest, QuestionnaireResponse
+from ketaclinic.outcomes.service import alerts, context
+from ketaclinic.outcomes.service.access import CLINICIANS, check_patient, require
+from ketaclinic.outcomes.service.context import SessionGiven
+from ketaclinic.patients import service as patients
+from ketaclinic.patients.models import Patient
+from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.audit import service as audit
+from ketaclinic.platform.db import utcnow
+
+# Scores this long before a course was created still count as its baseline (an intake
+# questionnaire a few weeks ahead of the order): ketaclinic convention.
+BASELINE_LOOKBACK = timedelta(days=30)
+OVERDUE_AFTER = timedelta(days=1)
+STAGES = {
+    "pre_treatment": "Before the first session",
+    "induction": "Induction",
+    "interim_evaluation_due": "Interim evaluation due",
+    "outcome_unknown": "Outcome unknown: no score since the first session",
+    "non_response": "Non-response",
+    "continuation": "Responding (continuation)",
+    "maintenance": "Maintenance",
+    "booster_suggested": "Relapse signal: booster suggested",
+}
+CATEGORIES = {
+    "remission": "Remitted",
+    "response": "Responding",
+    "partial_response": "Partial response",
+    "non_response": "No response yet",
+}
+
+
+def series_for(course: Course) -> tuple[str, tuple[Override, ...]]:
+    """The course table's induction plan for this protocol, sized to the course."""
+    series = (
+        "esketamine_trd_induction" if course.protocol_id.startswith("in_esketamine") else "iv_6"
+    )
+    plan = clinical_course.SERIES[series]
+    if course.series_sessions and course.series_sessions != plan.sessions:
+        return series, (
+            Override(
+                series,
+                "sessions",
+                course.series_sessions,
+                by=course.created_by,
+                reason=f"this course plans {course.series_sessions} sessions",
+            ),
+        )
+    return series, ()
+
+
+@dataclass
+class Trend:
+    instrument_id: str
+    name: str
+    points: list[tuple[datetime, int, str, int]]  # (when, total, context, response id)
+    baseline: float | None = None
+    response_line: float | None = None
+    remission_max: int | None = None
+    max_total: int | None = None
+
+
+@dataclass
+class Standing:
+    course: Course | None
+    sessions: list[SessionGiven]
+    status: clinical_course.CourseStatus | None
+    anchor: datetime
+    trends: dict[str, Trend] = field(default_factory=dict)
+    problem: str | None = None
+
+    @property
+    def stage_label(self) -> str:
+        return STAGES.get(self.status.stage, self.status.stage) if self.status else "Not evaluated"
+
+    @property
+    def primary(self) -> clinical_course.Classification | None:
+        if self.status is None or self.status.primary_instrument is None:
+            return None
+        return self.status.classifications.get(self.status.primary_instrument)
+
+
+def _responses(db: Session, patient_id: int, since: datetime | None) -> list[QuestionnaireResponse]:
+    query = select(QuestionnaireResponse).where(
+        QuestionnaireResponse.patient_id == patient_id, QuestionnaireResponse.status == "final"
+    )
+    if since is not None:
+        query = query.where(QuestionnaireResponse.completed_at >= since)
+    return list(db.scalars(query.order_by(QuestionnaireResponse.completed_at)))
+
+
+def standing(
+    db: Session, *, actor: Actor, patient_id: int, now: datetime, course: Course | None = None
+) -> Standing:
+    """Inside a caller that audits: the patient's course, trends and classification."""
+    course = course or context.latest_course(db, actor=actor, patient_id=patient_id)
+    opened = context.course_opened(course) if course else None
+    since = opened - BASELINE_LOOKBACK if opened else None
+    sessions = [
+        s
+        for s in context.sessions_given(db, actor=actor, patient_id=patient_id)
+        if opened is None or s.at >= opened - timedelta(days=1)
+    ]
+    anchor = sessions[0].at if sessions else now
+    rows = _responses(db, patient_id, since)
+    trends: dict[str, Trend] = {}
+    for r in rows:
+        if r.total is None:
+            continue
+        if r.instrument_id not in trends:
+            definition = instruments.get(r.instrument_id)
+            trends[r.instrument_id] = Trend(
+                r.instrument_id,
+                definition.name,
+                [],
+                remission_max=definition.remission.at_most if definition.remission else None,
+                max_total=definition.max_total,
+            )
+        trends[r.instrument_id].points.append((r.completed_at, r.total, r.context, r.id))
+    for trend in trends.values():
+        before = [p for p in trend.points if p[0] < anchor]
+        if before:
+            trend.baseline = float(before[-1][1])
+            trend.response_line = trend.baseline * (
+                1 - clinical_course.RULES["response_reduction_pct"].value / 100
+            )
+    scores = [
+        clinical_course.Score(iid, float(total), (at - anchor).total_seconds() / 86400)
+        for iid, t in trends.items()
+        if iid in clinical_course.INSTRUMENTS
+        for at, total, _, _ in t.points
+    ]
+    records = [
+        clinical_course.SessionRecord(
+            s.number,
+            (s.at - anchor).total_seconds() / 86400,
+            "booster"
+            if s.kind == "booster" or (course is not None and s.number > course.series_sessions)
+            else "induction",
+        )
+        for s in sessions
+    ]
+    series, overrides = series_for(course) if course else ("iv_6", ())
+    result = Standing(course, sessions, None, anchor, trends)
+    try:
+        result.status = clinical_course.evaluate(
+            scores, records, protocol_series=series, overrides=overrides
+        )
+    except ValueError as exc:
+        result.problem = f"course not evaluated: {exc}"
+    return result
+
+
+@dataclass
+class PatientOutcomes:
+    patient: Patient
+    standing: Standing
+    responses: list[QuestionnaireResponse]
+    alerts: list[alerts.Alert]
+    requests: list[QuestionnaireRequest]
+
+
+def patient_outcomes(
+    db: Session, *, actor: Actor, patient_id: int, now: datetime | None = None
+) -> PatientOutcomes:
+    require(actor, CLINICIANS, "reading outcomes")
+    now = now or utcnow()
+    patient = patients.get_patient(db, actor=actor, patient_id=patient_id, purpose="outcomes")
+    result = PatientOutcomes(
+        patient=patient,
+        standing=standing(db, actor=actor, patient_id=patient_id, now=now),
+        responses=list(reversed(_responses(db, patient_id, None))),
+        alerts=alerts.for_patient(db, patient_id),
+        requests=list(
+            db.scalars(
+                select(QuestionnaireRequest)
+                .where(QuestionnaireRequest.patient_id == patient_id)
+                .order_by(QuestionnaireRequest.due_at.desc())
+                .limit(30)
+            )
+        ),
+    )
+    audit.record(
+        db,
+        actor=actor,
+        action="outcomes.view",
+        patient_id=patient_id,
+        object_type="questionnaire_response",
+        detail=f"{len(result.responses)} responses",
+    )
+    db.commit()
+    return result
+
+
+def latest_scores(db: Session, *, actor: Actor, patient: Patient) -> dict[str, object]:
+    """For the chart section: latest score per instrument and the classification."""
+    check_patient(actor, patient.id)
+    now = utcnow()
+    found = standing(db, actor=actor, patient_id=patient.id, now=now)
+    latest = {iid: t.points[-1] for iid, t in found.trends.items()}
+    open_count = sum(1 for a in alerts.for_patient(db, patient.id) if a.status == "open")
+    audit.record(
+        db,
+        actor=actor,
+        action="outcomes.summary",
+        patient_id=patient.id,
+        object_type="questionnaire_response",
+    )
+    db.commit()
+    return {"standing": found, "latest": latest, "open_alerts": open_count}
+
+
+@dataclass
+class DashboardRow:
+    patient: Patient
+    course: Course
+    standing: Standing
+    overdue: int
+    open_alert: bool
+
+    @property
+    def flags(self) -> list[str]:
+        status = self.standing.status
+        found = []
+        if status is not None and status.interim_evaluation_due:
+            found.append("interim evaluation due")
+        if status is not None and status.stage == "non_response":
+            found.append("looks like non-response")
+        if status is not None and status.booster_suggested:
+            found.append("relapse signal: booster?")
+        if self.overdue:
+            found.append(f"{self.overdue} questionnaire(s) overdue")
+        if self.open_alert:
+            found.append("open suicidality alert")
+        return found
+
+
+def overdue_counts(db: Session, *, now: datetime) -> dict[int, int]:
+    rows = db.execute(
+        select(QuestionnaireRequest.patient_id, func.count())
+        .where(
+            or_(
+                (QuestionnaireRequest.status == "open")
+                & (QuestionnaireRequest.due_at < now - OVERDUE_AFTER),
+                (QuestionnaireRequest.status == "expired")
+                & (QuestionnaireRequest.expires_at > now - timedelta(days=30)),
+            )
+        )
+        .group_by(QuestionnaireRequest.patient_id)
+    ).all()
+    return {pid: int(n) for pid, n in rows}
+
+
+def dashboard(db: Session, *, actor: Actor, now: datetime | None = None) -> list[DashboardRow]:
+    require(actor, CLINICIANS, "reading the course dashboard")
+    now = now or utcnow()
+    overdue = overdue_counts(db, now=now)
+    alerted = {
+        a.patient_id for a in db.scalars(select(alerts.Alert).where(alerts.Alert.status == "open"))
+    }
+    rows = []
+    for course in context.active_courses(db):
+        patient = patients.get_patient(
+            db, actor=actor, patient_id=course.patient_id, purpose="dashboard"
+        )
+        found = standing(db, actor=actor, patient_id=patient.id, now=now, course=course)
+        rows.append(
+            DashboardRow(patient, course, found, overdue.get(patient.id, 0), patient.id in alerted)
+        )
+    audit.record(
+        db,
+        actor=actor,
+        action="outcomes.dashboard",
+        object_type="course",
+        detail=f"{len(rows)} active courses",
+    )
+    db.commit()
+    rows.sort(key=lambda r: (-len(r.flags), r.patient.family_name))
+    return rows

@@ -1,0 +1,243 @@
+"""Tables of the infusion session.
+
+Nothing here is ever deleted or overwritten: infusion events, vitals, scores and entries
+are appended, a wrong one is marked entered in error (who, when, why), and the state of
+the infusion is derived from its events. A signed session note is frozen; an addendum
+is a new row.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    inspect,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ketaclinic.platform.db import Base, UTCDateTime, utcnow
+
+# SQLite only auto-numbers an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit key.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class InfusionSession(Base):
+    """One treatment session of one patient under one signed order."""
+
+    __tablename__ = "infusion_sessions"
+    __table_args__ = (
+        Index("ix_infusion_sessions_patient_created", "patient_id", "created_at"),
+        Index("ix_infusion_sessions_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"), unique=True)
+    planned_session_id: Mapped[int | None] = mapped_column(ForeignKey("planned_sessions.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    protocol_id: Mapped[str] = mapped_column(String(60))
+    route: Mapped[str] = mapped_column(String(20))  # iv|esketamine_nasal
+    # open|discharged|signed|cosigned|cancelled; the infusion's own state comes from events
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    cancelled_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ChecklistEntry(Base):
+    """One answer to one pre-infusion checklist item; the latest per item counts."""
+
+    __tablename__ = "session_checklist_entries"
+    __table_args__ = (Index("ix_session_checklist_entries_session", "session_id", "item"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("infusion_sessions.id"))
+    item: Mapped[str] = mapped_column(String(40))
+    answer: Mapped[str] = mapped_column(String(20))  # yes|no|negative|positive|not_done
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(80))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SessionEvent(Base):
+    """A timestamped act: start, pause, resume, stop, rate change, nasal device,
+    checklist override, discharge, cancellation."""
+
+    __tablename__ = "session_events"
+    __table_args__ = (Index("ix_session_events_session_at", "session_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("infusion_sessions.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    rate_ml_per_h: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    recorded_by: Mapped[str] = mapped_column(String(80))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    entered_in_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    entered_in_error_by: Mapped[str | None] = mapped_column(String(80))
+    error_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class VitalSign(Base):
+    """One set of vital signs: a time series of millions of rows per clinic-year.
+
+    Narrow on purpose: small integers (every plausible value fits), the recorder as a
+    user id, correction columns empty (and free in PostgreSQL) on nearly every row. Read
+    per session in time order through (session_id, taken_at).
+    """
+
+    __tablename__ = "vital_signs"
+    __table_args__ = (Index("ix_vital_signs_session_taken", "session_id", "taken_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("infusion_sessions.id"))
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    heart_rate: Mapped[int | None] = mapped_column(SmallInteger)
+    systolic_bp: Mapped[int | None] = mapped_column(SmallInteger)
+    diastolic_bp: Mapped[int | None] = mapped_column(SmallInteger)
+    spo2: Mapped[int | None] = mapped_column(SmallInteger)
+    respiratory_rate: Mapped[int | None] = mapped_column(SmallInteger)
+    source: Mapped[str] = mapped_column(String(8), default="manual")  # manual|monitor
+    recorded_by_id: Mapped[int | None] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    entered_in_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    entered_in_error_by: Mapped[str | None] = mapped_column(String(80))
+    error_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SessionAlarm(Base):
+    """An alarm raised by a reading, kept until acknowledged (and after)."""
+
+    __tablename__ = "session_alarms"
+    __table_args__ = (
+        UniqueConstraint("vital_sign_id", "rule_id", name="uq_session_alarms_reading_rule"),
+        Index("ix_session_alarms_session", "session_id", "acknowledged_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("infusion_sessions.id"))
+    vital_sign_id: Mapped[int] = mapped_column(BigId, ForeignKey("vital_signs.id"))
+    rule_id: Mapped[str] = mapped_column(String(60))
+    phase: Mapped[str] = mapped_column(String(20))
+    level: Mapped[str] = mapped_column(String(10))
+    parameter: Mapped[str] = mapped_column(String(30))
+    value: Mapped[float] = mapped_column(Float)
+    message: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(String(12))
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    acknowledged_by: Mapped[str | None] = mapped_column(String(80))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledgement_note: Mapped[str | None] = mapped_column(Text)
+
+
+class SessionEntry(Base):
+    """A charted observation that is not a vital sign: a score (CADSS, MOAA/S, Aldrete),
+    a side effect, an intervention given, or a free note. ``data`` holds the kind's
+    fields (answers and total; effect and severity; drug, dose, unit, route, reason)."""
+
+    __tablename__ = "session_entries"
+    __table_args__ = (Index("ix_session_entries_session_kind", "session_id", "kind", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("infusion_sessions.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # score|side_effect|intervention|note
+    code: Mapped[str] = mapped_column(String(40))  # instrument, effect id, drug, "note"
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    value: Mapped[float | None] = mapped_column(Float)  # score total, dose
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    text: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(80))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    entered_in_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    entered_in_error_by: Mapped[str | None] = mapped_column(String(80))
+    error_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SessionNote(Base):
+    """The generated session note (signed by the nurse, co-signed by a prescriber) or an
+    addendum to it. Frozen once signed: only the co-signature is added later."""
+
+    __tablename__ = "session_notes"
+    __table_args__ = (Index("ix_session_notes_session", "session_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("infusion_sessions.id"))
+    kind: Mapped[str] = mapped_column(String(10))  # note|addendum
+    body: Mapped[str] = mapped_column(Text)
+    lines: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    signed_by: Mapped[str] = mapped_column(String(80))
+    signed_by_name: Mapped[str] = mapped_column(String(200))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cosigned_by: Mapped[str | None] = mapped_column(String(80))
+    cosigned_by_name: Mapped[str | None] = mapped_column(String(200))
+    cosigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RemsEnrolment(Base):
+    """A patient's enrolment in the esketamine REMS programme."""
+
+    __tablename__ = "rems_enrolments"
+    __table_args__ = (Index("ix_rems_enrolments_patient", "patient_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    enrolment_id: Mapped[str] = mapped_column(String(60))
+    enrolled_on: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(80))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    entered_in_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    entered_in_error_by: Mapped[str | None] = mapped_column(String(80))
+    error_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class MonitoringRecord(Base):
+    """The programme's monitoring record of one esketamine session (the Patient
+    Monitoring Form): manual answers in ``answers``; frozen in ``snapshot`` at signing."""
+
+    __tablename__ = "rems_monitoring_records"
+    __table_args__ = (Index("ix_rems_monitoring_records_filed_due", "filed_at", "due_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("infusion_sessions.id"), unique=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    template_version: Mapped[str] = mapped_column(String(40))
+    session_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    updated_by: Mapped[str | None] = mapped_column(String(80))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    signed_by: Mapped[str | None] = mapped_column(String(80))
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    filed_by: Mapped[str | None] = mapped_column(String(80))
+    filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    filing_reference: Mapped[str | None] = mapped_column(String(80))
+
+
+@event.listens_for(SessionNote, "before_update")
+def _signed_note_is_frozen(_mapper: Any, _connection: Any, target: SessionNote) -> None:
+    """Only the co-signature may be added to a signed note; anything else is refused
+    here as well as in the service, so no code path can rewrite a signed note."""
+    state = inspect(target)
+    for name in ("session_id", "kind", "body", "lines", "signed_by", "signed_by_name", "signed_at"):
+        if state.attrs[name].history.has_changes():
+            raise ValueError(f"a signed session note cannot be changed ({name}); add an addendum")

@@ -1,0 +1,553 @@
+"""Session pages: the nurse's day, the session itself, its printable note, and the
+esketamine monitoring records still to file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from ketaclinic.clinical import instruments, monitoring
+from ketaclinic.patients.models import Patient
+from ketaclinic.patients.pages import ChartSection
+from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.auth import allow, get_db
+from ketaclinic.platform.errors import ClinicError, Invalid
+from ketaclinic.platform.roles import Role
+from ketaclinic.platform.web import render
+from ketaclinic.sessions import service
+from ketaclinic.sessions.service import esketamine, records
+from ketaclinic.sessions.service.view import SessionView
+
+router = APIRouter(include_in_schema=False)
+DB = Annotated[Session, Depends(get_db)]
+RUN = (Role.nurse, Role.prescriber)
+
+NAV = [
+    ("Today's sessions", "/sessions/today", frozenset(RUN)),
+    ("REMS records", "/sessions/rems", frozenset(RUN)),
+]
+
+
+def _chart_load(db: Session, actor: Actor, patient: Patient) -> Any:
+    return {
+        "sessions": service.sessions_of_patient(db, actor=actor, patient_id=patient.id),
+        "patient_id": patient.id,
+    }
+
+
+CHART_SECTIONS = [ChartSection("sessions", "Sessions", "sessions/_chart_section.html", _chart_load)]
+
+
+def _int(form: Any, name: str, *, required: bool = False) -> int | None:
+    raw = str(form.get(name, "") or "").strip()
+    if not raw:
+        if required:
+            raise Invalid(f"{name.replace('_', ' ')} is required", fields={name: "required"})
+        return None
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise Invalid(
+            f"{name.replace('_', ' ')}: {raw!r} is not a whole number",
+            fields={name: "not a whole number"},
+        ) from exc
+
+
+def _float(form: Any, name: str) -> float | None:
+    raw = str(form.get(name, "") or "").strip()
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise Invalid(
+            f"{name.replace('_', ' ')}: {raw!r} is not a number", fields={name: "not a number"}
+        ) from exc
+
+
+def _clock(request: Request, form: Any, name: str) -> datetime | None:
+    """An optional HH:MM in the clinic's zone, today."""
+    raw = str(form.get(name, "") or "").strip()
+    if not raw:
+        return None
+    try:
+        hour, minute = (int(x) for x in raw.split(":")[:2])
+        zone = request.app.state.settings.zone
+        return datetime.combine(datetime.now(zone).date(), time(hour, minute), zone)
+    except ValueError as exc:
+        raise Invalid(
+            f"{name.replace('_', ' ')}: give a time as HH:MM", fields={name: "HH:MM"}
+        ) from exc
+
+
+def _context(request: Request, db: Session, actor: Actor, session_id: int) -> dict[str, Any]:
+    state = service.get_session(db, actor=actor, session_id=session_id)
+    prediction = None
+    if state.session.status != "cancelled":
+        try:
+            prediction = service.predict(state)
+        except ValueError as exc:
+            prediction = None
+            request.state.prediction_problem = str(exc)
+    form_values = esketamine.form_values(state) if state.monitoring_record else None
+    return {
+        "s": state,
+        "prediction": prediction,
+        "prediction_problem": getattr(request.state, "prediction_problem", None),
+        "side_effects": monitoring.side_effects(),
+        "cadss6": instruments.get("cadss6"),
+        "moaas": instruments.get("moaas"),
+        "aldrete": instruments.get("aldrete"),
+        "units": records.UNITS,
+        "routes": records.ROUTES,
+        "form_template": esketamine.TEMPLATE,
+        "form_values": form_values,
+        "form_missing": esketamine.missing_fields(form_values) if form_values else [],
+        "is_prescriber": Role.prescriber in actor.roles,
+        "is_nurse": Role.nurse in actor.roles,
+        "confirmation": state.appointment.confirmation if state.appointment else None,
+    }
+
+
+def _page(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    session_id: int,
+    *,
+    error: str | None = None,
+    fields: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    ctx = _context(request, db, actor, session_id)
+    ctx.update({"error": error, "fields": fields or {}})
+    return render(request, "sessions/session.html", ctx, status_code=status_code)
+
+
+async def _act(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    session_id: int,
+    anchor: str,
+    call: Callable[[Any], object],
+) -> Response:
+    form = await request.form()
+    try:
+        call(form)
+    except ClinicError as exc:
+        db.rollback()
+        detail = exc.detail
+        if exc.fields:
+            detail += (
+                " (" + ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in exc.fields.items()) + ")"
+            )
+        return _page(
+            request, db, actor, session_id, error=detail, fields=exc.fields, status_code=exc.status
+        )
+    return RedirectResponse(f"/sessions/{session_id}#{anchor}", status_code=303)
+
+
+@router.get("/sessions/today", response_class=HTMLResponse)
+def today(request: Request, db: DB, mine: bool = False, actor: Actor = allow(*RUN)) -> Response:
+    items = service.todays_list(db, actor=actor, nurse_user_id=actor.user_id if mine else None)
+    zone = request.app.state.settings.zone
+    return render(
+        request,
+        "sessions/today.html",
+        {"items": items, "mine": mine, "day": datetime.now(zone).date()},
+    )
+
+
+@router.post("/sessions/start", response_class=HTMLResponse)
+async def start(request: Request, db: DB, actor: Actor = allow(*RUN)) -> Response:
+    form = await request.form()
+    appointment_id = _int(form, "appointment_id", required=True)
+    assert appointment_id is not None
+    row = service.start_session_for_appointment(db, actor=actor, appointment_id=appointment_id)
+    return RedirectResponse(f"/sessions/{row.id}", status_code=303)
+
+
+@router.post("/patients/{patient_id}/sessions", response_class=HTMLResponse)
+def walk_in(patient_id: int, db: DB, actor: Actor = allow(*RUN)) -> Response:
+    row = service.start_walk_in_session(db, actor=actor, patient_id=patient_id)
+    return RedirectResponse(f"/sessions/{row.id}", status_code=303)
+
+
+@router.get("/sessions/rems", response_class=HTMLResponse)
+def rems(request: Request, db: DB, actor: Actor = allow(*RUN)) -> Response:
+    return render(
+        request, "sessions/rems.html", {"records": service.records_to_file(db, actor=actor)}
+    )
+
+
+@router.get("/sessions/{session_id}", response_class=HTMLResponse)
+def session_page(request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)) -> Response:
+    return _page(request, db, actor, session_id)
+
+
+@router.get("/sessions/{session_id}/note", response_class=HTMLResponse)
+def note_page(request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)) -> Response:
+    state = service.get_session(db, actor=actor, session_id=session_id)
+    from ketaclinic.sessions.service import note as note_text
+
+    body, rows = note_text.render(state, request.app.state.settings.zone)
+    return render(request, "sessions/note.html", {"s": state, "draft": body, "rows": rows})
+
+
+@router.post("/sessions/{session_id}/checklist", response_class=HTMLResponse)
+async def checklist(
+    request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)
+) -> Response:
+    def call(form: Any) -> object:
+        answers = {
+            k: str(form[k])
+            for k in ("identity", "consent", "fasting", "driver", "pregnancy_test")
+            if form.get(k)
+        }
+        return service.answer_checklist(db, actor=actor, session_id=session_id, answers=answers)
+
+    return await _act(request, db, actor, session_id, "checklist", call)
+
+
+@router.post("/sessions/{session_id}/override", response_class=HTMLResponse)
+async def override(
+    request: Request, session_id: int, db: DB, actor: Actor = allow(Role.prescriber)
+) -> Response:
+    return await _act(
+        request,
+        db,
+        actor,
+        session_id,
+        "checklist",
+        lambda f: service.override_checklist(
+            db, actor=actor, session_id=session_id, reason=str(f.get("reason", ""))
+        ),
+    )
+
+
+@router.post("/sessions/{session_id}/infusion", response_class=HTMLResponse)
+async def infusion(
+    request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)
+) -> Response:
+    return await _act(
+        request,
+        db,
+        actor,
+        session_id,
+        "infusion",
+        lambda f: service.chart_pump(
+            db,
+            actor=actor,
+            session_id=session_id,
+            kind=str(f.get("kind", "")),
+            rate_ml_per_h=_float(f, "rate_ml_per_h"),
+            reason=str(f.get("reason", "")) or None,
+        ),
+    )
+
+
+@router.post("/sessions/{session_id}/devices", response_class=HTMLResponse)
+async def device(request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)) -> Response:
+    return await _act(
+        request,
+        db,
+        actor,
+        session_id,
+        "infusion",
+        lambda f: service.chart_device(db, actor=actor, session_id=session_id),
+    )
+
+
+@router.post("/sessions/{session_id}/end-dosing", response_class=HTMLResponse)
+async def end_dosing(
+    request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)
+) -> Response:
+    return await _act(
+        request,
+        db,
+        actor,
+        session_id,
+        "infusion",
+        lambda f: service.end_dosing_early(
+            db, actor=actor, session_id=session_id, reason=str(f.get("reason", ""))
+        ),
+    )
+
+
+@router.post("/sessions/{session_id}/vitals", response_class=HTMLResponse)
+async def vitals(request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)) -> Response:
+    return await _act(
+        request,
+        db,
+        actor,
+        session_id,
+        "vitals",
+        lambda f: service.record_vitals(
+            db,
+            actor=actor,
+            session_id=session_id,
+            taken_at=_clock(request, f, "taken_at"),
+            heart_rate=_int(f, "heart_rate"),
+            systolic_bp=_int(f, "systolic_bp"),
+            diastolic_bp=_int(f, "diastolic_bp"),
+            spo2=_int(f, "spo2"),
+            respiratory_rate=_int(f, "respiratory_rate"),
+        ),
+    )
+
+
+@router.post("/sessions/{session_id}/alarms/{alarm_id}/acknowledge", response_class=HTMLResponse)
+async def acknowledge(
+    request: Request, session_id: int, alarm_id: int, db: DB, actor: Actor = allow(*RUN)
+) -> Response:
+    return await _act(
+        request,
+        db,
+        actor,
+        session_id,
+        "alarms",
+        lambda f: service.acknowledge_alarm(
+            db, actor=actor, session_id=session_id, alarm_id=alarm_id, note=str(f.get("note", ""))
+        ),
+    )
+
+
+@router.post("/sessions/{session_id}/scores", response_class=HTMLResponse)
+async def scores(request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)) -> Response:
+    def call(form: Any) -> object:
+        instrument_id = str(form.get("instrument_id", ""))
+        if instrument_id not in records.SESSION_INSTRUMENTS:
+            raise Invalid("choose a score", fields={"instrument_id": "unknown"})
+        items = instruments.get(instrument_id).items
+        answers = {i.id: _int(form, f"{instrument_id}_{i.id}", required=True) or 0 for i in items}
+        return service.record_score(
+            db, actor=actor, session_id=session_id, instrument_id=instrument_id, answers=answers
+        )
+
+    return await _act(request, db, actor, session_id, "scores", call)
+
+
+@router.post("/sessions/{session_id}/side-effects", response_class=HTMLResponse)
+async def side_effects(
+    request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)
+) -> Response:
+    return await _act(
+        request,
+        db,
+        actor,
+        session_id,
+        "observations",
+        lambda f: service.record_side_effect(
+            db,
+            actor=actor,
+            session_id=session_id,
+            effect_id=str(f.get("effect_id", "")),
+            severity=str(f.get("severity", "")),
+            note=str(f.get("note", "")),
+        ),
+    )
+
+
+@router.post("/sessions/{session_id}/interventions", response_class=HTMLResponse)
+async def interventions(
+    request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)
+) -> Response:
+    def call(f: Any) -> object:
+        dose = _float(f, "dose")
+        if dose is None:
+            raise Invalid("give the dose", fields={"dose": "required"})
+        return service.record_intervention(
+            db,
+            actor=actor,
+            session_id=session_id,
+            drug=str(f.get("drug", "")),
+            dose=dose,
+            unit=str(f.get("unit", "")),
+            route=str(f.get("route", "")),
+            reason=str(f.get("reason", "")),
+        )
+
+    return await _act(request, db, actor, session_id, "observations", call)
+
+
+@router.post("/sessions/{session_id}/notes", response_class=HTMLResponse)
+async def notes(request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)) -> Response:
+    return await _act(
+        request,
+        db,
+        actor,
+        session_id,
+        "observations",
+        lambda f: service.record_note(
+            db, actor=actor, session_id=session_id, text=str(f.get("text", ""))
+        ),
+    )
+
+
+@router.post("/sessions/{session_id}/{what}/{item_id}/error", response_class=HTMLResponse)
+async def in_error(
+    request: Request, session_id: int, what: str, item_id: int, db: DB, actor: Actor = allow(*RUN)
+) -> Response:
+    def call(f: Any) -> object:
+        reason = str(f.get("reason", ""))
+        if what == "vitals":
+            return service.mark_vitals_in_error(
+                db, actor=actor, session_id=session_id, vital_sign_id=item_id, reason=reason
+            )
+        if what == "events":
+            return service.mark_event_in_error(
+                db, actor=actor, session_id=session_id, event_id=item_id, reason=reason
+            )
+        if what == "entries":
+            return service.mark_entry_in_error(
+                db, actor=actor, session_id=session_id, entry_id=item_id, reason=reason
+            )
+        raise Invalid(f"nothing called {what!r} to correct", fields={"what": "unknown"})
+
+    return await _act(request, db, actor, session_id, "chronology", call)
+
+
+@router.post("/sessions/{session_id}/discharge", response_class=HTMLResponse)
+async def discharge(
+    request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)
+) -> Response:
+    return await _act(
+        request,
+        db,
+        actor,
+        session_id,
+        "discharge",
+        lambda f: service.discharge(db, actor=actor, session_id=session_id),
+    )
+
+
+@router.post("/sessions/{session_id}/cancel", response_class=HTMLResponse)
+async def cancel(request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)) -> Response:
+    return await _act(
+        request,
+        db,
+        actor,
+        session_id,
+        "top",
+        lambda f: service.cancel_session(
+            db, actor=actor, session_id=session_id, reason=str(f.get("reason", ""))
+        ),
+    )
+
+
+@router.post("/sessions/{session_id}/sign", response_class=HTMLResponse)
+async def sign(
+    request: Request, session_id: int, db: DB, actor: Actor = allow(Role.nurse)
+) -> Response:
+    return await _act(
+        request,
+        db,
+        actor,
+        session_id,
+        "note",
+        lambda f: service.sign_note(
+            db, actor=actor, session_id=session_id, zone=request.app.state.settings.zone
+        ),
+    )
+
+
+@router.post("/sessions/{session_id}/cosign", response_class=HTMLResponse)
+async def cosign(
+    request: Request, session_id: int, db: DB, actor: Actor = allow(Role.prescriber)
+) -> Response:
+    return await _act(
+        request,
+        db,
+        actor,
+        session_id,
+        "note",
+        lambda f: service.cosign_note(db, actor=actor, session_id=session_id),
+    )
+
+
+@router.post("/sessions/{session_id}/addendum", response_class=HTMLResponse)
+async def addendum(
+    request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)
+) -> Response:
+    return await _act(
+        request,
+        db,
+        actor,
+        session_id,
+        "note",
+        lambda f: service.add_addendum(
+            db, actor=actor, session_id=session_id, text=str(f.get("text", ""))
+        ),
+    )
+
+
+@router.post("/sessions/{session_id}/enrolment", response_class=HTMLResponse)
+async def enrolment(
+    request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)
+) -> Response:
+    def call(f: Any) -> object:
+        state = service.get_session(db, actor=actor, session_id=session_id)
+        raw = str(f.get("enrolled_on", "")).strip()
+        try:
+            on = date.fromisoformat(raw)
+        except ValueError as exc:
+            raise Invalid("give the enrolment date", fields={"enrolled_on": "a date"}) from exc
+        return service.record_enrolment(
+            db,
+            actor=actor,
+            patient_id=state.session.patient_id,
+            enrolment_id=str(f.get("enrolment_id", "")),
+            enrolled_on=on,
+        )
+
+    return await _act(request, db, actor, session_id, "checklist", call)
+
+
+@router.post("/sessions/{session_id}/record", response_class=HTMLResponse)
+async def record_answers(
+    request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)
+) -> Response:
+    def call(f: Any) -> object:
+        answers = {x.id: str(f.get(x.id, "")) for x in esketamine.TEMPLATE if x.kind != "auto"}
+        return service.answer_record(db, actor=actor, session_id=session_id, answers=answers)
+
+    return await _act(request, db, actor, session_id, "record", call)
+
+
+@router.post("/sessions/{session_id}/record/sign", response_class=HTMLResponse)
+async def record_sign(
+    request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)
+) -> Response:
+    return await _act(
+        request,
+        db,
+        actor,
+        session_id,
+        "record",
+        lambda f: service.sign_record(db, actor=actor, session_id=session_id),
+    )
+
+
+@router.post("/sessions/{session_id}/record/file", response_class=HTMLResponse)
+async def record_file(
+    request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)
+) -> Response:
+    return await _act(
+        request,
+        db,
+        actor,
+        session_id,
+        "record",
+        lambda f: service.file_record(
+            db, actor=actor, session_id=session_id, reference=str(f.get("reference", ""))
+        ),
+    )
+
+
+__all__ = ["SessionView", "router"]

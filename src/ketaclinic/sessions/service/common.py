@@ -1,0 +1,101 @@
+"""What every session use case shares: who may act, loading, auditing, times."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.audit import service as audit
+from ketaclinic.platform.db import utcnow
+from ketaclinic.platform.errors import Conflict, Forbidden, Invalid, NotFound
+from ketaclinic.platform.roles import Role
+from ketaclinic.sessions.models import InfusionSession
+
+RUNNERS = frozenset({Role.nurse, Role.prescriber})
+PRESCRIBERS = frozenset({Role.prescriber})
+# A charted time may be a little ahead of the server clock (a wall clock, a monitor):
+# two minutes is ketaclinic's tolerance, not a clinical number.
+CLOCK_SKEW = timedelta(minutes=2)
+# How far back a nurse may chart an act on an open session (late charting of a busy
+# chair): 12 hours covers any session day; a convention, not a clinical number.
+LATE_CHARTING = timedelta(hours=12)
+CLOSED = frozenset({"signed", "cosigned", "cancelled"})
+
+
+def require(actor: Actor, roles: frozenset[Role], what: str) -> None:
+    """The second wall behind the routes: other areas call these functions too."""
+    if not actor.roles & roles:
+        raise Forbidden(f"your role does not permit {what}")
+
+
+def load(db: Session, session_id: int) -> InfusionSession:
+    row = db.get(InfusionSession, session_id)
+    if row is None:
+        raise NotFound(f"no session with id {session_id}")
+    return row
+
+
+def load_open(db: Session, session_id: int) -> InfusionSession:
+    row = load(db, session_id)
+    if row.status in CLOSED:
+        raise Conflict(
+            f"this session is {row.status}: nothing more can be charted on it"
+            + ("; write an addendum to the note instead" if row.status != "cancelled" else "")
+        )
+    return row
+
+
+def record(
+    db: Session,
+    actor: Actor,
+    action: str,
+    row: InfusionSession,
+    *,
+    object_type: str = "session",
+    object_id: object | None = None,
+    detail: str = "",
+) -> None:
+    audit.record(
+        db,
+        actor=actor,
+        action=f"session.{action}",
+        patient_id=row.patient_id,
+        object_type=object_type,
+        object_id=row.id if object_id is None else object_id,
+        detail=detail,
+    )
+
+
+def charted_time(
+    at: datetime | None, *, field: str = "at", now: datetime | None = None
+) -> datetime:
+    """The moment an act happened: now unless given; never in the future, never a day
+    old, always with a zone."""
+    now = now or utcnow()
+    if at is None:
+        return now
+    if at.tzinfo is None:
+        raise Invalid("a charted time must carry its time zone", fields={field: "no zone"})
+    if at > now + CLOCK_SKEW:
+        raise Invalid("a charted time cannot be in the future", fields={field: "in the future"})
+    if at < now - LATE_CHARTING:
+        raise Invalid(
+            "a charted time more than 12 hours ago belongs to another day: add a note instead",
+            fields={field: "too long ago"},
+        )
+    return at
+
+
+def reason_text(reason: str | None, field: str = "reason", what: str = "a reason") -> str:
+    text = (reason or "").strip()
+    if len(text) < 3:
+        raise Invalid(f"give {what} (at least 3 characters)", fields={field: "required"})
+    if len(text) > 2000:
+        raise Invalid("keep it under 2000 characters", fields={field: "too long"})
+    return text
+
+
+def minutes(later: datetime, earlier: datetime) -> float:
+    return (later - earlier).total_seconds() / 60.0

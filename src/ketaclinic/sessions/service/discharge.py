@@ -1,0 +1,169 @@
+"""Discharge and the signed session note (nurse signs, prescriber co-signs; then frozen;
+an addendum is a new signed record)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.db import utcnow
+from ketaclinic.platform.errors import Conflict
+from ketaclinic.platform.roles import Role
+from ketaclinic.platform.settings import get_settings
+from ketaclinic.sessions.models import SessionEvent, SessionNote
+from ketaclinic.sessions.service import note as note_text
+from ketaclinic.sessions.service import others, view
+from ketaclinic.sessions.service.common import (
+    PRESCRIBERS,
+    RUNNERS,
+    charted_time,
+    load,
+    load_open,
+    reason_text,
+    record,
+    require,
+)
+
+
+def discharge(
+    db: Session,
+    *,
+    actor: Actor,
+    session_id: int,
+    at: datetime | None = None,
+    now: datetime | None = None,
+) -> SessionEvent:
+    """The patient leaves: only when every discharge criterion is met and no alarm waits."""
+    require(actor, RUNNERS, "discharging a patient")
+    row = load_open(db, session_id)
+    if row.status != "open":
+        raise Conflict(f"this session is already {row.status}")
+    moment = charted_time(at, now=now)
+    state = view.build(db, actor=actor, row=row, now=moment)
+    assert state.discharge is not None
+    if state.unacknowledged:
+        raise Conflict("acknowledge every alarm before discharge")
+    if not state.discharge.ready:
+        unmet = state.discharge.missing + [t for met, t, _, _ in state.discharge.reasons if not met]
+        raise Conflict("not ready for discharge: " + "; ".join(unmet))
+    if state.pump is not None and state.pump.state != "stopped":
+        raise Conflict("chart the stop of the infusion before discharge")
+    criteria = [f"met: {text}" for _, text, _, _ in state.discharge.reasons]
+    event = SessionEvent(
+        session_id=row.id,
+        kind="discharge",
+        at=moment,
+        detail={"criteria": criteria},
+        recorded_by=actor.username,
+    )
+    db.add(event)
+    row.status = "discharged"
+    db.flush()
+    record(db, actor, "discharge", row, object_type="session_event", object_id=event.id)
+    db.commit()
+    # The appointment, once completed, completes its planned session (scheduling does
+    # it); a walk-in has no appointment, so the planned session, if any, is marked here.
+    if row.appointment_id is not None:
+        booked = others.get_appointment(db, actor=actor, appointment_id=row.appointment_id)
+        if booked.status in ("booked", "checked_in"):
+            others.mark_appointment(
+                db, actor=actor, appointment_id=row.appointment_id, status="completed"
+            )
+    elif row.planned_session_id is not None:
+        others.mark_planned_session(
+            db, actor=actor, planned_session_id=row.planned_session_id, status="completed"
+        )
+    return event
+
+
+def sign_note(
+    db: Session,
+    *,
+    actor: Actor,
+    session_id: int,
+    zone: ZoneInfo | None = None,
+    now: datetime | None = None,
+) -> SessionNote:
+    """The nurse signs the generated note; from then on the session is closed."""
+    require(actor, frozenset({Role.nurse}), "signing the session note (the nurse signs)")
+    row = load(db, session_id)
+    if row.status != "discharged":
+        raise Conflict(
+            "the note is signed after discharge"
+            if row.status == "open"
+            else f"this session is {row.status}"
+        )
+    state = view.build(db, actor=actor, row=row, now=now)
+    body, rows = note_text.render(state, zone or get_settings().zone)
+    note = SessionNote(
+        session_id=row.id,
+        kind="note",
+        body=body,
+        lines=rows,
+        signed_by=actor.username,
+        signed_by_name=actor.full_name or actor.username,
+        signed_at=now or utcnow(),
+    )
+    db.add(note)
+    row.status = "signed"
+    db.flush()
+    record(db, actor, "note.sign", row, object_type="session_note", object_id=note.id)
+    db.commit()
+    return note
+
+
+def cosign_note(
+    db: Session, *, actor: Actor, session_id: int, now: datetime | None = None
+) -> SessionNote:
+    require(actor, PRESCRIBERS, "co-signing the session note (prescribers only)")
+    row = load(db, session_id)
+    note = _the_note(db, row.id)
+    if note.cosigned_at is not None:
+        raise Conflict(f"already co-signed by {note.cosigned_by}")
+    if note.signed_by == actor.username:
+        raise Conflict("the co-signature must come from someone other than the signer")
+    note.cosigned_by = actor.username
+    note.cosigned_by_name = actor.full_name or actor.username
+    note.cosigned_at = now or utcnow()
+    row.status = "cosigned"
+    record(db, actor, "note.cosign", row, object_type="session_note", object_id=note.id)
+    db.commit()
+    return note
+
+
+def add_addendum(
+    db: Session, *, actor: Actor, session_id: int, text: str, now: datetime | None = None
+) -> SessionNote:
+    """A correction or late entry after signing: a new signed record beside the note."""
+    require(actor, RUNNERS, "writing an addendum")
+    row = load(db, session_id)
+    _the_note(db, row.id)
+    body = reason_text(text, field="text", what="the addendum text")
+    addendum = SessionNote(
+        session_id=row.id,
+        kind="addendum",
+        body=body,
+        lines=[],
+        signed_by=actor.username,
+        signed_by_name=actor.full_name or actor.username,
+        signed_at=now or utcnow(),
+    )
+    db.add(addendum)
+    db.flush()
+    record(db, actor, "note.addendum", row, object_type="session_note", object_id=addendum.id)
+    db.commit()
+    return addendum
+
+
+def _the_note(db: Session, session_id: int) -> SessionNote:
+    from sqlalchemy import select
+
+    note = db.scalar(
+        select(SessionNote).where(SessionNote.session_id == session_id, SessionNote.kind == "note")
+    )
+    if note is None:
+        raise Conflict("the nurse has not signed the session note yet")
+    return note

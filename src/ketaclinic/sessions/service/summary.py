@@ -1,0 +1,169 @@
+"""Reading sessions: one whole session, a patient's sessions with their key figures (also
+for other areas), and the nurse's day."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.audit import service as audit
+from ketaclinic.platform.settings import get_settings
+from ketaclinic.scheduling.models import Appointment
+from ketaclinic.sessions.models import InfusionSession
+from ketaclinic.sessions.service import others, view
+from ketaclinic.sessions.service.common import RUNNERS, load, record, require
+
+COMPLETED = ("discharged", "signed", "cosigned")
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    session_id: int
+    number: int
+    started_at: datetime | None
+    ended_at: datetime | None
+    protocol_id: str
+    dose_mg: float
+    peak_systolic: int | None
+    peak_diastolic: int | None
+    cadss_total: float | None
+    side_effects: list[str]
+    status: str
+
+
+def get_session(
+    db: Session, *, actor: Actor, session_id: int, now: datetime | None = None
+) -> view.SessionView:
+    """Everything about one session, derived from the stored record."""
+    require(actor, RUNNERS, "reading sessions")
+    row = load(db, session_id)
+    state = view.build(db, actor=actor, row=row, now=now, reading=True)
+    record(db, actor, "view", row)
+    db.commit()
+    return state
+
+
+def summarise(state: view.SessionView) -> SessionSummary:
+    systolic = [r.row.systolic_bp for r in state.readings if r.row.systolic_bp is not None]
+    diastolic = [r.row.diastolic_bp for r in state.readings if r.row.diastolic_bp is not None]
+    cadss = [
+        e.value
+        for e in state.entries
+        if e.kind == "score" and e.code in ("cadss", "cadss6") and e.entered_in_error_at is None
+    ]
+    effects = []
+    for e in state.valid_entries("side_effect"):
+        label = f"{e.data.get('label', e.code)} ({e.data.get('severity')})"
+        if label not in effects:
+            effects.append(label)
+    left = state.discharged
+    return SessionSummary(
+        session_id=state.session.id,
+        number=state.session.number,
+        started_at=state.dose_start,
+        ended_at=left.at if left else state.dose_end,
+        protocol_id=state.session.protocol_id,
+        dose_mg=round(state.mg_given, 1),
+        peak_systolic=max(systolic) if systolic else None,
+        peak_diastolic=max(diastolic) if diastolic else None,
+        cadss_total=max(v for v in cadss if v is not None) if cadss else None,
+        side_effects=effects,
+        status=state.session.status,
+    )
+
+
+def sessions_of_patient(
+    db: Session, *, actor: Actor, patient_id: int, only_completed: bool = False
+) -> list[SessionSummary]:
+    require(actor, RUNNERS, "reading sessions")
+    query = (
+        select(InfusionSession)
+        .where(InfusionSession.patient_id == patient_id)
+        .order_by(InfusionSession.created_at.desc(), InfusionSession.id.desc())
+    )
+    if only_completed:
+        query = query.where(InfusionSession.status.in_(COMPLETED))
+    rows = list(db.scalars(query))
+    out = [summarise(view.build(db, actor=actor, row=row)) for row in rows]
+    audit.record(
+        db,
+        actor=actor,
+        action="session.list",
+        patient_id=patient_id,
+        object_type="session",
+        detail=f"{len(out)} session(s)",
+    )
+    db.commit()
+    return out
+
+
+def completed_sessions(db: Session, *, actor: Actor, patient_id: int) -> list[SessionSummary]:
+    """Sessions given and discharged (signed or not), newest first."""
+    return sessions_of_patient(db, actor=actor, patient_id=patient_id, only_completed=True)
+
+
+@dataclass(frozen=True)
+class DayItem:
+    appointment: Appointment
+    patient_name: str
+    session_id: int | None
+    session_status: str | None
+
+
+def todays_list(
+    db: Session, *, actor: Actor, day: date | None = None, nurse_user_id: int | None = None
+) -> list[DayItem]:
+    """The day's appointments with their session, if one is open."""
+    from ketaclinic.patients.models import Patient
+
+    require(actor, RUNNERS, "reading the day's sessions")
+    zone = get_settings().zone
+    day = day or datetime.now(zone).date()
+    appointments = [
+        a
+        for a in others.appointments_for_day(
+            db, actor=actor, day=day, zone=zone, nurse_user_id=nurse_user_id
+        )
+        if a.kind != "consultation"
+    ]
+    ids = [a.id for a in appointments]
+    sessions = (
+        {
+            s.appointment_id: s
+            for s in db.scalars(
+                select(InfusionSession).where(InfusionSession.appointment_id.in_(ids))
+            )
+        }
+        if ids
+        else {}
+    )
+    names = (
+        {
+            p.id: p.display_name
+            for p in db.scalars(
+                select(Patient).where(Patient.id.in_({a.patient_id for a in appointments}))
+            )
+        }
+        if appointments
+        else {}
+    )
+    out = []
+    for a in appointments:
+        s = sessions.get(a.id)
+        out.append(
+            DayItem(a, names.get(a.patient_id, "?"), s.id if s else None, s.status if s else None)
+        )
+        audit.record(
+            db,
+            actor=actor,
+            action="session.day_list",
+            patient_id=a.patient_id,
+            object_type="appointment",
+            object_id=a.id,
+        )
+    db.commit()
+    return out

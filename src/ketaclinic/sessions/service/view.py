@@ -1,0 +1,415 @@
+"""Everything about one session, read once and derived from the stored rows: the
+infusion's state from its events, the phase of every reading, the schedule, the
+checklist and the discharge criteria. A reload or a restart rebuilds the same view."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ketaclinic.clinical import monitoring
+from ketaclinic.clinical.overrides import Override, apply
+from ketaclinic.configuration import service as configuration
+from ketaclinic.orders.models import Order
+from ketaclinic.patients import service as patients
+from ketaclinic.patients.models import Patient
+from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.db import utcnow
+from ketaclinic.platform.errors import Invalid
+from ketaclinic.scheduling.models import Appointment
+from ketaclinic.sessions import pump
+from ketaclinic.sessions.models import (
+    ChecklistEntry,
+    InfusionSession,
+    MonitoringRecord,
+    RemsEnrolment,
+    SessionAlarm,
+    SessionEntry,
+    SessionEvent,
+    SessionNote,
+    VitalSign,
+)
+from ketaclinic.sessions.service import checklist as checklist_rules
+from ketaclinic.sessions.service import others
+from ketaclinic.sessions.service.common import minutes
+
+ROUTES = {"intravenous": "iv", "intranasal": "esketamine_nasal"}
+PUMP_KINDS = ("start", "pause", "resume", "rate_change", "stop")
+PARAMETERS = ("heart_rate", "systolic_bp", "diastolic_bp", "spo2", "respiratory_rate")
+
+
+def route_of(order: Order) -> str:
+    route = ROUTES.get(order.route)
+    if route is None:
+        raise Invalid(
+            f"sessions chart IV infusions and intranasal esketamine; this order is {order.route}",
+            fields={"order_id": "route not charted here"},
+        )
+    return route
+
+
+def valid(rows: list[SessionEvent]) -> list[SessionEvent]:
+    return [r for r in rows if r.entered_in_error_at is None]
+
+
+@dataclass
+class Reading:
+    row: VitalSign
+    phase: str
+    at_min: float | None  # minutes from the start of dosing; None before it
+
+    def signs(self, at_min: float) -> monitoring.VitalSigns:
+        return monitoring.VitalSigns(at_min=at_min, **{p: getattr(self.row, p) for p in PARAMETERS})
+
+
+@dataclass
+class DischargeView:
+    ready: bool
+    reasons: list[tuple[bool, str, str, str]]  # met, text, source, evidence
+    missing: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SessionView:
+    session: InfusionSession
+    patient: Patient
+    order: Order
+    appointment: Appointment | None
+    now: datetime
+    events: list[SessionEvent]
+    vitals: list[VitalSign]
+    alarms: list[SessionAlarm]
+    entries: list[SessionEntry]
+    notes: list[SessionNote]
+    checklist_entries: list[ChecklistEntry]
+    enrolment: RemsEnrolment | None
+    monitoring_record: MonitoringRecord | None
+    checklist: list[checklist_rules.ChecklistItem] = field(default_factory=list)
+    dose_start: datetime | None = None
+    dose_end: datetime | None = None
+    pump: pump.PumpStatus | None = None
+    devices: list[SessionEvent] = field(default_factory=list)
+    readings: list[Reading] = field(default_factory=list)
+    schedule: list[monitoring.ScheduledReading] = field(default_factory=list)
+    discharge: DischargeView | None = None
+    # The clinic's overrides of the monitoring tables (reviewed under Clinical defaults).
+    limit_overrides: list[Override] = field(default_factory=list)
+    discharge_overrides: list[Override] = field(default_factory=list)
+    schedule_overrides: list[Override] = field(default_factory=list)
+
+    @property
+    def route(self) -> str:
+        return self.session.route
+
+    @property
+    def esketamine(self) -> bool:
+        return self.session.route == "esketamine_nasal"
+
+    @property
+    def override(self) -> SessionEvent | None:
+        found = [e for e in valid(self.events) if e.kind == "checklist_override"]
+        return found[-1] if found else None
+
+    @property
+    def checklist_complete(self) -> bool:
+        return all(item.met for item in self.checklist)
+
+    @property
+    def may_start(self) -> bool:
+        return self.checklist_complete or self.override is not None
+
+    @property
+    def unacknowledged(self) -> list[SessionAlarm]:
+        return [a for a in self.alarms if a.acknowledged_at is None]
+
+    @property
+    def discharged(self) -> SessionEvent | None:
+        found = [e for e in valid(self.events) if e.kind == "discharge"]
+        return found[-1] if found else None
+
+    @property
+    def note(self) -> SessionNote | None:
+        found = [n for n in self.notes if n.kind == "note"]
+        return found[0] if found else None
+
+    @property
+    def devices_planned(self) -> int:
+        return int(self.order.devices or round(self.order.dose_mg / 28.0))
+
+    @property
+    def mg_given(self) -> float:
+        if self.esketamine:
+            return self.order.dose_mg / max(1, self.devices_planned) * len(self.devices)
+        return self.pump.mg if self.pump else 0.0
+
+    def valid_entries(self, kind: str, code: str | None = None) -> list[SessionEntry]:
+        return [
+            e
+            for e in self.entries
+            if e.kind == kind and e.entered_in_error_at is None and (code is None or e.code == code)
+        ]
+
+    def minutes_from_start(self, moment: datetime) -> float | None:
+        return None if self.dose_start is None else minutes(moment, self.dose_start)
+
+    def baseline(self) -> Reading | None:
+        before = [r for r in self.readings if r.phase == "pre_infusion"]
+        with_bp = [r for r in before if r.row.systolic_bp is not None]
+        found = with_bp or before
+        return found[-1] if found else None
+
+
+def _rows(db: Session, model: Any, order: tuple[Any, ...], session_id: int) -> list[Any]:
+    return list(db.scalars(select(model).where(model.session_id == session_id).order_by(*order)))
+
+
+def build(
+    db: Session,
+    *,
+    actor: Actor,
+    row: InfusionSession,
+    now: datetime | None = None,
+    reading: bool = False,
+) -> SessionView:
+    """``reading``: a person reads the session, so the patient, order and appointment are
+    read through their areas' services (each audits and commits). Acts that only check
+    the session before writing read those rows by id instead: the act's own audit record
+    names the patient, and nothing commits half-way through the act."""
+    now = now or utcnow()
+    if reading:
+        patient = patients.get_patient(
+            db, actor=actor, patient_id=row.patient_id, purpose="session"
+        )
+        order = others.get_order(db, actor=actor, order_id=row.order_id)
+        appointment = (
+            others.get_appointment(db, actor=actor, appointment_id=row.appointment_id)
+            if row.appointment_id
+            else None
+        )
+    else:
+        patient, order = db.get_one(Patient, row.patient_id), db.get_one(Order, row.order_id)
+        appointment = db.get(Appointment, row.appointment_id) if row.appointment_id else None
+    view = SessionView(
+        session=row,
+        patient=patient,
+        order=order,
+        appointment=appointment,
+        now=now,
+        events=_rows(db, SessionEvent, (SessionEvent.at, SessionEvent.id), row.id),
+        vitals=_rows(db, VitalSign, (VitalSign.taken_at, VitalSign.id), row.id),
+        alarms=_rows(db, SessionAlarm, (SessionAlarm.raised_at, SessionAlarm.id), row.id),
+        entries=_rows(db, SessionEntry, (SessionEntry.at, SessionEntry.id), row.id),
+        notes=_rows(db, SessionNote, (SessionNote.id,), row.id),
+        checklist_entries=_rows(db, ChecklistEntry, (ChecklistEntry.id,), row.id),
+        enrolment=current_enrolment(db, row.patient_id),
+        monitoring_record=db.scalar(
+            select(MonitoringRecord).where(MonitoringRecord.session_id == row.id)
+        ),
+        limit_overrides=configuration.overrides_for(db, "monitoring.limits"),
+        discharge_overrides=configuration.clinic_overrides(
+            db, "monitoring.discharge", "monitoring.limits"
+        ),
+        schedule_overrides=configuration.overrides_for(db, "monitoring.schedules"),
+    )
+    _derive_dosing(view)
+    _derive_readings(view)
+    _derive_checklist(view)
+    _derive_schedule(view)
+    view.discharge = discharge_view(view)
+    return view
+
+
+def current_enrolment(db: Session, patient_id: int) -> RemsEnrolment | None:
+    return db.scalar(
+        select(RemsEnrolment)
+        .where(RemsEnrolment.patient_id == patient_id, RemsEnrolment.entered_in_error_at.is_(None))
+        .order_by(RemsEnrolment.enrolled_on.desc(), RemsEnrolment.id.desc())
+        .limit(1)
+    )
+
+
+def pump_events(view: SessionView) -> list[pump.PumpEvent]:
+    origin = view.dose_start
+    assert origin is not None
+    return [
+        pump.PumpEvent(e.kind, minutes(e.at, origin), e.rate_ml_per_h)  # type: ignore[arg-type]
+        for e in valid(view.events)
+        if e.kind in PUMP_KINDS
+    ]
+
+
+def _derive_dosing(view: SessionView) -> None:
+    events = valid(view.events)
+    if view.esketamine:
+        view.devices = [e for e in events if e.kind == "device"]
+        if view.devices:
+            view.dose_start = view.devices[0].at
+            if len(view.devices) >= view.devices_planned or any(e.kind == "stop" for e in events):
+                view.dose_end = view.devices[-1].at
+        return
+    starts = [e for e in events if e.kind == "start"]
+    if not starts:
+        return
+    view.dose_start = starts[0].at
+    order = view.order
+    status = pump.replay(
+        pump_events(view),
+        now_min=minutes(view.now, view.dose_start),
+        initial_rate_ml_per_h=order.rate_ml_per_h or 0.0,
+        total_volume_ml=order.total_volume_ml or 0.0,
+        dose_mg=order.dose_mg,
+    )
+    view.pump = status
+    if status.ended_at_min is not None:
+        view.dose_end = view.dose_start + timedelta(minutes=status.ended_at_min)
+
+
+def phase_at(view: SessionView, moment: datetime) -> str:
+    if view.dose_start is None or moment < view.dose_start:
+        return "pre_infusion"
+    if view.esketamine:
+        # Nasal dosing takes minutes: from the first device on, the patient is observed
+        # against the recovery rows (the infusion rows speak of pausing a pump).
+        return "recovery"
+    if view.dose_end is None or moment < view.dose_end:
+        return "infusion"
+    return "recovery"
+
+
+def _derive_readings(view: SessionView) -> None:
+    view.readings = [
+        Reading(v, phase_at(view, v.taken_at), view.minutes_from_start(v.taken_at))
+        for v in view.vitals
+        if v.entered_in_error_at is None
+    ]
+
+
+def pre_dose_signs(view: SessionView) -> monitoring.VitalSigns | None:
+    base = view.baseline()
+    return base.signs(0.0) if base else None
+
+
+def _derive_checklist(view: SessionView) -> None:
+    today = view.now.date()
+    view.checklist = checklist_rules.evaluate(
+        route=view.route,
+        entries=view.checklist_entries,
+        sex=view.patient.sex,
+        date_of_birth=view.patient.date_of_birth,
+        on=today,
+        order_signed=view.order.status == "signed",
+        pre_dose_vitals=pre_dose_signs(view),
+        enrolled=view.enrolment is not None and view.enrolment.enrolled_on <= today,
+        limit_overrides=view.limit_overrides,
+    )
+
+
+def observation_min(route: str, overrides: Sequence[Override] = ()) -> float:
+    key = "observation_iv_min" if route == "iv" else "observation_esketamine_min"
+    own = [o for o in overrides if o.target in monitoring.DISCHARGE_CRITERIA]
+    return float(apply(monitoring.DISCHARGE_CRITERIA, own)[key].minimum or 0)
+
+
+def dosing_minutes(view: SessionView) -> float:
+    if view.dose_start is not None and view.dose_end is not None:
+        return minutes(view.dose_end, view.dose_start)
+    if view.esketamine:
+        interval = 5.0  # SPRAVATO PI: 5 minutes between devices [confirmed]
+        return interval * max(0, view.devices_planned - 1)
+    if view.pump is not None and view.pump.finishes_at_min is not None:
+        return view.pump.finishes_at_min
+    return float(view.order.duration_min or 0)
+
+
+def _derive_schedule(view: SessionView) -> None:
+    if view.dose_start is None:
+        return
+    due = monitoring.reading_schedule(
+        view.route,
+        infusion_min=dosing_minutes(view),
+        observation_min=observation_min(view.route, view.discharge_overrides),
+        overrides=view.schedule_overrides,
+    )
+    charted = [
+        r.at_min
+        for r in view.readings
+        if r.at_min is not None and r.row.systolic_bp is not None and r.at_min >= -15
+    ]
+    # The pre-dose reading is due at minute 0; one taken in the quarter hour before
+    # the start satisfies it.
+    charted = [max(0.0, t) if t > -15 else t for t in charted]
+    view.schedule = monitoring.schedule_status(due, charted, minutes(view.now, view.dose_start))
+
+
+def latest(view: SessionView, code: str) -> SessionEntry | None:
+    rows = view.valid_entries("score", code)
+    return rows[-1] if rows else None
+
+
+def discharge_view(view: SessionView) -> DischargeView:
+    missing: list[str] = []
+    aldrete = latest(view, "aldrete")
+    moaas = latest(view, "moaas")
+    if view.dose_end is None:
+        missing.append("Dosing has not ended")
+    if aldrete is None:
+        missing.append("Chart a modified Aldrete score")
+    after = [r for r in view.readings if r.phase == "recovery" and r.at_min is not None]
+    if not after:
+        missing.append("Chart vital signs after dosing")
+    if missing:
+        return DischargeView(False, [], missing)
+    assert view.dose_end is not None and aldrete is not None
+    last = after[-1]
+    base = view.baseline()
+    decision = monitoring.discharge_ready(
+        route=view.route,
+        aldrete_total=int(aldrete.value or 0),
+        minutes_since_dose_end=float(int(max(0.0, minutes(view.now, view.dose_end)))),
+        latest_vitals=last.signs(last.at_min or 0.0),
+        baseline=base.signs(0.0) if base else None,
+        moaas=int(moaas.value) if moaas and moaas.value is not None else None,
+        overrides=view.discharge_overrides,
+    )
+    reasons: list[tuple[bool, str, str, str]] = [
+        (r.met, r.text, r.source, str(r.evidence)) for r in decision.reasons
+    ]
+    if moaas is None:
+        reasons.append((False, "Chart a MOAA/S rating before discharge", "", "convention"))
+    if view.esketamine:
+        reasons.append(_dissociation_resolved(view))
+    return DischargeView(all(r[0] for r in reasons), reasons)
+
+
+def _dissociation_resolved(view: SessionView) -> tuple[bool, str, str, str]:
+    source = (
+        "SPRAVATO prescribing information: observe until sedation and dissociation have "
+        "resolved; CADSS has no cut-off, so 'resolved' is read as back to the pre-dose "
+        "total (Bremner 1998; clinic convention)"
+    )
+    start = view.dose_start
+    scores = [e for e in view.entries if e.kind == "score" and e.code in ("cadss", "cadss6")]
+    scores = [e for e in scores if e.entered_in_error_at is None]
+    before = [e for e in scores if start is None or e.at < start]
+    after = [e for e in scores if start is not None and e.at >= start]
+    if not after:
+        return (
+            False,
+            "Chart a CADSS after dosing to show dissociation has resolved",
+            source,
+            "convention",
+        )
+    reference = before[-1].value if before else 0.0
+    last = after[-1]
+    ok = (last.value or 0) <= (reference or 0)
+    text = (
+        f"Latest CADSS {last.value:g} "
+        + ("is back to" if ok else "is above")
+        + f" the pre-dose total {reference or 0:g}"
+    )
+    return (ok, text, source, "convention")

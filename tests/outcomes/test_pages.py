@@ -1,0 +1,217 @@
+"""Outcome pages and API: forms, the outcome page, the alert queue, roles."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ketaclinic.outcomes import service
+from ketaclinic.outcomes.models import QuestionnaireResponse, SuicidalityAlert
+from ketaclinic.platform.db import utcnow
+from tests.conftest import login, make_user
+from tests.outcomes.helpers import a_course, a_patient, given_sessions, phq9, staff
+
+
+def test_a_nurse_enters_a_phq9_and_sees_it_on_the_outcome_page(
+    client: TestClient, db: Session
+) -> None:
+    make_user(db, "nurse")
+    patient = a_patient(db)
+    db.commit()
+    csrf = login(client, "nurse")
+    form = client.get(f"/patients/{patient.id}/questionnaires/new?instrument=phq9&context=baseline")
+    assert form.status_code == 200
+    assert form.text.count('<fieldset class="q-item') == 9 and 'type="radio"' in form.text
+    data = {"csrf_token": csrf, "context": "baseline", **{k: str(v) for k, v in phq9(16).items()}}
+    done = client.post(
+        f"/patients/{patient.id}/questionnaires/new?instrument=phq9",
+        data=data,
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    page = client.get(f"/patients/{patient.id}/outcomes")
+    assert page.status_code == 200
+    assert "<svg" in page.text and "16 moderately severe" in page.text
+
+
+def test_an_incomplete_form_names_the_question_keeps_the_answers_and_saves_nothing(
+    client: TestClient, db: Session
+) -> None:
+    make_user(db, "nurse")
+    patient = a_patient(db)
+    db.commit()
+    csrf = login(client, "nurse")
+    answers = {k: str(v) for k, v in phq9(10).items()}
+    del answers["item7"]
+    response = client.post(
+        f"/patients/{patient.id}/questionnaires/new?instrument=phq9",
+        data={"csrf_token": csrf, **answers},
+    )
+    assert response.status_code == 422
+    assert "question 7 (Concentration): choose an answer" in response.text
+    assert 'id="a-item1-' in response.text and "checked" in response.text
+    assert db.scalar(select(func.count()).select_from(QuestionnaireResponse)) == 0
+
+
+def test_the_tablet_hand_over_opens_the_same_form_without_the_staff_menu(
+    client: TestClient, db: Session
+) -> None:
+    make_user(db, "nurse")
+    patient = a_patient(db)
+    db.commit()
+    csrf = login(client, "nurse")
+    started = client.post(
+        f"/patients/{patient.id}/questionnaires/tablet",
+        data={"csrf_token": csrf, "instrument": "gad7", "context": "visit"},
+        follow_redirects=False,
+    )
+    assert started.status_code == 303 and started.headers["location"].startswith("/q/")
+    form = client.get(started.headers["location"])
+    assert "GAD-7" in form.text and "Log out" not in form.text and "/patients" not in form.text
+    done = client.post(started.headers["location"], data={f"item{n}": "0" for n in range(1, 8)})
+    assert "hand the tablet back" in done.text
+
+
+def test_a_positive_item_9_shows_crisis_resources_and_the_alert_banner_to_clinicians(
+    client: TestClient, db: Session
+) -> None:
+    make_user(db, "prescriber")
+    make_user(db, "front_desk")
+    patient = a_patient(db)
+    db.commit()
+    token = service.start_tablet(
+        db, actor=staff(db, "nurse"), patient_id=patient.id, instrument_id="phq9"
+    )
+    done = client.post(f"/q/{token}", data={k: str(v) for k, v in phq9(15, item9=1).items()})
+    assert "988" in done.text and "911" in done.text
+    login(client, "prescriber")
+    home = client.get("/")
+    assert "1 open suicidality alert" in home.text
+    banner = client.get("/api/outcomes/alerts/banner").json()
+    assert banner["open"] == 1 and banner["banners"][0]["href"] == "/outcomes/alerts"
+    client.post(
+        "/logout",
+        data={"csrf_token": home.text.split('name="csrf_token" value="')[1].split('"')[0]},
+    )
+    login(client, "frontdesk")
+    assert "suicidality alert" not in client.get("/").text
+
+
+def test_a_prescriber_acknowledges_an_alert_from_the_queue(client: TestClient, db: Session) -> None:
+    make_user(db, "prescriber")
+    patient = a_patient(db)
+    service.flag_by_clinician(
+        db,
+        actor=staff(db, "nurse"),
+        patient_id=patient.id,
+        note="said she has stopped eating and sleeping",
+    )
+    alert_id = db.scalar(select(SuicidalityAlert.id))
+    db.commit()
+    csrf = login(client, "prescriber")
+    queue = client.get("/outcomes/alerts")
+    assert "Lopez, Maria" in queue.text and "Safety plan reviewed" in queue.text
+    done = client.post(
+        f"/outcomes/alerts/{alert_id}/acknowledge",
+        data={
+            "csrf_token": csrf,
+            "action": "safety_plan_reviewed",
+            "note": "called her, plan reviewed",
+        },
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert "No open alert." in client.get("/outcomes/alerts").text
+
+
+def test_the_api_records_a_response_with_its_observations(client: TestClient, db: Session) -> None:
+    make_user(db, "nurse")
+    patient = a_patient(db)
+    db.commit()
+    csrf = login(client, "nurse")
+    created = client.post(
+        f"/api/outcomes/patients/{patient.id}/responses",
+        headers={"X-CSRF-Token": csrf},
+        json={
+            "instrument_id": "gad7",
+            "answers": {f"item{n}": 2 for n in range(1, 8)},
+            "context": "weekly",
+        },
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["total"] == 14 and body["observations"][0]["loinc"] == "70274-6"
+    bad = client.post(
+        f"/api/outcomes/patients/{patient.id}/responses",
+        headers={"X-CSRF-Token": csrf},
+        json={"instrument_id": "gad7", "answers": {"item1": 9}},
+    )
+    assert bad.status_code == 422 and "item1" in bad.json()["errors"]
+    scores = client.get(f"/api/outcomes/patients/{patient.id}/scores").json()
+    assert [s["total"] for s in scores] == [14]
+
+
+def test_front_desk_cannot_open_outcomes_and_researchers_see_counts_only(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_user(db, "front_desk")
+    make_user(db, "researcher")
+    patient = a_patient(db)
+    a_course(db, patient.id, created_at=utcnow() - timedelta(days=20))
+    given_sessions(monkeypatch, {})
+    db.commit()
+    login(client, "frontdesk")
+    assert client.get(f"/patients/{patient.id}/outcomes").status_code == 403
+    client.cookies.clear()
+    login(client, "researcher")
+    page = client.get("/outcomes/clinic")
+    assert page.status_code == 200 and "treatment resistant depression" in page.text
+    assert "Lopez" not in page.text
+    assert client.get("/outcomes/dashboard").status_code == 403
+
+
+def test_the_patient_chart_has_an_outcomes_section(client: TestClient, db: Session) -> None:
+    make_user(db, "prescriber")
+    patient = a_patient(db)
+    service.record_response(
+        db,
+        actor=staff(db, "nurse"),
+        patient_id=patient.id,
+        instrument_id="phq9",
+        answers=phq9(17),
+        context="baseline",
+    )
+    db.commit()
+    login(client, "prescriber")
+    chart = client.get(f"/patients/{patient.id}")
+    assert 'data-region="outcomes"' in chart.text and "Latest scores" in chart.text
+
+
+def test_an_admin_changes_the_crisis_text_with_a_reason(client: TestClient, db: Session) -> None:
+    make_user(db, "admin")
+    db.commit()
+    csrf = login(client, "admin")
+    missing = client.post(
+        "/outcomes/settings",
+        data={
+            "csrf_token": csrf,
+            "key": "crisis_text",
+            "value": "Call 000 in Australia.",
+            "reason": "",
+        },
+    )
+    assert missing.status_code == 422
+    saved = client.post(
+        "/outcomes/settings",
+        data={
+            "csrf_token": csrf,
+            "key": "crisis_text",
+            "value": "Call 000 in Australia.",
+            "reason": "clinic in Sydney",
+        },
+    )
+    assert saved.status_code == 200 and "version 1 by admin" in saved.text

@@ -1,0 +1,26 @@
+"""The migrations build exactly the tables the models declare, on both databases."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from ketaclinic.platform import migrate
+from ketaclinic.platform.db import Base
+from ketaclinic.platform.model_registry import load_all
+
+
+def test_the_migration_history_is_one_straight_line() -> None:
+    script = ScriptDirectory.from_config(migrate.config("sqlite://"))
+    assert len(script.get_heads()) == 1
+    assert all(not isinstance(r.down_revision, tuple) for r in script.walk_revisions())
+
+
+def test_a_migrated_database_matches_the_models(engine: Engine) -> None:
+    load_all()
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": False})
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []

@@ -1,0 +1,134 @@
+"""The session API: roles, validation, and a session run over HTTP."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from tests.conftest import login
+from tests.sessions.factories import iv_order, male_patient, staff
+
+
+def setup(db: Session) -> int:
+    staff(db)
+    patient = male_patient(db)
+    iv_order(db, patient)
+    db.commit()
+    return patient.id
+
+
+def test_a_nurse_runs_a_session_over_the_api(client: TestClient, db: Session) -> None:
+    patient_id = setup(db)
+    csrf = {"X-CSRF-Token": login(client, "nurse")}
+    opened = client.post("/api/sessions", json={"patient_id": patient_id}, headers=csrf)
+    assert opened.status_code == 201, opened.text
+    sid = opened.json()["id"]
+    refused = client.post(f"/api/sessions/{sid}/infusion", json={"kind": "start"}, headers=csrf)
+    assert refused.status_code == 409
+    assert "checklist" in refused.json()["detail"]
+    answers = {"identity": "yes", "consent": "yes", "fasting": "yes", "driver": "yes"}
+    assert (
+        client.post(
+            f"/api/sessions/{sid}/checklist", json={"answers": answers}, headers=csrf
+        ).status_code
+        == 200
+    )
+    reading = {
+        "heart_rate": 70,
+        "systolic_bp": 124,
+        "diastolic_bp": 80,
+        "spo2": 98,
+        "respiratory_rate": 14,
+    }
+    assert client.post(f"/api/sessions/{sid}/vitals", json=reading, headers=csrf).status_code == 201
+    assert (
+        client.post(
+            f"/api/sessions/{sid}/infusion", json={"kind": "start"}, headers=csrf
+        ).status_code
+        == 201
+    )
+    surge = dict(reading, systolic_bp=200, diastolic_bp=120)
+    assert client.post(f"/api/sessions/{sid}/vitals", json=surge, headers=csrf).status_code == 201
+    body = client.get(f"/api/sessions/{sid}").json()
+    assert body["pump"]["state"] == "running"
+    waiting = [a for a in body["alarms"] if a["acknowledged_at"] is None]
+    assert {"inf_sbp_stop", "inf_dbp_stop"} <= {a["rule_id"] for a in waiting}
+    first = waiting[0]["id"]
+    acked = client.post(
+        f"/api/sessions/{sid}/alarms/{first}/acknowledge",
+        json={"note": "stopped and rechecked"},
+        headers=csrf,
+    )
+    assert acked.status_code == 200
+    prediction = client.get(f"/api/sessions/{sid}/prediction").json()
+    assert prediction["model_id"] == "domino" and prediction["below_threshold_at"]
+
+
+def test_bad_input_names_the_field(client: TestClient, db: Session) -> None:
+    patient_id = setup(db)
+    csrf = {"X-CSRF-Token": login(client, "nurse")}
+    sid = client.post("/api/sessions", json={"patient_id": patient_id}, headers=csrf).json()["id"]
+    bad = client.post(
+        f"/api/sessions/{sid}/vitals", json={"systolic_bp": 1200, "diastolic_bp": 80}, headers=csrf
+    )
+    assert bad.status_code == 422
+    assert "systolic_bp" in bad.json()["errors"]
+    one_sided = client.post(f"/api/sessions/{sid}/vitals", json={"systolic_bp": 120}, headers=csrf)
+    assert one_sided.status_code == 422 and "diastolic_bp" in one_sided.json()["errors"]
+    unknown = client.post(
+        f"/api/sessions/{sid}/side-effects",
+        json={"effect_id": "hiccups", "severity": "mild"},
+        headers=csrf,
+    )
+    assert unknown.status_code == 422 and "effect_id" in unknown.json()["errors"]
+
+
+def test_only_a_prescriber_overrides_the_checklist(client: TestClient, db: Session) -> None:
+    patient_id = setup(db)
+    csrf = {"X-CSRF-Token": login(client, "nurse")}
+    sid = client.post("/api/sessions", json={"patient_id": patient_id}, headers=csrf).json()["id"]
+    assert (
+        client.post(
+            f"/api/sessions/{sid}/checklist/override", json={"reason": "urgent"}, headers=csrf
+        ).status_code
+        == 403
+    )
+    client.post("/logout", headers=csrf)
+    csrf = {"X-CSRF-Token": login(client, "prescriber")}
+    done = client.post(
+        f"/api/sessions/{sid}/checklist/override",
+        json={"reason": "seen by me; vitals checked by hand"},
+        headers=csrf,
+    )
+    assert done.status_code == 200 and done.json()["checklist_overridden"] is True
+
+
+def test_front_desk_is_refused_the_session(client: TestClient, db: Session) -> None:
+    patient_id = setup(db)
+    csrf = {"X-CSRF-Token": login(client, "nurse")}
+    sid = client.post("/api/sessions", json={"patient_id": patient_id}, headers=csrf).json()["id"]
+    client.post("/logout", headers=csrf)
+    login(client, "frontdesk")
+    assert client.get(f"/api/sessions/{sid}").status_code == 403
+    assert client.get(f"/sessions/{sid}").status_code == 403
+
+
+def test_the_session_page_shows_the_checklist_and_the_prediction(
+    client: TestClient, db: Session
+) -> None:
+    patient_id = setup(db)
+    csrf = login(client, "nurse")
+    opened = client.post(
+        f"/patients/{patient_id}/sessions", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert opened.status_code == 303
+    page = client.get(opened.headers["location"])
+    assert page.status_code == 200
+    assert "Pre-infusion checklist" in page.text and "Predicted plasma" in page.text
+    assert 'disabled aria-describedby="start-why"' in page.text
+    bad = client.post(
+        opened.headers["location"] + "/vitals", data={"csrf_token": csrf, "systolic_bp": "abc"}
+    )
+    assert bad.status_code == 422 and "systolic bp" in bad.text
+    chart = client.get(f"/patients/{patient_id}")
+    assert "Sessions" in chart.text and "Start a walk-in session" in chart.text
