@@ -367,3 +367,20 @@ def test_the_prediction_follows_the_charted_pause(db: Session, team: Staff) -> N
     # Resuming gives the rest of the bag, so plasma stays above the threshold longer.
     assert resumed.below_at > paused.below_at + timedelta(minutes=10)
     assert "<svg" in resumed.svg
+
+
+def test_a_patient_account_reads_its_own_completed_sessions_only(db) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from ketaclinic.platform.actors import Actor
+    from ketaclinic.platform.errors import NotFound
+    from ketaclinic.platform.roles import Role
+    from ketaclinic.sessions.service import completed_sessions
+    from tests.patients.factories import a_patient
+
+    own = a_patient(db)
+    other = a_patient(db, given_name="Other")
+    me = Actor(user_id=None, username="p", roles=frozenset({Role.patient}), patient_id=own.id)
+    assert completed_sessions(db, actor=me, patient_id=own.id) == []
+    with pytest.raises(NotFound):
+        completed_sessions(db, actor=me, patient_id=other.id)

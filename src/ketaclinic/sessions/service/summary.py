@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
+from ketaclinic.platform.errors import NotFound
+from ketaclinic.platform.roles import Role
 from ketaclinic.platform.settings import get_settings
 from ketaclinic.scheduling.models import Appointment
 from ketaclinic.sessions.models import InfusionSession
@@ -79,7 +81,12 @@ def summarise(state: view.SessionView) -> SessionSummary:
 def sessions_of_patient(
     db: Session, *, actor: Actor, patient_id: int, only_completed: bool = False
 ) -> list[SessionSummary]:
-    require(actor, RUNNERS, "reading sessions")
+    if actor.roles == {Role.patient}:
+        # The portal: a patient account reads its own sessions and nobody else's.
+        if actor.patient_id != patient_id:
+            raise NotFound("no such patient")
+    else:
+        require(actor, RUNNERS, "reading sessions")
     query = (
         select(InfusionSession)
         .where(InfusionSession.patient_id == patient_id)
@@ -102,7 +109,8 @@ def sessions_of_patient(
 
 
 def completed_sessions(db: Session, *, actor: Actor, patient_id: int) -> list[SessionSummary]:
-    """Sessions given and discharged (signed or not), newest first."""
+    """Sessions given and discharged (signed or not), newest first. A patient account
+    reads its own (the portal lists them); never another patient's."""
     return sessions_of_patient(db, actor=actor, patient_id=patient_id, only_completed=True)
 
 
