@@ -66,7 +66,7 @@ CHECKLIST: tuple[ChecklistRule, ...] = (
         ("yes",),
         _BOTH,
         "Consent before treatment: clinic practice (Sanacora 2017 consensus lists informed "
-        "consent in the pre-treatment work-up) [secondary]",
+        "consent in the pre-treatment work-up)",
         "secondary",
     ),
     ChecklistRule(
