@@ -40,6 +40,7 @@ def build(db: Session, clinic: DemoClinic) -> None:
     ctx = _Context(clinic, desk, chairs, zone)
     for course in courses:
         _book_course(db, ctx, course)
+    _treatment_today(db, ctx)
     _consultations(db, ctx, [c.patient_id for c in courses])
     _finish(db, ctx)
     clinic.extra["past_appointments"] = ctx.past
@@ -131,6 +132,40 @@ def _book_course(db: Session, ctx: _Context, course: Any) -> None:
         # Twice a week during induction (Mon/Thu or Tue/Fri rhythm), weekly afterwards.
         step = (3 if number % 2 == 0 else 4) if number < 7 else 7
         day = _clinic_day(day + timedelta(days=step))
+
+
+def _treatment_today(db: Session, ctx: _Context) -> None:
+    """On a clinic day, make sure today's calendar holds a treatment visit, so that a new
+    user finds a session to start: the nearest later one moves to today."""
+    today = ctx.clinic.today
+    if today.weekday() >= 5:
+        return
+    treatments = sorted(
+        (a for a in ctx.booked if a.kind != "consultation"), key=lambda a: a.starts_at
+    )
+    if any(a.starts_at.astimezone(ctx.zone).date() == today for a in treatments):
+        return
+    for row in treatments:
+        if row.starts_at.astimezone(ctx.zone).date() <= today:
+            continue
+        for slot in (time(9, 0), time(10, 30), time(13, 0)):
+            try:
+                moved = service.reschedule(
+                    db,
+                    actor=ctx.desk,
+                    appointment_id=row.id,
+                    data=RescheduleIn(
+                        reason="patient asked to come in earlier",
+                        starts_at=datetime.combine(today, slot),
+                    ),
+                    now=ctx.booked_on(today),
+                    zone=ctx.zone,
+                )
+            except ClinicError:
+                db.rollback()
+                continue
+            ctx.booked[ctx.booked.index(row)] = moved
+            return
 
 
 def _consultations(db: Session, ctx: _Context, treated: list[int]) -> None:
