@@ -15,7 +15,6 @@ from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid, NotFound
-from ketaclinic.platform.roles import Role
 
 DEMOGRAPHIC_FIELDS = (
     "mrn",
@@ -40,8 +39,7 @@ def _snapshot(patient: Patient) -> dict[str, Any]:
 
 def _check_access(actor: Actor, patient_id: int) -> None:
     # Routes check roles; this is the second wall for patient accounts.
-    patient_only = Role.patient in actor.roles and not (actor.roles - {Role.patient})
-    if patient_only and actor.patient_id != patient_id:
+    if actor.patient_only and actor.patient_id != patient_id:
         raise NotFound("no such patient")
 
 
@@ -158,7 +156,7 @@ def get_patient(db: Session, *, actor: Actor, patient_id: int, purpose: str = "v
 def search_patients(
     db: Session, *, actor: Actor, query: str = "", limit: int = 50
 ) -> list[Patient]:
-    if Role.patient in actor.roles and not (actor.roles - {Role.patient}):
+    if actor.patient_only:
         raise Forbidden("patients cannot search the register")
     stmt = select(Patient).order_by(Patient.family_name, Patient.given_name).limit(limit)
     term = query.strip()

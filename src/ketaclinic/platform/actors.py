@@ -19,5 +19,10 @@ class Actor:
     def has_any(self, roles: frozenset[Role] | set[Role]) -> bool:
         return bool(self.roles & roles)
 
+    @property
+    def patient_only(self) -> bool:
+        """A patient account with no staff role: it may reach its own record only."""
+        return self.roles == {Role.patient}
+
 
 SYSTEM = Actor(user_id=None, username="system")

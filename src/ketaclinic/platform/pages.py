@@ -103,7 +103,7 @@ def logout(request: Request, db: DB, _: Actor = allow(*Role)) -> Response:
 def home(request: Request, db: DB, actor: Actor = allow(*Role)) -> Response:
     from ketaclinic.patients import service as patients
 
-    if actor.roles == {Role.patient} and find_spec("ketaclinic.public.portal") is not None:
+    if actor.patient_only and find_spec("ketaclinic.public.portal") is not None:
         return RedirectResponse("/portal", status_code=303)
     context: dict[str, object] = {}
     if actor.has_any({Role.prescriber, Role.nurse, Role.front_desk}):

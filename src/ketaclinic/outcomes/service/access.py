@@ -16,13 +16,9 @@ JOB = Actor(
 )
 
 
-def patient_only(actor: Actor) -> bool:
-    return Role.patient in actor.roles and not (actor.roles - {Role.patient})
-
-
 def check_patient(actor: Actor, patient_id: int) -> None:
     """A patient account reaches only its own record; staff need a clinical role."""
-    if patient_only(actor):
+    if actor.patient_only:
         if actor.patient_id != patient_id:
             raise NotFound("no such patient")
         return

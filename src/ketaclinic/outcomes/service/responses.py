@@ -21,7 +21,7 @@ from ketaclinic.outcomes.models import (
     QuestionnaireResponseItem,
 )
 from ketaclinic.outcomes.service import alerts, links
-from ketaclinic.outcomes.service.access import check_patient, patient_only
+from ketaclinic.outcomes.service.access import check_patient
 from ketaclinic.outcomes.service.config import CONTEXTS
 from ketaclinic.patients import service as patients
 from ketaclinic.platform.actors import Actor
@@ -216,7 +216,7 @@ def record(
         instrument = instruments.get(instrument_id)
     except ValueError as exc:
         raise Invalid(str(exc), fields={"instrument_id": "unknown"}) from None
-    if patient_only(actor) and instrument.completed_by != "patient":
+    if actor.patient_only and instrument.completed_by != "patient":
         raise Forbidden(f"{instrument.name} is completed by a clinician")
     if context not in CONTEXTS:
         raise Invalid(
@@ -316,7 +316,7 @@ def record_response(
         context=context,
         session_id=session_id,
         completed_at=completed_at,
-        via="portal" if patient_only(actor) else "staff",
+        via="portal" if actor.patient_only else "staff",
     ).response
 
 

@@ -33,10 +33,6 @@ def require(actor: Actor, roles: frozenset[Role], what: str) -> None:
         raise Forbidden(f"your role does not permit you to {what}")
 
 
-def patient_only(actor: Actor) -> bool:
-    return Role.patient in actor.roles and not (actor.roles - {Role.patient})
-
-
 def zone_or_default(zone: ZoneInfo | None) -> ZoneInfo:
     return zone if zone is not None else get_settings().zone
 

@@ -18,7 +18,6 @@ from ketaclinic.scheduling.service.common import (
     READERS,
     audit_reads,
     load,
-    patient_only,
     record,
     require,
     zone_or_default,
@@ -35,7 +34,7 @@ def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
 
 def get_appointment(db: Session, *, actor: Actor, appointment_id: int) -> Appointment:
     row = load(db, appointment_id)
-    if patient_only(actor):
+    if actor.patient_only:
         if actor.patient_id != row.patient_id:
             raise NotFound(f"no appointment with id {appointment_id}")
     else:
@@ -109,7 +108,7 @@ def upcoming_for_patient(
 ) -> list[Appointment]:
     """The patient's appointments not yet over and not cancelled. A patient account sees
     only its own."""
-    if patient_only(actor):
+    if actor.patient_only:
         if actor.patient_id != patient_id:
             raise NotFound("no such patient")
     else:

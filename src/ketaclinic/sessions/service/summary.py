@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.errors import NotFound
-from ketaclinic.platform.roles import Role
 from ketaclinic.platform.settings import get_settings
 from ketaclinic.scheduling.models import Appointment
 from ketaclinic.sessions.models import InfusionSession
@@ -81,7 +80,7 @@ def summarise(state: view.SessionView) -> SessionSummary:
 def sessions_of_patient(
     db: Session, *, actor: Actor, patient_id: int, only_completed: bool = False
 ) -> list[SessionSummary]:
-    if actor.roles == {Role.patient}:
+    if actor.patient_only:
         # The portal: a patient account reads its own sessions and nobody else's.
         if actor.patient_id != patient_id:
             raise NotFound("no such patient")
