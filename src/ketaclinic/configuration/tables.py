@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ketaclinic.clinical import course, dosing, monitoring, screening
+from ketaclinic.clinical import monitoring
 from ketaclinic.clinical.course import evaluation as course_evaluation
 from ketaclinic.clinical.course import outcomes as course_outcomes
 from ketaclinic.clinical.dosing import table as dosing_table
@@ -54,8 +54,6 @@ TABLES: dict[str, Table] = {
         Table("course.series", "Treatment series plans", lambda: course_evaluation.SERIES),
     )
 }
-# Kept importable so that a reader sees the clinical modules each table comes from.
-_MODULES = (course, dosing, screening)
 
 
 def _scalar_kind(hint: Any) -> type | None:

@@ -15,7 +15,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 
 from ketaclinic.platform.areas import area_modules
 from ketaclinic.platform.auth import LOGIN_CSRF_COOKIE, Principal
-from ketaclinic.platform.roles import LABELS, Role
+from ketaclinic.platform.roles import LABELS, STAFF, Role
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,7 +24,7 @@ HOME: list[Nav] = [("Home", "/", frozenset(Role))]
 ADMIN: list[Nav] = [
     ("Users", "/admin/users", frozenset({Role.admin})),
     ("Audit trail", "/admin/audit", frozenset({Role.admin})),
-    ("API", "/api/docs", frozenset(Role) - {Role.patient}),
+    ("API", "/api/docs", STAFF),
 ]
 Banner = dict[str, Any]  # {"level": "alarm"|"warn"|"info", "text": str, "href": str | None}
 BannerProvider = Callable[[Request, Principal], list[Banner]]
