@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from ketaclinic import demo
 from ketaclinic.platform import migrate
 from ketaclinic.platform.app import create_app
-from ketaclinic.platform.db import make_engine, make_session_factory
+from ketaclinic.platform.db import make_engine, make_session_factory, transaction
 from ketaclinic.platform.settings import Settings
 from tests.conftest import BACKENDS
 
@@ -72,7 +72,7 @@ def _demo_postgres(_postgres_schema: str | None) -> str | None:
 
 def _build_demo(url: str) -> None:
     engine = make_engine(url)
-    with make_session_factory(engine)() as db:
+    with transaction(make_session_factory(engine)) as db:
         demo.build(db, seed=7, today=date.today())
     engine.dispose()
 

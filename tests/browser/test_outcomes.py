@@ -13,7 +13,7 @@ from ketaclinic.outcomes.models import SuicidalityAlert
 from ketaclinic.outcomes.service import outbox
 from ketaclinic.patients.models import Patient
 from ketaclinic.platform.accounts import service as accounts
-from ketaclinic.platform.db import make_engine, make_session_factory, utcnow
+from ketaclinic.platform.db import make_engine, make_session_factory, transaction, utcnow
 from ketaclinic.platform.settings import Settings
 from tests.browser.conftest import log_in
 
@@ -24,7 +24,7 @@ def _link_for_a_patient(settings: Settings) -> tuple[str, str]:
     """A nurse asks a demo patient without alerts for a PHQ-9; the outbox delivers it."""
     engine = make_engine(settings.effective_database_url)
     try:
-        with make_session_factory(engine)() as db:
+        with transaction(make_session_factory(engine)) as db:
             alerted = set(db.scalars(select(SuicidalityAlert.patient_id)))
             patient = next(
                 p

@@ -26,7 +26,14 @@ from ketaclinic.patients.models import Patient
 from ketaclinic.patients.pages import ChartSection
 from ketaclinic.platform import charts
 from ketaclinic.platform.actors import Actor
-from ketaclinic.platform.auth import Principal, allow, allow_public, client_ip, get_db
+from ketaclinic.platform.auth import (
+    Principal,
+    allow,
+    allow_public,
+    client_ip,
+    get_db,
+    request_session,
+)
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import ClinicError, Invalid
 from ketaclinic.platform.roles import Role
@@ -50,22 +57,10 @@ NAV = [
 
 # ----------------------------------------------------------------- banners
 def open_alert_counts(request: Request) -> tuple[int, int]:
-    """Counts of open alerts on a raw connection outside any transaction: on SQLite a
-    session would take the write lock at BEGIN and could wait on the page's own session."""
-    factory = request.app.state.session_factory
-    engine = factory.kw.get("bind") or request.app.state.engine
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        cursor.execute(
-            "SELECT count(*), count(escalated_at) FROM suicidality_alerts WHERE status = 'open'"
-        )
-        total, escalated = cursor.fetchone()
-        cursor.close()
-        raw.rollback()
-    finally:
-        raw.close()
-    return int(total), int(escalated)
+    """Counts of open alerts, read in the request's own unit of work (a read takes no
+    lock, so the banner never waits on the page)."""
+    with request_session(request) as db:
+        return service.open_counts(db)
 
 
 def alert_banners(total: int, escalated: int) -> list[dict[str, str | None]]:

@@ -74,8 +74,11 @@ class LaterWrites:
         if not writes:
             return
         if self._delay <= 0:
-            self._write(writes)
-            return
+            try:
+                self._write(writes)
+                return
+            except Exception as exc:  # noqa: BLE001 - queued and retried, never dropped
+                log.error("later writes failed (%s); retrying", type(exc).__name__)
         with self._lock:
             self._queue.extend(writes)
             if self._thread is None:
@@ -107,7 +110,7 @@ class LaterWrites:
 
     def _run(self) -> None:
         while not self._stopping:
-            self._wake.wait(self._delay)
+            self._wake.wait(self._delay or 1.0)
             try:
                 self.drain()
             except Exception as exc:  # noqa: BLE001 - logged; retried next round

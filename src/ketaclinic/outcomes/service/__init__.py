@@ -17,6 +17,7 @@ from ketaclinic.outcomes.service.alerts import (
     escalate_due,
     flag_by_clinician,
     open_alerts,
+    open_counts,
 )
 from ketaclinic.outcomes.service.outbox import FileTransport, MemoryTransport, Transport
 from ketaclinic.outcomes.service.requests import (
@@ -44,6 +45,7 @@ __all__ = [
     "escalate_due",
     "flag_by_clinician",
     "open_alerts",
+    "open_counts",
     "record_response",
     "request_questionnaire",
     "run_due_work",

@@ -92,10 +92,11 @@ def note_read(
     detail: str = "",
 ) -> None:
     """Remember that ``actor`` read patient data; the unit of work writes one row per
-    actor, patient and purpose when the act ends (a chart view reads a dozen things and
-    is one act of reading, not a dozen)."""
+    reader and patient when the act ends. A chart view reads a dozen things through
+    several areas and is one act of reading: the first read names its purpose
+    (``patient.chart``), the row lists what else was read for it."""
     reads: dict[tuple[Any, ...], dict[str, Any]] = db.info.setdefault(_READS, {})
-    key = (actor.user_id, actor.username, action, patient_id)
+    key = (actor.user_id, actor.username, patient_id if patient_id is not None else action)
     found = reads.get(key)
     if found is None:
         reads[key] = {
@@ -105,11 +106,11 @@ def note_read(
             "object_type": object_type,
             "object_id": None if object_id is None else str(object_id),
             "detail": detail,
-            "count": 1,
+            "also": [],
             "at": utcnow(),
         }
-    else:
-        found["count"] += 1
+    elif action != found["action"] and action not in found["also"]:
+        found["also"].append(action)
 
 
 def take_reads(db: Session) -> list[dict[str, Any]]:
@@ -123,8 +124,9 @@ def write_reads(db: Session, reads: list[dict[str, Any]]) -> int:
     transaction)."""
     for read in reads:
         detail = read["detail"]
-        if read["count"] > 1:
-            detail = f"{detail}; {read['count']} reads" if detail else f"{read['count']} reads"
+        if read["also"]:
+            also = "also read: " + ", ".join(read["also"])
+            detail = f"{detail}; {also}" if detail else also
         record(
             db,
             actor=read["actor"],

@@ -42,7 +42,7 @@ def get_session(
     """Everything about one session, derived from the stored record."""
     require(actor, RUNNERS, "reading sessions")
     row = load(db, session_id)
-    state = view.build(db, actor=actor, row=row, now=now, reading=True)
+    # Noted first, so the one audit row of this read is named for the session.
     audit.note_read(
         db,
         actor=actor,
@@ -51,7 +51,7 @@ def get_session(
         object_type="session",
         object_id=row.id,
     )
-    return state
+    return view.build(db, actor=actor, row=row, now=now, reading=True)
 
 
 def summarise(state: view.SessionView) -> SessionSummary:
