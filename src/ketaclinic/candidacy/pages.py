@@ -17,8 +17,8 @@ from ketaclinic.candidacy.schemas import DecisionIn
 from ketaclinic.clinical import dosing, screening
 from ketaclinic.patients import service as patients
 from ketaclinic.patients.models import Patient
-from ketaclinic.patients.pages import ChartSection
 from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.areas import ChartSection
 from ketaclinic.platform.auth import allow, get_db
 from ketaclinic.platform.errors import ClinicError
 from ketaclinic.platform.forms import parse

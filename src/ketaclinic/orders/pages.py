@@ -17,8 +17,8 @@ from ketaclinic.orders.models import Course, Order
 from ketaclinic.orders.schemas import CourseIn, OrderIn
 from ketaclinic.patients import service as patients
 from ketaclinic.patients.models import Patient
-from ketaclinic.patients.pages import ChartSection
 from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.areas import ChartSection
 from ketaclinic.platform.auth import allow, get_db
 from ketaclinic.platform.errors import ClinicError, NotFound
 from ketaclinic.platform.forms import form_values, parse

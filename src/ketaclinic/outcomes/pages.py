@@ -23,9 +23,9 @@ from ketaclinic.outcomes.service import (
 )
 from ketaclinic.outcomes.service.access import CLINICIANS
 from ketaclinic.patients.models import Patient
-from ketaclinic.patients.pages import ChartSection
 from ketaclinic.platform import charts
 from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.areas import ChartSection
 from ketaclinic.platform.auth import Principal, allow, allow_public, client_ip, get_db
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import ClinicError, Invalid

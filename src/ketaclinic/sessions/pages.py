@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.clinical import instruments, monitoring
 from ketaclinic.patients.models import Patient
-from ketaclinic.patients.pages import ChartSection
 from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.areas import ChartSection
 from ketaclinic.platform.auth import allow, get_db
 from ketaclinic.platform.errors import ClinicError, Invalid
 from ketaclinic.platform.roles import Role
