@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from ketaclinic.patients.schemas import PatientIn
+from ketaclinic.patients.service import PatientIn
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.auth import (
     Principal,
