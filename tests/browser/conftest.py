@@ -74,6 +74,7 @@ def _build_demo(url: str) -> None:
     engine = make_engine(url)
     with make_session_factory(engine)() as db:
         demo.build(db, seed=7, today=date.today())
+        db.commit()  # demo.build only flushes, like every service
     engine.dispose()
 
 

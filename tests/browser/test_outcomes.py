@@ -40,6 +40,7 @@ def _link_for_a_patient(settings: Settings) -> tuple[str, str]:
             body = next(m["body"] for m in transport.sent if m["to"] == patient.email)
             match = re.search(r"/q/([A-Za-z0-9_\-]+)", body)
             assert match is not None
+            db.commit()  # services only flush: this setup is its own act
             return match.group(1), patient.display_name
     finally:
         engine.dispose()
