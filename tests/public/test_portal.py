@@ -110,10 +110,9 @@ def test_a_patient_cannot_reach_another_patient_through_any_route(
         assert client.get(path).status_code == 403, path
 
 
-def test_the_portal_says_nothing_yet_before_the_other_areas_exist(
-    client: TestClient, two_patients: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+def test_the_portal_says_nothing_yet_to_a_patient_with_no_history(
+    client: TestClient, two_patients: tuple[int, int]
 ) -> None:
-    monkeypatch.setattr(portal, "provider", lambda key: None)
     login(client, "bruno")
     page = client.get("/portal")
     assert page.status_code == 200
@@ -130,12 +129,3 @@ def test_staff_have_no_portal(client: TestClient, db: Session) -> None:
     login(client, "nurse")
     assert client.get("/portal").status_code == 403
     assert client.get("/api/portal").status_code == 403
-
-
-def test_the_portal_finds_the_other_areas_services_only_when_they_exist() -> None:
-    assert portal.provider("due") is None or callable(portal.provider("due"))
-    portal.SOURCES["missing"] = ("ketaclinic.no_such_area.service", "anything")
-    try:
-        assert portal.provider("missing") is None
-    finally:
-        del portal.SOURCES["missing"]

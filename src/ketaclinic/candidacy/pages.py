@@ -3,9 +3,7 @@ verdict and the prescriber's decision, and the chart section."""
 
 from __future__ import annotations
 
-import importlib
 from datetime import date
-from importlib.util import find_spec
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -15,15 +13,16 @@ from sqlalchemy.orm import Session
 from ketaclinic.candidacy import forms, service
 from ketaclinic.candidacy.schemas import DecisionIn
 from ketaclinic.clinical import dosing, screening
+from ketaclinic.outcomes import service as outcomes
 from ketaclinic.patients import service as patients
-from ketaclinic.patients.models import Patient
-from ketaclinic.patients.pages import ChartSection
 from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.areas import ChartSection
 from ketaclinic.platform.auth import allow, get_db
 from ketaclinic.platform.errors import ClinicError
 from ketaclinic.platform.forms import parse
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.web import render
+from ketaclinic.public import service as public
 
 router = APIRouter(include_in_schema=False)
 DB = Annotated[Session, Depends(get_db)]
@@ -37,7 +36,7 @@ VERDICT_WORDS = {
 
 
 def _form_context(
-    patient: Patient, form: dict[str, Any], errors: dict[str, str], **extra: Any
+    patient: patients.Patient, form: dict[str, Any], errors: dict[str, str], **extra: Any
 ) -> dict[str, Any]:
     route = forms.route_of(form)
     rules = service.applicable_rules(route)
@@ -60,18 +59,13 @@ def _form_context(
 
 
 def _lead_answers(db: Session, actor: Actor, lead_id: int) -> tuple[dict[str, Any], str | None]:
-    """Answers of a public self-screen lead, when the public area is installed."""
-    if find_spec("ketaclinic.public") is None or find_spec("ketaclinic.public.service") is None:
-        return {}, "self-screen leads are not available in this installation"
-    module = importlib.import_module("ketaclinic.public.service")
-    if not hasattr(module, "get_lead"):
-        return {}, "self-screen leads are not available in this installation"
+    """Answers of a public self-screen lead, or why they cannot be read."""
     try:
-        lead = module.get_lead(db, actor=actor, lead_id=lead_id)
+        lead = public.get_lead(db, actor=actor, lead_id=lead_id)
     except ClinicError as exc:
         db.rollback()
         return {}, exc.detail
-    return dict(getattr(lead, "answers", {}) or {}), None
+    return dict(lead.answers or {}), None
 
 
 @router.get("/patients/{patient_id}/intake/new", response_class=HTMLResponse)
@@ -188,16 +182,10 @@ async def correct(
     )
 
 
-def baseline_scores(db: Session, actor: Actor, patient_id: int) -> list[Any] | None:
-    """Baseline questionnaire scores from the outcomes area, or None when that area does
-    not offer them in this installation."""
-    if find_spec("ketaclinic.outcomes") is None or find_spec("ketaclinic.outcomes.service") is None:
-        return None
-    module = importlib.import_module("ketaclinic.outcomes.service")
-    if not hasattr(module, "score_history"):
-        return None
-    points = module.score_history(db, actor=actor, patient_id=patient_id)
-    return [p for p in points if getattr(p, "context", None) == "baseline"]
+def baseline_scores(db: Session, actor: Actor, patient_id: int) -> list[outcomes.ScorePoint]:
+    """Baseline questionnaire scores from the outcomes area."""
+    points = outcomes.score_history(db, actor=actor, patient_id=patient_id)
+    return [p for p in points if p.context == "baseline"]
 
 
 def _scales(candidacy: service.Candidacy | None) -> list[str]:
@@ -270,7 +258,7 @@ async def decide(
     return _candidacy_page(request, db, actor, patient_id, form, errors, status_code=422)
 
 
-def _chart(db: Session, actor: Actor, patient: Patient) -> dict[str, Any]:
+def _chart(db: Session, actor: Actor, patient: patients.Patient) -> dict[str, Any]:
     if not actor.roles & service.INTAKE_ROLES:
         return {"allowed": False}
     intake = service.latest_intake(db, actor=actor, patient_id=patient.id)

@@ -15,7 +15,6 @@ from ketaclinic.candidacy.schemas import DecisionIn, IntakeIn
 from ketaclinic.clinical import course, dosing, screening
 from ketaclinic.configuration import service as configuration
 from ketaclinic.patients import service as patients
-from ketaclinic.patients.schemas import MeasurementIn
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid, NotFound
@@ -143,7 +142,7 @@ def _save(db: Session, actor: Actor, row: Intake, action: str, detail: str) -> I
             db,
             actor=actor,
             patient_id=row.patient_id,
-            data=MeasurementIn(
+            data=patients.MeasurementIn(
                 measured_on=row.taken_on, weight_kg=row.weight_kg, height_cm=row.height_cm
             ),
         )

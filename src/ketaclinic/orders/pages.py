@@ -16,9 +16,8 @@ from ketaclinic.orders import planning, service
 from ketaclinic.orders.models import Course, Order
 from ketaclinic.orders.schemas import CourseIn, OrderIn
 from ketaclinic.patients import service as patients
-from ketaclinic.patients.models import Patient
-from ketaclinic.patients.pages import ChartSection
 from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.areas import ChartSection
 from ketaclinic.platform.auth import allow, get_db
 from ketaclinic.platform.errors import ClinicError, NotFound
 from ketaclinic.platform.forms import form_values, parse
@@ -329,7 +328,7 @@ async def titrate(
     return RedirectResponse(f"/orders/{new.id}", status_code=303)
 
 
-def _chart(db: Session, actor: Actor, patient: Patient) -> dict[str, Any]:
+def _chart(db: Session, actor: Actor, patient: patients.Patient) -> dict[str, Any]:
     if not actor.roles & service.ORDER_READERS:
         return {"allowed": False}
     course = service.active_course(db, actor=actor, patient_id=patient.id)

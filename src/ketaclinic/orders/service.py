@@ -2,13 +2,17 @@
 patient data is audited; only prescribers open courses and write orders.
 
 Other areas call: ``active_course``, ``current_order``, ``planned_sessions``,
-``next_planned_session``, ``mark_planned_session``, ``get_order``.
+``next_planned_session``, ``mark_planned_session``, ``get_order``, and name the types
+they get through this module (``Course``, ``Order``, ``PlannedSession``). The lookups at
+the end (``order_by_id`` ...) are for another area's act that audits itself, or for
+work over the whole clinic that audits what it shows: they note no read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -551,3 +555,50 @@ def course_orders(db: Session, *, actor: Actor, course_id: int) -> list[Order]:
     _read(db, actor, "order.list", course.patient_id, "course", course.id)
     db.flush()
     return rows
+
+
+# ------------------------------------------------------------------ for other areas' acts
+
+
+def order_by_id(db: Session, order_id: int) -> Order:
+    """The order a session was opened under, for an act that audits itself."""
+    return _order(db, order_id)
+
+
+def planned_session_by_id(db: Session, planned_session_id: int) -> PlannedSession | None:
+    return db.get(PlannedSession, planned_session_id)
+
+
+def planned_sessions_by_id(db: Session, ids: Iterable[int]) -> dict[int, PlannedSession]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = db.scalars(select(PlannedSession).where(PlannedSession.id.in_(wanted)))
+    return {row.id: row for row in rows}
+
+
+def active_courses(db: Session) -> list[Course]:
+    """Every active course, oldest first (the outcomes work and dashboard)."""
+    return list(db.scalars(select(Course).where(Course.status == "active").order_by(Course.id)))
+
+
+def courses_created_before(db: Session, end: datetime) -> list[Course]:
+    """Every course opened before ``end``, oldest first (clinic statistics)."""
+    return list(db.scalars(select(Course).where(Course.created_at < end).order_by(Course.id)))
+
+
+def latest_course(db: Session, patient_id: int) -> Course | None:
+    """The patient's newest course, whatever its status."""
+    return db.scalar(
+        select(Course).where(Course.patient_id == patient_id).order_by(Course.id.desc()).limit(1)
+    )
+
+
+def latest_signer(db: Session, patient_id: int) -> str | None:
+    """Who signed the patient's latest signed order (the prescriber outcomes alerts)."""
+    return db.scalar(
+        select(Order.signed_by)
+        .where(Order.patient_id == patient_id, Order.signed_by.is_not(None))
+        .order_by(Order.signed_at.desc(), Order.id.desc())
+        .limit(1)
+    )

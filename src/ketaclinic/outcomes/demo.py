@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from ketaclinic.demo import DemoClinic
-from ketaclinic.orders.models import Course
+from ketaclinic.orders import service as orders
 from ketaclinic.outcomes.service import acknowledge, context, responses
 from ketaclinic.outcomes.service.work import make_due_requests
 from ketaclinic.platform.actors import Actor
@@ -53,7 +53,9 @@ def _answers(rng: random.Random, total: int, items: int, top: int, last: int = 0
 
 
 class _Course:
-    def __init__(self, clinic: DemoClinic, course: Course, sessions: list[datetime], profile: str):
+    def __init__(
+        self, clinic: DemoClinic, course: orders.Course, sessions: list[datetime], profile: str
+    ):
         self.rng = clinic.rng
         self.course = course
         self.sessions = sessions

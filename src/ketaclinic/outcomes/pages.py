@@ -22,10 +22,10 @@ from ketaclinic.outcomes.service import (
     statistics,
 )
 from ketaclinic.outcomes.service.access import CLINICIANS
-from ketaclinic.patients.models import Patient
-from ketaclinic.patients.pages import ChartSection
+from ketaclinic.patients import service as patients
 from ketaclinic.platform import charts
 from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.areas import ChartSection
 from ketaclinic.platform.auth import (
     Principal,
     allow,
@@ -271,9 +271,7 @@ def _instrument(instrument_id: str) -> instruments.Instrument:
         raise Invalid(str(exc), fields={"instrument": "unknown"}) from None
 
 
-def service_patient(db: Session, actor: Actor, patient_id: int) -> Patient:
-    from ketaclinic.patients import service as patients
-
+def service_patient(db: Session, actor: Actor, patient_id: int) -> patients.Patient:
     return patients.get_patient(db, actor=actor, patient_id=patient_id, purpose="questionnaire")
 
 
@@ -564,7 +562,7 @@ def outbox_page(request: Request, db: DB, _: Actor = allow(Role.admin)) -> Respo
 
 
 # ----------------------------------------------------------------- the patient chart
-def _chart_summary(db: Session, actor: Actor, patient: Patient) -> dict[str, object]:
+def _chart_summary(db: Session, actor: Actor, patient: patients.Patient) -> dict[str, object]:
     data = progress.latest_scores(db, actor=actor, patient=patient)
     data["names"] = {i.id: i.name for i in instruments.all()}
     return data

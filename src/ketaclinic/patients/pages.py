@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from ketaclinic.patients import service
-from ketaclinic.patients.models import Patient
 from ketaclinic.patients.schemas import MeasurementIn, PatientIn, PatientUpdate
 from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.areas import HomeSection, chart_sections
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.auth import allow, get_db
 from ketaclinic.platform.errors import ClinicError
@@ -27,24 +26,28 @@ DESK = (Role.prescriber, Role.nurse, Role.front_desk)
 CLINICAL = (Role.prescriber, Role.nurse)
 
 
-@dataclass(frozen=True)
-class ChartSection:
-    """A region of the patient chart that an area fills: its template gets ``data``."""
-
-    key: str
-    title: str
-    template: str
-    load: Callable[[Session, Actor, Patient], Any]
-
-
 NAV = [("Patients", "/patients", frozenset(DESK))]
 
 
-def chart_sections() -> list[ChartSection]:
-    """Every area's ``pages.CHART_SECTIONS``, in the order a patient meets the areas."""
-    from ketaclinic.platform.areas import area_modules
+def _own(db: Session, actor: Actor) -> service.Patient | None:
+    if actor.patient_id is None:
+        return None
+    return service.get_patient(db, actor=actor, patient_id=actor.patient_id)
 
-    return [s for m in area_modules("pages") for s in getattr(m, "CHART_SECTIONS", [])]
+
+HOME_SECTIONS = [
+    HomeSection(
+        "recent",
+        frozenset(DESK),
+        lambda db, actor: service.recently_updated(db, actor=actor, limit=10),
+    ),
+    HomeSection(
+        "cohort",
+        frozenset({Role.researcher}),
+        lambda db, actor: service.deidentified_summary(db, actor=actor, today=date.today()),
+    ),
+    HomeSection("own", frozenset({Role.patient}), _own),
+]
 
 
 @router.get("/patients", response_class=HTMLResponse)

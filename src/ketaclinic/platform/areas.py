@@ -7,14 +7,27 @@ name, so a new area needs no edits elsewhere:
 - ``api`` and ``pages``: each an ``APIRouter`` named ``router``
 - ``pages.NAV``: ``(label, path, roles)`` entries for the main navigation
 - ``pages.CHART_SECTIONS``: ``ChartSection`` regions of the patient chart
+- ``pages.HOME_SECTIONS``: ``HomeSection`` parts of the role-fitted home page
+- ``pages.PATIENT_HOME``: where a patient account lands instead of the staff home
 - ``demo``: ``build(db, clinic)`` adds the area's part of the demo clinic
+
+Every area listed here exists: a missing one is a bug and fails at import time. An
+area that is not built yet (FHIR and HL7 interop, reports) is added when it is.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import import_module
 from importlib.util import find_spec
 from types import ModuleType
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.roles import Role
 
 AREAS = (
     "patients",
@@ -24,8 +37,6 @@ AREAS = (
     "sessions",
     "outcomes",
     "public",
-    "interop",
-    "reports",
     "configuration",
 )
 
@@ -34,8 +45,51 @@ def area_modules(name: str) -> list[ModuleType]:
     """The ``name`` module of every area that has one, in area order."""
     found = []
     for area in AREAS:
-        qualified = f"ketaclinic.{area}.{name}"
-        if find_spec(f"ketaclinic.{area}") is None or find_spec(qualified) is None:
+        package = import_module(f"ketaclinic.{area}")
+        qualified = f"{package.__name__}.{name}"
+        if find_spec(qualified) is None:
             continue
         found.append(import_module(qualified))
     return found
+
+
+@dataclass(frozen=True)
+class ChartSection:
+    """A region of the patient chart that an area fills: its template gets ``data``,
+    what ``load(db, actor, patient)`` returns for the patient the chart shows (the
+    patients area's record)."""
+
+    key: str
+    title: str
+    template: str
+    load: Callable[[Session, Actor, Any], Any]
+
+
+@dataclass(frozen=True)
+class HomeSection:
+    """A part of the home page: ``key`` is set in the page's context to what
+    ``load(db, actor)`` returns, for an actor with one of ``roles``; a ``None`` leaves
+    the part out."""
+
+    key: str
+    roles: frozenset[Role]
+    load: Callable[[Session, Actor], Any]
+
+
+def chart_sections() -> list[ChartSection]:
+    """Every area's ``pages.CHART_SECTIONS``, in the order a patient meets the areas."""
+    return [s for m in area_modules("pages") for s in getattr(m, "CHART_SECTIONS", [])]
+
+
+def home_sections() -> list[HomeSection]:
+    """Every area's ``pages.HOME_SECTIONS``, in area order."""
+    return [s for m in area_modules("pages") for s in getattr(m, "HOME_SECTIONS", [])]
+
+
+def patient_home() -> str | None:
+    """The first area's ``pages.PATIENT_HOME``, if an area offers one."""
+    for module in area_modules("pages"):
+        path = getattr(module, "PATIENT_HOME", None)
+        if path:
+            return str(path)
+    return None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-from importlib.util import find_spec
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -13,6 +11,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.platform import unit_of_work
 from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.areas import home_sections, patient_home
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.auth import (
     SESSION_COOKIE,
@@ -103,19 +102,17 @@ def logout(request: Request, db: DB, _: Actor = allow(*Role)) -> Response:
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, db: DB, actor: Actor = allow(*Role)) -> Response:
-    from ketaclinic.patients import service as patients
-
-    if actor.patient_only and find_spec("ketaclinic.public.portal") is not None:
-        return RedirectResponse("/portal", status_code=303)
+    landing = patient_home() if actor.patient_only else None
+    if landing is not None:
+        return RedirectResponse(landing, status_code=303)
     context: dict[str, object] = {}
-    if actor.has_any({Role.prescriber, Role.nurse, Role.front_desk}):
-        context["recent"] = patients.recently_updated(db, actor=actor, limit=10)
-    if Role.researcher in actor.roles:
-        context["cohort"] = patients.deidentified_summary(db, actor=actor, today=date.today())
+    for section in home_sections():
+        if actor.has_any(section.roles):
+            found = section.load(db, actor)
+            if found is not None:
+                context[section.key] = found
     if Role.admin in actor.roles:
         context["users"] = accounts.list_users(db)
-    if Role.patient in actor.roles and actor.patient_id is not None:
-        context["own"] = patients.get_patient(db, actor=actor, patient_id=actor.patient_id)
     return render(request, "home.html", context)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.clinical import screening
 from ketaclinic.demo import DemoClinic
-from ketaclinic.patients.schemas import PatientIn
+from ketaclinic.patients.service import PatientIn
 from ketaclinic.public import service
 from ketaclinic.public.questions import QUESTIONS
 from ketaclinic.public.schemas import Answer, ContactIn, LeadIn

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-from importlib.util import find_spec
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -11,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from ketaclinic.patients.schemas import PatientIn
+from ketaclinic.patients.service import PatientIn
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.auth import (
     Principal,
@@ -46,6 +45,8 @@ NAV = [
     ("My portal", "/portal", frozenset({Role.patient})),
     ("About the treatment", "/welcome", frozenset({Role.patient})),
 ]
+# A patient account's home is its portal.
+PATIENT_HOME = "/portal"
 
 # A self-screen form is a few kilobytes; anything far larger is not one.
 MAX_FORM_BYTES = 32_000
@@ -252,18 +253,9 @@ def _lead_page(
             "errors": errors or {},
             "form": form if form is not None else prefill,
             "clinical": actor.has_any({Role.prescriber, Role.nurse}),
-            "intake_from_lead": _candidacy_installed(),
         },
         status_code=status_code,
     )
-
-
-def _candidacy_installed() -> bool:
-    # The candidacy area pre-fills its intake from a lead (``?lead=<id>``) when present.
-    try:
-        return find_spec("ketaclinic.candidacy.pages") is not None
-    except ModuleNotFoundError:
-        return False
 
 
 @router.get("/leads/{lead_id}", response_class=HTMLResponse)

@@ -1,62 +1,54 @@
 """The patient portal: a patient's own sessions, questionnaires, scores and documents.
 
 The patient id always comes from the logged-in account (``actor.patient_id``), never
-from a URL or a form. Scheduling, outcomes and sessions are other areas written in
-parallel: each is called through its service only if it provides the function, so the
-portal shows "nothing yet" until it does.
+from a URL or a form. Each section is read through the service of the area that keeps
+it (scheduling, outcomes, sessions); each of those lets a patient account read its own
+record only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib import import_module
-from importlib.util import find_spec
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ketaclinic.outcomes import service as outcomes
 from ketaclinic.patients import service as patients
-from ketaclinic.patients.models import BodyMeasurement, Patient
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.charts import Chart, Series, render_svg
 from ketaclinic.platform.errors import ClinicError, Forbidden
 from ketaclinic.platform.roles import Role
+from ketaclinic.scheduling import service as scheduling
+from ketaclinic.sessions import service as sessions
 
-# (module, function) of each section's source in another area.
-SOURCES = {
-    "upcoming": ("ketaclinic.scheduling.service", "upcoming_for_patient"),
-    "due": ("ketaclinic.outcomes.service", "due_questionnaires"),
-    "scores": ("ketaclinic.outcomes.service", "score_history"),
-    "notes": ("ketaclinic.sessions.service", "completed_sessions"),
+# Each section's source: ``(db, *, actor, patient_id) -> items``.
+SOURCES: dict[str, Callable[..., Sequence[Any]]] = {
+    "upcoming": scheduling.upcoming_for_patient,
+    "due": outcomes.due_questionnaires,
+    "scores": outcomes.score_history,
+    "notes": sessions.completed_sessions,
 }
 
 
-def provider(key: str) -> Callable[..., Any] | None:
-    """The other area's service function for a section, or None while it does not exist."""
-    module_name, function = SOURCES[key]
-    try:
-        if find_spec(module_name) is None:
-            return None
-    except ModuleNotFoundError:  # the area package itself is not there yet
-        return None
-    found = getattr(import_module(module_name), function, None)
-    return found if callable(found) else None
+def provider(key: str) -> Callable[..., Sequence[Any]]:
+    """The other area's service function for a section."""
+    return SOURCES[key]
 
 
 @dataclass
 class Section:
-    available: bool  # False while the area providing it does not exist yet
     items: list[Any] = field(default_factory=list)
     problem: str | None = None
 
 
 @dataclass
 class Portal:
-    patient: Patient
-    measurements: list[BodyMeasurement]
+    patient: patients.Patient
+    measurements: list[patients.BodyMeasurement]
     upcoming: Section
     due: Section
     scores: Section
@@ -71,19 +63,12 @@ def own_patient_id(actor: Actor) -> int:
 
 
 def _section(db: Session, key: str, actor: Actor, patient_id: int) -> Section:
-    call = provider(key)
-    if call is None:
-        return Section(available=False)
     try:
-        items = list(call(db, actor=actor, patient_id=patient_id) or [])
-    except Forbidden:
-        # The area does not (yet) let patient accounts read this: show nothing, not an error.
-        db.rollback()
-        return Section(available=False)
+        items = list(provider(key)(db, actor=actor, patient_id=patient_id))
     except ClinicError as exc:
         db.rollback()
-        return Section(available=True, problem=exc.detail)
-    return Section(available=True, items=items)
+        return Section(problem=exc.detail)
+    return Section(items=items)
 
 
 def section(db: Session, *, actor: Actor, key: str) -> Section:

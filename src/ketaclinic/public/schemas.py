@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from ketaclinic.clinical import screening
-from ketaclinic.patients.schemas import PatientIn
+from ketaclinic.patients.service import PatientIn
 from ketaclinic.public.questions import MAX_TRIALS
 
 Answer = bool | int | None

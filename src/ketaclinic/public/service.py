@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from ketaclinic.clinical import screening
 from ketaclinic.patients import service as patients
-from ketaclinic.patients.schemas import PatientIn
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.db import utcnow
@@ -277,7 +276,7 @@ def convert_lead(
     *,
     actor: Actor,
     lead_id: int,
-    data: PatientIn,
+    data: patients.PatientIn,
     note: str = "",
     at: datetime | None = None,
 ) -> IntakeLead:

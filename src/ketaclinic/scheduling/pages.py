@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from ketaclinic.orders import service as orders
 from ketaclinic.patients import service as patients
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.auth import allow, get_db
@@ -29,7 +30,6 @@ from ketaclinic.scheduling.schemas import (
     ConfirmationIn,
     RescheduleIn,
 )
-from ketaclinic.scheduling.service.common import call_orders
 
 router = APIRouter(include_in_schema=False)
 DB = Annotated[Session, Depends(get_db)]
@@ -209,11 +209,11 @@ def _booking_context(
             db.rollback()
             context["lengths"][kind] = exc.detail
     try:
-        course = call_orders("active_course", db, actor=actor, patient_id=patient_id)
+        course = orders.active_course(db, actor=actor, patient_id=patient_id)
         if course is not None:
             context["planned"] = [
                 p
-                for p in call_orders("planned_sessions", db, actor=actor, course_id=course.id)
+                for p in orders.planned_sessions(db, actor=actor, course_id=course.id)
                 if p.status == "planned"
             ]
     except ClinicError as exc:

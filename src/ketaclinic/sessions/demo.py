@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaclinic.demo import DemoClinic
-from ketaclinic.orders.models import Order
+from ketaclinic.orders import service as orders
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.errors import ClinicError
 from ketaclinic.sessions import service
@@ -66,7 +66,12 @@ def _nurse(clinic: DemoClinic) -> Actor:
 
 def _walk_ins(db: Session, clinic: DemoClinic) -> int:
     """Without past appointments: a few sessions for patients who have a signed order."""
-    signed = db.scalars(select(Order).where(Order.status == "signed").order_by(Order.id)).all()
+    reader = clinic.staff["nurse.okafor"]
+    current = [
+        orders.current_order(db, actor=reader, course_id=course.id)
+        for course in clinic.extra.get("courses", [])
+    ]
+    signed = sorted((o for o in current if o is not None), key=lambda o: o.id)
     made = 0
     for order in signed[:6]:
         for back in (21, 17, 14, 10):

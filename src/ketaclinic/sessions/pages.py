@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from ketaclinic.clinical import instruments, monitoring
-from ketaclinic.patients.models import Patient
-from ketaclinic.patients.pages import ChartSection
+from ketaclinic.patients import service as patients
 from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.areas import ChartSection
 from ketaclinic.platform.auth import allow, get_db
 from ketaclinic.platform.errors import ClinicError, Invalid
 from ketaclinic.platform.roles import Role
@@ -33,7 +33,7 @@ NAV = [
 ]
 
 
-def _chart_load(db: Session, actor: Actor, patient: Patient) -> Any:
+def _chart_load(db: Session, actor: Actor, patient: patients.Patient) -> Any:
     return {
         "sessions": service.sessions_of_patient(db, actor=actor, patient_id=patient.id),
         "patient_id": patient.id,

@@ -1,28 +1,24 @@
-"""What outcomes needs from other areas: courses, sessions, appointments, the care team.
-
-The orders and sessions services are being written alongside this area; each lookup
-uses the other area's service when it offers the function, and until then reads that
-area's tables (read only, never written here).
+"""What outcomes needs from other areas: courses, sessions, appointments, the care team,
+each read through that area's service. Outcomes' own acts audit what they show, so the
+lookups here note no reads of their own, except the active course (``orders`` notes
+the prescriber's or nurse's read of it, as for any reader of a course).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from importlib import import_module
-from importlib.util import find_spec
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ketaclinic.orders.models import Course, Order, PlannedSession
+from ketaclinic.orders import service as orders
 from ketaclinic.outcomes.service.schedule import CourseFacts, SessionTime
 from ketaclinic.platform.accounts.models import User, UserRole
 from ketaclinic.platform.actors import Actor
-from ketaclinic.platform.errors import ClinicError
 from ketaclinic.platform.roles import Role
-from ketaclinic.scheduling.models import Appointment
+from ketaclinic.scheduling import service as scheduling
+from ketaclinic.sessions import service as sessions
 
 
 @dataclass(frozen=True)
@@ -32,7 +28,7 @@ class SessionGiven:
     kind: str = "induction"
 
 
-def course_opened(course: Course) -> datetime:
+def course_opened(course: orders.Course) -> datetime:
     """When the course began for outcome purposes: when it was opened, or its start day
     if that is earlier (a course entered after the fact)."""
     if course.started_on is None:
@@ -41,91 +37,52 @@ def course_opened(course: Course) -> datetime:
     return min(course.created_at, start)
 
 
-def _service(area: str, function: str) -> Any | None:
-    name = f"ketaclinic.{area}.service"
-    try:
-        if find_spec(f"ketaclinic.{area}") is None or find_spec(name) is None:
-            return None
-    except ModuleNotFoundError:
-        return None
-    return getattr(import_module(name), function, None)
+def active_courses(db: Session) -> list[orders.Course]:
+    return orders.active_courses(db)
 
 
-def active_courses(db: Session) -> list[Course]:
-    return list(db.scalars(select(Course).where(Course.status == "active").order_by(Course.id)))
-
-
-def courses_created_between(db: Session, start: datetime, end: datetime) -> list[Course]:
+def courses_created_between(db: Session, start: datetime, end: datetime) -> list[orders.Course]:
     """Courses that began in [start, end)."""
-    rows = db.scalars(select(Course).where(Course.created_at < end).order_by(Course.id))
-    return [c for c in rows if start <= course_opened(c) < end]
+    return [c for c in orders.courses_created_before(db, end) if start <= course_opened(c) < end]
 
 
-def active_course(db: Session, *, actor: Actor, patient_id: int) -> Course | None:
-    found = _service("orders", "active_course")
-    if found is not None:
-        try:
-            course = found(db, actor=actor, patient_id=patient_id)
-            return course if isinstance(course, Course) or course is None else None
-        except (TypeError, ClinicError):
-            pass
-    return db.scalar(
-        select(Course)
-        .where(Course.patient_id == patient_id, Course.status == "active")
-        .order_by(Course.id.desc())
-        .limit(1)
-    )
+def active_course(db: Session, *, actor: Actor, patient_id: int) -> orders.Course | None:
+    return orders.active_course(db, actor=actor, patient_id=patient_id)
 
 
-def latest_course(db: Session, *, actor: Actor, patient_id: int) -> Course | None:
-    return active_course(db, actor=actor, patient_id=patient_id) or db.scalar(
-        select(Course).where(Course.patient_id == patient_id).order_by(Course.id.desc()).limit(1)
+def latest_course(db: Session, *, actor: Actor, patient_id: int) -> orders.Course | None:
+    return active_course(db, actor=actor, patient_id=patient_id) or orders.latest_course(
+        db, patient_id
     )
 
 
 def sessions_given(db: Session, *, actor: Actor, patient_id: int) -> list[SessionGiven]:
-    """Completed sessions, oldest first."""
-    found = _service("sessions", "completed_sessions")
-    if found is not None:
-        try:
-            items = found(db, actor=actor, patient_id=patient_id)
-            given = sorted(
-                (
-                    SessionGiven(int(i.number), i.started_at, str(getattr(i, "kind", "induction")))
-                    for i in items
-                    if getattr(i, "started_at", None) is not None
-                ),
-                key=lambda s: s.at,
-            )
-            if given:
-                return given
-        except (TypeError, AttributeError, ClinicError):
-            pass
-    # Completed appointments of planned sessions (kept by scheduling and sessions).
-    rows = db.execute(
-        select(PlannedSession.number, PlannedSession.kind, Appointment.starts_at)
-        .join(Appointment, Appointment.planned_session_id == PlannedSession.id)
-        .where(PlannedSession.patient_id == patient_id, Appointment.status == "completed")
-        .order_by(Appointment.starts_at)
-    ).all()
-    return [SessionGiven(number, at, kind) for number, kind, at in rows]
+    """Completed sessions, oldest first: those the sessions area charted or, for a
+    patient with none charted there (sessions given before the clinic charted them in
+    ketaclinic, and the demo's older visits), the completed appointments of the
+    patient's planned sessions."""
+    charted = sorted(
+        (
+            SessionGiven(s.number, s.started_at)
+            for s in sessions.given_sessions(db, actor=actor, patient_id=patient_id)
+            if s.started_at is not None
+        ),
+        key=lambda s: s.at,
+    )
+    if charted:
+        return charted
+    visits = scheduling.planned_visits(db, patient_id=patient_id, statuses=("completed",))
+    return [SessionGiven(v.number, v.starts_at, v.kind) for v in visits]
 
 
 def upcoming_sessions(db: Session, *, patient_id: int, now: datetime) -> list[SessionTime]:
-    rows = db.execute(
-        select(PlannedSession.number, Appointment.starts_at)
-        .join(Appointment, Appointment.planned_session_id == PlannedSession.id)
-        .where(
-            PlannedSession.patient_id == patient_id,
-            Appointment.status.in_(("booked", "checked_in")),
-            Appointment.starts_at > now,
-        )
-        .order_by(Appointment.starts_at)
-    ).all()
-    return [SessionTime(number, at) for number, at in rows]
+    visits = scheduling.planned_visits(
+        db, patient_id=patient_id, statuses=("booked", "checked_in"), after=now
+    )
+    return [SessionTime(v.number, v.starts_at) for v in visits]
 
 
-def course_facts(db: Session, *, actor: Actor, course: Course, now: datetime) -> CourseFacts:
+def course_facts(db: Session, *, actor: Actor, course: orders.Course, now: datetime) -> CourseFacts:
     opened = course_opened(course)
     given = [
         s
@@ -168,12 +125,7 @@ def medical_directors(db: Session) -> list[User]:
 def primary_clinician(db: Session, *, patient_id: int) -> User | None:
     """The prescriber who signed the patient's latest order (candidacy decisions are not
     yet recorded anywhere outcomes can read)."""
-    signer = db.scalar(
-        select(Order.signed_by)
-        .where(Order.patient_id == patient_id, Order.signed_by.is_not(None))
-        .order_by(Order.signed_at.desc(), Order.id.desc())
-        .limit(1)
-    )
+    signer = orders.latest_signer(db, patient_id)
     if signer is None:
         return None
     user = db.scalar(select(User).where(User.username == signer, User.active.is_(True)))

@@ -12,13 +12,12 @@ from sqlalchemy.orm import Session
 from ketaclinic.clinical import course as clinical_course
 from ketaclinic.clinical import instruments
 from ketaclinic.clinical.overrides import Override
-from ketaclinic.orders.models import Course
+from ketaclinic.orders import service as orders
 from ketaclinic.outcomes.models import QuestionnaireRequest, QuestionnaireResponse
 from ketaclinic.outcomes.service import alerts, context
 from ketaclinic.outcomes.service.access import CLINICIANS, check_patient, require
 from ketaclinic.outcomes.service.context import SessionGiven
 from ketaclinic.patients import service as patients
-from ketaclinic.patients.models import Patient
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.db import utcnow
@@ -45,7 +44,7 @@ CATEGORIES = {
 }
 
 
-def series_for(course: Course) -> tuple[str, tuple[Override, ...]]:
+def series_for(course: orders.Course) -> tuple[str, tuple[Override, ...]]:
     """The course table's induction plan for this protocol, sized to the course."""
     series = (
         "esketamine_trd_induction" if course.protocol_id.startswith("in_esketamine") else "iv_6"
@@ -77,7 +76,7 @@ class Trend:
 
 @dataclass
 class Standing:
-    course: Course | None
+    course: orders.Course | None
     sessions: list[SessionGiven]
     status: clinical_course.CourseStatus | None
     anchor: datetime
@@ -105,7 +104,12 @@ def _responses(db: Session, patient_id: int, since: datetime | None) -> list[Que
 
 
 def standing(
-    db: Session, *, actor: Actor, patient_id: int, now: datetime, course: Course | None = None
+    db: Session,
+    *,
+    actor: Actor,
+    patient_id: int,
+    now: datetime,
+    course: orders.Course | None = None,
 ) -> Standing:
     """Inside a caller that audits: the patient's course, trends and classification."""
     course = course or context.latest_course(db, actor=actor, patient_id=patient_id)
@@ -168,7 +172,7 @@ def standing(
 
 @dataclass
 class PatientOutcomes:
-    patient: Patient
+    patient: patients.Patient
     standing: Standing
     responses: list[QuestionnaireResponse]
     alerts: list[alerts.Alert]
@@ -207,7 +211,7 @@ def patient_outcomes(
     return result
 
 
-def latest_scores(db: Session, *, actor: Actor, patient: Patient) -> dict[str, object]:
+def latest_scores(db: Session, *, actor: Actor, patient: patients.Patient) -> dict[str, object]:
     """For the chart section: latest score per instrument and the classification."""
     check_patient(actor, patient.id)
     now = utcnow()
@@ -227,8 +231,8 @@ def latest_scores(db: Session, *, actor: Actor, patient: Patient) -> dict[str, o
 
 @dataclass
 class DashboardRow:
-    patient: Patient
-    course: Course
+    patient: patients.Patient
+    course: orders.Course
     standing: Standing
     overdue: int
     open_alert: bool

@@ -18,7 +18,6 @@ from ketaclinic.outcomes.service.access import CLINICIANS, check_patient, requir
 from ketaclinic.outcomes.service.outbox import LINK, enqueue
 from ketaclinic.outcomes.service.responses import Recorded, record
 from ketaclinic.patients import service as patients
-from ketaclinic.patients.models import Patient
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.db import utcnow
@@ -49,7 +48,7 @@ def link_actor(request: QuestionnaireRequest) -> Actor:
     )
 
 
-def message_for(patient: Patient, request: QuestionnaireRequest) -> dict[str, str] | None:
+def message_for(patient: patients.Patient, request: QuestionnaireRequest) -> dict[str, str] | None:
     """The link message to the patient's email, else phone; None without either."""
     name = instruments.get(request.instrument_id).name
     text = (
@@ -66,7 +65,7 @@ def message_for(patient: Patient, request: QuestionnaireRequest) -> dict[str, st
 def create_request(
     db: Session,
     *,
-    patient: Patient,
+    patient: patients.Patient,
     course_id: int | None,
     instrument_id: str,
     context: str,

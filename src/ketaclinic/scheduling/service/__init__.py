@@ -1,13 +1,18 @@
-"""What people do with the clinic's calendar (and what other areas call)."""
+"""What people do with the clinic's calendar (and what other areas call). Other areas
+name the calendar's types through this package (``Appointment``, ``Chair`` ...)."""
 
+from ketaclinic.scheduling.models import Appointment, Chair, StaffAvailability
 from ketaclinic.scheduling.service.booking import Length, book, cancel, reschedule, session_length
 from ketaclinic.scheduling.service.reading import (
+    PlannedVisit,
+    appointment_by_id,
     appointments_between,
     appointments_for_day,
     appointments_for_week,
     day_bounds,
     get_appointment,
     patient_names,
+    planned_visits,
     to_confirm,
     upcoming_for_patient,
 )
@@ -28,9 +33,14 @@ from ketaclinic.scheduling.service.visits import (
 )
 
 __all__ = [
+    "Appointment",
+    "Chair",
     "Length",
+    "PlannedVisit",
+    "StaffAvailability",
     "add_availability",
     "add_chair",
+    "appointment_by_id",
     "appointments_between",
     "appointments_for_day",
     "appointments_for_week",
@@ -46,6 +56,7 @@ __all__ = [
     "nurses",
     "on_duty_staff",
     "patient_names",
+    "planned_visits",
     "reschedule",
     "session_length",
     "staff_names",

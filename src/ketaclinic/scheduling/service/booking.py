@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.clinical.dosing import Protocol
 from ketaclinic.configuration import service as configuration
+from ketaclinic.orders import service as orders
 from ketaclinic.patients import service as patients
 from ketaclinic.platform.accounts.models import User
 from ketaclinic.platform.actors import Actor
@@ -33,7 +34,6 @@ from ketaclinic.scheduling.rules import (
 from ketaclinic.scheduling.schemas import BookingIn, RescheduleIn
 from ketaclinic.scheduling.service.common import (
     BOOKERS,
-    call_orders,
     load,
     overlapping,
     record,
@@ -74,9 +74,9 @@ def rules_with_clinic_overrides(db: Session) -> SchedulingRules:
     return dataclasses.replace(clinic_rules(), clinical_overrides=tuple(overrides))
 
 
-def _active_course(db: Session, actor: Actor, patient_id: int) -> Any:
+def _active_course(db: Session, actor: Actor, patient_id: int) -> orders.Course:
     try:
-        course = call_orders("active_course", db, actor=actor, patient_id=patient_id)
+        course = orders.active_course(db, actor=actor, patient_id=patient_id)
     except NotFound:
         course = None
     if course is None:
@@ -106,7 +106,7 @@ def session_length(
         raise Invalid(f"unknown kind {kind!r}", fields={"kind": "unknown"})
     course = _active_course(db, actor, patient_id)
     # Only the timing of the signed order: front desk books but does not read doses.
-    order = call_orders("visit_timing", db, actor=actor, course_id=course.id)
+    order = orders.visit_timing(db, actor=actor, course_id=course.id)
     if order is None:
         raise Invalid(
             "the patient's course has no signed order yet: a prescriber must sign it first",
@@ -149,8 +149,8 @@ def session_length(
 
 def _planned_session(
     db: Session, actor: Actor, patient_id: int, course_id: int, planned_session_id: int | None
-) -> Any:
-    sessions = call_orders("planned_sessions", db, actor=actor, course_id=course_id)
+) -> orders.PlannedSession:
+    sessions = orders.planned_sessions(db, actor=actor, course_id=course_id)
     if planned_session_id is None:
         for planned in sessions:
             if planned.status == "planned":
@@ -367,9 +367,7 @@ def book(
     record(db, actor, "book", row, _describe(row, length))
     # Last, because another area's service may commit.
     if planned is not None:
-        call_orders(
-            "mark_planned_session", db, actor=actor, planned_session_id=planned.id, status="booked"
-        )
+        orders.mark_planned_session(db, actor=actor, planned_session_id=planned.id, status="booked")
     db.flush()
     return row
 
@@ -406,8 +404,7 @@ def cancel(
     _cancel_row(actor, row, reason, now or utcnow())
     record(db, actor, "cancel", row, row.cancel_reason or "")
     if row.planned_session_id is not None:
-        call_orders(
-            "mark_planned_session",
+        orders.mark_planned_session(
             db,
             actor=actor,
             planned_session_id=row.planned_session_id,

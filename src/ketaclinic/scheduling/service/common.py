@@ -1,11 +1,9 @@
-"""What every scheduling use case shares: who may do what, loading, auditing, the
-orders area's service and the appointments that hold a chair, a nurse or a patient."""
+"""What every scheduling use case shares: who may do what, loading, auditing and the
+appointments that hold a chair, a nurse or a patient."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from importlib import import_module
-from types import ModuleType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
-from ketaclinic.platform.errors import Conflict, Forbidden, NotFound
+from ketaclinic.platform.errors import Forbidden, NotFound
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.settings import get_settings
 from ketaclinic.scheduling.models import Appointment
@@ -68,21 +66,6 @@ def audit_reads(db: Session, actor: Actor, rows: list[Appointment], what: str) -
             object_type="appointment",
             detail=f"{what}: {count} appointment(s)",
         )
-
-
-def orders() -> ModuleType:
-    """The orders area's service (imported late: the areas are built side by side)."""
-    try:
-        return import_module("ketaclinic.orders.service")
-    except ModuleNotFoundError as exc:
-        raise Conflict(
-            "the orders area is not installed, so treatment sessions cannot be booked yet; "
-            "book a consultation instead"
-        ) from exc
-
-
-def call_orders(name: str, db: Session, **kwargs: Any) -> Any:
-    return getattr(orders(), name)(db, **kwargs)
 
 
 def overlapping(

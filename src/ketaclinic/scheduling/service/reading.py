@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ketaclinic.orders import service as orders
 from ketaclinic.patients import service as patients
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.db import utcnow
@@ -159,3 +161,48 @@ def patient_names(db: Session, *, actor: Actor, patient_ids: set[int]) -> dict[i
         pid: patients.get_patient(db, actor=actor, patient_id=pid, purpose="schedule").display_name
         for pid in sorted(patient_ids)
     }
+
+
+# ------------------------------------------------------------------ for other areas' acts
+# Lookups for an act of another area that audits itself: they note no read.
+
+
+def appointment_by_id(db: Session, appointment_id: int) -> Appointment:
+    """The appointment a session belongs to, for an act that audits itself."""
+    return load(db, appointment_id)
+
+
+@dataclass(frozen=True)
+class PlannedVisit:
+    """An appointment that holds a planned session of a course, with that session's
+    number and kind."""
+
+    appointment_id: int
+    planned_session_id: int
+    number: int
+    kind: str
+    starts_at: datetime
+    status: str
+
+
+def planned_visits(
+    db: Session, *, patient_id: int, statuses: tuple[str, ...], after: datetime | None = None
+) -> list[PlannedVisit]:
+    """The patient's appointments of planned sessions in ``statuses`` (starting after
+    ``after``), in time order (outcomes: sessions given and to come)."""
+    query = select(Appointment).where(
+        Appointment.patient_id == patient_id,
+        Appointment.planned_session_id.is_not(None),
+        Appointment.status.in_(statuses),
+    )
+    if after is not None:
+        query = query.where(Appointment.starts_at > after)
+    rows = list(db.scalars(query.order_by(Appointment.starts_at)))
+    planned = orders.planned_sessions_by_id(
+        db, {r.planned_session_id for r in rows if r.planned_session_id is not None}
+    )
+    return [
+        PlannedVisit(r.id, p.id, p.number, p.kind, r.starts_at, r.status)
+        for r in rows
+        if r.planned_session_id is not None and (p := planned.get(r.planned_session_id))
+    ]

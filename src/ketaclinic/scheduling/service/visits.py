@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ketaclinic.orders import service as orders
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid
@@ -15,7 +16,6 @@ from ketaclinic.platform.roles import Role
 from ketaclinic.scheduling.models import Appointment
 from ketaclinic.scheduling.service.common import (
     CONFIRMERS,
-    call_orders,
     load,
     record,
     require,
@@ -125,8 +125,7 @@ def mark_appointment(
     record(db, actor, status, row)
     after = PLANNED_SESSION_AFTER.get(status)
     if after and row.planned_session_id is not None:
-        call_orders(
-            "mark_planned_session",
+        orders.mark_planned_session(
             db,
             actor=actor,
             planned_session_id=row.planned_session_id,

@@ -31,6 +31,7 @@ from ketaclinic.sessions.service.summary import (
     SessionSummary,
     completed_sessions,
     get_session,
+    given_sessions,
     sessions_of_patient,
     todays_list,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "enrolment_for",
     "file_record",
     "get_session",
+    "given_sessions",
     "mark_entry_in_error",
     "mark_event_in_error",
     "mark_vitals_in_error",

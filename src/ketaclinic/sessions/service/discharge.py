@@ -8,14 +8,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from ketaclinic.orders import service as orders
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.settings import get_settings
+from ketaclinic.scheduling import service as scheduling
 from ketaclinic.sessions.models import SessionEvent, SessionNote
 from ketaclinic.sessions.service import note as note_text
-from ketaclinic.sessions.service import others, view
+from ketaclinic.sessions.service import view
 from ketaclinic.sessions.service.common import (
     PRESCRIBERS,
     RUNNERS,
@@ -67,13 +69,13 @@ def discharge(
     # The appointment, once completed, completes its planned session (scheduling does
     # it); a walk-in has no appointment, so the planned session, if any, is marked here.
     if row.appointment_id is not None:
-        booked = others.get_appointment(db, actor=actor, appointment_id=row.appointment_id)
+        booked = scheduling.get_appointment(db, actor=actor, appointment_id=row.appointment_id)
         if booked.status in ("booked", "checked_in"):
-            others.mark_appointment(
+            scheduling.mark_appointment(
                 db, actor=actor, appointment_id=row.appointment_id, status="completed"
             )
     elif row.planned_session_id is not None:
-        others.mark_planned_session(
+        orders.mark_planned_session(
             db, actor=actor, planned_session_id=row.planned_session_id, status="completed"
         )
     return event

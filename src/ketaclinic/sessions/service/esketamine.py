@@ -15,11 +15,11 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ketaclinic.patients.models import Patient
+from ketaclinic.patients import service as patients
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.db import utcnow
-from ketaclinic.platform.errors import Conflict, Invalid, NotFound
+from ketaclinic.platform.errors import Conflict, Invalid
 from ketaclinic.platform.settings import get_settings
 from ketaclinic.sessions.models import InfusionSession, MonitoringRecord, RemsEnrolment
 from ketaclinic.sessions.service import view
@@ -73,8 +73,7 @@ def record_enrolment(
     enrolled_on: date,
 ) -> RemsEnrolment:
     require(actor, RUNNERS, "recording a REMS enrolment")
-    if db.get(Patient, patient_id) is None:
-        raise NotFound(f"no patient with id {patient_id}")
+    patients.patient_by_id(db, patient_id)
     ident = enrolment_id.strip()
     if not 3 <= len(ident) <= 60:
         raise Invalid("give the programme's enrolment id", fields={"enrolment_id": "required"})
@@ -319,24 +318,24 @@ def records_to_file(db: Session, *, actor: Actor, today: date | None = None) -> 
     require(actor, RUNNERS, "reading the monitoring records")
     today = today or datetime.now(get_settings().zone).date()
     rows = db.execute(
-        select(MonitoringRecord, InfusionSession, Patient)
+        select(MonitoringRecord, InfusionSession)
         .join(InfusionSession, InfusionSession.id == MonitoringRecord.session_id)
-        .join(Patient, Patient.id == MonitoringRecord.patient_id)
         .where(MonitoringRecord.filed_at.is_(None), InfusionSession.status != "cancelled")
         .order_by(MonitoringRecord.due_on, MonitoringRecord.session_on, MonitoringRecord.id)
     ).all()
+    names = patients.display_names(db, {r.patient_id for r, _ in rows})
     out = [
         ToFile(
             r.session_id,
             r.patient_id,
-            p.display_name,
+            names[r.patient_id],
             r.session_on,
             r.due_on,
             (r.due_on - today).days,
             r.signed_at is not None,
             s.status,
         )
-        for r, s, p in rows
+        for r, s in rows
     ]
     for item in out:
         audit.note_read(

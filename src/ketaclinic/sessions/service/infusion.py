@@ -9,13 +9,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ketaclinic.orders.models import Order
+from ketaclinic.orders import service as orders
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Invalid
+from ketaclinic.scheduling import service as scheduling
 from ketaclinic.sessions import pump
 from ketaclinic.sessions.models import InfusionSession, SessionEvent
-from ketaclinic.sessions.service import others, view
+from ketaclinic.sessions.service import view
 from ketaclinic.sessions.service.common import (
     RUNNERS,
     charted_time,
@@ -50,7 +51,7 @@ def _open(
     actor: Actor,
     *,
     patient_id: int,
-    order: Order,
+    order: orders.Order,
     appointment_id: int | None,
     planned_session_id: int | None,
     planned_number: int | None,
@@ -96,21 +97,19 @@ def start_session_for_appointment(
     )
     if existing is not None:
         return existing
-    appointment = others.get_appointment(db, actor=actor, appointment_id=appointment_id)
+    appointment = scheduling.get_appointment(db, actor=actor, appointment_id=appointment_id)
     # A completed appointment may still be charted late; a missed one may not.
     if appointment.status in ("cancelled", "no_show"):
         raise Conflict(f"this appointment is {appointment.status.replace('_', ' ')}")
     if appointment.kind == "consultation":
         raise Conflict("a consultation has no treatment session")
-    course = others.active_course(db, actor=actor, patient_id=appointment.patient_id)
-    order = others.current_order(db, actor=actor, course_id=course.id) if course else None
+    course = orders.active_course(db, actor=actor, patient_id=appointment.patient_id)
+    order = orders.current_order(db, actor=actor, course_id=course.id) if course else None
     if order is None:
         raise Conflict("the patient has no signed order in an active course")
     planned_number = None
     if appointment.planned_session_id is not None:
-        from ketaclinic.orders.models import PlannedSession
-
-        planned = db.get(PlannedSession, appointment.planned_session_id)
+        planned = orders.planned_session_by_id(db, appointment.planned_session_id)
         planned_number = planned.number if planned else None
     row = _open(
         db,
@@ -124,7 +123,9 @@ def start_session_for_appointment(
     )
     db.flush()
     if appointment.status == "booked":
-        others.mark_appointment(db, actor=actor, appointment_id=appointment.id, status="checked_in")
+        scheduling.mark_appointment(
+            db, actor=actor, appointment_id=appointment.id, status="checked_in"
+        )
     return row
 
 
@@ -133,8 +134,8 @@ def start_walk_in_session(
 ) -> InfusionSession:
     """A session without an appointment, under the patient's current signed order."""
     require(actor, RUNNERS, "running a session")
-    course = others.active_course(db, actor=actor, patient_id=patient_id)
-    order = others.current_order(db, actor=actor, course_id=course.id) if course else None
+    course = orders.active_course(db, actor=actor, patient_id=patient_id)
+    order = orders.current_order(db, actor=actor, course_id=course.id) if course else None
     if order is None:
         raise Conflict("the patient has no signed order in an active course")
     open_one = db.scalar(

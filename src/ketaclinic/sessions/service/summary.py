@@ -1,5 +1,8 @@
 """Reading sessions: one whole session, a patient's sessions with their key figures (also
-for other areas), and the nurse's day."""
+for other areas), and the nurse's day.
+
+``given_sessions`` is for another area's act that audits itself (outcomes' standing of a
+course, and its scheduled work): it checks no role and notes no read."""
 
 from __future__ import annotations
 
@@ -9,13 +12,14 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ketaclinic.patients import service as patients
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.errors import NotFound
 from ketaclinic.platform.settings import get_settings
-from ketaclinic.scheduling.models import Appointment
+from ketaclinic.scheduling import service as scheduling
 from ketaclinic.sessions.models import InfusionSession
-from ketaclinic.sessions.service import others, view
+from ketaclinic.sessions.service import view
 from ketaclinic.sessions.service.common import RUNNERS, load, require
 
 COMPLETED = ("discharged", "signed", "cosigned")
@@ -92,15 +96,7 @@ def sessions_of_patient(
             raise NotFound("no such patient")
     else:
         require(actor, RUNNERS, "reading sessions")
-    query = (
-        select(InfusionSession)
-        .where(InfusionSession.patient_id == patient_id)
-        .order_by(InfusionSession.created_at.desc(), InfusionSession.id.desc())
-    )
-    if only_completed:
-        query = query.where(InfusionSession.status.in_(COMPLETED))
-    rows = list(db.scalars(query))
-    out = [summarise(view.build(db, actor=actor, row=row)) for row in rows]
+    out = _summaries(db, actor, patient_id, only_completed=only_completed)
     audit.note_read(
         db,
         actor=actor,
@@ -113,15 +109,34 @@ def sessions_of_patient(
     return out
 
 
+def _summaries(
+    db: Session, actor: Actor, patient_id: int, *, only_completed: bool
+) -> list[SessionSummary]:
+    query = (
+        select(InfusionSession)
+        .where(InfusionSession.patient_id == patient_id)
+        .order_by(InfusionSession.created_at.desc(), InfusionSession.id.desc())
+    )
+    if only_completed:
+        query = query.where(InfusionSession.status.in_(COMPLETED))
+    return [summarise(view.build(db, actor=actor, row=row)) for row in db.scalars(query)]
+
+
 def completed_sessions(db: Session, *, actor: Actor, patient_id: int) -> list[SessionSummary]:
     """Sessions given and discharged (signed or not), newest first. A patient account
     reads its own (the portal lists them); never another patient's."""
     return sessions_of_patient(db, actor=actor, patient_id=patient_id, only_completed=True)
 
 
+def given_sessions(db: Session, *, actor: Actor, patient_id: int) -> list[SessionSummary]:
+    """The completed sessions of ``completed_sessions``, for an act of another area that
+    checks its own reader and audits what it shows."""
+    return _summaries(db, actor, patient_id, only_completed=True)
+
+
 @dataclass(frozen=True)
 class DayItem:
-    appointment: Appointment
+    appointment: scheduling.Appointment
     patient_name: str
     session_id: int | None
     session_status: str | None
@@ -131,14 +146,12 @@ def todays_list(
     db: Session, *, actor: Actor, day: date | None = None, nurse_user_id: int | None = None
 ) -> list[DayItem]:
     """The day's appointments with their session, if one is open."""
-    from ketaclinic.patients.models import Patient
-
     require(actor, RUNNERS, "reading the day's sessions")
     zone = get_settings().zone
     day = day or datetime.now(zone).date()
     appointments = [
         a
-        for a in others.appointments_for_day(
+        for a in scheduling.appointments_for_day(
             db, actor=actor, day=day, zone=zone, nurse_user_id=nurse_user_id
         )
         if a.kind != "consultation"
@@ -154,16 +167,7 @@ def todays_list(
         if ids
         else {}
     )
-    names = (
-        {
-            p.id: p.display_name
-            for p in db.scalars(
-                select(Patient).where(Patient.id.in_({a.patient_id for a in appointments}))
-            )
-        }
-        if appointments
-        else {}
-    )
+    names = patients.display_names(db, {a.patient_id for a in appointments})
     out = []
     for a in appointments:
         s = sessions.get(a.id)

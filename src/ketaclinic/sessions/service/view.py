@@ -15,13 +15,12 @@ from sqlalchemy.orm import Session
 from ketaclinic.clinical import monitoring
 from ketaclinic.clinical.overrides import Override, apply
 from ketaclinic.configuration import service as configuration
-from ketaclinic.orders.models import Order
+from ketaclinic.orders import service as orders
 from ketaclinic.patients import service as patients
-from ketaclinic.patients.models import Patient
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Invalid
-from ketaclinic.scheduling.models import Appointment
+from ketaclinic.scheduling import service as scheduling
 from ketaclinic.sessions import pump
 from ketaclinic.sessions.models import (
     ChecklistEntry,
@@ -35,7 +34,6 @@ from ketaclinic.sessions.models import (
     VitalSign,
 )
 from ketaclinic.sessions.service import checklist as checklist_rules
-from ketaclinic.sessions.service import others
 from ketaclinic.sessions.service.common import minutes
 
 ROUTES = {"intravenous": "iv", "intranasal": "esketamine_nasal"}
@@ -43,7 +41,7 @@ PUMP_KINDS = ("start", "pause", "resume", "rate_change", "stop")
 PARAMETERS = ("heart_rate", "systolic_bp", "diastolic_bp", "spo2", "respiratory_rate")
 
 
-def route_of(order: Order) -> str:
+def route_of(order: orders.Order) -> str:
     route = ROUTES.get(order.route)
     if route is None:
         raise Invalid(
@@ -77,9 +75,9 @@ class DischargeView:
 @dataclass
 class SessionView:
     session: InfusionSession
-    patient: Patient
-    order: Order
-    appointment: Appointment | None
+    patient: patients.Patient
+    order: orders.Order
+    appointment: scheduling.Appointment | None
     now: datetime
     events: list[SessionEvent]
     vitals: list[VitalSign]
@@ -185,15 +183,18 @@ def build(
         patient = patients.get_patient(
             db, actor=actor, patient_id=row.patient_id, purpose="session"
         )
-        order = others.get_order(db, actor=actor, order_id=row.order_id)
+        order = orders.get_order(db, actor=actor, order_id=row.order_id)
         appointment = (
-            others.get_appointment(db, actor=actor, appointment_id=row.appointment_id)
+            scheduling.get_appointment(db, actor=actor, appointment_id=row.appointment_id)
             if row.appointment_id
             else None
         )
     else:
-        patient, order = db.get_one(Patient, row.patient_id), db.get_one(Order, row.order_id)
-        appointment = db.get(Appointment, row.appointment_id) if row.appointment_id else None
+        patient = patients.patient_by_id(db, row.patient_id)
+        order = orders.order_by_id(db, row.order_id)
+        appointment = (
+            scheduling.appointment_by_id(db, row.appointment_id) if row.appointment_id else None
+        )
     view = SessionView(
         session=row,
         patient=patient,
