@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.platform import migrate, passwords
 from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.app import create_app
 from ketaclinic.platform.db import Base, make_engine, make_session_factory
 from ketaclinic.platform.model_registry import load_all
@@ -130,6 +131,7 @@ def committed(factory: F) -> F:
     @functools.wraps(factory)
     def wrapper(db: Session, *args: Any, **kwargs: Any) -> Any:
         made = factory(db, *args, **kwargs)
+        audit.flush_reads(db)
         db.commit()
         return made
 
