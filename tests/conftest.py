@@ -38,6 +38,19 @@ def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+@pytest.fixture(autouse=True)
+def _audit_key_and_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    # The audit trail's MAC key and checkpoint come from the settings: one test key, and
+    # a data directory of each test's own, so that no test writes beside the sources.
+    from ketaclinic.platform.settings import get_settings
+
+    monkeypatch.setenv("KETACLINIC_AUDIT_KEY", "test-audit-key")
+    monkeypatch.setenv("KETACLINIC_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "ketaclinic.db"

@@ -110,11 +110,15 @@ def deactivate_user(user_id: int, db: DB, actor: Actor = allow(Role.admin)) -> U
 
 
 @router.get("/api/audit/verify", tags=["audit"])
-def verify_audit(db: DB, _: Actor = allow(Role.admin)) -> AuditVerificationOut:
-    result = audit.verify(db)
+def verify_audit(db: DB, actor: Actor = allow(Role.admin)) -> AuditVerificationOut:
+    result = audit.verify_trail(db, actor=actor)
+    db.commit()  # new seals and the audit.verify row; the checkpoint follows the commit
     return AuditVerificationOut(
         ok=result.ok,
         checked=result.checked,
         first_broken_id=result.first_broken_id,
         problem=result.problem,
+        warnings=list(result.warnings),
+        sealed=result.sealed,
+        unsealed=result.unsealed,
     )

@@ -106,6 +106,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.effective_secret_key  # noqa: B018 - fail at start-up, not on first request
+    settings.effective_audit_key  # noqa: B018 - likewise the audit trail's MAC key
     app = FastAPI(
         title="ketaclinic",
         version="0.1.0",
