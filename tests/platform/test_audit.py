@@ -551,6 +551,18 @@ def test_verifying_from_the_admin_page_writes_audit_verify(client: TestClient, d
     assert api["ok"] and api["sealed"] >= 3 and api["warnings"] == []
 
 
+def test_a_denied_request_writes_access_denied(client: TestClient, db: Session) -> None:
+    nurse = make_user(db, "nurse")
+    db.commit()
+    login(client, "nurse")
+    response = client.get("/admin/audit", params={"action": "patient.secret"})
+    assert response.status_code == 403
+    row = db.scalars(select(AuditEvent).where(AuditEvent.action == "access.denied")).one()
+    assert (row.actor, row.actor_id, row.detail) == ("nurse", nurse.id, "GET /admin/audit")
+    assert row.object_type == "route" and row.ip is not None
+    assert audit.verify(db).ok
+
+
 # --- the key ---------------------------------------------------------------------------
 
 

@@ -117,6 +117,7 @@ def allow(*roles: Role) -> Any:
         if who is None:
             raise Unauthenticated("log in to continue")
         if not who.actor.roles & allowed:
+            await run_in_threadpool(_record_denied, request, who.actor)
             raise Forbidden("your role does not permit this")
         if request.method not in SAFE_METHODS and who.via == "session":
             await _check_csrf(request, who.csrf_token)
@@ -124,6 +125,19 @@ def allow(*roles: Role) -> Any:
 
     dependency.allowed_roles = allowed  # type: ignore[attr-defined]
     return Depends(dependency)
+
+
+def _record_denied(request: Request, actor: Actor) -> None:
+    """``access.denied`` in its own transaction: the refused request's rolls back."""
+    from ketaclinic.platform.audit import service as audit
+
+    audit.record_denied(
+        request.app.state.session_factory,
+        actor=actor,
+        method=request.method,
+        path=request.url.path,  # never the query string: it may carry patient data
+        correlation_id=getattr(request.state, "correlation_id", None),
+    )
 
 
 def allow_public() -> Any:
