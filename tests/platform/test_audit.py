@@ -316,16 +316,23 @@ def no_sealing_at_commit(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("no_sealing_at_commit")
-def test_the_sealer_never_seals_a_record_whose_mac_does_not_hold(db: Session) -> None:
+def test_the_sealer_seals_a_record_whose_mac_fails_as_found_so_it_cannot_vanish(
+    db: Session,
+) -> None:
     events = _events(db, 3, sealed=False)
     _drop_guard(db)
     db.execute(text("UPDATE audit_events SET detail = 'x' WHERE id = :id"), {"id": events[1].id})
     db.commit()
     outcome = audit.seal(db, wait=True)
     db.commit()
-    assert outcome is not None and outcome.records == 1 and outcome.stopped_at == events[1].id
+    assert outcome is not None and outcome.records == 3 and outcome.flagged == (events[1].id,)
     result = audit.verify(db)
     assert (result.ok, result.first_broken_id) == (False, events[1].id)
+    db.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": events[1].id})
+    db.commit()
+    gone = audit.verify(db)
+    assert (gone.ok, gone.first_broken_id) == (False, events[1].id)
+    assert "record deleted" in (gone.problem or "")
 
 
 def test_an_act_seals_its_rows_when_it_commits(db: Session) -> None:

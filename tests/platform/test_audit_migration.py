@@ -101,6 +101,7 @@ def test_a_broken_old_chain_is_still_named_after_the_migration(tmp_path: Path) -
             assert (result.ok, result.first_broken_id) == (False, 2)
             assert result.problem == "record altered after it was written"
             outcome = audit.seal(db, wait=True)
-            assert outcome is not None and outcome.records == 1 and outcome.stopped_at == 2
+            assert outcome is not None and outcome.flagged == (2,)
+            assert (audit.verify(db).first_broken_id, audit.verify(db).ok) == (2, False)
     finally:
         engine.dispose()

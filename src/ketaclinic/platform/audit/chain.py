@@ -17,10 +17,12 @@ Now the work is split in two:
   covers (so sequence gaps left by rolled-back transactions are recorded as such, never
   mistaken for deletions) and its HMAC covers the previous seal's MAC and the MACs of
   the rows it lists. A sealed row cannot be deleted without breaking a seal, and a seal
-  cannot be rebuilt without the key. The sealer runs at the end of write acts when due
-  (on PostgreSQL behind ``pg_try_advisory_xact_lock``: a busy sealer is skipped, never
-  waited for), from ``ketaclinic audit seal``/``verify`` and from the jobs runner. Rows
-  committed late (a long transaction holding a lower id) are sealed by a later seal.
+  cannot be rebuilt without the key. A row whose MAC does not hold is sealed as found,
+  marked, so the evidence stays and one bad row does not stop sealing. The sealer runs
+  at the end of write acts when due (on PostgreSQL behind ``pg_try_advisory_xact_lock``:
+  a busy sealer is skipped, never waited for), from ``ketaclinic audit seal``/``verify``
+  and from the jobs runner. Rows committed late (a long transaction holding a lower id)
+  are sealed by a later seal.
 * **Outside the database** every committed seal's head (seal id, last record id,
   running total, MAC) is written to a checkpoint file in the data directory and logged
   on ``ketaclinic.audit``: deleting the newest rows together with their seals leaves a
@@ -28,6 +30,9 @@ Now the work is split in two:
 
 Rows written before keyed MACs (``mac`` NULL) keep their unkeyed chain, which is checked
 the old way; the first seal then binds them under the key.
+
+What it does not cover: rows not sealed yet can be deleted unnoticed (the window is the
+act itself plus ``AUTO_SEAL_AFTER``), and whoever holds the key can rewrite anything.
 """
 
 from __future__ import annotations
@@ -350,8 +355,8 @@ class SealOutcome:
     seals: int  # seals written
     records: int  # records they cover
     head: Checkpoint | None  # the newest seal, sealed now or before
-    stopped_at: int | None = None  # a record the sealer refused (its MAC does not hold)
-    problem: str | None = None
+    flagged: tuple[int, ...] = ()  # records sealed as found although their MAC fails
+    problem: str | None = None  # what is wrong with the first of them
 
 
 def _is_postgresql(db: Session) -> bool:
@@ -428,7 +433,8 @@ def seal(
 
     ``wait=False`` returns None at once if another sealer is busy (PostgreSQL); ``sweep``
     also seals rows that committed after a higher id was sealed. A row whose own MAC (or
-    legacy hash) does not hold is never sealed: the sealer stops before it."""
+    legacy hash) does not hold is sealed as found but marked, so that it cannot vanish
+    afterwards; verification names it whatever the seal says."""
     key = audit_key(db)
     if _is_postgresql(db):
         if wait:
@@ -453,7 +459,7 @@ def seal(
     written = records = 0
     legacy_prev: str | None = None
     keyed_before: bool | None = None
-    stopped: tuple[int, str] | None = None
+    flagged: list[tuple[int, str]] = []
     table = AuditEvent.__table__
     while True:
         rows = []
@@ -471,41 +477,45 @@ def seal(
         rows = sorted(rows + tail, key=lambda r: r.id)
         leaves: list[tuple[int, str]] = []
         for row in rows:
+            problem: str | None = None
             if row.mac is not None:
                 keyed_before = True
                 if not hmac.compare_digest(row.mac, row_mac(key, row)):
-                    stopped = (row.id, "record altered after it was written")
-                    break
-                leaves.append((row.id, "k:" + row.mac))
-                continue
-            if keyed_before is None:
-                keyed_before = (
-                    db.scalar(
-                        select(AuditEvent.id)
-                        .where(AuditEvent.mac.is_not(None), AuditEvent.id < row.id)
-                        .limit(1)
+                    problem = "record altered after it was written"
+                leaf = "k:" + row.mac
+            else:
+                if keyed_before is None:
+                    keyed_before = (
+                        db.scalar(
+                            select(AuditEvent.id)
+                            .where(AuditEvent.mac.is_not(None), AuditEvent.id < row.id)
+                            .limit(1)
+                        )
+                        is not None
                     )
-                    is not None
-                )
-            if legacy_prev is None:
-                legacy_prev = (
-                    db.scalar(
-                        select(AuditEvent.hash)
-                        .where(AuditEvent.mac.is_(None), AuditEvent.id < row.id)
-                        .order_by(AuditEvent.id.desc())
-                        .limit(1)
+                if legacy_prev is None:
+                    legacy_prev = (
+                        db.scalar(
+                            select(AuditEvent.hash)
+                            .where(AuditEvent.mac.is_(None), AuditEvent.id < row.id)
+                            .order_by(AuditEvent.id.desc())
+                            .limit(1)
+                        )
+                        or GENESIS
                     )
-                    or GENESIS
-                )
-            if keyed_before:
-                stopped = (row.id, "record without a MAC after keyed records (inserted)")
-                break
-            digest = legacy_digest(row)
-            if row.prev_hash != legacy_prev or row.hash != digest:
-                stopped = (row.id, "legacy record altered or its link broken")
-                break
-            legacy_prev = digest
-            leaves.append((row.id, "l:" + digest))
+                digest = legacy_digest(row)
+                if keyed_before:
+                    problem = "record without a MAC after keyed records (inserted)"
+                elif row.prev_hash != legacy_prev or row.hash != digest:
+                    problem = "legacy record altered or its link broken"
+                legacy_prev = row.hash or digest
+                leaf = "l:" + digest
+            if problem is not None:
+                # Sealed as found, marked: the evidence cannot be deleted afterwards, and
+                # one bad row does not leave every later row unsealed.
+                flagged.append((row.id, problem))
+                leaf = "x:" + (row.mac or row.hash or "-")
+            leaves.append((row.id, leaf))
         if leaves:
             ids = [i for i, _ in leaves]
             runs = _runs(ids)
@@ -537,16 +547,16 @@ def seal(
             records += len(ids)
         if tail:
             cursor = tail[-1].id
-        if stopped is not None or (not late and len(tail) < room):
+        if not late and len(tail) < room:
             break
-    if stopped is not None:
-        log.warning("audit sealer stopped before record %d: %s", *stopped)
+    for row_id, problem in flagged:
+        log.warning("audit record %d sealed as found, marked: %s", row_id, problem)
     outcome = SealOutcome(
         seals=written,
         records=records,
         head=_head(last),
-        stopped_at=stopped[0] if stopped else None,
-        problem=stopped[1] if stopped else None,
+        flagged=tuple(i for i, _ in flagged),
+        problem=flagged[0][1] if flagged else None,
     )
     if written and outcome.head is not None:
         _schedule_checkpoint(db, key, outcome.head, had_seals=had_seals)
@@ -593,8 +603,11 @@ def seal_job(db: Session) -> str:
     if outcome is None:  # pragma: no cover - wait=True always gets the lock
         return "audit: sealer busy"
     text_ = f"audit: {outcome.records} record(s) sealed in {outcome.seals} seal(s)"
-    if outcome.stopped_at is not None:
-        text_ += f"; stopped before record {outcome.stopped_at}: {outcome.problem}"
+    if outcome.flagged:
+        text_ += (
+            f"; WARNING record {outcome.flagged[0]}: {outcome.problem} "
+            f"({len(outcome.flagged)} such record(s), run ketaclinic audit verify)"
+        )
     return text_
 
 
