@@ -536,6 +536,22 @@ def test_an_admin_without_a_clinical_role_sees_clinical_detail_withheld(
     assert "nearly every day" in client.get("/admin/audit").text
 
 
+def test_a_patients_access_log_withholds_clinical_detail_and_is_audited(
+    client: TestClient, db: Session
+) -> None:
+    patient = a_patient(db)
+    audit.record(
+        db, actor=TEST_ACTOR, action="alert.raise", patient_id=patient.id, detail="C-SSRS 4"
+    )
+    make_user(db, "admin")
+    db.commit()
+    login(client, "admin")
+    page = client.get(f"/admin/patients/{patient.id}/access").text
+    assert "C-SSRS 4" not in page and audit.WITHHELD in page
+    row = db.scalars(select(AuditEvent).where(AuditEvent.action == "audit.view")).one()
+    assert row.patient_id == patient.id and row.actor == "admin"
+
+
 def test_viewing_the_audit_page_writes_audit_view(client: TestClient, db: Session) -> None:
     make_user(db, "admin")
     db.commit()
