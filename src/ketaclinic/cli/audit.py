@@ -26,6 +26,7 @@ def _progress(enabled: bool) -> Iterator[chain.Progress | None]:
     if not enabled:
         yield None
         return
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     with Progress(
@@ -33,6 +34,7 @@ def _progress(enabled: bool) -> Iterator[chain.Progress | None]:
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
+        console=Console(stderr=True),
         transient=True,
     ) as bar:
         task = bar.add_task("verifying records", total=None)
