@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from ketaclinic.platform import migrate, passwords
 from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
-from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.app import create_app
+from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.db import Base, make_engine, make_session_factory
 from ketaclinic.platform.model_registry import load_all
 from ketaclinic.platform.settings import Settings
@@ -38,6 +38,19 @@ def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     )
+
+
+@pytest.fixture(autouse=True)
+def _audit_key_and_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    # The audit trail's MAC key and checkpoint come from the settings: one test key, and
+    # a data directory of each test's own, so that no test writes beside the sources.
+    from ketaclinic.platform.settings import get_settings
+
+    monkeypatch.setenv("KETACLINIC_AUDIT_KEY", "test-audit-key")
+    monkeypatch.setenv("KETACLINIC_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

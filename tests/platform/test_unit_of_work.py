@@ -226,3 +226,35 @@ def test_a_job_or_command_commits_once_with_its_reads_audited(db: Session, engin
     ).all()
     # One row for the patient: the first read names the purpose, the rest are listed.
     assert [tuple(r) for r in rows] == [("patient.view", "also read: patient.export")]
+
+
+def test_an_api_token_records_its_last_use_after_the_read(client: TestClient, db: Session) -> None:
+    from ketaclinic.platform.accounts import service as accounts
+    from ketaclinic.platform.accounts.models import ApiToken
+
+    nurse = make_user(db, "nurse")
+    token = accounts.create_api_token(db, actor=TEST_ACTOR, user_id=nurse.id, name="monitor")
+    db.commit()
+    commits = Commits(client.app.state.engine)  # type: ignore[attr-defined]
+    response = client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    fresh(db)
+    assert db.scalars(select(ApiToken)).one().last_used_at is not None
+    # The read itself committed nothing; the later writer committed the last use once.
+    assert commits.count == 1
+    client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert commits.count == 1  # used again within minutes: nothing to write
+
+
+def test_a_refused_role_leaves_access_denied_after_the_refusal(
+    client: TestClient, db: Session
+) -> None:
+    make_user(db, "nurse")
+    csrf = login(client, "nurse")
+    response = client.post("/admin/users", data={"csrf_token": csrf, "username": "x"})
+    assert response.status_code == 403
+    fresh(db)
+    assert (
+        db.scalar(select(AuditEvent.detail).where(AuditEvent.action == "access.denied"))
+        == "POST /admin/users"
+    )

@@ -13,17 +13,22 @@ from ketaclinic.cli.main import app
 from ketaclinic.platform.db import utcnow
 
 jobs_app = typer.Typer(
-    help="Background work: due questionnaires, alert escalation, outbox.", no_args_is_help=True
+    help="Background work: due questionnaires, alert escalation, outbox, audit seals.",
+    no_args_is_help=True,
 )
 app.add_typer(jobs_app, name="jobs")
 
 
 def run_once() -> str:
     from ketaclinic.outcomes.service import FileTransport, run_due_work
+    from ketaclinic.platform.audit import service as audit
 
     transport = FileTransport(settings().data_dir)
     with database() as db:
-        return run_due_work(db, now=utcnow(), transport=transport).summary()
+        summary = run_due_work(db, now=utcnow(), transport=transport).summary()
+        sealed = audit.seal_job(db)
+        db.commit()
+    return f"{summary}; {sealed}"
 
 
 @jobs_app.command("run")

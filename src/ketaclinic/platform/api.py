@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ketaclinic.platform import unit_of_work
 from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.accounts.models import User
 from ketaclinic.platform.accounts.schemas import (
@@ -110,11 +111,17 @@ def deactivate_user(user_id: int, db: DB, actor: Actor = allow(Role.admin)) -> U
 
 
 @router.get("/api/audit/verify", tags=["audit"])
-def verify_audit(db: DB, _: Actor = allow(Role.admin)) -> AuditVerificationOut:
-    result = audit.verify(db)
+def verify_audit(
+    request: Request, db: DB, actor: Actor = allow(Role.admin)
+) -> AuditVerificationOut:
+    result = audit.verify_trail(db, actor=actor)
+    unit_of_work.writes_while_reading(request)  # new seals and the audit.verify row
     return AuditVerificationOut(
         ok=result.ok,
         checked=result.checked,
         first_broken_id=result.first_broken_id,
         problem=result.problem,
+        warnings=list(result.warnings),
+        sealed=result.sealed,
+        unsealed=result.unsealed,
     )

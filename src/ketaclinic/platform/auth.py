@@ -110,6 +110,7 @@ def allow(*roles: Role) -> Any:
         if who is None:
             raise Unauthenticated("log in to continue")
         if not who.actor.roles & allowed:
+            _record_denied(request, who.actor)
             raise Forbidden("your role does not permit this")
         if request.method not in SAFE_METHODS and who.via == "session":
             await _check_csrf(request, who.csrf_token)
@@ -117,6 +118,19 @@ def allow(*roles: Role) -> Any:
 
     dependency.allowed_roles = allowed  # type: ignore[attr-defined]
     return Depends(dependency)
+
+
+def _record_denied(request: Request, actor: Actor) -> None:
+    """``access.denied`` in a transaction of its own, after the refused request's has
+    rolled back (on SQLite a second writer inside the request would wait on itself)."""
+    from ketaclinic.platform.audit import service as audit
+
+    method = request.method
+    path = request.url.path  # never the query string: it may carry patient data
+    unit_of_work.later(
+        request,
+        lambda db: audit.record_denied(db, actor=actor, method=method, path=path),
+    )
 
 
 def allow_public() -> Any:

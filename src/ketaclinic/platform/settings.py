@@ -8,6 +8,7 @@ let anyone forge sessions.
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +30,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=lambda: Path.cwd() / "data")
     database_url: str | None = None
     secret_key: str | None = None
+    # The key of the audit trail's MACs; kept outside the database so that someone who can
+    # write the database cannot forge or recompute its records.
+    audit_key: str | None = None
     time_zone: str = "America/New_York"
     clinic_name: str = "ketaclinic demo clinic"
     # Account security: not clinical numbers, but the clinic's IT policy.
@@ -69,6 +73,55 @@ class Settings(BaseSettings):
                 "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
         return _embedded_secret(self.data_dir)
+
+    @property
+    def audit_key_file(self) -> Path:
+        return self.data_dir / "audit.key"
+
+    @property
+    def effective_audit_key(self) -> bytes:
+        """The audit MAC key: ``KETACLINIC_AUDIT_KEY``, else the key file in the data
+        directory (generated once outside production; production needs one of the two)."""
+        if self.audit_key:
+            return self.audit_key.encode()
+        path = self.audit_key_file
+        if path.exists():
+            return _read_key(path).encode()
+        if self.mode == "production":
+            raise ConfigurationError(
+                "KETACLINIC_AUDIT_KEY must be set in production mode, or a key file "
+                f"present at {path} (readable by ketaclinic only, never stored in the "
+                "database or its backups)"
+            )
+        return _create_key_file(path).encode()
+
+
+def _read_key(path: Path) -> str:
+    value = path.read_text().strip()
+    if not value:
+        raise ConfigurationError(f"the key file {path} is empty")
+    return value
+
+
+def _create_key_file(path: Path) -> str:
+    """Create ``path`` once with a fresh key (0600), atomically: two processes starting
+    together both end up with the key that won, never with a half-written one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(value)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return _read_key(path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return value
 
 
 def _embedded_secret(data_dir: Path) -> str:

@@ -139,17 +139,25 @@ def keep_writes(request: Request) -> None:
     request.state.keep_writes = True
 
 
+def writes_while_reading(request: Request) -> None:
+    """This read writes on purpose (verifying the audit trail seals it): commit what it
+    wrote without the warning a stray write in a read gets."""
+    request.state.writes_while_reading = True
+
+
 def later(request: Request, write: LaterWrite) -> None:
     """Do ``write`` after this read, in the later writer's own transaction."""
-    request.state.__dict__.setdefault("_later", [])
-    request.state._later.append(write)
+    pending: list[LaterWrite] | None = getattr(request.state, "later", None)
+    if pending is None:
+        pending = request.state.later = []
+    pending.append(write)
 
 
 def finish(request: Request, *, status: int | None) -> None:
     """End the request's unit of work: ``status`` is the reply's status code, or None
     when the request failed with an exception."""
     db: Session | None = getattr(request.state, "db", None)
-    writes: list[LaterWrite] = list(getattr(request.state, "_later", []))
+    writes: list[LaterWrite] = list(getattr(request.state, "later", None) or [])
     if db is None:
         request.app.state.later_writes.add(writes)
         return
@@ -159,8 +167,9 @@ def finish(request: Request, *, status: int | None) -> None:
             audit.flush_reads(db)
             db.commit()
         elif kept and wrote(db):
-            # A read that wrote: allowed, but the write should have been its own act.
-            log.warning("%s %s wrote during a read", request.method, request.url.path)
+            if not getattr(request.state, "writes_while_reading", False):
+                # Allowed, but a write belongs in an act of its own.
+                log.warning("%s %s wrote during a read", request.method, request.url.path)
             db.commit()
         else:
             db.rollback()

@@ -48,3 +48,6 @@ class AuditVerificationOut(BaseModel):
     checked: int
     first_broken_id: int | None
     problem: str | None
+    warnings: list[str] = []
+    sealed: int = 0
+    unsealed: int = 0

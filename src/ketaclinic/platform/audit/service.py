@@ -1,44 +1,81 @@
-"""Appending to and verifying the hash-chained audit trail."""
+"""Writing and reading the audit trail: who did what, to which patient, why, from where.
+
+``record`` appends one keyed row inside the caller's transaction (it adds and flushes,
+never commits). Reads of patient data are buffered with ``note_read`` and written by
+``flush_reads``: one row per actor, patient and purpose per request. How rows are sealed
+and verified is in ``chain``.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterator
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.audit import chain
+from ketaclinic.platform.audit.chain import (
+    GENESIS,
+    Checkpoint,
+    CheckpointState,
+    SealOutcome,
+    Verification,
+    audit_key,
+    checkpoint_path,
+    legacy_digest,
+    load_checkpoint,
+    row_mac,
+    seal,
+    seal_job,
+    verify,
+)
 from ketaclinic.platform.audit.models import AuditEvent
 from ketaclinic.platform.db import utcnow
+from ketaclinic.platform.roles import CLINICAL
 
-GENESIS = "0" * 64
-# Any fixed number works: it names the lock that serialises appends on PostgreSQL.
-_PG_AUDIT_LOCK = 7_420_001
+log = logging.getLogger("ketaclinic.audit")
+
+# Areas whose audit detail may carry clinical text (answers, scores, vitals, doses,
+# suicidality notes, override reasons): such rows are written ``sensitive`` and their
+# detail is shown only to clinical roles. A caller may still pass ``sensitive=``.
+SENSITIVE_ACTIONS: dict[str, str] = {
+    "alert.": "suicidality and safety alerts: what triggered them, acknowledgement notes",
+    "candidacy.": "evaluation verdicts, the prescriber's decision and reasons",
+    "course.": "course decisions",
+    "intake.": "intake answers and corrections",
+    "lead.": "self-screen verdicts and crisis flags",
+    "measurement.": "weights, heights and why one was entered in error",
+    "order.": "doses, protocols and revisions",
+    "outcomes.": "scores and responses",
+    "planned_session.": "the planned course",
+    "questionnaire.": "answers and scores",
+    "session.": "vitals, side effects, interventions, checklist overrides",
+    "therapy.": "therapy notes",
+}
+WITHHELD = "(clinical detail withheld)"
+_READS = "ketaclinic.audit.reads"
 
 
-def _digest(event: AuditEvent) -> str:
-    payload = json.dumps(
-        [
-            event.at.isoformat(),
-            event.actor_id,
-            event.actor,
-            event.action,
-            event.patient_id,
-            event.object_type,
-            event.object_id,
-            event.detail,
-            event.ip,
-            event.prev_hash,
-        ],
-        separators=(",", ":"),
-        sort_keys=False,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
+def is_sensitive(action: str) -> bool:
+    return action.startswith(tuple(SENSITIVE_ACTIONS))
+
+
+def _next_id(db: Session) -> int:
+    """The new row's id, known before the insert so that its MAC can cover it. On
+    PostgreSQL a sequence value (no lock); on SQLite the transaction already holds the
+    write lock (BEGIN IMMEDIATE), so the next id is simply one past the last."""
+    if db.get_bind().dialect.name == "postgresql":
+        return int(
+            db.execute(
+                text("SELECT nextval(pg_get_serial_sequence('audit_events', 'id'))")
+            ).scalar_one()
+        )
+    return int(db.execute(select(func.coalesce(func.max(AuditEvent.id), 0) + 1)).scalar_one())
 
 
 def record(
@@ -51,17 +88,20 @@ def record(
     object_id: object | None = None,
     detail: str = "",
     at: datetime | None = None,
+    reason: str | None = None,
+    sensitive: bool | None = None,
 ) -> AuditEvent:
     """Append one event inside the caller's transaction (so it commits or rolls back with
-    the act it describes)."""
-    if db.get_bind().dialect.name == "postgresql":
-        db.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
-    last = db.execute(
-        select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).scalar_one_or_none()
-    moment = (at or utcnow()).astimezone(UTC)
+    the act it describes). No other row is read and no lock is taken.
+
+    ``reason`` is why (a read's purpose, an override's reason); ``sensitive`` marks a
+    detail with clinical text (default: by ``SENSITIVE_ACTIONS``). The request's
+    correlation id is taken from ``db.info['correlation_id']`` when it is there."""
+    key = audit_key(db)
+    correlation = db.info.get("correlation_id")
     event = AuditEvent(
-        at=moment,
+        id=_next_id(db),
+        at=(at or utcnow()).astimezone(UTC),
         actor_id=actor.user_id,
         actor=actor.username,
         action=action,
@@ -70,15 +110,18 @@ def record(
         object_id=None if object_id is None else str(object_id),
         detail=detail,
         ip=actor.ip,
-        prev_hash=last or GENESIS,
+        reason=reason,
+        correlation_id=None if correlation is None else str(correlation)[:64],
+        sensitive=is_sensitive(action) if sensitive is None else sensitive,
     )
-    event.hash = _digest(event)
+    event.mac = row_mac(key, event)
     db.add(event)
     db.flush()
+    chain.mark_written(db)
     return event
 
 
-_READS = "ketaclinic.audit.reads"
+# --- reads, batched per act -------------------------------------------------------------
 
 
 def note_read(
@@ -127,16 +170,22 @@ def write_reads(db: Session, reads: list[dict[str, Any]]) -> int:
         if read["also"]:
             also = "also read: " + ", ".join(read["also"])
             detail = f"{detail}; {also}" if detail else also
-        record(
-            db,
+        fields = dict(
             actor=read["actor"],
             action=read["action"],
-            patient_id=read["patient_id"],
             object_type=read["object_type"],
             object_id=read["object_id"],
-            detail=detail,
             at=read["at"],
+            sensitive=False,
         )
+        try:
+            with db.begin_nested():
+                record(db, patient_id=read["patient_id"], detail=detail, **fields)
+        except IntegrityError:
+            # A read of a patient who is not on record (a mistyped id, a race with a
+            # merge): the attempt is kept, with the id it asked for.
+            asked = f"patient id {read['patient_id']} not on record"
+            record(db, patient_id=None, detail=f"{detail}; {asked}" if detail else asked, **fields)
     return len(reads)
 
 
@@ -145,44 +194,36 @@ def flush_reads(db: Session) -> int:
     return write_reads(db, take_reads(db))
 
 
-@dataclass(frozen=True)
-class Verification:
-    ok: bool
-    checked: int
-    first_broken_id: int | None = None
-    problem: str | None = None
+def discard_reads(db: Session) -> None:
+    """Forget noted reads (the act failed before anything was shown)."""
+    db.info.pop(_READS, None)
 
 
-def _events(db: Session, batch: int = 5000) -> Iterator[AuditEvent]:
-    last_id = 0
-    while True:
-        rows = db.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.id > last_id)
-            .order_by(AuditEvent.id)
-            .limit(batch)
-            # Read what the database holds now, never a copy this session kept.
-            .execution_options(populate_existing=True)
-        ).all()
-        if not rows:
-            return
-        yield from rows
-        last_id = rows[-1].id
-        db.expunge_all()
+# --- denied access ---------------------------------------------------------------------
 
 
-def verify(db: Session) -> Verification:
-    """Walk the chain in order; report the first row whose hash or link does not hold."""
-    previous = GENESIS
-    checked = 0
-    for event in _events(db):
-        if event.prev_hash != previous:
-            return Verification(False, checked, event.id, "link to the previous record broken")
-        if _digest(event) != event.hash:
-            return Verification(False, checked, event.id, "record altered after it was written")
-        previous = event.hash
-        checked += 1
-    return Verification(True, checked)
+def record_denied(
+    db: Session,
+    *,
+    actor: Actor,
+    method: str,
+    path: str,
+    why: str = "role",
+) -> None:
+    """``access.denied``: written after the refused request's own transaction has
+    rolled back (``unit_of_work.later``), never inside it."""
+    record(
+        db,
+        actor=actor,
+        action="access.denied",
+        object_type="route",
+        detail=f"{method} {path}",
+        reason=why,
+        sensitive=False,
+    )
+
+
+# --- reading the trail -----------------------------------------------------------------
 
 
 def for_patient(db: Session, patient_id: int, *, limit: int = 200) -> list[AuditEvent]:
@@ -201,3 +242,124 @@ def recent(db: Session, *, limit: int = 200, action: str | None = None) -> list[
     if action:
         query = query.where(AuditEvent.action.startswith(action))
     return list(db.scalars(query))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An audit row as a viewer may see it: clinical detail withheld from non-clinicians."""
+
+    id: int
+    at: datetime
+    actor_id: int | None
+    actor: str
+    action: str
+    patient_id: int | None
+    object_type: str | None
+    object_id: str | None
+    detail: str
+    reason: str | None
+    ip: str | None
+    correlation_id: str | None
+    withheld: bool
+
+
+def _withheld(event: AuditEvent) -> bool:
+    # Legacy rows predate the flag: the declared table decides for them.
+    return bool(event.sensitive) or (event.mac is None and is_sensitive(event.action))
+
+
+def shown_to(viewer: Actor, events: list[AuditEvent]) -> list[Entry]:
+    clinician = viewer.has_any(CLINICAL)
+    out = []
+    for e in events:
+        hide = _withheld(e) and not clinician
+        out.append(
+            Entry(
+                id=e.id,
+                at=e.at,
+                actor_id=e.actor_id,
+                actor=e.actor,
+                action=e.action,
+                patient_id=e.patient_id,
+                object_type=e.object_type,
+                object_id=e.object_id,
+                detail=WITHHELD if hide and e.detail else e.detail,
+                reason=e.reason,
+                ip=e.ip,
+                correlation_id=e.correlation_id,
+                withheld=hide and bool(e.detail),
+            )
+        )
+    return out
+
+
+def view_trail(
+    db: Session,
+    *,
+    actor: Actor,
+    action: str | None = None,
+    patient_id: int | None = None,
+    limit: int = 300,
+) -> list[Entry]:
+    """Someone reads the audit trail: that is audited too (``audit.view``, with the
+    filter used), and clinical detail is withheld unless they hold a clinical role."""
+    filters = [f"action={action!r}"] if action else []
+    if patient_id is not None:
+        filters.append(f"patient={patient_id}")
+    note_read(
+        db,
+        actor=actor,
+        action="audit.view",
+        patient_id=patient_id,
+        detail="filter " + (", ".join(filters) or "none") + f", latest {limit}",
+    )
+    if patient_id is not None:
+        events = for_patient(db, patient_id, limit=limit)
+        if action:
+            events = [e for e in events if e.action.startswith(action)]
+    else:
+        events = recent(db, limit=limit, action=action)
+    return shown_to(actor, events)
+
+
+def verify_trail(
+    db: Session, *, actor: Actor, progress: chain.Progress | None = None
+) -> Verification:
+    """Someone checks the trail: seal what is pending, verify everything against the
+    checkpoint, and record ``audit.verify`` with the outcome (caller commits)."""
+    result = verify(db, seal_first=True, progress=progress)
+    outcome = (
+        f"intact, {result.checked} records ({result.unsealed} not sealed yet)"
+        if result.ok
+        else f"broken at record {result.first_broken_id}: {result.problem}"
+    )
+    record(db, actor=actor, action="audit.verify", detail=outcome[:500], sensitive=False)
+    return result
+
+
+__all__ = [
+    "GENESIS",
+    "SENSITIVE_ACTIONS",
+    "Checkpoint",
+    "CheckpointState",
+    "Entry",
+    "SealOutcome",
+    "Verification",
+    "checkpoint_path",
+    "discard_reads",
+    "flush_reads",
+    "for_patient",
+    "is_sensitive",
+    "legacy_digest",
+    "load_checkpoint",
+    "note_read",
+    "recent",
+    "record",
+    "record_denied",
+    "seal",
+    "seal_job",
+    "shown_to",
+    "verify",
+    "verify_trail",
+    "view_trail",
+]
