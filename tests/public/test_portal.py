@@ -133,7 +133,14 @@ def test_staff_have_no_portal(client: TestClient, db: Session) -> None:
 
 
 def test_the_portal_finds_the_other_areas_services_only_when_they_exist() -> None:
-    assert portal.provider("due") is None or callable(portal.provider("due"))
+    from ketaclinic.outcomes import service as outcomes
+    from ketaclinic.scheduling import service as scheduling
+    from ketaclinic.sessions import service as sessions
+
+    assert portal.provider("upcoming") is scheduling.upcoming_for_patient
+    assert portal.provider("due") is outcomes.due_questionnaires
+    assert portal.provider("scores") is outcomes.score_history
+    assert portal.provider("notes") is sessions.completed_sessions
     portal.SOURCES["missing"] = ("ketaclinic.no_such_area.service", "anything")
     try:
         assert portal.provider("missing") is None
