@@ -25,6 +25,8 @@ from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.db import Base, make_engine, make_session_factory
 from ketaclinic.platform.model_registry import load_all
 from ketaclinic.platform.settings import Settings
+from tests import databases
+from tests.demo_clinic import _demo_dir, demo_postgres, demo_sqlite  # noqa: F401 (fixtures)
 
 POSTGRES_URL = os.environ.get("KETACLINIC_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -64,14 +66,15 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _postgres_schema() -> str | None:
     if not POSTGRES_URL:
         return None
+    url = databases.for_this_worker(POSTGRES_URL)
     load_all()
-    engine = make_engine(POSTGRES_URL)
+    engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    migrate.upgrade(POSTGRES_URL)
-    return POSTGRES_URL
+    migrate.upgrade(url)
+    return url
 
 
 def _truncate_postgres(engine: Engine) -> None:

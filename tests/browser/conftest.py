@@ -4,24 +4,19 @@ driven by Playwright in Debian's headless Chromium (never a downloaded browser).
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
 import uvicorn
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from ketaclinic import demo
-from ketaclinic.platform import migrate
 from ketaclinic.platform.app import create_app
-from ketaclinic.platform.db import make_engine, make_session_factory, transaction
 from ketaclinic.platform.settings import Settings
+from tests import demo_clinic
 from tests.conftest import BACKENDS
 
 CHROMIUM = os.environ.get("KETACLINIC_CHROMIUM", "/usr/bin/chromium")
@@ -44,73 +39,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def _demo_sqlite(_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo clinic, built once per run; each test works on its own copy."""
-    path = tmp_path_factory.mktemp("demo") / "ketaclinic.db"
-    shutil.copy(_sqlite_template, path)
-    _build_demo(f"sqlite:///{path}")
-    return path
-
-
-@pytest.fixture(scope="session")
-def _demo_postgres(_postgres_schema: str | None) -> str | None:
-    """A PostgreSQL template database holding the demo clinic, built once per run."""
-    if not _postgres_schema:
-        return None
-    template = _database_name(_postgres_schema) + "_demo_template"
-    _admin(
-        _postgres_schema,
-        f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)',
-        f'CREATE DATABASE "{template}"',
-    )
-    url = _with_database(_postgres_schema, template)
-    migrate.upgrade(url)
-    _build_demo(url)
-    return template
-
-
-def _build_demo(url: str) -> None:
-    engine = make_engine(url)
-    with transaction(make_session_factory(engine)) as db:
-        demo.build(db, seed=7, today=date.today())
-    engine.dispose()
-
-
-def _database_name(url: str) -> str:
-    return make_url(url).database or "test"
-
-
-def _with_database(url: str, name: str) -> str:
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
-
-
-def _admin(url: str, *statements: str) -> None:
-    engine = make_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        for statement in statements:
-            conn.execute(text(statement))
-    engine.dispose()
-
-
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Browser tests run on a fresh copy of the demo clinic (this overrides the empty
     database of the other tests), so ``settings`` and ``db`` see what the server sees."""
-    if request.param == "sqlite":
-        path = tmp_path / "ketaclinic.db"
-        shutil.copy(request.getfixturevalue("_demo_sqlite"), path)
-        yield f"sqlite:///{path}"
-        return
-    template = request.getfixturevalue("_demo_postgres")
-    base = request.getfixturevalue("_postgres_schema")
-    copy = _database_name(base) + "_demo_run"
-    _admin(
-        base,
-        f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)',
-        f'CREATE DATABASE "{copy}" TEMPLATE "{template}"',
-    )
-    yield _with_database(base, copy)
+    return demo_clinic.copy(request, request.param, tmp_path)
 
 
 @pytest.fixture

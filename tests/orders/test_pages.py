@@ -74,7 +74,9 @@ def test_a_prescriber_opens_a_course_previews_the_arithmetic_and_signs(
     signed = client.post(f"{order_url}/sign", data={"csrf_token": csrf}, follow_redirects=False)
     assert signed.status_code == 303
     page = client.get(order_url)
-    assert "signed" in page.text and "Prescriber" not in page.text.split("Signed", 1)[0][-5:]
+    assert '<span class="badge order-signed">signed</span>' in page.text
+    signed_row = page.text.split("<dt>Signed</dt><dd>", 1)[1].split("</dd>", 1)[0]
+    assert signed_row.startswith("prescriber "), signed_row
     assert "40.0 mg" in page.text
     again = client.post(f"{order_url}/sign", data={"csrf_token": csrf})
     assert again.status_code == 409 and "immutable" in again.text

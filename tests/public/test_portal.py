@@ -129,3 +129,14 @@ def test_staff_have_no_portal(client: TestClient, db: Session) -> None:
     login(client, "nurse")
     assert client.get("/portal").status_code == 403
     assert client.get("/api/portal").status_code == 403
+
+
+def test_each_portal_section_comes_from_its_own_areas_service() -> None:
+    from ketaclinic.outcomes import service as outcomes
+    from ketaclinic.scheduling import service as scheduling
+    from ketaclinic.sessions import service as sessions
+
+    assert portal.provider("upcoming") is scheduling.upcoming_for_patient
+    assert portal.provider("due") is outcomes.due_questionnaires
+    assert portal.provider("scores") is outcomes.score_history
+    assert portal.provider("notes") is sessions.completed_sessions
