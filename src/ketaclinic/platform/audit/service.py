@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -110,6 +111,37 @@ def note_read(
         }
     else:
         found["count"] += 1
+
+
+class HeldReads:
+    """Reads noted inside ``held_reads``: audited only if ``keep()`` is called."""
+
+    def __init__(self) -> None:
+        self.kept = False
+
+    def keep(self) -> None:
+        self.kept = True
+
+
+@contextmanager
+def held_reads(db: Session) -> Iterator[HeldReads]:
+    """Reads noted inside the block are audited only if the block calls ``keep()``: a
+    job that looks at a patient's record and then does nothing for that patient (most
+    rounds of the scheduled work) leaves no trace, and one that acts audits what it read
+    to decide. Reads noted before the block are kept as they were."""
+    earlier: dict[tuple[Any, ...], dict[str, Any]] = db.info.pop(_READS, {})
+    held = HeldReads()
+    try:
+        yield held
+    finally:
+        inside: dict[tuple[Any, ...], dict[str, Any]] = db.info.pop(_READS, {})
+        if held.kept:
+            for key, read in inside.items():
+                if key in earlier:
+                    earlier[key]["count"] += read["count"]
+                else:
+                    earlier[key] = read
+        db.info[_READS] = earlier
 
 
 def take_reads(db: Session) -> list[dict[str, Any]]:
