@@ -72,7 +72,9 @@ QUEUE_TABLES = [
 
 def _truncate_postgres(engine: Engine) -> None:
     load_all()
-    names = ", ".join(f'"{t}"' for t in [t.name for t in Base.metadata.sorted_tables] + QUEUE_TABLES)
+    names = ", ".join(
+        f'"{t}"' for t in [t.name for t in Base.metadata.sorted_tables] + QUEUE_TABLES
+    )
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from datetime import date
 from typing import Annotated
 
@@ -119,6 +120,11 @@ def serve(
     if workers > 1:
         # Each web process builds its own app from the same KETACLINIC_* environment.
         application.state.engine.dispose()
+        options: dict[str, object] = {}
+        if "timeout_worker_healthcheck" in inspect.signature(uvicorn.run).parameters:
+            # A web process imports the whole application before it answers uvicorn's
+            # health check: on a busy small server that takes more than 5 seconds.
+            options["timeout_worker_healthcheck"] = 60
         uvicorn.run(
             "ketaclinic.platform.app:create_app",
             factory=True,
@@ -127,6 +133,7 @@ def serve(
             workers=workers,
             log_level="info",
             access_log=False,
+            **options,  # type: ignore[arg-type]
         )
         return
     uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)

@@ -54,19 +54,25 @@ def _deferring_app() -> procrastinate.App:
 def defer(db: Session, job: Job, *, at: datetime | None, arguments: dict[str, Any]) -> None:
     key = job.unique_key(**arguments)
     connection = db.connection().connection.driver_connection
+    assert connection is not None
+    # A savepoint of our own on psycopg's connection (SQLAlchemy's begin_nested would only
+    # emit one at its next statement): a duplicate key undoes the insert and nothing else.
+    connection.execute("SAVEPOINT ketaclinic_enqueue")
     try:
-        with db.begin_nested():
-            _deferring_app().configure_task(
-                job.name,
-                queue=QUEUE,
-                lock=key,
-                queueing_lock=key,
-                schedule_at=at,
-                task_kwargs=arguments,
-                connection=connection,
-            ).defer()
+        _deferring_app().configure_task(
+            job.name,
+            queue=QUEUE,
+            lock=key,
+            queueing_lock=key,
+            schedule_at=at,
+            task_kwargs=arguments,
+            connection=connection,
+        ).defer()
     except queue_errors.AlreadyEnqueued:
+        connection.execute("ROLLBACK TO SAVEPOINT ketaclinic_enqueue")
         log.debug("job %s already waiting", key)
+    else:
+        connection.execute("RELEASE SAVEPOINT ketaclinic_enqueue")
 
 
 def _task(job: Job, factory: Any) -> Any:
