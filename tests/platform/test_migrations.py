@@ -31,3 +31,25 @@ def test_a_migrated_database_matches_the_models(engine: Engine) -> None:
         )
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
+
+
+def test_the_job_queue_schema_exists_on_postgresql_only(engine: Engine) -> None:
+    from sqlalchemy import inspect
+
+    tables = set(inspect(engine).get_table_names())
+    assert "job_runs" in tables
+    queue = {t for t in tables if t.startswith("procrastinate")}
+    if engine.dialect.name == "postgresql":
+        assert {"procrastinate_jobs", "procrastinate_periodic_defers"} <= queue
+    else:
+        assert queue == set()
+
+
+def test_the_queue_schema_the_migration_carries_is_the_installed_procrastinates() -> None:
+    """A procrastinate upgrade that changes its schema needs a migration of its own
+    (applying procrastinate's SQL migrations); this test says when."""
+    from procrastinate.schema import SchemaManager
+
+    from ketaclinic.platform import job_queue
+
+    assert job_queue.schema_sql() == SchemaManager.get_schema()
