@@ -56,10 +56,6 @@ def _report(results: list[jobs.Ran]) -> str:
     return line
 
 
-def run_once(factory: sessionmaker[Session], *, force: bool = True) -> list[jobs.Ran]:
-    return jobs.run_scheduled(factory, force=force)
-
-
 @jobs_app.command("run")
 def run(
     every: int = typer.Option(
@@ -71,7 +67,7 @@ def run(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     with session_factory() as factory:
         if not every:
-            results = run_once(factory)
+            results = jobs.run_scheduled(factory, force=True)
             typer.echo(f"{utcnow():%Y-%m-%d %H:%M:%S} UTC: {_report(results)}")
             if any(r.failed for r in results):
                 raise fail("a job failed; see the log above")
