@@ -77,9 +77,21 @@ def _postgres_schema() -> str | None:
     return url
 
 
+# The job queue's own tables (migration 0010), emptied with ours so that no test sees a
+# job, a queueing lock or a periodic tick left by another.
+QUEUE_TABLES = [
+    "procrastinate_periodic_defers",
+    "procrastinate_events",
+    "procrastinate_jobs",
+    "procrastinate_workers",
+]
+
+
 def _truncate_postgres(engine: Engine) -> None:
     load_all()
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    names = ", ".join(
+        f'"{t}"' for t in [t.name for t in Base.metadata.sorted_tables] + QUEUE_TABLES
+    )
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 

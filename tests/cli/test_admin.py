@@ -106,6 +106,9 @@ def test_every_command_has_help(cli: CliRunner) -> None:
         ["user", "list"],
         ["user", "deactivate"],
         ["audit", "verify"],
+        ["jobs", "run"],
+        ["jobs", "list"],
+        ["worker"],
     ):
         result = cli.invoke(app, [*command, "--help"])
         assert result.exit_code == 0, command

@@ -12,6 +12,10 @@ from ketaclinic.platform.db import Base
 from ketaclinic.platform.model_registry import load_all
 
 
+def include_name(name: str | None, type_: str, _parents: object) -> bool:
+    return not (type_ == "table" and (name or "").startswith("procrastinate"))
+
+
 def test_the_migration_history_is_one_straight_line() -> None:
     script = ScriptDirectory.from_config(migrate.config("sqlite://"))
     assert len(script.get_heads()) == 1
@@ -21,6 +25,31 @@ def test_the_migration_history_is_one_straight_line() -> None:
 def test_a_migrated_database_matches_the_models(engine: Engine) -> None:
     load_all()
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": False})
+        # The job queue's tables (PostgreSQL only) are procrastinate's, not our models.
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": False, "include_name": include_name}
+        )
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
+
+
+def test_the_job_queue_schema_exists_on_postgresql_only(engine: Engine) -> None:
+    from sqlalchemy import inspect
+
+    tables = set(inspect(engine).get_table_names())
+    assert "job_runs" in tables
+    queue = {t for t in tables if t.startswith("procrastinate")}
+    if engine.dialect.name == "postgresql":
+        assert {"procrastinate_jobs", "procrastinate_periodic_defers"} <= queue
+    else:
+        assert queue == set()
+
+
+def test_the_queue_schema_the_migration_carries_is_the_installed_procrastinates() -> None:
+    """A procrastinate upgrade that changes its schema needs a migration of its own
+    (applying procrastinate's SQL migrations); this test says when."""
+    from procrastinate.schema import SchemaManager
+
+    from ketaclinic.platform import job_queue
+
+    assert job_queue.schema_sql() == SchemaManager.get_schema()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from datetime import date
 from typing import Annotated
 
@@ -51,48 +52,108 @@ def init(
     typer.echo(f"clinic ready; administrator {admin_username!r} created")
 
 
+SEVERAL_WEB_PROCESSES_NEED_POSTGRES = (
+    "several web processes need PostgreSQL: SQLite has one writer at a time; set "
+    "KETACLINIC_DATABASE_URL=postgresql+psycopg://... or serve with --workers 1"
+)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="web processes (more than one needs PostgreSQL)")
+    ] = 1,
     jobs_every: Annotated[
-        int,
+        int | None,
         typer.Option(
             min=0,
-            help="also run the background work (due questionnaires, alert escalation, "
-            "outbox) every this many seconds; 0 when cron runs 'ketaclinic jobs run'",
+            help="run the scheduled background jobs (due questionnaires, alert escalation, "
+            "outbox) in this process every this many seconds; default 60 on SQLite and 0 "
+            "on PostgreSQL, where 'ketaclinic worker' runs them",
         ),
-    ] = 60,
+    ] = None,
+    with_worker: Annotated[
+        bool,
+        typer.Option(
+            "--with-worker",
+            help="PostgreSQL: also run a job-queue worker inside this process "
+            "(a one-machine clinic that wants a single service)",
+        ),
+    ] = False,
 ) -> None:
     """Start the web application (migrating the database first)."""
     import uvicorn
 
-    from ketaclinic.platform.app import create_app
+    from ketaclinic.cli.jobs import QUEUE_NEEDS_POSTGRES
 
     conf = settings()
+    url = conf.effective_database_url
+    postgres = url.startswith("postgresql")
+    if workers > 1 and not postgres:
+        raise fail(SEVERAL_WEB_PROCESSES_NEED_POSTGRES)
+    if with_worker and not postgres:
+        raise fail(QUEUE_NEEDS_POSTGRES)
+    every = jobs_every if jobs_every is not None else (0 if postgres else 60)
     with one_line_errors():
-        migrations.upgrade(conf.effective_database_url)
-        application = create_app(conf)
+        migrations.upgrade(url)
+        from ketaclinic.platform.app import create_app
+
+        application = create_app(conf)  # also checks the settings before any fork
     typer.echo(f"ketaclinic on http://{host}:{port}/  (database: {_redacted(conf)})")
-    if jobs_every:
-        _start_jobs(jobs_every)
+    if every:
+        _start_jobs(every)
+        typer.echo(f"background jobs: in this process, every {every} s")
+    elif with_worker:
+        from ketaclinic.platform import job_queue
+
+        job_queue.start_worker_thread(url)
+        typer.echo("background jobs: a job-queue worker in this process")
+    else:
+        typer.echo(
+            "background jobs: not in this process; run 'ketaclinic worker' "
+            "(or serve with --with-worker)"
+            if postgres
+            else "background jobs: off (--jobs-every 0); run 'ketaclinic jobs run' from cron"
+        )
+    if workers > 1:
+        # Each web process builds its own app from the same KETACLINIC_* environment.
+        application.state.engine.dispose()
+        options: dict[str, object] = {}
+        if "timeout_worker_healthcheck" in inspect.signature(uvicorn.run).parameters:
+            # A web process imports the whole application before it answers uvicorn's
+            # health check: on a busy small server that takes more than 5 seconds.
+            options["timeout_worker_healthcheck"] = 60
+        uvicorn.run(
+            "ketaclinic.platform.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            access_log=False,
+            **options,  # type: ignore[arg-type]
+        )
+        return
     uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
 
 
 def _start_jobs(every: int) -> None:
-    """Background work in a daemon thread, so that an embedded clinic needs no cron."""
+    """The scheduled jobs in a daemon thread, so that an embedded clinic needs no cron.
+    Each job is claimed first: a second process (another serve, 'jobs run') never runs it
+    at the same time."""
     import threading
-    import time
 
-    from ketaclinic.cli.jobs import run_once
+    from ketaclinic.platform import jobs
+    from ketaclinic.platform.db import make_engine, make_session_factory
+
+    factory = make_session_factory(make_engine(settings().effective_database_url))
 
     def loop() -> None:
-        while True:
-            try:
-                run_once()
-            except Exception as exc:  # noqa: BLE001 - keep serving; the next round retries
-                typer.secho(f"background work failed: {type(exc).__name__}", err=True)
-            time.sleep(every)
+        for results in jobs.run_every(factory, every):
+            for failed in (r for r in results if r.failed):
+                typer.secho(f"background job {failed.name} failed", err=True)
 
     threading.Thread(target=loop, name="ketaclinic-jobs", daemon=True).start()
 

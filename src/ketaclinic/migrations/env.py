@@ -12,12 +12,18 @@ target_metadata = Base.metadata
 url = context.config.get_main_option("sqlalchemy.url") or ""
 
 
+def include_name(name: str | None, type_: str, _parents: object) -> bool:
+    """The job queue's own tables (procrastinate, PostgreSQL only) are not our models."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate"))
+
+
 def run_migrations_offline() -> None:
     context.configure(
         url=url,
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=url.startswith("sqlite"),
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -31,6 +37,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

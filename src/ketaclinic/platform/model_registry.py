@@ -10,6 +10,7 @@ from ketaclinic.platform.areas import area_modules
 PLATFORM_MODELS = [
     "ketaclinic.platform.accounts.models",
     "ketaclinic.platform.audit.models",
+    "ketaclinic.platform.jobs",
 ]
 
 

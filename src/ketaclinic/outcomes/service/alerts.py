@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ketaclinic.outcomes.models import SuicidalityAlert
@@ -13,6 +13,7 @@ from ketaclinic.outcomes.service import config, context
 from ketaclinic.outcomes.service.access import CLINICIANS, JOB, require
 from ketaclinic.outcomes.service.outbox import enqueue
 from ketaclinic.patients import service as patients
+from ketaclinic.platform import jobs
 from ketaclinic.platform.accounts.models import User
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
@@ -75,6 +76,7 @@ def raise_alert(
     db.add(alert)
     db.flush()
     _notify(db, alert, team, kind="alert", subject="Suicidality alert: action needed")
+    jobs.enqueue(db, "outcomes.escalate_alert", at=escalation_due_at(alert), alert_id=alert.id)
     audit.record(
         db,
         actor=actor,
@@ -150,6 +152,45 @@ def acknowledge(
     return alert
 
 
+def escalation_due_at(alert: Alert) -> datetime:
+    return alert.raised_at + timedelta(minutes=alert.escalate_after_min)
+
+
+def _escalate(db: Session, alert: Alert, users: dict[str, User], *, now: datetime) -> bool:
+    """Escalate ``alert`` unless someone acknowledged or escalated it first: one
+    conditional UPDATE decides, so two workers never escalate the same alert twice."""
+    result = db.execute(
+        update(Alert)
+        .where(Alert.id == alert.id, Alert.status == "open", Alert.escalated_at.is_(None))
+        .values(escalated_at=now, escalated_to=sorted(users))
+        .execution_options(synchronize_session=False)
+    )
+    if int(getattr(result, "rowcount", 0) or 0) != 1:
+        return False
+    db.refresh(alert)
+    _notify(
+        db,
+        alert,
+        list(users.values()),
+        kind="alert_escalation",
+        subject="ESCALATED suicidality alert: not acknowledged in time",
+    )
+    audit.record(
+        db,
+        actor=JOB,
+        action="alert.escalate",
+        patient_id=alert.patient_id,
+        object_type="suicidality_alert",
+        object_id=alert.id,
+        detail=f"after {alert.escalate_after_min} min to {', '.join(sorted(users))}",
+    )
+    return True
+
+
+def _escalation_team(db: Session) -> dict[str, User]:
+    return {u.username: u for u in context.prescribers(db) + context.medical_directors(db)}
+
+
 def escalate_due(db: Session, *, now: datetime) -> list[Alert]:
     """Escalate every open alert past its time to all prescribers and medical directors."""
     due = [
@@ -157,32 +198,29 @@ def escalate_due(db: Session, *, now: datetime) -> list[Alert]:
         for a in db.scalars(
             select(Alert).where(Alert.status == "open", Alert.escalated_at.is_(None))
         )
-        if a.raised_at + timedelta(minutes=a.escalate_after_min) <= now
+        if escalation_due_at(a) <= now
     ]
     if not due:
         return []
-    users = {u.username: u for u in context.prescribers(db) + context.medical_directors(db)}
-    for alert in due:
-        alert.escalated_at = now
-        alert.escalated_to = sorted(users)
-        _notify(
-            db,
-            alert,
-            list(users.values()),
-            kind="alert_escalation",
-            subject="ESCALATED suicidality alert: not acknowledged in time",
-        )
-        audit.record(
-            db,
-            actor=JOB,
-            action="alert.escalate",
-            patient_id=alert.patient_id,
-            object_type="suicidality_alert",
-            object_id=alert.id,
-            detail=f"after {alert.escalate_after_min} min to {', '.join(sorted(users))}",
-        )
+    users = _escalation_team(db)
+    escalated = [alert for alert in due if _escalate(db, alert, users, now=now)]
     db.flush()
-    return due
+    return escalated
+
+
+def escalate_alert(db: Session, *, alert_id: int, now: datetime) -> bool:
+    """The escalation check of one alert, at its escalation time: true if it escalated
+    now (an acknowledged or already escalated alert is left as it is)."""
+    alert = db.get(Alert, alert_id)
+    if alert is None or alert.status != "open" or alert.escalated_at is not None:
+        return False
+    if escalation_due_at(alert) > now:
+        # Run early (a clock apart, or the clinic's setting changed): check again then.
+        jobs.enqueue(db, "outcomes.escalate_alert", at=escalation_due_at(alert), alert_id=alert.id)
+        return False
+    done = _escalate(db, alert, _escalation_team(db), now=now)
+    db.flush()
+    return done
 
 
 def open_alerts(db: Session, *, actor: Actor) -> list[Alert]:

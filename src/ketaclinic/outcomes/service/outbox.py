@@ -4,6 +4,10 @@ A transport is anything with ``name`` and ``send(...)``; email and SMS gateways 
 the same way. The default writes each message to ``<data dir>/outbox/messages.jsonl``
 and logs who it went to, so nothing needs a network. Questionnaire links are minted at
 delivery: the outbox row keeps a ``{link}`` placeholder, never the token.
+
+A sender claims a message before sending it (``claim``: one conditional UPDATE), so two
+senders (two workers, a worker and ``jobs run``) never send the same message; a sender that
+dies after claiming is replaced once its claim is older than ``CLAIM_LEASE``.
 """
 
 from __future__ import annotations
@@ -14,17 +18,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
+from uuid import uuid4
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from ketaclinic.outcomes.models import OutboxMessage, QuestionnaireRequest, SuicidalityAlert
 from ketaclinic.outcomes.service import config
 from ketaclinic.outcomes.service.links import mint_link
+from ketaclinic.platform import jobs
 
 log = logging.getLogger("ketaclinic.outbox")
 LINK = "{link}"
 MAX_ATTEMPTS = 3  # then the message stays failed for a person to look at
+CLAIM_LEASE = timedelta(minutes=5)  # a sender that claimed and died is replaced after this
 
 
 class Transport(Protocol):
@@ -81,7 +88,8 @@ def enqueue(
     alert_id: int | None = None,
     recipient_username: str | None = None,
 ) -> OutboxMessage:
-    """Add a message inside the caller's transaction."""
+    """Add a message inside the caller's transaction, and enqueue its delivery in the
+    same transaction (on PostgreSQL; on SQLite the outbox job finds it)."""
     message = OutboxMessage(
         kind=kind,
         channel=channel,
@@ -95,6 +103,7 @@ def enqueue(
     )
     db.add(message)
     db.flush()
+    jobs.enqueue(db, "outcomes.deliver_message", message_id=message.id)
     return message
 
 
@@ -105,68 +114,119 @@ class Delivery:
     skipped: int
 
 
-def deliver_pending(
-    db: Session, *, now: datetime, transport: Transport | None = None, limit: int = 500
-) -> Delivery:
-    """Send queued messages, each in its own transaction (a send cannot be rolled back)."""
-    transport = transport or default_transport()
-    base = str(config.setting(db, "link_base_url")).rstrip("/")
-    valid = timedelta(hours=int(config.setting(db, "link_valid_hours")))
-    queued = list(
-        db.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.status == "queued")
-            .order_by(OutboxMessage.id)
-            .limit(limit)
-        )
+def claim(
+    db: Session,
+    *,
+    owner: str,
+    now: datetime,
+    ids: list[int] | None = None,
+    limit: int = 500,
+    lease: timedelta = CLAIM_LEASE,
+) -> list[int]:
+    """Claim queued messages for ``owner`` with one atomic UPDATE (on PostgreSQL the rows
+    are picked with ``FOR UPDATE SKIP LOCKED``): a message claimed by another sender is
+    left alone until its claim is older than ``lease`` (the sender died after claiming).
+    Returns the ids now ``owner``'s to send, oldest first."""
+    claimable = (
+        OutboxMessage.status == "queued",
+        or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < now - lease),
     )
+    pick = select(OutboxMessage.id).where(*claimable).order_by(OutboxMessage.id).limit(limit)
+    if ids is not None:
+        pick = pick.where(OutboxMessage.id.in_(ids))
+    if db.get_bind().dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    claimed = db.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(pick.scalar_subquery()), *claimable)
+        .values(claimed_by=owner, claimed_at=now)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session="fetch")
+    ).all()
     db.flush()
-    sent = failed = skipped = 0
-    for message in queued:
-        body = message.body
-        if message.kind == "questionnaire_link" and message.request_id is not None:
-            request = db.get(QuestionnaireRequest, message.request_id)
-            if request is None or request.status != "open" or request.expires_at <= now:
-                message.status, message.error = "skipped", "the questionnaire is no longer due"
-                db.flush()
-                skipped += 1
-                continue
-            link, token = mint_link(
-                db,
-                request=request,
-                channel=message.channel,
-                created_by="outbox",
-                now=now,
-                valid_for=valid,
-            )
-            message.link_id = link.id
-            body = body.replace(LINK, f"{base}/q/{token}")
-        if message.kind == "alert" and message.alert_id is not None:
-            alert = db.get(SuicidalityAlert, message.alert_id)
-            if alert is not None and alert.status != "open":
-                message.status, message.error = "skipped", "the alert was already acknowledged"
-                db.flush()
-                skipped += 1
-                continue
-        message.attempts += 1
-        message.last_attempt_at = now
-        message.transport = transport.name
-        try:
-            transport.send(
-                channel=message.channel,
-                recipient=message.recipient,
-                subject=message.subject,
-                body=body,
-            )
-        except Exception as exc:  # noqa: BLE001 - any transport failure is recorded
-            message.error = f"{type(exc).__name__}: {exc}"[:500]
-            message.status = "failed" if message.attempts >= MAX_ATTEMPTS else "queued"
-            failed += 1
-        else:
-            message.status, message.sent_at, message.error = "sent", now, None
-            sent += 1
-        db.flush()
-    return Delivery(sent=sent, failed=failed, skipped=skipped)
+    return sorted(claimed)
+
+
+def send_claimed(
+    db: Session,
+    *,
+    message_id: int,
+    owner: str,
+    now: datetime,
+    transport: Transport | None = None,
+) -> str | None:
+    """Send one message ``owner`` has claimed: "sent", "failed" (to be retried) or
+    "skipped" (no longer needed); None when the claim is no longer ``owner``'s. The
+    caller commits right after: a send cannot be rolled back."""
+    transport = transport or default_transport()
+    message = db.get(OutboxMessage, message_id, populate_existing=True)
+    if message is None or message.status != "queued" or message.claimed_by != owner:
+        return None
+    body = message.body
+    if message.kind == "questionnaire_link" and message.request_id is not None:
+        request = db.get(QuestionnaireRequest, message.request_id)
+        if request is None or request.status != "open" or request.expires_at <= now:
+            message.status, message.error = "skipped", "the questionnaire is no longer due"
+            db.flush()
+            return "skipped"
+        base = str(config.setting(db, "link_base_url")).rstrip("/")
+        valid = timedelta(hours=int(config.setting(db, "link_valid_hours")))
+        link, token = mint_link(
+            db,
+            request=request,
+            channel=message.channel,
+            created_by="outbox",
+            now=now,
+            valid_for=valid,
+        )
+        message.link_id = link.id
+        body = body.replace(LINK, f"{base}/q/{token}")
+    if message.kind in ("alert", "alert_escalation") and message.alert_id is not None:
+        alert = db.get(SuicidalityAlert, message.alert_id)
+        if alert is not None and alert.status != "open":
+            message.status, message.error = "skipped", "the alert was already acknowledged"
+            db.flush()
+            return "skipped"
+    message.attempts += 1
+    message.last_attempt_at = now
+    message.transport = transport.name
+    try:
+        transport.send(
+            channel=message.channel,
+            recipient=message.recipient,
+            subject=message.subject,
+            body=body,
+        )
+    except Exception as exc:  # noqa: BLE001 - any transport failure is recorded
+        message.error = f"{type(exc).__name__}: {exc}"[:500]
+        message.status = "failed" if message.attempts >= MAX_ATTEMPTS else "queued"
+        message.claimed_at = None  # the next round retries it
+        outcome = "failed"
+    else:
+        message.status, message.sent_at, message.error = "sent", now, None
+        outcome = "sent"
+    db.flush()
+    return outcome
+
+
+def deliver_pending(
+    db: Session,
+    *,
+    now: datetime,
+    transport: Transport | None = None,
+    limit: int = 500,
+    owner: str | None = None,
+) -> Delivery:
+    """Claim and send queued messages inside the caller's transaction (the job that
+    delivers the outbox commits the claim first and each message on its own)."""
+    transport = transport or default_transport()
+    owner = owner or f"deliver:{uuid4().hex[:12]}"
+    counts = {"sent": 0, "failed": 0, "skipped": 0}
+    for message_id in claim(db, owner=owner, now=now, limit=limit):
+        outcome = send_claimed(db, message_id=message_id, owner=owner, now=now, transport=transport)
+        if outcome is not None:
+            counts[outcome] += 1
+    return Delivery(**counts)
 
 
 def recent_messages(db: Session, *, limit: int = 200) -> list[OutboxMessage]:

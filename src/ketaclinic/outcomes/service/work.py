@@ -1,16 +1,18 @@
-"""The background work, run as a command (``ketaclinic jobs run``): make the
-questionnaire requests that have come due, expire old ones, escalate alerts nobody has
-acknowledged, and deliver the outbox."""
+"""The background work: make the questionnaire requests that have come due, expire old
+ones, escalate alerts nobody has acknowledged, and deliver the outbox. Each is a declared
+job (``outcomes.jobs``); ``run_due_work`` does them all in the caller's transaction."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ketaclinic.orders.models import Course
 from ketaclinic.outcomes.models import QuestionnaireRequest, QuestionnaireResponse
 from ketaclinic.outcomes.service import alerts, config, context, schedule
 from ketaclinic.outcomes.service.access import JOB
@@ -49,37 +51,45 @@ def expire_requests(db: Session, *, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def _new_slots(db: Session, rules: Any, course: Course, *, now: datetime) -> list[schedule.Slot]:
+    """The course's due slots not yet asked for nor already answered in their window."""
+    facts = context.course_facts(db, actor=JOB, course=course, now=now)
+    slots = schedule.due_slots(rules, facts, now)
+    existing = set(
+        db.execute(
+            select(QuestionnaireRequest.instrument_id, QuestionnaireRequest.slot).where(
+                QuestionnaireRequest.patient_id == course.patient_id
+            )
+        ).all()
+    )
+    answered = db.execute(
+        select(QuestionnaireResponse.instrument_id, QuestionnaireResponse.completed_at).where(
+            QuestionnaireResponse.patient_id == course.patient_id,
+            QuestionnaireResponse.status == "final",
+        )
+    ).all()
+    # A questionnaire already filled in the slot's window (at a visit, on the portal) is
+    # not asked again.
+    return [
+        s
+        for s in slots
+        if (s.instrument_id, s.slot) not in existing
+        and not any(i == s.instrument_id and s.due_at <= at < s.expires_at for i, at in answered)
+    ]
+
+
 def make_due_requests(db: Session, *, now: datetime) -> int:
     """A savepoint per course, so a course another run has just served does not stop
     the others."""
     rules = config.schedule(db)
     made = 0
     for course in context.active_courses(db):
-        facts = context.course_facts(db, actor=JOB, course=course, now=now)
-        slots = schedule.due_slots(rules, facts, now)
-        existing = set(
-            db.execute(
-                select(QuestionnaireRequest.instrument_id, QuestionnaireRequest.slot).where(
-                    QuestionnaireRequest.patient_id == course.patient_id
-                )
-            ).all()
-        )
-        answered = db.execute(
-            select(QuestionnaireResponse.instrument_id, QuestionnaireResponse.completed_at).where(
-                QuestionnaireResponse.patient_id == course.patient_id,
-                QuestionnaireResponse.status == "final",
-            )
-        ).all()
-        # A questionnaire already filled in the slot's window (at a visit, on the portal)
-        # is not asked again.
-        new = [
-            s
-            for s in slots
-            if (s.instrument_id, s.slot) not in existing
-            and not any(
-                i == s.instrument_id and s.due_at <= at < s.expires_at for i, at in answered
-            )
-        ]
+        # What the job reads to decide is audited only for the patients it acts on: an
+        # idle round writes no audit rows.
+        with audit.held_reads(db) as reads:
+            new = _new_slots(db, rules, course, now=now)
+            if new:
+                reads.keep()
         if not new:
             continue
         patient = patients.get_patient(

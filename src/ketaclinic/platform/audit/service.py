@@ -9,6 +9,8 @@ and verified is in ``chain``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -154,6 +156,40 @@ def note_read(
         }
     elif action != found["action"] and action not in found["also"]:
         found["also"].append(action)
+
+
+class HeldReads:
+    """Reads noted inside ``held_reads``: audited only if ``keep()`` is called."""
+
+    def __init__(self) -> None:
+        self.kept = False
+
+    def keep(self) -> None:
+        self.kept = True
+
+
+@contextmanager
+def held_reads(db: Session) -> Iterator[HeldReads]:
+    """Reads noted inside the block are audited only if the block calls ``keep()``: a
+    job that looks at a patient's record and then does nothing for that patient (most
+    rounds of the scheduled work) leaves no trace, and one that acts audits what it read
+    to decide. Reads noted before the block are kept as they were."""
+    earlier: dict[tuple[Any, ...], dict[str, Any]] = db.info.pop(_READS, {})
+    held = HeldReads()
+    try:
+        yield held
+    finally:
+        inside: dict[tuple[Any, ...], dict[str, Any]] = db.info.pop(_READS, {})
+        if held.kept:
+            for key, read in inside.items():
+                if key not in earlier:
+                    earlier[key] = read
+                    continue
+                kept = earlier[key]
+                for action in [read["action"], *read["also"]]:
+                    if action != kept["action"] and action not in kept["also"]:
+                        kept["also"].append(action)
+        db.info[_READS] = earlier
 
 
 def take_reads(db: Session) -> list[dict[str, Any]]:
