@@ -77,7 +77,7 @@ def _postgres_schema() -> str | None:
     return url
 
 
-# The job queue's own tables (migration 0010), emptied with ours so that no test sees a
+# The job queue's own tables (migration 0009), emptied with ours so that no test sees a
 # job, a queueing lock or a periodic tick left by another.
 QUEUE_TABLES = [
     "procrastinate_periodic_defers",

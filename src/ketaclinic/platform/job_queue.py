@@ -8,7 +8,7 @@
   ``ketaclinic``), the scheduled ones also as periodic tasks, plus the queue's own upkeep
   (jobs left ``doing`` by a worker that died are retried: every job is safe to run again).
   Successful jobs are deleted when they finish; failed ones stay for a person to look at.
-- The queue's tables and functions come from migration 0010 (PostgreSQL only), which
+- The queue's tables and functions come from migration 0009 (PostgreSQL only), which
   carries procrastinate 3.10's schema; a procrastinate upgrade that changes its schema
   needs a migration applying procrastinate's own SQL migrations (a test compares them).
 """
@@ -31,7 +31,7 @@ log = logging.getLogger("ketaclinic.job_queue")
 
 QUEUE = "ketaclinic"
 SCHEMA_FILE = (
-    Path(__file__).resolve().parent.parent / "migrations" / "versions" / "0010_procrastinate.sql"
+    Path(__file__).resolve().parent.parent / "migrations" / "versions" / "0009_procrastinate.sql"
 )
 
 

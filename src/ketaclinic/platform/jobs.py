@@ -28,7 +28,7 @@ Why procrastinate rather than PgQueuer: procrastinate can defer on a connection 
 SQLAlchemy transaction instead of needing an outbox row moved to the queue afterwards; it has
 periodic tasks deferred once per tick across workers, ``queueing_lock`` and ``lock`` for
 uniqueness, ``schedule_at``, LISTEN/NOTIFY wake-up with polling as fallback, retries, and a
-plain SQL schema that an Alembic migration can carry (0010). PgQueuer is lighter but async
+plain SQL schema that an Alembic migration can carry (0009). PgQueuer is lighter but async
 only and brings its own schema tool and no transaction sharing with a synchronous caller.
 Both backends are safe against a job running twice: the work itself claims what it does
 (an outbox message, an alert's escalation) with a conditional UPDATE, so the queue's

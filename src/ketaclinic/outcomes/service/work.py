@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ketaclinic.orders.models import Course
+from ketaclinic.orders.service import Course
 from ketaclinic.outcomes.models import QuestionnaireRequest, QuestionnaireResponse
 from ketaclinic.outcomes.service import alerts, config, context, schedule
 from ketaclinic.outcomes.service.access import JOB

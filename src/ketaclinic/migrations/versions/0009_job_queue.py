@@ -1,7 +1,7 @@
 """job queue: leases of in-process jobs, outbox claims, procrastinate's schema on PostgreSQL
 
-Revision ID: 0010
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-01 18:30:00.000000
 """
 
@@ -16,15 +16,15 @@ from alembic import op
 
 import ketaclinic.platform.db
 
-revision: str = "0010"
-down_revision: str | Sequence[str] | None = "0007"
+revision: str = "0009"
+down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # procrastinate 3.10's schema, kept beside this migration so that a fresh clinic gets the
 # same queue whatever procrastinate is installed; a later procrastinate that changes it
 # comes with SQL migrations of its own, applied by a later migration.
-QUEUE_SCHEMA = Path(__file__).with_name("0010_procrastinate.sql")
+QUEUE_SCHEMA = Path(__file__).with_name("0009_procrastinate.sql")
 
 
 def _psycopg(bind: sa.Connection) -> Any:
