@@ -130,7 +130,8 @@ def test_iv_ketamine_titrates_half_to_three_quarters_to_one_mg_per_kg() -> None:
     assert p.dose_weight_rule == "actual"
     assert p.typical_series == "6 infusions over 2-3 weeks (2 or 3 a week)"
     assert p.series_sessions == 6
-    assert p.min_spacing_hours is None
+    assert p.min_spacing_hours == 48.0
+    assert p.citation("min_spacing_hours").evidence == "convention"
 
 
 def test_esketamine_follows_the_label_schedule() -> None:

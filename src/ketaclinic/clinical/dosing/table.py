@@ -260,6 +260,16 @@ DEVINE = (
 DEVINE_EVIDENCE = "secondary"
 
 _IV_SERIES = "6 infusions over 2-3 weeks (2 or 3 a week)"
+_SPACING_IV = (
+    "clinic convention: 2 or 3 infusions a week (clinical-reference section 1, a "
+    "convention) leave at least a day between infusions; 48 hours is ketaclinic's default, "
+    "no source sets a minimum"
+)
+_SPACING_ESKETAMINE = (
+    "clinic convention: the label's twice-weekly induction (" + SPRAVATO_PI + ", section 2) "
+    "implies about 2 to 3 days between doses; the label sets no minimum interval. 48 hours "
+    "is ketaclinic's default"
+)
 _ESKETAMINE_INDUCTION = (
     SchedulePhase(
         label="induction",
@@ -293,6 +303,7 @@ _ESKETAMINE_CITATIONS = (
     Citation("mg_per_device", SPRAVATO_PI + " (28 mg per device, 2 sprays)", "confirmed"),
     Citation("device_interval_min", SPRAVATO_PI + " (5 minutes between devices)", "confirmed"),
     Citation("observation_min", SPRAVATO_PI + " (at least 2 hours after each dose)", "confirmed"),
+    Citation("min_spacing_hours", _SPACING_ESKETAMINE, "convention"),
 )
 
 _ESKETAMINE_65 = (
@@ -325,7 +336,9 @@ PROTOCOLS: tuple[Protocol, ...] = (
         adjusted_weight_factor=0.4,
         typical_series=_IV_SERIES,
         series_sessions=6,
+        min_spacing_hours=48.0,
         citations=(
+            Citation("min_spacing_hours", _SPACING_IV, "convention"),
             Citation("dose_min", FAVA_2020 + " [abstract]", "confirmed"),
             Citation("dose_max", FAVA_2020 + " [abstract]", "confirmed"),
             Citation(
@@ -461,6 +474,7 @@ PROTOCOLS: tuple[Protocol, ...] = (
         mg_per_device=28.0,
         device_interval_min=5.0,
         observation_min=120.0,
+        min_spacing_hours=48.0,
         typical_series=(
             "weeks 1-4 twice a week (day 1 56 mg), weeks 5-8 once a week, from week 9 every "
             "2 weeks or once a week"
@@ -496,6 +510,7 @@ PROTOCOLS: tuple[Protocol, ...] = (
         mg_per_device=28.0,
         device_interval_min=5.0,
         observation_min=120.0,
+        min_spacing_hours=48.0,
         typical_series="84 mg twice a week for 4 weeks (may reduce to 56 mg); longer use not "
         "studied",
         series_sessions=8,
