@@ -3,11 +3,12 @@ KETACLINIC_TEST_POSTGRES_URL is set, on PostgreSQL too."""
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from argon2 import PasswordHasher
@@ -88,6 +89,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         secret_key="test-secret",
         time_zone="America/New_York",
+        # Reads audited as each request ends, so a test sees the rows at once.
+        read_audit_delay_seconds=0,
     )
 
 
@@ -117,6 +120,22 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield test_client
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def committed(factory: F) -> F:
+    """Set-up built through the real services is committed, as the request that made it
+    would have done, so that the app's own connections see it."""
+
+    @functools.wraps(factory)
+    def wrapper(db: Session, *args: Any, **kwargs: Any) -> Any:
+        made = factory(db, *args, **kwargs)
+        db.commit()
+        return made
+
+    return wrapper  # type: ignore[return-value]
+
+
 def make_user(
     db: Session,
     role: str | list[str],
@@ -126,7 +145,7 @@ def make_user(
 ) -> Any:
     roles = [role] if isinstance(role, str) else role
     name = username or "-".join(roles).replace("_", "")
-    return accounts.create_user(
+    user = accounts.create_user(
         db,
         actor=TEST_ACTOR,
         username=name,
@@ -135,6 +154,8 @@ def make_user(
         roles=roles,
         patient_id=patient_id,
     )
+    db.commit()  # set-up: the user must exist for the app's own connections
+    return user
 
 
 def login(client: TestClient, username: str, password: str = PASSWORD) -> str:

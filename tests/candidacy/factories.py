@@ -13,6 +13,7 @@ from ketaclinic.candidacy.schemas import DecisionIn, IntakeIn
 from ketaclinic.clinical import screening
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.roles import Role
+from tests.conftest import committed
 
 PRESCRIBER = Actor(user_id=None, username="dr.test", roles=frozenset({Role.prescriber}))
 NURSE = Actor(user_id=None, username="nurse.test", roles=frozenset({Role.nurse}))
@@ -53,16 +54,19 @@ def intake_in(
     return IntakeIn(**fields)
 
 
+@committed
 def an_intake(db: Session, patient_id: int, **kw: Any) -> Intake:
     return service.create_intake(db, actor=NURSE, patient_id=patient_id, data=intake_in(**kw))
 
 
+@committed
 def a_decision(db: Session, patient_id: int, intake_id: int, **kw: Any) -> CandidacyDecision:
     fields: dict[str, Any] = {"intake_id": intake_id, "decision": "confirm"}
     fields.update(kw)
     return service.decide(db, actor=PRESCRIBER, patient_id=patient_id, data=DecisionIn(**fields))
 
 
+@committed
 def cleared_patient(db: Session, patient_id: int, route: str = "intravenous") -> Intake:
     intake = an_intake(db, patient_id, route=route)
     a_decision(db, patient_id, intake.id)

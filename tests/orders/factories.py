@@ -14,9 +14,11 @@ from ketaclinic.patients import service as patients
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.schemas import MeasurementIn
 from tests.candidacy.factories import NURSE, PRESCRIBER, cleared_patient
+from tests.conftest import committed
 from tests.patients.factories import a_patient
 
 
+@committed
 def a_weighed_patient(
     db: Session, weight: float = 80.0, height: float = 175.0, **kw: Any
 ) -> Patient:
@@ -32,6 +34,7 @@ def a_weighed_patient(
     return patient
 
 
+@committed
 def a_course(db: Session, patient: Patient, protocol_id: str = "iv_ketamine", **kw: Any) -> Course:
     route = "intranasal" if protocol_id.startswith("in_") else "intravenous"
     cleared_patient(db, patient.id, route=route)
@@ -48,6 +51,7 @@ def a_course(db: Session, patient: Patient, protocol_id: str = "iv_ketamine", **
 IV = OrderIn(dose_mg_per_kg=0.5, concentration_mg_per_ml=10, bag_volume_ml=100)
 
 
+@committed
 def a_signed_order(db: Session, course: Course, data: OrderIn = IV) -> Order:
     draft = service.draft_order(db, actor=PRESCRIBER, course_id=course.id, data=data)
     return service.sign_order(db, actor=PRESCRIBER, order_id=draft.id)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.orders import service
 from ketaclinic.orders.models import Order, SignedOrderChanged
 from ketaclinic.orders.schemas import OrderIn, OverrideIn
+from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.audit.models import AuditEvent
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid
 from tests.candidacy.factories import (
@@ -260,5 +261,6 @@ def test_reads_of_orders_are_audited(db: Session) -> None:
     order = a_signed_order(db, course)
     service.get_order(db, actor=NURSE, order_id=order.id)
     service.planned_sessions(db, actor=NURSE, course_id=course.id)
+    audit.flush_reads(db)  # as the unit of work does when the act ends
     actions = db.scalars(select(AuditEvent.action).where(AuditEvent.actor == "nurse.test")).all()
     assert "order.view" in actions and "planned_session.list" in actions

@@ -12,14 +12,16 @@ from ketaclinic.outcomes.service import context
 from ketaclinic.outcomes.service.context import SessionGiven
 from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
-from tests.conftest import make_user
+from tests.conftest import committed, make_user
 from tests.patients.factories import a_patient
 
 
+@committed
 def staff(db: Session, role: str | list[str], username: str | None = None) -> Actor:
     return accounts.actor_for(make_user(db, role, username=username))
 
 
+@committed
 def a_course(
     db: Session,
     patient_id: int,

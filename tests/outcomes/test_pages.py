@@ -86,6 +86,7 @@ def test_a_positive_item_9_shows_crisis_resources_and_the_alert_banner_to_clinic
     token = service.start_tablet(
         db, actor=staff(db, "nurse"), patient_id=patient.id, instrument_id="phq9"
     )
+    db.commit()
     done = client.post(f"/q/{token}", data={k: str(v) for k, v in phq9(15, item9=1).items()})
     assert "988" in done.text and "911" in done.text
     login(client, "prescriber")

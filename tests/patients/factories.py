@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 from ketaclinic.patients import service
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.schemas import PatientIn
-from tests.conftest import TEST_ACTOR
+from tests.conftest import TEST_ACTOR, committed
 
 
+@committed
 def a_patient(db: Session, **overrides: Any) -> Patient:
     fields: dict[str, Any] = {
         "given_name": "Maria",

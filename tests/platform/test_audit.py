@@ -104,5 +104,6 @@ def test_reading_a_patient_is_audited_with_who_and_which_patient(db: Session) ->
 
     patient = a_patient(db)
     patients.get_patient(db, actor=TEST_ACTOR, patient_id=patient.id)
+    audit.flush_reads(db)  # what the unit of work does when the act ends
     last = audit.for_patient(db, patient.id)[0]
     assert (last.action, last.actor, last.patient_id) == ("patient.view", "test", patient.id)

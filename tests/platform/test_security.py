@@ -60,6 +60,7 @@ def test_a_cookie_authenticated_api_write_needs_the_csrf_token(
 def test_a_bearer_token_client_needs_no_csrf_token(client: TestClient, db: Session) -> None:
     nurse = make_user(db, "nurse")
     token = accounts.create_api_token(db, actor=TEST_ACTOR, user_id=nurse.id, name="bridge")
+    db.commit()
     response = client.post(
         "/api/patients", json=PATIENT, headers={"Authorization": f"Bearer {token}"}
     )
@@ -78,6 +79,7 @@ def test_invalid_api_input_is_a_problem_document_naming_the_field(
 ) -> None:
     nurse = make_user(db, "nurse")
     token = accounts.create_api_token(db, actor=TEST_ACTOR, user_id=nurse.id, name="t")
+    db.commit()
     response = client.post(
         "/api/patients",
         json={**PATIENT, "date_of_birth": "2999-01-01"},

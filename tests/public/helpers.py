@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.public import service
 from ketaclinic.public.schemas import Answer, ContactIn, LeadIn
+from tests.conftest import committed
 
 # Everything answered "no" except the indication: a clear consultation case.
 ALL_NO: dict[str, Answer] = {
@@ -55,6 +56,7 @@ def form_of(values: dict[str, Answer]) -> dict[str, str]:
     return form
 
 
+@committed
 def a_lead(db: Session, name: str = "Robin Vale", **changes: Answer) -> Any:
     return service.create_lead(
         db,

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.schemas import PatientIn
 from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.audit.models import AuditEvent
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from ketaclinic.platform.roles import Role
@@ -104,6 +105,7 @@ def test_get_lead_returns_the_answers_keyed_by_rule_id_and_audits_the_read(
     assert found.answers["hypertension"] is True
     assert found.answers["treatment_resistant_depression"] is True
     assert found.answers["pregnancy"] is False
+    audit.flush_reads(db)  # as the unit of work does when the act ends
     actions = db.scalars(select(AuditEvent.action).where(AuditEvent.actor == "frontdesk")).all()
     assert "lead.view" in actions
 

@@ -16,7 +16,7 @@ from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
 from ketaclinic.scheduling import service
 from ketaclinic.scheduling.schemas import AvailabilityIn, BookingIn, ChairIn
-from tests.conftest import make_user
+from tests.conftest import committed, make_user
 
 ZONE = ZoneInfo("America/New_York")
 # Bookings in these tests are made "on" this day, before every literal visit time.
@@ -27,6 +27,7 @@ def actor(user: Any) -> Actor:
     return accounts.actor_for(user)
 
 
+@committed
 def a_team(db: Session) -> SimpleNamespace:
     """Front desk, admin, two nurses, a prescriber and a researcher."""
     return SimpleNamespace(
@@ -39,10 +40,12 @@ def a_team(db: Session) -> SimpleNamespace:
     )
 
 
+@committed
 def a_chair(db: Session, by: Actor, name: str = "Chair 1") -> Any:
     return service.add_chair(db, actor=by, data=ChairIn(name=name))
 
 
+@committed
 def on_duty(db: Session, by: Actor, nurse: Actor, day: str, starts: str, ends: str) -> Any:
     assert nurse.user_id is not None
     return service.add_availability(
@@ -57,6 +60,7 @@ def on_duty(db: Session, by: Actor, nurse: Actor, day: str, starts: str, ends: s
     )
 
 
+@committed
 def a_course(
     db: Session,
     patient_id: int,
@@ -101,6 +105,7 @@ def a_course(
     return course
 
 
+@committed
 def planned(db: Session, course: Course) -> list[PlannedSession]:
     return list(
         db.scalars(
@@ -124,6 +129,7 @@ def booking(
     )
 
 
+@committed
 def book(db: Session, by: Actor, data: BookingIn, **kw: Any) -> Any:
     kw.setdefault("now", NOW)
     kw.setdefault("zone", ZONE)

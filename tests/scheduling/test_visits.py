@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaclinic.platform.accounts import service as accounts
+from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.audit.models import AuditEvent
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from ketaclinic.scheduling import service
@@ -253,6 +254,7 @@ def test_a_nurse_sees_her_day_and_not_anothers(db: Session, clinic) -> None:
 
 def test_reading_the_day_is_audited_per_patient(db: Session, clinic) -> None:
     service.appointments_for_day(db, actor=clinic.prescriber, day=date(2030, 3, 4), zone=ZONE)
+    audit.flush_reads(db)  # as the unit of work does when the act ends
     events = db.scalars(
         select(AuditEvent).where(
             AuditEvent.actor == "prescriber", AuditEvent.action == "appointment.read"

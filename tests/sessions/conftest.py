@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.sessions import service
 from ketaclinic.sessions.models import InfusionSession
+from tests.conftest import committed
 from tests.sessions.factories import T0, Staff, iv_order, male_patient, staff
 
 
@@ -19,6 +20,7 @@ def at(minutes: float) -> object:
     return T0 + timedelta(minutes=minutes)
 
 
+@committed
 def ready_iv_session(db: Session, team: Staff) -> InfusionSession:
     """An IV walk-in session with the checklist complete and a normal pre-dose reading."""
     patient = male_patient(db)
@@ -35,6 +37,7 @@ def ready_iv_session(db: Session, team: Staff) -> InfusionSession:
     return row
 
 
+@committed
 def vitals(
     db: Session,
     team: Staff,

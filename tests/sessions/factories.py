@@ -15,7 +15,7 @@ from ketaclinic.patients.models import Patient
 from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
 from ketaclinic.scheduling.models import Appointment
-from tests.conftest import make_user
+from tests.conftest import committed, make_user
 from tests.patients.factories import a_patient
 
 T0 = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)  # 09:00 in New York
@@ -28,6 +28,7 @@ class Staff:
     desk: Actor
 
 
+@committed
 def staff(db: Session) -> Staff:
     found = {}
     for role in ("nurse", "prescriber", "front_desk"):
@@ -36,6 +37,7 @@ def staff(db: Session) -> Staff:
     return Staff(found["nurse"], found["prescriber"], found["front_desk"])
 
 
+@committed
 def iv_order(db: Session, patient: Patient, **fields: Any) -> Order:
     course = Course(
         patient_id=patient.id,
@@ -75,6 +77,7 @@ def iv_order(db: Session, patient: Patient, **fields: Any) -> Order:
     return order
 
 
+@committed
 def esketamine_order(db: Session, patient: Patient, dose_mg: float = 56.0) -> Order:
     course = Course(
         patient_id=patient.id,
@@ -105,6 +108,7 @@ def esketamine_order(db: Session, patient: Patient, dose_mg: float = 56.0) -> Or
     return order
 
 
+@committed
 def appointment(db: Session, patient: Patient, starts_at: datetime, **fields: Any) -> Appointment:
     row = Appointment(
         patient_id=patient.id,
@@ -121,6 +125,7 @@ def appointment(db: Session, patient: Patient, starts_at: datetime, **fields: An
     return row
 
 
+@committed
 def male_patient(db: Session, **fields: Any) -> Patient:
     values: dict[str, Any] = {
         "given_name": "Tom",

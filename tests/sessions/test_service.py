@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.audit.models import AuditEvent
 from ketaclinic.platform.db import make_engine, make_session_factory
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid
@@ -346,6 +347,7 @@ def test_completed_sessions_give_the_key_figures(db: Session, team: Staff) -> No
 def test_every_read_is_audited_with_the_patient(db: Session, team: Staff) -> None:
     row = ready_iv_session(db, team)
     service.get_session(db, actor=team.prescriber, session_id=row.id)
+    audit.flush_reads(db)  # as the unit of work does when the act ends
     seen = db.scalars(select(AuditEvent).where(AuditEvent.action == "session.view")).all()
     assert [e.patient_id for e in seen] == [row.patient_id]
 

@@ -147,7 +147,7 @@ def _save(db: Session, actor: Actor, row: Intake, action: str, detail: str) -> I
                 measured_on=row.taken_on, weight_kg=row.weight_kg, height_cm=row.height_cm
             ),
         )
-    db.commit()
+    db.flush()
     return row
 
 
@@ -195,10 +195,9 @@ def _latest(db: Session, patient_id: int) -> Intake | None:
 
 
 def _read(db: Session, actor: Actor, action: str, patient_id: int, oid: object = None) -> None:
-    audit.record(
+    audit.note_read(
         db, actor=actor, action=action, patient_id=patient_id, object_type="intake", object_id=oid
     )
-    db.commit()
 
 
 def get_intake(db: Session, *, actor: Actor, intake_id: int) -> Intake:
@@ -272,7 +271,7 @@ def evaluate_candidacy(db: Session, *, actor: Actor, patient_id: int) -> Candida
         _read(db, actor, "candidacy.evaluate", patient_id)
         return None
     result = _evaluate(db, intake)
-    audit.record(
+    audit.note_read(
         db,
         actor=actor,
         action="candidacy.evaluate",
@@ -281,7 +280,7 @@ def evaluate_candidacy(db: Session, *, actor: Actor, patient_id: int) -> Candida
         object_id=intake.id,
         detail=f"verdict {result.evaluation.verdict}",
     )
-    db.commit()
+    db.flush()
     return result
 
 
@@ -347,7 +346,7 @@ def decide(db: Session, *, actor: Actor, patient_id: int, data: DecisionIn) -> C
         detail=f"intake {intake.id}: computed {computed}, final {final}"
         + (f"; reason: {reason}" if reason else ""),
     )
-    db.commit()
+    db.flush()
     return row
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ketaclinic.platform import migrate
-from ketaclinic.platform.db import make_engine, make_session_factory
+from ketaclinic.platform.db import make_engine, make_session_factory, transaction
 from ketaclinic.platform.errors import ClinicError
 from ketaclinic.platform.settings import ConfigurationError, Settings, get_settings
 
@@ -42,6 +42,8 @@ def settings() -> Settings:
 
 @contextmanager
 def database(ensure_migrated: bool = True) -> Iterator[Session]:
+    """The command's one unit of work: it commits once when the command succeeds and
+    leaves nothing behind when it fails."""
     conf = settings()
     url = conf.effective_database_url
     with one_line_errors():
@@ -49,7 +51,7 @@ def database(ensure_migrated: bool = True) -> Iterator[Session]:
             migrate.upgrade(url)
         engine = make_engine(url)
         try:
-            with make_session_factory(engine)() as db:
+            with transaction(make_session_factory(engine)) as db:
                 yield db
         finally:
             engine.dispose()

@@ -130,7 +130,7 @@ def override(
         object_id=row.id,
         detail=f"{table_key} {target}.{field}: {row.default_value} -> {typed}",
     )
-    db.commit()
+    db.flush()
     return row
 
 
@@ -153,7 +153,7 @@ def retire(db: Session, *, actor: Actor, override_id: int, reason: str) -> Clini
         object_id=row.id,
         detail=f"{row.table_key} {row.target}.{row.field} back to the default",
     )
-    db.commit()
+    db.flush()
     return row
 
 

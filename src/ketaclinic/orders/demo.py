@@ -74,9 +74,9 @@ def _titrate(db: Session, clinic: DemoClinic, order_id: int) -> None:
     a reason on a superseding order instead."""
     actor = clinic.staff["dr.rivera"]
     try:
-        draft = service.titrate(db, actor=actor, order_id=order_id)
+        with db.begin_nested():
+            draft = service.titrate(db, actor=actor, order_id=order_id)
     except Invalid:
-        db.rollback()
         draft = service.supersede_order(
             db,
             actor=actor,

@@ -60,6 +60,12 @@ def _audit(
     )
 
 
+def _read(db: Session, actor: Actor, action: str, patient_id: int, kind: str, oid: object) -> None:
+    audit.note_read(
+        db, actor=actor, action=action, patient_id=patient_id, object_type=kind, object_id=oid
+    )
+
+
 def _course(db: Session, course_id: int) -> Course:
     row = db.get(Course, course_id)
     if row is None:
@@ -177,15 +183,15 @@ def open_course(
         course.id,
         f"{p.id} for {indication}, {count} sessions; candidacy decision {cleared.decision.id}",
     )
-    db.commit()
+    db.flush()
     return course
 
 
 def get_course(db: Session, *, actor: Actor, course_id: int) -> Course:
     _require(actor, PLAN_READERS, "read treatment courses")
     course = _course(db, course_id)
-    _audit(db, actor, "course.view", course.patient_id, "course", course.id)
-    db.commit()
+    _read(db, actor, "course.view", course.patient_id, "course", course.id)
+    db.flush()
     return course
 
 
@@ -195,16 +201,16 @@ def courses(db: Session, *, actor: Actor, patient_id: int) -> list[Course]:
     rows = list(
         db.scalars(select(Course).where(Course.patient_id == patient_id).order_by(Course.id.desc()))
     )
-    _audit(db, actor, "course.list", patient_id, "course", None)
-    db.commit()
+    _read(db, actor, "course.list", patient_id, "course", None)
+    db.flush()
     return rows
 
 
 def active_course(db: Session, *, actor: Actor, patient_id: int) -> Course | None:
     _require(actor, PLAN_READERS, "read treatment courses")
     course = _active(db, patient_id)
-    _audit(db, actor, "course.view", patient_id, "course", course.id if course else None)
-    db.commit()
+    _read(db, actor, "course.view", patient_id, "course", course.id if course else None)
+    db.flush()
     return course
 
 
@@ -218,8 +224,8 @@ def planned_sessions(db: Session, *, actor: Actor, course_id: int) -> list[Plann
             .order_by(PlannedSession.number, PlannedSession.id)
         )
     )
-    _audit(db, actor, "planned_session.list", course.patient_id, "course", course.id)
-    db.commit()
+    _read(db, actor, "planned_session.list", course.patient_id, "course", course.id)
+    db.flush()
     return rows
 
 
@@ -242,7 +248,7 @@ def next_planned_session(db: Session, *, actor: Actor, patient_id: int) -> Plann
     _audit(
         db, actor, "planned_session.next", patient_id, "planned_session", row.id if row else None
     )
-    db.commit()
+    db.flush()
     return row
 
 
@@ -274,7 +280,7 @@ def mark_planned_session(
         row.id,
         f"session {row.number}: {before} -> {status}",
     )
-    db.commit()
+    db.flush()
     return row
 
 
@@ -300,8 +306,8 @@ def preview_order(db: Session, *, actor: Actor, course_id: int, data: OrderIn) -
     _require(actor, PRESCRIBING, "prepare an order")
     course = _course(db, course_id)
     plan, _, _ = _plan_for(db, actor, course, data)
-    _audit(db, actor, "order.preview", course.patient_id, "course", course.id)
-    db.commit()
+    _read(db, actor, "order.preview", course.patient_id, "course", course.id)
+    db.flush()
     return plan
 
 
@@ -369,7 +375,7 @@ def _new_draft(
     if order.overrides:
         detail += "; " + _override_words(order)
     _audit(db, actor, "order.draft", course.patient_id, "order", order.id, detail)
-    db.commit()
+    db.flush()
     return order
 
 
@@ -402,7 +408,7 @@ def revise_draft(db: Session, *, actor: Actor, order_id: int, data: OrderIn) -> 
     if order.overrides:
         detail += "; " + _override_words(order)
     _audit(db, actor, "order.revise", order.patient_id, "order", order.id, detail)
-    db.commit()
+    db.flush()
     return order
 
 
@@ -435,7 +441,7 @@ def sign_order(db: Session, *, actor: Actor, order_id: int) -> Order:
     if order.overrides:
         detail += "; " + _override_words(order)
     _audit(db, actor, "order.sign", order.patient_id, "order", order.id, detail)
-    db.commit()
+    db.flush()
     return order
 
 
@@ -498,8 +504,8 @@ def titrate(db: Session, *, actor: Actor, order_id: int) -> Order:
 def get_order(db: Session, *, actor: Actor, order_id: int) -> Order:
     _require(actor, ORDER_READERS, "read orders")
     order = _order(db, order_id)
-    _audit(db, actor, "order.view", order.patient_id, "order", order.id)
-    db.commit()
+    _read(db, actor, "order.view", order.patient_id, "order", order.id)
+    db.flush()
     return order
 
 
@@ -508,8 +514,8 @@ def current_order(db: Session, *, actor: Actor, course_id: int) -> Order | None:
     _require(actor, ORDER_READERS, "read orders")
     course = _course(db, course_id)
     order = _current(db, course.id)
-    _audit(db, actor, "order.view", course.patient_id, "order", order.id if order else None)
-    db.commit()
+    _read(db, actor, "order.view", course.patient_id, "order", order.id if order else None)
+    db.flush()
     return order
 
 
@@ -528,8 +534,8 @@ def visit_timing(db: Session, *, actor: Actor, course_id: int) -> VisitTiming | 
     _require(actor, PLAN_READERS, "read visit timing")
     course = _course(db, course_id)
     order = _current(db, course.id)
-    _audit(db, actor, "order.timing", course.patient_id, "order", order.id if order else None)
-    db.commit()
+    _read(db, actor, "order.timing", course.patient_id, "order", order.id if order else None)
+    db.flush()
     if order is None:
         return None
     return VisitTiming(order.id, order.protocol_id, order.duration_min, order.devices)
@@ -542,6 +548,6 @@ def course_orders(db: Session, *, actor: Actor, course_id: int) -> list[Order]:
     rows = list(
         db.scalars(select(Order).where(Order.course_id == course_id).order_by(Order.id.desc()))
     )
-    _audit(db, actor, "order.list", course.patient_id, "course", course.id)
-    db.commit()
+    _read(db, actor, "order.list", course.patient_id, "course", course.id)
+    db.flush()
     return rows

@@ -76,7 +76,7 @@ def create_patient(db: Session, *, actor: Actor, data: PatientIn) -> Patient:
         object_type="patient",
         object_id=patient.id,
     )
-    db.commit()
+    db.flush()
     return patient
 
 
@@ -127,7 +127,7 @@ def update_patient(
         object_id=patient.id,
         detail=f"version {patient.version}: {', '.join(changed)}",
     )
-    db.commit()
+    db.flush()
     return patient
 
 
@@ -141,7 +141,7 @@ def _load(db: Session, patient_id: int) -> Patient:
 def get_patient(db: Session, *, actor: Actor, patient_id: int, purpose: str = "view") -> Patient:
     _check_access(actor, patient_id)
     patient = _load(db, patient_id)
-    audit.record(
+    audit.note_read(
         db,
         actor=actor,
         action=f"patient.{purpose}",
@@ -149,7 +149,7 @@ def get_patient(db: Session, *, actor: Actor, patient_id: int, purpose: str = "v
         object_type="patient",
         object_id=patient.id,
     )
-    db.commit()
+    db.flush()
     return patient
 
 
@@ -171,27 +171,27 @@ def search_patients(
             )
         )
     found = list(db.scalars(stmt))
-    audit.record(
+    audit.note_read(
         db,
         actor=actor,
         action="patient.search",
         object_type="patient",
         detail=f"query={term!r} results={len(found)}",
     )
-    db.commit()
+    db.flush()
     return found
 
 
 def recently_updated(db: Session, *, actor: Actor, limit: int = 10) -> list[Patient]:
     found = list(db.scalars(select(Patient).order_by(Patient.updated_at.desc()).limit(limit)))
-    audit.record(
+    audit.note_read(
         db,
         actor=actor,
         action="patient.list",
         object_type="patient",
         detail=f"recently updated, {len(found)} shown",
     )
-    db.commit()
+    db.flush()
     return found
 
 
@@ -205,7 +205,7 @@ def versions(db: Session, *, actor: Actor, patient_id: int) -> list[PatientVersi
             .order_by(PatientVersion.version)
         )
     )
-    audit.record(
+    audit.note_read(
         db,
         actor=actor,
         action="patient.history",
@@ -213,7 +213,7 @@ def versions(db: Session, *, actor: Actor, patient_id: int) -> list[PatientVersi
         object_type="patient",
         object_id=patient_id,
     )
-    db.commit()
+    db.flush()
     return rows
 
 
@@ -241,7 +241,7 @@ def add_measurement(
         object_id=row.id,
         detail=f"on {data.measured_on}",
     )
-    db.commit()
+    db.flush()
     return row
 
 
@@ -267,7 +267,7 @@ def mark_measurement_in_error(
         object_id=row.id,
         detail=reason.strip(),
     )
-    db.commit()
+    db.flush()
     return row
 
 
@@ -302,10 +302,10 @@ def deidentified_summary(db: Session, *, actor: Actor, today: date) -> dict[str,
             if age >= lower:
                 label = band
         by_band[label] += 1
-    audit.record(
+    audit.note_read(
         db, actor=actor, action="research.cohort_summary", detail=f"{len(rows)} patients aggregated"
     )
-    db.commit()
+    db.flush()
     return {
         "total": len(rows),
         "by_sex": dict(sorted(by_sex.items())),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -12,8 +14,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ketaclinic.platform import unit_of_work
 from ketaclinic.platform.areas import area_modules
 from ketaclinic.platform.auth import principal
 from ketaclinic.platform.db import make_engine, make_session_factory
@@ -103,10 +108,18 @@ def _install_error_handlers(app: FastAPI) -> None:
         return problem(500, "Internal error", "something went wrong on our side; nothing was saved")
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    # What reads left to audit is written before the process ends.
+    await run_in_threadpool(app.state.later_writes.close)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.effective_secret_key  # noqa: B018 - fail at start-up, not on first request
     app = FastAPI(
+        lifespan=_lifespan,
         title="ketaclinic",
         version="0.1.0",
         docs_url=None,
@@ -119,10 +132,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.templates = build_environment(settings.zone)
+    app.state.later_writes = unit_of_work.LaterWrites(
+        app.state.session_factory, delay=settings.read_audit_delay_seconds
+    )
 
     @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
+    async def one_unit_of_work(request: Request, call_next: Any) -> Response:
+        try:
+            response: Response = await call_next(request)
+        except BaseException:
+            await run_in_threadpool(unit_of_work.finish, request, status=None)
+            raise
+        try:
+            await run_in_threadpool(unit_of_work.finish, request, status=response.status_code)
+        except IntegrityError:
+            response = problem(
+                409,
+                "Conflict",
+                "someone else changed the same record at the same moment; "
+                "nothing was saved: reload and retry",
+            )
+        except OperationalError:
+            log.error("commit failed on %s %s", request.method, request.url.path)
+            response = problem(
+                503, "Busy", "the database could not save this just now; nothing was saved: retry"
+            )
         for name, value in SECURITY_HEADERS.items():
             if name == "Cache-Control" and request.url.path.startswith("/static"):
                 continue

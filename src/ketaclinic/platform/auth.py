@@ -18,6 +18,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from ketaclinic.platform import unit_of_work
 from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.errors import Forbidden, Unauthenticated
@@ -40,50 +41,42 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    session: Session = request.app.state.session_factory()
-    request.state.db = session
-    try:
-        yield session
-    finally:
-        session.rollback()
-        session.close()
+def get_db(request: Request) -> Session:
+    """Dependency: the request's unit of work (``platform.unit_of_work``), which commits
+    once when the reply is a success and rolls back otherwise."""
+    return unit_of_work.request_db(request)
 
 
 @contextmanager
 def request_session(request: Request) -> Iterator[Session]:
-    """The request's own database session when it has one, else a short-lived one.
-
-    Code that runs while a page renders (banners, navigation badges) must reuse the
-    request's session: on SQLite a second session in the same request would wait for the
-    write lock the first one holds.
-    """
-    existing: Session | None = getattr(request.state, "db", None)
-    if existing is not None:
-        yield existing
-        return
-    with request.app.state.session_factory() as session:
-        yield session
+    """The request's own database session, for code that runs while a page renders
+    (banners, navigation badges)."""
+    yield unit_of_work.request_db(request)
 
 
 def _resolve(request: Request) -> Principal | None:
-    factory = request.app.state.session_factory
+    db = unit_of_work.request_db(request)
     ip = client_ip(request)
     header = request.headers.get("authorization", "")
-    with factory() as db:
-        if header.lower().startswith("bearer "):
-            user = accounts.resolve_api_token(db, header[7:].strip())
-            if user is None:
-                raise Unauthenticated("the API token is unknown, revoked or its user inactive")
-            return Principal(accounts.actor_for(user, ip=ip), "token")
-        token = request.cookies.get(SESSION_COOKIE)
-        if not token:
-            return None
-        found = accounts.resolve_session(db, token)
-        if found is None:
-            return None
-        user, login = found
-        return Principal(accounts.actor_for(user, ip=ip), "session", login.csrf_token)
+    if header.lower().startswith("bearer "):
+        found_token = accounts.find_api_token(db, header[7:].strip())
+        if found_token is None:
+            raise Unauthenticated("the API token is unknown, revoked or its user inactive")
+        row, user = found_token
+        token_id = row.id
+        if unit_of_work.stale(row.last_used_at, minutes=accounts.TOKEN_USE_RESOLUTION_MINUTES):
+            unit_of_work.later(
+                request, lambda later_db: accounts.note_token_used(later_db, token_id=token_id)
+            )
+        return Principal(accounts.actor_for(user, ip=ip), "token")
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    found = accounts.resolve_session(db, token)
+    if found is None:
+        return None
+    user, login = found
+    return Principal(accounts.actor_for(user, ip=ip), "session", login.csrf_token)
 
 
 async def principal(request: Request) -> Principal | None:

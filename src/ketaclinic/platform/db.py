@@ -61,9 +61,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-            # Take the write lock when a transaction begins (BEGIN IMMEDIATE): nearly
-            # every transaction writes (at least an audit row), and a deferred one that
-            # upgrades after another writer committed fails instead of waiting.
+            # pysqlite's own transaction handling is off: the "begin" listener below
+            # says how each transaction begins.
             dbapi_conn.isolation_level = None
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -73,7 +72,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A unit of work that writes takes the write lock when it begins (BEGIN
+            # IMMEDIATE): a deferred transaction that upgrades after another writer
+            # committed fails at once instead of waiting its turn. Reads begin deferred
+            # and never hold the lock, so pages do not queue behind each other.
+            if conn.get_execution_options().get(WRITES):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.exec_driver_sql("BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
@@ -83,12 +89,30 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+WRITES = "ketaclinic_writes"
+"""Execution option of a transaction that will write (see ``begin_writing``)."""
+
+
+def begin_writing(session: Session) -> None:
+    """Begin ``session``'s transaction as one that writes: on SQLite it takes the write
+    lock now rather than failing to upgrade later. Call before the first statement."""
+    if session.in_transaction():
+        raise RuntimeError("begin_writing must open the transaction, not join one")
+    session.connection(execution_options={WRITES: True})
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commits on success, rolls everything back on any error."""
+    """One unit of work that writes (a CLI command, a job): commits once on success,
+    rolls everything back on any error. The reads it noted are audited in the same
+    transaction."""
+    from ketaclinic.platform.audit import service as audit
+
     session = factory()
     try:
+        begin_writing(session)
         yield session
+        audit.flush_reads(session)
         session.commit()
     except BaseException:
         session.rollback()

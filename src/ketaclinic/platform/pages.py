@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from ketaclinic.platform import unit_of_work
 from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
@@ -67,6 +68,7 @@ async def login(
         lockout_minutes=settings.lockout_minutes,
     )
     if result.user is None:
+        unit_of_work.keep_writes(request)  # the failure counts towards the lockout
         return render(
             request,
             "login.html",

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     lockout_minutes: int = 15
     session_hours: int = 12
     secure_cookies: bool | None = None  # None: Secure exactly when the request came over TLS
+    # Reads are audited after the page is served, in batches at most this many seconds
+    # apart (0: at once, after each request).
+    read_audit_delay_seconds: float = Field(default=1.0, ge=0, le=60)
 
     @field_validator("time_zone")
     @classmethod

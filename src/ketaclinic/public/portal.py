@@ -131,7 +131,7 @@ def overview(db: Session, *, actor: Actor) -> Portal:
         notes=_section(db, "notes", actor, patient_id),
     )
     portal.chart_svg = scores_chart(portal.scores.items)
-    audit.record(
+    audit.note_read(
         db,
         actor=actor,
         action="portal.view",
@@ -139,7 +139,7 @@ def overview(db: Session, *, actor: Actor) -> Portal:
         object_type="patient",
         object_id=patient_id,
     )
-    db.commit()
+    db.flush()
     return portal
 
 

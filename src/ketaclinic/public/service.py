@@ -170,7 +170,7 @@ def create_lead(
         object_id=lead.id,
         detail=f"verdict {result.verdict}" + (", urgent" if result.crisis else ""),
     )
-    db.commit()
+    db.flush()
     return lead
 
 
@@ -191,14 +191,14 @@ def list_leads(
     elif status != "all":
         stmt = stmt.where(IntakeLead.status == status)
     found = list(db.scalars(stmt.limit(limit)))
-    audit.record(
+    audit.note_read(
         db,
         actor=actor,
         action="lead.list",
         object_type="intake_lead",
         detail=f"status={status or 'open'} results={len(found)}",
     )
-    db.commit()
+    db.flush()
     return found
 
 
@@ -216,7 +216,7 @@ def get_lead(db: Session, *, actor: Actor, lead_id: int) -> IntakeLead:
     (True, False, None for not sure, or a number), ready to pre-fill an intake."""
     _staff_only(actor)
     lead = _load(db, lead_id)
-    audit.record(
+    audit.note_read(
         db,
         actor=actor,
         action="lead.view",
@@ -224,7 +224,7 @@ def get_lead(db: Session, *, actor: Actor, lead_id: int) -> IntakeLead:
         object_type="intake_lead",
         object_id=lead.id,
     )
-    db.commit()
+    db.flush()
     return lead
 
 
@@ -268,7 +268,7 @@ def mark_lead(
         object_id=lead.id,
         detail=f"{previous} -> {status}",
     )
-    db.commit()
+    db.flush()
     return lead
 
 
@@ -320,5 +320,5 @@ def convert_lead(
         object_id=lead.id,
         detail=f"{previous} -> converted",
     )
-    db.commit()
+    db.flush()
     return lead

@@ -95,20 +95,21 @@ def _try_book(db: Session, ctx: _Context, day: date, **fields: Any) -> Appointme
         for chair in rng.sample(ctx.chairs, len(ctx.chairs)):
             for nurse in rng.sample(ctx.nurses, len(ctx.nurses)):
                 try:
-                    return service.book(
-                        db,
-                        actor=ctx.desk,
-                        data=BookingIn(
-                            starts_at=datetime.combine(day, slot),
-                            chair_id=chair,
-                            nurse_user_id=nurse.user_id,
-                            **fields,
-                        ),
-                        now=ctx.booked_on(day),
-                        zone=ctx.zone,
-                    )
+                    with db.begin_nested():
+                        return service.book(
+                            db,
+                            actor=ctx.desk,
+                            data=BookingIn(
+                                starts_at=datetime.combine(day, slot),
+                                chair_id=chair,
+                                nurse_user_id=nurse.user_id,
+                                **fields,
+                            ),
+                            now=ctx.booked_on(day),
+                            zone=ctx.zone,
+                        )
                 except ClinicError:
-                    db.rollback()
+                    pass  # refused: the savepoint undid it
     return None
 
 
@@ -150,19 +151,19 @@ def _treatment_today(db: Session, ctx: _Context) -> None:
             continue
         for slot in (time(9, 0), time(10, 30), time(13, 0)):
             try:
-                moved = service.reschedule(
-                    db,
-                    actor=ctx.desk,
-                    appointment_id=row.id,
-                    data=RescheduleIn(
-                        reason="patient asked to come in earlier",
-                        starts_at=datetime.combine(today, slot),
-                    ),
-                    now=ctx.booked_on(today),
-                    zone=ctx.zone,
-                )
+                with db.begin_nested():
+                    moved = service.reschedule(
+                        db,
+                        actor=ctx.desk,
+                        appointment_id=row.id,
+                        data=RescheduleIn(
+                            reason="patient asked to come in earlier",
+                            starts_at=datetime.combine(today, slot),
+                        ),
+                        now=ctx.booked_on(today),
+                        zone=ctx.zone,
+                    )
             except ClinicError:
-                db.rollback()
                 continue
             ctx.booked[ctx.booked.index(row)] = moved
             return
@@ -179,20 +180,20 @@ def _consultations(db: Session, ctx: _Context, treated: list[int]) -> None:
         day = _clinic_day(ctx.clinic.today + timedelta(days=offset // 3))
         for slot in SLOTS[(offset % 3) * 4 :]:
             try:
-                row = service.book(
-                    db,
-                    actor=prescriber,
-                    data=BookingIn(
-                        patient_id=patient_id,
-                        kind="consultation",
-                        starts_at=datetime.combine(day, slot),
-                        notes=note,
-                    ),
-                    now=ctx.booked_on(day),
-                    zone=ctx.zone,
-                )
+                with db.begin_nested():
+                    row = service.book(
+                        db,
+                        actor=prescriber,
+                        data=BookingIn(
+                            patient_id=patient_id,
+                            kind="consultation",
+                            starts_at=datetime.combine(day, slot),
+                            notes=note,
+                        ),
+                        now=ctx.booked_on(day),
+                        zone=ctx.zone,
+                    )
             except ClinicError:
-                db.rollback()
                 continue
             ctx.booked.append(row)
             break
@@ -223,20 +224,21 @@ def _finish(db: Session, ctx: _Context) -> None:
             ctx.past.append(row)
         elif day > today + timedelta(days=2) and moved < 2 and rng.random() < 0.3:
             try:
-                service.reschedule(
-                    db,
-                    actor=ctx.desk,
-                    appointment_id=row.id,
-                    data=RescheduleIn(
-                        reason="patient asked for a later time (work)",
-                        starts_at=datetime.combine(day, time(15, 0)),
-                    ),
-                    now=ctx.booked_on(day),
-                    zone=ctx.zone,
-                )
-                moved += 1
+                with db.begin_nested():
+                    service.reschedule(
+                        db,
+                        actor=ctx.desk,
+                        appointment_id=row.id,
+                        data=RescheduleIn(
+                            reason="patient asked for a later time (work)",
+                            starts_at=datetime.combine(day, time(15, 0)),
+                        ),
+                        now=ctx.booked_on(day),
+                        zone=ctx.zone,
+                    )
+                    moved += 1
             except ClinicError:
-                db.rollback()
+                pass  # refused: the savepoint undid it
         elif day == today or (day > today and rng.random() < 0.6):
             service.confirm(
                 db,

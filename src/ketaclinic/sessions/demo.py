@@ -86,12 +86,12 @@ def _try(db: Session, clinic: DemoClinic, open_it: Any, starts_at: datetime) -> 
     if starts_at.date() >= clinic.today:
         return 0
     try:
-        row = open_it(starts_at)
-        if row.status != "open":
-            return 0
-        _chart(db, clinic, row, starts_at)
+        with db.begin_nested():
+            row = open_it(starts_at)
+            if row.status != "open":
+                return 0
+            _chart(db, clinic, row, starts_at)
     except (ClinicError, ValueError) as exc:
-        db.rollback()
         log.info("sessions demo: skipped one session (%s)", exc)
         return 0
     return 1

@@ -104,7 +104,7 @@ def flag_by_clinician(
         response_id=None,
         now=now or utcnow(),
     )
-    db.commit()
+    db.flush()
     return alert
 
 
@@ -146,7 +146,7 @@ def acknowledge(
         object_id=alert.id,
         detail=f"{action}: {note}"[:300],
     )
-    db.commit()
+    db.flush()
     return alert
 
 
@@ -181,21 +181,21 @@ def escalate_due(db: Session, *, now: datetime) -> list[Alert]:
             object_id=alert.id,
             detail=f"after {alert.escalate_after_min} min to {', '.join(sorted(users))}",
         )
-    db.commit()
+    db.flush()
     return due
 
 
 def open_alerts(db: Session, *, actor: Actor) -> list[Alert]:
     require(actor, CLINICIANS, "reading suicidality alerts")
     found = list(db.scalars(select(Alert).where(Alert.status == "open").order_by(Alert.raised_at)))
-    audit.record(
+    audit.note_read(
         db,
         actor=actor,
         action="alert.list",
         object_type="suicidality_alert",
         detail=f"{len(found)} open",
     )
-    db.commit()
+    db.flush()
     return found
 
 
@@ -208,14 +208,14 @@ def recently_acknowledged(db: Session, *, actor: Actor, since: datetime) -> list
             .order_by(Alert.acknowledged_at.desc())
         )
     )
-    audit.record(
+    audit.note_read(
         db,
         actor=actor,
         action="alert.list",
         object_type="suicidality_alert",
         detail=f"{len(found)} acknowledged since {since:%Y-%m-%d}",
     )
-    db.commit()
+    db.flush()
     return found
 
 

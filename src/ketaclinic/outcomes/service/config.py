@@ -242,5 +242,5 @@ def change_setting(
         object_id=row.id,
         detail=f"{key} version {row.version}: {reason.strip()}",
     )
-    db.commit()
+    db.flush()
     return row

@@ -120,7 +120,7 @@ def deliver_pending(
             .limit(limit)
         )
     )
-    db.commit()
+    db.flush()
     sent = failed = skipped = 0
     for message in queued:
         body = message.body
@@ -128,7 +128,7 @@ def deliver_pending(
             request = db.get(QuestionnaireRequest, message.request_id)
             if request is None or request.status != "open" or request.expires_at <= now:
                 message.status, message.error = "skipped", "the questionnaire is no longer due"
-                db.commit()
+                db.flush()
                 skipped += 1
                 continue
             link, token = mint_link(
@@ -145,7 +145,7 @@ def deliver_pending(
             alert = db.get(SuicidalityAlert, message.alert_id)
             if alert is not None and alert.status != "open":
                 message.status, message.error = "skipped", "the alert was already acknowledged"
-                db.commit()
+                db.flush()
                 skipped += 1
                 continue
         message.attempts += 1
@@ -165,7 +165,7 @@ def deliver_pending(
         else:
             message.status, message.sent_at, message.error = "sent", now, None
             sent += 1
-        db.commit()
+        db.flush()
     return Delivery(sent=sent, failed=failed, skipped=skipped)
 
 

@@ -195,7 +195,7 @@ def patient_outcomes(
             )
         ),
     )
-    audit.record(
+    audit.note_read(
         db,
         actor=actor,
         action="outcomes.view",
@@ -203,7 +203,7 @@ def patient_outcomes(
         object_type="questionnaire_response",
         detail=f"{len(result.responses)} responses",
     )
-    db.commit()
+    db.flush()
     return result
 
 
@@ -214,14 +214,14 @@ def latest_scores(db: Session, *, actor: Actor, patient: Patient) -> dict[str, o
     found = standing(db, actor=actor, patient_id=patient.id, now=now)
     latest = {iid: t.points[-1] for iid, t in found.trends.items()}
     open_count = sum(1 for a in alerts.for_patient(db, patient.id) if a.status == "open")
-    audit.record(
+    audit.note_read(
         db,
         actor=actor,
         action="outcomes.summary",
         patient_id=patient.id,
         object_type="questionnaire_response",
     )
-    db.commit()
+    db.flush()
     return {"standing": found, "latest": latest, "open_alerts": open_count}
 
 
@@ -282,13 +282,13 @@ def dashboard(db: Session, *, actor: Actor, now: datetime | None = None) -> list
         rows.append(
             DashboardRow(patient, course, found, overdue.get(patient.id, 0), patient.id in alerted)
         )
-    audit.record(
+    audit.note_read(
         db,
         actor=actor,
         action="outcomes.dashboard",
         object_type="course",
         detail=f"{len(rows)} active courses",
     )
-    db.commit()
+    db.flush()
     rows.sort(key=lambda r: (-len(r.flags), r.patient.family_name))
     return rows

@@ -147,7 +147,7 @@ def request_questionnaire(
         object_id=request.id,
         detail=instrument.id,
     )
-    db.commit()
+    db.flush()
     return request
 
 
@@ -222,7 +222,7 @@ def start_tablet(
         object_id=link.id,
         detail=instrument.id,
     )
-    db.commit()
+    db.flush()
     return token
 
 
@@ -241,7 +241,7 @@ def open_by_link(
         object_type="questionnaire_link",
         object_id=link.id,
     )
-    db.commit()
+    db.flush()
     return request
 
 
@@ -285,7 +285,7 @@ def due_questionnaires(
             .order_by(QuestionnaireRequest.due_at)
         )
     )
-    audit.record(
+    audit.note_read(
         db,
         actor=actor,
         action="questionnaire.due",
@@ -293,7 +293,7 @@ def due_questionnaires(
         object_type="questionnaire_request",
         detail=f"{len(rows)} due",
     )
-    db.commit()
+    db.flush()
     return [
         DueQuestionnaire(
             request_id=r.id,

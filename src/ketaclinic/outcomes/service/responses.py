@@ -290,7 +290,7 @@ def record(
             response_id=response.id,
             now=now,
         )
-    db.commit()
+    db.flush()
     return Recorded(response, alert)
 
 
@@ -331,7 +331,7 @@ def score_history(
     if instrument_id is not None:
         query = query.where(QuestionnaireResponse.instrument_id == instrument_id)
     rows = list(db.scalars(query.order_by(QuestionnaireResponse.completed_at)))
-    audit.record(
+    audit.note_read(
         db,
         actor=actor,
         action="questionnaire.history",
@@ -339,7 +339,7 @@ def score_history(
         object_type="questionnaire_response",
         detail=f"{instrument_id or 'all'}: {len(rows)}",
     )
-    db.commit()
+    db.flush()
     return [
         ScorePoint(
             instrument_id=r.instrument_id,
@@ -358,7 +358,7 @@ def response_detail(db: Session, *, actor: Actor, response_id: int) -> Questionn
     if row is None:
         raise NotFound(f"no questionnaire response {response_id}")
     check_patient(actor, row.patient_id)
-    audit.record(
+    audit.note_read(
         db,
         actor=actor,
         action="questionnaire.view",
@@ -366,7 +366,7 @@ def response_detail(db: Session, *, actor: Actor, response_id: int) -> Questionn
         object_type="questionnaire_response",
         object_id=row.id,
     )
-    db.commit()
+    db.flush()
     return row
 
 

@@ -95,12 +95,12 @@ def clinic_outcomes(
                 remission=rate(sum(bool(r[2]) for r in with_cutoff), len(with_cutoff)),
             )
         )
-    audit.record(
+    audit.note_read(
         db,
         actor=actor,
         action="research.outcomes_summary",
         object_type="course",
         detail=f"{start:%Y-%m-%d} to {end:%Y-%m-%d}: {sum(g.courses for g in result)} courses",
     )
-    db.commit()
+    db.flush()
     return result

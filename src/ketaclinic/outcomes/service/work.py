@@ -45,12 +45,13 @@ def expire_requests(db: Session, *, now: datetime) -> int:
         .where(QuestionnaireRequest.status == "open", QuestionnaireRequest.expires_at <= now)
         .values(status="expired")
     )
-    db.commit()
+    db.flush()
     return int(getattr(result, "rowcount", 0) or 0)
 
 
 def make_due_requests(db: Session, *, now: datetime) -> int:
-    """One transaction per course, so one bad course does not stop the others."""
+    """A savepoint per course, so a course another run has just served does not stop
+    the others."""
     rules = config.schedule(db)
     made = 0
     for course in context.active_courses(db):
@@ -85,32 +86,31 @@ def make_due_requests(db: Session, *, now: datetime) -> int:
             db, actor=JOB, patient_id=course.patient_id, purpose="questionnaire_schedule"
         )
         try:
-            for s in new:
-                create_request(
+            with db.begin_nested():
+                for s in new:
+                    create_request(
+                        db,
+                        patient=patient,
+                        course_id=course.id,
+                        instrument_id=s.instrument_id,
+                        context=s.context,
+                        slot=s.slot,
+                        delivery=s.delivery,
+                        due_at=s.due_at,
+                        expires_at=s.expires_at,
+                        created_by=JOB.username,
+                    )
+                audit.record(
                     db,
-                    patient=patient,
-                    course_id=course.id,
-                    instrument_id=s.instrument_id,
-                    context=s.context,
-                    slot=s.slot,
-                    delivery=s.delivery,
-                    due_at=s.due_at,
-                    expires_at=s.expires_at,
-                    created_by=JOB.username,
+                    actor=JOB,
+                    action="questionnaire.schedule",
+                    patient_id=patient.id,
+                    object_type="course",
+                    object_id=course.id,
+                    detail=", ".join(f"{s.instrument_id} {s.slot}" for s in new),
                 )
-            audit.record(
-                db,
-                actor=JOB,
-                action="questionnaire.schedule",
-                patient_id=patient.id,
-                object_type="course",
-                object_id=course.id,
-                detail=", ".join(f"{s.instrument_id} {s.slot}" for s in new),
-            )
-            db.commit()
         except IntegrityError:
-            db.rollback()  # another run made them first
-            continue
+            continue  # another run made them first
         made += len(new)
     return made
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ketaclinic.platform import passwords
@@ -97,7 +97,7 @@ def create_user(
         object_id=user.id,
         detail=f"{username} roles={','.join(r.value for r in parsed)}",
     )
-    db.commit()
+    db.flush()
     return user
 
 
@@ -128,7 +128,7 @@ def set_roles(db: Session, *, actor: Actor, user_id: int, roles: Iterable[str]) 
         object_id=user.id,
         detail=f"{user.username} roles={','.join(r.value for r in parsed)}",
     )
-    db.commit()
+    db.flush()
     return user
 
 
@@ -150,7 +150,7 @@ def deactivate_user(db: Session, *, actor: Actor, user_id: int) -> User:
         object_id=user.id,
         detail=user.username,
     )
-    db.commit()
+    db.flush()
     return user
 
 
@@ -178,12 +178,12 @@ def authenticate(
     if user is None:
         passwords.verify_password(_DUMMY_HASH, password)  # same cost as a real check
         audit.record(db, actor=Actor(None, username[:80], ip=ip), action="login.failed")
-        db.commit()
+        db.flush()
         return LoginResult(None, vague)
     actor = actor_for(user, ip=ip)
     if user.locked_until and user.locked_until > now:
         audit.record(db, actor=actor, action="login.locked")
-        db.commit()
+        db.flush()
         return LoginResult(
             None,
             "this account is locked after repeated failures; try later or ask an administrator",
@@ -194,14 +194,14 @@ def authenticate(
             user.locked_until = now + timedelta(minutes=lockout_minutes)
             user.failed_logins = 0
         audit.record(db, actor=actor, action="login.failed")
-        db.commit()
+        db.flush()
         return LoginResult(None, vague)
     user.failed_logins = 0
     user.locked_until = None
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     audit.record(db, actor=actor, action="login.ok")
-    db.commit()
+    db.flush()
     return LoginResult(user)
 
 
@@ -221,7 +221,7 @@ def start_session(db: Session, *, user: User, ip: str | None, hours: int) -> tup
             expires_at=utcnow() + timedelta(hours=hours),
         )
     )
-    db.commit()
+    db.flush()
     return token, csrf
 
 
@@ -239,7 +239,7 @@ def end_session(db: Session, token: str) -> None:
     login = db.scalar(select(LoginSession).where(LoginSession.token_hash == _sha256(token)))
     if login is not None and login.ended_at is None:
         login.ended_at = utcnow()
-        db.commit()
+        db.flush()
 
 
 def create_api_token(db: Session, *, actor: Actor, user_id: int, name: str) -> str:
@@ -255,17 +255,30 @@ def create_api_token(db: Session, *, actor: Actor, user_id: int, name: str) -> s
         object_id=user.id,
         detail=f"{user.username}: {name}",
     )
-    db.commit()
+    db.flush()
     return token
 
 
-def resolve_api_token(db: Session, token: str) -> User | None:
+# A token's last use is kept to the nearest few minutes: enough to see a forgotten
+# token, without turning every read into a write.
+TOKEN_USE_RESOLUTION_MINUTES = 5
+
+
+def find_api_token(db: Session, token: str) -> tuple[ApiToken, User] | None:
+    """The live token and its active user, or None."""
     row = db.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(token)))
     if row is None or row.revoked_at is not None:
         return None
     user = db.get(User, row.user_id)
     if user is None or not user.active:
         return None
-    row.last_used_at = utcnow()
-    db.commit()
-    return user
+    return row, user
+
+
+def resolve_api_token(db: Session, token: str) -> User | None:
+    found = find_api_token(db, token)
+    return found[1] if found else None
+
+
+def note_token_used(db: Session, *, token_id: int) -> None:
+    db.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -75,6 +76,71 @@ def record(
     db.add(event)
     db.flush()
     return event
+
+
+_READS = "ketaclinic.audit.reads"
+
+
+def note_read(
+    db: Session,
+    *,
+    actor: Actor,
+    action: str,
+    patient_id: int | None = None,
+    object_type: str | None = None,
+    object_id: object | None = None,
+    detail: str = "",
+) -> None:
+    """Remember that ``actor`` read patient data; the unit of work writes one row per
+    actor, patient and purpose when the act ends (a chart view reads a dozen things and
+    is one act of reading, not a dozen)."""
+    reads: dict[tuple[Any, ...], dict[str, Any]] = db.info.setdefault(_READS, {})
+    key = (actor.user_id, actor.username, action, patient_id)
+    found = reads.get(key)
+    if found is None:
+        reads[key] = {
+            "actor": actor,
+            "action": action,
+            "patient_id": patient_id,
+            "object_type": object_type,
+            "object_id": None if object_id is None else str(object_id),
+            "detail": detail,
+            "count": 1,
+            "at": utcnow(),
+        }
+    else:
+        found["count"] += 1
+
+
+def take_reads(db: Session) -> list[dict[str, Any]]:
+    """The reads noted in ``db`` since the last take, removed from it."""
+    reads: dict[tuple[Any, ...], dict[str, Any]] = db.info.pop(_READS, {})
+    return list(reads.values())
+
+
+def write_reads(db: Session, reads: list[dict[str, Any]]) -> int:
+    """Append the rows for reads taken from a unit of work (in this session's
+    transaction)."""
+    for read in reads:
+        detail = read["detail"]
+        if read["count"] > 1:
+            detail = f"{detail}; {read['count']} reads" if detail else f"{read['count']} reads"
+        record(
+            db,
+            actor=read["actor"],
+            action=read["action"],
+            patient_id=read["patient_id"],
+            object_type=read["object_type"],
+            object_id=read["object_id"],
+            detail=detail,
+            at=read["at"],
+        )
+    return len(reads)
+
+
+def flush_reads(db: Session) -> int:
+    """Write the reads noted in ``db`` into its own transaction."""
+    return write_reads(db, take_reads(db))
 
 
 @dataclass(frozen=True)

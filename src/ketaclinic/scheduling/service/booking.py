@@ -370,7 +370,7 @@ def book(
         call_orders(
             "mark_planned_session", db, actor=actor, planned_session_id=planned.id, status="booked"
         )
-    db.commit()
+    db.flush()
     return row
 
 
@@ -413,7 +413,7 @@ def cancel(
             planned_session_id=row.planned_session_id,
             status="planned",
         )
-    db.commit()
+    db.flush()
     return row
 
 
@@ -461,5 +461,5 @@ def reschedule(
     record(
         db, actor, "book", new, f"rescheduled from appointment {old.id}; " + _describe(new, length)
     )
-    db.commit()
+    db.flush()
     return new

@@ -60,7 +60,7 @@ def audit_reads(db: Session, actor: Actor, rows: list[Appointment], what: str) -
     """One audit event per patient whose appointments were shown."""
     for patient_id in sorted({r.patient_id for r in rows}):
         count = sum(1 for r in rows if r.patient_id == patient_id)
-        audit.record(
+        audit.note_read(
             db,
             actor=actor,
             action="appointment.read",

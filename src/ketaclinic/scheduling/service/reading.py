@@ -40,7 +40,7 @@ def get_appointment(db: Session, *, actor: Actor, appointment_id: int) -> Appoin
     else:
         require(actor, READERS, "see appointments")
     record(db, actor, "view", row)
-    db.commit()
+    db.flush()
     return row
 
 
@@ -62,7 +62,7 @@ def appointments_between(
         query = query.where(Appointment.status != "cancelled")
     rows = list(db.scalars(query.order_by(Appointment.starts_at, Appointment.id)))
     audit_reads(db, actor, rows, what)
-    db.commit()
+    db.flush()
     return rows
 
 
@@ -126,7 +126,7 @@ def upcoming_for_patient(
         )
     )
     audit_reads(db, actor, rows, "upcoming")
-    db.commit()
+    db.flush()
     return rows
 
 
@@ -149,7 +149,7 @@ def to_confirm(
         )
     )
     audit_reads(db, actor, rows, f"to confirm on {day.isoformat()}")
-    db.commit()
+    db.flush()
     return rows
 
 

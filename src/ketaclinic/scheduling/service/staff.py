@@ -53,7 +53,7 @@ def add_chair(db: Session, *, actor: Actor, data: ChairIn) -> Chair:
         object_id=chair.id,
         detail=chair.name,
     )
-    db.commit()
+    db.flush()
     return chair
 
 
@@ -84,7 +84,7 @@ def update_chair(db: Session, *, actor: Actor, chair_id: int, data: ChairUpdate)
         object_id=chair.id,
         detail="; ".join(changes),
     )
-    db.commit()
+    db.flush()
     return chair
 
 
@@ -149,7 +149,7 @@ def add_availability(
         object_id=span.id,
         detail=f"user {user.username} {starts.isoformat()} to {ends.isoformat()}",
     )
-    db.commit()
+    db.flush()
     return span
 
 

@@ -79,7 +79,7 @@ def confirm(
     row.confirmed_at = moment
     concerns = confirmation_concerns(row)
     record(db, actor, "confirm", row, "; ".join(concerns) if concerns else "all answers yes")
-    db.commit()
+    db.flush()
     return row
 
 
@@ -132,5 +132,5 @@ def mark_appointment(
             planned_session_id=row.planned_session_id,
             status=after,
         )
-    db.commit()
+    db.flush()
     return row

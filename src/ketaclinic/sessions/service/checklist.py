@@ -254,7 +254,7 @@ def answer_checklist(
     record(
         db, actor, "checklist.answer", row, detail=", ".join(f"{k}={v}" for k, v in answers.items())
     )
-    db.commit()
+    db.flush()
     return written
 
 
@@ -293,5 +293,5 @@ def override_checklist(
         object_id=event.id,
         detail=f"unmet: {', '.join(unmet)}; reason: {text}",
     )
-    db.commit()
+    db.flush()
     return event

@@ -63,7 +63,7 @@ def discharge(
     row.status = "discharged"
     db.flush()
     record(db, actor, "discharge", row, object_type="session_event", object_id=event.id)
-    db.commit()
+    db.flush()
     # The appointment, once completed, completes its planned session (scheduling does
     # it); a walk-in has no appointment, so the planned session, if any, is marked here.
     if row.appointment_id is not None:
@@ -111,7 +111,7 @@ def sign_note(
     row.status = "signed"
     db.flush()
     record(db, actor, "note.sign", row, object_type="session_note", object_id=note.id)
-    db.commit()
+    db.flush()
     return note
 
 
@@ -130,7 +130,7 @@ def cosign_note(
     note.cosigned_at = now or utcnow()
     row.status = "cosigned"
     record(db, actor, "note.cosign", row, object_type="session_note", object_id=note.id)
-    db.commit()
+    db.flush()
     return note
 
 
@@ -154,7 +154,7 @@ def add_addendum(
     db.add(addendum)
     db.flush()
     record(db, actor, "note.addendum", row, object_type="session_note", object_id=addendum.id)
-    db.commit()
+    db.flush()
     return addendum
 
 

@@ -99,14 +99,14 @@ def record_enrolment(
         object_id=row.id,
         detail=ident,
     )
-    db.commit()
+    db.flush()
     return row
 
 
 def enrolment_for(db: Session, *, actor: Actor, patient_id: int) -> RemsEnrolment | None:
     require(actor, RUNNERS, "reading REMS enrolments")
     found = view.current_enrolment(db, patient_id)
-    audit.record(
+    audit.note_read(
         db,
         actor=actor,
         action="session.rems.read",
@@ -114,7 +114,7 @@ def enrolment_for(db: Session, *, actor: Actor, patient_id: int) -> RemsEnrolmen
         object_type="rems_enrolment",
         object_id=found.id if found else None,
     )
-    db.commit()
+    db.flush()
     return found
 
 
@@ -243,7 +243,7 @@ def answer_record(
         object_id=found.id,
         detail=", ".join(sorted(answers)),
     )
-    db.commit()
+    db.flush()
     return found
 
 
@@ -268,7 +268,7 @@ def sign_record(
     found.snapshot = values
     found.signed_by, found.signed_at = actor.username, now or utcnow()
     record(db, actor, "rems.sign", row, object_type="rems_monitoring_record", object_id=found.id)
-    db.commit()
+    db.flush()
     return found
 
 
@@ -298,7 +298,7 @@ def file_record(
         object_id=found.id,
         detail=found.filing_reference or "",
     )
-    db.commit()
+    db.flush()
     return found
 
 
@@ -339,7 +339,7 @@ def records_to_file(db: Session, *, actor: Actor, today: date | None = None) -> 
         for r, s, p in rows
     ]
     for item in out:
-        audit.record(
+        audit.note_read(
             db,
             actor=actor,
             action="session.rems.dashboard",
@@ -347,5 +347,5 @@ def records_to_file(db: Session, *, actor: Actor, today: date | None = None) -> 
             object_type="rems_monitoring_record",
             object_id=item.session_id,
         )
-    db.commit()
+    db.flush()
     return out

@@ -122,7 +122,7 @@ def start_session_for_appointment(
         planned_number=planned_number,
         now=now,
     )
-    db.commit()
+    db.flush()
     if appointment.status == "booked":
         others.mark_appointment(db, actor=actor, appointment_id=appointment.id, status="checked_in")
     return row
@@ -154,7 +154,7 @@ def start_walk_in_session(
         planned_number=None,
         now=now,
     )
-    db.commit()
+    db.flush()
     return row
 
 
@@ -186,7 +186,7 @@ def cancel_session(
         )
     )
     record(db, actor, "cancel", row, detail=text)
-    db.commit()
+    db.flush()
     return row
 
 
@@ -265,7 +265,7 @@ def chart_pump(
         object_id=event.id,
         detail=f"at {moment.isoformat()}" + (f", {rate_ml_per_h:g} mL/h" if rate_ml_per_h else ""),
     )
-    db.commit()
+    db.flush()
     return event
 
 
@@ -326,7 +326,7 @@ def chart_device(
         object_id=event.id,
         detail=f"device {number} of {state.devices_planned}",
     )
-    db.commit()
+    db.flush()
     return event
 
 
@@ -365,7 +365,7 @@ def end_dosing_early(
         object_id=event.id,
         detail=text,
     )
-    db.commit()
+    db.flush()
     return event
 
 
@@ -426,5 +426,5 @@ def mark_event_in_error(
         object_id=event.id,
         detail=event.error_reason,
     )
-    db.commit()
+    db.flush()
     return event

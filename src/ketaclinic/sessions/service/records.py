@@ -66,7 +66,7 @@ def _entry(
         object_id=entry.id,
         detail=detail or code,
     )
-    db.commit()
+    db.flush()
     return entry
 
 
@@ -221,5 +221,5 @@ def mark_entry_in_error(
         object_id=entry.id,
         detail=entry.error_reason,
     )
-    db.commit()
+    db.flush()
     return entry

@@ -16,7 +16,7 @@ from ketaclinic.platform.settings import get_settings
 from ketaclinic.scheduling.models import Appointment
 from ketaclinic.sessions.models import InfusionSession
 from ketaclinic.sessions.service import others, view
-from ketaclinic.sessions.service.common import RUNNERS, load, record, require
+from ketaclinic.sessions.service.common import RUNNERS, load, require
 
 COMPLETED = ("discharged", "signed", "cosigned")
 
@@ -43,8 +43,14 @@ def get_session(
     require(actor, RUNNERS, "reading sessions")
     row = load(db, session_id)
     state = view.build(db, actor=actor, row=row, now=now, reading=True)
-    record(db, actor, "view", row)
-    db.commit()
+    audit.note_read(
+        db,
+        actor=actor,
+        action="session.view",
+        patient_id=row.patient_id,
+        object_type="session",
+        object_id=row.id,
+    )
     return state
 
 
@@ -95,7 +101,7 @@ def sessions_of_patient(
         query = query.where(InfusionSession.status.in_(COMPLETED))
     rows = list(db.scalars(query))
     out = [summarise(view.build(db, actor=actor, row=row)) for row in rows]
-    audit.record(
+    audit.note_read(
         db,
         actor=actor,
         action="session.list",
@@ -103,7 +109,7 @@ def sessions_of_patient(
         object_type="session",
         detail=f"{len(out)} session(s)",
     )
-    db.commit()
+    db.flush()
     return out
 
 
@@ -164,7 +170,7 @@ def todays_list(
         out.append(
             DayItem(a, names.get(a.patient_id, "?"), s.id if s else None, s.status if s else None)
         )
-        audit.record(
+        audit.note_read(
             db,
             actor=actor,
             action="session.day_list",
@@ -172,5 +178,5 @@ def todays_list(
             object_type="appointment",
             object_id=a.id,
         )
-    db.commit()
+    db.flush()
     return out

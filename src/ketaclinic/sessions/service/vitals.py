@@ -109,7 +109,7 @@ def record_vitals(
         object_id=reading.id,
         detail=f"{source}: {shown}" + (f"; alarms: {', '.join(raised)}" if raised else ""),
     )
-    db.commit()
+    db.flush()
     return reading
 
 
@@ -197,9 +197,8 @@ def acknowledge_alarm(
         detail=f"{alarm.rule_id}: {text}",
     )
     try:
-        db.commit()
+        db.flush()
     except IntegrityError as exc:  # pragma: no cover - concurrent acknowledgement
-        db.rollback()
         raise Conflict("someone acknowledged it at the same moment; reload") from exc
     return alarm
 
@@ -234,7 +233,7 @@ def mark_vitals_in_error(
         object_id=reading.id,
         detail=reading.error_reason,
     )
-    db.commit()
+    db.flush()
     return reading
 
 
