@@ -519,3 +519,18 @@ def test_a_negative_or_non_finite_count_is_an_error(value: float) -> None:
 def test_an_invalid_answer_is_an_error_even_when_an_absolute_contraindication_is_present() -> None:
     with pytest.raises(ValueError, match="hyperthyroidism"):
         screening.evaluate({"pregnancy": True, "hyperthyroidism": 1})
+
+
+def test_rules_set_aside_are_left_out_of_the_verdict_and_named() -> None:
+    findings = {r.id: (3 if r.answer_type == "number" else False) for r in screening.rules()}
+    findings.update(treatment_resistant_depression=True, measured_systolic_bp=None)
+    findings["age_outside_clinic_range"] = None
+    assert screening.evaluate(findings).verdict == "needs_information"
+    kept = screening.evaluate(
+        findings, set_aside=["measured_systolic_bp", "age_outside_clinic_range"]
+    )
+    assert kept.set_aside == ("measured_systolic_bp", "age_outside_clinic_range")
+    assert "measured_systolic_bp" not in kept.unknown
+    assert kept.verdict == "eligible"
+    with pytest.raises(ValueError):
+        screening.evaluate(findings, set_aside=["no_such_rule"])

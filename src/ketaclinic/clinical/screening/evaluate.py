@@ -51,6 +51,8 @@ class Evaluation:
     workup: tuple[str, ...]
     unknown: tuple[str, ...]
     overrides_applied: tuple[Override, ...]
+    # Rules the caller said are checked elsewhere (left out of this evaluation).
+    set_aside: tuple[str, ...] = ()
 
 
 def _check_rule(rule: Rule) -> None:
@@ -190,8 +192,14 @@ def evaluate(
     *,
     route: str = DEFAULT_ROUTE,
     overrides: Iterable[Override] = (),
+    set_aside: Iterable[str] = (),
 ) -> Evaluation:
     """Evaluate candidacy for ``route`` from answers keyed by rule id.
+
+    ``set_aside`` names rules the caller does not decide here because they are checked
+    elsewhere (for example a blood pressure measured at the clinic, not by a stranger
+    filling in a self-screen). They are left out of this verdict, never answered, and the
+    result lists them in ``set_aside`` so that the caller can say they remain to check.
 
     A missing key and ``None`` both mean "not known". A key naming no rule is a
     ``ValueError``, as is a number given to a yes/no rule or a yes/no given to a number
@@ -206,7 +214,15 @@ def evaluate(
     for key, answer in findings.items():
         _check_answer(table[key], answer)
 
-    applicable = [rule.for_route(route) for rule in table.values() if rule.applies_to(route)]
+    aside = tuple(dict.fromkeys(set_aside))
+    unknown_aside = [key for key in aside if key not in table]
+    if unknown_aside:
+        raise ValueError(f"set_aside names unknown rule(s): {', '.join(sorted(unknown_aside))}")
+    applicable = [
+        rule.for_route(route)
+        for rule in table.values()
+        if rule.applies_to(route) and rule.id not in aside
+    ]
     positive: list[Rule] = []
     unknown: list[Rule] = []
     for rule in applicable:
@@ -291,4 +307,5 @@ def evaluate(
         workup=tuple(workup),
         unknown=tuple(rule.id for rule in unknown),
         overrides_applied=overrides,
+        set_aside=tuple(key for key in aside if table[key].applies_to(route)),
     )
