@@ -21,16 +21,17 @@ DESK = Actor(user_id=None, username="desk.test", roles=frozenset({Role.front_des
 
 
 def all_answers(route: str = "intravenous", **yes: Any) -> dict[str, Any]:
-    """Every rule asked for ``route`` answered no (numbers 0; an adult of 40 with a BP of
-    120/80), then ``yes`` on top; treatment-resistant depression with 2 failed trials
+    """Every rule asked for ``route`` answered no (numbers 0; age from the date of birth, a
+    BP of 120/80), then ``yes`` on top; treatment-resistant depression with 2 failed trials
     unless told otherwise."""
     answers: dict[str, Any] = {}
     for rule in screening.rules():
         if rule.applies_to(route):
             answers[rule.id] = 0 if rule.answer_type == "number" else False
     measures = {
-        "age_outside_clinic_range": 40,
-        "esketamine_under_18": 40,
+        # Age comes from the patient's date of birth (the service fills it in).
+        "age_outside_clinic_range": None,
+        "esketamine_under_18": None,
         "measured_systolic_bp": 120,
         "measured_diastolic_bp": 80,
     }
