@@ -21,12 +21,21 @@ DESK = Actor(user_id=None, username="desk.test", roles=frozenset({Role.front_des
 
 
 def all_answers(route: str = "intravenous", **yes: Any) -> dict[str, Any]:
-    """Every rule asked for ``route`` answered no (numbers 0), then ``yes`` on top;
-    treatment-resistant depression with 2 failed trials unless told otherwise."""
+    """Every rule asked for ``route`` answered no (numbers 0; age from the date of birth, a
+    BP of 120/80), then ``yes`` on top; treatment-resistant depression with 2 failed trials
+    unless told otherwise."""
     answers: dict[str, Any] = {}
     for rule in screening.rules():
         if rule.applies_to(route):
             answers[rule.id] = 0 if rule.answer_type == "number" else False
+    measures = {
+        # Age comes from the patient's date of birth (the service fills it in).
+        "age_outside_clinic_range": None,
+        "esketamine_under_18": None,
+        "measured_systolic_bp": 120,
+        "measured_diastolic_bp": 80,
+    }
+    answers.update({k: v for k, v in measures.items() if k in answers})
     answers["treatment_resistant_depression"] = True
     answers["failed_antidepressant_trials"] = 2
     answers.update(yes)

@@ -12,9 +12,12 @@ from tests.patients.factories import a_patient
 def _form(csrf: str, **extra: str) -> dict[str, str]:
     data = {"csrf_token": csrf, "route": "intravenous", "taken_on": "2026-01-10"}
     for key, answer in all_answers().items():
-        data[f"finding.{key}"] = (
-            str(answer) if not isinstance(answer, bool) else ("yes" if answer else "no")
-        )
+        if answer is None:
+            data[f"finding.{key}"] = ""  # left blank: the service fills it in
+        elif isinstance(answer, bool):
+            data[f"finding.{key}"] = "yes" if answer else "no"
+        else:
+            data[f"finding.{key}"] = str(answer)
     data.update(extra)
     return data
 

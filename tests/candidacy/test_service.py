@@ -226,3 +226,39 @@ def test_clearance_follows_the_latest_decision_and_intake(db: Session) -> None:
     service.correct_intake(db, actor=NURSE, intake_id=intake.id, data=intake_in(), reason="typo")
     later = service.clearance(db, actor=PRESCRIBER, patient_id=patient.id)
     assert not later.cleared and "corrected" in later.why
+
+
+def test_age_comes_from_the_date_of_birth_and_blood_pressure_from_the_intake(
+    db: Session,
+) -> None:
+    from datetime import date
+
+    patient = a_patient(db, date_of_birth=date(2010, 6, 1))
+    answers = all_answers("intranasal", measured_systolic_bp=None, measured_diastolic_bp=None)
+    intake = an_intake(
+        db,
+        patient.id,
+        route="intranasal",
+        findings=answers,
+        taken_on=date(2026, 5, 31),
+        bp_systolic=152,
+        bp_diastolic=94,
+    )
+    assert intake.findings["esketamine_under_18"] == 15
+    assert (intake.findings["measured_systolic_bp"], intake.findings["measured_diastolic_bp"]) == (
+        152,
+        94,
+    )
+    result = service.evaluate_candidacy(db, actor=NURSE, patient_id=patient.id)
+    assert result is not None and result.evaluation.verdict == "not_eligible"
+    assert "esketamine_under_18" in {r.rule_id for r in result.evaluation.reasons}
+
+
+def test_it_refuses_an_age_or_blood_pressure_that_contradicts_the_record(db: Session) -> None:
+    patient = a_patient(db)
+    answers = all_answers(age_outside_clinic_range=17, measured_systolic_bp=120)
+    with pytest.raises(Invalid) as exc:
+        an_intake(db, patient.id, findings=answers, bp_systolic=150, bp_diastolic=80)
+    assert {"finding.age_outside_clinic_range", "finding.measured_systolic_bp"} <= set(
+        exc.value.fields
+    )

@@ -26,8 +26,8 @@ def ovr(target, field, value):
         ("phq9", 20, 5, "response", -75.0, True, False),
         ("phq9", 20, 4, "remission", -80.0, True, True),
         ("phq9", 10, 15, "non_response", 50.0, False, False),
-        ("madrs", 30, 11, "response", -63.33, True, False),
-        ("madrs", 30, 10, "remission", -66.67, True, True),
+        ("madrs", 30, 10, "response", -66.67, True, False),
+        ("madrs", 30, 9, "remission", -70.0, True, True),
         ("qids_sr16", 16, 6, "response", -62.5, True, False),
         ("qids_sr16", 16, 5, "remission", -68.75, True, True),
         ("gad7", 15, 5, "response", -66.67, True, False),
@@ -61,7 +61,10 @@ def test_instruments_other_than_pcl5_report_no_meaningful_change_judgement():
 def test_the_remission_definitions_carry_their_sources_and_marks():
     rows = course.INSTRUMENTS
     assert rows["phq9"].remission_max == 4 and "Kroenke" in rows["phq9"].remission_source
-    assert rows["madrs"].remission_max == 10 and "12" in rows["madrs"].remission_source
+    assert rows["madrs"].remission_max == 9 and "12" in rows["madrs"].remission_source
+    assert "Hawley" in rows["madrs"].remission_source
+    assert "Zimmerman" in rows["madrs"].remission_source
+    assert rows["madrs"].remission_evidence == "confirmed"
     assert rows["qids_sr16"].remission_max == 5
     assert rows["gad7"].remission_max == 4
     assert rows["pcl5"].remission_max is None
@@ -285,6 +288,14 @@ def test_evaluate_refuses_an_out_of_range_score():
 # medications
 
 MEDICATION_CASES = [
+    ("Uniphyl", "theophylline", "xanthines", "moderate"),
+    ("Afrin", "oxymetazoline", "sympathomimetics", "moderate"),
+    ("cocaine", "cocaine", "cocaine", "major"),
+    ("Cytomel", "liothyronine", "thyroid_hormones", "moderate"),
+    ("Methergine", "methylergometrine", "vasopressors_uterotonics", "moderate"),
+    ("St Johns wort", "st john s wort", "st_johns_wort", "moderate"),
+    ("linezolid", "linezolid", "maoi_activity", "major"),
+    ("Neurontin", "gabapentin", "gabapentinoids", "moderate"),
     ("Xanax", "alprazolam", "benzodiazepines", "moderate"),
     ("lorazepam", "lorazepam", "benzodiazepines", "moderate"),
     ("KLONOPIN 0.5 mg", "clonazepam", "benzodiazepines", "moderate"),
@@ -382,3 +393,55 @@ def test_property_every_name_is_either_found_or_unknown(names):
     found = {f.medication for f in report.findings}
     for name in names:
         assert name in found or name in report.unknown
+
+
+# ------------------------------------------------------------------ interactions added
+
+
+@pytest.mark.parametrize(
+    ("given", "interaction", "severity"),
+    [
+        ("Theophylline 300 mg SR", "xanthines", "moderate"),
+        ("aminophylline", "xanthines", "moderate"),
+        ("Sudafed", "sympathomimetics", "moderate"),
+        ("oxymetazoline nasal spray", "sympathomimetics", "moderate"),
+        ("cocaine", "cocaine", "major"),
+        ("Synthroid 75 mcg", "thyroid_hormones", "moderate"),
+        ("liothyronine", "thyroid_hormones", "moderate"),
+        ("vasopressin", "vasopressors_uterotonics", "moderate"),
+        ("ergonovine", "vasopressors_uterotonics", "moderate"),
+        ("St. John's Wort", "st_johns_wort", "moderate"),
+        ("hypericum", "st_johns_wort", "moderate"),
+        ("Zyvox", "maoi_activity", "major"),
+        ("methylene blue", "maoi_activity", "major"),
+        ("Lyrica 75 mg", "gabapentinoids", "moderate"),
+        ("gabapentin", "gabapentinoids", "moderate"),
+    ],
+)
+def test_published_interactions_are_found_rather_than_unknown(
+    given: str, interaction: str, severity: str
+) -> None:
+    report = course.check_medications([given])
+    assert [(f.interaction_id, f.severity) for f in report.findings] == [(interaction, severity)]
+    assert report.unknown == ()
+    assert report.findings[0].source and report.findings[0].effect
+
+
+def test_st_johns_wort_carries_the_published_fall_in_exposure() -> None:
+    finding = course.check_medications(["St John's wort"]).findings[0]
+    assert "58%" in finding.effect and "66%" in finding.effect
+    assert "Peltoniemi" in finding.source
+
+
+def test_the_esketamine_smpc_rows_name_section_4_5() -> None:
+    for name in ("theophylline", "levothyroxine", "vasopressin", "ergometrine"):
+        assert "4.5" in course.check_medications([name]).findings[0].source
+
+
+def test_a_medication_without_published_evidence_stays_unknown() -> None:
+    assert course.check_medications(["paracetamol"]).unknown == ("paracetamol",)
+
+
+def test_the_benzodiazepine_row_makes_no_unsourced_claim_about_esketamine() -> None:
+    row = course.INTERACTIONS["benzodiazepines"]
+    assert "ASPIRE" not in row.effect

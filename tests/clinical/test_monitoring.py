@@ -61,6 +61,14 @@ LIMIT_CASES = [
     ("rec_sbp_warn", "recovery", "systolic_bp", 180, 179, "warn", 0),
     ("rec_dbp_warn", "recovery", "diastolic_bp", 110, 109, "warn", 0),
     ("rec_hr_warn", "recovery", "heart_rate", 121, 120, "warn", 5),
+    ("pre_hr_low_no_go", "pre_infusion", "heart_rate", 40, 41, "no_go", 0),
+    ("pre_sbp_low_no_go", "pre_infusion", "systolic_bp", 90, 91, "no_go", 0),
+    ("rec_sbp_escalate", "recovery", "systolic_bp", 180, 179, "stop", 5),
+    ("rec_sbp_severe_escalate", "recovery", "systolic_bp", 200, 199, "stop", 0),
+    ("rec_dbp_escalate", "recovery", "diastolic_bp", 110, 109, "stop", 5),
+    ("rec_dbp_severe_escalate", "recovery", "diastolic_bp", 120, 119, "stop", 0),
+    ("rec_hr_low_escalate", "recovery", "heart_rate", 40, 41, "stop", 0),
+    ("rec_sbp_low_escalate", "recovery", "systolic_bp", 90, 91, "stop", 0),
 ]
 
 
@@ -340,30 +348,57 @@ def test_one_charted_reading_satisfies_only_one_due_time():
 GOOD_VITALS = VitalSigns(
     at_min=100, heart_rate=78, systolic_bp=132, diastolic_bp=84, spo2=97, respiratory_rate=14
 )
+GOOD_BASELINE = VitalSigns(
+    at_min=0, heart_rate=74, systolic_bp=128, diastolic_bp=82, spo2=98, respiratory_rate=14
+)
+# Everything a session records for a routine discharge, on top of scores and times.
+RECORDED = {
+    "baseline": GOOD_BASELINE,
+    "escort_recorded": True,
+    "no_driving_instruction_given": True,
+    "open_suicidality_alert": False,
+}
+
+
+def discharge(**kwargs):
+    args = {"route": "iv", "aldrete_total": 9, "minutes_since_dose_end": 30}
+    args["latest_vitals"] = GOOD_VITALS
+    args.update(RECORDED)
+    args.update(kwargs)
+    return monitoring.discharge_ready(**args)
+
+
+def unmet(decision):
+    return [r.criterion_id for r in decision.reasons if not r.met]
 
 
 def test_an_iv_patient_meeting_every_criterion_is_ready():
-    decision = monitoring.discharge_ready(
-        route="iv", aldrete_total=9, minutes_since_dose_end=30, latest_vitals=GOOD_VITALS
-    )
+    decision = discharge()
     assert decision.ready
     assert [r.criterion_id for r in decision.reasons] == [
         "aldrete_min",
+        "aldrete_consistent",
         "observation_iv_min",
         "vitals_within_limits",
+        "vitals_near_baseline",
+        "spo2_min",
+        "escort_recorded",
+        "no_driving_instruction",
+        "no_open_suicidality_alert",
     ]
     assert all(r.met and r.source for r in decision.reasons)
 
 
 def test_an_aldrete_of_8_is_not_ready_and_says_why():
-    decision = monitoring.discharge_ready(
-        route="iv", aldrete_total=8, minutes_since_dose_end=45, latest_vitals=GOOD_VITALS
-    )
+    decision = discharge(aldrete_total=8, minutes_since_dose_end=45)
     assert not decision.ready
-    unmet = [r for r in decision.reasons if not r.met]
-    assert [r.criterion_id for r in unmet] == ["aldrete_min"]
-    assert "8" in unmet[0].text and "9" in unmet[0].text
-    assert "Aldrete" in unmet[0].source and unmet[0].evidence == "confirmed"
+    assert unmet(decision) == ["aldrete_min"]
+    reason = decision.reasons[0]
+    assert "8" in reason.text and "9" in reason.text
+    assert "Aldrete" in reason.source and reason.evidence == "confirmed"
+
+
+ESKETAMINE_RECORDED = {"moaas": 5, "cadss_pre_dose": 0, "cadss_latest": 0}
 
 
 @pytest.mark.parametrize(
@@ -376,64 +411,59 @@ def test_an_aldrete_of_8_is_not_ready_and_says_why():
     ],
 )
 def test_the_minimum_observation_depends_on_the_route(route, minutes, ready, evidence):
-    decision = monitoring.discharge_ready(
-        route=route, aldrete_total=10, minutes_since_dose_end=minutes, latest_vitals=GOOD_VITALS
-    )
+    extra = ESKETAMINE_RECORDED if route == "esketamine_nasal" else {}
+    decision = discharge(route=route, aldrete_total=10, minutes_since_dose_end=minutes, **extra)
     assert decision.ready is ready
-    assert decision.reasons[1].evidence == evidence
+    observation = next(r for r in decision.reasons if r.criterion_id.startswith("observation"))
+    assert observation.evidence == evidence
 
 
 def test_the_iv_observation_cites_the_90_minute_bp_return_as_information_only():
-    decision = monitoring.discharge_ready(
-        route="iv", aldrete_total=10, minutes_since_dose_end=30, latest_vitals=GOOD_VITALS
-    )
-    assert "Riva-Posse" in decision.reasons[1].source
-    assert "information only" in decision.reasons[1].source
+    decision = discharge(aldrete_total=10)
+    observation = next(r for r in decision.reasons if r.criterion_id == "observation_iv_min")
+    assert "Riva-Posse" in observation.source
+    assert "information only" in observation.source
 
 
 @pytest.mark.parametrize(("moaas", "ready"), [(4, False), (5, True)])
 def test_moaas_is_judged_when_given(moaas, ready):
-    decision = monitoring.discharge_ready(
-        route="iv",
-        aldrete_total=10,
-        minutes_since_dose_end=60,
-        latest_vitals=GOOD_VITALS,
-        moaas=moaas,
-    )
+    decision = discharge(aldrete_total=10, minutes_since_dose_end=60, moaas=moaas)
     assert decision.ready is ready
     assert "moaas_min" in [r.criterion_id for r in decision.reasons]
 
 
 def test_high_blood_pressure_at_discharge_blocks_it_with_the_alarm():
-    decision = monitoring.discharge_ready(
-        route="iv",
+    decision = discharge(
         aldrete_total=10,
         minutes_since_dose_end=60,
-        latest_vitals=VitalSigns(at_min=100, systolic_bp=185, diastolic_bp=100, spo2=97),
+        latest_vitals=VitalSigns(at_min=100, heart_rate=78, systolic_bp=185, diastolic_bp=100),
+        baseline=None,
     )
     assert not decision.ready
     assert [a.rule_id for a in decision.alarms] == ["rec_sbp_warn"]
-    assert "185" in decision.reasons[-1].text
+    limits_reason = next(r for r in decision.reasons if r.criterion_id == "vitals_within_limits")
+    assert "185" in limits_reason.text
 
 
 def test_discharge_needs_a_blood_pressure_in_the_latest_vitals():
-    decision = monitoring.discharge_ready(
+    decision = discharge(
         route="esketamine_nasal",
         aldrete_total=10,
         minutes_since_dose_end=130,
         latest_vitals=VitalSigns(at_min=140, spo2=98),
+        **ESKETAMINE_RECORDED,
     )
     assert not decision.ready
-    assert "No blood pressure" in decision.reasons[-1].text
+    limits_reason = next(r for r in decision.reasons if r.criterion_id == "vitals_within_limits")
+    assert "No blood pressure" in limits_reason.text
 
 
 def test_bp_far_from_baseline_blocks_discharge():
-    decision = monitoring.discharge_ready(
-        route="iv",
+    decision = discharge(
         aldrete_total=10,
         minutes_since_dose_end=60,
-        latest_vitals=VitalSigns(at_min=100, systolic_bp=175, diastolic_bp=95),
-        baseline=VitalSigns(at_min=0, systolic_bp=118, diastolic_bp=76),
+        latest_vitals=VitalSigns(at_min=100, heart_rate=74, systolic_bp=175, diastolic_bp=95),
+        baseline=VitalSigns(at_min=0, heart_rate=74, systolic_bp=118, diastolic_bp=76),
     )
     assert not decision.ready
     assert [a.rule_id for a in decision.alarms] == ["rec_sbp_from_baseline_warn"]
@@ -442,14 +472,16 @@ def test_bp_far_from_baseline_blocks_discharge():
 def test_discharge_overrides_reach_both_the_criteria_and_the_limits():
     longer = ovr("observation_iv_min", "minimum", 60)
     laxer = ovr("rec_sbp_warn", "threshold", 190)
-    decision = monitoring.discharge_ready(
-        route="iv",
+    decision = discharge(
         aldrete_total=10,
         minutes_since_dose_end=45,
-        latest_vitals=VitalSigns(at_min=100, systolic_bp=185, diastolic_bp=100),
+        latest_vitals=VitalSigns(
+            at_min=100, heart_rate=74, systolic_bp=185, diastolic_bp=100, spo2=97
+        ),
+        baseline=VitalSigns(at_min=0, heart_rate=74, systolic_bp=175, diastolic_bp=95),
         overrides=[longer, laxer],
     )
-    assert [r.met for r in decision.reasons] == [True, False, True]
+    assert unmet(decision) == ["observation_iv_min"]
     assert decision.overrides_applied == (longer, laxer)
 
 
@@ -461,18 +493,22 @@ def test_discharge_overrides_reach_both_the_criteria_and_the_limits():
         {"moaas": 6},
         {"minutes_since_dose_end": -5},
         {"route": "oral"},
+        {"cadss_latest": 93},
+        {"aldrete_items": {"activity": 2}},
+        {
+            "aldrete_items": {
+                "activity": 3,
+                "respiration": 2,
+                "circulation": 2,
+                "consciousness": 2,
+                "oxygen_saturation": 0,
+            }
+        },
     ],
 )
 def test_discharge_refuses_impossible_inputs(kwargs):
-    args = {
-        "route": "iv",
-        "aldrete_total": 9,
-        "minutes_since_dose_end": 30,
-        "latest_vitals": GOOD_VITALS,
-    }
-    args.update(kwargs)
     with pytest.raises(ValueError):
-        monitoring.discharge_ready(**args)
+        discharge(**kwargs)
 
 
 # Side effects

@@ -36,9 +36,17 @@ CONTRA_AND_PRECAUTIONS = [
         "previous_adverse_reaction_ketamine",
         CI,
         True,
-        "convention",
+        "secondary",
         ("review of the previous reaction",),
     ),
+    ("schizophrenia", CI, True, "secondary", (PSY,)),
+    ("excipient_hypersensitivity", CI, True, "secondary", ("review of the previous reaction",)),
+    ("recent_myocardial_infarction", CI, True, "convention", ("ECG", CARDIO)),
+    ("recent_stroke", CI, True, "convention", (BP, NEURO)),
+    ("breastfeeding", CI, False, "convention", ()),
+    ("interstitial_cystitis", CI, False, "convention", ("urinalysis",)),
+    ("sleep_apnoea_or_severe_lung_disease", CI, False, "secondary", ("respiratory review",)),
+    ("hypertensive_encephalopathy_history", PR, False, "convention", (BP, NEURO)),
     ("aneurysm_or_avm", CI, True, "convention", (CARDIO,)),
     ("intracerebral_haemorrhage_history", CI, True, "convention", (NEURO,)),
     ("uncontrolled_hypertension", CI, True, "secondary", (BP,)),
@@ -55,17 +63,40 @@ CONTRA_AND_PRECAUTIONS = [
     ("hypertension", PR, False, "confirmed", (BP,)),
 ]
 CONTRA_IDS = [row[0] for row in CONTRA_AND_PRECAUTIONS]
-ALL_IDS = INDICATIONS + CONTRA_IDS
-# Rules asked only for racemic ketamine routes (not intranasal esketamine).
-RACEMIC_ONLY = ["ptsd", "substance_use_disorder"]
+# Number rules other than the failed-trials count: age and the measured blood pressure.
+MEASURES = [
+    "age_outside_clinic_range",
+    "esketamine_under_18",
+    "measured_systolic_bp",
+    "measured_diastolic_bp",
+]
+ALL_IDS = INDICATIONS + CONTRA_IDS + MEASURES
+# Rules asked only for racemic ketamine routes (not intranasal esketamine), and the reverse.
+RACEMIC_ONLY = ["ptsd", "substance_use_disorder", "age_outside_clinic_range"]
+NASAL_ONLY = ["esketamine_under_18"]
+RACEMIC_IDS = [rule_id for rule_id in ALL_IDS if rule_id not in NASAL_ONLY]
 
-TRD_WORKUP = ("psychiatric diagnostic assessment", "baseline depression rating scale")
+TRD_WORKUP = (
+    "psychiatric diagnostic assessment",
+    "baseline depression rating scale",
+    "antidepressant treatment history",
+)
+# Treatment-resistant depression as its definition asks: the diagnosis and 2 failed trials.
+TRD: dict[str, bool | float | int | None] = {
+    "treatment_resistant_depression": True,
+    "failed_antidepressant_trials": 2,
+}
+TRD_IDS = ["treatment_resistant_depression", "failed_antidepressant_trials"]
 
 
 def all_clear(**answers: bool | float | int | None) -> dict[str, bool | float | int | None]:
-    """Every rule answered 'no' (0 failed trials), then the given answers."""
+    """Every rule answered 'no' (0 failed trials, age 40, BP 120/80), then the answers."""
     findings: dict[str, bool | float | int | None] = {rule_id: False for rule_id in ALL_IDS}
     findings["failed_antidepressant_trials"] = 0
+    findings["age_outside_clinic_range"] = 40
+    findings["esketamine_under_18"] = 40
+    findings["measured_systolic_bp"] = 120
+    findings["measured_diastolic_bp"] = 80
     findings.update(answers)
     return findings
 
@@ -94,7 +125,7 @@ def test_every_rule_carries_a_question_a_source_and_an_evidence_mark(rule_id: st
     ("rule_id", "answer_type", "evidence"),
     [
         ("treatment_resistant_depression", "bool", "confirmed"),
-        ("failed_antidepressant_trials", "number", "convention"),
+        ("failed_antidepressant_trials", "number", "secondary"),
         ("ptsd", "bool", "confirmed"),
         ("suicidal_ideation", "bool", "confirmed"),
         ("substance_use_disorder", "bool", "secondary"),
@@ -134,10 +165,7 @@ def test_each_contraindication_row_has_the_expected_kind_and_mark(
 # ------------------------------------------------------------------ each row evaluated
 
 
-@pytest.mark.parametrize(
-    "rule_id",
-    ["treatment_resistant_depression", "ptsd", "suicidal_ideation", "substance_use_disorder"],
-)
+@pytest.mark.parametrize("rule_id", ["ptsd", "suicidal_ideation", "substance_use_disorder"])
 def test_a_single_yes_indication_with_all_else_clear_is_eligible(rule_id: str) -> None:
     result = screening.evaluate(all_clear(**{rule_id: True}))
     assert result.verdict == "eligible"
@@ -145,21 +173,55 @@ def test_a_single_yes_indication_with_all_else_clear_is_eligible(rule_id: str) -
     assert result.unknown == ()
 
 
-def test_two_failed_trials_alone_are_an_indication() -> None:
-    result = screening.evaluate(all_clear(failed_antidepressant_trials=2))
+def test_treatment_resistant_depression_with_two_failed_trials_is_eligible() -> None:
+    result = screening.evaluate(all_clear(**TRD))
     assert result.verdict == "eligible"
-    assert ids(result) == ["failed_antidepressant_trials"]
-    assert result.workup == ("antidepressant treatment history",)
+    assert ids(result) == TRD_IDS
+    assert result.workup == TRD_WORKUP
 
 
-def test_one_failed_trial_is_not_an_indication() -> None:
-    result = screening.evaluate(all_clear(failed_antidepressant_trials=1))
+def test_two_failed_trials_without_a_depression_diagnosis_are_no_indication() -> None:
+    result = screening.evaluate(all_clear(failed_antidepressant_trials=2))
     assert result.verdict == "not_eligible"
     assert ids(result) == ["no_indication"]
 
 
+def test_treatment_resistant_depression_with_no_failed_trial_is_no_indication() -> None:
+    result = screening.evaluate(
+        all_clear(treatment_resistant_depression=True, failed_antidepressant_trials=0)
+    )
+    assert result.verdict == "not_eligible"
+    assert ids(result) == ["no_indication"]
+    message = result.reasons[0].message
+    assert "treatment_resistant_depression" in message
+    assert "failed_antidepressant_trials >= 2 trials" in message and "answered 0" in message
+
+
+def test_one_failed_trial_is_not_treatment_resistance() -> None:
+    result = screening.evaluate(
+        all_clear(treatment_resistant_depression=True, failed_antidepressant_trials=1)
+    )
+    assert result.verdict == "not_eligible"
+
+
+def test_treatment_resistant_depression_with_the_trials_unknown_needs_information() -> None:
+    result = screening.evaluate(
+        all_clear(treatment_resistant_depression=True, failed_antidepressant_trials=None)
+    )
+    assert result.verdict == "needs_information"
+    assert set(result.unknown) == {"failed_antidepressant_trials", "treatment_resistant_depression"}
+
+
+def test_the_failed_trials_rule_cites_the_treatment_resistance_definition() -> None:
+    rule = {r.id: r for r in screening.rules()}["failed_antidepressant_trials"]
+    assert rule.part_of == "treatment_resistant_depression"
+    assert "at least two" in rule.source and "current episode" in rule.source
+    assert "EMA" in rule.source and "SPRAVATO" in rule.source
+
+
 def test_a_float_count_of_failed_trials_is_accepted() -> None:
-    assert screening.evaluate(all_clear(failed_antidepressant_trials=3.0)).verdict == "eligible"
+    findings = all_clear(treatment_resistant_depression=True, failed_antidepressant_trials=3.0)
+    assert screening.evaluate(findings).verdict == "eligible"
 
 
 @pytest.mark.parametrize(
@@ -168,10 +230,10 @@ def test_a_float_count_of_failed_trials_is_accepted() -> None:
 def test_each_contraindication_answered_yes_gives_its_verdict_reason_and_workup(
     rule_id: str, kind: str, absolute: bool, evidence: str, workup: tuple[str, ...]
 ) -> None:
-    result = screening.evaluate(all_clear(treatment_resistant_depression=True, **{rule_id: True}))
+    result = screening.evaluate(all_clear(**TRD, **{rule_id: True}))
     assert result.verdict == ("not_eligible" if absolute else "eligible_with_precautions")
-    assert ids(result) == ["treatment_resistant_depression", rule_id]
-    reason = result.reasons[1]
+    assert ids(result) == [*TRD_IDS, rule_id]
+    reason = result.reasons[2]
     assert (reason.kind, reason.absolute, reason.evidence) == (kind, absolute, evidence)
     assert reason.source and reason.message
     expected_workup = list(TRD_WORKUP)
@@ -181,7 +243,7 @@ def test_each_contraindication_answered_yes_gives_its_verdict_reason_and_workup(
 
 @pytest.mark.parametrize("rule_id", CONTRA_IDS)
 def test_each_contraindication_left_unknown_needs_information(rule_id: str) -> None:
-    result = screening.evaluate(all_clear(treatment_resistant_depression=True, **{rule_id: None}))
+    result = screening.evaluate(all_clear(**TRD, **{rule_id: None}))
     assert result.verdict == "needs_information"
     assert result.unknown == (rule_id,)
 
@@ -190,7 +252,7 @@ def test_each_contraindication_left_unknown_needs_information(rule_id: str) -> N
 
 
 def test_all_clear_with_an_indication_is_eligible() -> None:
-    result = screening.evaluate(all_clear(treatment_resistant_depression=True))
+    result = screening.evaluate(all_clear(**TRD))
     assert result.verdict == "eligible"
     assert result.workup == TRD_WORKUP
     assert result.route == "intravenous"
@@ -206,16 +268,14 @@ def test_an_absolute_contraindication_wins_over_unknowns() -> None:
 
 
 def test_an_absolute_contraindication_wins_over_an_indication_and_precautions() -> None:
-    findings = all_clear(
-        treatment_resistant_depression=True, hypertension=True, aneurysm_or_avm=True
-    )
+    findings = all_clear(**TRD, hypertension=True, aneurysm_or_avm=True)
     result = screening.evaluate(findings)
     assert result.verdict == "not_eligible"
-    assert ids(result) == ["treatment_resistant_depression", "aneurysm_or_avm", "hypertension"]
+    assert ids(result) == [*TRD_IDS, "aneurysm_or_avm", "hypertension"]
 
 
 def test_a_missing_answer_counts_as_unknown_and_is_never_guessed() -> None:
-    findings = all_clear(treatment_resistant_depression=True)
+    findings = all_clear(**TRD)
     del findings["hyperthyroidism"]
     result = screening.evaluate(findings)
     assert result.verdict == "needs_information"
@@ -225,7 +285,7 @@ def test_a_missing_answer_counts_as_unknown_and_is_never_guessed() -> None:
 def test_empty_findings_need_information_and_list_every_rule_as_unknown() -> None:
     result = screening.evaluate({})
     assert result.verdict == "needs_information"
-    assert sorted(result.unknown) == sorted(ALL_IDS)
+    assert sorted(result.unknown) == sorted(RACEMIC_IDS)
     assert result.reasons == ()
     assert result.workup == ()
 
@@ -256,7 +316,7 @@ def test_unknown_indications_do_not_block_once_one_indication_is_present() -> No
 
 def test_relative_contraindications_give_eligible_with_precautions_and_merged_workup() -> None:
     findings = all_clear(
-        treatment_resistant_depression=True,
+        **TRD,
         cardiovascular_disease=True,
         ischaemic_heart_disease=True,
         hypertension=True,
@@ -266,6 +326,7 @@ def test_relative_contraindications_give_eligible_with_precautions_and_merged_wo
     assert result.workup == (
         "psychiatric diagnostic assessment",
         "baseline depression rating scale",
+        "antidepressant treatment history",
         "blood pressure check",
         "ECG",
         "cardiology clearance",
@@ -306,7 +367,11 @@ def test_ptsd_is_no_indication_for_intranasal_esketamine() -> None:
     ("rule_id", "intravenous", "intranasal", "intranasal_evidence"),
     [
         ("pregnancy", "not_eligible", "eligible_with_precautions", "confirmed"),
-        ("uncontrolled_hypertension", "not_eligible", "eligible_with_precautions", "confirmed"),
+        ("uncontrolled_hypertension", "not_eligible", "not_eligible", "convention"),
+        ("raised_intracranial_pressure", "eligible_with_precautions", "not_eligible", "confirmed"),
+        ("schizophrenia", "not_eligible", "not_eligible", "convention"),
+        ("breastfeeding", "eligible_with_precautions", "eligible_with_precautions", "confirmed"),
+        ("excipient_hypersensitivity", "not_eligible", "not_eligible", "confirmed"),
         ("aneurysm_or_avm", "not_eligible", "not_eligible", "confirmed"),
         ("intracerebral_haemorrhage_history", "not_eligible", "not_eligible", "confirmed"),
         ("previous_adverse_reaction_ketamine", "not_eligible", "not_eligible", "confirmed"),
@@ -317,29 +382,27 @@ def test_ptsd_is_no_indication_for_intranasal_esketamine() -> None:
 def test_a_rule_can_stand_differently_for_intranasal_esketamine(
     rule_id: str, intravenous: str, intranasal: str, intranasal_evidence: str
 ) -> None:
-    iv = screening.evaluate(all_clear(treatment_resistant_depression=True, **{rule_id: True}))
-    nasal = screening.evaluate(
-        intranasal_clear(treatment_resistant_depression=True, **{rule_id: True}), route="intranasal"
-    )
+    iv = screening.evaluate(all_clear(**TRD, **{rule_id: True}))
+    nasal = screening.evaluate(intranasal_clear(**TRD, **{rule_id: True}), route="intranasal")
     assert iv.verdict == intravenous
     assert nasal.verdict == intranasal
     assert nasal.route == "intranasal"
-    assert nasal.reasons[1].evidence == intranasal_evidence
+    assert nasal.reasons[2].evidence == intranasal_evidence
 
 
 def test_the_esketamine_label_contraindication_cites_the_label() -> None:
     nasal = screening.evaluate(
-        intranasal_clear(treatment_resistant_depression=True, aneurysm_or_avm=True),
+        intranasal_clear(**TRD, aneurysm_or_avm=True),
         route="intranasal",
     )
-    assert "SPRAVATO" in nasal.reasons[1].source
-    iv = screening.evaluate(all_clear(treatment_resistant_depression=True, aneurysm_or_avm=True))
-    assert iv.reasons[1].evidence == "convention"
+    assert "SPRAVATO" in nasal.reasons[2].source
+    iv = screening.evaluate(all_clear(**TRD, aneurysm_or_avm=True))
+    assert iv.reasons[2].evidence == "convention"
 
 
 def test_a_finding_for_a_rule_not_asked_on_this_route_is_accepted_but_unused() -> None:
     result = screening.evaluate(
-        intranasal_clear(treatment_resistant_depression=True, substance_use_disorder=True),
+        intranasal_clear(**TRD, substance_use_disorder=True),
         route="intranasal",
     )
     assert result.verdict == "eligible"
@@ -349,7 +412,7 @@ def test_a_finding_for_a_rule_not_asked_on_this_route_is_accepted_but_unused() -
 @pytest.mark.parametrize("route", ["intravenous", "intramuscular", "oral", "sublingual"])
 def test_every_racemic_route_asks_every_rule(route: str) -> None:
     result = screening.evaluate({}, route=route)
-    assert sorted(result.unknown) == sorted(ALL_IDS)
+    assert sorted(result.unknown) == sorted(RACEMIC_IDS)
 
 
 def test_an_unknown_route_is_an_error() -> None:
@@ -362,7 +425,7 @@ def test_an_unknown_route_is_an_error() -> None:
 
 def test_a_clinic_can_make_a_relative_contraindication_absolute() -> None:
     override = Override("hyperthyroidism", "absolute", True, by="dr.lee", reason="clinic policy")
-    findings = all_clear(treatment_resistant_depression=True, hyperthyroidism=True)
+    findings = all_clear(**TRD, hyperthyroidism=True)
     assert screening.evaluate(findings).verdict == "eligible_with_precautions"
     result = screening.evaluate(findings, overrides=[override])
     assert result.verdict == "not_eligible"
@@ -374,7 +437,7 @@ def test_a_clinic_can_raise_the_failed_trials_threshold() -> None:
     override = Override(
         "failed_antidepressant_trials", "threshold", 3, by="dr.lee", reason="payer rule"
     )
-    findings = all_clear(failed_antidepressant_trials=2)
+    findings = all_clear(**TRD)
     assert screening.evaluate(findings).verdict == "eligible"
     assert screening.evaluate(findings, overrides=[override]).verdict == "not_eligible"
 
@@ -384,9 +447,7 @@ def test_a_clinic_can_change_the_workup_a_rule_asks_for() -> None:
     workup = Override(
         "pregnancy", "workup", ("pregnancy test", "obstetric review"), by="dr.lee", reason="policy"
     )
-    result = screening.evaluate(
-        all_clear(treatment_resistant_depression=True, pregnancy=True), overrides=[override, workup]
-    )
+    result = screening.evaluate(all_clear(**TRD, pregnancy=True), overrides=[override, workup])
     assert result.verdict == "eligible_with_precautions"
     assert result.workup == TRD_WORKUP + ("pregnancy test", "obstetric review")
 
@@ -458,3 +519,18 @@ def test_a_negative_or_non_finite_count_is_an_error(value: float) -> None:
 def test_an_invalid_answer_is_an_error_even_when_an_absolute_contraindication_is_present() -> None:
     with pytest.raises(ValueError, match="hyperthyroidism"):
         screening.evaluate({"pregnancy": True, "hyperthyroidism": 1})
+
+
+def test_rules_set_aside_are_left_out_of_the_verdict_and_named() -> None:
+    findings = {r.id: (3 if r.answer_type == "number" else False) for r in screening.rules()}
+    findings.update(treatment_resistant_depression=True, measured_systolic_bp=None)
+    findings["age_outside_clinic_range"] = None
+    assert screening.evaluate(findings).verdict == "needs_information"
+    kept = screening.evaluate(
+        findings, set_aside=["measured_systolic_bp", "age_outside_clinic_range"]
+    )
+    assert kept.set_aside == ("measured_systolic_bp", "age_outside_clinic_range")
+    assert "measured_systolic_bp" not in kept.unknown
+    assert kept.verdict == "eligible"
+    with pytest.raises(ValueError):
+        screening.evaluate(findings, set_aside=["no_such_rule"])

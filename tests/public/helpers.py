@@ -37,6 +37,14 @@ ALL_NO: dict[str, Answer] = {
     "severe_liver_disease": False,
     "raised_intracranial_pressure": False,
     "raised_intraocular_pressure": False,
+    "schizophrenia": False,
+    "excipient_hypersensitivity": False,
+    "recent_myocardial_infarction": False,
+    "recent_stroke": False,
+    "breastfeeding": False,
+    "interstitial_cystitis": False,
+    "sleep_apnoea_or_severe_lung_disease": False,
+    "hypertensive_encephalopathy_history": False,
 }
 
 

@@ -3,6 +3,7 @@ Monday in EST, UTC-5)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -281,18 +282,20 @@ def test_it_refuses_sessions_closer_than_the_protocols_spacing(db: Session, clin
 
 
 def test_without_a_spacing_rule_the_length_says_so(db: Session, clinic) -> None:
+    # The IV protocol's default is now 48 hours (clinic convention, clinical.dosing); a
+    # clinic that removes it sees that no spacing is defined.
     length = service.session_length(
         db, actor=clinic.desk, patient_id=clinic.maria.id, kind="infusion"
     )
-    assert length.spacing_note == "no minimum spacing defined for this protocol"
-    spaced = service.session_length(
+    assert length.spacing_note == "at least 48 hours between sessions"
+    unspaced = service.session_length(
         db,
         actor=clinic.desk,
         patient_id=clinic.maria.id,
         kind="infusion",
-        rules=SchedulingRules(clinical_overrides=(SPACING,)),
+        rules=SchedulingRules(clinical_overrides=(replace(SPACING, value=None),)),
     )
-    assert spaced.spacing_note == "at least 48 hours between sessions"
+    assert unspaced.spacing_note == "no minimum spacing defined for this protocol"
 
 
 @pytest.mark.parametrize("role", ["nurse", "admin", "researcher"])

@@ -39,7 +39,8 @@ def test_front_desk_books_and_is_refused_a_double_booking(client: TestClient, db
     team = _clinic(db)
     csrf = login(client, "frontdesk")
     page = client.get(f"/schedule/book?patient_id={team.maria.id}&day={DAY}")
-    assert "no minimum spacing defined for this protocol" in page.text
+    # The IV protocol's default spacing (clinic convention in clinical.dosing).
+    assert "at least 48 hours between sessions" in page.text
     assert "70 min: treatment 40 min" in page.text
     done = client.post("/schedule/book", data=_form(team, team.maria, csrf), follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"].startswith(f"/schedule?day={DAY}")

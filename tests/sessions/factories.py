@@ -18,6 +18,9 @@ from ketaclinic.scheduling.models import Appointment
 from tests.conftest import committed, make_user
 from tests.patients.factories import a_patient
 
+# The nurse's answers at discharge: an adult escort is here; told not to drive.
+ESCORTED = {"escort_recorded": True, "no_driving_instruction_given": True}
+
 T0 = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)  # 09:00 in New York
 
 

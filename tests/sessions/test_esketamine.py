@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.platform.errors import Conflict, Invalid
 from ketaclinic.sessions import service
 from tests.sessions.conftest import at, vitals
-from tests.sessions.factories import T0, Staff, esketamine_order, male_patient
+from tests.sessions.factories import ESCORTED, T0, Staff, esketamine_order, male_patient
 
 ANSWERS = {
     "benzodiazepines": "no",
@@ -128,14 +128,14 @@ def test_observation_lasts_two_hours_after_the_last_device(db: Session, team: St
     sid = open_session(db, team)
     dose_and_observe(db, team, sid, leave_at=120)
     with pytest.raises(Conflict, match="120"):
-        service.discharge(db, actor=team.nurse, session_id=sid, now=at(120))
-    service.discharge(db, actor=team.nurse, session_id=sid, now=at(126))
+        service.discharge(db, actor=team.nurse, session_id=sid, now=at(120), **ESCORTED)
+    service.discharge(db, actor=team.nurse, session_id=sid, now=at(126), **ESCORTED)
 
 
 def test_the_monitoring_record_is_signed_only_when_complete(db: Session, team: Staff) -> None:
     sid = open_session(db, team)
     dose_and_observe(db, team, sid)
-    service.discharge(db, actor=team.nurse, session_id=sid, now=at(130))
+    service.discharge(db, actor=team.nurse, session_id=sid, now=at(130), **ESCORTED)
     with pytest.raises(Invalid, match="Lot number"):
         service.sign_record(db, actor=team.nurse, session_id=sid)
     service.answer_record(db, actor=team.nurse, session_id=sid, answers=ANSWERS)

@@ -16,7 +16,7 @@ from ketaclinic.sessions import service
 from ketaclinic.sessions.models import SessionNote
 from tests.patients.factories import a_patient
 from tests.sessions.conftest import at, ready_iv_session, vitals
-from tests.sessions.factories import T0, Staff, appointment, iv_order, male_patient
+from tests.sessions.factories import ESCORTED, T0, Staff, appointment, iv_order, male_patient
 
 
 def start(db: Session, team: Staff, session_id: int, minute: float = 1) -> None:
@@ -221,10 +221,10 @@ def test_discharge_waits_for_the_observation_time(db: Session, team: Staff) -> N
     # The bag ran empty at 1 + 100.7 / 151.1 x 60 = 40.99 min, before the charted stop.
     assert len(unmet) == 1 and "20 does not meet the minimum of 30" in unmet[0]
     with pytest.raises(Conflict, match="not ready"):
-        service.discharge(db, actor=team.nurse, session_id=row.id, now=at(61))
+        service.discharge(db, actor=team.nurse, session_id=row.id, now=at(61), **ESCORTED)
     later = service.get_session(db, actor=team.nurse, session_id=row.id, now=at(72))
     assert later.discharge is not None and later.discharge.ready
-    service.discharge(db, actor=team.nurse, session_id=row.id, now=at(72))
+    service.discharge(db, actor=team.nurse, session_id=row.id, now=at(72), **ESCORTED)
 
 
 def test_discharge_needs_an_aldrete_score(db: Session, team: Staff) -> None:
@@ -258,7 +258,7 @@ def test_the_signed_note_is_immutable_and_an_addendum_is_a_new_record(
         reason="nausea",
         now=at(31),
     )
-    service.discharge(db, actor=team.nurse, session_id=row.id, now=at(72))
+    service.discharge(db, actor=team.nurse, session_id=row.id, now=at(72), **ESCORTED)
     with pytest.raises(Forbidden):
         service.sign_note(db, actor=team.prescriber, session_id=row.id)
     note = service.sign_note(db, actor=team.nurse, session_id=row.id, now=at(75))
@@ -332,8 +332,17 @@ def test_completed_sessions_give_the_key_figures(db: Session, team: Staff) -> No
     service.record_side_effect(
         db, actor=team.nurse, session_id=row.id, effect_id="headache", severity="mild", now=at(30)
     )
+    # Discharge now needs dissociation back to the pre-dose level: a CADSS-6 of 0 later.
+    service.record_score(
+        db,
+        actor=team.nurse,
+        session_id=row.id,
+        instrument_id="cadss6",
+        answers={"item1": 0, "item2": 0, "item6": 0, "item7": 0, "item15": 0, "item22": 0},
+        now=at(66),
+    )
     assert service.completed_sessions(db, actor=team.nurse, patient_id=row.patient_id) == []
-    service.discharge(db, actor=team.nurse, session_id=row.id, now=at(72))
+    service.discharge(db, actor=team.nurse, session_id=row.id, now=at(72), **ESCORTED)
     [summary] = service.completed_sessions(db, actor=team.prescriber, patient_id=row.patient_id)
     assert summary.number == 1
     assert summary.peak_systolic == 142 and summary.peak_diastolic == 88
@@ -386,3 +395,59 @@ def test_a_patient_account_reads_its_own_completed_sessions_only(db) -> None:  #
     assert completed_sessions(db, actor=me, patient_id=own.id) == []
     with pytest.raises(NotFound):
         completed_sessions(db, actor=me, patient_id=other.id)
+
+
+def test_an_iv_patient_half_an_hour_after_the_infusion_with_high_pressure_is_not_ready(
+    db: Session, team: Staff
+) -> None:
+    from ketaclinic.sessions.models import InfusionSession
+    from ketaclinic.sessions.service import view
+
+    patient = male_patient(db)
+    iv_order(db, patient)
+    row = service.start_walk_in_session(db, actor=team.nurse, patient_id=patient.id, now=T0)
+    service.answer_checklist(
+        db,
+        actor=team.nurse,
+        session_id=row.id,
+        answers={"identity": "yes", "consent": "yes", "fasting": "yes", "driver": "yes"},
+        now=T0,
+    )
+    vitals(db, team, row.id, 0, 76, 135, 85)
+    start(db, team, row.id, 1)
+    service.chart_pump(
+        db, actor=team.nurse, session_id=row.id, kind="stop", reason="complete", now=at(41)
+    )
+    vitals(db, team, row.id, 70, 118, 178, 108, spo2=93)
+    service.record_score(
+        db,
+        actor=team.nurse,
+        session_id=row.id,
+        instrument_id="aldrete",
+        answers={
+            "activity": 2,
+            "respiration": 2,
+            "circulation": 1,
+            "consciousness": 2,
+            "oxygen_saturation": 2,
+        },
+        now=at(70),
+    )
+    service.record_score(
+        db,
+        actor=team.nurse,
+        session_id=row.id,
+        instrument_id="moaas",
+        answers={"rating": 5},
+        now=at(70),
+    )
+    loaded = db.get(InfusionSession, row.id)
+    assert loaded is not None
+    state = view.build(db, actor=team.nurse, row=loaded, now=at(71))
+    decision = view.discharge_view(state, escort_recorded=True, no_driving_instruction_given=True)
+    assert not decision.ready
+    unmet = " | ".join(text for met, text, _, _ in decision.reasons if not met)
+    assert "Not within 20% of the pre-dose baseline" in unmet
+    assert "Systolic BP 178" in unmet and "Diastolic BP 108" in unmet
+    assert "Heart rate 118" in unmet
+    assert "SpO2 93% is below 94%" in unmet

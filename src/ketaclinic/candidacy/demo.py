@@ -5,7 +5,7 @@ medications that interact (lamotrigine, a benzodiazepine, an SSRI)."""
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -47,18 +47,27 @@ TRIAL_DRUGS = [
 ]
 
 
-def _findings(route: str, yes: dict[str, Any], trials: int) -> dict[str, Any]:
+def _findings(route: str, yes: dict[str, Any], numbers: dict[str, int]) -> dict[str, Any]:
+    """Every rule asked for ``route``: yes/no from the profile, each number rule its own
+    value (trial count, age, measured blood pressure)."""
     found: dict[str, Any] = {}
     for rule in service.applicable_rules(route):
         if rule.answer_type == "number":
-            found[rule.id] = trials
+            if rule.id not in numbers:
+                raise ValueError(f"the demo intake has no value for number rule {rule.id!r}")
+            found[rule.id] = numbers[rule.id]
         else:
             found[rule.id] = rule.id == "treatment_resistant_depression" or bool(yes.get(rule.id))
     return found
 
 
 def _intake(
-    rng: random.Random, route: str, yes: dict[str, Any], days_ago: int, today: Any
+    rng: random.Random,
+    route: str,
+    yes: dict[str, Any],
+    days_ago: int,
+    today: Any,
+    date_of_birth: date,
 ) -> IntakeIn:
     count = rng.randint(2, 4)
     picks = rng.sample(TRIAL_DRUGS, count + 1)
@@ -67,18 +76,33 @@ def _intake(
         for d, dose in picks[:count]
     ]
     trials.append(TrialIn(drug=picks[-1][0], dose="started low", duration_weeks=2, adequate=False))
+    taken_on = today - timedelta(days=days_ago)
+    # Drawn in the order the demo has always drawn them, so the demo clinic stays the same.
+    episodes = rng.randint(1, 5)
+    medications = rng.choice(MEDICATIONS)
+    allergies = rng.choice([[], [], ["penicillin"], ["latex"]])
+    heart_rate = rng.randint(58, 92)
+    systolic = rng.randint(112, 138)
+    diastolic = rng.randint(68, 86)
+    age = service.age_in_years(date_of_birth, taken_on)
+    numbers = {
+        service.TRIALS_RULE: count,
+        service.SYSTOLIC_RULE: systolic,
+        service.DIASTOLIC_RULE: diastolic,
+        **{rule_id: age for rule_id in service.AGE_RULES},
+    }
     return IntakeIn(
-        taken_on=today - timedelta(days=days_ago),
+        taken_on=taken_on,
         route=route,  # type: ignore[arg-type]
         protocol_id="iv_ketamine" if route == "intravenous" else "in_esketamine",
-        episodes=rng.randint(1, 5),
+        episodes=episodes,
         trials=trials,
-        findings=_findings(route, yes, count),
-        medications=rng.choice(MEDICATIONS),
-        allergies=rng.choice([[], [], ["penicillin"], ["latex"]]),
-        heart_rate=rng.randint(58, 92),
-        bp_systolic=rng.randint(112, 138),
-        bp_diastolic=rng.randint(68, 86),
+        findings=_findings(route, yes, numbers),
+        medications=medications,
+        allergies=allergies,
+        heart_rate=heart_rate,
+        bp_systolic=systolic,
+        bp_diastolic=diastolic,
         spo2=rng.randint(96, 99),
     )
 
@@ -103,7 +127,7 @@ def build(db: Session, clinic: DemoClinic) -> None:
             # A few recent intakes, so that the clinic has courses in induction now, with
             # sessions on today's and next week's calendar.
             days_ago = 9 + index % 5
-        data = _intake(rng, route, yes, days_ago, clinic.today)
+        data = _intake(rng, route, yes, days_ago, clinic.today, patient.date_of_birth)
         intake = service.create_intake(db, actor=nurse, patient_id=patient.id, data=data)
         if index % 9 == 2:
             fixed = data.model_copy(update={"episodes": (data.episodes or 0) + 1})

@@ -5,6 +5,7 @@ prescriber's confirmation or override. Every read and write is audited."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -25,6 +26,10 @@ INTAKE_ROLES = frozenset({Role.prescriber, Role.nurse})
 DECIDING_ROLES = frozenset({Role.prescriber})
 ELIGIBLE = ("eligible", "eligible_with_precautions")
 TRIALS_RULE = "failed_antidepressant_trials"
+# Number rules the intake fills itself: age from the date of birth, BP from its vitals.
+AGE_RULES = ("age_outside_clinic_range", "esketamine_under_18")
+SYSTOLIC_RULE = "measured_systolic_bp"
+DIASTOLIC_RULE = "measured_diastolic_bp"
 # The questionnaire each indication is followed with, besides the PHQ-9 everyone gets:
 # the instrument catalogue's PTSD and suicidality scales (clinic convention).
 BASELINE_SCALES = {
@@ -51,7 +56,28 @@ def applicable_rules(route: str) -> list[screening.Rule]:
 # ------------------------------------------------------------------ intake
 
 
-def _check_findings(data: IntakeIn) -> dict[str, Any]:
+def age_in_years(date_of_birth: date, on: date) -> int:
+    """Whole years of age on ``on``."""
+    before_birthday = (on.month, on.day) < (date_of_birth.month, date_of_birth.day)
+    return on.year - date_of_birth.year - int(before_birthday)
+
+
+def _measured(data: IntakeIn, date_of_birth: date | None) -> dict[str, tuple[int, str]]:
+    """The number rules the intake knows from elsewhere: age from the date of birth, the
+    measured blood pressure from the intake's own vital signs."""
+    known: dict[str, tuple[int, str]] = {}
+    if date_of_birth is not None:
+        age = age_in_years(date_of_birth, data.taken_on)
+        for rule_id in AGE_RULES:
+            known[rule_id] = (age, f"the date of birth gives {age} years")
+    if data.bp_systolic is not None:
+        known[SYSTOLIC_RULE] = (data.bp_systolic, f"the intake's BP is {data.bp_systolic}")
+    if data.bp_diastolic is not None:
+        known[DIASTOLIC_RULE] = (data.bp_diastolic, f"the intake's BP is {data.bp_diastolic}")
+    return known
+
+
+def _check_findings(data: IntakeIn, date_of_birth: date | None = None) -> dict[str, Any]:
     rules = {r.id: r for r in applicable_rules(data.route)}
     errors: dict[str, str] = {}
     findings: dict[str, Any] = {}
@@ -77,6 +103,14 @@ def _check_findings(data: IntakeIn) -> dict[str, Any]:
             errors[f"finding.{TRIALS_RULE}"] = (
                 f"the trial list holds {adequate} adequate trial(s) but {given} was given"
             )
+    for key, (value, said) in _measured(data, date_of_birth).items():
+        if key not in rules or f"finding.{key}" in errors:
+            continue
+        given = findings.get(key)
+        if given is None:
+            findings[key] = value
+        elif given != value:
+            errors[f"finding.{key}"] = f"{said} but {given} was given"
     for key in rules:
         if key not in findings and f"finding.{key}" not in errors:
             errors[f"finding.{key}"] = "answer yes, no or unknown"
@@ -152,8 +186,8 @@ def _save(db: Session, actor: Actor, row: Intake, action: str, detail: str) -> I
 
 def create_intake(db: Session, *, actor: Actor, patient_id: int, data: IntakeIn) -> Intake:
     _require(actor, INTAKE_ROLES, "record an intake")
-    findings = _check_findings(data)
-    patients.get_patient(db, actor=actor, patient_id=patient_id, purpose="intake")
+    patient = patients.get_patient(db, actor=actor, patient_id=patient_id, purpose="intake")
+    findings = _check_findings(data, patient.date_of_birth)
     row = _new_row(actor, patient_id, data, findings)
     return _save(db, actor, row, "intake.create", f"version 1, route {data.route}")
 
@@ -172,7 +206,8 @@ def correct_intake(
             f"intake {old.id} was already corrected (now version {latest.version}, "
             f"id {latest.id}); correct the latest version"
         )
-    findings = _check_findings(data)
+    patient = patients.get_patient(db, actor=actor, patient_id=old.patient_id, purpose="intake")
+    findings = _check_findings(data, patient.date_of_birth)
     row = _new_row(actor, old.patient_id, data, findings)
     row.version = old.version + 1
     row.supersedes_id = old.id

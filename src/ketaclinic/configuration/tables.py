@@ -40,7 +40,22 @@ TABLES: dict[str, Table] = {
             "Dose plan input checks",
             lambda: _by_id(dosing_table.INPUT_LIMITS),
         ),
+        Table(
+            "dosing.order_ranges",
+            "Order field plausible ranges",
+            lambda: _by_id(dosing_table.ORDER_RANGES),
+        ),
         Table("monitoring.limits", "Vital-sign alarm limits", lambda: monitoring.LIMITS),
+        Table(
+            "monitoring.symptoms",
+            "Symptoms that escalate at once",
+            lambda: monitoring.SYMPTOM_TRIGGERS,
+        ),
+        Table(
+            "monitoring.sedation",
+            "Sedation (MOAA/S) triggers",
+            lambda: monitoring.SEDATION_TRIGGERS,
+        ),
         Table("monitoring.discharge", "Discharge criteria", lambda: monitoring.DISCHARGE_CRITERIA),
         Table("monitoring.schedules", "Vital-sign reading schedules", lambda: monitoring.SCHEDULES),
         Table(

@@ -23,6 +23,12 @@ SECTIONS = (
 MAX_TRIALS = 30
 
 
+def _window(rule_id: str) -> str:
+    """The default look-back window of a windowed rule, in words ("60 days")."""
+    rule = next(r for r in screening.rules() if r.id == rule_id)
+    return f"{rule.window:g} {rule.window_unit}".strip()
+
+
 @dataclass(frozen=True)
 class Question:
     rule_id: str
@@ -87,10 +93,17 @@ QUESTIONS: tuple[Question, ...] = (
         "Clinics do not give ketamine during mania or while bipolar disorder is unstable.",
     ),
     Question(
+        "schizophrenia",
+        SECTIONS[1],
+        "Have you ever been diagnosed with schizophrenia, even if it is stable now?",
+        "Ketamine can bring back or worsen psychotic symptoms, so it is not given to "
+        "people with schizophrenia, even when it is well controlled.",
+    ),
+    Question(
         "psychosis_history",
         SECTIONS[1],
-        "Have you ever had psychosis, or been diagnosed with schizophrenia or "
-        "schizoaffective disorder?",
+        "Apart from schizophrenia, have you ever had psychosis (for example during severe "
+        "depression, mania or drug use), or been diagnosed with schizoaffective disorder?",
         "A past episode of psychosis does not rule ketamine out, but a clinician would "
         "look at that history carefully first.",
     ),
@@ -114,6 +127,13 @@ QUESTIONS: tuple[Question, ...] = (
         "After a serious or allergic reaction, ketamine is not given again.",
     ),
     Question(
+        "excipient_hypersensitivity",
+        SECTIONS[2],
+        "Have you ever had an allergic reaction to any other ingredient of a ketamine or "
+        "esketamine product (as listed on its leaflet)?",
+        "After an allergic reaction to an ingredient of the product, that product is not given.",
+    ),
+    Question(
         "active_substance_abuse",
         SECTIONS[2],
         "Are you at the moment drinking alcohol or using drugs in a way that worries you "
@@ -126,6 +146,13 @@ QUESTIONS: tuple[Question, ...] = (
         SECTIONS[3],
         "Are you pregnant, or could you be?",
         "Ketamine therapy is not given during pregnancy.",
+    ),
+    Question(
+        "breastfeeding",
+        SECTIONS[3],
+        "Are you breastfeeding?",
+        "Ketamine passes into breast milk, so treatment is not recommended while "
+        "breastfeeding; a clinician would talk the timing through with you.",
     ),
     Question(
         "uncontrolled_hypertension",
@@ -180,6 +207,42 @@ QUESTIONS: tuple[Question, ...] = (
         "this first.",
     ),
     Question(
+        "recent_myocardial_infarction",
+        SECTIONS[3],
+        f"Have you had a heart attack in the last {_window('recent_myocardial_infarction')}?",
+        "Soon after a heart attack the heart is at its most vulnerable; the rise in heart "
+        "rate and blood pressure during treatment is too risky then.",
+    ),
+    Question(
+        "recent_stroke",
+        SECTIONS[3],
+        f"Have you had a stroke or a mini-stroke (TIA) in the last {_window('recent_stroke')}?",
+        "Soon after a stroke, a rise in blood pressure is too risky, so treatment waits.",
+    ),
+    Question(
+        "hypertensive_encephalopathy_history",
+        SECTIONS[3],
+        "Have you ever had hypertensive encephalopathy (brain swelling or confusion caused "
+        "by very high blood pressure)?",
+        "After very high blood pressure has affected the brain, the clinic would watch your "
+        "blood pressure more closely during treatment.",
+    ),
+    Question(
+        "sleep_apnoea_or_severe_lung_disease",
+        SECTIONS[3],
+        "Do you have sleep apnoea, or a severe lung condition (for example COPD needing "
+        "oxygen, or a recent chest infection)?",
+        "Ketamine can make you drowsy and slow your breathing; with sleep apnoea or weak "
+        "lungs the clinic would plan the monitoring of your breathing first.",
+    ),
+    Question(
+        "interstitial_cystitis",
+        SECTIONS[3],
+        "Do you have interstitial cystitis or bladder pain syndrome?",
+        "Ketamine can irritate the bladder; with a bladder condition the clinic would check "
+        "and watch your urinary symptoms.",
+    ),
+    Question(
         "hyperthyroidism",
         SECTIONS[3],
         "Do you have an overactive thyroid or another thyroid condition?",
@@ -209,7 +272,14 @@ QUESTIONS: tuple[Question, ...] = (
 )
 
 # Rules deliberately not asked in the public self-screen, each with the reason.
-EXCLUDED: dict[str, str] = {}
+EXCLUDED: dict[str, str] = {
+    "age_outside_clinic_range": "checked at intake from the date of birth",
+    "esketamine_under_18": "checked at intake from the date of birth",
+    "measured_systolic_bp": "measured at the clinic: not something a person measures for a "
+    "self-screen",
+    "measured_diastolic_bp": "measured at the clinic: not something a person measures for a "
+    "self-screen",
+}
 
 BY_RULE = {q.rule_id: q for q in QUESTIONS}
 
@@ -228,6 +298,8 @@ WORKUP_WORDS = {
     "review of the previous reaction": "the records of your earlier reaction to ketamine",
     "cardiology clearance": "a heart specialist's opinion",
     "neurology review": "a neurologist's opinion",
+    "respiratory review": "a review of your breathing and lungs (for example a sleep or "
+    "lung specialist's opinion)",
     "ophthalmology review": "an eye specialist's opinion",
     "blood pressure check": "your blood pressure",
     "pregnancy test": "a pregnancy test",

@@ -18,7 +18,7 @@ from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from ketaclinic.platform.roles import Role
 from ketaclinic.public.models import LEAD_STATUSES, IntakeLead, LeadEvent
-from ketaclinic.public.questions import BY_RULE, plain_workup
+from ketaclinic.public.questions import BY_RULE, EXCLUDED, plain_workup
 from ketaclinic.public.schemas import Answer, LeadIn, ScreenIn
 
 LEAD_ROLES = frozenset({Role.prescriber, Role.nurse, Role.front_desk})
@@ -93,7 +93,9 @@ class Explanation:
 
 def explain(answers: Mapping[str, Answer], route: str) -> Explanation:
     """Run the candidacy rules on the answers and say what the result means."""
-    result = screening.evaluate(answers, route=route)
+    # Rules the self-screen does not ask (age, measured blood pressure) are checked at the
+    # clinic; they are set aside here, not answered.
+    result = screening.evaluate(answers, route=route, set_aside=EXCLUDED)
     consultation, summary = SUMMARIES[result.verdict]
     reasons = tuple(
         PlainReason(

@@ -385,8 +385,16 @@ def prediction(session_id: int, db: DB, actor: Actor = allow(*RUN)) -> s.Predict
 
 
 @router.post("/{session_id}/discharge")
-def discharge(session_id: int, db: DB, actor: Actor = allow(*RUN)) -> s.SessionOut:
-    service.discharge(db, actor=actor, session_id=session_id)
+def discharge(
+    session_id: int, data: s.DischargeIn, db: DB, actor: Actor = allow(*RUN)
+) -> s.SessionOut:
+    service.discharge(
+        db,
+        actor=actor,
+        session_id=session_id,
+        escort_recorded=data.escort_recorded,
+        no_driving_instruction_given=data.no_driving_instruction_given,
+    )
     return _view(db, actor, session_id)
 
 

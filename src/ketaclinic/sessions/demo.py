@@ -160,7 +160,14 @@ def _chart(db: Session, clinic: DemoClinic, row: InfusionSession, t0: datetime) 
         now=at(leave - 2),
     )
     vitals(leave - 1, rng.uniform(-2, 6))
-    service.discharge(db, actor=nurse, session_id=sid, now=at(leave))
+    service.discharge(
+        db,
+        actor=nurse,
+        session_id=sid,
+        escort_recorded=True,
+        no_driving_instruction_given=True,
+        now=at(leave),
+    )
     service.sign_note(db, actor=nurse, session_id=sid, now=at(leave + 8))
     service.cosign_note(db, actor=prescriber, session_id=sid, now=at(leave + 180))
     if row.route == "esketamine_nasal":

@@ -423,8 +423,22 @@ async def discharge(
         actor,
         session_id,
         "discharge",
-        lambda f: service.discharge(db, actor=actor, session_id=session_id),
+        lambda f: service.discharge(
+            db,
+            actor=actor,
+            session_id=session_id,
+            escort_recorded=_yes_no(f, "escort_recorded"),
+            no_driving_instruction_given=_yes_no(f, "no_driving_instruction_given"),
+        ),
     )
+
+
+def _yes_no(form: Any, name: str) -> bool:
+    """A required yes/no answer from the discharge form."""
+    value = str(form.get(name, "")).strip()
+    if value not in ("yes", "no"):
+        raise Invalid("answer yes or no", fields={name: "answer yes or no"})
+    return value == "yes"
 
 
 @router.post("/sessions/{session_id}/cancel", response_class=HTMLResponse)

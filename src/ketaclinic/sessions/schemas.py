@@ -51,6 +51,13 @@ class VitalsIn(In):
     source: Literal["manual", "monitor"] = "manual"
 
 
+class DischargeIn(In):
+    """The nurse's answers at discharge."""
+
+    escort_recorded: bool
+    no_driving_instruction_given: bool
+
+
 class ErrorIn(In):
     reason: str = Reason
 

@@ -101,7 +101,23 @@ def test_only_the_confirmed_loinc_codes_are_filled_in():
         "aldrete": (None, None),
     }
     for instrument in instruments.all():
-        assert all(item.loinc is None for item in instrument.items)
+        if instrument.id != "phq9":
+            assert all(item.loinc is None for item in instrument.items)
+
+
+def test_the_phq9_items_carry_their_loinc_codes_in_form_order():
+    """Clinical reference section 10 (HL7 US Core PHQ-9 example)."""
+    assert [item.loinc for item in instruments.get("phq9").items] == [
+        "44250-9",
+        "44255-8",
+        "44259-0",
+        "44254-1",
+        "44251-7",
+        "44258-2",
+        "44252-5",
+        "44253-3",
+        "44260-8",
+    ]
 
 
 def test_73831_0_is_not_used_as_a_code_anywhere():

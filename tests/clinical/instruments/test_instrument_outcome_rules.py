@@ -13,7 +13,7 @@ from ketaclinic.clinical.overrides import Override
         ("phq9", 4, 5, "secondary"),  # PHQ-9 < 5
         ("gad7", 4, 5, "convention"),  # GAD-7 < 5
         ("qids_sr16", 5, 6, "confirmed"),  # QIDS-SR16 <= 5 (STAR*D, Trivedi 2006)
-        ("madrs", 10, 11, "secondary"),  # MADRS <= 10
+        ("madrs", 9, 10, "confirmed"),  # MADRS <= 9 (Hawley 2002 < 10; Zimmerman 2004 <= 9)
     ],
 )
 def test_remission_cut_offs(instrument_id, in_remission, not_in_remission, evidence):
@@ -55,7 +55,7 @@ def test_a_clinic_can_set_the_madrs_remission_cut_off_to_12():
     madrs = instruments.get("madrs", [override])
     assert madrs.remission is not None
     assert madrs.remission.met_by(12)
-    assert instruments.get("madrs").remission.at_most == 10
+    assert instruments.get("madrs").remission.at_most == 9
 
     result = instruments.score("madrs", [0] * 10, overrides=[override])
     assert result.overrides == (override,)

@@ -58,6 +58,11 @@ class MedicationReport:
 
 
 _SPRAVATO_DI = "SPRAVATO (esketamine) US prescribing information, Drug Interactions"
+_SMPC_45 = (
+    "Spravato (esketamine) EU summary of product characteristics, section 4.5: close "
+    "monitoring of blood pressure with xanthine derivatives, ergometrine, thyroid hormones "
+    "and vasopressin (clinical-reference section 10)"
+)
 
 
 def _ix(
@@ -88,8 +93,7 @@ INTERACTIONS: dict[str, Interaction] = dict(
             "moderate",
             "May blunt the antidepressant response to IV ketamine, most clearly at higher "
             "doses (above 8 mg diazepam-equivalent in Andrashko 2020; higher doses gave less "
-            "improvement at day 1, not day 3, in Feeney 2023); esketamine trials in acute "
-            "suicidality (ASPIRE) saw no such effect. Adds to sedation.",
+            "improvement at day 1, not day 3, in Feeney 2023). Adds to sedation.",
             "Prescriber to review dose and timing before sessions; monitor sedation; "
             "esketamine: record on the REMS monitoring form",
             "Andrashko V et al., Front Psychiatry 2020;11:844; Feeney A et al., J Clin "
@@ -286,6 +290,114 @@ INTERACTIONS: dict[str, Interaction] = dict(
             "Oral ketamine: prescriber to consider the dose",
             "Andrade C, J Clin Psychiatry 2017 (Ketamine for depression, 5: drug "
             "interactions), a general statement",
+            "secondary",
+        ),
+        _ix(
+            "xanthines",
+            "Xanthine derivative (theophylline, aminophylline)",
+            ("xanthine", "xanthines", "methylxanthine", "methylxanthines"),
+            ("aminophylline", "theophylline"),
+            "moderate",
+            "Lowers the seizure threshold: seizures with ketamine and theophylline or "
+            "aminophylline (Ketalar label); may raise blood pressure with esketamine (EU "
+            "SmPC 4.5).",
+            "Prescriber to review; close BP monitoring; watch for seizures",
+            "Ketalar (ketamine) US label, drug interactions (theophylline or aminophylline "
+            "may lower the seizure threshold) [secondary]; " + _SMPC_45 + " [confirmed]",
+            "secondary",
+        ),
+        _ix(
+            "sympathomimetics",
+            "Decongestant or other sympathomimetic",
+            (
+                "decongestant", "decongestants", "sympathomimetic", "sympathomimetics",
+                "nasal decongestant",
+            ),
+            ("ephedrine", "oxymetazoline", "phenylephrine", "pseudoephedrine", "xylometazoline"),
+            "moderate",
+            "Adds to the rise in blood pressure and heart rate; a nasal decongestant also "
+            "changes nasal absorption of esketamine.",
+            "Avoid on session days where possible; esketamine: a nasal decongestant at least "
+            "1 hour before dosing (label); close BP monitoring",
+            _SPRAVATO_DI + " and section 2 (nasal decongestant at least 1 hour before "
+            "dosing; clinical-reference section 2: secondary); Ketalar (ketamine) US label, "
+            "drug interactions (sympathomimetics may enhance ketamine's sympathomimetic "
+            "effects) [secondary]",
+            "secondary",
+        ),
+        _ix(
+            "cocaine",
+            "Cocaine",
+            (),
+            ("cocaine",),
+            "major",
+            "A sympathomimetic: adds to the rise in blood pressure and heart rate.",
+            "Prescriber decides; do not treat while intoxicated; review substance use",
+            "By class: a sympathomimetic, as the psychostimulants row (" + _SPRAVATO_DI
+            + "); no study of the combination in a clinic setting found",
+            "convention",
+        ),
+        _ix(
+            "thyroid_hormones",
+            "Thyroid hormone",
+            ("thyroid hormone", "thyroid hormones", "thyroid replacement"),
+            ("levothyroxine", "liothyronine", "thyroid desiccated"),
+            "moderate",
+            "May add to hypertension and tachycardia (Ketalar label); close BP monitoring "
+            "with esketamine (EU SmPC 4.5).",
+            "Take as usual; close BP and heart-rate monitoring; check thyroid control",
+            "Ketalar (ketamine) US label, drug interactions (thyroid hormones: hypertension "
+            "and tachycardia) [secondary]; " + _SMPC_45 + " [confirmed]",
+            "secondary",
+        ),
+        _ix(
+            "vasopressors_uterotonics",
+            "Vasopressin or ergometrine",
+            (),
+            ("ergometrine", "methylergometrine", "vasopressin"),
+            "moderate",
+            "May add to the rise in blood pressure.",
+            "Close BP monitoring",
+            _SMPC_45 + " (methylergometrine by class with ergometrine)",
+            "confirmed",
+        ),
+        _ix(
+            "st_johns_wort",
+            "St John's wort",
+            (),
+            ("st john s wort",),
+            "moderate",
+            "Lowered oral S-ketamine exposure: AUC by 58% and Cmax by 66% in healthy "
+            "volunteers; matters most for oral ketamine.",
+            "Oral ketamine may be much less effective; prescriber to review",
+            "Peltoniemi MA et al., St John's wort greatly decreases the plasma "
+            "concentrations of oral S-ketamine, Fundam Clin Pharmacol 2012 (volume and pages "
+            "not checked here)",
+            "confirmed",
+        ),
+        _ix(
+            "maoi_activity",
+            "Drug with MAOI activity (linezolid, methylene blue)",
+            (),
+            ("linezolid", "methylene blue"),
+            "major",
+            "Has monoamine oxidase inhibiting activity: may raise blood pressure as MAOIs do.",
+            "Prescriber decides before the session; close BP monitoring",
+            "Linezolid and methylene blue labels (reversible MAO inhibition) [secondary]; "
+            "the MAOI interaction of " + _SPRAVATO_DI + " applied by class",
+            "secondary",
+        ),
+        _ix(
+            "gabapentinoids",
+            "Gabapentinoid",
+            ("gabapentinoid", "gabapentinoids"),
+            ("gabapentin", "gabapentin enacarbil", "pregabalin"),
+            "moderate",
+            "CNS depressant: may add to sedation and respiratory depression.",
+            "Monitor sedation, SpO2 and respiratory rate",
+            "US FDA Drug Safety Communication, 19 December 2019 (serious breathing "
+            "difficulties with gabapentinoids and other CNS depressants) [secondary]; "
+            + _SPRAVATO_DI + " (CNS depressants)",
             "secondary",
         ),
         _ix(

@@ -49,6 +49,15 @@ BRANDS: dict[str, tuple[str, ...]] = {
     "viibryd": ("vilazodone",), "elavil": ("amitriptyline",), "pamelor": ("nortriptyline",),
     "anafranil": ("clomipramine",),
     "lithobid": ("lithium",), "depakote": ("divalproex",), "depakene": ("valproic acid",),
+    "uniphyl": ("theophylline",), "elixophyllin": ("theophylline",),
+    "sudafed": ("pseudoephedrine",), "afrin": ("oxymetazoline",), "otrivin": ("xylometazoline",),
+    "synthroid": ("levothyroxine",), "levoxyl": ("levothyroxine",),
+    "eltroxin": ("levothyroxine",), "cytomel": ("liothyronine",),
+    "armour thyroid": ("thyroid desiccated",),
+    "vasostrict": ("vasopressin",), "methergine": ("methylergometrine",),
+    "zyvox": ("linezolid",), "provayblue": ("methylene blue",),
+    "neurontin": ("gabapentin",), "gralise": ("gabapentin",),
+    "horizant": ("gabapentin enacarbil",), "lyrica": ("pregabalin",),
 }  # fmt: skip
 
 # Other spellings of generic names (international names, salts written as words).
@@ -60,6 +69,15 @@ ALIASES: dict[str, str] = {
     "lithium carbonate": "lithium",
     "sodium valproate": "valproate",
     "ethyl alcohol": "ethanol",
+    "st johns wort": "st john s wort",
+    "saint john s wort": "st john s wort",
+    "saint johns wort": "st john s wort",
+    "hypericum": "st john s wort",
+    "hypericum perforatum": "st john s wort",
+    "ergonovine": "ergometrine",
+    "methylergonovine": "methylergometrine",
+    "methylthioninium chloride": "methylene blue",
+    "levothyroxine sodium": "levothyroxine",
 }
 
 _FORM_WORDS = frozenset(

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from ketaclinic.clinical.instruments.definitions.madrs import MADRS
 from ketaclinic.clinical.overrides import Override, apply
 
 Evidence = Literal["confirmed", "secondary", "convention"]
@@ -28,6 +29,9 @@ class Rule:
     source: str
     evidence: Evidence
 
+
+assert MADRS.remission is not None
+_MADRS_REMISSION = MADRS.remission
 
 _TRIALS = (
     "Convention widely used in trials (clinical-reference section 5), e.g. Williams NR et "
@@ -104,12 +108,10 @@ INSTRUMENTS: dict[str, OutcomeInstrument] = {
         label="MADRS",
         max_score=60,
         range_source="Montgomery & Asberg, Br J Psychiatry 1979;134:382-389",
-        remission_max=10,
-        remission_source=(
-            "Remission at 10 or less, a common trial definition (some trials use 12): a "
-            "clinic setting (clinical-reference section 5)"
-        ),
-        remission_evidence="secondary",
+        # One home: the MADRS definition in clinical.instruments carries the cut-off.
+        remission_max=_MADRS_REMISSION.at_most,
+        remission_source=_MADRS_REMISSION.source.citation + "; a clinic setting",
+        remission_evidence=_MADRS_REMISSION.source.evidence,
     ),
     "qids_sr16": OutcomeInstrument(
         id="qids_sr16",
@@ -131,8 +133,8 @@ INSTRUMENTS: dict[str, OutcomeInstrument] = {
         remission_max=4,
         remission_source=(
             "Below 5, the minimal band 0-4 (Kroenke, Spitzer, Williams, J Gen Intern Med "
-            "2001; Kroenke & Spitzer, Psychiatr Ann 2002); using the band as remission is "
-            "a common convention"
+            "2001;16:606-613; Kroenke & Spitzer, Psychiatr Ann 2002;32(9):509-515); using "
+            "the band as remission is a common convention"
         ),
         remission_evidence="secondary",
     ),

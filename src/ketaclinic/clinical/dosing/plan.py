@@ -28,10 +28,17 @@ from ketaclinic.clinical.dosing.arithmetic import (
     result,
     round_once,
 )
+from ketaclinic.clinical.dosing.orders import (
+    OrderFieldError,
+    check_fields,
+    check_value,
+    order_ranges,
+)
 from ketaclinic.clinical.dosing.table import (
     DOSE_UNITS,
     EVIDENCE,
     INPUT_LIMITS,
+    ORDER_RANGES,
     PROTOCOLS,
     ROUTES,
     WEIGHT_RULES,
@@ -74,7 +81,8 @@ class DosePlan:
 
 
 def _split(overrides: Iterable[Override]) -> tuple[list[Override], list[Override]]:
-    limit_ids = {row.id for row in INPUT_LIMITS}
+    """Overrides of the protocols, and those of the input limits and order ranges."""
+    limit_ids = {row.id for row in INPUT_LIMITS} | {row.id for row in ORDER_RANGES}
     limits = [o for o in overrides if o.target in limit_ids]
     others = [o for o in overrides if o.target not in limit_ids]
     return others, limits
@@ -106,6 +114,10 @@ def _check_protocol(p: Protocol) -> None:
         raise bad("mg_per_device must be > 0")
     if p.dose_weight_rule in ("adjusted", "adjusted_if_obese") and not p.adjusted_weight_factor:
         raise bad("an adjusted weight rule needs adjusted_weight_factor")
+    if p.older_adult_allowed_doses and (
+        p.older_adult_default_dose not in p.older_adult_allowed_doses or p.older_adult_age is None
+    ):
+        raise bad("older-adult doses need an age and a default among the allowed doses")
     if p.dose_weight_rule == "adjusted_if_obese" and (
         p.obesity_bmi_threshold is None or p.obesity_ibw_ratio is None
     ):
@@ -129,7 +141,68 @@ def protocols(overrides: Iterable[Override] = ()) -> list[Protocol]:
 def input_limits(overrides: Iterable[Override] = ()) -> InputLimits:
     """The plausibility limits on plan inputs, with overrides aimed at them applied."""
     _, limits = _split(overrides)
-    return apply({row.id: row for row in INPUT_LIMITS}, limits)["input_limits"]
+    own = [o for o in limits if o.target in {row.id for row in INPUT_LIMITS}]
+    return apply({row.id: row for row in INPUT_LIMITS}, own)["input_limits"]
+
+
+def _protocol(protocol_id: str, overrides: Iterable[Override]) -> Protocol:
+    table = {p.id: p for p in protocols(overrides)}
+    if protocol_id not in table:
+        raise ValueError(f"unknown protocol {protocol_id!r}; known protocols: {', '.join(table)}")
+    return table[protocol_id]
+
+
+def device_mg(protocol: Protocol | str, overrides: Iterable[Override] = ()) -> float:
+    """Milligrams per nasal device of a device-dosed protocol (28 mg for esketamine).
+
+    The protocol row is the one home of this number: sessions, prediction and pages ask
+    here rather than writing it down again.
+    """
+    p = _protocol(protocol, overrides) if isinstance(protocol, str) else protocol
+    if p.mg_per_device is None:
+        raise ValueError(f"protocol {p.id!r} is not dosed in devices")
+    return p.mg_per_device
+
+
+def device_interval_min(protocol: Protocol | str, overrides: Iterable[Override] = ()) -> float:
+    """Minutes' rest between nasal devices of a device-dosed protocol (5 for esketamine)."""
+    p = _protocol(protocol, overrides) if isinstance(protocol, str) else protocol
+    if p.device_interval_min is None:
+        raise ValueError(f"protocol {p.id!r} declares no interval between devices")
+    return p.device_interval_min
+
+
+def check_order(
+    protocol_id: str,
+    *,
+    concentration_mg_per_ml: float | None = None,
+    bag_volume_ml: float | None = None,
+    total_volume_ml: float | None = None,
+    rate_ml_per_h: float | None = None,
+    duration_min: float | None = None,
+    dose_mg: float | None = None,
+    overrides: Iterable[Override] = (),
+) -> None:
+    """Refuse an order whose fields cannot be right; call it when saving and when signing.
+
+    Every field is checked against its plausible range in ``ORDER_RANGES`` (concentration
+    per drug, bag volume, total volume, pump rate, infusion duration), fields that do not
+    apply to the protocol are refused, and ``dose_mg`` must not exceed the protocol's cap.
+    Raises ``OrderFieldError`` (a ``ValueError``) whose ``field`` names the field in error.
+    ``overrides`` may name protocol rows and ``ORDER_RANGES`` rows.
+    """
+    overrides = tuple(overrides)
+    others, limits = _split(overrides)
+    check_fields(
+        _protocol(protocol_id, others),
+        concentration_mg_per_ml=concentration_mg_per_ml,
+        bag_volume_ml=bag_volume_ml,
+        total_volume_ml=total_volume_ml,
+        rate_ml_per_h=rate_ml_per_h,
+        duration_min=duration_min,
+        dose_mg=dose_mg,
+        overrides=limits,
+    )
 
 
 # ------------------------------------------------------------------ the plan
@@ -145,20 +218,23 @@ def plan(
     bag_volume_ml: float | None = None,
     dose_mg_per_kg: float | None = None,
     dose_mg: float | None = None,
+    age_years: float | None = None,
     overrides: Iterable[Override] = (),
 ) -> DosePlan:
     """Compute a dose plan for one session of ``protocol_id``.
 
     Weight-based protocols take ``dose_mg_per_kg`` (default: the protocol's standard dose);
-    fixed-dose protocols take ``dose_mg``. Implausible or inconsistent input is a
-    ``ValueError`` that says what is wrong; nothing is silently corrected.
+    fixed-dose protocols take ``dose_mg``. ``age_years`` selects the older-adult doses of
+    a protocol that has them (esketamine: 28 mg start at 65 and over); without it the
+    plan says it did not consider them. Implausible or inconsistent input is a
+    ``ValueError`` that says what is wrong (an ``OrderFieldError`` naming the field for
+    the order fields: concentration, bag, total volume, pump rate, duration); nothing is
+    silently corrected.
     """
     overrides = tuple(overrides)
-    table = {p.id: p for p in protocols(overrides)}
-    if protocol_id not in table:
-        raise ValueError(f"unknown protocol {protocol_id!r}; known protocols: {', '.join(table)}")
-    p = table[protocol_id]
+    p = _protocol(protocol_id, overrides)
     limits = input_limits(overrides)
+    ranges = order_ranges(_split(overrides)[1])
     for name, value in (
         ("weight_kg", weight_kg),
         ("height_cm", height_cm),
@@ -166,8 +242,11 @@ def plan(
         ("bag_volume_ml", bag_volume_ml),
         ("dose_mg_per_kg", dose_mg_per_kg),
         ("dose_mg", dose_mg),
+        ("age_years", age_years),
     ):
         check_finite(name, value)
+    if age_years is not None and not 0 <= age_years <= 130:
+        raise ValueError(f"age {age_years} years is implausible")
     if not limits.weight_min_kg <= weight_kg <= limits.weight_max_kg:
         raise ValueError(
             f"weight {weight_kg} kg is implausible: expected {limits.weight_min_kg}-"
@@ -187,10 +266,15 @@ def plan(
     if bag_volume_ml is not None and not p.infusion:
         raise ValueError(f"protocol {p.id!r} is not an infusion: a bag volume does not apply")
     if p.mg_per_device is not None and concentration_mg_per_ml is not None:
-        raise ValueError(
+        raise OrderFieldError(
+            "concentration_mg_per_ml",
             f"protocol {p.id!r} is dosed in devices of {p.mg_per_device} mg: a concentration "
-            "does not apply"
+            "does not apply",
         )
+    check_value(p, "concentration_mg_per_ml", concentration_mg_per_ml, ranges)
+    check_value(p, "bag_volume_ml", bag_volume_ml, ranges)
+    if p.infusion:
+        check_value(p, "duration_min", p.duration_min, ranges)
 
     steps = [
         f"Protocol {p.id}: {p.name} ({p.drug}, {p.route}). Source: {p.source} [{p.evidence}]",
@@ -226,18 +310,42 @@ def plan(
     else:
         if dose_mg_per_kg is not None:
             raise ValueError(f"protocol {p.id!r} is a fixed dose in mg: give dose_mg")
-        chosen = dec(dose_mg if dose_mg is not None else p.default_dose)
-        allowed = [dec(d) for d in p.allowed_doses]
+        older = (
+            p.older_adult_age is not None
+            and age_years is not None
+            and age_years >= p.older_adult_age
+        )
+        default = p.default_dose
+        allowed_doses = p.allowed_doses
+        dose_min = p.dose_min
+        if older:
+            assert p.older_adult_default_dose is not None  # checked in _check_protocol
+            default = p.older_adult_default_dose
+            allowed_doses = p.older_adult_allowed_doses
+            dose_min = min(allowed_doses)
+            cite = p.citation("older_adult_default_dose")
+            steps.append(
+                f"Age {num(dec(age_years or 0))} years ≥ {num(p.older_adult_age or 0)}: "
+                f"older-adult doses {' or '.join(num(d) + ' mg' for d in allowed_doses)}, "
+                f"start {num(default)} mg ({cite.source} [{cite.evidence}])"
+            )
+        elif p.older_adult_age is not None and age_years is None:
+            steps.append(
+                f"Age not given: the start for patients aged {num(p.older_adult_age)} and "
+                f"over ({num(p.older_adult_default_dose or 0)} mg) was not considered"
+            )
+        chosen = dec(dose_mg if dose_mg is not None else default)
+        allowed = [dec(d) for d in allowed_doses]
         if allowed and chosen not in allowed:
             raise ValueError(
                 f"{num(chosen)} mg is not an allowed dose of {p.id!r}: allowed "
                 f"{' or '.join(num(d) + ' mg' for d in allowed)} "
                 f"({p.citation('allowed_doses').source})"
             )
-        if not dec(p.dose_min) <= chosen <= dec(p.dose_max):
+        if not dec(dose_min) <= chosen <= dec(p.dose_max):
             raise ValueError(
                 f"{num(chosen)} mg is outside the allowed range of {p.id!r}: "
-                f"{num(p.dose_min)}-{num(p.dose_max)} mg ({p.citation('dose_max').source})"
+                f"{num(dose_min)}-{num(p.dose_max)} mg ({p.citation('dose_max').source})"
             )
         dose, dose_text = result(chosen, MG, "mg")
         steps.append(f"Dose = fixed {dose_text} (weight not used: protocol {p.id} is a fixed dose)")
@@ -307,7 +415,9 @@ def plan(
                     f"Total volume = bag {bag} mL ({source_words}); the drug volume is not "
                     "counted (protocol: drug volume withdrawn from the bag first)"
                 )
+            check_value(p, "total_volume_ml", float(total), ranges)
             rate, rate_text = result(total / duration * Decimal(60), RATE, "mL/h")
+            check_value(p, "rate_ml_per_h", float(rate), ranges)
             steps.append(f"Pump rate = {total} mL ÷ {num(duration)} min × 60 min/h = {rate_text}")
 
     def out(value: Decimal | None) -> float | None:
@@ -339,4 +449,13 @@ def plan(
     )
 
 
-__all__ = ["DosePlan", "input_limits", "plan", "protocols"]
+__all__ = [
+    "DosePlan",
+    "OrderFieldError",
+    "check_order",
+    "device_interval_min",
+    "device_mg",
+    "input_limits",
+    "plan",
+    "protocols",
+]

@@ -96,7 +96,9 @@ class Protocol:
     ``allowed_doses``, when not empty, lists the only fixed doses allowed. ``max_dose_mg``
     is the single-dose cap in mg. For infusions the pump runs the bag over
     ``duration_min``; ``rate_includes_drug_volume`` says whether the drug volume added to
-    the bag counts in the volume run.
+    the bag counts in the volume run. For patients aged ``older_adult_age`` or more the
+    default dose is ``older_adult_default_dose`` and ``older_adult_allowed_doses`` replace
+    ``allowed_doses`` (the esketamine label starts patients of 65 and over at 28 mg).
     """
 
     id: str
@@ -128,6 +130,9 @@ class Protocol:
     observation_min: float | None = None
     schedule: tuple[SchedulePhase, ...] = ()
     citations: tuple[Citation, ...] = ()
+    older_adult_age: float | None = None
+    older_adult_default_dose: float | None = None
+    older_adult_allowed_doses: tuple[float, ...] = ()
 
     def citation(self, field: str) -> Citation:
         """The citation for ``field`` (the main source for the standard dose fields)."""
@@ -164,6 +169,90 @@ INPUT_LIMITS: tuple[InputLimits, ...] = (
     ),
 )
 
+
+@dataclass(frozen=True)
+class OrderRange:
+    """The plausible range of one order field (for one drug, where ``drug`` is given).
+
+    Outside it an order is refused with an ``OrderFieldError`` naming ``field``: the
+    range guards against typing and unit errors, it is not a dose limit.
+    """
+
+    id: str
+    field: str
+    drug: str | None
+    minimum: float
+    maximum: float
+    unit: str
+    source: str
+    evidence: str
+
+
+KETALAR_STRENGTHS = (
+    "Ketalar (ketamine hydrochloride injection) US label: vials of 10, 50 and 100 mg/mL; "
+    "diluted for infusion to about 1 mg/mL (2 mg/mL where fluid is restricted)"
+)
+
+ORDER_RANGES: tuple[OrderRange, ...] = (
+    OrderRange(
+        id="concentration_racemic_ketamine",
+        field="concentration_mg_per_ml",
+        drug="racemic ketamine",
+        minimum=1.0,
+        maximum=100.0,
+        unit="mg/mL",
+        source=KETALAR_STRENGTHS + ": the strength drawn from lies between the 1 mg/mL "
+        "dilution and the 100 mg/mL vial",
+        evidence="secondary",
+    ),
+    OrderRange(
+        id="bag_volume",
+        field="bag_volume_ml",
+        drug=None,
+        minimum=20.0,
+        maximum=1000.0,
+        unit="mL",
+        source="ketaclinic plausibility range: infusion syringes of 20-60 mL and bags of "
+        "50-1000 mL; the protocol default is 100 mL. Clinic to review",
+        evidence="convention",
+    ),
+    OrderRange(
+        id="pump_rate",
+        field="rate_ml_per_h",
+        drug=None,
+        minimum=0.1,
+        maximum=999.0,
+        unit="mL/h",
+        source="the programmable range of common clinical volumetric and syringe infusion "
+        "pumps (0.1-999 mL/h); check the clinic's pump manual and override",
+        evidence="convention",
+    ),
+    OrderRange(
+        id="infusion_duration",
+        field="duration_min",
+        drug=None,
+        minimum=10.0,
+        maximum=240.0,
+        unit="min",
+        source="ketaclinic plausibility range around the 40-minute standard infusion ("
+        + FAVA_2020
+        + "); longer infusions are reported (Andrade 2017 review), none found beyond 4 hours. "
+        "Clinic to review",
+        evidence="convention",
+    ),
+    OrderRange(
+        id="total_volume",
+        field="total_volume_ml",
+        drug=None,
+        minimum=20.0,
+        maximum=1100.0,
+        unit="mL",
+        source="follows from the bag range (20-1000 mL) and at most 100 mL of drug added: "
+        "convention",
+        evidence="convention",
+    ),
+)
+
 DEVINE = (
     "Devine BJ, Gentamicin therapy, Drug Intell Clin Pharm 1974;8:650-655: ideal body "
     "weight 50 kg (men) or 45.5 kg (women) + 2.3 kg per inch over 5 feet"
@@ -171,6 +260,16 @@ DEVINE = (
 DEVINE_EVIDENCE = "secondary"
 
 _IV_SERIES = "6 infusions over 2-3 weeks (2 or 3 a week)"
+_SPACING_IV = (
+    "clinic convention: 2 or 3 infusions a week (clinical-reference section 1, a "
+    "convention) leave at least a day between infusions; 48 hours is ketaclinic's default, "
+    "no source sets a minimum"
+)
+_SPACING_ESKETAMINE = (
+    "clinic convention: the label's twice-weekly induction (" + SPRAVATO_PI + ", section 2) "
+    "implies about 2 to 3 days between doses; the label sets no minimum interval. 48 hours "
+    "is ketaclinic's default"
+)
 _ESKETAMINE_INDUCTION = (
     SchedulePhase(
         label="induction",
@@ -204,6 +303,13 @@ _ESKETAMINE_CITATIONS = (
     Citation("mg_per_device", SPRAVATO_PI + " (28 mg per device, 2 sprays)", "confirmed"),
     Citation("device_interval_min", SPRAVATO_PI + " (5 minutes between devices)", "confirmed"),
     Citation("observation_min", SPRAVATO_PI + " (at least 2 hours after each dose)", "confirmed"),
+    Citation("min_spacing_hours", _SPACING_ESKETAMINE, "convention"),
+)
+
+_ESKETAMINE_65 = (
+    SPRAVATO_PI + ", section 2 (treatment-resistant depression, patients 65 years and "
+    "older: induction day 1 28 mg, then 28, 56 or 84 mg, adjusted in 28 mg steps); read "
+    "from the label as recalled, not re-read here"
 )
 
 PROTOCOLS: tuple[Protocol, ...] = (
@@ -230,7 +336,9 @@ PROTOCOLS: tuple[Protocol, ...] = (
         adjusted_weight_factor=0.4,
         typical_series=_IV_SERIES,
         series_sessions=6,
+        min_spacing_hours=48.0,
         citations=(
+            Citation("min_spacing_hours", _SPACING_IV, "convention"),
             Citation("dose_min", FAVA_2020 + " [abstract]", "confirmed"),
             Citation("dose_max", FAVA_2020 + " [abstract]", "confirmed"),
             Citation(
@@ -366,16 +474,23 @@ PROTOCOLS: tuple[Protocol, ...] = (
         mg_per_device=28.0,
         device_interval_min=5.0,
         observation_min=120.0,
+        min_spacing_hours=48.0,
         typical_series=(
             "weeks 1-4 twice a week (day 1 56 mg), weeks 5-8 once a week, from week 9 every "
             "2 weeks or once a week"
         ),
         schedule=_ESKETAMINE_INDUCTION,
+        older_adult_age=65.0,
+        older_adult_default_dose=28.0,
+        older_adult_allowed_doses=(28.0, 56.0, 84.0),
         citations=(
             *_ESKETAMINE_CITATIONS,
             Citation("dose_weight_rule", SPRAVATO_PI + " (fixed doses)", "confirmed"),
             Citation("typical_series", SPRAVATO_PI + ", section 2", "confirmed"),
             Citation("schedule", SPRAVATO_PI + ", section 2", "confirmed"),
+            Citation("older_adult_age", _ESKETAMINE_65, "secondary"),
+            Citation("older_adult_default_dose", _ESKETAMINE_65, "secondary"),
+            Citation("older_adult_allowed_doses", _ESKETAMINE_65, "secondary"),
         ),
     ),
     Protocol(
@@ -395,6 +510,7 @@ PROTOCOLS: tuple[Protocol, ...] = (
         mg_per_device=28.0,
         device_interval_min=5.0,
         observation_min=120.0,
+        min_spacing_hours=48.0,
         typical_series="84 mg twice a week for 4 weeks (may reduce to 56 mg); longer use not "
         "studied",
         series_sessions=8,

@@ -1,5 +1,5 @@
-"""Session monitoring: vital-sign limits and alarms, reading schedule, discharge readiness
-and the side-effect vocabulary.
+"""Session monitoring: vital-sign limits and alarms, symptom and sedation triggers, reading
+schedule, discharge readiness and the side-effect vocabulary.
 
 Times are minutes from the start of dosing, passed in by the caller; nothing here reads
 a clock. Every limit and criterion is a row of a declared table carrying its source and
@@ -8,6 +8,7 @@ evidence mark ("confirmed", "secondary" or "convention"); a clinic changes rows 
 """
 
 from ketaclinic.clinical.monitoring.discharge import (
+    ALDRETE_ITEMS,
     DISCHARGE_CRITERIA,
     DischargeCriterion,
     DischargeDecision,
@@ -23,10 +24,20 @@ from ketaclinic.clinical.monitoring.schedule import (
     schedule_status,
 )
 from ketaclinic.clinical.monitoring.side_effects import SIDE_EFFECTS, SideEffect, side_effects
+from ketaclinic.clinical.monitoring.triggers import (
+    SEDATION_TRIGGERS,
+    SYMPTOM_TRIGGERS,
+    SedationTrigger,
+    SymptomTrigger,
+    assess_observations,
+    sedation_triggers,
+    symptom_triggers,
+)
 from ketaclinic.clinical.monitoring.vitals import (
     PLAUSIBLE_RANGES,
     Evidence,
     Level,
+    Observation,
     Parameter,
     Phase,
     Route,
@@ -34,29 +45,38 @@ from ketaclinic.clinical.monitoring.vitals import (
 )
 
 __all__ = [
+    "ALDRETE_ITEMS",
     "DISCHARGE_CRITERIA",
     "LIMITS",
     "PLAUSIBLE_RANGES",
     "SCHEDULES",
+    "SEDATION_TRIGGERS",
     "SIDE_EFFECTS",
+    "SYMPTOM_TRIGGERS",
     "Alarm",
     "DischargeCriterion",
     "DischargeDecision",
     "Evidence",
     "Level",
     "Limit",
+    "Observation",
     "Parameter",
     "Phase",
     "Reason",
     "Route",
     "ScheduleRule",
     "ScheduledReading",
+    "SedationTrigger",
     "SideEffect",
+    "SymptomTrigger",
     "VitalSigns",
     "assess",
+    "assess_observations",
     "discharge_ready",
     "limits",
     "reading_schedule",
     "schedule_status",
+    "sedation_triggers",
     "side_effects",
+    "symptom_triggers",
 ]

@@ -7,7 +7,8 @@ and the clinic overrides that changed the rule.
 
 Levels: ``no_go`` (before dosing: do not start until the prescriber decides), ``warn``
 (look again, tell the prescriber), ``pause`` (pause the infusion), ``stop`` (stop the
-infusion; in recovery: escalate now). The clinician decides; these are prompts.
+infusion; in recovery, where there is nothing to stop: escalate now, the prescriber must
+assess the patient at once). The clinician decides; these are prompts.
 
 Confirmation: a row with ``confirm_min`` 0 fires on a single reading. A row with
 ``confirm_min`` N fires when every charted reading of that parameter has crossed the
@@ -28,6 +29,7 @@ from ketaclinic.clinical.monitoring.vitals import (
     UNITS,
     Evidence,
     Level,
+    Observation,
     Parameter,
     Phase,
     VitalSigns,
@@ -68,6 +70,24 @@ _ALDRETE_SPO2 = (
 _NEWS2 = (
     "Royal College of Physicians, National Early Warning Score 2 (2017): the band scoring "
     "3 (red) for this parameter; its use as a ketamine-session alarm is clinic convention"
+)
+_NEWS2_LOW = (
+    "Royal College of Physicians, National Early Warning Score 2 (2017): the band scoring "
+    "3 (red) for this parameter (systolic BP <= 90 mmHg, heart rate <= 40/min), the same "
+    "band the infusion phase uses; its use as a ketamine-session alarm is clinic convention"
+)
+_RESP_DEPRESSION = (
+    "; SPRAVATO (esketamine) US prescribing information, boxed warning: respiratory "
+    "depression (monitor breathing and oxygen saturation after each dose)"
+)
+_SPRAVATO_CRISIS = (
+    "SPRAVATO (esketamine) US prescribing information 5.6: BP peaks about 40 minutes after "
+    "the dose and lasts about 4 hours; if BP remains high, promptly seek assistance from "
+    "practitioners experienced in BP management; refer patients with symptoms of a "
+    "hypertensive crisis or hypertensive encephalopathy immediately for emergency care "
+    "(clinical-reference section 10) [confirmed]. The thresholds (about 180/110 on two "
+    "readings 5 minutes apart, or 200/120 once) are the during-infusion action levels "
+    "carried into recovery (clinical-reference section 3) [convention]"
 )
 _ALDRETE_CIRC = (
     "Aldrete JA, J Clin Anesth 1995;7:89-91: circulation scores 0 when BP is more than "
@@ -151,6 +171,22 @@ _SLOW_BREATHING = (
     "Stop (or keep stopped) the infusion, stimulate the patient, support the airway, "
     "give oxygen, call the prescriber now"
 )
+_ESCALATE_BP = (
+    "Escalate now: the prescriber must assess the patient at once and decide on treatment "
+    "(antihypertensive only as the prescriber orders); recheck BP every 5 minutes; ask about "
+    "chest pain, shortness of breath, sudden severe headache, visual disturbance, seizure, "
+    "confusion or weakness. Label advice: if BP remains high, seek assistance from "
+    "practitioners experienced in BP management; symptoms of a hypertensive crisis or "
+    "hypertensive encephalopathy: emergency care at once"
+)
+_LOW_BP_NO_GO = "Do not start; lay the patient flat, recheck BP by hand, ask the prescriber"
+_LOW_HR_NO_GO = "Do not start; check the pulse and rhythm by hand, ask the prescriber"
+_LOW_BP_REC = (
+    "Escalate now: lay the patient flat, recheck BP by hand, call the prescriber to assess"
+)
+_LOW_HR_REC = (
+    "Escalate now: check the pulse and rhythm by hand and BP, call the prescriber to assess"
+)
 
 # fmt: off
 LIMITS: dict[str, Limit] = dict(
@@ -171,6 +207,10 @@ LIMITS: dict[str, Limit] = dict(
         _row("pre_hr_warn", "heart_rate", _PRE, ">", 120, "warn", 0,
              "Recheck after rest; ask the prescriber before dosing", _CLINIC_HR,
              "convention"),
+        _row("pre_hr_low_no_go", "heart_rate", _PRE, "<=", 40, "no_go", 0, _LOW_HR_NO_GO,
+             _NEWS2_LOW, "convention"),
+        _row("pre_sbp_low_no_go", "systolic_bp", _PRE, "<=", 90, "no_go", 0, _LOW_BP_NO_GO,
+             _NEWS2_LOW, "convention"),
         _row("pre_spo2_no_go", "spo2", _PRE, "<", 92, "no_go", 0,
              "Do not start; check the probe and recheck; ask the prescriber",
              _ALDRETE_SPO2, "convention"),
@@ -198,16 +238,16 @@ LIMITS: dict[str, Limit] = dict(
              "convention"),
         _row("inf_hr_low_pause", "heart_rate", _INF, "<=", 40, "pause", 0,
              "Pause the infusion, check pulse and rhythm by hand, notify the prescriber",
-             _NEWS2, "convention"),
+             _NEWS2_LOW, "convention"),
         _row("inf_sbp_low_pause", "systolic_bp", _INF, "<=", 90, "pause", 0,
              "Pause the infusion, lay the patient flat, recheck BP, notify the prescriber",
-             _NEWS2, "convention"),
+             _NEWS2_LOW, "convention"),
         _row("spo2_low_warn", "spo2", _INF_REC, "<", 92, "warn", 0, _HYPOXIA_WARN,
              _ALDRETE_SPO2, "convention"),
         _row("spo2_low_stop", "spo2", _INF_REC, "<", 90, "stop", 0, _HYPOXIA_STOP,
-             _ALDRETE_SPO2, "convention"),
+             _ALDRETE_SPO2 + _RESP_DEPRESSION, "convention"),
         _row("rr_low_stop", "respiratory_rate", _INF_REC, "<=", 8, "stop", 0,
-             _SLOW_BREATHING, _NEWS2, "convention"),
+             _SLOW_BREATHING, _NEWS2 + _RESP_DEPRESSION, "convention"),
         _row("rr_high_warn", "respiratory_rate", _INF_REC, ">=", 25, "warn", 0,
              "Recount; look for anxiety or distress; notify the prescriber if it persists",
              _NEWS2, "convention"),
@@ -218,6 +258,18 @@ LIMITS: dict[str, Limit] = dict(
         _row("rec_dbp_warn", "diastolic_bp", _REC, ">=", 110, "warn", 0,
              "Keep observing, recheck BP in 5 minutes, notify the prescriber", _CLINIC_BP,
              "convention"),
+        _row("rec_sbp_escalate", "systolic_bp", _REC, ">=", 180, "stop", 5, _ESCALATE_BP,
+             _SPRAVATO_CRISIS, "convention"),
+        _row("rec_sbp_severe_escalate", "systolic_bp", _REC, ">=", 200, "stop", 0,
+             _ESCALATE_BP, _SPRAVATO_CRISIS, "convention"),
+        _row("rec_dbp_escalate", "diastolic_bp", _REC, ">=", 110, "stop", 5, _ESCALATE_BP,
+             _SPRAVATO_CRISIS, "convention"),
+        _row("rec_dbp_severe_escalate", "diastolic_bp", _REC, ">=", 120, "stop", 0,
+             _ESCALATE_BP, _SPRAVATO_CRISIS, "convention"),
+        _row("rec_hr_low_escalate", "heart_rate", _REC, "<=", 40, "stop", 0, _LOW_HR_REC,
+             _NEWS2_LOW, "convention"),
+        _row("rec_sbp_low_escalate", "systolic_bp", _REC, "<=", 90, "stop", 0, _LOW_BP_REC,
+             _NEWS2_LOW, "convention"),
         _row("rec_hr_warn", "heart_rate", _REC, ">", 120, "warn", 5,
              "Keep observing, check rhythm and BP, notify the prescriber", _CLINIC_HR,
              "convention"),
@@ -234,7 +286,7 @@ class Alarm:
     """A limit crossed (and confirmed where the rule asks for it)."""
 
     level: Level
-    parameter: Parameter
+    parameter: Parameter | Observation
     value: float
     limit: float
     comparison: Comparison

@@ -18,6 +18,8 @@ Phase = Literal["pre_infusion", "infusion", "recovery"]
 Level = Literal["warn", "pause", "stop", "no_go"]
 Parameter = Literal["heart_rate", "systolic_bp", "diastolic_bp", "spo2", "respiratory_rate"]
 Route = Literal["iv", "esketamine_nasal"]
+# What an alarm may be about besides a vital sign: a charted symptom or a MOAA/S rating.
+Observation = Literal["symptom", "moaas"]
 
 PHASES: tuple[Phase, ...] = ("pre_infusion", "infusion", "recovery")
 PARAMETERS: tuple[Parameter, ...] = (

@@ -19,6 +19,7 @@ from ketaclinic.clinical.pk.events import (
     RateChange,
     Segment,
     infusion_segments,
+    nasal_device_doses,
 )
 from ketaclinic.clinical.pk.models import (
     ABSORPTION,
@@ -61,6 +62,7 @@ __all__ = [
     "get_model",
     "infusion_segments",
     "models",
+    "nasal_device_doses",
     "nmda_occupancy",
     "population",
     "racemic_ki_um",

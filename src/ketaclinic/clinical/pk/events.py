@@ -36,15 +36,45 @@ class Bolus:
 
 @dataclass(frozen=True)
 class Dose:
-    """A dose by an absorption route: intranasal, oral, sublingual or im (or iv = bolus)."""
+    """A dose by an absorption route: intranasal, oral, sublingual or im (or iv = bolus).
+
+    ``device_number`` (intranasal only): this dose is one nasal device, the n-th of the
+    session's dose (1 for the first). The esketamine model absorbs later devices less
+    through the nose; build these with :func:`nasal_device_doses`. Without it an
+    intranasal dose is a whole dose given at once.
+    """
 
     at_min: float
     dose_mg: float
     route: str
+    device_number: int | None = None
 
     def __post_init__(self) -> None:
         _check_finite(self.at_min, "dose time")
         _check_positive(self.dose_mg, "dose")
+        if self.device_number is not None:
+            if self.route != "intranasal":
+                raise ValueError("device_number applies to intranasal doses only")
+            if isinstance(self.device_number, bool) or self.device_number < 1:
+                raise ValueError("device_number counts from 1")
+
+
+def nasal_device_doses(device_times_min: Iterable[float], *, mg_per_device: float) -> list[Dose]:
+    """The dose events of one session's nasal devices, charted (or planned) at these times.
+
+    Devices are numbered in time order, so that the model applies the reduced nasal
+    bioavailability of the second and later devices of the dose exactly as it does for
+    a whole dose given at once (``Dose(t, n x mg_per_device, "intranasal")``, as
+    ``ketaclinic simulate`` passes it): the amounts absorbed are the same, only spread
+    over the charted times. ``mg_per_device`` comes from the protocol row
+    (``dosing.device_mg(protocol)``).
+    """
+    _check_positive(mg_per_device, "mg per device")
+    times = sorted(float(t) for t in device_times_min)
+    return [
+        Dose(at_min=t, dose_mg=mg_per_device, route="intranasal", device_number=n)
+        for n, t in enumerate(times, start=1)
+    ]
 
 
 @dataclass(frozen=True)
@@ -208,7 +238,8 @@ def compile_inputs(system: System, events: Sequence[Event]) -> Inputs:
         if isinstance(e, Bolus | Dose):
             route = e.route if isinstance(e, Dose) else "iv"
             given.append((e.at_min, e.at_min, e.dose_mg))
-            for path in system.paths(route, e.dose_mg):
+            number = e.device_number if isinstance(e, Dose) else None
+            for path in system.paths(route, e.dose_mg, number):
                 amount = path.fraction * e.dose_mg
                 if path.duration_min <= 0:
                     impulses.append(Impulse(e.at_min, path.state, amount))

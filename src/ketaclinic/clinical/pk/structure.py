@@ -50,7 +50,7 @@ class System:
         skip = {self.sink, self.effect}
         return tuple(i for i in range(len(self.states)) if i not in skip)
 
-    def paths(self, route: str, dose_mg: float) -> list[Path]:
+    def paths(self, route: str, dose_mg: float, device_number: int | None = None) -> list[Path]:
         if route not in self.model.routes:
             routes = ", ".join(self.model.routes)
             raise ValueError(f"model {self.model.id!r} has no route {route!r}; it has {routes}")
@@ -58,7 +58,7 @@ class System:
         if route == "iv":
             return [Path(self.central, ones)]
         if self.model.id == "esketamine_perez_ruixo":
-            return _esketamine_paths(self, route, dose_mg)
+            return _esketamine_paths(self, route, dose_mg, device_number)
         f = ABSORPTION[route].bioavailability.value
         return [Path(self.states.index(f"depot_{route}"), ones * f)]
 
@@ -189,15 +189,23 @@ def _esketamine(model: ModelInfo, cov: Covariates, eta: Mapping[str, Array]) -> 
     )
 
 
-def _esketamine_paths(system: System, route: str, dose_mg: float) -> list[Path]:
+def _esketamine_paths(
+    system: System, route: str, dose_mg: float, device_number: int | None = None
+) -> list[Path]:
     p, n = system.model.value, system.n
     i = {s: k for k, s in enumerate(system.states)}
     if route == "oral":
         return [Path(i["depot_oral"], np.full(n, p("Fgut")), p("Dpo") * 60.0)]
     assert system.fr_nasal is not None
-    # Each 28 mg device after the first is absorbed less through the nose (Table 3).
-    sprays = max(1, math.ceil(dose_mg / 28.0 - 1e-9))
-    frn = system.fr_nasal * (1.0 + (sprays - 1) * p("dose_on_FRn")) / sprays
+    # Each 28 mg device after the first is absorbed less through the nose (Table 3). A
+    # dose charted as one device (``device_number``) takes its own factor; a whole dose
+    # given at once is split into 28 mg devices (the model's unit), the first at full
+    # bioavailability and the others reduced, so both forms deliver the same amounts.
+    if device_number is not None:
+        frn = system.fr_nasal * (1.0 if device_number == 1 else p("dose_on_FRn"))
+    else:
+        sprays = max(1, math.ceil(dose_mg / 28.0 - 1e-9))
+        frn = system.fr_nasal * (1.0 + (sprays - 1) * p("dose_on_FRn")) / sprays
     swallowed = (1.0 - frn) * p("Fgut")
     return [
         Path(i["depot_nasal"], frn),

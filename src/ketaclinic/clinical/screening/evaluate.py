@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from ketaclinic.clinical.overrides import Override, apply
 from ketaclinic.clinical.screening.table import (
     ANSWER_TYPES,
+    COMPARISONS,
     DEFAULT_ROUTE,
     EVIDENCE,
     KINDS,
@@ -49,6 +51,8 @@ class Evaluation:
     workup: tuple[str, ...]
     unknown: tuple[str, ...]
     overrides_applied: tuple[Override, ...]
+    # Rules the caller said are checked elsewhere (left out of this evaluation).
+    set_aside: tuple[str, ...] = ()
 
 
 def _check_rule(rule: Rule) -> None:
@@ -64,6 +68,20 @@ def _check_rule(rule: Rule) -> None:
         raise ValueError(f"rule {rule.id!r}: a number rule needs a threshold")
     if rule.kind == "indication" and rule.absolute:
         raise ValueError(f"rule {rule.id!r}: an indication cannot be absolute")
+    if rule.comparison not in COMPARISONS:
+        raise ValueError(
+            f"rule {rule.id!r}: comparison {rule.comparison!r} is not one of {COMPARISONS}"
+        )
+    if rule.answer_type != "number" and (
+        rule.comparison != ">=" or rule.absolute_threshold is not None
+    ):
+        raise ValueError(f"rule {rule.id!r}: comparisons apply to number rules only")
+    if rule.threshold_high is not None and rule.comparison != "outside":
+        raise ValueError(f"rule {rule.id!r}: threshold_high needs the 'outside' comparison")
+    if rule.part_of is not None and rule.kind != "indication":
+        raise ValueError(f"rule {rule.id!r}: only an indication can be part of another")
+    if rule.window is not None and (not math.isfinite(rule.window) or rule.window <= 0):
+        raise ValueError(f"rule {rule.id!r}: a window must be a positive number")
     for route in rule.routes:
         if route not in ROUTES:
             raise ValueError(f"rule {rule.id!r}: unknown route {route!r}")
@@ -74,13 +92,33 @@ def _check_rule(rule: Rule) -> None:
             raise ValueError(f"rule {rule.id!r}: evidence {variant.evidence!r} in a variant")
 
 
+def _worded(rule: Rule) -> Rule:
+    """A windowed rule with its window written into its question and message."""
+    if rule.window is None:
+        return rule
+    window = f"{rule.window:g} {rule.window_unit}".strip()
+    return dataclasses.replace(
+        rule,
+        question=rule.question.replace("{window}", window),
+        message=rule.message.replace("{window}", window),
+    )
+
+
 def rules(overrides: Iterable[Override] = ()) -> list[Rule]:
-    """The candidacy rules in table order, with the clinic's overrides applied."""
+    """The candidacy rules in table order, with the clinic's overrides applied.
+
+    A rule with a ``window`` comes back with the window written into its question and
+    message (so an override of the window changes the words as well).
+    """
     table = apply({rule.id: rule for rule in RULES}, overrides)
     result = list(table.values())
     for rule in result:
         _check_rule(rule)
-    return result
+    ids = {rule.id for rule in result}
+    for rule in result:
+        if rule.part_of is not None and rule.part_of not in ids:
+            raise ValueError(f"rule {rule.id!r}: part_of names unknown rule {rule.part_of!r}")
+    return [_worded(rule) for rule in result]
 
 
 def _check_route(route: str) -> None:
@@ -109,7 +147,33 @@ def _positive(rule: Rule, answer: bool | float | int) -> bool:
     if rule.answer_type == "bool":
         return bool(answer)
     assert rule.threshold is not None  # checked in _check_rule
-    return answer >= rule.threshold
+    if rule.comparison == ">=":
+        return answer >= rule.threshold
+    if rule.comparison == ">":
+        return answer > rule.threshold
+    if rule.comparison == "<":
+        return answer < rule.threshold
+    if rule.comparison == "<=":
+        return answer <= rule.threshold
+    high = rule.threshold_high
+    return answer < rule.threshold or (high is not None and answer > high)
+
+
+def _as_answered(rule: Rule, answer: bool | float | int) -> Rule:
+    """A positive number rule at or above its absolute threshold counts as absolute."""
+    if (
+        rule.answer_type == "number"
+        and rule.absolute_threshold is not None
+        and not rule.absolute
+        and answer >= rule.absolute_threshold
+    ):
+        return dataclasses.replace(
+            rule,
+            absolute=True,
+            message=f"{rule.message} Answered {answer:g} {rule.unit}: at or above "
+            f"{rule.absolute_threshold:g}, absolute.",
+        )
+    return rule
 
 
 def _reason(rule: Rule) -> Reason:
@@ -128,8 +192,14 @@ def evaluate(
     *,
     route: str = DEFAULT_ROUTE,
     overrides: Iterable[Override] = (),
+    set_aside: Iterable[str] = (),
 ) -> Evaluation:
     """Evaluate candidacy for ``route`` from answers keyed by rule id.
+
+    ``set_aside`` names rules the caller does not decide here because they are checked
+    elsewhere (for example a blood pressure measured at the clinic, not by a stranger
+    filling in a self-screen). They are left out of this verdict, never answered, and the
+    result lists them in ``set_aside`` so that the caller can say they remain to check.
 
     A missing key and ``None`` both mean "not known". A key naming no rule is a
     ``ValueError``, as is a number given to a yes/no rule or a yes/no given to a number
@@ -144,7 +214,15 @@ def evaluate(
     for key, answer in findings.items():
         _check_answer(table[key], answer)
 
-    applicable = [rule.for_route(route) for rule in table.values() if rule.applies_to(route)]
+    aside = tuple(dict.fromkeys(set_aside))
+    unknown_aside = [key for key in aside if key not in table]
+    if unknown_aside:
+        raise ValueError(f"set_aside names unknown rule(s): {', '.join(sorted(unknown_aside))}")
+    applicable = [
+        rule.for_route(route)
+        for rule in table.values()
+        if rule.applies_to(route) and rule.id not in aside
+    ]
     positive: list[Rule] = []
     unknown: list[Rule] = []
     for rule in applicable:
@@ -152,8 +230,41 @@ def evaluate(
         if answer is None:
             unknown.append(rule)
         elif _positive(rule, answer):
-            positive.append(rule)
+            positive.append(_as_answered(rule, answer))
 
+    # An indication counts only with every part of its definition; a part never counts
+    # on its own. An indication answered yes whose part is unknown is not yet known.
+    parts: dict[str, list[Rule]] = {}
+    for rule in applicable:
+        if rule.part_of is not None:
+            parts.setdefault(rule.part_of, []).append(rule)
+    unknown_now = {rule.id for rule in unknown}
+    positive_ids = {rule.id for rule in positive}
+    unmet_definitions: list[str] = []
+    for rule in list(positive):
+        if rule.kind != "indication" or rule.id not in parts:
+            continue
+        missing = [p for p in parts[rule.id] if p.id not in positive_ids]
+        if not missing:
+            continue
+        positive.remove(rule)
+        if any(p.id in unknown_now for p in missing):
+            unknown.append(rule)
+        else:
+            for part in missing:
+                needed = (
+                    f"{part.comparison} {part.threshold:g} {part.unit}".strip()
+                    if part.answer_type == "number" and part.threshold is not None
+                    else "yes"
+                )
+                unmet_definitions.append(
+                    f"{rule.id} was answered yes, but it also needs {part.id} {needed} "
+                    f"(answered {findings.get(part.id)!r})"
+                )
+
+    # A part of a definition is a reason only alongside the indication it defines.
+    counted = {rule.id for rule in positive}
+    positive = [rule for rule in positive if rule.part_of is None or rule.part_of in counted]
     reasons = [_reason(rule) for rule in positive]
     workup: list[str] = []
     for rule in positive:
@@ -161,22 +272,25 @@ def evaluate(
             if item not in workup:
                 workup.append(item)
 
-    has_indication = any(rule.kind == "indication" for rule in positive)
+    has_indication = any(rule.kind == "indication" and rule.part_of is None for rule in positive)
     if any(rule.kind != "indication" and rule.absolute for rule in positive):
         verdict = "not_eligible"
     elif any(rule.kind != "indication" for rule in unknown):
         verdict = "needs_information"
     elif not has_indication:
-        if any(rule.kind == "indication" for rule in unknown):
+        if any(rule.kind == "indication" and rule.part_of is None for rule in unknown):
             verdict = "needs_information"
         else:
             verdict = "not_eligible"
+            message = "No indication for ketamine treatment was found."
+            if unmet_definitions:
+                message += " " + "; ".join(unmet_definitions) + "."
             reasons.append(
                 Reason(
                     rule_id=NO_INDICATION_ID,
                     kind="indication",
                     absolute=False,
-                    message="No indication for ketamine treatment was found.",
+                    message=message,
                     source=NO_INDICATION_SOURCE,
                     evidence="convention",
                 )
@@ -193,4 +307,5 @@ def evaluate(
         workup=tuple(workup),
         unknown=tuple(rule.id for rule in unknown),
         overrides_applied=overrides,
+        set_aside=tuple(key for key in aside if table[key].applies_to(route)),
     )

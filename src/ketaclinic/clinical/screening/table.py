@@ -12,6 +12,16 @@ that the reference does not hold, the source string says how far it was checked.
 work-up lists are clinic convention unless the source says otherwise. ``absolute`` is a
 default a clinic may change through an ``Override`` like any other field.
 
+Number rules compare the answer with ``threshold`` by ``comparison`` (``">="`` by
+default; ``"<"`` for an age below a minimum; ``"outside"`` for an age outside
+``threshold``-``threshold_high``); at or above ``absolute_threshold`` a relative rule
+counts as absolute (a measured blood pressure). A yes/no rule with a ``window`` asks about
+an event within that time ("in the last 60 days"); its question and message carry the
+window as ``{window}``, filled in by ``rules()`` so that an override of the window changes
+the words too. An indication rule with ``part_of`` is part of another indication's
+definition and never counts on its own (the number of failed antidepressant trials is
+part of treatment-resistant depression).
+
 A rule applies to every route unless ``routes`` names some. Where the same condition has
 a different standing for one route (the esketamine label lists only a few
 contraindications and treats the rest as warnings), a ``RouteVariant`` replaces kind,
@@ -25,6 +35,7 @@ from dataclasses import dataclass
 
 KINDS = ("indication", "contraindication", "precaution")
 ANSWER_TYPES = ("bool", "number")
+COMPARISONS = (">=", ">", "<", "<=", "outside")
 EVIDENCE = ("confirmed", "secondary", "convention")
 ROUTES = ("intravenous", "intramuscular", "oral", "sublingual", "intranasal")
 RACEMIC_ROUTES = ("intravenous", "intramuscular", "oral", "sublingual")
@@ -46,8 +57,43 @@ ACEP_2011 = (
     "Green SM et al., Clinical practice guideline for emergency department ketamine "
     "dissociative sedation: 2011 update, Ann Emerg Med 2011;57:449-461"
 )
-PSYCHIATR_ANN_2018 = "Psychiatr Ann 2018;48(4):170-174 (review of ketamine in psychiatry)"
+PSYCHIATR_ANN_2018 = (
+    "Psychiatr Ann 2018;48(4):170-174 (review of ketamine in psychiatry; citation "
+    "incomplete: authors and title not confirmed)"
+)
 KETALAR_LABEL = "Ketalar (ketamine) US label, as summarised in a payer policy"
+KETALAR_HYPERSENSITIVITY = (
+    "Ketalar (ketamine) US label, section 4: contraindicated in patients with known "
+    "hypersensitivity to ketamine or to any excipient"
+)
+SPRAVATO_BP_ICP = (
+    SPRAVATO_PI + ", sections 4 and 5.6: contraindicated in patients for whom an increase "
+    "in blood pressure or intracranial pressure poses a serious risk"
+)
+TRD_DEFINITION = (
+    SPRAVATO_PI + ", section 14 (trial population: inadequate response to at least two "
+    "different antidepressants of adequate dose and duration in the current episode); EMA "
+    "CHMP Guideline on clinical investigation of medicinal products in the treatment of "
+    "depression (EMA/CHMP/185423/2010 Rev. 2): treatment resistance is failure of at least "
+    "two antidepressants of adequate dose and duration in the current episode"
+)
+ESH_ESC_2018 = (
+    "Williams B, Mancia G et al., 2018 ESC/ESH Guidelines for the management of arterial "
+    "hypertension, Eur Heart J 2018;39:3021-3104: grade 3 hypertension is systolic 180 "
+    "mmHg or more and/or diastolic 110 or more"
+)
+ACC_AHA_2014_PERIOP = (
+    "Fleisher LA et al., 2014 ACC/AHA guideline on perioperative cardiovascular evaluation "
+    "and management of patients undergoing noncardiac surgery, Circulation "
+    "2014;130:e278-e333: at least 60 days should elapse after a myocardial infarction "
+    "before elective noncardiac surgery (without coronary intervention)"
+)
+JORGENSEN_2014 = (
+    "Jorgensen ME et al., Time elapsed after ischemic stroke and risk of adverse "
+    "cardiovascular events and mortality following elective noncardiac surgery, JAMA "
+    "2014;312(3):269-277: risk highest within 3 months of the stroke and levelling off "
+    "after about 9 months"
+)
 REFERENCE_CONVENTION = "clinic convention (clinical-reference.md section 1)"
 
 
@@ -68,7 +114,7 @@ class Rule:
 
     ``answer_type`` ``"bool"``: the answer is yes/no and yes is positive.
     ``answer_type`` ``"number"``: the answer is a count or measure and it is positive
-    when it is greater than or equal to ``threshold``.
+    when it compares with ``threshold`` by ``comparison`` (default: greater than or equal).
     ``evidence_level`` describes, for indications, how strong the evidence of benefit is.
     """
 
@@ -86,6 +132,12 @@ class Rule:
     evidence_level: str | None = None
     routes: tuple[str, ...] = ()
     route_variants: tuple[RouteVariant, ...] = ()
+    comparison: str = ">="
+    threshold_high: float | None = None
+    absolute_threshold: float | None = None
+    part_of: str | None = None
+    window: float | None = None
+    window_unit: str = ""
 
     def applies_to(self, route: str) -> bool:
         """True when the rule is asked for this route."""
@@ -116,8 +168,12 @@ RULES: tuple[Rule, ...] = (
             "Has a clinician diagnosed a major depressive episode that has not improved "
             "enough with antidepressant treatment?"
         ),
-        message="Treatment-resistant depression: the indication with the most evidence.",
-        source=FAVA_2020 + "; " + SANACORA_2017,
+        message=(
+            "Treatment-resistant depression: the indication with the most evidence. It needs "
+            "the diagnosis and at least 2 failed adequate antidepressant trials in this "
+            "episode."
+        ),
+        source=FAVA_2020 + "; " + SANACORA_2017 + "; definition: " + TRD_DEFINITION,
         evidence="confirmed",
         workup=("psychiatric diagnostic assessment", "baseline depression rating scale"),
         evidence_level="strongest: randomised controlled trials of IV ketamine",
@@ -137,14 +193,19 @@ RULES: tuple[Rule, ...] = (
             "How many antidepressants have been tried at a therapeutic dose for at least "
             "4 to 6 weeks each without enough improvement in this episode?"
         ),
-        message="At least 2 failed adequate antidepressant trials (treatment resistance).",
-        source="clinic convention (clinical-reference.md section 1: treatment resistance)",
-        evidence="convention",
+        message=(
+            "At least 2 failed adequate antidepressant trials in this episode: part of the "
+            "definition of treatment-resistant depression, not an indication on its own."
+        ),
+        source=TRD_DEFINITION + " (read from the label's trial description and the EMA "
+        "guideline as summarised; 4 to 6 weeks each is clinic convention)",
+        evidence="secondary",
         answer_type="number",
         threshold=2,
         unit="trials",
         workup=("antidepressant treatment history",),
         evidence_level="definition of treatment resistance used by most trials",
+        part_of="treatment_resistant_depression",
     ),
     Rule(
         id="ptsd",
@@ -231,6 +292,28 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
+        id="schizophrenia",
+        kind="contraindication",
+        absolute=True,
+        question="Has schizophrenia ever been diagnosed, even if it is stable now?",
+        message="Schizophrenia, even if currently stable: ketamine can worsen psychosis.",
+        source=ACEP_2011 + " (known or suspected schizophrenia, even if currently stable: "
+        "absolute contraindication)",
+        evidence="secondary",
+        workup=("psychiatric diagnostic assessment",),
+        route_variants=(
+            RouteVariant(
+                route="intranasal",
+                source=(
+                    SPRAVATO_PI + " lists psychosis under warnings, not contraindications; "
+                    "held absolute as for racemic ketamine (" + ACEP_2011 + ") by clinic "
+                    "convention"
+                ),
+                evidence="convention",
+            ),
+        ),
+    ),
+    Rule(
         id="mania_bipolar_unstable",
         kind="contraindication",
         absolute=True,
@@ -266,8 +349,9 @@ RULES: tuple[Rule, ...] = (
         absolute=True,
         question="Has there been a serious or allergic reaction to ketamine or esketamine?",
         message="Previous serious or allergic reaction to ketamine or esketamine.",
-        source=REFERENCE_CONVENTION,
-        evidence="convention",
+        source=KETALAR_HYPERSENSITIVITY + "; a serious non-allergic reaction is added by "
+        "clinic convention",
+        evidence="secondary",
         workup=("review of the previous reaction",),
         route_variants=(
             RouteVariant(
@@ -333,11 +417,11 @@ RULES: tuple[Rule, ...] = (
             RouteVariant(
                 route="intranasal",
                 source=(
-                    SPRAVATO_PI + ", section 5 (blood pressure: a warning, not a "
-                    "contraindication; weigh the rise against the benefit above 140/90)"
+                    SPRAVATO_BP_ICP + " [confirmed]; reading uncontrolled hypertension as such "
+                    "a case is ketaclinic's default (the label names aneurysmal vascular "
+                    "disease, arteriovenous malformation and intracerebral haemorrhage)"
                 ),
-                evidence="confirmed",
-                absolute=False,
+                evidence="convention",
             ),
         ),
     ),
@@ -359,17 +443,105 @@ RULES: tuple[Rule, ...] = (
             ),
         ),
     ),
+    Rule(
+        id="age_outside_clinic_range",
+        kind="contraindication",
+        absolute=True,
+        question="How old is the patient, in years?",
+        message="Age outside the clinic's treatment range (adults, 18 or over, by default).",
+        source=(
+            "clinic convention: racemic ketamine for mood disorders is offered to adults "
+            "(the trials behind the standard dose enrolled adults, e.g. " + FAVA_2020 + "); "
+            "no upper age by default: a clinic sets threshold_high"
+        ),
+        evidence="convention",
+        answer_type="number",
+        threshold=18,
+        unit="years",
+        comparison="outside",
+        routes=RACEMIC_ROUTES,
+    ),
+    Rule(
+        id="esketamine_under_18",
+        kind="contraindication",
+        absolute=True,
+        question="How old is the patient, in years?",
+        message="Under 18: esketamine is indicated in adults only.",
+        source=(
+            SPRAVATO_PI + ", section 1 (indicated in adults) and 8.4 (safety and "
+            "effectiveness in paediatric patients not established)"
+        ),
+        evidence="confirmed",
+        answer_type="number",
+        threshold=18,
+        unit="years",
+        comparison="<",
+        routes=("intranasal",),
+    ),
+    Rule(
+        id="excipient_hypersensitivity",
+        kind="contraindication",
+        absolute=True,
+        question=(
+            "Has there been an allergic reaction to any other ingredient of the product "
+            "(as listed on its label)?"
+        ),
+        message="Hypersensitivity to an ingredient (excipient) of the product.",
+        source=KETALAR_HYPERSENSITIVITY,
+        evidence="secondary",
+        workup=("review of the previous reaction",),
+        route_variants=(
+            RouteVariant(
+                route="intranasal",
+                source=SPRAVATO_PI + ", section 4 (hypersensitivity to any of the excipients)",
+                evidence="confirmed",
+            ),
+        ),
+    ),
+    Rule(
+        id="recent_myocardial_infarction",
+        kind="contraindication",
+        absolute=True,
+        question="Has there been a heart attack (myocardial infarction) in the last {window}?",
+        message=(
+            "Heart attack within the last {window}: a rise in heart rate and blood pressure "
+            "adds cardiac load while the risk is highest."
+        ),
+        source=ACC_AHA_2014_PERIOP + "; the window applied to ketamine by clinic convention",
+        evidence="convention",
+        workup=("ECG", "cardiology clearance"),
+        window=60,
+        window_unit="days",
+    ),
+    Rule(
+        id="recent_stroke",
+        kind="contraindication",
+        absolute=True,
+        question=(
+            "Has there been a stroke or a transient ischaemic attack (mini-stroke) in the "
+            "last {window}?"
+        ),
+        message=(
+            "Stroke within the last {window}: a rise in blood pressure is a hazard while the "
+            "risk is highest."
+        ),
+        source=JORGENSEN_2014 + "; the window applied to ketamine by clinic convention",
+        evidence="convention",
+        workup=("blood pressure check", "neurology review"),
+        window=9,
+        window_unit="months",
+    ),
     # ---------------------------------------------------- relative contraindications
     Rule(
         id="psychosis_history",
         kind="contraindication",
         absolute=False,
         question=(
-            "Has there ever been psychosis, or a diagnosis of schizophrenia or "
-            "schizoaffective disorder?"
+            "Apart from schizophrenia, has there ever been psychosis (for example during "
+            "severe depression, mania or drug use) or schizoaffective disorder?"
         ),
         message="Past psychosis: assess the psychosis history before treating.",
-        source=ACEP_2011 + " (schizophrenia); " + SANACORA_2017 + " (psychosis history)",
+        source=SANACORA_2017 + " (attention to the history of psychosis)",
         evidence="secondary",
         workup=("psychiatric diagnostic assessment",),
     ),
@@ -436,6 +608,115 @@ RULES: tuple[Rule, ...] = (
         evidence="convention",
         workup=("liver function tests",),
     ),
+    Rule(
+        id="measured_systolic_bp",
+        kind="contraindication",
+        absolute=False,
+        question="What is the systolic blood pressure measured at this assessment?",
+        message=(
+            "Measured systolic blood pressure above 140 mmHg: weigh the short-term rise "
+            "against the benefit; 180 or more is grade 3 hypertension (absolute until it is "
+            "controlled)."
+        ),
+        source=(
+            SPRAVATO_PI + ", section 2 (assess BP before dosing; above 140/90 weigh the "
+            "rise against the benefit), used for every route; " + ESH_ESC_2018 + "; the "
+            "grade 3 level as an absolute gate is clinic convention"
+        ),
+        evidence="convention",
+        answer_type="number",
+        threshold=140,
+        unit="mmHg",
+        comparison=">",
+        absolute_threshold=180,
+        workup=("blood pressure check",),
+    ),
+    Rule(
+        id="measured_diastolic_bp",
+        kind="contraindication",
+        absolute=False,
+        question="What is the diastolic blood pressure measured at this assessment?",
+        message=(
+            "Measured diastolic blood pressure above 90 mmHg: weigh the short-term rise "
+            "against the benefit; 110 or more is grade 3 hypertension (absolute until it is "
+            "controlled)."
+        ),
+        source=(
+            SPRAVATO_PI + ", section 2 (assess BP before dosing; above 140/90 weigh the "
+            "rise against the benefit), used for every route; " + ESH_ESC_2018 + "; the "
+            "grade 3 level as an absolute gate is clinic convention"
+        ),
+        evidence="convention",
+        answer_type="number",
+        threshold=90,
+        unit="mmHg",
+        comparison=">",
+        absolute_threshold=110,
+        workup=("blood pressure check",),
+    ),
+    Rule(
+        id="breastfeeding",
+        kind="contraindication",
+        absolute=False,
+        question="Is the patient breastfeeding?",
+        message="Breastfeeding: ketamine passes into breast milk; treatment is not recommended.",
+        source=(
+            "esketamine label advice (" + SPRAVATO_PI + ", section 8.2: breastfeeding not "
+            "recommended) applied to racemic ketamine by clinic convention"
+        ),
+        evidence="convention",
+        route_variants=(
+            RouteVariant(
+                route="intranasal",
+                source=SPRAVATO_PI + ", section 8.2 (breastfeeding not recommended)",
+                evidence="confirmed",
+            ),
+        ),
+    ),
+    Rule(
+        id="interstitial_cystitis",
+        kind="contraindication",
+        absolute=False,
+        question="Is there interstitial cystitis or ulcerative cystitis (bladder pain syndrome)?",
+        message=(
+            "Interstitial or ulcerative cystitis: ketamine can cause bladder inflammation; "
+            "watch urinary symptoms."
+        ),
+        source=(
+            "esketamine label warning (" + SPRAVATO_PI + ": ulcerative or interstitial "
+            "cystitis) applied to racemic ketamine by clinic convention"
+        ),
+        evidence="convention",
+        workup=("urinalysis",),
+        route_variants=(
+            RouteVariant(
+                route="intranasal",
+                source=SPRAVATO_PI + ", warnings and precautions (ulcerative or interstitial "
+                "cystitis)",
+                evidence="confirmed",
+            ),
+        ),
+    ),
+    Rule(
+        id="sleep_apnoea_or_severe_lung_disease",
+        kind="contraindication",
+        absolute=False,
+        question=(
+            "Is there sleep apnoea, or severe lung disease (for example COPD needing oxygen "
+            "or a recent chest infection)?"
+        ),
+        message=(
+            "Sleep apnoea or severe lung disease: higher risk from sedation and respiratory "
+            "depression; continuous SpO2 and a plan for the airway."
+        ),
+        source=(
+            ACEP_2011 + " (active pulmonary infection or disease: relative "
+            "contraindication); " + SPRAVATO_PI + ", boxed warning (respiratory depression); "
+            "naming sleep apnoea is clinic convention"
+        ),
+        evidence="secondary",
+        workup=("respiratory review",),
+    ),
     # ----------------------------------------------------------------- precautions
     Rule(
         id="raised_intracranial_pressure",
@@ -443,9 +724,21 @@ RULES: tuple[Rule, ...] = (
         absolute=False,
         question="Is there raised pressure inside the skull (for example from a brain tumour)?",
         message="Raised intracranial pressure: ketamine may raise it further.",
-        source=ACEP_2011,
+        source=(
+            ACEP_2011 + " (central nervous system masses, abnormalities or hydrocephalus: "
+            "relative contraindication); " + SANACORA_2017 + " not checked on this point"
+        ),
         evidence="secondary",
         workup=("neurology review",),
+        route_variants=(
+            RouteVariant(
+                route="intranasal",
+                source=SPRAVATO_BP_ICP,
+                evidence="confirmed",
+                kind="contraindication",
+                absolute=True,
+            ),
+        ),
     ),
     Rule(
         id="raised_intraocular_pressure",
@@ -469,5 +762,30 @@ RULES: tuple[Rule, ...] = (
         ),
         evidence="confirmed",
         workup=("blood pressure check",),
+    ),
+    Rule(
+        id="hypertensive_encephalopathy_history",
+        kind="precaution",
+        absolute=False,
+        question="Has there ever been hypertensive encephalopathy (brain swelling from very high "
+        "blood pressure)?",
+        message=(
+            "History of hypertensive encephalopathy: more intensive blood pressure monitoring "
+            "is needed."
+        ),
+        source=(
+            "esketamine label advice (" + SPRAVATO_PI + ", section 5.6: more intensive "
+            "monitoring) applied to racemic ketamine by clinic convention"
+        ),
+        evidence="convention",
+        workup=("blood pressure check", "neurology review"),
+        route_variants=(
+            RouteVariant(
+                route="intranasal",
+                source=SPRAVATO_PI + ", section 5.6 (history of hypertensive encephalopathy: "
+                "more intensive monitoring)",
+                evidence="confirmed",
+            ),
+        ),
     ),
 )

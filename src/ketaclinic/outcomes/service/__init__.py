@@ -5,6 +5,7 @@
 - ``score_history(db, *, actor, patient_id, instrument_id=None) -> list[ScorePoint]``
 - ``due_questionnaires(db, *, actor, patient_id) -> list[DueQuestionnaire]``
 - ``open_alerts(db, *, actor) -> list[Alert]``
+- ``has_open_alert(db, *, patient_id) -> bool`` (flush-only, for discharge)
 - ``run_due_work(db, *, now) -> WorkReport`` (the scheduled work)
 """
 
@@ -16,6 +17,7 @@ from ketaclinic.outcomes.service.alerts import (
     acknowledge,
     escalate_due,
     flag_by_clinician,
+    has_open_alert,
     open_alerts,
     open_counts,
 )
@@ -32,6 +34,7 @@ from ketaclinic.outcomes.service.responses import ScorePoint, record_response, s
 from ketaclinic.outcomes.service.work import WorkReport, run_due_work
 
 __all__ = [
+    "has_open_alert",
     "ACTIONS",
     "Alert",
     "DueQuestionnaire",

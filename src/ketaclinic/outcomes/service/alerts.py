@@ -278,3 +278,14 @@ def for_patient(db: Session, patient_id: int) -> list[Alert]:
             select(Alert).where(Alert.patient_id == patient_id).order_by(Alert.raised_at.desc())
         )
     )
+
+
+def has_open_alert(db: Session, *, patient_id: int) -> bool:
+    """Whether the patient has an open (unacknowledged) suicidality alert. A flush-only
+    read for other areas' safety checks (discharge); the caller audits its own read."""
+    found = db.scalar(
+        select(SuicidalityAlert.id)
+        .where(SuicidalityAlert.patient_id == patient_id, SuicidalityAlert.status == "open")
+        .limit(1)
+    )
+    return found is not None

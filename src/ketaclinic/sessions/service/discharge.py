@@ -35,10 +35,16 @@ def discharge(
     *,
     actor: Actor,
     session_id: int,
+    escort_recorded: bool | None = None,
+    no_driving_instruction_given: bool | None = None,
     at: datetime | None = None,
     now: datetime | None = None,
 ) -> SessionEvent:
-    """The patient leaves: only when every discharge criterion is met and no alarm waits."""
+    """The patient leaves: only when every discharge criterion is met and no alarm waits.
+
+    ``escort_recorded`` and ``no_driving_instruction_given`` are the nurse's answers at
+    discharge (an adult escort is there; the patient was told not to drive until the
+    next day); both must be yes."""
     require(actor, RUNNERS, "discharging a patient")
     row = load_open(db, session_id)
     if row.status != "open":
@@ -46,6 +52,11 @@ def discharge(
     moment = charted_time(at, now=now)
     state = view.build(db, actor=actor, row=row, now=moment)
     assert state.discharge is not None
+    state.discharge = view.discharge_view(
+        state,
+        escort_recorded=bool(escort_recorded),
+        no_driving_instruction_given=bool(no_driving_instruction_given),
+    )
     if state.unacknowledged:
         raise Conflict("acknowledge every alarm before discharge")
     if not state.discharge.ready:
@@ -58,7 +69,11 @@ def discharge(
         session_id=row.id,
         kind="discharge",
         at=moment,
-        detail={"criteria": criteria},
+        detail={
+            "criteria": criteria,
+            "escort_recorded": escort_recorded,
+            "no_driving_instruction_given": no_driving_instruction_given,
+        },
         recorded_by=actor.username,
     )
     db.add(event)

@@ -17,6 +17,7 @@ from ketaclinic.clinical.overrides import Override, apply
 from ketaclinic.configuration import service as configuration
 from ketaclinic.orders import service as orders
 from ketaclinic.patients import service as patients
+from ketaclinic.platform import ports
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Invalid
@@ -98,6 +99,7 @@ class SessionView:
     # The clinic's overrides of the monitoring tables (reviewed under Clinical defaults).
     limit_overrides: list[Override] = field(default_factory=list)
     discharge_overrides: list[Override] = field(default_factory=list)
+    open_suicidality_alert: bool | None = None
     schedule_overrides: list[Override] = field(default_factory=list)
 
     @property
@@ -221,6 +223,7 @@ def build(
     _derive_readings(view)
     _derive_checklist(view)
     _derive_schedule(view)
+    view.open_suicidality_alert = ports.open_suicidality_alert(db, patient_id=row.patient_id)
     view.discharge = discharge_view(view)
     return view
 
@@ -352,7 +355,18 @@ def latest(view: SessionView, code: str) -> SessionEntry | None:
     return rows[-1] if rows else None
 
 
-def discharge_view(view: SessionView) -> DischargeView:
+# Criteria the nurse answers on the discharge form itself.
+ASKED_AT_DISCHARGE = ("escort_recorded", "no_driving_instruction")
+
+
+def discharge_view(
+    view: SessionView,
+    *,
+    escort_recorded: bool | None = None,
+    no_driving_instruction_given: bool | None = None,
+) -> DischargeView:
+    """The discharge criteria from the chart. The escort and the no-driving instruction
+    are the nurse's answers at discharge: until given they show as not yet recorded."""
     missing: list[str] = []
     aldrete = latest(view, "aldrete")
     moaas = latest(view, "moaas")
@@ -368,6 +382,13 @@ def discharge_view(view: SessionView) -> DischargeView:
     assert view.dose_end is not None and aldrete is not None
     last = after[-1]
     base = view.baseline()
+    items = (aldrete.data or {}).get("answers")
+    aldrete_items = (
+        {k: int(items[k]) for k in monitoring.ALDRETE_ITEMS}
+        if isinstance(items, dict) and set(monitoring.ALDRETE_ITEMS) <= set(items)
+        else None
+    )
+    cadss_pre, cadss_latest = _cadss(view)
     decision = monitoring.discharge_ready(
         route=view.route,
         aldrete_total=int(aldrete.value or 0),
@@ -375,42 +396,32 @@ def discharge_view(view: SessionView) -> DischargeView:
         latest_vitals=last.signs(last.at_min or 0.0),
         baseline=base.signs(0.0) if base else None,
         moaas=int(moaas.value) if moaas and moaas.value is not None else None,
+        aldrete_items=aldrete_items,
+        cadss_pre_dose=cadss_pre,
+        cadss_latest=cadss_latest,
+        escort_recorded=escort_recorded,
+        no_driving_instruction_given=no_driving_instruction_given,
+        open_suicidality_alert=view.open_suicidality_alert,
         overrides=view.discharge_overrides,
     )
+    # Before the nurse answers (the page), the escort and the instruction are asked on the
+    # discharge form rather than shown as unmet.
+    answered = escort_recorded is not None or no_driving_instruction_given is not None
     reasons: list[tuple[bool, str, str, str]] = [
-        (r.met, r.text, r.source, str(r.evidence)) for r in decision.reasons
+        (r.met, r.text, r.source, str(r.evidence))
+        for r in decision.reasons
+        if answered or r.criterion_id not in ASKED_AT_DISCHARGE
     ]
     if moaas is None:
         reasons.append((False, "Chart a MOAA/S rating before discharge", "", "convention"))
-    if view.esketamine:
-        reasons.append(_dissociation_resolved(view))
     return DischargeView(all(r[0] for r in reasons), reasons)
 
 
-def _dissociation_resolved(view: SessionView) -> tuple[bool, str, str, str]:
-    source = (
-        "SPRAVATO prescribing information: observe until sedation and dissociation have "
-        "resolved; CADSS has no cut-off, so 'resolved' is read as back to the pre-dose "
-        "total (Bremner 1998; clinic convention)"
-    )
+def _cadss(view: SessionView) -> tuple[float | None, float | None]:
+    """The last CADSS total before dosing and the latest after it."""
     start = view.dose_start
     scores = [e for e in view.entries if e.kind == "score" and e.code in ("cadss", "cadss6")]
-    scores = [e for e in scores if e.entered_in_error_at is None]
-    before = [e for e in scores if start is None or e.at < start]
-    after = [e for e in scores if start is not None and e.at >= start]
-    if not after:
-        return (
-            False,
-            "Chart a CADSS after dosing to show dissociation has resolved",
-            source,
-            "convention",
-        )
-    reference = before[-1].value if before else 0.0
-    last = after[-1]
-    ok = (last.value or 0) <= (reference or 0)
-    text = (
-        f"Latest CADSS {last.value:g} "
-        + ("is back to" if ok else "is above")
-        + f" the pre-dose total {reference or 0:g}"
-    )
-    return (ok, text, source, "convention")
+    scores = [e for e in scores if e.entered_in_error_at is None and e.value is not None]
+    before = [e.value for e in scores if start is None or e.at < start]
+    after = [e.value for e in scores if start is not None and e.at >= start]
+    return (before[-1] if before else None, after[-1] if after else None)

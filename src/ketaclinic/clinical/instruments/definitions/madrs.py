@@ -71,11 +71,18 @@ MADRS = Instrument(
         ),
     ),
     remission=Cutoff(
-        at_most=10,
-        description="Remission: MADRS total of 10 or less (some trials use 12: a clinic setting).",
+        at_most=9,
+        description="Remission: MADRS total of 9 or less (a clinic setting: the esketamine "
+        "trials used 12 or less, other trials 10 or less).",
         source=Source(
-            citation="Clinical reference, section 5 (MADRS)",
-            evidence="secondary",
+            citation="Hawley CJ et al., Defining remission by cut off score on the MADRS: "
+            "selecting the optimal value, J Affect Disord 2002;72:177-184 (optimal cut-off "
+            "below 10); Zimmerman M et al., J Clin Psychiatry 2004;65:163 (9 or less, broad "
+            "definition; 4 or less, narrow); the esketamine trials defined remission as 12 "
+            "or less (clinical-reference section 10)",
+            evidence="confirmed",
+            note="Read in the abstracts. Override remission_max in course.instruments to "
+            "use 10 or 12.",
         ),
     ),
     response=ResponseRule(

@@ -6,7 +6,7 @@ from ..model import Band, Cutoff, FlagRule, Instrument, Item, Source
 from ._common import PHQ_FREQUENCY, RESPONSE_50_PERCENT
 
 _BANDS = Source(
-    citation="Kroenke K, Spitzer RL. Psychiatr Ann 2002;32:509-521; "
+    citation="Kroenke K, Spitzer RL. Psychiatr Ann 2002;32(9):509-515; "
     "Kroenke K, Spitzer RL, Williams JBW. J Gen Intern Med 2001;16:606-613",
     evidence="confirmed",
 )
@@ -23,6 +23,19 @@ _TEXTS = (
     "Moving or speaking so slowly that other people could have noticed? Or the opposite - "
     "being so fidgety or restless that you have been moving around a lot more than usual",
     "Thoughts that you would be better off dead or of hurting yourself in some way",
+)
+# LOINC codes of the PHQ-9 items in form order (panel 44249-1), as in the HL7 US Core
+# PHQ-9 QuestionnaireResponse example (clinical-reference section 10).
+_ITEM_LOINC = (
+    "44250-9",
+    "44255-8",
+    "44259-0",
+    "44254-1",
+    "44251-7",
+    "44258-2",
+    "44252-5",
+    "44253-3",
+    "44260-8",
 )
 _LABELS = (
     "Anhedonia",
@@ -42,8 +55,10 @@ PHQ9 = Instrument(
     completed_by="patient",
     recall_period="Over the last 2 weeks",
     items=tuple(
-        Item(id=f"item{n}", label=label, text=text, options=PHQ_FREQUENCY)
-        for n, (label, text) in enumerate(zip(_LABELS, _TEXTS, strict=True), start=1)
+        Item(id=f"item{n}", label=label, text=text, options=PHQ_FREQUENCY, loinc=code)
+        for n, (label, text, code) in enumerate(
+            zip(_LABELS, _TEXTS, _ITEM_LOINC, strict=True), start=1
+        )
     ),
     scoring="sum",
     scoring_description="Sum of the 9 items, each 0-3 (total 0-27).",
@@ -96,12 +111,16 @@ PHQ9 = Instrument(
     loinc_total="44261-6",
     loinc_source=Source(
         citation="LOINC 44249-1 (PHQ-9 quick depression assessment panel), 44261-6 (PHQ-9 "
-        "total score)",
+        "total score); item codes 44250-9, 44255-8, 44259-0, 44254-1, 44251-7, 44258-2, "
+        "44252-5, 44253-3 (items 1-8) and 44260-8 (item 9) as in the HL7 US Core PHQ-9 "
+        "QuestionnaireResponse example",
         evidence="confirmed",
+        note="Items 1-8 confirmed in the US Core example; item 9 (44260-8) secondary.",
     ),
     notes=(
         "The optional 10th question (functional difficulty) is not scored and is not "
         "modelled here.",
-        "Per-item LOINC codes are left empty: not confirmed in the clinical reference.",
+        "Per-item LOINC codes: items 1-8 confirmed, item 9 (44260-8) secondary "
+        "(clinical-reference section 10).",
     ),
 )
