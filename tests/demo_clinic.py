@@ -19,6 +19,7 @@ from filelock import FileLock, Timeout
 
 from ketaclinic import demo
 from ketaclinic.platform import migrate
+from ketaclinic.platform.audit import chain
 from ketaclinic.platform.db import make_engine, make_session_factory, transaction
 from ketaclinic.platform.model_registry import load_all
 from tests import databases
@@ -27,9 +28,17 @@ SEED = 7
 POSTGRES_URL = os.environ.get("KETACLINIC_TEST_POSTGRES_URL")
 
 
-def _build(url: str) -> None:
+def _checkpoint(demo_dir: Path, backend: str) -> Path:
+    """Each build's audit checkpoint, kept beside it: a clinic's checkpoint belongs to
+    its one database, and the two builds may run in one process."""
+    return demo_dir / f"{backend}.{chain.CHECKPOINT_NAME}"
+
+
+def _build(url: str, checkpoint: Path) -> None:
     engine = make_engine(url)
-    with transaction(make_session_factory(engine)) as db:
+    factory = make_session_factory(engine)
+    factory.configure(info={chain.INFO_CHECKPOINT: str(checkpoint)})
+    with transaction(factory) as db:
         demo.build(db, seed=SEED, today=date.today())
     engine.dispose()
 
@@ -48,7 +57,7 @@ def _demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _build_sqlite(demo_dir: Path, empty: Path) -> None:
     path = demo_dir / "ketaclinic.db"
     shutil.copy(empty, path)
-    _build(f"sqlite:///{path}")
+    _build(f"sqlite:///{path}", _checkpoint(demo_dir, "sqlite"))
 
 
 def _build_postgres(demo_dir: Path, empty: Path) -> None:
@@ -62,7 +71,7 @@ def _build_postgres(demo_dir: Path, empty: Path) -> None:
     url = databases.with_database(POSTGRES_URL, template)
     load_all()
     migrate.upgrade(url)
-    _build(url)
+    _build(url, _checkpoint(demo_dir, "postgresql"))
 
 
 def _template_name(url: str) -> str:
@@ -128,7 +137,13 @@ def demo_postgres(_sqlite_template: Path, _demo_dir: Path) -> str | None:
 
 
 def copy(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> str:
-    """The URL of a fresh copy of the demo clinic for one test."""
+    """The URL of a fresh copy of the demo clinic for one test, its audit checkpoint in
+    the test's data directory."""
+    demo_dir = request.getfixturevalue("_demo_dir")
+    request.getfixturevalue("demo_sqlite" if backend == "sqlite" else "demo_postgres")
+    built = _checkpoint(demo_dir, backend)
+    if built.exists():
+        shutil.copy(built, tmp_path / chain.CHECKPOINT_NAME)
     if backend == "sqlite":
         path = tmp_path / "ketaclinic.db"
         shutil.copy(request.getfixturevalue("demo_sqlite"), path)

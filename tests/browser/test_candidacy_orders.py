@@ -27,6 +27,9 @@ def test_from_intake_to_a_signed_order(live_server: str, page) -> None:
     )
     page.get_by_label("Weight (kg)").fill("82")
     page.get_by_label("Height (cm)").fill("176")
+    # The measured blood pressure is screened against its own gate (Spravato PI §2).
+    page.get_by_label("Blood pressure, systolic (mmHg)").fill("124")
+    page.get_by_label("Blood pressure, diastolic (mmHg)").fill("78")
     page.get_by_role("button", name="Record the intake").click()
     page.wait_for_url(re.compile(rf"/patients/{NEW_PATIENT}/candidacy"))
     assert "Eligible" in page.locator("#verdict h2").inner_text()

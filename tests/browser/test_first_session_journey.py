@@ -61,6 +61,9 @@ def test_a_patient_goes_from_intake_to_a_signed_first_session(
     page.get_by_label(re.compile("How many antidepressants")).fill("2")
     page.get_by_label("Weight (kg)").fill("70")
     page.get_by_label("Height (cm)").fill("170")
+    # The measured blood pressure is screened against its own gate (Spravato PI §2).
+    page.get_by_label("Blood pressure, systolic (mmHg)").fill("122")
+    page.get_by_label("Blood pressure, diastolic (mmHg)").fill("76")
     page.get_by_role("button", name="Record the intake").click()
     page.wait_for_url(re.compile(rf"/patients/{NEW_PATIENT}/candidacy"))
     assert page.get_by_role("button", name=re.compile("Confirm")).count() == 0
@@ -127,6 +130,9 @@ def test_a_patient_goes_from_intake_to_a_signed_first_session(
     _type_vitals(page, "74", "126", "80", "98", "14")
     page.get_by_role("button", name="Chart MOAA/S").click()
     page.get_by_role("button", name="Chart Aldrete").click()
+    # The nurse answers for the escort and the no-driving instruction (Spravato PI).
+    page.locator('input[name="escort_recorded"][value="yes"]').check()
+    page.locator('input[name="no_driving_instruction_given"][value="yes"]').check()
     page.get_by_role("button", name="Discharge").click()
     assert page.locator("#session-status").inner_text() == "discharged"
     page.get_by_role("button", name="Sign session note").click()

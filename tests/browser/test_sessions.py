@@ -103,6 +103,9 @@ def test_a_nurse_runs_an_infusion_from_checklist_to_discharge(
     _type_vitals(page, "76", "132", "84", "98", "14")
     page.get_by_role("button", name="Chart MOAA/S").click()
     page.get_by_role("button", name="Chart Aldrete").click()
+    # The nurse answers for the escort and the no-driving instruction (Spravato PI).
+    page.locator('input[name="escort_recorded"][value="yes"]').check()
+    page.locator('input[name="no_driving_instruction_given"][value="yes"]').check()
     page.get_by_role("button", name="Discharge").click()
     assert "Discharged at" in page.locator("#discharge").inner_text()
     assert page.locator("#session-status").inner_text() == "discharged"

@@ -73,7 +73,8 @@ AUTO_SEAL_AFTER = timedelta(seconds=1)
 LATE_WINDOW = timedelta(hours=1)
 
 _INFO_KEY = "audit_key"  # db.info override of the key (tests, tools)
-_INFO_CHECKPOINT = "audit_checkpoint"  # db.info override of the checkpoint path
+INFO_CHECKPOINT = "audit_checkpoint"  # db.info override of the checkpoint path
+_INFO_CHECKPOINT = INFO_CHECKPOINT
 _PENDING = "ketaclinic.audit.pending_checkpoint"
 _WROTE = "ketaclinic.audit.wrote"
 _LISTENING = "ketaclinic.audit.listening"
