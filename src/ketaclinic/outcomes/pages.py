@@ -29,6 +29,7 @@ from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.auth import Principal, allow, allow_public, client_ip, get_db
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import ClinicError, Invalid
+from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.web import render
 
@@ -194,7 +195,7 @@ def my_list(request: Request, db: DB, actor: Actor = allow(Role.patient)) -> Res
 
 @router.get("/my/questionnaires/{request_id}", response_class=HTMLResponse)
 def my_form(
-    request: Request, db: DB, request_id: int, actor: Actor = allow(Role.patient)
+    request: Request, db: DB, request_id: RecordId, actor: Actor = allow(Role.patient)
 ) -> Response:
     qr = requests.own_request(db, actor=actor, request_id=request_id)
     instrument = instruments.get(qr.instrument_id)
@@ -207,7 +208,7 @@ def my_form(
 
 @router.post("/my/questionnaires/{request_id}", response_class=HTMLResponse)
 async def my_submit(
-    request: Request, db: DB, request_id: int, actor: Actor = allow(Role.patient)
+    request: Request, db: DB, request_id: RecordId, actor: Actor = allow(Role.patient)
 ) -> Response:
     form = await request.form()
     qr = requests.own_request(db, actor=actor, request_id=request_id)
@@ -247,7 +248,7 @@ async def my_submit(
 def staff_form(
     request: Request,
     db: DB,
-    patient_id: int,
+    patient_id: RecordId,
     instrument: str = "phq9",
     context: str = "visit",
     actor: Actor = allow(*CLINICAL),
@@ -286,7 +287,7 @@ def service_patient(db: Session, actor: Actor, patient_id: int) -> Patient:
 async def staff_submit(
     request: Request,
     db: DB,
-    patient_id: int,
+    patient_id: RecordId,
     instrument: str = "phq9",
     actor: Actor = allow(*CLINICAL),
 ) -> Response:
@@ -329,7 +330,7 @@ async def staff_submit(
 
 @router.post("/patients/{patient_id}/questionnaires/tablet", response_class=HTMLResponse)
 async def tablet(
-    request: Request, db: DB, patient_id: int, actor: Actor = allow(*CLINICAL)
+    request: Request, db: DB, patient_id: RecordId, actor: Actor = allow(*CLINICAL)
 ) -> Response:
     form = await request.form()
     token = service.start_tablet(
@@ -344,7 +345,7 @@ async def tablet(
 
 @router.post("/patients/{patient_id}/questionnaires/request", response_class=HTMLResponse)
 async def send_link(
-    request: Request, db: DB, patient_id: int, actor: Actor = allow(*CLINICAL)
+    request: Request, db: DB, patient_id: RecordId, actor: Actor = allow(*CLINICAL)
 ) -> Response:
     form = await request.form()
     service.request_questionnaire(
@@ -394,7 +395,7 @@ def trend_charts(found: progress.Standing) -> list[tuple[progress.Trend, str]]:
 
 @router.get("/patients/{patient_id}/outcomes", response_class=HTMLResponse)
 def outcomes_page(
-    request: Request, db: DB, patient_id: int, actor: Actor = allow(*CLINICAL)
+    request: Request, db: DB, patient_id: RecordId, actor: Actor = allow(*CLINICAL)
 ) -> Response:
     data = progress.patient_outcomes(db, actor=actor, patient_id=patient_id)
     return render(
@@ -415,7 +416,7 @@ def outcomes_page(
 
 @router.post("/patients/{patient_id}/outcomes/flag", response_class=HTMLResponse)
 async def flag(
-    request: Request, db: DB, patient_id: int, actor: Actor = allow(*CLINICAL)
+    request: Request, db: DB, patient_id: RecordId, actor: Actor = allow(*CLINICAL)
 ) -> Response:
     form = await request.form()
     service.flag_by_clinician(
@@ -426,7 +427,7 @@ async def flag(
 
 @router.get("/outcomes/responses/{response_id}", response_class=HTMLResponse)
 def response_page(
-    request: Request, db: DB, response_id: int, actor: Actor = allow(*CLINICAL)
+    request: Request, db: DB, response_id: RecordId, actor: Actor = allow(*CLINICAL)
 ) -> Response:
     row = responses.response_detail(db, actor=actor, response_id=response_id)
     return render(
@@ -464,7 +465,7 @@ def alert_queue(request: Request, db: DB, actor: Actor = allow(*CLINICAL)) -> Re
 
 @router.post("/outcomes/alerts/{alert_id}/acknowledge", response_class=HTMLResponse)
 async def acknowledge(
-    request: Request, db: DB, alert_id: int, actor: Actor = allow(*CLINICAL)
+    request: Request, db: DB, alert_id: RecordId, actor: Actor = allow(*CLINICAL)
 ) -> Response:
     form = await request.form()
     service.acknowledge(

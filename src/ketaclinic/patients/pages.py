@@ -18,6 +18,7 @@ from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.auth import allow, get_db
 from ketaclinic.platform.errors import ClinicError
 from ketaclinic.platform.forms import parse
+from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.web import render
 
@@ -85,7 +86,9 @@ def _landing(actor: Actor, patient_id: int) -> str:
 
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
-def chart(request: Request, db: DB, patient_id: int, actor: Actor = allow(*CLINICAL)) -> Response:
+def chart(
+    request: Request, db: DB, patient_id: RecordId, actor: Actor = allow(*CLINICAL)
+) -> Response:
     patient = service.get_patient(db, actor=actor, patient_id=patient_id, purpose="chart")
     weight, height = service.current_body(patient)
     sections = [(s, s.load(db, actor, patient)) for s in chart_sections()]
@@ -104,14 +107,18 @@ def chart(request: Request, db: DB, patient_id: int, actor: Actor = allow(*CLINI
 
 
 @router.get("/patients/{patient_id}/edit", response_class=HTMLResponse)
-def edit_form(request: Request, db: DB, patient_id: int, actor: Actor = allow(*DESK)) -> Response:
+def edit_form(
+    request: Request, db: DB, patient_id: RecordId, actor: Actor = allow(*DESK)
+) -> Response:
     patient = service.get_patient(db, actor=actor, patient_id=patient_id, purpose="edit")
     form = {name: getattr(patient, name) for name in service.DEMOGRAPHIC_FIELDS}
     return render(request, "patients/form.html", {"form": form, "errors": {}, "patient": patient})
 
 
 @router.post("/patients/{patient_id}/edit", response_class=HTMLResponse)
-async def edit(request: Request, db: DB, patient_id: int, actor: Actor = allow(*DESK)) -> Response:
+async def edit(
+    request: Request, db: DB, patient_id: RecordId, actor: Actor = allow(*DESK)
+) -> Response:
     form = dict(await request.form())
     data, errors = parse(PatientUpdate, form)
     if data is not None:
@@ -136,7 +143,7 @@ async def edit(request: Request, db: DB, patient_id: int, actor: Actor = allow(*
 
 @router.post("/patients/{patient_id}/measurements", response_class=HTMLResponse)
 async def add_measurement(
-    request: Request, db: DB, patient_id: int, actor: Actor = allow(*DESK)
+    request: Request, db: DB, patient_id: RecordId, actor: Actor = allow(*DESK)
 ) -> Response:
     form = dict(await request.form())
     data, errors = parse(MeasurementIn, form)
@@ -161,7 +168,11 @@ async def add_measurement(
     "/patients/{patient_id}/measurements/{measurement_id}/error", response_class=HTMLResponse
 )
 async def measurement_in_error(
-    request: Request, db: DB, patient_id: int, measurement_id: int, actor: Actor = allow(*CLINICAL)
+    request: Request,
+    db: DB,
+    patient_id: RecordId,
+    measurement_id: RecordId,
+    actor: Actor = allow(*CLINICAL),
 ) -> Response:
     form = await request.form()
     service.mark_measurement_in_error(
@@ -175,13 +186,17 @@ async def measurement_in_error(
 
 
 @router.get("/patients/{patient_id}/history", response_class=HTMLResponse)
-def history(request: Request, db: DB, patient_id: int, actor: Actor = allow(*DESK)) -> Response:
+def history(
+    request: Request, db: DB, patient_id: RecordId, actor: Actor = allow(*DESK)
+) -> Response:
     patient = service.get_patient(db, actor=actor, patient_id=patient_id, purpose="history")
     rows = service.versions(db, actor=actor, patient_id=patient_id)
     return render(request, "patients/history.html", {"patient": patient, "versions": rows})
 
 
 @router.get("/admin/patients/{patient_id}/access", response_class=HTMLResponse)
-def access_log(request: Request, db: DB, patient_id: int, _: Actor = allow(Role.admin)) -> Response:
+def access_log(
+    request: Request, db: DB, patient_id: RecordId, _: Actor = allow(Role.admin)
+) -> Response:
     events = audit.for_patient(db, patient_id)
     return render(request, "patients/access.html", {"patient_id": patient_id, "events": events})

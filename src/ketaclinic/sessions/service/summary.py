@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ketaclinic.patients import service as patients
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.errors import NotFound
@@ -92,6 +93,7 @@ def sessions_of_patient(
             raise NotFound("no such patient")
     else:
         require(actor, RUNNERS, "reading sessions")
+    patients.check_patient(db, actor=actor, patient_id=patient_id)
     query = (
         select(InfusionSession)
         .where(InfusionSession.patient_id == patient_id)
