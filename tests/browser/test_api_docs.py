@@ -14,7 +14,8 @@ pytestmark = pytest.mark.browser
 def test_the_api_docs_show_the_operations(live_server: str, page) -> None:
     blocked: list[str] = []
     page.on("console", lambda m: blocked.append(m.text) if "Content Security" in m.text else None)
-    log_in(page, live_server, "dr.patel")
+    page.set_default_timeout(30_000)  # the bundle is 1.5 MB
+    log_in(page, live_server, "dr.rivera")
     page.goto(f"{live_server}/api/docs")
     page.locator(".opblock").first.wait_for()
     assert page.locator(".opblock").count() > 50

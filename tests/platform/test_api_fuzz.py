@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -135,10 +136,8 @@ def fuzz(app: FastAPI, tokens: dict[str, str], *, examples: int = EXAMPLES) -> T
                             case.as_curl_command(),
                         )
 
-            try:
+            with suppress(Unsatisfiable):  # nothing to negate: the operation takes no input
                 one()
-            except Unsatisfiable:
-                pass  # nothing to negate: the operation takes no input
     return tally
 
 

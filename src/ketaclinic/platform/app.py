@@ -181,6 +181,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory, delay=settings.read_audit_delay_seconds
     )
 
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+
     @app.middleware("http")
     async def one_unit_of_work(request: Request, call_next: Any) -> Response:
         try:
@@ -200,9 +202,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         return response
 
-    # Outermost last: Guard (headers, correlation id, the 500) wraps the body cap, which
-    # wraps the unit of work.
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # Guard (headers, correlation id, the last-wall 500) is outermost. The body cap sits
+    # inside the unit of work, right above the routes: the unit of work reads the body
+    # through a task group, which would wrap the cap's 413 into an exception group.
     app.add_middleware(Guard)
     _install_error_handlers(app)
     _document_problems(app)
