@@ -45,3 +45,24 @@ def test_an_unknown_record_on_any_read_is_a_404_and_leaves_no_audit_row(
     assert answers and not wrong, "\n".join(f"{p}: {s}" for p, s in wrong.items())
     audited = select(func.count()).where(AuditEvent.patient_id == UNKNOWN)
     assert db.scalar(audited) == 0
+
+
+def test_an_absurdly_small_concentration_is_a_422_naming_the_field(
+    client: TestClient, db: Session
+) -> None:
+    from tests.orders.factories import a_course, a_weighed_patient
+
+    course = a_course(db, a_weighed_patient(db))
+    user = make_user(db, "prescriber", username="dr.tiny")
+    token = accounts.create_api_token(db, actor=TEST_ACTOR, user_id=user.id, name="probe")
+    db.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    for tiny in (1e-51, 5e-324):
+        for route in ("preview", "orders"):
+            response = client.post(
+                f"/api/orders/courses/{course.id}/{route}",
+                json={"dose_mg_per_kg": 0.5, "concentration_mg_per_ml": tiny, "bag_volume_ml": 100},
+                headers=headers,
+            )
+            assert response.status_code == 422, (tiny, route, response.text)
+            assert "concentration_mg_per_ml" in response.json().get("errors", {}), response.text
