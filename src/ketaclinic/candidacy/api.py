@@ -20,6 +20,7 @@ from ketaclinic.candidacy.schemas import (
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.auth import allow, get_db
 from ketaclinic.platform.errors import NotFound
+from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 
 router = APIRouter(prefix="/api/candidacy", tags=["candidacy"])
@@ -37,24 +38,24 @@ def decision_out(row: CandidacyDecision) -> DecisionOut:
 
 @router.post("/patients/{patient_id}/intakes", status_code=201)
 def create_intake(
-    patient_id: int, body: IntakeIn, db: DB, actor: Actor = allow(*CLINICAL)
+    patient_id: RecordId, body: IntakeIn, db: DB, actor: Actor = allow(*CLINICAL)
 ) -> IntakeOut:
     return intake_out(service.create_intake(db, actor=actor, patient_id=patient_id, data=body))
 
 
 @router.get("/patients/{patient_id}/intakes")
-def list_intakes(patient_id: int, db: DB, actor: Actor = allow(*CLINICAL)) -> list[IntakeOut]:
+def list_intakes(patient_id: RecordId, db: DB, actor: Actor = allow(*CLINICAL)) -> list[IntakeOut]:
     return [intake_out(r) for r in service.intake_versions(db, actor=actor, patient_id=patient_id)]
 
 
 @router.get("/intakes/{intake_id}")
-def read_intake(intake_id: int, db: DB, actor: Actor = allow(*CLINICAL)) -> IntakeOut:
+def read_intake(intake_id: RecordId, db: DB, actor: Actor = allow(*CLINICAL)) -> IntakeOut:
     return intake_out(service.get_intake(db, actor=actor, intake_id=intake_id))
 
 
 @router.post("/intakes/{intake_id}/corrections", status_code=201)
 def correct_intake(
-    intake_id: int, body: CorrectionIn, db: DB, actor: Actor = allow(*CLINICAL)
+    intake_id: RecordId, body: CorrectionIn, db: DB, actor: Actor = allow(*CLINICAL)
 ) -> IntakeOut:
     return intake_out(
         service.correct_intake(
@@ -64,7 +65,7 @@ def correct_intake(
 
 
 @router.get("/patients/{patient_id}/evaluation")
-def evaluation(patient_id: int, db: DB, actor: Actor = allow(*CLINICAL)) -> EvaluationOut:
+def evaluation(patient_id: RecordId, db: DB, actor: Actor = allow(*CLINICAL)) -> EvaluationOut:
     result = service.evaluate_candidacy(db, actor=actor, patient_id=patient_id)
     if result is None:
         raise NotFound("no intake recorded for this patient")
@@ -73,11 +74,13 @@ def evaluation(patient_id: int, db: DB, actor: Actor = allow(*CLINICAL)) -> Eval
 
 @router.post("/patients/{patient_id}/decisions", status_code=201)
 def decide(
-    patient_id: int, body: DecisionIn, db: DB, actor: Actor = allow(Role.prescriber)
+    patient_id: RecordId, body: DecisionIn, db: DB, actor: Actor = allow(Role.prescriber)
 ) -> DecisionOut:
     return decision_out(service.decide(db, actor=actor, patient_id=patient_id, data=body))
 
 
 @router.get("/patients/{patient_id}/decisions")
-def list_decisions(patient_id: int, db: DB, actor: Actor = allow(*CLINICAL)) -> list[DecisionOut]:
+def list_decisions(
+    patient_id: RecordId, db: DB, actor: Actor = allow(*CLINICAL)
+) -> list[DecisionOut]:
     return [decision_out(r) for r in service.decisions(db, actor=actor, patient_id=patient_id)]

@@ -20,6 +20,7 @@ from ketaclinic.platform.areas import ChartSection
 from ketaclinic.platform.auth import allow, get_db
 from ketaclinic.platform.errors import ClinicError
 from ketaclinic.platform.forms import parse
+from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.web import render
 from ketaclinic.public import service as public
@@ -72,7 +73,7 @@ def _lead_answers(db: Session, actor: Actor, lead_id: int) -> tuple[dict[str, An
 def new_intake(
     request: Request,
     db: DB,
-    patient_id: int,
+    patient_id: RecordId,
     route: str = screening.DEFAULT_ROUTE,
     lead: int | None = None,
     actor: Actor = allow(*CLINICAL),
@@ -97,7 +98,7 @@ def new_intake(
 
 @router.post("/patients/{patient_id}/intake", response_class=HTMLResponse)
 async def create_intake(
-    request: Request, db: DB, patient_id: int, actor: Actor = allow(*CLINICAL)
+    request: Request, db: DB, patient_id: RecordId, actor: Actor = allow(*CLINICAL)
 ) -> Response:
     form = dict(await request.form())
     data, errors = forms.parse_intake(form)
@@ -120,7 +121,11 @@ async def create_intake(
 
 @router.get("/patients/{patient_id}/intakes/{intake_id}", response_class=HTMLResponse)
 def view_intake(
-    request: Request, db: DB, patient_id: int, intake_id: int, actor: Actor = allow(*CLINICAL)
+    request: Request,
+    db: DB,
+    patient_id: RecordId,
+    intake_id: RecordId,
+    actor: Actor = allow(*CLINICAL),
 ) -> Response:
     intake = service.get_intake(db, actor=actor, intake_id=intake_id)
     patient = patients.get_patient(db, actor=actor, patient_id=intake.patient_id, purpose="intake")
@@ -138,8 +143,8 @@ def view_intake(
 def correct_form(
     request: Request,
     db: DB,
-    patient_id: int,
-    intake_id: int,
+    patient_id: RecordId,
+    intake_id: RecordId,
     route: str | None = None,
     actor: Actor = allow(*CLINICAL),
 ) -> Response:
@@ -157,7 +162,11 @@ def correct_form(
 
 @router.post("/patients/{patient_id}/intakes/{intake_id}/correct", response_class=HTMLResponse)
 async def correct(
-    request: Request, db: DB, patient_id: int, intake_id: int, actor: Actor = allow(*CLINICAL)
+    request: Request,
+    db: DB,
+    patient_id: RecordId,
+    intake_id: RecordId,
+    actor: Actor = allow(*CLINICAL),
 ) -> Response:
     form = dict(await request.form())
     data, errors = forms.parse_intake(form)
@@ -234,14 +243,14 @@ def _candidacy_page(
 
 @router.get("/patients/{patient_id}/candidacy", response_class=HTMLResponse)
 def candidacy(
-    request: Request, db: DB, patient_id: int, actor: Actor = allow(*CLINICAL)
+    request: Request, db: DB, patient_id: RecordId, actor: Actor = allow(*CLINICAL)
 ) -> Response:
     return _candidacy_page(request, db, actor, patient_id)
 
 
 @router.post("/patients/{patient_id}/candidacy/decision", response_class=HTMLResponse)
 async def decide(
-    request: Request, db: DB, patient_id: int, actor: Actor = allow(Role.prescriber)
+    request: Request, db: DB, patient_id: RecordId, actor: Actor = allow(Role.prescriber)
 ) -> Response:
     form = dict(await request.form())
     data, errors = parse(DecisionIn, form)

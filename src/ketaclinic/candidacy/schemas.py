@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ketaclinic.clinical import screening
+from ketaclinic.platform.ids import RecordId
 
 Route = Literal["intravenous", "intramuscular", "oral", "sublingual", "intranasal"]
 Verdict = Literal["eligible", "eligible_with_precautions", "not_eligible", "needs_information"]
@@ -48,7 +49,7 @@ class IntakeIn(BaseModel):
     weight_kg: float | None = Field(default=None, gt=20, lt=400)
     height_cm: float | None = Field(default=None, gt=100, lt=250)
     notes: str | None = Field(default=None, max_length=4000)
-    lead_id: int | None = Field(default=None, ge=1)
+    lead_id: RecordId | None = None
 
     @field_validator("taken_on")
     @classmethod
@@ -77,7 +78,7 @@ class CorrectionIn(BaseModel):
 class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    intake_id: int = Field(description="the intake version the prescriber evaluated")
+    intake_id: RecordId = Field(description="the intake version the prescriber evaluated")
     decision: Literal["confirm", "override"]
     final_verdict: Verdict | None = Field(default=None, description="required to override")
     reason: str | None = Field(default=None, max_length=4000)

@@ -251,6 +251,7 @@ def latest_intake(db: Session, *, actor: Actor, patient_id: int) -> Intake | Non
 def intake_versions(db: Session, *, actor: Actor, patient_id: int) -> list[Intake]:
     """Every intake version of the patient, newest first."""
     _require(actor, INTAKE_ROLES, "read an intake")
+    patients.check_patient(db, actor=actor, patient_id=patient_id)
     rows = list(
         db.scalars(select(Intake).where(Intake.patient_id == patient_id).order_by(Intake.id.desc()))
     )
@@ -300,6 +301,7 @@ def _evaluate(db: Session, intake: Intake) -> Candidacy:
 def evaluate_candidacy(db: Session, *, actor: Actor, patient_id: int) -> Candidacy | None:
     """The latest intake evaluated now; None when the patient has no intake."""
     _require(actor, INTAKE_ROLES, "see a candidacy evaluation")
+    patients.check_patient(db, actor=actor, patient_id=patient_id)
     intake = _latest(db, patient_id)
     if intake is None:
         _read(db, actor, "candidacy.evaluate", patient_id)
@@ -387,6 +389,7 @@ def decide(db: Session, *, actor: Actor, patient_id: int, data: DecisionIn) -> C
 def decisions(db: Session, *, actor: Actor, patient_id: int) -> list[CandidacyDecision]:
     """Every decision for the patient, newest first."""
     _require(actor, INTAKE_ROLES, "read candidacy decisions")
+    patients.check_patient(db, actor=actor, patient_id=patient_id)
     rows = list(
         db.scalars(
             select(CandidacyDecision)

@@ -13,6 +13,7 @@ from ketaclinic.configuration import service
 from ketaclinic.configuration.models import ClinicOverride
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.auth import allow, get_db
+from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 
 router = APIRouter(prefix="/api/clinic", tags=["clinical defaults"])
@@ -93,6 +94,6 @@ def add_override(
 
 @router.post("/overrides/{override_id}/retire")
 def retire_override(
-    override_id: int, body: RetireIn, db: DB, actor: Actor = allow(Role.prescriber, Role.admin)
+    override_id: RecordId, body: RetireIn, db: DB, actor: Actor = allow(Role.prescriber, Role.admin)
 ) -> OverrideOut:
     return _out(service.retire(db, actor=actor, override_id=override_id, reason=body.reason))

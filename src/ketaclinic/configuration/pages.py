@@ -13,6 +13,7 @@ from ketaclinic.configuration.tables import TABLES
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.auth import allow, get_db
 from ketaclinic.platform.errors import ClinicError
+from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.web import render
 
@@ -98,7 +99,7 @@ def add_override(
 def retire(
     request: Request,
     db: DB,
-    override_id: int,
+    override_id: RecordId,
     reason: Annotated[str, Form()] = "",
     actor: Actor = allow(Role.prescriber, Role.admin),
 ) -> Response:

@@ -22,6 +22,7 @@ from ketaclinic.orders.schemas import (
 )
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.auth import allow, get_db
+from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 
 router = APIRouter(prefix="/api/orders", tags=["orders"])
@@ -45,7 +46,7 @@ def planned_out(row: PlannedSession) -> PlannedSessionOut:
 # Literal path segments first, so that "/courses/..." never reads as an order id.
 @router.post("/patients/{patient_id}/courses", status_code=201)
 def open_course(
-    patient_id: int, body: CourseIn, db: DB, actor: Actor = allow(Role.prescriber)
+    patient_id: RecordId, body: CourseIn, db: DB, actor: Actor = allow(Role.prescriber)
 ) -> CourseOut:
     return course_out(
         service.open_course(db, actor=actor, patient_id=patient_id, **body.model_dump())
@@ -53,29 +54,33 @@ def open_course(
 
 
 @router.get("/patients/{patient_id}/courses")
-def list_courses(patient_id: int, db: DB, actor: Actor = allow(*PLAN)) -> list[CourseOut]:
+def list_courses(patient_id: RecordId, db: DB, actor: Actor = allow(*PLAN)) -> list[CourseOut]:
     return [course_out(c) for c in service.courses(db, actor=actor, patient_id=patient_id)]
 
 
 @router.get("/patients/{patient_id}/next-planned-session")
-def next_planned(patient_id: int, db: DB, actor: Actor = allow(*PLAN)) -> PlannedSessionOut | None:
+def next_planned(
+    patient_id: RecordId, db: DB, actor: Actor = allow(*PLAN)
+) -> PlannedSessionOut | None:
     row = service.next_planned_session(db, actor=actor, patient_id=patient_id)
     return planned_out(row) if row else None
 
 
 @router.get("/courses/{course_id}")
-def read_course(course_id: int, db: DB, actor: Actor = allow(*PLAN)) -> CourseOut:
+def read_course(course_id: RecordId, db: DB, actor: Actor = allow(*PLAN)) -> CourseOut:
     return course_out(service.get_course(db, actor=actor, course_id=course_id))
 
 
 @router.get("/courses/{course_id}/planned-sessions")
-def list_planned(course_id: int, db: DB, actor: Actor = allow(*PLAN)) -> list[PlannedSessionOut]:
+def list_planned(
+    course_id: RecordId, db: DB, actor: Actor = allow(*PLAN)
+) -> list[PlannedSessionOut]:
     return [planned_out(r) for r in service.planned_sessions(db, actor=actor, course_id=course_id)]
 
 
 @router.post("/courses/{course_id}/preview")
 def preview(
-    course_id: int, body: OrderIn, db: DB, actor: Actor = allow(Role.prescriber)
+    course_id: RecordId, body: OrderIn, db: DB, actor: Actor = allow(Role.prescriber)
 ) -> PlanOut:
     plan = service.preview_order(db, actor=actor, course_id=course_id, data=body)
     fields = asdict(plan)
@@ -84,24 +89,26 @@ def preview(
 
 
 @router.post("/courses/{course_id}/orders", status_code=201)
-def draft(course_id: int, body: OrderIn, db: DB, actor: Actor = allow(Role.prescriber)) -> OrderOut:
+def draft(
+    course_id: RecordId, body: OrderIn, db: DB, actor: Actor = allow(Role.prescriber)
+) -> OrderOut:
     return order_out(service.draft_order(db, actor=actor, course_id=course_id, data=body))
 
 
 @router.get("/courses/{course_id}/orders")
-def list_orders(course_id: int, db: DB, actor: Actor = allow(*CLINICAL)) -> list[OrderOut]:
+def list_orders(course_id: RecordId, db: DB, actor: Actor = allow(*CLINICAL)) -> list[OrderOut]:
     return [order_out(o) for o in service.course_orders(db, actor=actor, course_id=course_id)]
 
 
 @router.get("/courses/{course_id}/current-order")
-def read_current(course_id: int, db: DB, actor: Actor = allow(*CLINICAL)) -> OrderOut | None:
+def read_current(course_id: RecordId, db: DB, actor: Actor = allow(*CLINICAL)) -> OrderOut | None:
     row = service.current_order(db, actor=actor, course_id=course_id)
     return order_out(row) if row else None
 
 
 @router.post("/planned-sessions/{planned_session_id}/status")
 def mark_planned(
-    planned_session_id: int, body: PlannedStatusIn, db: DB, actor: Actor = allow(*PLAN)
+    planned_session_id: RecordId, body: PlannedStatusIn, db: DB, actor: Actor = allow(*PLAN)
 ) -> PlannedSessionOut:
     return planned_out(
         service.mark_planned_session(
@@ -111,23 +118,25 @@ def mark_planned(
 
 
 @router.get("/{order_id}")
-def read_order(order_id: int, db: DB, actor: Actor = allow(*CLINICAL)) -> OrderOut:
+def read_order(order_id: RecordId, db: DB, actor: Actor = allow(*CLINICAL)) -> OrderOut:
     return order_out(service.get_order(db, actor=actor, order_id=order_id))
 
 
 @router.put("/{order_id}")
-def revise(order_id: int, body: OrderIn, db: DB, actor: Actor = allow(Role.prescriber)) -> OrderOut:
+def revise(
+    order_id: RecordId, body: OrderIn, db: DB, actor: Actor = allow(Role.prescriber)
+) -> OrderOut:
     return order_out(service.revise_draft(db, actor=actor, order_id=order_id, data=body))
 
 
 @router.post("/{order_id}/sign")
-def sign(order_id: int, db: DB, actor: Actor = allow(Role.prescriber)) -> OrderOut:
+def sign(order_id: RecordId, db: DB, actor: Actor = allow(Role.prescriber)) -> OrderOut:
     return order_out(service.sign_order(db, actor=actor, order_id=order_id))
 
 
 @router.post("/{order_id}/supersede", status_code=201)
 def supersede(
-    order_id: int, body: SupersedeIn, db: DB, actor: Actor = allow(Role.prescriber)
+    order_id: RecordId, body: SupersedeIn, db: DB, actor: Actor = allow(Role.prescriber)
 ) -> OrderOut:
     return order_out(
         service.supersede_order(
@@ -137,5 +146,5 @@ def supersede(
 
 
 @router.post("/{order_id}/titrate", status_code=201)
-def titrate(order_id: int, db: DB, actor: Actor = allow(Role.prescriber)) -> OrderOut:
+def titrate(order_id: RecordId, db: DB, actor: Actor = allow(Role.prescriber)) -> OrderOut:
     return order_out(service.titrate(db, actor=actor, order_id=order_id))

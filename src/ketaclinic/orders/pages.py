@@ -21,6 +21,7 @@ from ketaclinic.platform.areas import ChartSection
 from ketaclinic.platform.auth import allow, get_db
 from ketaclinic.platform.errors import ClinicError, NotFound
 from ketaclinic.platform.forms import form_values, parse
+from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.web import render
 
@@ -121,14 +122,14 @@ def _new_course_page(
 
 @router.get("/patients/{patient_id}/courses/new", response_class=HTMLResponse)
 def new_course(
-    request: Request, db: DB, patient_id: int, actor: Actor = allow(Role.prescriber)
+    request: Request, db: DB, patient_id: RecordId, actor: Actor = allow(Role.prescriber)
 ) -> Response:
     return _new_course_page(request, db, actor, patient_id, {}, {})
 
 
 @router.post("/patients/{patient_id}/courses", response_class=HTMLResponse)
 async def open_course(
-    request: Request, db: DB, patient_id: int, actor: Actor = allow(Role.prescriber)
+    request: Request, db: DB, patient_id: RecordId, actor: Actor = allow(Role.prescriber)
 ) -> Response:
     form = dict(await request.form())
     data, errors = parse(CourseIn, form)
@@ -192,7 +193,11 @@ def _course_of(db: Session, actor: Actor, patient_id: int, course_id: int) -> Co
 
 @router.get("/patients/{patient_id}/courses/{course_id}", response_class=HTMLResponse)
 def course_page(
-    request: Request, db: DB, patient_id: int, course_id: int, actor: Actor = allow(*CLINICAL)
+    request: Request,
+    db: DB,
+    patient_id: RecordId,
+    course_id: RecordId,
+    actor: Actor = allow(*CLINICAL),
 ) -> Response:
     course = _course_of(db, actor, patient_id, course_id)
     return _course_page(request, db, actor, course)
@@ -200,7 +205,11 @@ def course_page(
 
 @router.post("/patients/{patient_id}/courses/{course_id}/orders", response_class=HTMLResponse)
 async def draft_order(
-    request: Request, db: DB, patient_id: int, course_id: int, actor: Actor = allow(Role.prescriber)
+    request: Request,
+    db: DB,
+    patient_id: RecordId,
+    course_id: RecordId,
+    actor: Actor = allow(Role.prescriber),
 ) -> Response:
     form = dict(await request.form())
     course = _course_of(db, actor, patient_id, course_id)
@@ -254,7 +263,7 @@ def _order_page(
 
 @router.get("/orders/{order_id}", response_class=HTMLResponse)
 def order_page(
-    request: Request, db: DB, order_id: int, actor: Actor = allow(*CLINICAL)
+    request: Request, db: DB, order_id: RecordId, actor: Actor = allow(*CLINICAL)
 ) -> Response:
     order = service.get_order(db, actor=actor, order_id=order_id)
     return _order_page(request, db, actor, order)
@@ -262,7 +271,7 @@ def order_page(
 
 @router.post("/orders/{order_id}/sign", response_class=HTMLResponse)
 async def sign(
-    request: Request, db: DB, order_id: int, actor: Actor = allow(Role.prescriber)
+    request: Request, db: DB, order_id: RecordId, actor: Actor = allow(Role.prescriber)
 ) -> Response:
     try:
         service.sign_order(db, actor=actor, order_id=order_id)
@@ -301,21 +310,21 @@ async def _write(request: Request, db: Session, actor: Actor, order_id: int, wha
 
 @router.post("/orders/{order_id}/revise", response_class=HTMLResponse)
 async def revise(
-    request: Request, db: DB, order_id: int, actor: Actor = allow(Role.prescriber)
+    request: Request, db: DB, order_id: RecordId, actor: Actor = allow(Role.prescriber)
 ) -> Response:
     return await _write(request, db, actor, order_id, "revise")
 
 
 @router.post("/orders/{order_id}/supersede", response_class=HTMLResponse)
 async def supersede(
-    request: Request, db: DB, order_id: int, actor: Actor = allow(Role.prescriber)
+    request: Request, db: DB, order_id: RecordId, actor: Actor = allow(Role.prescriber)
 ) -> Response:
     return await _write(request, db, actor, order_id, "supersede")
 
 
 @router.post("/orders/{order_id}/titrate", response_class=HTMLResponse)
 async def titrate(
-    request: Request, db: DB, order_id: int, actor: Actor = allow(Role.prescriber)
+    request: Request, db: DB, order_id: RecordId, actor: Actor = allow(Role.prescriber)
 ) -> Response:
     try:
         new = service.titrate(db, actor=actor, order_id=order_id)

@@ -97,3 +97,13 @@ def compute(
     except ValueError as exc:
         message = str(exc)
         raise Invalid(message, fields={_field_of(message, p): message}) from exc
+    except ArithmeticError as exc:
+        # An input so far out of range that the exact arithmetic cannot carry the result
+        # (1e-51 mg/mL makes a drug volume of 1e52 mL). The concentration is the one
+        # divisor among the inputs; the plausible ranges themselves are the clinical
+        # core's to declare.
+        field = "concentration_mg_per_ml" if data.concentration_mg_per_ml else "form"
+        raise Invalid(
+            "these values cannot be computed into a plan: check the concentration and volumes",
+            fields={field: "outside any usable range"},
+        ) from exc

@@ -202,6 +202,7 @@ def get_course(db: Session, *, actor: Actor, course_id: int) -> Course:
 def courses(db: Session, *, actor: Actor, patient_id: int) -> list[Course]:
     """Every course of the patient, newest first."""
     _require(actor, PLAN_READERS, "read treatment courses")
+    patients.check_patient(db, actor=actor, patient_id=patient_id)
     rows = list(
         db.scalars(select(Course).where(Course.patient_id == patient_id).order_by(Course.id.desc()))
     )
@@ -212,6 +213,7 @@ def courses(db: Session, *, actor: Actor, patient_id: int) -> list[Course]:
 
 def active_course(db: Session, *, actor: Actor, patient_id: int) -> Course | None:
     _require(actor, PLAN_READERS, "read treatment courses")
+    patients.check_patient(db, actor=actor, patient_id=patient_id)
     course = _active(db, patient_id)
     _read(db, actor, "course.view", patient_id, "course", course.id if course else None)
     db.flush()
@@ -237,6 +239,7 @@ def next_planned_session(db: Session, *, actor: Actor, patient_id: int) -> Plann
     """The lowest-numbered session of the active course still to happen (planned or
     booked); None without an active course or when every session is done."""
     _require(actor, PLAN_READERS, "read planned sessions")
+    patients.check_patient(db, actor=actor, patient_id=patient_id)
     course = _active(db, patient_id)
     row = None
     if course is not None:

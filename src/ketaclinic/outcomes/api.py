@@ -26,6 +26,7 @@ from ketaclinic.outcomes.service import responses, statistics
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.auth import allow, get_db
 from ketaclinic.platform.errors import Invalid
+from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 
 router = APIRouter(prefix="/api/outcomes", tags=["outcomes"])
@@ -50,7 +51,7 @@ def alert_out(a: service.Alert) -> AlertOut:
 
 @router.post("/patients/{patient_id}/responses", status_code=201)
 def record(
-    patient_id: int, body: ResponseIn, db: DB, actor: Actor = allow(*CLINICAL, Role.patient)
+    patient_id: RecordId, body: ResponseIn, db: DB, actor: Actor = allow(*CLINICAL, Role.patient)
 ) -> ResponseOut:
     done = responses.record(
         db,
@@ -87,7 +88,7 @@ def record(
 
 @router.get("/patients/{patient_id}/scores")
 def scores(
-    patient_id: int,
+    patient_id: RecordId,
     db: DB,
     instrument: str | None = None,
     actor: Actor = allow(*CLINICAL, Role.patient),
@@ -101,7 +102,9 @@ def scores(
 
 
 @router.get("/patients/{patient_id}/due")
-def due(patient_id: int, db: DB, actor: Actor = allow(*CLINICAL, Role.patient)) -> list[DueOut]:
+def due(
+    patient_id: RecordId, db: DB, actor: Actor = allow(*CLINICAL, Role.patient)
+) -> list[DueOut]:
     return [
         DueOut(**d.__dict__)
         for d in service.due_questionnaires(db, actor=actor, patient_id=patient_id)
@@ -121,7 +124,7 @@ def banner(request: Request, actor: Actor = allow(*CLINICAL)) -> BannerOut:
 
 @router.post("/alerts/{alert_id}/acknowledge")
 def acknowledge(
-    alert_id: int, body: AcknowledgeIn, db: DB, actor: Actor = allow(*CLINICAL)
+    alert_id: RecordId, body: AcknowledgeIn, db: DB, actor: Actor = allow(*CLINICAL)
 ) -> AlertOut:
     return alert_out(
         service.acknowledge(db, actor=actor, alert_id=alert_id, action=body.action, note=body.note)

@@ -36,6 +36,7 @@ from ketaclinic.platform.auth import (
 )
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import ClinicError, Invalid
+from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.web import render
 
@@ -189,7 +190,7 @@ def my_list(request: Request, db: DB, actor: Actor = allow(Role.patient)) -> Res
 
 @router.get("/my/questionnaires/{request_id}", response_class=HTMLResponse)
 def my_form(
-    request: Request, db: DB, request_id: int, actor: Actor = allow(Role.patient)
+    request: Request, db: DB, request_id: RecordId, actor: Actor = allow(Role.patient)
 ) -> Response:
     qr = requests.own_request(db, actor=actor, request_id=request_id)
     instrument = instruments.get(qr.instrument_id)
@@ -202,7 +203,7 @@ def my_form(
 
 @router.post("/my/questionnaires/{request_id}", response_class=HTMLResponse)
 async def my_submit(
-    request: Request, db: DB, request_id: int, actor: Actor = allow(Role.patient)
+    request: Request, db: DB, request_id: RecordId, actor: Actor = allow(Role.patient)
 ) -> Response:
     form = await request.form()
     qr = requests.own_request(db, actor=actor, request_id=request_id)
@@ -242,7 +243,7 @@ async def my_submit(
 def staff_form(
     request: Request,
     db: DB,
-    patient_id: int,
+    patient_id: RecordId,
     instrument: str = "phq9",
     context: str = "visit",
     actor: Actor = allow(*CLINICAL),
@@ -279,7 +280,7 @@ def service_patient(db: Session, actor: Actor, patient_id: int) -> patients.Pati
 async def staff_submit(
     request: Request,
     db: DB,
-    patient_id: int,
+    patient_id: RecordId,
     instrument: str = "phq9",
     actor: Actor = allow(*CLINICAL),
 ) -> Response:
@@ -322,7 +323,7 @@ async def staff_submit(
 
 @router.post("/patients/{patient_id}/questionnaires/tablet", response_class=HTMLResponse)
 async def tablet(
-    request: Request, db: DB, patient_id: int, actor: Actor = allow(*CLINICAL)
+    request: Request, db: DB, patient_id: RecordId, actor: Actor = allow(*CLINICAL)
 ) -> Response:
     form = await request.form()
     token = service.start_tablet(
@@ -337,7 +338,7 @@ async def tablet(
 
 @router.post("/patients/{patient_id}/questionnaires/request", response_class=HTMLResponse)
 async def send_link(
-    request: Request, db: DB, patient_id: int, actor: Actor = allow(*CLINICAL)
+    request: Request, db: DB, patient_id: RecordId, actor: Actor = allow(*CLINICAL)
 ) -> Response:
     form = await request.form()
     service.request_questionnaire(
@@ -387,7 +388,7 @@ def trend_charts(found: progress.Standing) -> list[tuple[progress.Trend, str]]:
 
 @router.get("/patients/{patient_id}/outcomes", response_class=HTMLResponse)
 def outcomes_page(
-    request: Request, db: DB, patient_id: int, actor: Actor = allow(*CLINICAL)
+    request: Request, db: DB, patient_id: RecordId, actor: Actor = allow(*CLINICAL)
 ) -> Response:
     data = progress.patient_outcomes(db, actor=actor, patient_id=patient_id)
     return render(
@@ -408,7 +409,7 @@ def outcomes_page(
 
 @router.post("/patients/{patient_id}/outcomes/flag", response_class=HTMLResponse)
 async def flag(
-    request: Request, db: DB, patient_id: int, actor: Actor = allow(*CLINICAL)
+    request: Request, db: DB, patient_id: RecordId, actor: Actor = allow(*CLINICAL)
 ) -> Response:
     form = await request.form()
     service.flag_by_clinician(
@@ -419,7 +420,7 @@ async def flag(
 
 @router.get("/outcomes/responses/{response_id}", response_class=HTMLResponse)
 def response_page(
-    request: Request, db: DB, response_id: int, actor: Actor = allow(*CLINICAL)
+    request: Request, db: DB, response_id: RecordId, actor: Actor = allow(*CLINICAL)
 ) -> Response:
     row = responses.response_detail(db, actor=actor, response_id=response_id)
     return render(
@@ -457,7 +458,7 @@ def alert_queue(request: Request, db: DB, actor: Actor = allow(*CLINICAL)) -> Re
 
 @router.post("/outcomes/alerts/{alert_id}/acknowledge", response_class=HTMLResponse)
 async def acknowledge(
-    request: Request, db: DB, alert_id: int, actor: Actor = allow(*CLINICAL)
+    request: Request, db: DB, alert_id: RecordId, actor: Actor = allow(*CLINICAL)
 ) -> Response:
     form = await request.form()
     service.acknowledge(

@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ketaclinic.platform.ids import RecordId
+
 Action = Literal["safety_plan_reviewed", "crisis_line_given", "emergency_escalation", "other"]
 
 
@@ -14,7 +16,7 @@ class ResponseIn(BaseModel):
     instrument_id: str = Field(min_length=2, max_length=30)
     answers: dict[str, int] = Field(max_length=40, description="item id -> answer value")
     context: str = Field(default="visit", max_length=30)
-    session_id: int | None = Field(default=None, ge=1)
+    session_id: RecordId | None = None
     completed_at: datetime | None = None
 
 

@@ -22,6 +22,7 @@ from ketaclinic.patients.schemas import (
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.auth import allow, get_db
 from ketaclinic.platform.errors import Invalid
+from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 
 router = APIRouter(prefix="/api/patients", tags=["patients"])
@@ -72,13 +73,13 @@ def create(body: PatientIn, db: DB, actor: Actor = allow(*DESK)) -> PatientOut:
 
 
 @router.get("/{patient_id}")
-def read(patient_id: int, db: DB, actor: Actor = allow(*DESK, Role.patient)) -> PatientOut:
+def read(patient_id: RecordId, db: DB, actor: Actor = allow(*DESK, Role.patient)) -> PatientOut:
     return patient_out(service.get_patient(db, actor=actor, patient_id=patient_id))
 
 
 @router.put("/{patient_id}")
 def update(
-    patient_id: int,
+    patient_id: RecordId,
     body: PatientUpdate,
     db: DB,
     if_match: Annotated[int | None, Header()] = None,
@@ -92,7 +93,7 @@ def update(
 
 
 @router.get("/{patient_id}/history")
-def history(patient_id: int, db: DB, actor: Actor = allow(*DESK)) -> list[VersionOut]:
+def history(patient_id: RecordId, db: DB, actor: Actor = allow(*DESK)) -> list[VersionOut]:
     return [
         VersionOut(
             version=v.version,
@@ -107,7 +108,7 @@ def history(patient_id: int, db: DB, actor: Actor = allow(*DESK)) -> list[Versio
 
 @router.post("/{patient_id}/measurements", status_code=201)
 def add_measurement(
-    patient_id: int, body: MeasurementIn, db: DB, actor: Actor = allow(*DESK)
+    patient_id: RecordId, body: MeasurementIn, db: DB, actor: Actor = allow(*DESK)
 ) -> MeasurementOut:
     return measurement_out(
         service.add_measurement(db, actor=actor, patient_id=patient_id, data=body)
@@ -116,8 +117,8 @@ def add_measurement(
 
 @router.post("/{patient_id}/measurements/{measurement_id}/entered-in-error")
 def measurement_in_error(
-    patient_id: int,
-    measurement_id: int,
+    patient_id: RecordId,
+    measurement_id: RecordId,
     body: MeasurementError,
     db: DB,
     actor: Actor = allow(Role.prescriber, Role.nurse),

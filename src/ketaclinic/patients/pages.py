@@ -17,6 +17,7 @@ from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.auth import allow, get_db
 from ketaclinic.platform.errors import ClinicError
 from ketaclinic.platform.forms import parse
+from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.web import render
 
@@ -88,7 +89,9 @@ def _landing(actor: Actor, patient_id: int) -> str:
 
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
-def chart(request: Request, db: DB, patient_id: int, actor: Actor = allow(*CLINICAL)) -> Response:
+def chart(
+    request: Request, db: DB, patient_id: RecordId, actor: Actor = allow(*CLINICAL)
+) -> Response:
     patient = service.get_patient(db, actor=actor, patient_id=patient_id, purpose="chart")
     weight, height = service.current_body(patient)
     sections = [(s, s.load(db, actor, patient)) for s in chart_sections()]
@@ -107,14 +110,18 @@ def chart(request: Request, db: DB, patient_id: int, actor: Actor = allow(*CLINI
 
 
 @router.get("/patients/{patient_id}/edit", response_class=HTMLResponse)
-def edit_form(request: Request, db: DB, patient_id: int, actor: Actor = allow(*DESK)) -> Response:
+def edit_form(
+    request: Request, db: DB, patient_id: RecordId, actor: Actor = allow(*DESK)
+) -> Response:
     patient = service.get_patient(db, actor=actor, patient_id=patient_id, purpose="edit")
     form = {name: getattr(patient, name) for name in service.DEMOGRAPHIC_FIELDS}
     return render(request, "patients/form.html", {"form": form, "errors": {}, "patient": patient})
 
 
 @router.post("/patients/{patient_id}/edit", response_class=HTMLResponse)
-async def edit(request: Request, db: DB, patient_id: int, actor: Actor = allow(*DESK)) -> Response:
+async def edit(
+    request: Request, db: DB, patient_id: RecordId, actor: Actor = allow(*DESK)
+) -> Response:
     form = dict(await request.form())
     data, errors = parse(PatientUpdate, form)
     if data is not None:
@@ -139,7 +146,7 @@ async def edit(request: Request, db: DB, patient_id: int, actor: Actor = allow(*
 
 @router.post("/patients/{patient_id}/measurements", response_class=HTMLResponse)
 async def add_measurement(
-    request: Request, db: DB, patient_id: int, actor: Actor = allow(*DESK)
+    request: Request, db: DB, patient_id: RecordId, actor: Actor = allow(*DESK)
 ) -> Response:
     form = dict(await request.form())
     data, errors = parse(MeasurementIn, form)
@@ -164,7 +171,11 @@ async def add_measurement(
     "/patients/{patient_id}/measurements/{measurement_id}/error", response_class=HTMLResponse
 )
 async def measurement_in_error(
-    request: Request, db: DB, patient_id: int, measurement_id: int, actor: Actor = allow(*CLINICAL)
+    request: Request,
+    db: DB,
+    patient_id: RecordId,
+    measurement_id: RecordId,
+    actor: Actor = allow(*CLINICAL),
 ) -> Response:
     form = await request.form()
     service.mark_measurement_in_error(
@@ -178,7 +189,9 @@ async def measurement_in_error(
 
 
 @router.get("/patients/{patient_id}/history", response_class=HTMLResponse)
-def history(request: Request, db: DB, patient_id: int, actor: Actor = allow(*DESK)) -> Response:
+def history(
+    request: Request, db: DB, patient_id: RecordId, actor: Actor = allow(*DESK)
+) -> Response:
     patient = service.get_patient(db, actor=actor, patient_id=patient_id, purpose="history")
     rows = service.versions(db, actor=actor, patient_id=patient_id)
     return render(request, "patients/history.html", {"patient": patient, "versions": rows})
@@ -186,7 +199,7 @@ def history(request: Request, db: DB, patient_id: int, actor: Actor = allow(*DES
 
 @router.get("/admin/patients/{patient_id}/access", response_class=HTMLResponse)
 def access_log(
-    request: Request, db: DB, patient_id: int, actor: Actor = allow(Role.admin)
+    request: Request, db: DB, patient_id: RecordId, actor: Actor = allow(Role.admin)
 ) -> Response:
     # Audited itself, and clinical detail withheld from admins without a clinical role.
     events = audit.view_trail(db, actor=actor, patient_id=patient_id, limit=200)

@@ -50,6 +50,15 @@ def _check_access(actor: Actor, patient_id: int) -> None:
         raise NotFound("no such patient")
 
 
+def check_patient(db: Session, *, actor: Actor, patient_id: int) -> None:
+    """The access check every area makes before it reads or writes for a patient: the
+    actor may reach the record and the record exists, so that an unknown id is a 404 and
+    never reaches a query's audit row or a foreign key. Notes no read by itself."""
+    _check_access(actor, patient_id)
+    if db.get(Patient, patient_id) is None:
+        raise NotFound(f"no patient with id {patient_id}")
+
+
 def _next_mrn(db: Session) -> str:
     highest = db.scalar(select(func.max(Patient.id))) or 0
     candidate = highest + 1

@@ -22,6 +22,7 @@ from ketaclinic.platform.accounts.schemas import (
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.auth import Principal, allow, allow_public, allow_staff, get_db
+from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.web import render
 
@@ -99,14 +100,16 @@ def create_user(body: UserIn, db: DB, actor: Actor = allow(Role.admin)) -> UserO
 
 
 @router.put("/api/users/{user_id}/roles", tags=["accounts"])
-def set_roles(user_id: int, body: RolesIn, db: DB, actor: Actor = allow(Role.admin)) -> UserOut:
+def set_roles(
+    user_id: RecordId, body: RolesIn, db: DB, actor: Actor = allow(Role.admin)
+) -> UserOut:
     return _user_out(
         accounts.set_roles(db, actor=actor, user_id=user_id, roles=[r.value for r in body.roles])
     )
 
 
 @router.post("/api/users/{user_id}/deactivate", tags=["accounts"])
-def deactivate_user(user_id: int, db: DB, actor: Actor = allow(Role.admin)) -> UserOut:
+def deactivate_user(user_id: RecordId, db: DB, actor: Actor = allow(Role.admin)) -> UserOut:
     return _user_out(accounts.deactivate_user(db, actor=actor, user_id=user_id))
 
 

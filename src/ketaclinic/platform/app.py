@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -22,7 +22,16 @@ from ketaclinic.platform import unit_of_work
 from ketaclinic.platform.areas import area_modules
 from ketaclinic.platform.auth import principal
 from ketaclinic.platform.db import make_engine, make_session_factory
-from ketaclinic.platform.errors import ClinicError, Unauthenticated
+from ketaclinic.platform.errors import ClinicError, Conflict, Invalid, Unauthenticated
+from ketaclinic.platform.middleware import (
+    SECURITY_HEADERS,
+    BodyLimit,
+    Guard,
+    problem_body,
+    route_label,
+    wants_json,
+)
+from ketaclinic.platform.problems import PROBLEM_MEDIA_TYPE, document_problems, integrity_problem
 from ketaclinic.platform.settings import Settings, get_settings
 from ketaclinic.platform.web import build_environment, render
 
@@ -31,29 +40,51 @@ log = logging.getLogger("ketaclinic")
 # The platform's own routers; each area's ``api`` and ``pages`` are found by name.
 PLATFORM_ROUTERS = ["ketaclinic.platform.pages", "ketaclinic.platform.api"]
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-    ),
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
+__all__ = ["SECURITY_HEADERS", "api_routes", "create_app", "problem"]
 
 
 def _wants_json(request: Request) -> bool:
-    path = request.url.path
-    if path.startswith(("/api", "/fhir", "/healthz", "/readyz")):
-        return True
-    accept = request.headers.get("accept", "")
-    return "application/json" in accept and "text/html" not in accept
+    return wants_json(request.scope)
 
 
-def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+def problem(
+    status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    return JSONResponse(
+        problem_body(status, title, detail, **extra),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def _conflict(exc: IntegrityError) -> tuple[str, dict[str, str]]:
+    kind, fields = integrity_problem(exc)
+    if kind == "UNIQUE" and fields:
+        return f"{', '.join(fields)}: already taken by another record; nothing was saved", fields
+    if kind == "FOREIGN KEY":
+        return "the request refers to a record that does not exist; nothing was saved", fields
+    return (
+        "someone else changed the same record at the same moment; "
+        "nothing was saved: reload and retry"
+    ), fields
+
+
+def _allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method some route answers at ``path`` (Starlette names only the first
+    route that matched the path)."""
+    methods: set[str] = set()
+
+    def walk(routes: list[Any]) -> None:
+        for route in routes:
+            if hasattr(route, "original_router"):
+                walk(route.original_router.routes)
+            regex = getattr(route, "path_regex", None)
+            if regex is not None and getattr(route, "methods", None) and regex.match(path):
+                methods.update(route.methods)
+
+    walk(list(app.routes))
+    return sorted(methods)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -94,18 +125,32 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         detail = str(exc.detail)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(app, request.url.path))
         if _wants_json(request):
-            return problem(exc.status_code, detail, detail)
+            return problem(exc.status_code, detail, detail, headers=headers)
         await principal(request)
-        return render(
+        response = render(
             request, "error.html", {"title": detail, "detail": ""}, status_code=exc.status_code
         )
+        response.headers.update(headers)
+        return response
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        # Log the type and route only: exception text may carry patient data.
-        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
-        return problem(500, "Internal error", "something went wrong on our side; nothing was saved")
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(request: Request, exc: IntegrityError) -> Response:
+        # Flushed inside a service: the unit of work rolls the act back on the 409.
+        detail, fields = _conflict(exc)
+        log.warning("integrity conflict on %s", route_label(request.scope))
+        return await clinic_error(request, Conflict(detail, fields=fields))
+
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError) -> Response:
+        # A value the column cannot hold (PostgreSQL: out of range) that no schema bound
+        # stopped: the client's input, so a 422; the bound belongs in the schema.
+        log.warning("value out of the database's range on %s", route_label(request.scope))
+        detail = "a value is out of the range the record can hold; nothing was saved"
+        return await clinic_error(request, Invalid(detail))
 
 
 @asynccontextmanager
@@ -137,6 +182,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory, delay=settings.read_audit_delay_seconds
     )
 
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+
     @app.middleware("http")
     async def one_unit_of_work(request: Request, call_next: Any) -> Response:
         try:
@@ -146,25 +193,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise
         try:
             await run_in_threadpool(unit_of_work.finish, request, status=response.status_code)
-        except IntegrityError:
-            response = problem(
-                409,
-                "Conflict",
-                "someone else changed the same record at the same moment; "
-                "nothing was saved: reload and retry",
-            )
+        except IntegrityError as exc:
+            detail, fields = _conflict(exc)
+            response = problem(409, "Conflict", detail, **({"errors": fields} if fields else {}))
         except OperationalError:
-            log.error("commit failed on %s %s", request.method, request.url.path)
+            log.error("commit failed on %s", route_label(request.scope))
             response = problem(
                 503, "Busy", "the database could not save this just now; nothing was saved: retry"
             )
-        for name, value in SECURITY_HEADERS.items():
-            if name == "Cache-Control" and request.url.path.startswith("/static"):
-                continue
-            response.headers.setdefault(name, value)
         return response
 
+    # Guard (headers, correlation id, the last-wall 500) is outermost. The body cap sits
+    # inside the unit of work, right above the routes: the unit of work reads the body
+    # through a task group, which would wrap the cap's 413 into an exception group.
+    app.add_middleware(Guard)
     _install_error_handlers(app)
+    _document_problems(app)
     static = Path(__file__).resolve().parent / "static"
     # The more specific mount first: Starlette takes the first prefix that matches.
     app.mount("/static/swagger", StaticFiles(directory=_swagger_dir()), name="swagger")
@@ -176,10 +220,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _swagger_dir() -> Path:
-    import swagger_ui_bundle
+def _document_problems(app: FastAPI) -> None:
+    """The OpenAPI document lists every operation's error statuses as problem+json."""
+    build = app.openapi
 
-    return Path(swagger_ui_bundle.swagger_ui_path)
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _swagger_dir() -> Path:
+    """A current Swagger UI build (5.x, which renders OpenAPI 3.1), shipped on PyPI by
+    ``fastapi-offline``; only its static files are used."""
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).resolve().parent / "static"
 
 
 def api_routes(app: FastAPI) -> list[APIRoute]:

@@ -24,6 +24,7 @@ from ketaclinic.platform.auth import (
     principal,
 )
 from ketaclinic.platform.errors import ClinicError
+from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.web import is_secure, render
 
@@ -165,7 +166,7 @@ def add_user(
 def change_roles(
     request: Request,
     db: DB,
-    user_id: int,
+    user_id: RecordId,
     roles: Annotated[list[str] | None, Form()] = None,
     actor: Actor = allow(Role.admin),
 ) -> Response:
@@ -175,7 +176,7 @@ def change_roles(
 
 @router.post("/admin/users/{user_id}/deactivate", response_class=HTMLResponse)
 def deactivate(
-    request: Request, db: DB, user_id: int, actor: Actor = allow(Role.admin)
+    request: Request, db: DB, user_id: RecordId, actor: Actor = allow(Role.admin)
 ) -> Response:
     accounts.deactivate_user(db, actor=actor, user_id=user_id)
     return RedirectResponse("/admin/users", status_code=303)

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # Reads are audited after the page is served, in batches at most this many seconds
     # apart (0: at once, after each request).
     read_audit_delay_seconds: float = Field(default=1.0, ge=0, le=60)
+    # Request bodies (JSON, forms) larger than this are refused with a 413 before they
+    # are parsed. There are no uploads yet; an upload route would get its own cap.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     @field_validator("time_zone")
     @classmethod

@@ -26,6 +26,7 @@ from typing import Any
 
 from fastapi import Request
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from ketaclinic.platform.audit import service as audit
@@ -91,15 +92,24 @@ class LaterWrites:
         """Write everything queued now."""
         with self._lock:
             writes, self._queue = self._queue, []
-        if writes:
-            try:
-                self._write(writes)
-            except Exception:
-                # Kept for the next round: an audit row is never dropped for a busy
-                # database.
-                with self._lock:
-                    self._queue[:0] = writes
-                raise
+        if not writes:
+            return
+        try:
+            self._write(writes)
+        except OperationalError:
+            # Kept for the next round: nothing is dropped for a busy or absent database.
+            with self._lock:
+                self._queue[:0] = writes
+            raise
+        except Exception:  # noqa: BLE001 - one bad write must not hold back the others
+            for write in writes:
+                try:
+                    self._write([write])
+                except OperationalError:
+                    with self._lock:
+                        self._queue.append(write)
+                except Exception as exc:  # noqa: BLE001 - it can never succeed
+                    log.error("a later write was refused (%s) and set aside", type(exc).__name__)
 
     def close(self) -> None:
         self._stopping = True

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.clinical import screening
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.auth import Principal, allow, allow_public, get_db
+from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.public import portal, service
 from ketaclinic.public.models import IntakeLead
@@ -113,13 +114,13 @@ def list_leads(
 
 
 @router.get("/api/leads/{lead_id}")
-def read_lead(lead_id: int, db: DB, actor: Actor = allow(*LEAD_ROLES)) -> LeadOut:
+def read_lead(lead_id: RecordId, db: DB, actor: Actor = allow(*LEAD_ROLES)) -> LeadOut:
     return lead_out(service.get_lead(db, actor=actor, lead_id=lead_id))
 
 
 @router.post("/api/leads/{lead_id}/status")
 def mark_lead(
-    lead_id: int, body: LeadStatusIn, db: DB, actor: Actor = allow(*LEAD_ROLES)
+    lead_id: RecordId, body: LeadStatusIn, db: DB, actor: Actor = allow(*LEAD_ROLES)
 ) -> LeadOut:
     lead = service.mark_lead(db, actor=actor, lead_id=lead_id, status=body.status, note=body.note)
     return lead_out(lead)
@@ -127,7 +128,7 @@ def mark_lead(
 
 @router.post("/api/leads/{lead_id}/convert")
 def convert_lead(
-    lead_id: int, body: LeadConvertIn, db: DB, actor: Actor = allow(*LEAD_ROLES)
+    lead_id: RecordId, body: LeadConvertIn, db: DB, actor: Actor = allow(*LEAD_ROLES)
 ) -> LeadOut:
     lead = service.convert_lead(
         db, actor=actor, lead_id=lead_id, data=body.patient, note=body.note or ""

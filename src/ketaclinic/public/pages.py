@@ -22,6 +22,7 @@ from ketaclinic.platform.auth import (
 )
 from ketaclinic.platform.errors import ClinicError, Conflict, Forbidden, Invalid, NotFound
 from ketaclinic.platform.forms import parse
+from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.web import render
 from ketaclinic.public import portal, service
@@ -259,13 +260,15 @@ def _lead_page(
 
 
 @router.get("/leads/{lead_id}", response_class=HTMLResponse)
-def lead(request: Request, db: DB, lead_id: int, actor: Actor = allow(*LEAD_ROLES)) -> Response:
+def lead(
+    request: Request, db: DB, lead_id: RecordId, actor: Actor = allow(*LEAD_ROLES)
+) -> Response:
     return _lead_page(request, db, actor, lead_id)
 
 
 @router.post("/leads/{lead_id}/status", response_class=HTMLResponse)
 async def mark_lead(
-    request: Request, db: DB, lead_id: int, actor: Actor = allow(*LEAD_ROLES)
+    request: Request, db: DB, lead_id: RecordId, actor: Actor = allow(*LEAD_ROLES)
 ) -> Response:
     form = await request.form()
     try:
@@ -284,7 +287,7 @@ async def mark_lead(
 
 @router.post("/leads/{lead_id}/convert", response_class=HTMLResponse)
 async def convert_lead(
-    request: Request, db: DB, lead_id: int, actor: Actor = allow(*LEAD_ROLES)
+    request: Request, db: DB, lead_id: RecordId, actor: Actor = allow(*LEAD_ROLES)
 ) -> Response:
     form = dict(await request.form())
     data, errors = parse(PatientIn, form)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.auth import allow, get_db
+from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.scheduling import service
 from ketaclinic.scheduling.models import Appointment, Chair, StaffAvailability
@@ -71,7 +72,7 @@ def add_chair(body: ChairIn, db: DB, actor: Actor = allow(*MANAGE)) -> ChairOut:
 
 @router.patch("/chairs/{chair_id}")
 def update_chair(
-    chair_id: int, body: ChairUpdate, db: DB, actor: Actor = allow(*MANAGE)
+    chair_id: RecordId, body: ChairUpdate, db: DB, actor: Actor = allow(*MANAGE)
 ) -> ChairOut:
     return chair_out(service.update_chair(db, actor=actor, chair_id=chair_id, data=body))
 
@@ -103,7 +104,7 @@ def appointments(
     request: Request,
     db: DB,
     day: date,
-    nurse_user_id: int | None = None,
+    nurse_user_id: RecordId | None = None,
     actor: Actor = allow(*READ),
 ) -> list[AppointmentOut]:
     rows = service.appointments_for_day(
@@ -118,13 +119,15 @@ def book(request: Request, body: BookingIn, db: DB, actor: Actor = allow(*BOOK))
 
 
 @router.get("/appointments/{appointment_id}")
-def read(appointment_id: int, db: DB, actor: Actor = allow(*READ, Role.patient)) -> AppointmentOut:
+def read(
+    appointment_id: RecordId, db: DB, actor: Actor = allow(*READ, Role.patient)
+) -> AppointmentOut:
     return appointment_out(service.get_appointment(db, actor=actor, appointment_id=appointment_id))
 
 
 @router.post("/appointments/{appointment_id}/cancel")
 def cancel(
-    appointment_id: int, body: CancelIn, db: DB, actor: Actor = allow(*BOOK)
+    appointment_id: RecordId, body: CancelIn, db: DB, actor: Actor = allow(*BOOK)
 ) -> AppointmentOut:
     return appointment_out(
         service.cancel(db, actor=actor, appointment_id=appointment_id, reason=body.reason)
@@ -134,7 +137,7 @@ def cancel(
 @router.post("/appointments/{appointment_id}/reschedule", status_code=201)
 def reschedule(
     request: Request,
-    appointment_id: int,
+    appointment_id: RecordId,
     body: RescheduleIn,
     db: DB,
     actor: Actor = allow(*BOOK),
@@ -148,7 +151,7 @@ def reschedule(
 
 @router.post("/appointments/{appointment_id}/confirmation")
 def confirm(
-    appointment_id: int, body: ConfirmationIn, db: DB, actor: Actor = allow(*READ)
+    appointment_id: RecordId, body: ConfirmationIn, db: DB, actor: Actor = allow(*READ)
 ) -> AppointmentOut:
     return appointment_out(
         service.confirm(
@@ -165,7 +168,7 @@ def confirm(
 
 @router.post("/appointments/{appointment_id}/status")
 def mark(
-    appointment_id: int, body: StatusIn, db: DB, actor: Actor = allow(*READ)
+    appointment_id: RecordId, body: StatusIn, db: DB, actor: Actor = allow(*READ)
 ) -> AppointmentOut:
     return appointment_out(
         service.mark_appointment(db, actor=actor, appointment_id=appointment_id, status=body.status)
@@ -174,7 +177,7 @@ def mark(
 
 @router.get("/patients/{patient_id}/upcoming")
 def upcoming(
-    patient_id: int, db: DB, actor: Actor = allow(*READ, Role.patient)
+    patient_id: RecordId, db: DB, actor: Actor = allow(*READ, Role.patient)
 ) -> list[AppointmentOut]:
     rows = service.upcoming_for_patient(db, actor=actor, patient_id=patient_id)
     return [appointment_out(r) for r in rows]

@@ -17,6 +17,7 @@ from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.auth import allow, get_db
 from ketaclinic.platform.errors import ClinicError, Invalid
 from ketaclinic.platform.forms import parse
+from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.web import render
 from ketaclinic.scheduling import service
@@ -283,7 +284,7 @@ def _appointment_page(
 
 @router.get("/schedule/appointments/{appointment_id}", response_class=HTMLResponse)
 def appointment(
-    request: Request, db: DB, appointment_id: int, actor: Actor = allow(*READ)
+    request: Request, db: DB, appointment_id: RecordId, actor: Actor = allow(*READ)
 ) -> Response:
     return render(
         request,
@@ -298,7 +299,7 @@ def _back(request: Request, row: Appointment) -> str:
 
 @router.post("/schedule/appointments/{appointment_id}/cancel", response_class=HTMLResponse)
 async def cancel(
-    request: Request, db: DB, appointment_id: int, actor: Actor = allow(*BOOK)
+    request: Request, db: DB, appointment_id: RecordId, actor: Actor = allow(*BOOK)
 ) -> Response:
     form = await request.form()
     try:
@@ -314,7 +315,7 @@ async def cancel(
 
 @router.post("/schedule/appointments/{appointment_id}/reschedule", response_class=HTMLResponse)
 async def reschedule(
-    request: Request, db: DB, appointment_id: int, actor: Actor = allow(*BOOK)
+    request: Request, db: DB, appointment_id: RecordId, actor: Actor = allow(*BOOK)
 ) -> Response:
     form = dict(await request.form())
     data, errors = parse(RescheduleIn, form)
@@ -337,7 +338,7 @@ async def reschedule(
 
 @router.post("/schedule/appointments/{appointment_id}/status", response_class=HTMLResponse)
 async def mark(
-    request: Request, db: DB, appointment_id: int, actor: Actor = allow(*READ)
+    request: Request, db: DB, appointment_id: RecordId, actor: Actor = allow(*READ)
 ) -> Response:
     form = await request.form()
     try:
@@ -363,7 +364,7 @@ def _answers(form: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/schedule/appointments/{appointment_id}/confirm", response_class=HTMLResponse)
 def confirm_form(
-    request: Request, db: DB, appointment_id: int, actor: Actor = allow(*READ)
+    request: Request, db: DB, appointment_id: RecordId, actor: Actor = allow(*READ)
 ) -> Response:
     return render(
         request, "scheduling/confirm.html", _appointment_page(request, db, actor, appointment_id)
@@ -372,7 +373,7 @@ def confirm_form(
 
 @router.post("/schedule/appointments/{appointment_id}/confirm", response_class=HTMLResponse)
 async def confirm(
-    request: Request, db: DB, appointment_id: int, actor: Actor = allow(*READ)
+    request: Request, db: DB, appointment_id: RecordId, actor: Actor = allow(*READ)
 ) -> Response:
     form = dict(await request.form())
     answers = _answers(form)
@@ -439,7 +440,7 @@ async def add_chair(request: Request, db: DB, actor: Actor = allow(*MANAGE)) -> 
 
 @router.post("/schedule/chairs/{chair_id}", response_class=HTMLResponse)
 async def update_chair(
-    request: Request, db: DB, chair_id: int, actor: Actor = allow(*MANAGE)
+    request: Request, db: DB, chair_id: RecordId, actor: Actor = allow(*MANAGE)
 ) -> Response:
     form = dict(await request.form())
     data, errors = parse(ChairUpdate, form)

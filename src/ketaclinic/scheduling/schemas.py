@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ketaclinic.platform.ids import RecordId
 from ketaclinic.scheduling.rules import Kind
 
 _STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -49,7 +50,7 @@ class AvailabilityIn(BaseModel):
 
     model_config = _STRICT
 
-    user_id: int = Field(gt=0)
+    user_id: RecordId
     starts_at: datetime
     ends_at: datetime
 
@@ -75,12 +76,12 @@ class AvailabilityOut(BaseModel):
 class BookingIn(BaseModel):
     model_config = _STRICT
 
-    patient_id: int = Field(gt=0)
+    patient_id: RecordId
     kind: Kind
     starts_at: datetime
-    chair_id: int | None = Field(default=None, gt=0)
-    nurse_user_id: int | None = Field(default=None, gt=0)
-    planned_session_id: int | None = Field(default=None, gt=0)
+    chair_id: RecordId | None = None
+    nurse_user_id: RecordId | None = None
+    planned_session_id: RecordId | None = None
     notes: str | None = Field(default=None, max_length=1000)
 
     _zone_free = field_validator("starts_at")(_naive)
@@ -97,8 +98,8 @@ class RescheduleIn(BaseModel):
 
     reason: str = Field(min_length=3, max_length=500)
     starts_at: datetime
-    chair_id: int | None = Field(default=None, gt=0)
-    nurse_user_id: int | None = Field(default=None, gt=0)
+    chair_id: RecordId | None = None
+    nurse_user_id: RecordId | None = None
 
     _zone_free = field_validator("starts_at")(_naive)
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.auth import allow, get_db
 from ketaclinic.platform.errors import Invalid
+from ketaclinic.platform.ids import BigRecordId, RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.sessions import schemas as s
 from ketaclinic.sessions import service
@@ -170,7 +171,7 @@ def start(body: s.SessionStart, db: DB, actor: Actor = allow(*RUN)) -> s.Session
 
 @router.get("")
 def list_for_patient(
-    patient_id: int, db: DB, completed: bool = False, actor: Actor = allow(*RUN)
+    patient_id: RecordId, db: DB, completed: bool = False, actor: Actor = allow(*RUN)
 ) -> list[s.SummaryOut]:
     rows = service.sessions_of_patient(
         db, actor=actor, patient_id=patient_id, only_completed=completed
@@ -213,13 +214,13 @@ def enrol(body: s.EnrolmentIn, db: DB, actor: Actor = allow(*RUN)) -> s.Enrolmen
 
 
 @router.get("/{session_id}")
-def read(session_id: int, db: DB, actor: Actor = allow(*RUN)) -> s.SessionOut:
+def read(session_id: RecordId, db: DB, actor: Actor = allow(*RUN)) -> s.SessionOut:
     return _view(db, actor, session_id)
 
 
 @router.post("/{session_id}/checklist")
 def checklist(
-    session_id: int, body: s.ChecklistIn, db: DB, actor: Actor = allow(*RUN)
+    session_id: RecordId, body: s.ChecklistIn, db: DB, actor: Actor = allow(*RUN)
 ) -> s.SessionOut:
     service.answer_checklist(
         db, actor=actor, session_id=session_id, answers=dict(body.answers), notes=body.notes
@@ -229,14 +230,16 @@ def checklist(
 
 @router.post("/{session_id}/checklist/override")
 def override(
-    session_id: int, body: s.OverrideIn, db: DB, actor: Actor = allow(Role.prescriber)
+    session_id: RecordId, body: s.OverrideIn, db: DB, actor: Actor = allow(Role.prescriber)
 ) -> s.SessionOut:
     service.override_checklist(db, actor=actor, session_id=session_id, reason=body.reason)
     return _view(db, actor, session_id)
 
 
 @router.post("/{session_id}/infusion", status_code=201)
-def infusion(session_id: int, body: s.PumpIn, db: DB, actor: Actor = allow(*RUN)) -> s.EventOut:
+def infusion(
+    session_id: RecordId, body: s.PumpIn, db: DB, actor: Actor = allow(*RUN)
+) -> s.EventOut:
     return event_out(
         service.chart_pump(
             db,
@@ -251,13 +254,15 @@ def infusion(session_id: int, body: s.PumpIn, db: DB, actor: Actor = allow(*RUN)
 
 
 @router.post("/{session_id}/devices", status_code=201)
-def device(session_id: int, body: s.DeviceIn, db: DB, actor: Actor = allow(*RUN)) -> s.EventOut:
+def device(
+    session_id: RecordId, body: s.DeviceIn, db: DB, actor: Actor = allow(*RUN)
+) -> s.EventOut:
     return event_out(service.chart_device(db, actor=actor, session_id=session_id, at=body.at))
 
 
 @router.post("/{session_id}/events/{event_id}/entered-in-error")
 def event_error(
-    session_id: int, event_id: int, body: s.ErrorIn, db: DB, actor: Actor = allow(*RUN)
+    session_id: RecordId, event_id: RecordId, body: s.ErrorIn, db: DB, actor: Actor = allow(*RUN)
 ) -> s.EventOut:
     return event_out(
         service.mark_event_in_error(
@@ -267,7 +272,9 @@ def event_error(
 
 
 @router.post("/{session_id}/vitals", status_code=201)
-def vitals(session_id: int, body: s.VitalsIn, db: DB, actor: Actor = allow(*RUN)) -> s.VitalOut:
+def vitals(
+    session_id: RecordId, body: s.VitalsIn, db: DB, actor: Actor = allow(*RUN)
+) -> s.VitalOut:
     row = service.record_vitals(
         db,
         actor=actor,
@@ -285,7 +292,11 @@ def vitals(session_id: int, body: s.VitalsIn, db: DB, actor: Actor = allow(*RUN)
 
 @router.post("/{session_id}/vitals/{vital_sign_id}/entered-in-error")
 def vitals_error(
-    session_id: int, vital_sign_id: int, body: s.ErrorIn, db: DB, actor: Actor = allow(*RUN)
+    session_id: RecordId,
+    vital_sign_id: BigRecordId,
+    body: s.ErrorIn,
+    db: DB,
+    actor: Actor = allow(*RUN),
 ) -> s.VitalOut:
     return vital_out(
         service.mark_vitals_in_error(
@@ -296,7 +307,11 @@ def vitals_error(
 
 @router.post("/{session_id}/alarms/{alarm_id}/acknowledge")
 def acknowledge(
-    session_id: int, alarm_id: int, body: s.AcknowledgeIn, db: DB, actor: Actor = allow(*RUN)
+    session_id: RecordId,
+    alarm_id: RecordId,
+    body: s.AcknowledgeIn,
+    db: DB,
+    actor: Actor = allow(*RUN),
 ) -> s.SessionOut:
     service.acknowledge_alarm(
         db, actor=actor, session_id=session_id, alarm_id=alarm_id, note=body.note
@@ -305,7 +320,7 @@ def acknowledge(
 
 
 @router.post("/{session_id}/scores", status_code=201)
-def score(session_id: int, body: s.ScoreIn, db: DB, actor: Actor = allow(*RUN)) -> s.EntryOut:
+def score(session_id: RecordId, body: s.ScoreIn, db: DB, actor: Actor = allow(*RUN)) -> s.EntryOut:
     return entry_out(
         service.record_score(
             db,
@@ -320,7 +335,7 @@ def score(session_id: int, body: s.ScoreIn, db: DB, actor: Actor = allow(*RUN)) 
 
 @router.post("/{session_id}/side-effects", status_code=201)
 def side_effect(
-    session_id: int, body: s.SideEffectIn, db: DB, actor: Actor = allow(*RUN)
+    session_id: RecordId, body: s.SideEffectIn, db: DB, actor: Actor = allow(*RUN)
 ) -> s.EntryOut:
     return entry_out(
         service.record_side_effect(
@@ -337,7 +352,7 @@ def side_effect(
 
 @router.post("/{session_id}/interventions", status_code=201)
 def intervention(
-    session_id: int, body: s.InterventionIn, db: DB, actor: Actor = allow(*RUN)
+    session_id: RecordId, body: s.InterventionIn, db: DB, actor: Actor = allow(*RUN)
 ) -> s.EntryOut:
     return entry_out(
         service.record_intervention(
@@ -355,7 +370,7 @@ def intervention(
 
 
 @router.post("/{session_id}/notes", status_code=201)
-def note(session_id: int, body: s.NoteIn, db: DB, actor: Actor = allow(*RUN)) -> s.EntryOut:
+def note(session_id: RecordId, body: s.NoteIn, db: DB, actor: Actor = allow(*RUN)) -> s.EntryOut:
     return entry_out(
         service.record_note(db, actor=actor, session_id=session_id, text=body.text, at=body.at)
     )
@@ -363,7 +378,7 @@ def note(session_id: int, body: s.NoteIn, db: DB, actor: Actor = allow(*RUN)) ->
 
 @router.post("/{session_id}/entries/{entry_id}/entered-in-error")
 def entry_error(
-    session_id: int, entry_id: int, body: s.ErrorIn, db: DB, actor: Actor = allow(*RUN)
+    session_id: RecordId, entry_id: RecordId, body: s.ErrorIn, db: DB, actor: Actor = allow(*RUN)
 ) -> s.EntryOut:
     return entry_out(
         service.mark_entry_in_error(
@@ -373,7 +388,7 @@ def entry_error(
 
 
 @router.get("/{session_id}/prediction")
-def prediction(session_id: int, db: DB, actor: Actor = allow(*RUN)) -> s.PredictionOut:
+def prediction(session_id: RecordId, db: DB, actor: Actor = allow(*RUN)) -> s.PredictionOut:
     p = service.predict(service.get_session(db, actor=actor, session_id=session_id))
     return s.PredictionOut(
         model_id=p.model_id,
@@ -386,7 +401,7 @@ def prediction(session_id: int, db: DB, actor: Actor = allow(*RUN)) -> s.Predict
 
 @router.post("/{session_id}/discharge")
 def discharge(
-    session_id: int, data: s.DischargeIn, db: DB, actor: Actor = allow(*RUN)
+    session_id: RecordId, data: s.DischargeIn, db: DB, actor: Actor = allow(*RUN)
 ) -> s.SessionOut:
     service.discharge(
         db,
@@ -399,42 +414,48 @@ def discharge(
 
 
 @router.post("/{session_id}/note/sign", status_code=201)
-def sign(session_id: int, request: Request, db: DB, actor: Actor = allow(Role.nurse)) -> s.NoteOut:
+def sign(
+    session_id: RecordId, request: Request, db: DB, actor: Actor = allow(Role.nurse)
+) -> s.NoteOut:
     zone = request.app.state.settings.zone
     return note_out(service.sign_note(db, actor=actor, session_id=session_id, zone=zone))
 
 
 @router.post("/{session_id}/note/cosign")
-def cosign(session_id: int, db: DB, actor: Actor = allow(Role.prescriber)) -> s.NoteOut:
+def cosign(session_id: RecordId, db: DB, actor: Actor = allow(Role.prescriber)) -> s.NoteOut:
     return note_out(service.cosign_note(db, actor=actor, session_id=session_id))
 
 
 @router.post("/{session_id}/addenda", status_code=201)
-def addendum(session_id: int, body: s.AddendumIn, db: DB, actor: Actor = allow(*RUN)) -> s.NoteOut:
+def addendum(
+    session_id: RecordId, body: s.AddendumIn, db: DB, actor: Actor = allow(*RUN)
+) -> s.NoteOut:
     return note_out(service.add_addendum(db, actor=actor, session_id=session_id, text=body.text))
 
 
 @router.get("/{session_id}/monitoring-record")
-def monitoring_record(session_id: int, db: DB, actor: Actor = allow(*RUN)) -> s.RecordOut:
+def monitoring_record(session_id: RecordId, db: DB, actor: Actor = allow(*RUN)) -> s.RecordOut:
     return _record(db, actor, session_id)
 
 
 @router.put("/{session_id}/monitoring-record")
 def answer_record(
-    session_id: int, body: s.RecordAnswersIn, db: DB, actor: Actor = allow(*RUN)
+    session_id: RecordId, body: s.RecordAnswersIn, db: DB, actor: Actor = allow(*RUN)
 ) -> s.RecordOut:
     service.answer_record(db, actor=actor, session_id=session_id, answers=body.answers)
     return _record(db, actor, session_id)
 
 
 @router.post("/{session_id}/monitoring-record/sign")
-def sign_record(session_id: int, db: DB, actor: Actor = allow(*RUN)) -> s.RecordOut:
+def sign_record(session_id: RecordId, db: DB, actor: Actor = allow(*RUN)) -> s.RecordOut:
     service.sign_record(db, actor=actor, session_id=session_id)
     return _record(db, actor, session_id)
 
 
 @router.post("/{session_id}/monitoring-record/file")
-def file_record(session_id: int, body: s.FileIn, db: DB, actor: Actor = allow(*RUN)) -> s.RecordOut:
+def file_record(
+    session_id: RecordId, body: s.FileIn, db: DB, actor: Actor = allow(*RUN)
+) -> s.RecordOut:
     service.file_record(db, actor=actor, session_id=session_id, reference=body.reference)
     return _record(db, actor, session_id)
 

@@ -17,6 +17,7 @@ from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.areas import ChartSection
 from ketaclinic.platform.auth import allow, get_db
 from ketaclinic.platform.errors import ClinicError, Invalid
+from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.web import render
 from ketaclinic.sessions import service
@@ -174,7 +175,7 @@ async def start(request: Request, db: DB, actor: Actor = allow(*RUN)) -> Respons
 
 
 @router.post("/patients/{patient_id}/sessions", response_class=HTMLResponse)
-def walk_in(patient_id: int, db: DB, actor: Actor = allow(*RUN)) -> Response:
+def walk_in(patient_id: RecordId, db: DB, actor: Actor = allow(*RUN)) -> Response:
     row = service.start_walk_in_session(db, actor=actor, patient_id=patient_id)
     return RedirectResponse(f"/sessions/{row.id}", status_code=303)
 
@@ -187,12 +188,16 @@ def rems(request: Request, db: DB, actor: Actor = allow(*RUN)) -> Response:
 
 
 @router.get("/sessions/{session_id}", response_class=HTMLResponse)
-def session_page(request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)) -> Response:
+def session_page(
+    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(*RUN)
+) -> Response:
     return _page(request, db, actor, session_id)
 
 
 @router.get("/sessions/{session_id}/note", response_class=HTMLResponse)
-def note_page(request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)) -> Response:
+def note_page(
+    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(*RUN)
+) -> Response:
     state = service.get_session(db, actor=actor, session_id=session_id)
     from ketaclinic.sessions.service import note as note_text
 
@@ -202,7 +207,7 @@ def note_page(request: Request, session_id: int, db: DB, actor: Actor = allow(*R
 
 @router.post("/sessions/{session_id}/checklist", response_class=HTMLResponse)
 async def checklist(
-    request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)
+    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(*RUN)
 ) -> Response:
     def call(form: Any) -> object:
         answers = {
@@ -217,7 +222,7 @@ async def checklist(
 
 @router.post("/sessions/{session_id}/override", response_class=HTMLResponse)
 async def override(
-    request: Request, session_id: int, db: DB, actor: Actor = allow(Role.prescriber)
+    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(Role.prescriber)
 ) -> Response:
     return await _act(
         request,
@@ -233,7 +238,7 @@ async def override(
 
 @router.post("/sessions/{session_id}/infusion", response_class=HTMLResponse)
 async def infusion(
-    request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)
+    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(*RUN)
 ) -> Response:
     return await _act(
         request,
@@ -253,7 +258,9 @@ async def infusion(
 
 
 @router.post("/sessions/{session_id}/devices", response_class=HTMLResponse)
-async def device(request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)) -> Response:
+async def device(
+    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(*RUN)
+) -> Response:
     return await _act(
         request,
         db,
@@ -266,7 +273,7 @@ async def device(request: Request, session_id: int, db: DB, actor: Actor = allow
 
 @router.post("/sessions/{session_id}/end-dosing", response_class=HTMLResponse)
 async def end_dosing(
-    request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)
+    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(*RUN)
 ) -> Response:
     return await _act(
         request,
@@ -281,7 +288,9 @@ async def end_dosing(
 
 
 @router.post("/sessions/{session_id}/vitals", response_class=HTMLResponse)
-async def vitals(request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)) -> Response:
+async def vitals(
+    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(*RUN)
+) -> Response:
     return await _act(
         request,
         db,
@@ -304,7 +313,7 @@ async def vitals(request: Request, session_id: int, db: DB, actor: Actor = allow
 
 @router.post("/sessions/{session_id}/alarms/{alarm_id}/acknowledge", response_class=HTMLResponse)
 async def acknowledge(
-    request: Request, session_id: int, alarm_id: int, db: DB, actor: Actor = allow(*RUN)
+    request: Request, session_id: RecordId, alarm_id: RecordId, db: DB, actor: Actor = allow(*RUN)
 ) -> Response:
     return await _act(
         request,
@@ -319,7 +328,9 @@ async def acknowledge(
 
 
 @router.post("/sessions/{session_id}/scores", response_class=HTMLResponse)
-async def scores(request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)) -> Response:
+async def scores(
+    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(*RUN)
+) -> Response:
     def call(form: Any) -> object:
         instrument_id = str(form.get("instrument_id", ""))
         if instrument_id not in records.SESSION_INSTRUMENTS:
@@ -335,7 +346,7 @@ async def scores(request: Request, session_id: int, db: DB, actor: Actor = allow
 
 @router.post("/sessions/{session_id}/side-effects", response_class=HTMLResponse)
 async def side_effects(
-    request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)
+    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(*RUN)
 ) -> Response:
     return await _act(
         request,
@@ -356,7 +367,7 @@ async def side_effects(
 
 @router.post("/sessions/{session_id}/interventions", response_class=HTMLResponse)
 async def interventions(
-    request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)
+    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(*RUN)
 ) -> Response:
     def call(f: Any) -> object:
         dose = _float(f, "dose")
@@ -377,7 +388,9 @@ async def interventions(
 
 
 @router.post("/sessions/{session_id}/notes", response_class=HTMLResponse)
-async def notes(request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)) -> Response:
+async def notes(
+    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(*RUN)
+) -> Response:
     return await _act(
         request,
         db,
@@ -392,7 +405,12 @@ async def notes(request: Request, session_id: int, db: DB, actor: Actor = allow(
 
 @router.post("/sessions/{session_id}/{what}/{item_id}/error", response_class=HTMLResponse)
 async def in_error(
-    request: Request, session_id: int, what: str, item_id: int, db: DB, actor: Actor = allow(*RUN)
+    request: Request,
+    session_id: RecordId,
+    what: str,
+    item_id: RecordId,
+    db: DB,
+    actor: Actor = allow(*RUN),
 ) -> Response:
     def call(f: Any) -> object:
         reason = str(f.get("reason", ""))
@@ -415,7 +433,7 @@ async def in_error(
 
 @router.post("/sessions/{session_id}/discharge", response_class=HTMLResponse)
 async def discharge(
-    request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)
+    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(*RUN)
 ) -> Response:
     return await _act(
         request,
@@ -442,7 +460,9 @@ def _yes_no(form: Any, name: str) -> bool:
 
 
 @router.post("/sessions/{session_id}/cancel", response_class=HTMLResponse)
-async def cancel(request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)) -> Response:
+async def cancel(
+    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(*RUN)
+) -> Response:
     return await _act(
         request,
         db,
@@ -457,7 +477,7 @@ async def cancel(request: Request, session_id: int, db: DB, actor: Actor = allow
 
 @router.post("/sessions/{session_id}/sign", response_class=HTMLResponse)
 async def sign(
-    request: Request, session_id: int, db: DB, actor: Actor = allow(Role.nurse)
+    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(Role.nurse)
 ) -> Response:
     return await _act(
         request,
@@ -473,7 +493,7 @@ async def sign(
 
 @router.post("/sessions/{session_id}/cosign", response_class=HTMLResponse)
 async def cosign(
-    request: Request, session_id: int, db: DB, actor: Actor = allow(Role.prescriber)
+    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(Role.prescriber)
 ) -> Response:
     return await _act(
         request,
@@ -487,7 +507,7 @@ async def cosign(
 
 @router.post("/sessions/{session_id}/addendum", response_class=HTMLResponse)
 async def addendum(
-    request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)
+    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(*RUN)
 ) -> Response:
     return await _act(
         request,
@@ -503,7 +523,7 @@ async def addendum(
 
 @router.post("/sessions/{session_id}/enrolment", response_class=HTMLResponse)
 async def enrolment(
-    request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)
+    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(*RUN)
 ) -> Response:
     def call(f: Any) -> object:
         state = service.get_session(db, actor=actor, session_id=session_id)
@@ -525,7 +545,7 @@ async def enrolment(
 
 @router.post("/sessions/{session_id}/record", response_class=HTMLResponse)
 async def record_answers(
-    request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)
+    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(*RUN)
 ) -> Response:
     def call(f: Any) -> object:
         answers = {x.id: str(f.get(x.id, "")) for x in esketamine.TEMPLATE if x.kind != "auto"}
@@ -536,7 +556,7 @@ async def record_answers(
 
 @router.post("/sessions/{session_id}/record/sign", response_class=HTMLResponse)
 async def record_sign(
-    request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)
+    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(*RUN)
 ) -> Response:
     return await _act(
         request,
@@ -550,7 +570,7 @@ async def record_sign(
 
 @router.post("/sessions/{session_id}/record/file", response_class=HTMLResponse)
 async def record_file(
-    request: Request, session_id: int, db: DB, actor: Actor = allow(*RUN)
+    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(*RUN)
 ) -> Response:
     return await _act(
         request,

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ketaclinic.platform.ids import RecordId
+
 Reason = Field(min_length=3, max_length=2000)
 
 
@@ -15,8 +17,8 @@ class In(BaseModel):
 
 
 class SessionStart(In):
-    appointment_id: int | None = Field(default=None, ge=1)
-    patient_id: int | None = Field(default=None, ge=1, description="walk-in: current signed order")
+    appointment_id: RecordId | None = None
+    patient_id: RecordId | None = Field(default=None, description="walk-in: current signed order")
 
 
 class ChecklistIn(In):
@@ -98,7 +100,7 @@ class AddendumIn(In):
 
 
 class EnrolmentIn(In):
-    patient_id: int = Field(ge=1)
+    patient_id: RecordId
     enrolment_id: str = Field(min_length=3, max_length=60)
     enrolled_on: date
 

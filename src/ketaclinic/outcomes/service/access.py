@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
+from ketaclinic.patients import service as patients
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.errors import Forbidden, NotFound
 from ketaclinic.platform.roles import Role
@@ -16,16 +19,15 @@ JOB = Actor(
 )
 
 
-def check_patient(actor: Actor, patient_id: int) -> None:
-    """A patient account reaches only its own record; staff need a clinical role."""
+def check_patient(db: Session, actor: Actor, patient_id: int) -> None:
+    """A patient account reaches only its own record; staff need a clinical role; and
+    the patient exists (an unknown id is a 404, never an audit row for nobody)."""
     if actor.patient_only:
         if actor.patient_id != patient_id:
             raise NotFound("no such patient")
-        return
-    if actor is JOB:
-        return
-    if not actor.roles & CLINICIANS:
+    elif actor is not JOB and not actor.roles & CLINICIANS:
         raise Forbidden("outcome data is for the care team (prescribers and nurses)")
+    patients.check_patient(db, actor=actor, patient_id=patient_id)
 
 
 def require(actor: Actor, roles: frozenset[Role], what: str) -> None:

@@ -213,7 +213,7 @@ def patient_outcomes(
 
 def latest_scores(db: Session, *, actor: Actor, patient: patients.Patient) -> dict[str, object]:
     """For the chart section: latest score per instrument and the classification."""
-    check_patient(actor, patient.id)
+    check_patient(db, actor, patient.id)
     now = utcnow()
     found = standing(db, actor=actor, patient_id=patient.id, now=now)
     latest = {iid: t.points[-1] for iid, t in found.trends.items()}

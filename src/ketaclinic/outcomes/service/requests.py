@@ -269,7 +269,7 @@ def due_questionnaires(
     db: Session, *, actor: Actor, patient_id: int, now: datetime | None = None
 ) -> list[DueQuestionnaire]:
     """What the patient has to fill now, with a logged-in fill address for the portal."""
-    check_patient(actor, patient_id)
+    check_patient(db, actor, patient_id)
     now = now or utcnow()
     rows = list(
         db.scalars(
@@ -315,7 +315,7 @@ def own_request(
     request = db.get(QuestionnaireRequest, request_id)
     if request is None or request.patient_id != actor.patient_id:
         raise NotFound("no such questionnaire")
-    check_patient(actor, request.patient_id)
+    check_patient(db, actor, request.patient_id)
     if request.status == "completed":
         raise Conflict("you have already completed this questionnaire; thank you")
     if request.status != "open" or request.expires_at <= now or request.due_at > now:

@@ -211,7 +211,7 @@ def record(
 ) -> Recorded:
     """Everything ``record_response`` does, also telling whether an alert was raised.
     Nothing is written until every check has passed; one commit at the end."""
-    check_patient(actor, patient_id)
+    check_patient(db, actor, patient_id)
     try:
         instrument = instruments.get(instrument_id)
     except ValueError as exc:
@@ -324,7 +324,7 @@ def score_history(
     db: Session, *, actor: Actor, patient_id: int, instrument_id: str | None = None
 ) -> list[ScorePoint]:
     """Every final score of the patient, oldest first; a patient sees only their own."""
-    check_patient(actor, patient_id)
+    check_patient(db, actor, patient_id)
     query = select(QuestionnaireResponse).where(
         QuestionnaireResponse.patient_id == patient_id, QuestionnaireResponse.status == "final"
     )
@@ -357,7 +357,7 @@ def response_detail(db: Session, *, actor: Actor, response_id: int) -> Questionn
     row = db.get(QuestionnaireResponse, response_id)
     if row is None:
         raise NotFound(f"no questionnaire response {response_id}")
-    check_patient(actor, row.patient_id)
+    check_patient(db, actor, row.patient_id)
     audit.note_read(
         db,
         actor=actor,

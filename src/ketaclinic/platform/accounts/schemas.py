@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 
 
@@ -15,7 +16,7 @@ class UserIn(BaseModel):
     password: str = Field(min_length=1, max_length=200)
     roles: list[Role] = Field(min_length=1)
     email: str | None = Field(default=None, max_length=254)
-    patient_id: int | None = None
+    patient_id: RecordId | None = None
 
 
 class RolesIn(BaseModel):

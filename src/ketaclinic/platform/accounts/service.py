@@ -119,7 +119,12 @@ def set_roles(db: Session, *, actor: Actor, user_id: int, roles: Iterable[str]) 
     parsed = _parse_roles(roles)
     if user.id == actor.user_id and Role.admin not in parsed:
         raise Invalid("you cannot remove your own admin role")
-    user.roles = [UserRole(role=r.value) for r in parsed]
+    # Kept roles keep their rows: replacing the whole list would insert the kept role
+    # again before the old row is deleted, against the (user, role) unique constraint.
+    wanted = {r.value for r in parsed}
+    user.roles = [row for row in user.roles if row.role in wanted] + [
+        UserRole(role=name) for name in sorted(wanted - user.role_names)
+    ]
     audit.record(
         db,
         actor=actor,

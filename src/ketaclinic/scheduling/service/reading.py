@@ -115,6 +115,7 @@ def upcoming_for_patient(
             raise NotFound("no such patient")
     else:
         require(actor, READERS, "see appointments")
+    patients.check_patient(db, actor=actor, patient_id=patient_id)
     moment = now or utcnow()
     rows = list(
         db.scalars(

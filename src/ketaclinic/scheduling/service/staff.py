@@ -3,10 +3,11 @@ a chair out of use is deactivated, so that past appointments still name it."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaclinic.platform.accounts import service as accounts
@@ -31,12 +32,17 @@ def list_chairs(db: Session, *, actor: Actor, include_inactive: bool = True) -> 
     return list(db.scalars(query))
 
 
+def _folded(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).casefold().strip()
+
+
 def _name_free(db: Session, name: str, chair_id: int | None = None) -> None:
-    query = select(Chair.id).where(func.lower(Chair.name) == name.lower())
-    if chair_id is not None:
-        query = query.where(Chair.id != chair_id)
-    if db.scalar(query) is not None:
-        raise Conflict(f"a chair named {name!r} already exists", fields={"name": "taken"})
+    # Compared in Python: SQLite's lower() folds ASCII only, so "Sala É" and "sala é"
+    # would pass a SQL check and then differ only in case. A clinic has a few chairs.
+    wanted = _folded(name)
+    for other_id, other in db.execute(select(Chair.id, Chair.name)):
+        if other_id != chair_id and _folded(other) == wanted:
+            raise Conflict(f"a chair named {other!r} already exists", fields={"name": "taken"})
 
 
 def add_chair(db: Session, *, actor: Actor, data: ChairIn) -> Chair:

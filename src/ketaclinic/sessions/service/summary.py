@@ -96,6 +96,7 @@ def sessions_of_patient(
             raise NotFound("no such patient")
     else:
         require(actor, RUNNERS, "reading sessions")
+    patients.check_patient(db, actor=actor, patient_id=patient_id)
     out = _summaries(db, actor, patient_id, only_completed=only_completed)
     audit.note_read(
         db,
