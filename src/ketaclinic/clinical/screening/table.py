@@ -95,6 +95,12 @@ JORGENSEN_2014 = (
     "after about 9 months"
 )
 REFERENCE_CONVENTION = "clinic convention (clinical-reference.md section 1)"
+# One source for both measured-pressure gates at screening.
+MEASURED_BP_SOURCE = (
+    SPRAVATO_PI + ", section 2 (assess BP before dosing; above 140/90 weigh the "
+    "rise against the benefit), used for every route; " + ESH_ESC_2018 + "; the "
+    "grade 3 level as an absolute gate is clinic convention"
+)
 
 
 @dataclass(frozen=True)
@@ -618,11 +624,7 @@ RULES: tuple[Rule, ...] = (
             "against the benefit; 180 or more is grade 3 hypertension (absolute until it is "
             "controlled)."
         ),
-        source=(
-            SPRAVATO_PI + ", section 2 (assess BP before dosing; above 140/90 weigh the "
-            "rise against the benefit), used for every route; " + ESH_ESC_2018 + "; the "
-            "grade 3 level as an absolute gate is clinic convention"
-        ),
+        source=MEASURED_BP_SOURCE,
         evidence="convention",
         answer_type="number",
         threshold=140,
@@ -641,11 +643,7 @@ RULES: tuple[Rule, ...] = (
             "against the benefit; 110 or more is grade 3 hypertension (absolute until it is "
             "controlled)."
         ),
-        source=(
-            SPRAVATO_PI + ", section 2 (assess BP before dosing; above 140/90 weigh the "
-            "rise against the benefit), used for every route; " + ESH_ESC_2018 + "; the "
-            "grade 3 level as an absolute gate is clinic convention"
-        ),
+        source=MEASURED_BP_SOURCE,
         evidence="convention",
         answer_type="number",
         threshold=90,
