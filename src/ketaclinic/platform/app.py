@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ketaclinic.platform import unit_of_work
 from ketaclinic.platform.areas import area_modules
+from ketaclinic.platform.audit import chain as audit_chain
 from ketaclinic.platform.auth import principal
 from ketaclinic.platform.db import make_engine, make_session_factory
 from ketaclinic.platform.errors import ClinicError, Conflict, Invalid, Unauthenticated
@@ -177,6 +178,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.session_factory.configure(info=audit_chain.session_info(settings))
     app.state.templates = build_environment(settings.zone)
     app.state.later_writes = unit_of_work.LaterWrites(
         app.state.session_factory, delay=settings.read_audit_delay_seconds

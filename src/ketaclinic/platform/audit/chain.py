@@ -85,6 +85,16 @@ _file_keys: dict[Path, bytes] = {}
 # --- keys and MACs ---------------------------------------------------------------------
 
 
+def session_info(conf: settings_module.Settings) -> dict[str, object]:
+    """What a session factory gives its sessions so that the trail they write is keyed
+    and checkpointed by these settings, not by the process-wide ones (an app made with
+    settings of its own: the tests, a benchmark, a second clinic in one process)."""
+    return {
+        _INFO_KEY: conf.effective_audit_key,
+        _INFO_CHECKPOINT: str(conf.data_dir / CHECKPOINT_NAME),
+    }
+
+
 def _settings() -> settings_module.Settings:
     return settings_module.get_settings()
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.orders import service as orders
 from ketaclinic.patients import service as patients
 from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import NotFound
 from ketaclinic.platform.roles import Role
@@ -20,7 +21,6 @@ from ketaclinic.scheduling.service.common import (
     READERS,
     audit_reads,
     load,
-    record,
     require,
     zone_or_default,
 )
@@ -41,7 +41,14 @@ def get_appointment(db: Session, *, actor: Actor, appointment_id: int) -> Appoin
             raise NotFound(f"no appointment with id {appointment_id}")
     else:
         require(actor, READERS, "see appointments")
-    record(db, actor, "view", row)
+    audit.note_read(
+        db,
+        actor=actor,
+        action="appointment.view",
+        patient_id=row.patient_id,
+        object_type="appointment",
+        object_id=row.id,
+    )
     db.flush()
     return row
 
