@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.areas import area_modules
-from ketaclinic.platform.db import Base
+from ketaclinic.platform.audit import service as audit
+from ketaclinic.platform.db import Base, utcnow
 from ketaclinic.platform.model_registry import load_all
 
 PASSWORD = "demo-clinic-2026"  # noqa: S105 - the published demo password
@@ -76,3 +77,10 @@ def wipe(db: Session) -> None:
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         if conn.dialect.name == "postgresql":
             conn.execute(text("DROP FUNCTION IF EXISTS audit_events_append_only() CASCADE"))
+    # The old clinic's checkpoint vouches for a trail that is gone: set it aside, so the
+    # new clinic starts its own (it is kept, renamed, as evidence of the reset).
+    checkpoint = audit.checkpoint_path()
+    if checkpoint.exists():
+        checkpoint.rename(
+            checkpoint.with_name(f"{checkpoint.name}.before-reset-{utcnow():%Y%m%dT%H%M%S}")
+        )
