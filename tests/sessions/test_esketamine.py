@@ -8,7 +8,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from ketaclinic.configuration import service as configuration
+from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.errors import Conflict, Invalid
+from ketaclinic.platform.roles import Role
 from ketaclinic.sessions import service
 from tests.sessions.conftest import at, vitals
 from tests.sessions.factories import ESCORTED, T0, Staff, esketamine_order, male_patient
@@ -173,3 +176,26 @@ def test_the_dashboard_lists_unfiled_records_oldest_deadline_first(
     assert [r.session_id for r in listed] == [early, late]
     assert [r.days_left for r in listed] == [-2, 5]
     assert listed[0].due_on == T0.date() - timedelta(days=2)
+
+
+def test_the_clinics_device_spacing_reaches_the_session(db: Session, team: Staff) -> None:
+    director = Actor(
+        user_id=None, username="dr.chen", roles=frozenset({Role.prescriber, Role.admin})
+    )
+    configuration.override(
+        db,
+        actor=director,
+        table_key="dosing.protocols",
+        target="in_esketamine",
+        field="device_interval_min",
+        value="10",
+        reason="our nurses wait ten minutes between devices",
+    )
+    sid = open_session(db, team)
+    service.chart_device(db, actor=team.nurse, session_id=sid, now=at(1))
+    # 6 minutes after the first device: enough for the label's 5, not for the clinic's 10.
+    with pytest.raises(Conflict, match="wait 10 minutes"):
+        service.chart_device(db, actor=team.nurse, session_id=sid, now=at(7))
+    service.chart_device(db, actor=team.nurse, session_id=sid, now=at(11))
+    state = service.get_session(db, actor=team.nurse, session_id=sid, now=at(12))
+    assert (state.device_mg, state.device_interval_min, len(state.devices)) == (28.0, 10.0, 2)

@@ -3,8 +3,10 @@ falls below the clinic's threshold.
 
 Every charted running stretch of the pump is one constant-rate infusion (a paused
 infusion is two); while the pump runs, the rest of the bag is assumed to run at the
-current rate. Nasal devices are 28 mg intranasal doses at their charted times, and the
-devices still to come are assumed 5 minutes apart from now. Redrawn on every page load.
+current rate. Nasal devices are intranasal doses of the protocol's device size at their
+charted times, and the devices still to come are assumed the protocol's spacing apart
+from now (both from ``dosing.device_mg`` / ``dosing.device_interval_min``). Redrawn on
+every page load.
 """
 
 from __future__ import annotations
@@ -24,8 +26,6 @@ from ketaclinic.sessions.service.view import SessionView, minutes
 # Default model per route: Domino for IV racemic ketamine (clinical-reference section
 # 6, as carried by opentiva); Perez-Ruixo 2021 for nasal esketamine (clinical.pk).
 MODELS = {"iv": "domino", "esketamine_nasal": "esketamine"}
-MG_PER_DEVICE = 28.0  # SPRAVATO PI [confirmed]
-DEVICE_INTERVAL_MIN = 5.0  # SPRAVATO PI [confirmed]
 
 
 class PredictionSettings(BaseSettings):
@@ -60,19 +60,22 @@ def dosing_events(view: SessionView) -> tuple[list[pk.Event], list[str]]:
     """The charted dosing as pharmacokinetic events (minutes from the start of dosing)."""
     notes: list[str] = []
     if view.esketamine:
+        assert view.device_mg is not None and view.device_interval_min is not None
+        mg_per_device, interval = view.device_mg, view.device_interval_min
         origin = view.dose_start or view.now
-        doses = [pk.Dose(minutes(d.at, origin), MG_PER_DEVICE, "intranasal") for d in view.devices]
+        doses = [pk.Dose(minutes(d.at, origin), mg_per_device, "intranasal") for d in view.devices]
         events: list[pk.Event] = list(doses)
         if view.dose_end is None:
             now_min = minutes(view.now, origin)
-            first = max(now_min, (doses[-1].at_min + DEVICE_INTERVAL_MIN) if doses else 0.0)
+            first = max(now_min, (doses[-1].at_min + interval) if doses else 0.0)
             to_come = view.devices_planned - len(view.devices)
             events += [
-                pk.Dose(first + i * DEVICE_INTERVAL_MIN, MG_PER_DEVICE, "intranasal")
-                for i in range(to_come)
+                pk.Dose(first + i * interval, mg_per_device, "intranasal") for i in range(to_come)
             ]
             if to_come:
-                notes.append(f"{to_come} device(s) still to come assumed 5 minutes apart")
+                notes.append(
+                    f"{to_come} device(s) still to come assumed {interval:g} minutes apart"
+                )
         return events, notes
     order = view.order
     if view.pump is None or view.dose_start is None:
