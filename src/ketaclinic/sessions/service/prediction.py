@@ -56,35 +56,50 @@ def _age(view: SessionView) -> float:
     return float(min(max(years, 0), 120))
 
 
+class PredictionUnavailable(ValueError):
+    """A prediction that cannot be made from the record; the message says why (the page
+    shows it in place of the curve)."""
+
+
+def nasal_events(view: SessionView) -> tuple[list[pk.Event], list[str]]:
+    """The charted devices and, while dosing goes on, the devices still to come, as the
+    numbered device doses of ``pk.nasal_device_doses``: the same dose events as
+    ``ketaclinic simulate`` (later devices absorbed less through the nose)."""
+    notes: list[str] = []
+    if view.device_mg is None or view.device_interval_min is None:
+        raise PredictionUnavailable("the order's protocol declares no nasal device size")
+    interval = view.device_interval_min
+    origin = view.dose_start or view.now
+    times = [minutes(d.at, origin) for d in view.devices]
+    if view.dose_end is None:
+        now_min = minutes(view.now, origin)
+        first = max(now_min, (times[-1] + interval) if times else 0.0)
+        to_come = view.devices_planned - len(view.devices)
+        times += [first + i * interval for i in range(to_come)]
+        if to_come:
+            notes.append(f"{to_come} device(s) still to come assumed {interval:g} minutes apart")
+    events: list[pk.Event] = list(pk.nasal_device_doses(times, mg_per_device=view.device_mg))
+    return events, notes
+
+
 def dosing_events(view: SessionView) -> tuple[list[pk.Event], list[str]]:
     """The charted dosing as pharmacokinetic events (minutes from the start of dosing)."""
-    notes: list[str] = []
     if view.esketamine:
-        assert view.device_mg is not None and view.device_interval_min is not None
-        mg_per_device, interval = view.device_mg, view.device_interval_min
-        origin = view.dose_start or view.now
-        doses = [pk.Dose(minutes(d.at, origin), mg_per_device, "intranasal") for d in view.devices]
-        events: list[pk.Event] = list(doses)
-        if view.dose_end is None:
-            now_min = minutes(view.now, origin)
-            first = max(now_min, (doses[-1].at_min + interval) if doses else 0.0)
-            to_come = view.devices_planned - len(view.devices)
-            events += [
-                pk.Dose(first + i * interval, mg_per_device, "intranasal") for i in range(to_come)
-            ]
-            if to_come:
-                notes.append(
-                    f"{to_come} device(s) still to come assumed {interval:g} minutes apart"
-                )
-        return events, notes
+        return nasal_events(view)
+    notes: list[str] = []
     order = view.order
+    if not order.total_volume_ml or order.total_volume_ml <= 0:
+        raise PredictionUnavailable("the order gives no total infusion volume")
+    # Drug in the running bag: the order's dose in its total volume (mg/mL).
+    mg_per_ml = pump.bag_concentration(order.dose_mg, order.total_volume_ml)
     if view.pump is None or view.dose_start is None:
         # Not started: the order as written, from now.
-        rate = (order.rate_ml_per_h or 0) * order.dose_mg / (order.total_volume_ml or 1) / 60
-        duration = float(order.duration_min or 40)
+        if not order.rate_ml_per_h or not order.duration_min:
+            raise PredictionUnavailable("the order gives no pump rate and infusion duration")
+        rate = order.rate_ml_per_h * mg_per_ml / 60.0  # mL/h x mg/mL / (60 min/h) = mg/min
         notes.append("not started: the order as written, starting now")
-        return [pk.Infusion(0.0, duration_min=duration, rate_mg_per_min=rate)], notes
-    mg_per_ml = pump.bag_concentration(order.dose_mg, order.total_volume_ml or 1)
+        infusion = pk.Infusion(0.0, duration_min=float(order.duration_min), rate_mg_per_min=rate)
+        return [infusion], notes
     now_min = minutes(view.now, view.dose_start)
     stretches = pump.projected_segments(view.pump, now_min=now_min)
     if view.pump.state == "running":
@@ -104,12 +119,11 @@ def predict(view: SessionView, *, threshold_ng_ml: float | None = None) -> Predi
     threshold = threshold_ng_ml or PredictionSettings().plasma_threshold_ng_ml
     model_id = MODELS[view.route]
     info = pk.get_model(model_id)
-    events, notes = dosing_events(view)
-    weight = view.order.weight_kg or 70.0
     if not view.order.weight_kg:
-        notes.append("no weight on the order: 70 kg assumed")
+        raise PredictionUnavailable("no weight on record on the order")
+    events, notes = dosing_events(view)
     patient = pk.Patient(
-        weight_kg=weight,
+        weight_kg=view.order.weight_kg,
         age=_age(view),
         sex=view.patient.sex if view.patient.sex in ("female", "male") else None,  # type: ignore[arg-type]
     )
