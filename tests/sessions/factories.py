@@ -81,7 +81,9 @@ def iv_order(db: Session, patient: Patient, **fields: Any) -> Order:
 
 
 @committed
-def esketamine_order(db: Session, patient: Patient, dose_mg: float = 56.0) -> Order:
+def esketamine_order(
+    db: Session, patient: Patient, dose_mg: float = 56.0, weight_kg: float | None = 80.0
+) -> Order:
     course = Course(
         patient_id=patient.id,
         protocol_id="in_esketamine",
@@ -99,6 +101,7 @@ def esketamine_order(db: Session, patient: Patient, dose_mg: float = 56.0) -> Or
         route="intranasal",
         status="signed",
         dose_mg=dose_mg,
+        weight_kg=weight_kg,
         devices=int(dose_mg // 28),
         plan_steps=[],
         overrides=[],

@@ -8,7 +8,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from ketaclinic.clinical import pk
+from ketaclinic.configuration import service as configuration
+from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.errors import Conflict, Invalid
+from ketaclinic.platform.roles import Role
 from ketaclinic.sessions import service
 from tests.sessions.conftest import at, vitals
 from tests.sessions.factories import ESCORTED, T0, Staff, esketamine_order, male_patient
@@ -24,9 +28,11 @@ ANSWERS = {
 }
 
 
-def open_session(db: Session, team: Staff, *, enrol: bool = True, name: str = "Reyes") -> int:
+def open_session(
+    db: Session, team: Staff, *, enrol: bool = True, name: str = "Reyes", dose_mg: float = 56.0
+) -> int:
     patient = male_patient(db, family_name=name)
-    esketamine_order(db, patient, 56.0)
+    esketamine_order(db, patient, dose_mg)
     if enrol:
         service.record_enrolment(
             db,
@@ -173,3 +179,49 @@ def test_the_dashboard_lists_unfiled_records_oldest_deadline_first(
     assert [r.session_id for r in listed] == [early, late]
     assert [r.days_left for r in listed] == [-2, 5]
     assert listed[0].due_on == T0.date() - timedelta(days=2)
+
+
+def test_the_clinics_device_spacing_reaches_the_session(db: Session, team: Staff) -> None:
+    director = Actor(
+        user_id=None, username="dr.chen", roles=frozenset({Role.prescriber, Role.admin})
+    )
+    configuration.override(
+        db,
+        actor=director,
+        table_key="dosing.protocols",
+        target="in_esketamine",
+        field="device_interval_min",
+        value="10",
+        reason="our nurses wait ten minutes between devices",
+    )
+    sid = open_session(db, team)
+    service.chart_device(db, actor=team.nurse, session_id=sid, now=at(1))
+    # 6 minutes after the first device: enough for the label's 5, not for the clinic's 10.
+    with pytest.raises(Conflict, match="wait 10 minutes"):
+        service.chart_device(db, actor=team.nurse, session_id=sid, now=at(7))
+    service.chart_device(db, actor=team.nurse, session_id=sid, now=at(11))
+    state = service.get_session(db, actor=team.nurse, session_id=sid, now=at(12))
+    assert (state.device_mg, state.device_interval_min, len(state.devices)) == (28.0, 10.0, 2)
+
+
+def test_the_predicted_peak_of_84_mg_is_the_peak_simulate_computes_for_three_devices(
+    db: Session, team: Staff
+) -> None:
+    sid = open_session(db, team, dose_mg=84.0)
+    for minute in (0, 5, 10):
+        service.chart_device(db, actor=team.nurse, session_id=sid, now=at(minute))
+    state = service.get_session(db, actor=team.nurse, session_id=sid, now=at(20))
+    predicted = service.predict(state)
+    # What ``ketaclinic simulate`` does, by the same clinical functions: the model, the
+    # patient (80 kg man born 1975-02-03: 51 on 2026-03-10), the dose events, the solver.
+    # The session predicts on a 1-minute grid to 240 minutes after the last device.
+    info = pk.get_model("esketamine")
+    patient = pk.Patient(weight_kg=80.0, age=51.0, sex="male")
+    times = [float(t) for t in range(0, 251)]
+    devices = pk.nasal_device_doses([0.0, 5.0, 10.0], mg_per_device=28.0)
+    expected = pk.simulate(info, patient, devices, times).summary((100.0,)).peak_plasma_ng_ml
+    assert predicted.peak_ng_ml == pytest.approx(expected, rel=1e-9)
+    unnumbered = [pk.Dose(t, 28.0, "intranasal") for t in (0.0, 5.0, 10.0)]
+    whole = pk.simulate(info, patient, unnumbered, times).summary((100.0,)).peak_plasma_ng_ml
+    # Later devices are absorbed less through the nose: a lower peak than three first ones.
+    assert predicted.peak_ng_ml < whole

@@ -3,6 +3,8 @@ database): protocol lookup, series length, overrides and field-level errors."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from ketaclinic.clinical import dosing
 from ketaclinic.clinical.overrides import Override
 from ketaclinic.orders.schemas import OrderIn
@@ -44,6 +46,40 @@ def overrides_of(actor: Actor, protocol_id: str, data: OrderIn) -> list[Override
     return found
 
 
+def age_on(date_of_birth: date, day: date) -> int:
+    """Age in completed years on ``day`` (the birthday itself counts as the new year)."""
+    before_birthday = (day.month, day.day) < (date_of_birth.month, date_of_birth.day)
+    return day.year - date_of_birth.year - int(before_birthday)
+
+
+def check_fields(
+    protocol_id: str,
+    overrides: list[Override],
+    *,
+    concentration_mg_per_ml: float | None,
+    bag_volume_ml: float | None,
+    total_volume_ml: float | None,
+    rate_ml_per_h: float | None,
+    duration_min: float | None,
+    dose_mg: float | None,
+) -> None:
+    """The clinical core's plausibility check of an order's fields (on saving and again on
+    signing), its refusal turned into the area's ``Invalid`` naming the field."""
+    try:
+        dosing.check_order(
+            protocol_id,
+            concentration_mg_per_ml=concentration_mg_per_ml,
+            bag_volume_ml=bag_volume_ml,
+            total_volume_ml=total_volume_ml,
+            rate_ml_per_h=rate_ml_per_h,
+            duration_min=duration_min,
+            dose_mg=dose_mg,
+            overrides=overrides,
+        )
+    except dosing.OrderFieldError as exc:
+        raise Invalid(str(exc), fields={exc.field: str(exc)}) from exc
+
+
 def _field_of(message: str, p: dosing.Protocol) -> str:
     dose_field = "dose_mg_per_kg" if p.dose_unit == "mg/kg" else "dose_mg"
     lowered = message.lower()
@@ -66,6 +102,7 @@ def compute(
     weight_kg: float | None,
     height_cm: float | None,
     sex: str,
+    age_years: float | None = None,
 ) -> dosing.DosePlan:
     if weight_kg is None:
         raise Invalid(
@@ -83,7 +120,7 @@ def compute(
             fields={"bag_volume_ml": "not an infusion"},
         )
     try:
-        return dosing.plan(
+        plan = dosing.plan(
             p.id,
             weight_kg=weight_kg,
             height_cm=height_cm,
@@ -92,8 +129,11 @@ def compute(
             bag_volume_ml=data.bag_volume_ml,
             dose_mg_per_kg=data.dose_mg_per_kg,
             dose_mg=data.dose_mg,
+            age_years=age_years,
             overrides=overrides,
         )
+    except dosing.OrderFieldError as exc:
+        raise Invalid(str(exc), fields={exc.field: str(exc)}) from exc
     except ValueError as exc:
         message = str(exc)
         raise Invalid(message, fields={_field_of(message, p): message}) from exc
@@ -107,3 +147,14 @@ def compute(
             "these values cannot be computed into a plan: check the concentration and volumes",
             fields={field: "outside any usable range"},
         ) from exc
+    check_fields(
+        p.id,
+        overrides,
+        concentration_mg_per_ml=plan.concentration_mg_per_ml,
+        bag_volume_ml=plan.bag_volume_ml,
+        total_volume_ml=plan.total_volume_ml,
+        rate_ml_per_h=plan.rate_ml_per_h,
+        duration_min=plan.duration_min,
+        dose_mg=plan.dose_mg,
+    )
+    return plan

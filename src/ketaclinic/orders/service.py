@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.candidacy import service as candidacy
 from ketaclinic.clinical import dosing, screening
+from ketaclinic.clinical.overrides import Override
 from ketaclinic.configuration import service as configuration
 from ketaclinic.orders import planning
 from ketaclinic.orders.models import Course, Order, PlannedSession
@@ -29,6 +30,9 @@ from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from ketaclinic.platform.roles import Role
+
+# The clinic's tables an order's arithmetic and checks read.
+DOSING_TABLES = ("dosing.protocols", "dosing.input_limits", "dosing.order_ranges")
 
 PRESCRIBING = frozenset({Role.prescriber})
 # Doses are clinical: prescribers and nurses read orders.
@@ -302,9 +306,13 @@ def _plan_for(
     p = planning.protocol(course.protocol_id)
     # The clinic's standing overrides first, the prescriber's own for this order last,
     # so that the prescriber's decision wins where both touch the same field.
-    overrides = configuration.clinic_overrides(db, "dosing.protocols", "dosing.input_limits")
+    overrides = configuration.clinic_overrides(db, *DOSING_TABLES)
     overrides += planning.overrides_of(actor, p.id, data)
-    plan = planning.compute(p, data, overrides, weight_kg=weight, height_cm=height, sex=patient.sex)
+    # The order date is the day it is written (the older-adult esketamine start at 65).
+    age = planning.age_on(patient.date_of_birth, utcnow().date())
+    plan = planning.compute(
+        p, data, overrides, weight_kg=weight, height_cm=height, sex=patient.sex, age_years=age
+    )
     return plan, weight, height
 
 
@@ -429,12 +437,13 @@ def sign_order(db: Session, *, actor: Actor, order_id: int) -> Order:
     current = _current(db, course.id)
     if order.supersedes_id is None and current is not None:
         raise Conflict(f"order {current.id} is already signed for this course")
-    if order.supersedes_id is not None:
-        if current is None or current.id != order.supersedes_id:
-            raise Conflict(
-                f"order {order.supersedes_id} is no longer the current order of the course: "
-                "draft the change again from the current order"
-            )
+    if order.supersedes_id is not None and (current is None or current.id != order.supersedes_id):
+        raise Conflict(
+            f"order {order.supersedes_id} is no longer the current order of the course: "
+            "draft the change again from the current order"
+        )
+    _recheck(db, order)
+    if current is not None and order.supersedes_id is not None:
         current.status = "superseded"
     order.status = "signed"
     order.signed_by = actor.username
@@ -450,6 +459,26 @@ def sign_order(db: Session, *, actor: Actor, order_id: int) -> Order:
     _audit(db, actor, "order.sign", order.patient_id, "order", order.id, detail)
     db.flush()
     return order
+
+
+def _recheck(db: Session, order: Order) -> None:
+    """Signing checks the order's fields again against the clinic's ranges of today: a
+    range the clinic tightened after the draft was saved refuses the draft at signing."""
+    own = [
+        Override(o["target"], o["field"], o["value"], by=o["by"], reason=o["reason"])
+        for o in order.overrides
+        if o["target"] == order.protocol_id
+    ]
+    planning.check_fields(
+        order.protocol_id,
+        configuration.clinic_overrides(db, *DOSING_TABLES) + own,
+        concentration_mg_per_ml=order.concentration_mg_per_ml,
+        bag_volume_ml=order.bag_volume_ml,
+        total_volume_ml=order.total_volume_ml,
+        rate_ml_per_h=order.rate_ml_per_h,
+        duration_min=order.duration_min,
+        dose_mg=order.dose_mg,
+    )
 
 
 def _supersedable(db: Session, order_id: int) -> tuple[Order, Course]:

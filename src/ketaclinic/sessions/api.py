@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.auth import allow, get_db
-from ketaclinic.platform.errors import Invalid
+from ketaclinic.platform.errors import Conflict, Invalid
 from ketaclinic.platform.ids import BigRecordId, RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.sessions import schemas as s
@@ -389,7 +389,10 @@ def entry_error(
 
 @router.get("/{session_id}/prediction")
 def prediction(session_id: RecordId, db: DB, actor: Actor = allow(*RUN)) -> s.PredictionOut:
-    p = service.predict(service.get_session(db, actor=actor, session_id=session_id))
+    try:
+        p = service.predict(service.get_session(db, actor=actor, session_id=session_id))
+    except service.PredictionUnavailable as exc:
+        raise Conflict(f"no prediction: {exc}") from exc
     return s.PredictionOut(
         model_id=p.model_id,
         threshold_ng_ml=p.threshold_ng_ml,

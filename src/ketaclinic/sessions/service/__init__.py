@@ -19,7 +19,7 @@ from ketaclinic.sessions.service.infusion import (
     start_session_for_appointment,
     start_walk_in_session,
 )
-from ketaclinic.sessions.service.prediction import predict
+from ketaclinic.sessions.service.prediction import PredictionUnavailable, predict
 from ketaclinic.sessions.service.records import (
     mark_entry_in_error,
     record_intervention,
@@ -62,6 +62,7 @@ __all__ = [
     "mark_event_in_error",
     "mark_vitals_in_error",
     "override_checklist",
+    "PredictionUnavailable",
     "predict",
     "record_enrolment",
     "record_intervention",

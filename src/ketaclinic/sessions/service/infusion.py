@@ -27,11 +27,6 @@ from ketaclinic.sessions.service.common import (
     require,
 )
 
-# SPRAVATO US prescribing information: 28 mg per device, 5 minutes' rest between
-# devices [confirmed] (also the protocol rows of clinical.dosing).
-MG_PER_DEVICE = 28.0
-DEVICE_INTERVAL_MIN = 5.0
-
 
 def _number(db: Session, course_id: int | None, planned_number: int | None) -> int:
     if planned_number is not None:
@@ -278,7 +273,8 @@ def chart_device(
     at: datetime | None = None,
     now: datetime | None = None,
 ) -> SessionEvent:
-    """One nasal device (28 mg, two sprays) given."""
+    """One nasal device (two sprays, the protocol's device size) given, at least the
+    protocol's spacing after the one before (``dosing.device_interval_min``)."""
     require(actor, RUNNERS, "charting a nasal device")
     row = load_open(db, session_id)
     if row.route != "esketamine_nasal":
@@ -300,20 +296,22 @@ def chart_device(
             f"all {state.devices_planned} devices of the order ({state.order.dose_mg:g} mg) "
             "are charted"
         )
+    assert state.device_mg is not None and state.device_interval_min is not None
+    interval = state.device_interval_min
     if state.devices:
         since = minutes(moment, state.devices[-1].at)
-        if since < DEVICE_INTERVAL_MIN:
-            ready = state.devices[-1].at + timedelta(minutes=DEVICE_INTERVAL_MIN)
+        if since < interval:
+            ready = state.devices[-1].at + timedelta(minutes=interval)
             raise Conflict(
-                f"wait 5 minutes between devices (label): the next one from "
-                f"{ready.strftime('%H:%M')} UTC",
+                f"wait {interval:g} minutes between devices (the protocol's spacing): the "
+                f"next one from {ready.strftime('%H:%M')} UTC",
             )
     number = len(state.devices) + 1
     event = SessionEvent(
         session_id=row.id,
         kind="device",
         at=moment,
-        detail={"number": number, "mg": MG_PER_DEVICE},
+        detail={"number": number, "mg": state.device_mg},
         recorded_by=actor.username,
     )
     db.add(event)

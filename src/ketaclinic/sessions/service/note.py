@@ -43,7 +43,8 @@ def lines(view: SessionView) -> list[Line]:
         if event.rate_ml_per_h:
             text += f" to {event.rate_ml_per_h:g} mL/h"
         if event.kind == "device" and event.detail:
-            text = f"nasal device {event.detail.get('number')} ({event.detail.get('mg', 28):g} mg)"
+            mg = event.detail.get("mg", view.device_mg)
+            text = f"nasal device {event.detail.get('number')} ({mg:g} mg)"
         if event.kind == "checklist_override" and event.detail:
             text += f" of {', '.join(event.detail.get('unmet', []))}"
         if event.kind == "discharge" and event.detail:

@@ -3,8 +3,10 @@ falls below the clinic's threshold.
 
 Every charted running stretch of the pump is one constant-rate infusion (a paused
 infusion is two); while the pump runs, the rest of the bag is assumed to run at the
-current rate. Nasal devices are 28 mg intranasal doses at their charted times, and the
-devices still to come are assumed 5 minutes apart from now. Redrawn on every page load.
+current rate. Nasal devices are intranasal doses of the protocol's device size at their
+charted times, and the devices still to come are assumed the protocol's spacing apart
+from now (both from ``dosing.device_mg`` / ``dosing.device_interval_min``). Redrawn on
+every page load.
 """
 
 from __future__ import annotations
@@ -24,8 +26,6 @@ from ketaclinic.sessions.service.view import SessionView, minutes
 # Default model per route: Domino for IV racemic ketamine (clinical-reference section
 # 6, as carried by opentiva); Perez-Ruixo 2021 for nasal esketamine (clinical.pk).
 MODELS = {"iv": "domino", "esketamine_nasal": "esketamine"}
-MG_PER_DEVICE = 28.0  # SPRAVATO PI [confirmed]
-DEVICE_INTERVAL_MIN = 5.0  # SPRAVATO PI [confirmed]
 
 
 class PredictionSettings(BaseSettings):
@@ -56,32 +56,50 @@ def _age(view: SessionView) -> float:
     return float(min(max(years, 0), 120))
 
 
+class PredictionUnavailable(ValueError):
+    """A prediction that cannot be made from the record; the message says why (the page
+    shows it in place of the curve)."""
+
+
+def nasal_events(view: SessionView) -> tuple[list[pk.Event], list[str]]:
+    """The charted devices and, while dosing goes on, the devices still to come, as the
+    numbered device doses of ``pk.nasal_device_doses``: the same dose events as
+    ``ketaclinic simulate`` (later devices absorbed less through the nose)."""
+    notes: list[str] = []
+    if view.device_mg is None or view.device_interval_min is None:
+        raise PredictionUnavailable("the order's protocol declares no nasal device size")
+    interval = view.device_interval_min
+    origin = view.dose_start or view.now
+    times = [minutes(d.at, origin) for d in view.devices]
+    if view.dose_end is None:
+        now_min = minutes(view.now, origin)
+        first = max(now_min, (times[-1] + interval) if times else 0.0)
+        to_come = view.devices_planned - len(view.devices)
+        times += [first + i * interval for i in range(to_come)]
+        if to_come:
+            notes.append(f"{to_come} device(s) still to come assumed {interval:g} minutes apart")
+    events: list[pk.Event] = list(pk.nasal_device_doses(times, mg_per_device=view.device_mg))
+    return events, notes
+
+
 def dosing_events(view: SessionView) -> tuple[list[pk.Event], list[str]]:
     """The charted dosing as pharmacokinetic events (minutes from the start of dosing)."""
-    notes: list[str] = []
     if view.esketamine:
-        origin = view.dose_start or view.now
-        doses = [pk.Dose(minutes(d.at, origin), MG_PER_DEVICE, "intranasal") for d in view.devices]
-        events: list[pk.Event] = list(doses)
-        if view.dose_end is None:
-            now_min = minutes(view.now, origin)
-            first = max(now_min, (doses[-1].at_min + DEVICE_INTERVAL_MIN) if doses else 0.0)
-            to_come = view.devices_planned - len(view.devices)
-            events += [
-                pk.Dose(first + i * DEVICE_INTERVAL_MIN, MG_PER_DEVICE, "intranasal")
-                for i in range(to_come)
-            ]
-            if to_come:
-                notes.append(f"{to_come} device(s) still to come assumed 5 minutes apart")
-        return events, notes
+        return nasal_events(view)
+    notes: list[str] = []
     order = view.order
+    if not order.total_volume_ml or order.total_volume_ml <= 0:
+        raise PredictionUnavailable("the order gives no total infusion volume")
+    # Drug in the running bag: the order's dose in its total volume (mg/mL).
+    mg_per_ml = pump.bag_concentration(order.dose_mg, order.total_volume_ml)
     if view.pump is None or view.dose_start is None:
         # Not started: the order as written, from now.
-        rate = (order.rate_ml_per_h or 0) * order.dose_mg / (order.total_volume_ml or 1) / 60
-        duration = float(order.duration_min or 40)
+        if not order.rate_ml_per_h or not order.duration_min:
+            raise PredictionUnavailable("the order gives no pump rate and infusion duration")
+        rate = order.rate_ml_per_h * mg_per_ml / 60.0  # mL/h x mg/mL / (60 min/h) = mg/min
         notes.append("not started: the order as written, starting now")
-        return [pk.Infusion(0.0, duration_min=duration, rate_mg_per_min=rate)], notes
-    mg_per_ml = pump.bag_concentration(order.dose_mg, order.total_volume_ml or 1)
+        infusion = pk.Infusion(0.0, duration_min=float(order.duration_min), rate_mg_per_min=rate)
+        return [infusion], notes
     now_min = minutes(view.now, view.dose_start)
     stretches = pump.projected_segments(view.pump, now_min=now_min)
     if view.pump.state == "running":
@@ -101,12 +119,11 @@ def predict(view: SessionView, *, threshold_ng_ml: float | None = None) -> Predi
     threshold = threshold_ng_ml or PredictionSettings().plasma_threshold_ng_ml
     model_id = MODELS[view.route]
     info = pk.get_model(model_id)
-    events, notes = dosing_events(view)
-    weight = view.order.weight_kg or 70.0
     if not view.order.weight_kg:
-        notes.append("no weight on the order: 70 kg assumed")
+        raise PredictionUnavailable("no weight on record on the order")
+    events, notes = dosing_events(view)
     patient = pk.Patient(
-        weight_kg=weight,
+        weight_kg=view.order.weight_kg,
         age=_age(view),
         sex=view.patient.sex if view.patient.sex in ("female", "male") else None,  # type: ignore[arg-type]
     )

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ketaclinic.clinical import monitoring
+from ketaclinic.clinical import dosing, monitoring
 from ketaclinic.clinical.overrides import Override, apply
 from ketaclinic.configuration import service as configuration
 from ketaclinic.orders import service as orders
@@ -101,6 +101,10 @@ class SessionView:
     discharge_overrides: list[Override] = field(default_factory=list)
     open_suicidality_alert: bool | None = None
     schedule_overrides: list[Override] = field(default_factory=list)
+    # Nasal device size and spacing from the order's protocol row (``dosing.device_mg``,
+    # ``dosing.device_interval_min``) with the clinic's overrides: None outside esketamine.
+    device_mg: float | None = None
+    device_interval_min: float | None = None
 
     @property
     def route(self) -> str:
@@ -139,7 +143,11 @@ class SessionView:
 
     @property
     def devices_planned(self) -> int:
-        return int(self.order.devices or round(self.order.dose_mg / 28.0))
+        if self.order.devices:
+            return int(self.order.devices)
+        if self.device_mg is None:
+            return 0
+        return int(round(self.order.dose_mg / self.device_mg))
 
     @property
     def mg_given(self) -> float:
@@ -219,6 +227,8 @@ def build(
         ),
         schedule_overrides=configuration.overrides_for(db, "monitoring.schedules"),
     )
+    if view.esketamine:
+        view.device_mg, view.device_interval_min = devices_of(db, order)
     _derive_dosing(view)
     _derive_readings(view)
     _derive_checklist(view)
@@ -226,6 +236,21 @@ def build(
     view.open_suicidality_alert = ports.open_suicidality_alert(db, patient_id=row.patient_id)
     view.discharge = discharge_view(view)
     return view
+
+
+def devices_of(db: Session, order: orders.Order) -> tuple[float, float]:
+    """The nasal device size (mg) and the minutes between devices of the order's protocol:
+    the protocol row with the clinic's overrides, then the order's own (as when drafted)."""
+    own = [
+        Override(o["target"], o["field"], o["value"], by=o["by"], reason=o["reason"])
+        for o in order.overrides
+        if o["target"] == order.protocol_id
+    ]
+    overrides = configuration.overrides_for(db, "dosing.protocols") + own
+    return (
+        dosing.device_mg(order.protocol_id, overrides),
+        dosing.device_interval_min(order.protocol_id, overrides),
+    )
 
 
 def current_enrolment(db: Session, patient_id: int) -> RemsEnrolment | None:
@@ -323,8 +348,7 @@ def dosing_minutes(view: SessionView) -> float:
     if view.dose_start is not None and view.dose_end is not None:
         return minutes(view.dose_end, view.dose_start)
     if view.esketamine:
-        interval = 5.0  # SPRAVATO PI: 5 minutes between devices [confirmed]
-        return interval * max(0, view.devices_planned - 1)
+        return (view.device_interval_min or 0.0) * max(0, view.devices_planned - 1)
     if view.pump is not None and view.pump.finishes_at_min is not None:
         return view.pump.finishes_at_min
     return float(view.order.duration_min or 0)
