@@ -4,6 +4,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ketaclinic.cli import app
+from ketaclinic.platform.settings import Settings
 
 
 def test_init_creates_the_first_administrator_once(cli: CliRunner) -> None:
@@ -129,3 +130,18 @@ def test_demo_builds_a_clinic_once_and_then_leaves_it_alone(
     assert "left as it is" in second.output
     verify = cli.invoke(app, ["audit", "verify"])
     assert verify.exit_code == 0 and "intact" in verify.output
+
+
+def test_a_demo_reset_starts_a_new_trail_and_keeps_the_old_checkpoint_aside(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    monkeypatch.setattr("ketaclinic.demo.area_modules", lambda name: [])
+    assert cli.invoke(app, ["demo"]).exit_code == 0
+    assert cli.invoke(app, ["audit", "seal"]).exit_code == 0
+    assert (settings.data_dir / "audit-checkpoint.json").exists()
+    reset = cli.invoke(app, ["demo", "--reset"])
+    assert reset.exit_code == 0, reset.output
+    kept = list(settings.data_dir.glob("audit-checkpoint.json.before-reset-*"))
+    assert len(kept) == 1
+    verify = cli.invoke(app, ["audit", "verify", "--no-progress"])
+    assert verify.exit_code == 0 and "intact" in verify.output, verify.output
