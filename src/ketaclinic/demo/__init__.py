@@ -77,6 +77,13 @@ def wipe(db: Session) -> None:
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         if conn.dialect.name == "postgresql":
             conn.execute(text("DROP FUNCTION IF EXISTS audit_events_append_only() CASCADE"))
+            from ketaclinic.platform import job_queue
+
+            # The queue's own tables, functions and types (migration 0009), through the
+            # driver: the SQL's format() placeholders are not parameters.
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            driver.execute(job_queue.DROP_FILE.read_text())
     # The old clinic's checkpoint vouches for a trail that is gone: set it aside, so the
     # new clinic starts its own (it is kept, renamed, as evidence of the reset).
     checkpoint = audit.checkpoint_path()

@@ -30,9 +30,9 @@ from ketaclinic.platform.jobs import Job, perform, registry, worker_name
 log = logging.getLogger("ketaclinic.job_queue")
 
 QUEUE = "ketaclinic"
-SCHEMA_FILE = (
-    Path(__file__).resolve().parent.parent / "migrations" / "versions" / "0009_procrastinate.sql"
-)
+_VERSIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
+SCHEMA_FILE = _VERSIONS / "0009_procrastinate.sql"
+DROP_FILE = _VERSIONS / "0009_procrastinate_drop.sql"
 
 
 def conninfo(url: str) -> str:

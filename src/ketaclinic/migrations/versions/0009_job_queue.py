@@ -25,6 +25,7 @@ depends_on: str | Sequence[str] | None = None
 # same queue whatever procrastinate is installed; a later procrastinate that changes it
 # comes with SQL migrations of its own, applied by a later migration.
 QUEUE_SCHEMA = Path(__file__).with_name("0009_procrastinate.sql")
+QUEUE_DROP = Path(__file__).with_name("0009_procrastinate_drop.sql")
 
 
 def _psycopg(bind: sa.Connection) -> Any:
@@ -65,32 +66,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
-        _psycopg(bind).execute(
-            """
-            DO $$
-            DECLARE thing record;
-            BEGIN
-                FOR thing IN SELECT tablename FROM pg_tables
-                    WHERE schemaname = current_schema() AND tablename LIKE 'procrastinate%'
-                LOOP
-                    EXECUTE format('DROP TABLE IF EXISTS %I CASCADE', thing.tablename);
-                END LOOP;
-                FOR thing IN SELECT p.oid::regprocedure AS signature FROM pg_proc p
-                    JOIN pg_namespace n ON n.oid = p.pronamespace
-                    WHERE n.nspname = current_schema() AND p.proname LIKE 'procrastinate%'
-                LOOP
-                    EXECUTE format('DROP FUNCTION IF EXISTS %s CASCADE', thing.signature);
-                END LOOP;
-                FOR thing IN SELECT t.typname FROM pg_type t
-                    JOIN pg_namespace n ON n.oid = t.typnamespace
-                    WHERE n.nspname = current_schema() AND t.typname LIKE 'procrastinate%'
-                        AND t.typtype IN ('e', 'c')
-                LOOP
-                    EXECUTE format('DROP TYPE IF EXISTS %I CASCADE', thing.typname);
-                END LOOP;
-            END $$;
-            """
-        )
+        _psycopg(bind).execute(QUEUE_DROP.read_text())
     with op.batch_alter_table("outbox_messages") as batch:
         batch.drop_column("claimed_at")
         batch.drop_column("claimed_by")
