@@ -451,3 +451,23 @@ def test_an_iv_patient_half_an_hour_after_the_infusion_with_high_pressure_is_not
     assert "Systolic BP 178" in unmet and "Diastolic BP 108" in unmet
     assert "Heart rate 118" in unmet
     assert "SpO2 93% is below 94%" in unmet
+
+
+def test_a_warning_alarm_is_acknowledged_only_with_the_action_taken(
+    db: Session, team: Staff
+) -> None:
+    row = ready_iv_session(db, team)
+    start(db, team, row.id)
+    vitals(db, team, row.id, 5, 130, 128, 82)
+    state = service.get_session(db, actor=team.nurse, session_id=row.id, now=at(6))
+    warn = next(a for a in state.unacknowledged if a.rule_id == "inf_hr_warn")
+    assert warn.level == "warn"
+    for note in ("", "  ", "ok"):
+        with pytest.raises(Invalid, match="say what was done about this warn alarm"):
+            service.acknowledge_alarm(
+                db, actor=team.nurse, session_id=row.id, alarm_id=warn.id, note=note
+            )
+    done = service.acknowledge_alarm(
+        db, actor=team.nurse, session_id=row.id, alarm_id=warn.id, note="rested, rechecked"
+    )
+    assert done.acknowledgement_note == "rested, rechecked"

@@ -1,0 +1,54 @@
+"""The session page as the nurse sees it: what its forms ask for and what they refuse."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from tests.conftest import login
+from tests.sessions.factories import iv_order, male_patient, staff
+
+
+def open_session(client: TestClient, db: Session) -> tuple[str, str, int]:
+    staff(db)
+    patient = male_patient(db)
+    iv_order(db, patient)
+    db.commit()
+    csrf = login(client, "nurse")
+    opened = client.post(
+        f"/patients/{patient.id}/sessions", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert opened.status_code == 303
+    return opened.headers["location"], csrf, patient.id
+
+
+def test_every_alarm_asks_what_was_done_before_it_is_acknowledged(
+    client: TestClient, db: Session
+) -> None:
+    url, csrf, _ = open_session(client, db)
+    answers = {"identity": "yes", "consent": "yes", "fasting": "yes", "driver": "yes"}
+    client.post(url + "/checklist", data={"csrf_token": csrf, **answers})
+    reading = {"csrf_token": csrf, "heart_rate": "72", "systolic_bp": "128"}
+    reading |= {"diastolic_bp": "82", "spo2": "98", "respiratory_rate": "14"}
+    assert client.post(url + "/vitals", data=reading, follow_redirects=False).status_code == 303
+    started = client.post(url + "/infusion", data={"csrf_token": csrf, "kind": "start"})
+    assert "running" in started.text
+    fast = reading | {"heart_rate": "130"}
+    assert client.post(url + "/vitals", data=fast, follow_redirects=False).status_code == 303
+    page = client.get(url).text
+    assert "WARN" in page
+    fields = re.findall(r'<input id="ack-\d+" name="note"[^>]*>', page)
+    assert fields and all('required minlength="3"' in field for field in fields)
+    boxes = re.findall(r'<input id="ack-(\d+)" name="note"', page)
+    refused = client.post(f"{url}/alarms/{boxes[0]}/acknowledge", data={"csrf_token": csrf})
+    assert refused.status_code == 422
+    assert "say what was done about this warn alarm" in refused.text
+    done = client.post(
+        f"{url}/alarms/{boxes[0]}/acknowledge",
+        data={"csrf_token": csrf, "note": "rested five minutes, rechecked"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert "rested five minutes, rechecked" in client.get(url).text
