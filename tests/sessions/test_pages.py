@@ -52,3 +52,24 @@ def test_every_alarm_asks_what_was_done_before_it_is_acknowledged(
     )
     assert done.status_code == 303
     assert "rested five minutes, rechecked" in client.get(url).text
+
+
+def test_the_assessments_start_blank_and_each_item_must_be_answered(
+    client: TestClient, db: Session
+) -> None:
+    url, csrf, _ = open_session(client, db)
+    page = client.get(url).text
+    for name in ("moaas_rating", "aldrete_activity", "aldrete_oxygen_saturation"):
+        select = page.split(f'<select id="{name}"', 1)[1].split("</select>", 1)[0]
+        assert '<option value="" selected>— choose —</option>' in select
+        assert select.count("selected") == 1
+    form = {"csrf_token": csrf, "instrument_id": "aldrete", "aldrete_activity": "2"}
+    form |= {"aldrete_respiration": "2", "aldrete_circulation": "2", "aldrete_consciousness": "2"}
+    refused = client.post(url + "/scores", data=form)
+    assert refused.status_code == 422
+    assert "answer Oxygen saturation (every item is required)" in refused.text
+    done = client.post(
+        url + "/scores", data=form | {"aldrete_oxygen_saturation": "2"}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    assert "ALDRETE total 10" in client.get(url).text

@@ -471,3 +471,19 @@ def test_a_warning_alarm_is_acknowledged_only_with_the_action_taken(
         db, actor=team.nurse, session_id=row.id, alarm_id=warn.id, note="rested, rechecked"
     )
     assert done.acknowledgement_note == "rested, rechecked"
+
+
+def test_an_assessment_with_an_item_unanswered_is_refused_naming_the_item(
+    db: Session, team: Staff
+) -> None:
+    row = ready_iv_session(db, team)
+    answers = {"activity": 2, "respiration": 2, "circulation": 2, "consciousness": 2}
+    with pytest.raises(Invalid, match="answer Oxygen saturation") as refused:
+        service.record_score(
+            db, actor=team.nurse, session_id=row.id, instrument_id="aldrete", answers=answers
+        )
+    assert refused.value.fields == {"aldrete_oxygen_saturation": "required"}
+    with pytest.raises(Invalid, match="answer Responsiveness"):
+        service.record_score(
+            db, actor=team.nurse, session_id=row.id, instrument_id="moaas", answers={}
+        )

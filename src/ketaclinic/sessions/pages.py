@@ -336,7 +336,8 @@ async def scores(
         if instrument_id not in records.SESSION_INSTRUMENTS:
             raise Invalid("choose a score", fields={"instrument_id": "unknown"})
         items = instruments.get(instrument_id).items
-        answers = {i.id: _int(form, f"{instrument_id}_{i.id}", required=True) or 0 for i in items}
+        given = {i.id: _int(form, f"{instrument_id}_{i.id}") for i in items}
+        answers = {k: v for k, v in given.items() if v is not None}
         return service.record_score(
             db, actor=actor, session_id=session_id, instrument_id=instrument_id, answers=answers
         )
