@@ -487,3 +487,25 @@ def test_an_assessment_with_an_item_unanswered_is_refused_naming_the_item(
         service.record_score(
             db, actor=team.nurse, session_id=row.id, instrument_id="moaas", answers={}
         )
+
+
+def test_a_pre_dose_reading_56_minutes_old_does_not_clear_the_start(
+    db: Session, team: Staff
+) -> None:
+    row = ready_iv_session(db, team)  # its pre-dose reading is at minute 0
+    state = service.get_session(db, actor=team.nurse, session_id=row.id, now=at(56))
+    item = next(i for i in state.checklist if i.rule.id == "vitals")
+    assert not item.met and not state.may_start
+    assert "56 min old" in item.text and "within 15 min before the start" in item.text
+    with pytest.raises(Conflict, match="checklist is incomplete"):
+        start(db, team, row.id, minute=56)
+
+
+def test_a_pre_dose_reading_10_minutes_old_clears_the_start(db: Session, team: Staff) -> None:
+    row = ready_iv_session(db, team)
+    state = service.get_session(db, actor=team.nurse, session_id=row.id, now=at(10))
+    item = next(i for i in state.checklist if i.rule.id == "vitals")
+    assert item.met and state.may_start
+    start(db, team, row.id, minute=10)
+    started = service.get_session(db, actor=team.nurse, session_id=row.id, now=at(60))
+    assert next(i for i in started.checklist if i.rule.id == "vitals").met

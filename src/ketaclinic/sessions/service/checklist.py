@@ -166,7 +166,12 @@ def evaluate(
     pre_dose_vitals: monitoring.VitalSigns | None,
     enrolled: bool,
     limit_overrides: Sequence[Override] = (),
+    pre_dose_age_min: float | None = None,
+    pre_dose_window: monitoring.ScheduleRule | None = None,
 ) -> list[ChecklistItem]:
+    """``pre_dose_age_min``: how old the pre-dose reading is at the start of dosing (or
+    now, before it); ``pre_dose_window``: the route's schedule row saying how old it may
+    be."""
     latest: dict[str, ChecklistEntry] = {}
     for answered in entries:
         latest[answered.item] = answered
@@ -181,7 +186,11 @@ def evaluate(
             items.append(ChecklistItem(rule, True, "not_required", "Not required (rule above)"))
             continue
         if rule.id == "vitals":
-            items.append(_vitals_item(rule, pre_dose_vitals, limit_overrides))
+            items.append(
+                _vitals_item(
+                    rule, pre_dose_vitals, limit_overrides, pre_dose_age_min, pre_dose_window
+                )
+            )
             continue
         if rule.id == "order_signed":
             text = "Signed" if order_signed else "The order is not signed"
@@ -203,9 +212,22 @@ def _vitals_item(
     rule: ChecklistRule,
     reading: monitoring.VitalSigns | None,
     limit_overrides: Sequence[Override] = (),
+    age_min: float | None = None,
+    window: monitoring.ScheduleRule | None = None,
 ) -> ChecklistItem:
     if reading is None or reading.systolic_bp is None:
         return ChecklistItem(rule, False, None, "Chart a pre-dose reading with blood pressure")
+    within = window.before_dose_within_min if window else None
+    if within is not None and age_min is not None and age_min > within:
+        assert window is not None
+        return ChecklistItem(
+            rule,
+            False,
+            None,
+            f"The latest pre-dose reading is {age_min:.0f} min old: chart a new one, "
+            f"within {within:g} min before the start of dosing "
+            f"({window.before_dose_window_source} [{window.before_dose_window_evidence}])",
+        )
     alarms = monitoring.assess([reading], phase="pre_infusion", overrides=limit_overrides)
     if not alarms:
         return ChecklistItem(rule, True, None, "Latest pre-dose reading inside the go limits")

@@ -300,6 +300,9 @@ def pre_dose_signs(view: SessionView) -> monitoring.VitalSigns | None:
 
 def _derive_checklist(view: SessionView) -> None:
     today = view.now.date()
+    base = view.baseline()
+    # The reading's age at the start of dosing (or now, before it).
+    age = minutes(view.dose_start or view.now, base.row.taken_at) if base else None
     view.checklist = checklist_rules.evaluate(
         route=view.route,
         entries=view.checklist_entries,
@@ -310,6 +313,8 @@ def _derive_checklist(view: SessionView) -> None:
         pre_dose_vitals=pre_dose_signs(view),
         enrolled=view.enrolment is not None and view.enrolment.enrolled_on <= today,
         limit_overrides=view.limit_overrides,
+        pre_dose_age_min=age,
+        pre_dose_window=monitoring.pre_dose_window(view.route, view.schedule_overrides),
     )
 
 
