@@ -509,3 +509,52 @@ def test_a_pre_dose_reading_10_minutes_old_clears_the_start(db: Session, team: S
     start(db, team, row.id, minute=10)
     started = service.get_session(db, actor=team.nurse, session_id=row.id, now=at(60))
     assert next(i for i in started.checklist if i.rule.id == "vitals").met
+
+
+def second_session(db: Session, team: Staff, minute: float) -> int:
+    """The same patient's first infusion is given and discharged at minute 72; a second
+    session opens at ``minute`` with its checklist and a fresh reading."""
+    first = ready_iv_session(db, team)
+    finish(db, team, first.id)
+    service.discharge(db, actor=team.nurse, session_id=first.id, now=at(72), **ESCORTED)
+    row = service.start_walk_in_session(
+        db, actor=team.nurse, patient_id=first.patient_id, now=at(minute)
+    )
+    service.answer_checklist(
+        db,
+        actor=team.nurse,
+        session_id=row.id,
+        answers={"identity": "yes", "consent": "yes", "fasting": "yes", "driver": "yes"},
+        now=at(minute),
+    )
+    vitals(db, team, row.id, minute, 72, 128, 82)
+    return row.id
+
+
+def test_a_second_dose_the_same_day_waits_for_a_prescriber_override(
+    db: Session, team: Staff
+) -> None:
+    sid = second_session(db, team, 41 + 90)  # 90 minutes after the first infusion ended
+    state = service.get_session(db, actor=team.nurse, session_id=sid, now=at(132))
+    item = next(i for i in state.checklist if i.rule.id == "spacing")
+    assert not item.met and not state.may_start
+    assert "The last dose began 2.2 h ago" in item.text
+    assert "at least 48 h between sessions" in item.text
+    with pytest.raises(Conflict, match="checklist is incomplete"):
+        start(db, team, sid, minute=132)
+    service.override_checklist(
+        db,
+        actor=team.prescriber,
+        session_id=sid,
+        reason="rescue dose agreed with the patient; seen by me",
+        now=at(132),
+    )
+    start(db, team, sid, minute=133)
+
+
+def test_a_dose_after_the_minimum_interval_needs_no_override(db: Session, team: Staff) -> None:
+    sid = second_session(db, team, 48 * 60 + 2)
+    state = service.get_session(db, actor=team.nurse, session_id=sid, now=at(48 * 60 + 3))
+    item = next(i for i in state.checklist if i.rule.id == "spacing")
+    assert item.met and item.text == "Last dose 48 h ago"
+    start(db, team, sid, minute=48 * 60 + 3)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from sqlalchemy.orm import Session
@@ -112,6 +112,17 @@ CHECKLIST: tuple[ChecklistRule, ...] = (
         "convention",
     ),
     ChecklistRule(
+        "spacing",
+        "The protocol's minimum interval since the patient's last dose has passed",
+        (),
+        (),
+        _BOTH,
+        "The dosing protocol's min_spacing_hours (48 h by default; the protocol row cites "
+        "its source, a clinic convention; the clinic may change it). Inside it, only a "
+        "prescriber's override with a reason lets the dose start",
+        "convention",
+    ),
+    ChecklistRule(
         "order_signed",
         "Order signed by a prescriber",
         (),
@@ -168,6 +179,9 @@ def evaluate(
     limit_overrides: Sequence[Override] = (),
     pre_dose_age_min: float | None = None,
     pre_dose_window: monitoring.ScheduleRule | None = None,
+    previous_dose_at: datetime | None = None,
+    dose_at: datetime | None = None,
+    min_spacing_hours: float | None = None,
 ) -> list[ChecklistItem]:
     """``pre_dose_age_min``: how old the pre-dose reading is at the start of dosing (or
     now, before it); ``pre_dose_window``: the route's schedule row saying how old it may
@@ -192,6 +206,9 @@ def evaluate(
                 )
             )
             continue
+        if rule.id == "spacing":
+            items.append(_spacing_item(rule, previous_dose_at, dose_at, min_spacing_hours))
+            continue
         if rule.id == "order_signed":
             text = "Signed" if order_signed else "The order is not signed"
             items.append(ChecklistItem(rule, order_signed, None, text))
@@ -206,6 +223,33 @@ def evaluate(
             text += f" ({entry.note})"
         items.append(ChecklistItem(rule, met, answer, text, *who))
     return items
+
+
+def _spacing_item(
+    rule: ChecklistRule,
+    previous: datetime | None,
+    dose_at: datetime | None,
+    min_hours: float | None,
+) -> ChecklistItem:
+    if previous is None or dose_at is None:
+        return ChecklistItem(rule, True, None, "No earlier dose on record")
+    if min_hours is None:
+        return ChecklistItem(rule, True, None, "The protocol sets no minimum interval")
+    if previous.tzinfo is None:
+        previous = previous.replace(tzinfo=UTC)
+    if dose_at.tzinfo is None:
+        dose_at = dose_at.replace(tzinfo=UTC)
+    hours = (dose_at - previous).total_seconds() / 3600
+    if hours >= min_hours:
+        return ChecklistItem(rule, True, None, f"Last dose {hours:.0f} h ago")
+    return ChecklistItem(
+        rule,
+        False,
+        None,
+        f"The last dose began {hours:.1f} h ago ({previous:%Y-%m-%d %H:%M} UTC): the "
+        f"protocol asks for at least {min_hours:g} h between sessions; only a prescriber's "
+        "override with a reason lets this dose start",
+    )
 
 
 def _vitals_item(
