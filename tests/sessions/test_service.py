@@ -558,3 +558,37 @@ def test_a_dose_after_the_minimum_interval_needs_no_override(db: Session, team: 
     item = next(i for i in state.checklist if i.rule.id == "spacing")
     assert item.met and item.text == "Last dose 48 h ago"
     start(db, team, sid, minute=48 * 60 + 3)
+
+
+def test_a_session_opened_early_moves_its_appointment_to_the_real_start(
+    db: Session, team: Staff
+) -> None:
+    patient = male_patient(db)
+    iv_order(db, patient)
+    one_pm = T0 + timedelta(hours=4)  # 13:00 in New York
+    booked = appointment(db, patient, one_pm)
+    opened_at = T0 + timedelta(hours=2, minutes=26)  # 11:26
+    service.start_session_for_appointment(
+        db, actor=team.nurse, appointment_id=booked.id, now=opened_at
+    )
+    db.refresh(booked)
+    assert booked.starts_at == opened_at
+    assert booked.ends_at == opened_at + timedelta(minutes=90)
+    assert booked.status == "checked_in"
+    moved = db.scalars(
+        select(AuditEvent).where(AuditEvent.action == "appointment.moved_to_actual_start")
+    ).one()
+    assert moved.detail == "booked 2026-03-10 18:00 UTC, started 2026-03-10 16:26 UTC"
+
+
+def test_a_session_opened_after_the_booked_time_leaves_the_appointment_as_booked(
+    db: Session, team: Staff
+) -> None:
+    patient = male_patient(db)
+    iv_order(db, patient)
+    booked = appointment(db, patient, T0)
+    service.start_session_for_appointment(
+        db, actor=team.nurse, appointment_id=booked.id, now=T0 + timedelta(minutes=5)
+    )
+    db.refresh(booked)
+    assert booked.starts_at == T0 and booked.ends_at == T0 + timedelta(minutes=90)
