@@ -7,6 +7,7 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from tests.candidacy.factories import an_intake
 from tests.conftest import login
 from tests.sessions.factories import iv_order, male_patient, staff
 
@@ -73,3 +74,26 @@ def test_the_assessments_start_blank_and_each_item_must_be_answered(
     )
     assert done.status_code == 303
     assert "ALDRETE total 10" in client.get(url).text
+
+
+def test_the_chart_header_and_the_session_screen_show_medications_allergies_and_interactions(
+    client: TestClient, db: Session
+) -> None:
+    url, _, patient_id = open_session(client, db)
+    an_intake(
+        db, patient_id, medications=["lorazepam 1 mg", "sertraline 50 mg"], allergies=["latex"]
+    )
+    for page in (client.get(url).text, client.get(f"/patients/{patient_id}").text):
+        header = page.split('<div class="medications"', 1)[1].split("</div>", 1)[0]
+        assert "lorazepam 1 mg, sertraline 50 mg" in header
+        assert '<span id="allergy-list">latex</span>' in header
+        assert "Interaction (moderate):</strong> lorazepam 1 mg (Benzodiazepine)" in header
+        assert "Andrashko V et al., Front Psychiatry 2020;11:844" in header
+        assert "Interaction (info):</strong> sertraline 50 mg (SSRI)" in header
+
+
+def test_without_an_intake_the_session_screen_says_medications_are_not_recorded(
+    client: TestClient, db: Session
+) -> None:
+    url, _, _ = open_session(client, db)
+    assert "No intake on file: medications and allergies not recorded." in client.get(url).text

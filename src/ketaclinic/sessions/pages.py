@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from ketaclinic.candidacy import service as candidacy
 from ketaclinic.clinical import instruments, monitoring
 from ketaclinic.patients import service as patients
 from ketaclinic.platform.actors import Actor
@@ -112,6 +113,7 @@ def _context(request: Request, db: Session, actor: Actor, session_id: int) -> di
         "is_prescriber": Role.prescriber in actor.roles,
         "is_nurse": Role.nurse in actor.roles,
         "confirmation": state.appointment.confirmation if state.appointment else None,
+        "meds": candidacy.medication_summary(db, actor=actor, patient_id=state.patient.id),
     }
 
 
