@@ -15,7 +15,7 @@ from ketaclinic.platform.db import make_engine, make_session_factory
 from ketaclinic.platform.settings import Settings
 from ketaclinic.scheduling.models import StaffAvailability
 from tests.browser.conftest import log_in
-from tests.browser.test_sessions import _later, _type_vitals
+from tests.browser.test_sessions import _chart_assessments, _later, _type_vitals
 
 pytestmark = pytest.mark.browser
 NEW_PATIENT = 36  # the demo (seed 7) leaves its last patient without an intake
@@ -128,8 +128,7 @@ def test_a_patient_goes_from_intake_to_a_signed_first_session(
     page.get_by_role("button", name="Stop infusion").click()
     _later(monkeypatch, 75)
     _type_vitals(page, "74", "126", "80", "98", "14")
-    page.get_by_role("button", name="Chart MOAA/S").click()
-    page.get_by_role("button", name="Chart Aldrete").click()
+    _chart_assessments(page)
     # The nurse answers for the escort and the no-driving instruction (Spravato PI).
     page.locator('input[name="escort_recorded"][value="yes"]').check()
     page.locator('input[name="no_driving_instruction_given"][value="yes"]').check()

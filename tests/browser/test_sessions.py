@@ -63,6 +63,20 @@ def _type_vitals(page, hr: str, sbp: str, dbp: str, spo2: str, rr: str) -> None:
     page.wait_for_url(re.compile(r"/sessions/\d+#vitals"))
 
 
+def _chart_assessments(page) -> None:  # type: ignore[no-untyped-def]
+    """The nurse answers MOAA/S and each Aldrete item; nothing starts pre-selected."""
+    moaas = page.get_by_label("MOAA/S", exact=True)
+    assert moaas.input_value() == ""
+    moaas.select_option("5")
+    page.get_by_role("button", name="Chart MOAA/S").click()
+    for label in ("Activity", "Respiration", "Circulation", "Consciousness", "Oxygen saturation"):
+        item = page.get_by_label(label, exact=True)
+        assert item.input_value() == ""
+        item.select_option("2")
+    page.get_by_role("button", name="Chart Aldrete").click()
+    assert "ALDRETE total 10" in page.locator("#scores").inner_text()
+
+
 def test_a_nurse_runs_an_infusion_from_checklist_to_discharge(
     live_server: str,
     page,
@@ -101,8 +115,7 @@ def test_a_nurse_runs_an_infusion_from_checklist_to_discharge(
 
     _later(monkeypatch, 40)
     _type_vitals(page, "76", "132", "84", "98", "14")
-    page.get_by_role("button", name="Chart MOAA/S").click()
-    page.get_by_role("button", name="Chart Aldrete").click()
+    _chart_assessments(page)
     # The nurse answers for the escort and the no-driving instruction (Spravato PI).
     page.locator('input[name="escort_recorded"][value="yes"]').check()
     page.locator('input[name="no_driving_instruction_given"][value="yes"]').check()

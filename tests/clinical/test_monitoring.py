@@ -581,3 +581,15 @@ def test_a_clinic_can_override_a_side_effect_row():
     change = ovr("nausea", "interventions", ("Ginger tea",))
     nausea = {s.id: s for s in monitoring.side_effects([change])}["nausea"]
     assert nausea.interventions == ("Ginger tea",)
+
+
+def test_a_pre_dose_reading_counts_within_15_minutes_by_default_and_the_clinic_may_change_it() -> (
+    None
+):
+    for route in ("iv", "esketamine_nasal"):
+        row = monitoring.pre_dose_window(route)
+        assert row.before_dose_within_min == 15.0
+        assert row.before_dose_window_evidence == "convention"
+        assert "SPRAVATO" in row.before_dose_window_source
+    wider = Override("iv", "before_dose_within_min", 30.0, by="dr.lee", reason="our practice")
+    assert monitoring.pre_dose_window("iv", [wider]).before_dose_within_min == 30.0

@@ -4,7 +4,7 @@ Monday in EST, UTC-5)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy.orm import Session
@@ -317,3 +317,16 @@ def test_a_refused_booking_leaves_nothing_behind(db: Session, clinic) -> None:
     )
     first = db.get(PlannedSession, planned(db, clinic.maria_course)[0].id)
     assert first is not None and first.status == "planned"
+
+
+def test_it_refuses_a_session_before_the_course_starts(db: Session, clinic) -> None:
+    clinic.maria_course.started_on = date(2030, 3, 5)
+    db.commit()
+    with pytest.raises(Invalid, match="the treatment course starts on 2030-03-05") as refused:
+        book(db, clinic.desk, booking(clinic.maria.id, f"{DAY}T09:00", clinic.chair1, clinic.nurse))
+    assert refused.value.fields == {"starts_at": "before the course starts"}
+    on_duty(db, clinic.desk, clinic.nurse, "2030-03-05", "08:00", "17:00")
+    row = book(
+        db, clinic.desk, booking(clinic.maria.id, "2030-03-05T09:00", clinic.chair1, clinic.nurse)
+    )
+    assert row.starts_at == datetime(2030, 3, 5, 14, 0, tzinfo=UTC)

@@ -451,3 +451,144 @@ def test_an_iv_patient_half_an_hour_after_the_infusion_with_high_pressure_is_not
     assert "Systolic BP 178" in unmet and "Diastolic BP 108" in unmet
     assert "Heart rate 118" in unmet
     assert "SpO2 93% is below 94%" in unmet
+
+
+def test_a_warning_alarm_is_acknowledged_only_with_the_action_taken(
+    db: Session, team: Staff
+) -> None:
+    row = ready_iv_session(db, team)
+    start(db, team, row.id)
+    vitals(db, team, row.id, 5, 130, 128, 82)
+    state = service.get_session(db, actor=team.nurse, session_id=row.id, now=at(6))
+    warn = next(a for a in state.unacknowledged if a.rule_id == "inf_hr_warn")
+    assert warn.level == "warn"
+    for note in ("", "  ", "ok"):
+        with pytest.raises(Invalid, match="say what was done about this warn alarm"):
+            service.acknowledge_alarm(
+                db, actor=team.nurse, session_id=row.id, alarm_id=warn.id, note=note
+            )
+    done = service.acknowledge_alarm(
+        db, actor=team.nurse, session_id=row.id, alarm_id=warn.id, note="rested, rechecked"
+    )
+    assert done.acknowledgement_note == "rested, rechecked"
+
+
+def test_an_assessment_with_an_item_unanswered_is_refused_naming_the_item(
+    db: Session, team: Staff
+) -> None:
+    row = ready_iv_session(db, team)
+    answers = {"activity": 2, "respiration": 2, "circulation": 2, "consciousness": 2}
+    with pytest.raises(Invalid, match="answer Oxygen saturation") as refused:
+        service.record_score(
+            db, actor=team.nurse, session_id=row.id, instrument_id="aldrete", answers=answers
+        )
+    assert refused.value.fields == {"aldrete_oxygen_saturation": "required"}
+    with pytest.raises(Invalid, match="answer Responsiveness"):
+        service.record_score(
+            db, actor=team.nurse, session_id=row.id, instrument_id="moaas", answers={}
+        )
+
+
+def test_a_pre_dose_reading_56_minutes_old_does_not_clear_the_start(
+    db: Session, team: Staff
+) -> None:
+    row = ready_iv_session(db, team)  # its pre-dose reading is at minute 0
+    state = service.get_session(db, actor=team.nurse, session_id=row.id, now=at(56))
+    item = next(i for i in state.checklist if i.rule.id == "vitals")
+    assert not item.met and not state.may_start
+    assert "56 min old" in item.text and "within 15 min before the start" in item.text
+    with pytest.raises(Conflict, match="checklist is incomplete"):
+        start(db, team, row.id, minute=56)
+
+
+def test_a_pre_dose_reading_10_minutes_old_clears_the_start(db: Session, team: Staff) -> None:
+    row = ready_iv_session(db, team)
+    state = service.get_session(db, actor=team.nurse, session_id=row.id, now=at(10))
+    item = next(i for i in state.checklist if i.rule.id == "vitals")
+    assert item.met and state.may_start
+    start(db, team, row.id, minute=10)
+    started = service.get_session(db, actor=team.nurse, session_id=row.id, now=at(60))
+    assert next(i for i in started.checklist if i.rule.id == "vitals").met
+
+
+def second_session(db: Session, team: Staff, minute: float) -> int:
+    """The same patient's first infusion is given and discharged at minute 72; a second
+    session opens at ``minute`` with its checklist and a fresh reading."""
+    first = ready_iv_session(db, team)
+    finish(db, team, first.id)
+    service.discharge(db, actor=team.nurse, session_id=first.id, now=at(72), **ESCORTED)
+    row = service.start_walk_in_session(
+        db, actor=team.nurse, patient_id=first.patient_id, now=at(minute)
+    )
+    service.answer_checklist(
+        db,
+        actor=team.nurse,
+        session_id=row.id,
+        answers={"identity": "yes", "consent": "yes", "fasting": "yes", "driver": "yes"},
+        now=at(minute),
+    )
+    vitals(db, team, row.id, minute, 72, 128, 82)
+    return row.id
+
+
+def test_a_second_dose_the_same_day_waits_for_a_prescriber_override(
+    db: Session, team: Staff
+) -> None:
+    sid = second_session(db, team, 41 + 90)  # 90 minutes after the first infusion ended
+    state = service.get_session(db, actor=team.nurse, session_id=sid, now=at(132))
+    item = next(i for i in state.checklist if i.rule.id == "spacing")
+    assert not item.met and not state.may_start
+    assert "The last dose began 2.2 h ago" in item.text
+    assert "at least 48 h between sessions" in item.text
+    with pytest.raises(Conflict, match="checklist is incomplete"):
+        start(db, team, sid, minute=132)
+    service.override_checklist(
+        db,
+        actor=team.prescriber,
+        session_id=sid,
+        reason="rescue dose agreed with the patient; seen by me",
+        now=at(132),
+    )
+    start(db, team, sid, minute=133)
+
+
+def test_a_dose_after_the_minimum_interval_needs_no_override(db: Session, team: Staff) -> None:
+    sid = second_session(db, team, 48 * 60 + 2)
+    state = service.get_session(db, actor=team.nurse, session_id=sid, now=at(48 * 60 + 3))
+    item = next(i for i in state.checklist if i.rule.id == "spacing")
+    assert item.met and item.text == "Last dose 48 h ago"
+    start(db, team, sid, minute=48 * 60 + 3)
+
+
+def test_a_session_opened_early_moves_its_appointment_to_the_real_start(
+    db: Session, team: Staff
+) -> None:
+    patient = male_patient(db)
+    iv_order(db, patient)
+    one_pm = T0 + timedelta(hours=4)  # 13:00 in New York
+    booked = appointment(db, patient, one_pm)
+    opened_at = T0 + timedelta(hours=2, minutes=26)  # 11:26
+    service.start_session_for_appointment(
+        db, actor=team.nurse, appointment_id=booked.id, now=opened_at
+    )
+    db.refresh(booked)
+    assert booked.starts_at == opened_at
+    assert booked.ends_at == opened_at + timedelta(minutes=90)
+    assert booked.status == "checked_in"
+    moved = db.scalars(
+        select(AuditEvent).where(AuditEvent.action == "appointment.moved_to_actual_start")
+    ).one()
+    assert moved.detail == "booked 2026-03-10 18:00 UTC, started 2026-03-10 16:26 UTC"
+
+
+def test_a_session_opened_after_the_booked_time_leaves_the_appointment_as_booked(
+    db: Session, team: Staff
+) -> None:
+    patient = male_patient(db)
+    iv_order(db, patient)
+    booked = appointment(db, patient, T0)
+    service.start_session_for_appointment(
+        db, actor=team.nurse, appointment_id=booked.id, now=T0 + timedelta(minutes=5)
+    )
+    db.refresh(booked)
+    assert booked.starts_at == T0 and booked.ends_at == T0 + timedelta(minutes=90)

@@ -16,6 +16,7 @@ from ketaclinic.candidacy.schemas import DecisionIn, IntakeIn
 from ketaclinic.clinical import course, dosing, screening
 from ketaclinic.configuration import service as configuration
 from ketaclinic.patients import service as patients
+from ketaclinic.platform import ports
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid, NotFound
@@ -444,3 +445,38 @@ def clearance(db: Session, *, actor: Actor, patient_id: int) -> Clearance:
         cleared = True
     _read(db, actor, "candidacy.clearance", patient_id, intake.id if intake else None)
     return Clearance(decision=decision, cleared=cleared, why=why)
+
+
+# ------------------------------------------------------------------ at the chair
+
+
+def medication_summary(
+    db: Session, *, actor: Actor, patient_id: int
+) -> ports.MedicationSummary | None:
+    """The latest intake's medications and allergies with the interaction findings of
+    the clinical core, for the chart header and the session screen. None when there is
+    no intake, or for a role that does not read intakes."""
+    if not actor.roles & INTAKE_ROLES:
+        return None
+    row = latest_intake(db, actor=actor, patient_id=patient_id)
+    if row is None:
+        return None
+    report = course.check_medications(row.medications)
+    return ports.MedicationSummary(
+        taken_on=row.taken_on,
+        medications=tuple(row.medications or ()),
+        allergies=tuple(row.allergies or ()),
+        findings=tuple(
+            ports.InteractionFinding(
+                medication=f.medication,
+                drug_class=f.drug_class,
+                severity=f.severity,
+                effect=f.effect,
+                advice=f.advice,
+                source=f.source,
+                evidence=f.evidence,
+            )
+            for f in report.findings
+        ),
+        unknown=tuple(report.unknown),
+    )

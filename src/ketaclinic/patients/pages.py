@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.patients import service
 from ketaclinic.patients.schemas import MeasurementIn, PatientIn, PatientUpdate
+from ketaclinic.platform import ports
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.areas import HomeSection, chart_sections
 from ketaclinic.platform.audit import service as audit
@@ -99,6 +100,7 @@ def chart(
         request,
         "patients/chart.html",
         {
+            "meds": ports.medication_summary(db, actor=actor, patient_id=patient.id),
             "patient": patient,
             "weight": weight,
             "height": height,

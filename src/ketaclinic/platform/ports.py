@@ -9,8 +9,10 @@ by name as routers and jobs are, and a missing one fails loudly.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from importlib import import_module
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy.orm import Session
 
@@ -24,3 +26,42 @@ def open_suicidality_alert(db: Session, *, patient_id: int) -> bool:
     (answered by ``outcomes.service.has_open_alert``)."""
     check = cast(OpenAlertCheck, import_module("ketaclinic.outcomes.service").has_open_alert)
     return check(db, patient_id=patient_id)
+
+
+@dataclass(frozen=True)
+class InteractionFinding:
+    """One current medication that matched a row of the clinical interaction table."""
+
+    medication: str
+    drug_class: str
+    severity: str
+    effect: str
+    advice: str
+    source: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class MedicationSummary:
+    """Current medications, allergies and their interaction findings, from the latest
+    intake (taken on ``taken_on``)."""
+
+    taken_on: date
+    medications: tuple[str, ...]
+    allergies: tuple[str, ...]
+    findings: tuple[InteractionFinding, ...]
+    unknown: tuple[str, ...]
+
+
+class MedicationLookup(Protocol):
+    def __call__(self, db: Session, *, actor: Any, patient_id: int) -> MedicationSummary | None: ...
+
+
+def medication_summary(db: Session, *, actor: Any, patient_id: int) -> MedicationSummary | None:
+    """What the patient takes, is allergic to, and how it interacts with ketamine, for the
+    chart header (answered by ``candidacy.service.medication_summary``; None when there
+    is no intake or the actor may not read intakes)."""
+    lookup = cast(
+        MedicationLookup, import_module("ketaclinic.candidacy.service").medication_summary
+    )
+    return lookup(db, actor=actor, patient_id=patient_id)

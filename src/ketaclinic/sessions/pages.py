@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from ketaclinic.candidacy import service as candidacy
 from ketaclinic.clinical import instruments, monitoring
 from ketaclinic.patients import service as patients
 from ketaclinic.platform.actors import Actor
@@ -112,6 +113,7 @@ def _context(request: Request, db: Session, actor: Actor, session_id: int) -> di
         "is_prescriber": Role.prescriber in actor.roles,
         "is_nurse": Role.nurse in actor.roles,
         "confirmation": state.appointment.confirmation if state.appointment else None,
+        "meds": candidacy.medication_summary(db, actor=actor, patient_id=state.patient.id),
     }
 
 
@@ -336,7 +338,8 @@ async def scores(
         if instrument_id not in records.SESSION_INSTRUMENTS:
             raise Invalid("choose a score", fields={"instrument_id": "unknown"})
         items = instruments.get(instrument_id).items
-        answers = {i.id: _int(form, f"{instrument_id}_{i.id}", required=True) or 0 for i in items}
+        given = {i.id: _int(form, f"{instrument_id}_{i.id}") for i in items}
+        answers = {k: v for k, v in given.items() if v is not None}
         return service.record_score(
             db, actor=actor, session_id=session_id, instrument_id=instrument_id, answers=answers
         )

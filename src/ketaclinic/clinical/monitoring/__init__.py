@@ -20,6 +20,7 @@ from ketaclinic.clinical.monitoring.schedule import (
     SCHEDULES,
     ScheduledReading,
     ScheduleRule,
+    pre_dose_window,
     reading_schedule,
     schedule_status,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "assess_observations",
     "discharge_ready",
     "limits",
+    "pre_dose_window",
     "reading_schedule",
     "schedule_status",
     "sedation_triggers",

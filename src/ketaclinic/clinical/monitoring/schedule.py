@@ -33,7 +33,21 @@ class ScheduleRule:
     before_discharge: bool
     source: str
     evidence: Evidence
+    # How old the pre-dose reading may be at the start of dosing and still count for
+    # the go / no-go check (None: any age), with its own source and firmness.
+    before_dose_within_min: float | None = None
+    before_dose_window_source: str = ""
+    before_dose_window_evidence: Evidence = "convention"
 
+
+# The pre-dose reading counts for the go / no-go check only if taken within 15 minutes
+# before the start of dosing. The SPRAVATO US prescribing information asks for BP
+# "prior to dosing" and Riva-Posse 2018 takes a reading before the infusion, but neither
+# sets a window: 15 minutes is ketaclinic's convention, a clinic sets its own.
+_WINDOW_SOURCE = (
+    "ketaclinic convention: a reading within 15 min before the start of dosing (SPRAVATO "
+    "US prescribing information asks for BP before dosing without a window)"
+)
 
 SCHEDULES: dict[str, ScheduleRule] = {
     "iv": ScheduleRule(
@@ -49,6 +63,9 @@ SCHEDULES: dict[str, ScheduleRule] = {
             "infusions)"
         ),
         evidence="confirmed",
+        before_dose_within_min=15.0,
+        before_dose_window_source=_WINDOW_SOURCE,
+        before_dose_window_evidence="convention",
     ),
     "esketamine_nasal": ScheduleRule(
         route="esketamine_nasal",
@@ -63,8 +80,17 @@ SCHEDULES: dict[str, ScheduleRule] = {
             "monitoring form asks for BP before leaving"
         ),
         evidence="confirmed",
+        before_dose_within_min=15.0,
+        before_dose_window_source=_WINDOW_SOURCE,
+        before_dose_window_evidence="convention",
     ),
 }
+
+
+def pre_dose_window(route: str, overrides: Iterable[Override] = ()) -> ScheduleRule:
+    """The route's schedule row, whose ``before_dose_within_min`` is how old a pre-dose
+    reading may be at the start of dosing (None: any age)."""
+    return apply(SCHEDULES, overrides)[check_route(route)]
 
 
 def reading_schedule(

@@ -29,6 +29,7 @@ from ketaclinic.scheduling.service.staff import (
 from ketaclinic.scheduling.service.visits import (
     confirm,
     confirmation_concerns,
+    follow_early_start,
     mark_appointment,
 )
 
@@ -50,6 +51,7 @@ __all__ = [
     "confirm",
     "confirmation_concerns",
     "day_bounds",
+    "follow_early_start",
     "get_appointment",
     "list_chairs",
     "mark_appointment",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -53,6 +53,7 @@ class Length:
     recovery_basis: str
     protocol: Protocol | None = None
     course_id: int | None = None
+    course_started_on: date | None = None
 
     @property
     def total_min(self) -> int:
@@ -144,6 +145,7 @@ def session_length(
         f"minimum observation of {recovery} min (clinical discharge criteria)",
         protocol,
         course.id,
+        course.started_on,
     )
 
 
@@ -280,6 +282,17 @@ def _validated(
         db, actor=actor, patient_id=data.patient_id, kind=data.kind, rules=rules
     )
     ends = starts + timedelta(minutes=length.total_min)
+    begins = length.course_started_on
+    if (
+        data.kind in TREATMENT_KINDS
+        and begins is not None
+        and starts.astimezone(zone).date() < begins
+    ):
+        raise Invalid(
+            f"the treatment course starts on {begins:%Y-%m-%d}: book this session on or "
+            "after that date",
+            fields={"starts_at": "before the course starts"},
+        )
     planned = None
     if data.kind in TREATMENT_KINDS:
         if data.chair_id is None:

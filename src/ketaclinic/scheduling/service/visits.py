@@ -133,3 +133,30 @@ def mark_appointment(
         )
     db.flush()
     return row
+
+
+def follow_early_start(
+    db: Session, *, actor: Actor, appointment_id: int, started_at: datetime
+) -> Appointment:
+    """The session of this appointment opened at ``started_at``. If that is before the
+    booked start, the appointment moves to it (keeping its length), so the day view
+    shows the chair and nurse taken from the real start and frees the later slot; the
+    booked time stays in the audit trail. A start at or after the booked time changes
+    nothing."""
+    require(actor, frozenset({Role.nurse, Role.prescriber}), "opening a session")
+    row = load(db, appointment_id)
+    if started_at >= row.starts_at:
+        return row
+    booked = row.starts_at
+    length = row.ends_at - row.starts_at
+    row.starts_at = started_at
+    row.ends_at = started_at + length
+    record(
+        db,
+        actor,
+        "moved_to_actual_start",
+        row,
+        detail=f"booked {booked:%Y-%m-%d %H:%M} UTC, started {started_at:%Y-%m-%d %H:%M} UTC",
+    )
+    db.flush()
+    return row

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from sqlalchemy.orm import Session
@@ -112,6 +112,17 @@ CHECKLIST: tuple[ChecklistRule, ...] = (
         "convention",
     ),
     ChecklistRule(
+        "spacing",
+        "The protocol's minimum interval since the patient's last dose has passed",
+        (),
+        (),
+        _BOTH,
+        "The dosing protocol's min_spacing_hours (48 h by default; the protocol row cites "
+        "its source, a clinic convention; the clinic may change it). Inside it, only a "
+        "prescriber's override with a reason lets the dose start",
+        "convention",
+    ),
+    ChecklistRule(
         "order_signed",
         "Order signed by a prescriber",
         (),
@@ -166,7 +177,15 @@ def evaluate(
     pre_dose_vitals: monitoring.VitalSigns | None,
     enrolled: bool,
     limit_overrides: Sequence[Override] = (),
+    pre_dose_age_min: float | None = None,
+    pre_dose_window: monitoring.ScheduleRule | None = None,
+    previous_dose_at: datetime | None = None,
+    dose_at: datetime | None = None,
+    min_spacing_hours: float | None = None,
 ) -> list[ChecklistItem]:
+    """``pre_dose_age_min``: how old the pre-dose reading is at the start of dosing (or
+    now, before it); ``pre_dose_window``: the route's schedule row saying how old it may
+    be."""
     latest: dict[str, ChecklistEntry] = {}
     for answered in entries:
         latest[answered.item] = answered
@@ -181,7 +200,14 @@ def evaluate(
             items.append(ChecklistItem(rule, True, "not_required", "Not required (rule above)"))
             continue
         if rule.id == "vitals":
-            items.append(_vitals_item(rule, pre_dose_vitals, limit_overrides))
+            items.append(
+                _vitals_item(
+                    rule, pre_dose_vitals, limit_overrides, pre_dose_age_min, pre_dose_window
+                )
+            )
+            continue
+        if rule.id == "spacing":
+            items.append(_spacing_item(rule, previous_dose_at, dose_at, min_spacing_hours))
             continue
         if rule.id == "order_signed":
             text = "Signed" if order_signed else "The order is not signed"
@@ -199,13 +225,53 @@ def evaluate(
     return items
 
 
+def _spacing_item(
+    rule: ChecklistRule,
+    previous: datetime | None,
+    dose_at: datetime | None,
+    min_hours: float | None,
+) -> ChecklistItem:
+    if previous is None or dose_at is None:
+        return ChecklistItem(rule, True, None, "No earlier dose on record")
+    if min_hours is None:
+        return ChecklistItem(rule, True, None, "The protocol sets no minimum interval")
+    if previous.tzinfo is None:
+        previous = previous.replace(tzinfo=UTC)
+    if dose_at.tzinfo is None:
+        dose_at = dose_at.replace(tzinfo=UTC)
+    hours = (dose_at - previous).total_seconds() / 3600
+    if hours >= min_hours:
+        return ChecklistItem(rule, True, None, f"Last dose {hours:.0f} h ago")
+    return ChecklistItem(
+        rule,
+        False,
+        None,
+        f"The last dose began {hours:.1f} h ago ({previous:%Y-%m-%d %H:%M} UTC): the "
+        f"protocol asks for at least {min_hours:g} h between sessions; only a prescriber's "
+        "override with a reason lets this dose start",
+    )
+
+
 def _vitals_item(
     rule: ChecklistRule,
     reading: monitoring.VitalSigns | None,
     limit_overrides: Sequence[Override] = (),
+    age_min: float | None = None,
+    window: monitoring.ScheduleRule | None = None,
 ) -> ChecklistItem:
     if reading is None or reading.systolic_bp is None:
         return ChecklistItem(rule, False, None, "Chart a pre-dose reading with blood pressure")
+    within = window.before_dose_within_min if window else None
+    if within is not None and age_min is not None and age_min > within:
+        assert window is not None
+        return ChecklistItem(
+            rule,
+            False,
+            None,
+            f"The latest pre-dose reading is {age_min:.0f} min old: chart a new one, "
+            f"within {within:g} min before the start of dosing "
+            f"({window.before_dose_window_source} [{window.before_dose_window_evidence}])",
+        )
     alarms = monitoring.assess([reading], phase="pre_infusion", overrides=limit_overrides)
     if not alarms:
         return ChecklistItem(rule, True, None, "Latest pre-dose reading inside the go limits")

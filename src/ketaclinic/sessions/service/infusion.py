@@ -121,6 +121,10 @@ def start_session_for_appointment(
         scheduling.mark_appointment(
             db, actor=actor, appointment_id=appointment.id, status="checked_in"
         )
+    # Opened before the booked time: the schedule follows the patient's real start.
+    scheduling.follow_early_start(
+        db, actor=actor, appointment_id=appointment.id, started_at=row.created_at
+    )
     return row
 
 

@@ -85,6 +85,17 @@ def record_score(
             f"session scores are {', '.join(SESSION_INSTRUMENTS)}",
             fields={"instrument_id": "unknown"},
         )
+    definition = instruments.get(instrument_id)
+    missing = [item for item in definition.items if answers.get(item.id) is None]
+    if missing:
+        # Every item is answered by the nurse; nothing is assumed (a default would chart
+        # a discharge-qualifying score in one click).
+        raise Invalid(
+            f"{definition.name}: answer "
+            + ", ".join(item.label for item in missing)
+            + " (every item is required)",
+            fields={f"{instrument_id}_{item.id}": "required" for item in missing},
+        )
     try:
         result = instruments.score(instrument_id, answers)
     except ValueError as exc:

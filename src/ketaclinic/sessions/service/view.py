@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.clinical import dosing, monitoring
@@ -105,6 +105,10 @@ class SessionView:
     # ``dosing.device_interval_min``) with the clinic's overrides: None outside esketamine.
     device_mg: float | None = None
     device_interval_min: float | None = None
+    # When this patient's previous dose (in another session) began, and the protocol's
+    # minimum interval between sessions (with the clinic's overrides).
+    previous_dose_at: datetime | None = None
+    min_spacing_hours: float | None = None
 
     @property
     def route(self) -> str:
@@ -226,6 +230,8 @@ def build(
             db, "monitoring.discharge", "monitoring.limits"
         ),
         schedule_overrides=configuration.overrides_for(db, "monitoring.schedules"),
+        previous_dose_at=_previous_dose_at(db, row),
+        min_spacing_hours=_min_spacing_hours(db, row.protocol_id),
     )
     if view.esketamine:
         view.device_mg, view.device_interval_min = devices_of(db, order)
@@ -323,8 +329,33 @@ def pre_dose_signs(view: SessionView) -> monitoring.VitalSigns | None:
     return base.signs(0.0) if base else None
 
 
+def _previous_dose_at(db: Session, row: InfusionSession) -> datetime | None:
+    """The latest start of dosing (infusion start or nasal device) of this patient's
+    other sessions."""
+    return db.scalar(
+        select(func.max(SessionEvent.at))
+        .join(InfusionSession, InfusionSession.id == SessionEvent.session_id)
+        .where(
+            InfusionSession.patient_id == row.patient_id,
+            InfusionSession.id != row.id,
+            InfusionSession.status != "cancelled",
+            SessionEvent.kind.in_(("start", "device")),
+            SessionEvent.entered_in_error_at.is_(None),
+        )
+    )
+
+
+def _min_spacing_hours(db: Session, protocol_id: str) -> float | None:
+    overrides = configuration.clinic_overrides(db, "dosing.protocols")
+    found = [p for p in dosing.protocols(overrides) if p.id == protocol_id]
+    return found[0].min_spacing_hours if found else None
+
+
 def _derive_checklist(view: SessionView) -> None:
     today = view.now.date()
+    base = view.baseline()
+    # The reading's age at the start of dosing (or now, before it).
+    age = minutes(view.dose_start or view.now, base.row.taken_at) if base else None
     view.checklist = checklist_rules.evaluate(
         route=view.route,
         entries=view.checklist_entries,
@@ -335,6 +366,11 @@ def _derive_checklist(view: SessionView) -> None:
         pre_dose_vitals=pre_dose_signs(view),
         enrolled=view.enrolment is not None and view.enrolment.enrolled_on <= today,
         limit_overrides=view.limit_overrides,
+        pre_dose_age_min=age,
+        previous_dose_at=view.previous_dose_at,
+        dose_at=view.dose_start or view.now,
+        min_spacing_hours=view.min_spacing_hours,
+        pre_dose_window=monitoring.pre_dose_window(view.route, view.schedule_overrides),
     )
 
 

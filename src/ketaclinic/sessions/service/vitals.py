@@ -162,6 +162,10 @@ def _raise_alarms(db: Session, state: view.SessionView, new: VitalSign) -> list[
     return raised
 
 
+ACK_NOTE_MIN_CHARS = 3
+"""An acknowledgement names the action taken, whatever the alarm's level."""
+
+
 def acknowledge_alarm(
     db: Session,
     *,
@@ -182,8 +186,12 @@ def acknowledge_alarm(
     text = note.strip()
     if len(text) > 2000:
         raise Invalid("keep the note under 2000 characters", fields={"note": "too long"})
-    if alarm.level in ("pause", "stop") and len(text) < 3:
-        raise Invalid("say what was done about a pause or stop alarm", fields={"note": "required"})
+    if len(text) < ACK_NOTE_MIN_CHARS:
+        raise Invalid(
+            f"say what was done about this {alarm.level} alarm "
+            f"(at least {ACK_NOTE_MIN_CHARS} characters)",
+            fields={"note": "required"},
+        )
     alarm.acknowledged_at = now or utcnow()
     alarm.acknowledged_by = actor.username
     alarm.acknowledgement_note = text or None
