@@ -1,5 +1,31 @@
 """Shared fixtures: every database test runs on SQLite and, when
-KETACLINIC_TEST_POSTGRES_URL is set, on PostgreSQL too."""
+KETACLINIC_TEST_POSTGRES_URL is set, on PostgreSQL too.
+
+How a PostgreSQL test is undone
+-------------------------------
+By default a PostgreSQL test runs inside one transaction that is rolled back when it
+ends (SQLAlchemy's "join an external transaction" recipe): one connection per test
+begins an outer transaction, and the test's ``db`` session, the app's
+``session_factory`` and its ``later_writes`` are all bound to that connection with
+``join_transaction_mode="create_savepoint"``. Every ``commit()`` the app, a request or
+a set-up factory does only releases a savepoint; the whole test vanishes at the
+rollback, so nothing has to be emptied between tests.
+
+Tests that need commits other connections see take the fallback instead: they commit
+for real, and the tables are emptied (TRUNCATE) when they end. They are marked
+``@pytest.mark.real_commits``; a test is marked by itself when it asks for
+
+- ``engine`` (it opens sessions of its own: concurrent writers, outbox claims, jobs,
+  commits counted on the engine),
+- ``cli`` (commands run on an engine of their own, some in subprocesses), or
+- ``database_url`` directly (it opens its own engine, "a new process").
+
+Tests that count the app's commits on ``app.state.engine``, build an app of their own
+or read from many threads at once carry the marker explicitly. Should a test commit
+for real without it, the commit is noticed and the tables are emptied after it all the
+same. SQLite keeps its per-test copy of a migrated file; demo tests their fresh copy
+of the demo clinic.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +40,8 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from ketaclinic.platform import migrate, passwords
 from ketaclinic.platform.accounts import service as accounts
@@ -25,6 +51,7 @@ from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.db import Base, make_engine, make_session_factory
 from ketaclinic.platform.model_registry import load_all
 from ketaclinic.platform.settings import Settings
+from ketaclinic.platform.unit_of_work import LaterWrites
 from tests import databases
 from tests.demo_clinic import _demo_dir, demo_postgres, demo_sqlite  # noqa: F401 (fixtures)
 
@@ -96,6 +123,36 @@ def _truncate_postgres(engine: Engine) -> None:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
+# Fixtures whose test commits for real (see the module's docstring); ``database_url``
+# only when the test itself asks for it, every test's closure holds it.
+REAL_COMMIT_FIXTURES = frozenset({"engine", "cli"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        argnames = set(getattr(getattr(item, "_fixtureinfo", None), "argnames", ()))
+        if fixtures & REAL_COMMIT_FIXTURES or "database_url" in argnames:
+            item.add_marker(pytest.mark.real_commits)
+
+
+def _real_commits(request: pytest.FixtureRequest) -> bool:
+    return request.node.get_closest_marker("real_commits") is not None
+
+
+class _RealCommits:
+    """Whether any engine committed for real during the current test."""
+
+    seen = False
+
+    @staticmethod
+    def note(_conn: Connection) -> None:
+        _RealCommits.seen = True
+
+
+event.listen(Engine, "commit", _RealCommits.note)
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
@@ -104,10 +161,38 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{path}"
         return
     url = request.getfixturevalue("_postgres_schema")
-    engine = make_engine(url)
-    _truncate_postgres(engine)
-    engine.dispose()
+    _RealCommits.seen = False
     yield url
+    # A test rolled back leaves nothing; one that committed is emptied after itself, so
+    # that the next test starts from the migrated, empty schema.
+    if _real_commits(request) or _RealCommits.seen:
+        engine = make_engine(url)
+        _truncate_postgres(engine)
+        engine.dispose()
+
+
+def _joined(conn: Connection) -> sessionmaker[Session]:
+    """Sessions inside the test's outer transaction: a commit releases a savepoint."""
+    return sessionmaker(bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint")
+
+
+@pytest.fixture
+def _outer(database_url: str, request: pytest.FixtureRequest) -> Iterator[Connection | None]:
+    """The test's connection and outer transaction, rolled back at the end; None where
+    the test commits for real (SQLite, ``real_commits``)."""
+    if not database_url.startswith("postgresql") or _real_commits(request):
+        yield None
+        return
+    engine = make_engine(database_url)
+    conn = engine.connect()
+    outer = conn.begin()
+    try:
+        yield conn
+    finally:
+        if outer.is_active:
+            outer.rollback()
+        conn.close()
+        engine.dispose()
 
 
 @pytest.fixture
@@ -131,14 +216,23 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def db(engine: Engine) -> Iterator[Session]:
-    with make_session_factory(engine)() as session:
+def db(_outer: Connection | None, request: pytest.FixtureRequest) -> Iterator[Session]:
+    if _outer is None:
+        factory = make_session_factory(request.getfixturevalue("engine"))
+    else:
+        factory = _joined(_outer)
+    with factory() as session:
         yield session
 
 
 @pytest.fixture
-def app(settings: Settings) -> Iterator[FastAPI]:
+def app(settings: Settings, _outer: Connection | None) -> Iterator[FastAPI]:
     application = create_app(settings)
+    if _outer is not None:
+        application.state.session_factory = _joined(_outer)
+        application.state.later_writes = LaterWrites(
+            application.state.session_factory, delay=settings.read_audit_delay_seconds
+        )
     yield application
     application.state.engine.dispose()
 

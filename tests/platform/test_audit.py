@@ -479,6 +479,7 @@ def test_reads_are_batched_to_one_row_per_reader_and_patient(db: Session) -> Non
 # --- the command line ------------------------------------------------------------------
 
 
+@pytest.mark.real_commits
 def test_the_cli_reports_the_broken_link_and_exits_non_zero(
     db: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -502,6 +503,7 @@ def test_the_cli_reports_the_broken_link_and_exits_non_zero(
     assert f"BROKEN at record {events[2].id}" in broken.output
 
 
+@pytest.mark.real_commits
 def test_the_cli_seals_and_records_that_the_trail_was_verified(
     db: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -56,6 +56,7 @@ def batched_app(settings: Settings) -> Iterator[FastAPI]:
     application.state.engine.dispose()
 
 
+@pytest.mark.real_commits  # counts the commits the app makes
 def test_a_chart_view_commits_nothing_and_is_audited_once_after_the_page(
     batched_app: FastAPI, db: Session
 ) -> None:
@@ -80,6 +81,7 @@ def test_a_chart_view_commits_nothing_and_is_audited_once_after_the_page(
     assert [(r.action, r.actor) for r in rows] == [("patient.chart", "nurse")]
 
 
+@pytest.mark.real_commits  # counts the commits the app makes
 def test_reads_left_to_audit_are_written_when_the_app_stops(
     batched_app: FastAPI, db: Session
 ) -> None:
@@ -93,6 +95,7 @@ def test_reads_left_to_audit_are_written_when_the_app_stops(
     assert "patient.chart" in actions
 
 
+@pytest.mark.real_commits  # counts the commits the app makes
 def test_a_write_request_commits_once_with_its_audit_row(client: TestClient, db: Session) -> None:
     make_user(db, "front_desk")
     csrf = login(client, "frontdesk")
@@ -195,6 +198,7 @@ def test_a_read_on_sqlite_does_not_wait_for_a_writer(
         writer.close()
 
 
+@pytest.mark.real_commits  # sixteen threads read at once
 def test_sixteen_readers_at_once_all_get_their_page(client: TestClient, db: Session) -> None:
     team = staff(db)
     row = ready_iv_session(db, team)
@@ -228,6 +232,7 @@ def test_a_job_or_command_commits_once_with_its_reads_audited(db: Session, engin
     assert [tuple(r) for r in rows] == [("patient.view", "also read: patient.export")]
 
 
+@pytest.mark.real_commits  # counts the commits the app makes
 def test_an_api_token_records_its_last_use_after_the_read(client: TestClient, db: Session) -> None:
     from ketaclinic.platform.accounts import service as accounts
     from ketaclinic.platform.accounts.models import ApiToken
