@@ -114,6 +114,7 @@ def _context(request: Request, db: Session, actor: Actor, session_id: int) -> di
         "is_nurse": Role.nurse in actor.roles,
         "confirmation": state.appointment.confirmation if state.appointment else None,
         "meds": candidacy.medication_summary(db, actor=actor, patient_id=state.patient.id),
+        "monitor": service.bound_device(db, state.session.id),
     }
 
 
@@ -287,6 +288,21 @@ async def end_dosing(
             db, actor=actor, session_id=session_id, reason=str(f.get("reason", ""))
         ),
     )
+
+
+@router.post("/sessions/{session_id}/monitor", response_class=HTMLResponse)
+async def monitor(
+    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(*RUN)
+) -> Response:
+    def call(f: Any) -> object:
+        if str(f.get("action", "bind")) == "unbind":
+            service.unbind_device(db, actor=actor, session_id=session_id)
+            return None
+        return service.bind_device(
+            db, actor=actor, session_id=session_id, device_id=str(f.get("device_id", ""))
+        )
+
+    return await _act(request, db, actor, session_id, "vitals", call)
 
 
 @router.post("/sessions/{session_id}/vitals", response_class=HTMLResponse)

@@ -179,6 +179,45 @@ def chart_device_readings(
     return rows, alarms
 
 
+def correct_device_readings(
+    db: Session,
+    *,
+    actor: Actor,
+    session_id: int,
+    taken_at: Sequence[datetime],
+    reason: str,
+    now: datetime | None = None,
+) -> int:
+    """A device's corrected result replaces what it sent before for the same moment:
+    the earlier device readings at those times are marked entered in error (kept)."""
+    row = load_open(db, session_id)
+    found = list(
+        db.scalars(
+            select(VitalSign).where(
+                VitalSign.session_id == row.id,
+                VitalSign.source == "device",
+                VitalSign.taken_at.in_(list(taken_at)),
+                VitalSign.entered_in_error_at.is_(None),
+            )
+        )
+    )
+    for reading in found:
+        reading.entered_in_error_at = now or utcnow()
+        reading.entered_in_error_by = actor.username
+        reading.error_reason = reason
+        record(
+            db,
+            actor,
+            "vitals.entered_in_error",
+            row,
+            object_type="vital_sign",
+            object_id=reading.id,
+            detail=reason,
+        )
+    db.flush()
+    return len(found)
+
+
 def _chart(db: Session, state: view.SessionView, new: list[VitalSign]) -> list[SessionAlarm]:
     """Add the readings and the alarms they raise. The rules see only the window of
     prior readings they need (``monitoring.prior_window``), read with indexed queries
