@@ -179,6 +179,11 @@ def answer_garbage(db: Session, *, raw: str, why: str, peer: str | None) -> Answ
     return _refuse(db, raw, None, None, refusal, uuid.uuid4().hex[:20], peer, utcnow())
 
 
+def monitored_chairs(db: Session) -> list[sessions.DeviceSession]:
+    """Sessions in progress with a monitor bound: what the simulator sends for."""
+    return sessions.monitored_sessions(db)
+
+
 # Review -------------------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@ and the tests (the MDC codes come from the declared table)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from ketaclinic.clinical.codes import mdc
@@ -32,7 +33,7 @@ def oru_r01(
     mrn: str,
     device_id: str,
     at: datetime,
-    values: dict[str, int | float],
+    values: Mapping[str, int | float],
     status: str = "F",
     units: dict[str, str] | None = None,
 ) -> str:

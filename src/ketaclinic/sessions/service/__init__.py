@@ -23,6 +23,7 @@ from ketaclinic.sessions.service.monitor import (
     DeviceSession,
     bind_device,
     bound_device,
+    monitored_sessions,
     session_of_device,
     unbind_device,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "bound_device",
     "chart_device_readings",
     "correct_device_readings",
+    "monitored_sessions",
     "session_of_device",
     "unbind_device",
     "SessionSummary",

@@ -134,6 +134,24 @@ class DeviceSession:
     patient_id: int
     mrn: str
     status: str
+    device_id: str = ""
+
+
+def monitored_sessions(db: Session) -> list[DeviceSession]:
+    """Open sessions with a monitor bound (for the simulator and the charge nurse)."""
+    rows = db.execute(
+        select(SessionDevice.device_id, InfusionSession)
+        .join(InfusionSession, InfusionSession.id == SessionDevice.session_id)
+        .where(SessionDevice.unbound_at.is_(None), InfusionSession.status.not_in(CLOSED))
+        .order_by(InfusionSession.id)
+    ).all()
+    out = []
+    for device_id, session in rows:
+        patient = patients.patient_by_id(db, session.patient_id)
+        out.append(
+            DeviceSession(session.id, session.patient_id, patient.mrn, session.status, device_id)
+        )
+    return out
 
 
 def session_of_device(db: Session, device_id: str) -> DeviceSession | None:
@@ -144,5 +162,7 @@ def session_of_device(db: Session, device_id: str) -> DeviceSession | None:
         if session is None or session.status in CLOSED:
             continue
         patient = patients.patient_by_id(db, session.patient_id)
-        return DeviceSession(session.id, session.patient_id, patient.mrn, session.status)
+        return DeviceSession(
+            session.id, session.patient_id, patient.mrn, session.status, bound.device_id
+        )
     return None
