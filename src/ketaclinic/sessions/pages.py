@@ -3,12 +3,15 @@ esketamine monitoring records still to file."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime, time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
 from ketaclinic.candidacy import service as candidacy
@@ -31,6 +34,7 @@ RUN = (Role.nurse, Role.prescriber)
 
 NAV = [
     ("Today's sessions", "/sessions/today", frozenset(RUN)),
+    ("Chairs", "/sessions/chairs", frozenset(RUN)),
     ("REMS records", "/sessions/rems", frozenset(RUN)),
 ]
 
@@ -187,6 +191,63 @@ def walk_in(patient_id: RecordId, db: DB, actor: Actor = allow(*RUN)) -> Respons
 def rems(request: Request, db: DB, actor: Actor = allow(*RUN)) -> Response:
     return render(
         request, "sessions/rems.html", {"records": service.records_to_file(db, actor=actor)}
+    )
+
+
+@router.get("/sessions/chairs", response_class=HTMLResponse)
+def chairs(request: Request, db: DB, actor: Actor = allow(*RUN)) -> Response:
+    return render(
+        request, "sessions/chairs.html", {"chairs": service.chairs_in_use(db, actor=actor)}
+    )
+
+
+# How often the live screen looks for new readings and alarms (a second, so a reading
+# appears within about one; ketaclinic's own pace, not a clinical number).
+LIVE_EVERY_SECONDS = 1.0
+
+
+@router.get("/sessions/{session_id}/live")
+async def live(
+    request: Request,
+    session_id: RecordId,
+    db: DB,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    actor: Actor = allow(*RUN),
+) -> Response:
+    """Server-Sent Events: ``vitals`` with the readings charted since ``after`` and
+    ``alarms`` with the open alarms whenever they change. Each look is a short read of
+    its own; the request's own transaction ends when the stream begins."""
+    await run_in_threadpool(service.open_live_session, db, actor=actor, session_id=session_id)
+    factory = request.app.state.session_factory
+
+    def look(last: int) -> service.LiveUpdate:
+        with factory() as reader:
+            try:
+                return service.live_update(reader, session_id=session_id, after_vital_id=last)
+            finally:
+                reader.rollback()
+
+    async def stream() -> AsyncIterator[str]:
+        last, shown = after, None
+        yield "retry: 2000\n\n"
+        while not await request.is_disconnected():
+            update = await run_in_threadpool(look, last)
+            if update.readings:
+                last = update.last_vital_id
+                yield f"event: vitals\ndata: {json.dumps(update.readings)}\n\n"
+            alarms = json.dumps(update.alarms)
+            if alarms != shown:
+                shown = alarms
+                yield f"event: alarms\ndata: {alarms}\n\n"
+            if update.status != "open":
+                yield f"event: closed\ndata: {json.dumps(update.status)}\n\n"
+                return
+            await asyncio.sleep(LIVE_EVERY_SECONDS)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
 
 

@@ -19,6 +19,12 @@ from ketaclinic.sessions.service.infusion import (
     start_session_for_appointment,
     start_walk_in_session,
 )
+from ketaclinic.sessions.service.live import (
+    LiveUpdate,
+    chairs_in_use,
+    live_update,
+    open_live_session,
+)
 from ketaclinic.sessions.service.monitor import (
     DeviceSession,
     bind_device,
@@ -53,6 +59,10 @@ from ketaclinic.sessions.service.vitals import (
 )
 
 __all__ = [
+    "LiveUpdate",
+    "chairs_in_use",
+    "live_update",
+    "open_live_session",
     "DeviceSession",
     "Measured",
     "bind_device",
