@@ -65,7 +65,7 @@ def test_reading_by_reading_over_the_window_equals_the_whole_phase(
     step = []
     for start in range(0, len(readings), batch):
         new = readings[start : start + batch]
-        window = prior_window(readings[:start], new=new, phase=phase)
+        window = prior_window(readings[:start], new=new, phase=phase, baseline=baseline)
         step += [a for _, a in assess_new(new, prior=window, phase=phase, baseline=baseline)]
     assert sorted(map(_key, step)) == whole
 
@@ -110,6 +110,15 @@ def test_an_hour_of_monitor_readings_needs_only_the_last_five_minutes() -> None:
     ]
     new = [VitalSigns(at_min=60.0, heart_rate=80, systolic_bp=130, diastolic_bp=80)]
     window = prior_window(prior, new=new, phase="infusion")
-    # The last prior reading is at 59.5 min: from 54.5 min on, plus one reading before.
-    assert [r.at_min for r in window][0] == 54.0
-    assert len(window) == 12
+    # Every reading is ordinary: the last one alone settles every rule.
+    assert [r.at_min for r in window] == [59.5]
+
+
+def test_a_run_in_progress_keeps_the_readings_since_it_began() -> None:
+    normal = [VitalSigns(at_min=m * 0.5, systolic_bp=130, diastolic_bp=80) for m in range(100)]
+    high = [VitalSigns(at_min=50 + m * 0.5, systolic_bp=185, diastolic_bp=80) for m in range(6)]
+    new = [VitalSigns(at_min=53.0, systolic_bp=186, diastolic_bp=80)]
+    window = prior_window(normal + high, new=new, phase="infusion")
+    # The last prior reading is at 52.5 min, so from 47.5 min on (and one before); of
+    # those, from the last reading under every systolic and diastolic rule (49.5 min).
+    assert [r.at_min for r in window] == [49.5, 50.0, 50.5, 51.0, 51.5, 52.0, 52.5]

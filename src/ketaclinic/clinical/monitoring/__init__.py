@@ -25,6 +25,8 @@ from ketaclinic.clinical.monitoring.limits import (
     lookback_min,
     only,
     prior_window,
+    settled,
+    unsettled,
 )
 from ketaclinic.clinical.monitoring.schedule import (
     SCHEDULES,
@@ -92,7 +94,9 @@ __all__ = [
     "prior_window",
     "reading_schedule",
     "schedule_status",
+    "settled",
     "sedation_triggers",
     "side_effects",
     "symptom_triggers",
+    "unsettled",
 ]

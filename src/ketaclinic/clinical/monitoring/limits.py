@@ -396,6 +396,7 @@ def prior_window(
     *,
     new: Sequence[VitalSigns],
     phase: str,
+    baseline: VitalSigns | None = None,
     overrides: Iterable[Override] = (),
 ) -> list[VitalSigns]:
     """The part of ``prior`` (time-ordered, same phase) that ``assess_new`` needs.
@@ -406,8 +407,10 @@ def prior_window(
     has already fired. So for each parameter the new readings chart, the readings
     from ``p`` minus the longest confirmation time on, and the one reading of that
     parameter just before them (kept with that parameter alone, so that it says
-    nothing about the others), are enough. ``sessions`` reads the same window with
-    indexed queries; this function is the definition it is tested against.
+    nothing about the others), are enough; and of those, only the ones from the last
+    reading that crossed none of the parameter's rules (``settled``). ``sessions``
+    reads the same window with indexed queries; this function is the definition it is
+    tested against.
     """
     prior = list(prior)
     charted = {p for reading in new for p in _charted(reading)}
@@ -429,7 +432,74 @@ def prior_window(
         earlier = [i for i in range(start) if prior[i].get(parameter) is not None]
         if earlier:
             before.setdefault(earlier[-1], []).append(parameter)
-    return [only(prior[i], *before[i]) for i in sorted(before)] + kept
+    window = [only(prior[i], *before[i]) for i in sorted(before)] + kept
+    return settled(window, new=new, phase=phase, baseline=baseline, overrides=overrides)
+
+
+def settled(
+    window: Sequence[VitalSigns],
+    *,
+    new: Sequence[VitalSigns],
+    phase: str,
+    baseline: VitalSigns | None = None,
+    overrides: Iterable[Override] = (),
+) -> list[VitalSigns]:
+    """``window`` from the latest reading after which every rule is back at rest.
+
+    A reading that crosses none of its parameter's rules ends every run of that
+    parameter: what came before it no longer matters to those rules. So for each
+    parameter the new readings chart, the window may start at its last such reading;
+    it starts at the earliest of those starts (a parameter still in a run keeps the
+    whole window). With ordinary readings the window is the last reading or two.
+    """
+    window = list(window)
+    starts = _settled_at(window, new=new, phase=phase, baseline=baseline, overrides=overrides)
+    return window[min((at or 0 for at in starts.values()), default=len(window)) :]
+
+
+def unsettled(
+    window: Sequence[VitalSigns],
+    *,
+    new: Sequence[VitalSigns],
+    phase: str,
+    baseline: VitalSigns | None = None,
+    overrides: Iterable[Override] = (),
+) -> set[Parameter]:
+    """The parameters the new readings chart whose rules may be in a run all through
+    ``window`` (no reading of it crosses none of them): for those, what came before
+    ``window`` may matter."""
+    starts = _settled_at(window, new=new, phase=phase, baseline=baseline, overrides=overrides)
+    return {p for p, at in starts.items() if at is None}
+
+
+def _settled_at(
+    window: Sequence[VitalSigns],
+    *,
+    new: Sequence[VitalSigns],
+    phase: str,
+    baseline: VitalSigns | None,
+    overrides: Iterable[Override],
+) -> dict[Parameter, int | None]:
+    known_phase = check_phase(phase)
+    rows = [row for row in apply(LIMITS, tuple(overrides)).values() if known_phase in row.phases]
+    charted = {p for reading in new for p in _charted(reading)}
+    found: dict[Parameter, int | None] = {}
+    for parameter in charted:
+        own = [row for row in rows if row.parameter == parameter]
+        if not own:
+            continue
+        found[parameter] = None
+        for index in range(len(window) - 1, -1, -1):
+            reading = window[index]
+            if reading.get(parameter) is None:
+                continue
+            values = [(row, _measured(row, reading, baseline)) for row in own]
+            if all(
+                v is None or not _crosses(v, row.comparison, row.threshold) for row, v in values
+            ):
+                found[parameter] = index
+                break
+    return found
 
 
 def _charted(reading: VitalSigns) -> list[Parameter]:

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import tzinfo
 from typing import Any
@@ -33,9 +34,22 @@ MAX_BLOCK_BYTES = 1 << 20
 
 
 class Listener:
-    def __init__(self, factory: sessionmaker[Session], *, zone: tzinfo) -> None:
+    def __init__(
+        self, factory: sessionmaker[Session], *, zone: tzinfo, writers: int | None = None
+    ) -> None:
         self.factory = factory
         self.zone = zone
+        # SQLite has one writer at a time: messages queue on one thread rather than wait
+        # on the file lock (whose retries sleep); PostgreSQL writes several at once.
+        if writers is None:
+            bind = factory.kw.get("bind")
+            sqlite = (
+                bind is not None
+                and getattr(bind, "dialect", None) is not None
+                and (bind.dialect.name == "sqlite")
+            )
+            writers = 1 if sqlite else 4
+        self._pool = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="hl7-writer")
         self.server: asyncio.base_events.Server | None = None
         self.handled = 0
         self._clients: set[asyncio.Task[Any]] = set()
@@ -59,6 +73,9 @@ class Listener:
             await asyncio.gather(*self._clients, return_exceptions=True)
             await self.server.wait_closed()
             self.server = None
+        # Messages already being written finish (and are answered if their peer is
+        # still there); nothing is cut half-way through its transaction.
+        self._pool.shutdown(wait=True)
 
     async def _client(self, reader: Any, writer: Any) -> None:
         task = asyncio.current_task()
@@ -77,7 +94,8 @@ class Listener:
                     raw, why = "", "a block that does not begin with the MLLP start byte"
                 except ValueError:
                     raw, why = "", f"a block over {MAX_BLOCK_BYTES} bytes"
-                answer = await asyncio.to_thread(self.handle, raw, peer_text, why)
+                loop = asyncio.get_running_loop()
+                answer = await loop.run_in_executor(self._pool, self.handle, raw, peer_text, why)
                 writer.writeblock(answer.text.encode("utf-8"))
                 await writer.drain()
         except (ConnectionError, asyncio.CancelledError):

@@ -244,7 +244,7 @@ def _chart(db: Session, state: view.SessionView, new: list[VitalSign]) -> list[S
     return raised
 
 
-_Window = tuple[list[monitoring.VitalSigns], list[VitalSign] | None]
+_Window = tuple[list[monitoring.VitalSigns], list[VitalSign] | None, monitoring.VitalSigns | None]
 
 
 def _phase_bounds(state: view.SessionView, phase: str) -> list[Any]:
@@ -260,69 +260,87 @@ def _phase_bounds(state: view.SessionView, phase: str) -> list[Any]:
 
 
 def _window(db: Session, state: view.SessionView, phase: str, new: list[VitalSign]) -> _Window:
-    """What ``monitoring.assess_new`` needs of the prior readings of ``phase``: the
-    readings from ``monitoring.prior_window``'s cut on, and the one reading of each
-    parameter just before it. With a reading charted late, the whole phase (then the
-    second item holds its rows)."""
+    """What ``monitoring.assess_new`` needs of the prior readings of ``phase`` (the
+    ``monitoring.prior_window`` of them, read with indexed queries), and the baseline.
+    With a reading charted late, the whole phase (then the second item holds its rows).
+
+    A monitor sends the same parameters each time, so the latest reading names the
+    latest time of each parameter, and a settled reading among the last minutes makes
+    the readings before them irrelevant: usually three short queries."""
     assert state.dose_start is not None
     origin = state.dose_start
+    baseline = _baseline(db, state)
     in_phase = [
         VitalSign.session_id == state.session.id,
         VitalSign.entered_in_error_at.is_(None),
         *_phase_bounds(state, phase),
     ]
-    first = new[0].taken_at
-    if db.scalar(select(VitalSign.id).where(*in_phase, VitalSign.taken_at > first).limit(1)):
+    columns = [VitalSign.id, VitalSign.taken_at, *(getattr(VitalSign, p) for p in view.PARAMETERS)]
+    last = db.execute(
+        select(*columns)
+        .where(*in_phase)
+        .order_by(VitalSign.taken_at.desc(), VitalSign.id.desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return [], None, baseline
+    if last.taken_at > new[0].taken_at:
         whole = list(
             db.scalars(
                 select(VitalSign).where(*in_phase).order_by(VitalSign.taken_at, VitalSign.id)
             )
         )
-        return [], whole
+        return [], whole, baseline
+    new_signs = [_signs(v, origin) for v in new]
     charted = {p for v in new for p in view.PARAMETERS if getattr(v, p) is not None}
     lookback = monitoring.lookback_min(phase, state.limit_overrides)
     cuts: dict[monitoring.Parameter, datetime] = {}
     for parameter, confirm in lookback.items():
         if parameter not in charted:
             continue
-        column = getattr(VitalSign, parameter)
-        latest = db.scalar(
-            select(VitalSign.taken_at)
-            .where(*in_phase, column.is_not(None))
-            .order_by(VitalSign.taken_at.desc())
-            .limit(1)
-        )
+        latest = last.taken_at if getattr(last, parameter) is not None else None
+        if latest is None:
+            column = getattr(VitalSign, parameter)
+            latest = db.scalar(
+                select(VitalSign.taken_at)
+                .where(*in_phase, column.is_not(None))
+                .order_by(VitalSign.taken_at.desc())
+                .limit(1)
+            )
         if latest is not None:
             cuts[parameter] = latest - timedelta(minutes=confirm)
     if not cuts:
-        return [], None
+        return [], None, baseline
     cut = min(cuts.values())
-    kept = list(
-        db.scalars(
-            select(VitalSign)
+    # Plain rows, not tracked objects: a monitor's five minutes are a few hundred.
+    kept = [
+        _signs(row, origin)
+        for row in db.execute(
+            select(*columns)
             .where(*in_phase, VitalSign.taken_at >= cut)
             .order_by(VitalSign.taken_at, VitalSign.id)
         )
+    ]
+    open_runs = monitoring.unsettled(
+        kept, new=new_signs, phase=phase, baseline=baseline, overrides=state.limit_overrides
     )
-    before: dict[int, tuple[VitalSign, list[monitoring.Parameter]]] = {}
-    for parameter in cuts:
+    before: dict[int, tuple[Any, list[monitoring.Parameter]]] = {}
+    for parameter in sorted(open_runs & set(cuts)):
         column = getattr(VitalSign, parameter)
-        found = db.scalar(
-            select(VitalSign)
+        found = db.execute(
+            select(*columns)
             .where(*in_phase, column.is_not(None), VitalSign.taken_at < cut)
             .order_by(VitalSign.taken_at.desc(), VitalSign.id.desc())
             .limit(1)
-        )
+        ).first()
         if found is not None:
             before.setdefault(found.id, (found, []))[1].append(parameter)
     edge = sorted(before.values(), key=lambda item: (item[0].taken_at, item[0].id))
-    window = [monitoring.only(_signs(row, origin), *parameters) for row, parameters in edge] + [
-        _signs(row, origin) for row in kept
-    ]
-    return window, None
+    window = [monitoring.only(_signs(row, origin), *parameters) for row, parameters in edge] + kept
+    return window, None, baseline
 
 
-def _signs(row: VitalSign, origin: datetime) -> monitoring.VitalSigns:
+def _signs(row: Any, origin: datetime) -> monitoring.VitalSigns:
     return monitoring.VitalSigns(
         at_min=view.minutes(row.taken_at, origin), **{p: getattr(row, p) for p in view.PARAMETERS}
     )
@@ -356,8 +374,7 @@ def _raise(
 ) -> list[SessionAlarm]:
     assert state.dose_start is not None
     origin = state.dose_start
-    prior, whole = window
-    baseline = _baseline(db, state)
+    prior, whole, baseline = window
     found: list[tuple[VitalSign, monitoring.Alarm]]
     if whole is not None:
         rows = sorted(whole + new, key=lambda v: (v.taken_at, v.id))
@@ -380,9 +397,16 @@ def _raise(
             if (by_minute[a.at_min].id, a.rule_id) not in known
         ]
     else:
+        signs = [_signs(v, origin) for v in new]
         pairs = monitoring.assess_new(
-            [_signs(v, origin) for v in new],
-            prior=prior,
+            signs,
+            prior=monitoring.settled(
+                prior,
+                new=signs,
+                phase=phase,
+                baseline=baseline,
+                overrides=state.limit_overrides,
+            ),
             phase=phase,
             baseline=baseline,
             overrides=state.limit_overrides,
