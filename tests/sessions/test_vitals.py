@@ -3,13 +3,17 @@ the alarms the whole-session assessment would."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from ketaclinic.clinical import monitoring
+from ketaclinic.clinical.monitoring.vitals import PARAMETERS
 from ketaclinic.sessions import service
 from ketaclinic.sessions.models import SessionAlarm, VitalSign
 from tests.sessions.conftest import at, ready_iv_session
@@ -111,3 +115,63 @@ def test_a_reading_charted_late_is_assessed_with_its_whole_phase(db: Session, te
         db.scalars(select(SessionAlarm.rule_id).where(SessionAlarm.session_id == row.id))
     )
     assert rules == ["inf_sbp_pause", "inf_sbp_recheck", "inf_sbp_recheck"]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_alarms_stored_reading_by_reading_equal_the_whole_phase_assessment(
+    db: Session, team: Staff, seed: int
+) -> None:
+    """Random monitor-like feeds, charted one reading at a time through the service,
+    raise exactly the alarms ``monitoring.assess`` finds over the whole phase."""
+    rng = random.Random(seed)  # noqa: S311 - test data
+    row = ready_iv_session(db, team)
+    service.chart_pump(db, actor=team.nurse, session_id=row.id, kind="start", at=at(1), now=at(1))
+    minute = 1.5
+    charted: list[VitalSign] = []
+    while minute < 38:
+        minute += rng.choice([0.25, 0.5, 1.0, 2.5, 5.0])
+        sbp = rng.choice([None, 120, 179, 180, 185, 199, 200, 205, 88, 91])
+        values = {
+            "heart_rate": rng.choice([None, 72, 120, 121, 130, 40, 39]),
+            "systolic_bp": sbp,
+            "diastolic_bp": None if sbp is None else min(sbp - 20, rng.choice([70, 110, 115, 120])),
+            "spo2": rng.choice([None, 97, 91, 89]),
+            "respiratory_rate": rng.choice([None, 14, 8, 25]),
+        }
+        if all(v is None for v in values.values()):
+            values["heart_rate"] = 80
+        charted.append(
+            service.record_vitals(
+                db,
+                actor=team.nurse,
+                session_id=row.id,
+                taken_at=at(minute),
+                source="monitor",
+                now=at(minute),
+                **values,  # type: ignore[arg-type]
+            )
+        )
+    start = at(1)
+    signs = [
+        monitoring.VitalSigns(
+            at_min=(v.taken_at - start).total_seconds() / 60,
+            **{p: getattr(v, p) for p in PARAMETERS},
+        )
+        for v in charted
+    ]
+    baseline = monitoring.VitalSigns(
+        at_min=0.0, heart_rate=72, systolic_bp=128, diastolic_bp=82, spo2=98, respiratory_rate=14
+    )
+    expected = {
+        (charted[[s.at_min for s in signs].index(a.at_min)].id, a.rule_id)
+        for a in monitoring.assess(signs, phase="infusion", baseline=baseline)
+    }
+    stored = set(
+        db.execute(
+            select(SessionAlarm.vital_sign_id, SessionAlarm.rule_id).where(
+                SessionAlarm.session_id == row.id
+            )
+        ).all()
+    )
+    assert stored == expected
+    assert expected  # the feed did cross some limits
