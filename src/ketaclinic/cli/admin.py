@@ -135,9 +135,7 @@ def serve(
 
         with ExitStack() as stack:
             stack.enter_context(
-                running(
-                    application.state.session_factory, zone=conf.zone, host=host, port=hl7_port
-                )
+                running(application.state.session_factory, zone=conf.zone, host=host, port=hl7_port)
             )
             typer.echo(f"bedside monitors: MLLP on {host}:{hl7_port}")
             uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
