@@ -77,7 +77,9 @@ def test_a_monitor_reading_appears_live_and_its_alarm_is_acknowledged_there(
         page.wait_for_selector("#latest-bp:text('204/112')", timeout=2000)
         page.wait_for_selector("#alarm-list [data-alarm]", timeout=2000)
         assert time.monotonic() - sent < 2.0
-    assert page.is_visible("#alarms")
+    assert page.is_visible("#alarm-list")
+    # The trend chart drew the pre-dose reading and the monitor's: BP, pulse and SpO2.
+    assert page.locator("#trend polyline").count() == 4
     assert "204/112" in page.inner_text("#vitals-table tbody tr:first-child")
     # inf_sbp_stop (>= 200 once) is among the alarms; acknowledge the first from here.
     assert "Systolic BP 204 mmHg" in page.inner_text("#alarm-list")

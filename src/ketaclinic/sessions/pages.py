@@ -49,6 +49,12 @@ def _chart_load(db: Session, actor: Actor, patient: patients.Patient) -> Any:
 CHART_SECTIONS = [ChartSection("sessions", "Sessions", "sessions/_chart_section.html", _chart_load)]
 
 
+# The trend chart of the session screen: the last readings (a monitor's half hour at one
+# a minute; ketaclinic's own choice) of the parameters it draws.
+TREND_POINTS = 120
+TREND = ("systolic_bp", "diastolic_bp", "heart_rate", "spo2")
+
+
 def _int(form: Any, name: str, *, required: bool = False) -> int | None:
     raw = str(form.get(name, "") or "").strip()
     if not raw:
@@ -119,6 +125,15 @@ def _context(request: Request, db: Session, actor: Actor, session_id: int) -> di
         "confirmation": state.appointment.confirmation if state.appointment else None,
         "meds": candidacy.medication_summary(db, actor=actor, patient_id=state.patient.id),
         "monitor": service.bound_device(db, state.session.id),
+        "trend": json.dumps(
+            [
+                {
+                    "taken_at": r.row.taken_at.isoformat(),
+                    **{p: getattr(r.row, p) for p in TREND},
+                }
+                for r in state.readings[-TREND_POINTS:]
+            ]
+        ),
     }
 
 

@@ -122,8 +122,9 @@ class Listener:
                 # moment: the second attempt finds it and acknowledges it again.
                 if attempt == 2:
                     break
-            except Exception:
-                log.exception("hl7 message could not be handled")
+            except Exception as exc:
+                # The type only: a database error's text carries the message's values.
+                log.error("hl7 message could not be handled (%s)", type(exc).__name__)
                 break
         # Not stored: AE, so that the monitor sends it again.
         refusal = pcd01.Refused("AE", pcd01.APPLICATION_ERROR, "not stored; send it again")

@@ -24,7 +24,7 @@
 (function () {
   var vitals = document.querySelector("#vitals[data-live]");
   if (!vitals || !window.EventSource) { return; }
-  var alarmsBox = document.getElementById("alarms");
+  var alarmsBox = document.getElementById("alarms") || document.getElementById("alarms-live");
   var list = document.getElementById("alarm-list");
   var state = document.getElementById("live-state");
   var tbody = document.querySelector("#vitals-table tbody");
@@ -119,9 +119,50 @@
     alarmsBox.hidden = alarms.length === 0;
   }
   var source = new EventSource(vitals.dataset.live);
-  source.addEventListener("vitals", function (e) { onVitals(JSON.parse(e.data)); });
+  source.addEventListener("vitals", function (e) {
+    var readings = JSON.parse(e.data);
+    onVitals(readings);
+    document.dispatchEvent(new CustomEvent("ketaclinic:vitals", { detail: readings }));
+  });
   source.addEventListener("alarms", function (e) { onAlarms(JSON.parse(e.data)); });
   source.addEventListener("closed", function () { source.close(); if (state) { state.textContent = "(session closed)"; } });
   source.onopen = function () { if (state) { state.textContent = "(live)"; } };
   source.onerror = function () { if (state) { state.textContent = "(reconnecting…)"; } };
+})();
+
+// The trend chart: polylines of the last readings, redrawn as live readings arrive.
+(function () {
+  var svg = document.getElementById("trend");
+  if (!svg) { return; }
+  var NS = "http://www.w3.org/2000/svg";
+  var points = [];
+  try { points = JSON.parse(svg.dataset.trend || "[]"); } catch (e) { points = []; }
+  var series = ["systolic_bp", "diastolic_bp", "heart_rate", "spo2"];
+  var css = { systolic_bp: "t-sbp", diastolic_bp: "t-dbp", heart_rate: "t-hr", spo2: "t-spo2" };
+  function draw() {
+    while (svg.firstChild) { svg.removeChild(svg.firstChild); }
+    var last = points.slice(-120);
+    if (last.length === 0) { return; }
+    var t0 = Date.parse(last[0].taken_at), t1 = Date.parse(last[last.length - 1].taken_at);
+    var span = Math.max(1, t1 - t0);
+    series.forEach(function (name) {
+      var coords = [];
+      last.forEach(function (p) {
+        if (p[name] === null || p[name] === undefined) { return; }
+        var x = 5 + 590 * (Date.parse(p.taken_at) - t0) / span;
+        var y = 155 - 150 * Math.min(220, p[name]) / 220;
+        coords.push(x.toFixed(1) + "," + y.toFixed(1));
+      });
+      if (coords.length === 0) { return; }
+      var line = document.createElementNS(NS, "polyline");
+      line.setAttribute("points", coords.join(" "));
+      line.setAttribute("class", "trend-line " + css[name]);
+      svg.appendChild(line);
+    });
+  }
+  draw();
+  document.addEventListener("ketaclinic:vitals", function (e) {
+    points = points.concat(e.detail).slice(-120);
+    draw();
+  });
 })();
