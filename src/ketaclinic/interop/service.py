@@ -83,6 +83,7 @@ def _chart(db: Session, decoded: pcd01.Decoded, now: datetime) -> int:
             pcd01.UNKNOWN_KEY,
             f"no session in progress is bound to device {decoded.device_id}; kept for review",
             "OBX-18",
+            held=True,
         )
     if bound.mrn != decoded.mrn:
         raise pcd01.Refused(
@@ -143,10 +144,9 @@ def _refuse(
     now: datetime,
 ) -> Answer:
     patient_id = patients.patient_id_for_mrn(db, decoded.mrn) if decoded else None
-    held = refusal.code == pcd01.UNKNOWN_KEY and "kept for review" in refusal.text
     letter = Hl7DeadLetter(
         received_at=now,
-        kind="held" if held else "refused",
+        kind="held" if refusal.held else "refused",
         ack_code=refusal.ack,
         error_code=refusal.code,
         reason=refusal.text[:2000],

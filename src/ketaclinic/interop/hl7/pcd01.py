@@ -35,12 +35,15 @@ CORRECTED = "C"
 
 
 class Refused(Exception):
-    def __init__(self, ack: str, code: str, text: str, where: str = "") -> None:
+    def __init__(
+        self, ack: str, code: str, text: str, where: str = "", *, held: bool = False
+    ) -> None:
         super().__init__(text)
         self.ack = ack
         self.code = code
         self.text = text
         self.where = where
+        self.held = held  # well formed, but no session in progress to chart it to
 
 
 @dataclass
