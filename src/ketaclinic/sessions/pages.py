@@ -52,6 +52,8 @@ CHART_SECTIONS = [ChartSection("sessions", "Sessions", "sessions/_chart_section.
 # The trend chart of the session screen: the last readings (a monitor's half hour at one
 # a minute; ketaclinic's own choice) of the parameters it draws.
 TREND_POINTS = 120
+# Rows of the vital-signs table before "show all" (ketaclinic's own page size).
+SHOWN_READINGS = 200
 TREND = ("systolic_bp", "diastolic_bp", "heart_rate", "spo2")
 
 
@@ -97,7 +99,9 @@ def _clock(request: Request, form: Any, name: str) -> datetime | None:
         ) from exc
 
 
-def _context(request: Request, db: Session, actor: Actor, session_id: int) -> dict[str, Any]:
+def _context(
+    request: Request, db: Session, actor: Actor, session_id: int, *, all_readings: bool = False
+) -> dict[str, Any]:
     state = service.get_session(db, actor=actor, session_id=session_id)
     prediction = None
     if state.session.status != "cancelled":
@@ -125,6 +129,11 @@ def _context(request: Request, db: Session, actor: Actor, session_id: int) -> di
         "confirmation": state.appointment.confirmation if state.appointment else None,
         "meds": candidacy.medication_summary(db, actor=actor, patient_id=state.patient.id),
         "monitor": service.bound_device(db, state.session.id),
+        # The table shows the latest readings (a monitor charts hundreds an hour); the
+        # phase of each is looked up once, not searched for per row.
+        "phase_of": {r.row.id: r.phase for r in state.readings},
+        "shown_vitals": list(reversed(state.vitals))[: None if all_readings else SHOWN_READINGS],
+        "all_readings": all_readings,
         "trend": json.dumps(
             [
                 {
@@ -146,8 +155,9 @@ def _page(
     error: str | None = None,
     fields: dict[str, str] | None = None,
     status_code: int = 200,
+    all_readings: bool = False,
 ) -> Response:
-    ctx = _context(request, db, actor, session_id)
+    ctx = _context(request, db, actor, session_id, all_readings=all_readings)
     ctx.update({"error": error, "fields": fields or {}})
     return render(request, "sessions/session.html", ctx, status_code=status_code)
 
@@ -268,9 +278,13 @@ async def live(
 
 @router.get("/sessions/{session_id}", response_class=HTMLResponse)
 def session_page(
-    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(*RUN)
+    request: Request,
+    session_id: RecordId,
+    db: DB,
+    readings: Annotated[str, Query(pattern="^(latest|all)$")] = "latest",
+    actor: Actor = allow(*RUN),
 ) -> Response:
-    return _page(request, db, actor, session_id)
+    return _page(request, db, actor, session_id, all_readings=readings == "all")
 
 
 @router.get("/sessions/{session_id}/note", response_class=HTMLResponse)
