@@ -258,3 +258,26 @@ def test_a_listener_stopped_mid_stream_loses_no_acknowledged_reading(
     rows = _readings(db, chair.session_id)
     assert len(rows) == 40
     assert set(db.scalars(select(Hl7Message.control_id))) == acked
+
+
+def test_several_monitors_connected_at_once_each_chart_to_their_own_session(
+    db: Session, team: Staff, listener: tuple[Listener, int]
+) -> None:
+    chairs = [infusing_chair(db, team, device_id=f"MON-{i}") for i in range(4)]
+    _, port = listener
+    codes: list[str] = []
+
+    def monitor(chair: Chair) -> None:
+        with MLLPClient("127.0.0.1", port) as client:
+            for n in range(10):
+                message = _message(chair, f"{chair.device_id}-{n}", 5 - n * 0.2, spo2=96)
+                codes.append(_code(_ack(client, message)))
+
+    threads = [threading.Thread(target=monitor, args=(chair,)) for chair in chairs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert codes == ["AA"] * 40
+    for chair in chairs:
+        assert len(_readings(db, chair.session_id)) == 10
