@@ -82,6 +82,15 @@ def serve(
             "(a one-machine clinic that wants a single service)",
         ),
     ] = False,
+    hl7_port: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=65535,
+            help="also receive bedside monitors' HL7 (MLLP) on this port in this process "
+            "(0: off; or run 'ketaclinic hl7 listen' as a service of its own)",
+        ),
+    ] = 0,
 ) -> None:
     """Start the web application (migrating the database first)."""
     import uvicorn
@@ -117,6 +126,20 @@ def serve(
             if postgres
             else "background jobs: off (--jobs-every 0); run 'ketaclinic jobs run' from cron"
         )
+    if hl7_port and workers > 1:
+        raise fail("--hl7-port needs one web process; run 'ketaclinic hl7 listen' beside them")
+    if hl7_port:
+        from contextlib import ExitStack
+
+        from ketaclinic.interop.hl7.listener import running
+
+        with ExitStack() as stack:
+            stack.enter_context(
+                running(application.state.session_factory, zone=conf.zone, host=host, port=hl7_port)
+            )
+            typer.echo(f"bedside monitors: MLLP on {host}:{hl7_port}")
+            uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
+        return
     if workers > 1:
         # Each web process builds its own app from the same KETACLINIC_* environment.
         application.state.engine.dispose()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ketaclinic.clinical import monitoring
+from ketaclinic.clinical.codes import mdc
 from ketaclinic.clinical.course import evaluation as course_evaluation
 from ketaclinic.clinical.course import outcomes as course_outcomes
 from ketaclinic.clinical.dosing import table as dosing_table
@@ -67,6 +68,7 @@ TABLES: dict[str, Table] = {
             lambda: course_outcomes.INSTRUMENTS,
         ),
         Table("course.series", "Treatment series plans", lambda: course_evaluation.SERIES),
+        Table("codes.mdc", "Bedside monitor codes (IEEE 11073 MDC)", lambda: mdc.MDC),
     )
 }
 

@@ -174,6 +174,12 @@ def patient_by_id(db: Session, patient_id: int) -> Patient:
     return _load(db, patient_id)
 
 
+def patient_id_for_mrn(db: Session, mrn: str) -> int | None:
+    """The patient a medical record number names, for another area's interface that
+    matches incoming messages (its act audits itself)."""
+    return db.scalar(select(Patient.id).where(Patient.mrn == mrn))
+
+
 def display_names(db: Session, patient_ids: Iterable[int]) -> dict[int, str]:
     """Names to show beside another area's rows (its act audits what it shows)."""
     wanted = set(patient_ids)

@@ -12,7 +12,7 @@ name, so a new area needs no edits elsewhere:
 - ``demo``: ``build(db, clinic)`` adds the area's part of the demo clinic
 
 Every area listed here exists: a missing one is a bug and fails at import time. An
-area that is not built yet (FHIR and HL7 interop, reports) is added when it is.
+area that is not built yet (FHIR interop, reports) is added when it is.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ AREAS = (
     "orders",
     "scheduling",
     "sessions",
+    "interop",
     "outcomes",
     "public",
     "configuration",

@@ -114,12 +114,28 @@ class VitalSign(Base):
     diastolic_bp: Mapped[int | None] = mapped_column(SmallInteger)
     spo2: Mapped[int | None] = mapped_column(SmallInteger)
     respiratory_rate: Mapped[int | None] = mapped_column(SmallInteger)
-    source: Mapped[str] = mapped_column(String(8), default="manual")  # manual|monitor
+    source: Mapped[str] = mapped_column(String(8), default="manual")  # manual|monitor|device
     recorded_by_id: Mapped[int | None] = mapped_column(Integer)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     entered_in_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     entered_in_error_by: Mapped[str | None] = mapped_column(String(80))
     error_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SessionDevice(Base):
+    """A bedside monitor bound to a session by the nurse: its readings chart here while
+    the binding lasts. Unbinding is a new fact on the row (who, when), never a delete."""
+
+    __tablename__ = "session_devices"
+    __table_args__ = (Index("ix_session_devices_device", "device_id", "unbound_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("infusion_sessions.id"))
+    device_id: Mapped[str] = mapped_column(String(120))
+    bound_by: Mapped[str] = mapped_column(String(80))
+    bound_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    unbound_by: Mapped[str | None] = mapped_column(String(80))
+    unbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SessionAlarm(Base):

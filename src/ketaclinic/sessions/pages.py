@@ -3,12 +3,15 @@ esketamine monitoring records still to file."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime, time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
 from ketaclinic.candidacy import service as candidacy
@@ -31,6 +34,7 @@ RUN = (Role.nurse, Role.prescriber)
 
 NAV = [
     ("Today's sessions", "/sessions/today", frozenset(RUN)),
+    ("Chairs", "/sessions/chairs", frozenset(RUN)),
     ("REMS records", "/sessions/rems", frozenset(RUN)),
 ]
 
@@ -43,6 +47,14 @@ def _chart_load(db: Session, actor: Actor, patient: patients.Patient) -> Any:
 
 
 CHART_SECTIONS = [ChartSection("sessions", "Sessions", "sessions/_chart_section.html", _chart_load)]
+
+
+# The trend chart of the session screen: the last readings (a monitor's half hour at one
+# a minute; ketaclinic's own choice) of the parameters it draws.
+TREND_POINTS = 120
+# Rows of the vital-signs table before "show all" (ketaclinic's own page size).
+SHOWN_READINGS = 200
+TREND = ("systolic_bp", "diastolic_bp", "heart_rate", "spo2")
 
 
 def _int(form: Any, name: str, *, required: bool = False) -> int | None:
@@ -87,7 +99,9 @@ def _clock(request: Request, form: Any, name: str) -> datetime | None:
         ) from exc
 
 
-def _context(request: Request, db: Session, actor: Actor, session_id: int) -> dict[str, Any]:
+def _context(
+    request: Request, db: Session, actor: Actor, session_id: int, *, all_readings: bool = False
+) -> dict[str, Any]:
     state = service.get_session(db, actor=actor, session_id=session_id)
     prediction = None
     if state.session.status != "cancelled":
@@ -114,6 +128,21 @@ def _context(request: Request, db: Session, actor: Actor, session_id: int) -> di
         "is_nurse": Role.nurse in actor.roles,
         "confirmation": state.appointment.confirmation if state.appointment else None,
         "meds": candidacy.medication_summary(db, actor=actor, patient_id=state.patient.id),
+        "monitor": service.bound_device(db, state.session.id),
+        # The table shows the latest readings (a monitor charts hundreds an hour); the
+        # phase of each is looked up once, not searched for per row.
+        "phase_of": {r.row.id: r.phase for r in state.readings},
+        "shown_vitals": list(reversed(state.vitals))[: None if all_readings else SHOWN_READINGS],
+        "all_readings": all_readings,
+        "trend": json.dumps(
+            [
+                {
+                    "taken_at": r.row.taken_at.isoformat(),
+                    **{p: getattr(r.row, p) for p in TREND},
+                }
+                for r in state.readings[-TREND_POINTS:]
+            ]
+        ),
     }
 
 
@@ -126,8 +155,9 @@ def _page(
     error: str | None = None,
     fields: dict[str, str] | None = None,
     status_code: int = 200,
+    all_readings: bool = False,
 ) -> Response:
-    ctx = _context(request, db, actor, session_id)
+    ctx = _context(request, db, actor, session_id, all_readings=all_readings)
     ctx.update({"error": error, "fields": fields or {}})
     return render(request, "sessions/session.html", ctx, status_code=status_code)
 
@@ -189,11 +219,72 @@ def rems(request: Request, db: DB, actor: Actor = allow(*RUN)) -> Response:
     )
 
 
+@router.get("/sessions/chairs", response_class=HTMLResponse)
+def chairs(request: Request, db: DB, actor: Actor = allow(*RUN)) -> Response:
+    return render(
+        request, "sessions/chairs.html", {"chairs": service.chairs_in_use(db, actor=actor)}
+    )
+
+
+# How often the live screen looks for new readings and alarms (a second, so a reading
+# appears within about one; ketaclinic's own pace, not a clinical number).
+LIVE_EVERY_SECONDS = 1.0
+
+
+@router.get("/sessions/{session_id}/live")
+async def live(
+    request: Request,
+    session_id: RecordId,
+    db: DB,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    actor: Actor = allow(*RUN),
+) -> Response:
+    """Server-Sent Events: ``vitals`` with the readings charted since ``after`` and
+    ``alarms`` with the open alarms whenever they change. Each look is a short read of
+    its own; the request's own transaction ends when the stream begins."""
+    await run_in_threadpool(service.open_live_session, db, actor=actor, session_id=session_id)
+    factory = request.app.state.session_factory
+
+    def look(last: int) -> service.LiveUpdate:
+        with factory() as reader:
+            try:
+                return service.live_update(reader, session_id=session_id, after_vital_id=last)
+            finally:
+                reader.rollback()
+
+    async def stream() -> AsyncIterator[str]:
+        last, shown = after, None
+        yield "retry: 2000\n\n"
+        while not await request.is_disconnected():
+            update = await run_in_threadpool(look, last)
+            if update.readings:
+                last = update.last_vital_id
+                yield f"event: vitals\ndata: {json.dumps(update.readings)}\n\n"
+            alarms = json.dumps(update.alarms)
+            if alarms != shown:
+                shown = alarms
+                yield f"event: alarms\ndata: {alarms}\n\n"
+            if update.status != "open":
+                yield f"event: closed\ndata: {json.dumps(update.status)}\n\n"
+                return
+            await asyncio.sleep(LIVE_EVERY_SECONDS)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
 @router.get("/sessions/{session_id}", response_class=HTMLResponse)
 def session_page(
-    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(*RUN)
+    request: Request,
+    session_id: RecordId,
+    db: DB,
+    readings: Annotated[str, Query(pattern="^(latest|all)$")] = "latest",
+    actor: Actor = allow(*RUN),
 ) -> Response:
-    return _page(request, db, actor, session_id)
+    return _page(request, db, actor, session_id, all_readings=readings == "all")
 
 
 @router.get("/sessions/{session_id}/note", response_class=HTMLResponse)
@@ -287,6 +378,21 @@ async def end_dosing(
             db, actor=actor, session_id=session_id, reason=str(f.get("reason", ""))
         ),
     )
+
+
+@router.post("/sessions/{session_id}/monitor", response_class=HTMLResponse)
+async def monitor(
+    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(*RUN)
+) -> Response:
+    def call(f: Any) -> object:
+        if str(f.get("action", "bind")) == "unbind":
+            service.unbind_device(db, actor=actor, session_id=session_id)
+            return None
+        return service.bind_device(
+            db, actor=actor, session_id=session_id, device_id=str(f.get("device_id", ""))
+        )
+
+    return await _act(request, db, actor, session_id, "vitals", call)
 
 
 @router.post("/sessions/{session_id}/vitals", response_class=HTMLResponse)

@@ -15,7 +15,19 @@ from ketaclinic.clinical.monitoring.discharge import (
     Reason,
     discharge_ready,
 )
-from ketaclinic.clinical.monitoring.limits import LIMITS, Alarm, Limit, assess, limits
+from ketaclinic.clinical.monitoring.limits import (
+    LIMITS,
+    Alarm,
+    Limit,
+    assess,
+    assess_new,
+    limits,
+    lookback_min,
+    only,
+    prior_window,
+    settled,
+    unsettled,
+)
 from ketaclinic.clinical.monitoring.schedule import (
     SCHEDULES,
     ScheduledReading,
@@ -72,13 +84,19 @@ __all__ = [
     "SymptomTrigger",
     "VitalSigns",
     "assess",
+    "assess_new",
     "assess_observations",
     "discharge_ready",
     "limits",
+    "lookback_min",
+    "only",
     "pre_dose_window",
+    "prior_window",
     "reading_schedule",
     "schedule_status",
+    "settled",
     "sedation_triggers",
     "side_effects",
     "symptom_triggers",
+    "unsettled",
 ]

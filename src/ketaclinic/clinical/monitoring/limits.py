@@ -26,6 +26,7 @@ from typing import Literal
 
 from ketaclinic.clinical.monitoring.vitals import (
     LABELS,
+    PARAMETERS,
     UNITS,
     Evidence,
     Level,
@@ -348,19 +349,187 @@ def assess(
     run of crossing readings, at the reading that met (or confirmed) it. Alarms come in
     time order, the most severe first at equal times.
     """
+    return [alarm for _, alarm in _scan(readings, phase, baseline, overrides)]
+
+
+def assess_new(
+    new: Sequence[VitalSigns],
+    *,
+    prior: Sequence[VitalSigns],
+    phase: str,
+    baseline: VitalSigns | None = None,
+    overrides: Iterable[Override] = (),
+) -> list[tuple[int, Alarm]]:
+    """The alarms that ``new`` readings raise, charted after ``prior`` in the same phase,
+    each with the index in ``new`` of the reading that raised it.
+
+    ``prior`` need not be every earlier reading of the phase: the window that
+    ``prior_window`` keeps is enough, so a reading costs the same at the first minute
+    and the sixth hour. The result equals the alarms of ``assess`` over all the
+    readings that fall on the new ones. ``new`` must not start before the last of
+    ``prior``.
+    """
+    prior, new = list(prior), list(new)
+    if prior and new and new[0].at_min < prior[-1].at_min:
+        raise ValueError("new readings must not start before the last prior reading")
+    first_new = len(prior)
+    return [
+        (index - first_new, alarm)
+        for index, alarm in _scan(prior + new, phase, baseline, overrides)
+        if index >= first_new
+    ]
+
+
+def lookback_min(phase: str, overrides: Iterable[Override] = ()) -> dict[Parameter, float]:
+    """Per parameter with a rule in ``phase``, the longest confirmation time of its rules:
+    how far before its latest prior reading the history of that parameter matters."""
+    known_phase = check_phase(phase)
+    out: dict[Parameter, float] = {}
+    for row in apply(LIMITS, tuple(overrides)).values():
+        if known_phase in row.phases:
+            out[row.parameter] = max(out.get(row.parameter, 0.0), float(row.confirm_min))
+    return out
+
+
+def prior_window(
+    prior: Sequence[VitalSigns],
+    *,
+    new: Sequence[VitalSigns],
+    phase: str,
+    baseline: VitalSigns | None = None,
+    overrides: Iterable[Override] = (),
+) -> list[VitalSigns]:
+    """The part of ``prior`` (time-ordered, same phase) that ``assess_new`` needs.
+
+    A rule fires at a new reading from the run of crossing readings it continues, and
+    only the start of that run matters, and only while the run is younger than the
+    rule's confirmation time at the latest prior reading ``p``: a run older than that
+    has already fired. So for each parameter the new readings chart, the readings
+    from ``p`` minus the longest confirmation time on, and the one reading of that
+    parameter just before them (kept with that parameter alone, so that it says
+    nothing about the others), are enough; and of those, only the ones from the last
+    reading that crossed none of the parameter's rules (``settled``). ``sessions``
+    reads the same window with indexed queries; this function is the definition it is
+    tested against.
+    """
+    prior = list(prior)
+    charted = {p for reading in new for p in _charted(reading)}
+    needed = {p: n for p, n in lookback_min(phase, overrides).items() if p in charted}
+    cuts: dict[Parameter, float] = {}
+    for parameter, confirm in needed.items():
+        latest = [r.at_min for r in prior if r.get(parameter) is not None]
+        if latest:
+            cuts[parameter] = latest[-1] - confirm
+    if not cuts:
+        return []
+    cut = min(cuts.values())
+    kept = [r for r in prior if r.at_min >= cut]
+    start = len(prior) - len(kept)
+    # The reading of each parameter just before the kept ones, with only the
+    # parameters it stands for (one reading may stand for several).
+    before: dict[int, list[Parameter]] = {}
+    for parameter in cuts:
+        earlier = [i for i in range(start) if prior[i].get(parameter) is not None]
+        if earlier:
+            before.setdefault(earlier[-1], []).append(parameter)
+    window = [only(prior[i], *before[i]) for i in sorted(before)] + kept
+    return settled(window, new=new, phase=phase, baseline=baseline, overrides=overrides)
+
+
+def settled(
+    window: Sequence[VitalSigns],
+    *,
+    new: Sequence[VitalSigns],
+    phase: str,
+    baseline: VitalSigns | None = None,
+    overrides: Iterable[Override] = (),
+) -> list[VitalSigns]:
+    """``window`` from the latest reading after which every rule is back at rest.
+
+    A reading that crosses none of its parameter's rules ends every run of that
+    parameter: what came before it no longer matters to those rules. So for each
+    parameter the new readings chart, the window may start at its last such reading;
+    it starts at the earliest of those starts (a parameter still in a run keeps the
+    whole window). With ordinary readings the window is the last reading or two.
+    """
+    window = list(window)
+    starts = _settled_at(window, new=new, phase=phase, baseline=baseline, overrides=overrides)
+    return window[min((at or 0 for at in starts.values()), default=len(window)) :]
+
+
+def unsettled(
+    window: Sequence[VitalSigns],
+    *,
+    new: Sequence[VitalSigns],
+    phase: str,
+    baseline: VitalSigns | None = None,
+    overrides: Iterable[Override] = (),
+) -> set[Parameter]:
+    """The parameters the new readings chart whose rules may be in a run all through
+    ``window`` (no reading of it crosses none of them): for those, what came before
+    ``window`` may matter."""
+    starts = _settled_at(window, new=new, phase=phase, baseline=baseline, overrides=overrides)
+    return {p for p, at in starts.items() if at is None}
+
+
+def _settled_at(
+    window: Sequence[VitalSigns],
+    *,
+    new: Sequence[VitalSigns],
+    phase: str,
+    baseline: VitalSigns | None,
+    overrides: Iterable[Override],
+) -> dict[Parameter, int | None]:
+    known_phase = check_phase(phase)
+    rows = [row for row in apply(LIMITS, tuple(overrides)).values() if known_phase in row.phases]
+    charted = {p for reading in new for p in _charted(reading)}
+    found: dict[Parameter, int | None] = {}
+    for parameter in charted:
+        own = [row for row in rows if row.parameter == parameter]
+        if not own:
+            continue
+        found[parameter] = None
+        for index in range(len(window) - 1, -1, -1):
+            reading = window[index]
+            if reading.get(parameter) is None:
+                continue
+            values = [(row, _measured(row, reading, baseline)) for row in own]
+            if all(
+                v is None or not _crosses(v, row.comparison, row.threshold) for row, v in values
+            ):
+                found[parameter] = index
+                break
+    return found
+
+
+def _charted(reading: VitalSigns) -> list[Parameter]:
+    return [p for p in PARAMETERS if reading.get(p) is not None]
+
+
+def only(reading: VitalSigns, *parameters: Parameter) -> VitalSigns:
+    """The reading with some parameters kept: what those parameters' rules need of it."""
+    return VitalSigns(at_min=reading.at_min, **{p: reading.get(p) for p in parameters})
+
+
+def _scan(
+    readings: Sequence[VitalSigns],
+    phase: str,
+    baseline: VitalSigns | None,
+    overrides: Iterable[Override],
+) -> list[tuple[int, Alarm]]:
     known_phase = check_phase(phase)
     readings = list(readings)
     check_time_order(readings)
     overrides = tuple(overrides)
     table = apply(LIMITS, overrides)
-    alarms: list[Alarm] = []
+    alarms: list[tuple[int, Alarm]] = []
     for row in table.values():
         if known_phase not in row.phases:
             continue
         used = tuple(o for o in overrides if o.target == row.id)
         run_start: float | None = None
         fired = False
-        for reading in readings:
+        for index, reading in enumerate(readings):
             measured = _measured(row, reading, baseline)
             if measured is None:
                 continue
@@ -373,8 +542,8 @@ def assess(
             if fired or duration < row.confirm_min:
                 continue
             fired = True
-            alarms.append(_alarm(row, reading, measured, duration, used))
-    alarms.sort(key=lambda a: (a.at_min, -LEVEL_RANK[a.level], a.rule_id))
+            alarms.append((index, _alarm(row, reading, measured, duration, used)))
+    alarms.sort(key=lambda a: (a[1].at_min, -LEVEL_RANK[a[1].level], a[1].rule_id))
     return alarms
 
 

@@ -19,6 +19,20 @@ from ketaclinic.sessions.service.infusion import (
     start_session_for_appointment,
     start_walk_in_session,
 )
+from ketaclinic.sessions.service.live import (
+    LiveUpdate,
+    chairs_in_use,
+    live_update,
+    open_live_session,
+)
+from ketaclinic.sessions.service.monitor import (
+    DeviceSession,
+    bind_device,
+    bound_device,
+    monitored_sessions,
+    session_of_device,
+    unbind_device,
+)
 from ketaclinic.sessions.service.prediction import PredictionUnavailable, predict
 from ketaclinic.sessions.service.records import (
     mark_entry_in_error,
@@ -36,12 +50,28 @@ from ketaclinic.sessions.service.summary import (
     todays_list,
 )
 from ketaclinic.sessions.service.vitals import (
+    Measured,
     acknowledge_alarm,
+    chart_device_readings,
+    correct_device_readings,
     mark_vitals_in_error,
     record_vitals,
 )
 
 __all__ = [
+    "LiveUpdate",
+    "chairs_in_use",
+    "live_update",
+    "open_live_session",
+    "DeviceSession",
+    "Measured",
+    "bind_device",
+    "bound_device",
+    "chart_device_readings",
+    "correct_device_readings",
+    "monitored_sessions",
+    "session_of_device",
+    "unbind_device",
     "SessionSummary",
     "acknowledge_alarm",
     "add_addendum",

@@ -244,6 +244,34 @@ def build(
     return view
 
 
+def for_charting(db: Session, *, row: InfusionSession, now: datetime | None = None) -> SessionView:
+    """The session's dosing timeline (start and end of dosing, so the phase of a moment)
+    and the clinic's limit overrides, without its readings, alarms or entries: what
+    charting a reading needs, at a cost that does not grow with the chart. Acts that
+    show or judge the whole session use ``build``."""
+    now = now or utcnow()
+    view = SessionView(
+        session=row,
+        patient=patients.patient_by_id(db, row.patient_id),
+        order=orders.order_by_id(db, row.order_id),
+        appointment=None,
+        now=now,
+        events=_rows(db, SessionEvent, (SessionEvent.at, SessionEvent.id), row.id),
+        vitals=[],
+        alarms=[],
+        entries=[],
+        notes=[],
+        checklist_entries=[],
+        enrolment=None,
+        monitoring_record=None,
+        limit_overrides=configuration.overrides_for(db, "monitoring.limits"),
+    )
+    if view.esketamine:
+        view.device_mg, view.device_interval_min = devices_of(db, view.order)
+    _derive_dosing(view)
+    return view
+
+
 def devices_of(db: Session, order: orders.Order) -> tuple[float, float]:
     """The nasal device size (mg) and the minutes between devices of the order's protocol:
     the protocol row with the clinic's overrides, then the order's own (as when drafted)."""

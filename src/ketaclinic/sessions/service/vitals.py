@@ -8,7 +8,10 @@ and reading on a later page load.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -30,7 +33,7 @@ from ketaclinic.sessions.service.common import (
     require,
 )
 
-SOURCES = ("manual", "monitor")
+SOURCES = ("manual", "monitor", "device")
 
 
 def _check_values(values: dict[str, int | None]) -> None:
@@ -72,8 +75,8 @@ def record_vitals(
     source: str = "manual",
     now: datetime | None = None,
 ) -> VitalSign:
-    """Chart one set of vital signs (by hand, or later from the bedside monitor feed) and
-    store any alarm it raises."""
+    """Chart one set of vital signs (by hand, or from a monitor bridge) and store any
+    alarm it raises."""
     require(actor, RUNNERS, "charting vital signs")
     if source not in SOURCES:
         raise Invalid(f"source must be one of {', '.join(SOURCES)}", fields={"source": "unknown"})
@@ -95,10 +98,8 @@ def record_vitals(
         recorded_at=now or utcnow(),
         **values,
     )
-    state = view.build(db, actor=actor, row=row, now=now or moment)
-    db.add(reading)
-    db.flush()
-    raised = _raise_alarms(db, state, reading)
+    state = view.for_charting(db, row=row, now=now or moment)
+    raised = [a.rule_id for a in _chart(db, state, [reading])]
     shown = ", ".join(f"{k}={v}" for k, v in values.items() if v is not None)
     record(
         db,
@@ -113,52 +114,322 @@ def record_vitals(
     return reading
 
 
-def _raise_alarms(db: Session, state: view.SessionView, new: VitalSign) -> list[str]:
-    phase = view.phase_at(state, new.taken_at)
-    if phase == "pre_infusion" or state.dose_start is None:
-        return []  # before dosing the checklist judges the go limits
-    same = [r.row for r in state.readings if r.phase == phase] + [new]
-    same.sort(key=lambda v: (v.taken_at, v.id))
-    signs = [
-        monitoring.VitalSigns(
-            at_min=view.minutes(v.taken_at, state.dose_start),
-            **{p: getattr(v, p) for p in view.PARAMETERS},
-        )
-        for v in same
-    ]
-    base = state.baseline()
-    alarms = monitoring.assess(
-        signs,
-        phase=phase,
-        baseline=base.signs(0.0) if base else None,
-        overrides=state.limit_overrides,
-    )
-    known = {(a.vital_sign_id, a.rule_id) for a in state.alarms}
-    by_minute = {sign.at_min: v for sign, v in zip(signs, same, strict=True)}
-    raised = []
-    for alarm in alarms:
-        source_row = by_minute[alarm.at_min]
-        if (source_row.id, alarm.rule_id) in known:
-            continue
-        db.add(
-            SessionAlarm(
-                session_id=state.session.id,
-                vital_sign_id=source_row.id,
-                rule_id=alarm.rule_id,
-                phase=phase,
-                level=alarm.level,
-                parameter=alarm.parameter,
-                value=alarm.value,
-                message=alarm.message,
-                action=alarm.action,
-                source=alarm.source,
-                evidence=alarm.evidence,
-                raised_at=new.recorded_at,
+@dataclass(frozen=True)
+class Measured:
+    """One set of readings from a device, as the interface decoded it."""
+
+    taken_at: datetime
+    heart_rate: int | None = None
+    systolic_bp: int | None = None
+    diastolic_bp: int | None = None
+    spo2: int | None = None
+    respiratory_rate: int | None = None
+
+    def values(self) -> dict[str, int | None]:
+        return {p: getattr(self, p) for p in view.PARAMETERS}
+
+
+def chart_device_readings(
+    db: Session,
+    *,
+    actor: Actor,
+    session_id: int,
+    readings: Sequence[Measured],
+    detail: str,
+    now: datetime | None = None,
+) -> tuple[list[VitalSign], list[SessionAlarm]]:
+    """Chart the readings of one device message in one batch (``source`` ``device``)
+    and raise their alarms with the same rules as a reading typed by hand.
+
+    For the bedside-monitor interface, whose act audits the device message (``actor``
+    names the device): it checks no staff role. Raises ``Invalid`` for an implausible
+    value or a time out of bounds, ``Conflict`` for a closed session."""
+    row = load_open(db, session_id)
+    now = now or utcnow()
+    rows = []
+    for measured in readings:
+        values = measured.values()
+        _check_values(values)
+        rows.append(
+            VitalSign(
+                session_id=row.id,
+                taken_at=charted_time(measured.taken_at, field="taken_at", now=now),
+                source="device",
+                recorded_by_id=None,
+                recorded_at=now,
+                **values,
             )
         )
-        known.add((source_row.id, alarm.rule_id))
-        raised.append(alarm.rule_id)
+    if not rows:
+        raise Invalid("the message carries no vital sign", fields={"readings": "empty"})
+    state = view.for_charting(db, row=row, now=now)
+    alarms = _chart(db, state, rows)
+    raised = [a.rule_id for a in alarms]
+    record(
+        db,
+        actor,
+        "vitals.record",
+        row,
+        object_type="vital_sign",
+        object_id=rows[0].id,
+        detail=f"device: {detail}; {len(rows)} reading(s)"
+        + (f"; alarms: {', '.join(raised)}" if raised else ""),
+    )
     db.flush()
+    return rows, alarms
+
+
+def correct_device_readings(
+    db: Session,
+    *,
+    actor: Actor,
+    session_id: int,
+    taken_at: Sequence[datetime],
+    reason: str,
+    now: datetime | None = None,
+) -> int:
+    """A device's corrected result replaces what it sent before for the same moment:
+    the earlier device readings at those times are marked entered in error (kept)."""
+    row = load_open(db, session_id)
+    found = list(
+        db.scalars(
+            select(VitalSign).where(
+                VitalSign.session_id == row.id,
+                VitalSign.source == "device",
+                VitalSign.taken_at.in_(list(taken_at)),
+                VitalSign.entered_in_error_at.is_(None),
+            )
+        )
+    )
+    for reading in found:
+        reading.entered_in_error_at = now or utcnow()
+        reading.entered_in_error_by = actor.username
+        reading.error_reason = reason
+        record(
+            db,
+            actor,
+            "vitals.entered_in_error",
+            row,
+            object_type="vital_sign",
+            object_id=reading.id,
+            detail=reason,
+        )
+    db.flush()
+    return len(found)
+
+
+def _chart(db: Session, state: view.SessionView, new: list[VitalSign]) -> list[SessionAlarm]:
+    """Add the readings and the alarms they raise. The rules see only the window of
+    prior readings they need (``monitoring.prior_window``), read with indexed queries
+    before the new rows go in, so a reading costs the same at any point of a session.
+    A reading charted late, before one already charted in its phase, is assessed with
+    the whole phase instead, as its arrival may confirm or break a later run."""
+    new.sort(key=lambda v: v.taken_at)
+    raised: list[SessionAlarm] = []
+    by_phase: dict[str, list[VitalSign]] = {}
+    for reading in new:
+        by_phase.setdefault(view.phase_at(state, reading.taken_at), []).append(reading)
+    with db.no_autoflush:
+        windows = {
+            phase: _window(db, state, phase, rows)
+            for phase, rows in by_phase.items()
+            if phase != "pre_infusion" and state.dose_start is not None
+        }
+    db.add_all(new)
+    db.flush()
+    for phase, rows in by_phase.items():
+        if phase in windows:
+            raised += _raise(db, state, phase, rows, windows[phase])
+    db.flush()
+    return raised
+
+
+_Window = tuple[list[monitoring.VitalSigns], list[VitalSign] | None, monitoring.VitalSigns | None]
+
+
+def _phase_bounds(state: view.SessionView, phase: str) -> list[Any]:
+    assert state.dose_start is not None
+    if phase == "recovery":
+        start = state.dose_start if state.esketamine else state.dose_end
+        assert start is not None
+        return [VitalSign.taken_at >= start]
+    bounds = [VitalSign.taken_at >= state.dose_start]
+    if state.dose_end is not None:
+        bounds.append(VitalSign.taken_at < state.dose_end)
+    return bounds
+
+
+def _window(db: Session, state: view.SessionView, phase: str, new: list[VitalSign]) -> _Window:
+    """What ``monitoring.assess_new`` needs of the prior readings of ``phase`` (the
+    ``monitoring.prior_window`` of them, read with indexed queries), and the baseline.
+    With a reading charted late, the whole phase (then the second item holds its rows).
+
+    A monitor sends the same parameters each time, so the latest reading names the
+    latest time of each parameter, and a settled reading among the last minutes makes
+    the readings before them irrelevant: usually three short queries."""
+    assert state.dose_start is not None
+    origin = state.dose_start
+    baseline = _baseline(db, state)
+    in_phase = [
+        VitalSign.session_id == state.session.id,
+        VitalSign.entered_in_error_at.is_(None),
+        *_phase_bounds(state, phase),
+    ]
+    columns = [VitalSign.id, VitalSign.taken_at, *(getattr(VitalSign, p) for p in view.PARAMETERS)]
+    last = db.execute(
+        select(*columns)
+        .where(*in_phase)
+        .order_by(VitalSign.taken_at.desc(), VitalSign.id.desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return [], None, baseline
+    if last.taken_at > new[0].taken_at:
+        whole = list(
+            db.scalars(
+                select(VitalSign).where(*in_phase).order_by(VitalSign.taken_at, VitalSign.id)
+            )
+        )
+        return [], whole, baseline
+    new_signs = [_signs(v, origin) for v in new]
+    charted = {p for v in new for p in view.PARAMETERS if getattr(v, p) is not None}
+    lookback = monitoring.lookback_min(phase, state.limit_overrides)
+    cuts: dict[monitoring.Parameter, datetime] = {}
+    for parameter, confirm in lookback.items():
+        if parameter not in charted:
+            continue
+        latest = last.taken_at if getattr(last, parameter) is not None else None
+        if latest is None:
+            column = getattr(VitalSign, parameter)
+            latest = db.scalar(
+                select(VitalSign.taken_at)
+                .where(*in_phase, column.is_not(None))
+                .order_by(VitalSign.taken_at.desc())
+                .limit(1)
+            )
+        if latest is not None:
+            cuts[parameter] = latest - timedelta(minutes=confirm)
+    if not cuts:
+        return [], None, baseline
+    cut = min(cuts.values())
+    # Plain rows, not tracked objects: a monitor's five minutes are a few hundred.
+    kept = [
+        _signs(row, origin)
+        for row in db.execute(
+            select(*columns)
+            .where(*in_phase, VitalSign.taken_at >= cut)
+            .order_by(VitalSign.taken_at, VitalSign.id)
+        )
+    ]
+    open_runs = monitoring.unsettled(
+        kept, new=new_signs, phase=phase, baseline=baseline, overrides=state.limit_overrides
+    )
+    before: dict[int, tuple[Any, list[monitoring.Parameter]]] = {}
+    for parameter in sorted(open_runs & set(cuts)):
+        column = getattr(VitalSign, parameter)
+        found = db.execute(
+            select(*columns)
+            .where(*in_phase, column.is_not(None), VitalSign.taken_at < cut)
+            .order_by(VitalSign.taken_at.desc(), VitalSign.id.desc())
+            .limit(1)
+        ).first()
+        if found is not None:
+            before.setdefault(found.id, (found, []))[1].append(parameter)
+    edge = sorted(before.values(), key=lambda item: (item[0].taken_at, item[0].id))
+    window = [monitoring.only(_signs(row, origin), *parameters) for row, parameters in edge] + kept
+    return window, None, baseline
+
+
+def _signs(row: Any, origin: datetime) -> monitoring.VitalSigns:
+    return monitoring.VitalSigns(
+        at_min=view.minutes(row.taken_at, origin), **{p: getattr(row, p) for p in view.PARAMETERS}
+    )
+
+
+def _baseline(db: Session, state: view.SessionView) -> monitoring.VitalSigns | None:
+    """The pre-dose reading (``SessionView.baseline``): the last before dosing with a
+    blood pressure, or else the last before dosing."""
+    query = (
+        select(VitalSign)
+        .where(
+            VitalSign.session_id == state.session.id,
+            VitalSign.entered_in_error_at.is_(None),
+            VitalSign.taken_at < state.dose_start,
+        )
+        .order_by(VitalSign.taken_at.desc(), VitalSign.id.desc())
+        .limit(1)
+    )
+    found = db.scalar(query.where(VitalSign.systolic_bp.is_not(None))) or db.scalar(query)
+    if found is None:
+        return None
+    return monitoring.VitalSigns(at_min=0.0, **{p: getattr(found, p) for p in view.PARAMETERS})
+
+
+def _raise(
+    db: Session,
+    state: view.SessionView,
+    phase: str,
+    new: list[VitalSign],
+    window: _Window,
+) -> list[SessionAlarm]:
+    assert state.dose_start is not None
+    origin = state.dose_start
+    prior, whole, baseline = window
+    found: list[tuple[VitalSign, monitoring.Alarm]]
+    if whole is not None:
+        rows = sorted(whole + new, key=lambda v: (v.taken_at, v.id))
+        signs = [_signs(v, origin) for v in rows]
+        alarms = monitoring.assess(
+            signs, phase=phase, baseline=baseline, overrides=state.limit_overrides
+        )
+        by_minute = {sign.at_min: v for sign, v in zip(signs, rows, strict=True)}
+        known = {
+            (vital_sign_id, rule_id)
+            for vital_sign_id, rule_id in db.execute(
+                select(SessionAlarm.vital_sign_id, SessionAlarm.rule_id).where(
+                    SessionAlarm.session_id == state.session.id
+                )
+            )
+        }
+        found = [
+            (by_minute[a.at_min], a)
+            for a in alarms
+            if (by_minute[a.at_min].id, a.rule_id) not in known
+        ]
+    else:
+        signs = [_signs(v, origin) for v in new]
+        pairs = monitoring.assess_new(
+            signs,
+            prior=monitoring.settled(
+                prior,
+                new=signs,
+                phase=phase,
+                baseline=baseline,
+                overrides=state.limit_overrides,
+            ),
+            phase=phase,
+            baseline=baseline,
+            overrides=state.limit_overrides,
+        )
+        found = [(new[i], a) for i, a in pairs]
+    raised = []
+    for source_row, alarm in found:
+        stored = SessionAlarm(
+            session_id=state.session.id,
+            vital_sign_id=source_row.id,
+            rule_id=alarm.rule_id,
+            phase=phase,
+            level=alarm.level,
+            parameter=alarm.parameter,
+            value=alarm.value,
+            message=alarm.message,
+            action=alarm.action,
+            source=alarm.source,
+            evidence=alarm.evidence,
+            raised_at=new[-1].recorded_at,
+        )
+        db.add(stored)
+        raised.append(stored)
     return raised
 
 

@@ -17,3 +17,152 @@
     if (first) { first.focus(); }
   }
 })();
+
+// The live session screen: new readings and alarms arrive over Server-Sent Events from
+// /sessions/<id>/live (ketaclinic itself, no other server). Without script the page
+// still shows everything charted when it was loaded.
+(function () {
+  var vitals = document.querySelector("#vitals[data-live]");
+  if (!vitals || !window.EventSource) { return; }
+  var alarmsBox = document.getElementById("alarms") || document.getElementById("alarms-live");
+  var list = document.getElementById("alarm-list");
+  var state = document.getElementById("live-state");
+  var tbody = document.querySelector("#vitals-table tbody");
+  var zone = document.documentElement.dataset.zone || undefined;
+
+  function clock(iso) {
+    try {
+      return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, timeZone: zone });
+    } catch (e) { return iso; }
+  }
+  function text(id, value) {
+    var el = document.getElementById(id);
+    if (el) { el.textContent = value === null || value === undefined ? "–" : String(value); }
+  }
+  function cell(row, value) {
+    var td = document.createElement("td");
+    td.textContent = value === null || value === undefined ? "" : String(value);
+    row.appendChild(td);
+  }
+  function onVitals(readings) {
+    readings.forEach(function (r) {
+      if (tbody) {
+        var empty = tbody.querySelector("td[colspan]");
+        if (empty) { empty.parentNode.remove(); }
+        var row = document.createElement("tr");
+        row.className = "live-new";
+        row.dataset.reading = r.id;
+        cell(row, clock(r.taken_at));
+        cell(row, "");
+        cell(row, r.heart_rate);
+        cell(row, r.systolic_bp ? r.systolic_bp + "/" + r.diastolic_bp : "");
+        cell(row, r.spo2);
+        cell(row, r.respiratory_rate);
+        cell(row, r.source);
+        cell(row, "reload to correct");
+        tbody.insertBefore(row, tbody.firstChild);
+      }
+    });
+    var last = readings[readings.length - 1];
+    text("latest-time", clock(last.taken_at));
+    if (last.heart_rate !== null) { text("latest-hr", last.heart_rate); }
+    if (last.systolic_bp !== null) { text("latest-bp", last.systolic_bp + "/" + last.diastolic_bp); }
+    if (last.spo2 !== null) { text("latest-spo2", last.spo2); }
+    if (last.respiratory_rate !== null) { text("latest-rr", last.respiratory_rate); }
+  }
+  function alarmItem(a) {
+    var item = document.createElement("div");
+    item.className = "alarm-item level-" + a.level;
+    item.dataset.alarm = a.id;
+    var head = document.createElement("p");
+    var strong = document.createElement("strong");
+    strong.textContent = a.level.toUpperCase();
+    head.appendChild(strong);
+    head.appendChild(document.createTextNode(" at " + clock(a.raised_at).slice(0, 5) + ": " + a.message));
+    var act = document.createElement("p");
+    act.textContent = "Do: " + a.action;
+    var basis = document.createElement("p");
+    basis.className = "muted small";
+    basis.textContent = "Basis: " + a.source + " [" + a.evidence + "]";
+    var form = document.createElement("form");
+    form.method = "post";
+    form.action = "/sessions/" + alarmsBox.dataset.session + "/alarms/" + a.id + "/acknowledge";
+    form.className = "row";
+    var csrf = document.createElement("input");
+    csrf.type = "hidden"; csrf.name = "csrf_token"; csrf.value = alarmsBox.dataset.csrf;
+    var label = document.createElement("label");
+    label.htmlFor = "ack-" + a.id; label.textContent = "What was done";
+    var note = document.createElement("input");
+    note.id = "ack-" + a.id; note.name = "note"; note.required = true; note.minLength = 3; note.maxLength = 2000; note.size = 40;
+    var button = document.createElement("button");
+    button.type = "submit"; button.textContent = "Acknowledge";
+    form.appendChild(csrf); form.appendChild(label); form.appendChild(note); form.appendChild(button);
+    item.appendChild(head); item.appendChild(act); item.appendChild(basis); item.appendChild(form);
+    return item;
+  }
+  function onAlarms(alarms) {
+    if (!alarmsBox || !list) { return; }
+    var shown = {};
+    Array.prototype.forEach.call(list.querySelectorAll("[data-alarm]"), function (el) { shown[el.dataset.alarm] = el; });
+    var open = {};
+    alarms.forEach(function (a) {
+      open[a.id] = true;
+      if (!shown[a.id]) {
+        list.appendChild(alarmItem(a));
+        alarmsBox.classList.add("alarm-new");
+      }
+    });
+    Object.keys(shown).forEach(function (id) {
+      // Keep an item whose note is being typed; drop those acknowledged elsewhere.
+      if (!open[id] && !shown[id].contains(document.activeElement)) { shown[id].remove(); }
+    });
+    alarmsBox.hidden = alarms.length === 0;
+  }
+  var source = new EventSource(vitals.dataset.live);
+  source.addEventListener("vitals", function (e) {
+    var readings = JSON.parse(e.data);
+    onVitals(readings);
+    document.dispatchEvent(new CustomEvent("ketaclinic:vitals", { detail: readings }));
+  });
+  source.addEventListener("alarms", function (e) { onAlarms(JSON.parse(e.data)); });
+  source.addEventListener("closed", function () { source.close(); if (state) { state.textContent = "(session closed)"; } });
+  source.onopen = function () { if (state) { state.textContent = "(live)"; } };
+  source.onerror = function () { if (state) { state.textContent = "(reconnecting…)"; } };
+})();
+
+// The trend chart: polylines of the last readings, redrawn as live readings arrive.
+(function () {
+  var svg = document.getElementById("trend");
+  if (!svg) { return; }
+  var NS = "http://www.w3.org/2000/svg";
+  var points = [];
+  try { points = JSON.parse(svg.dataset.trend || "[]"); } catch (e) { points = []; }
+  var series = ["systolic_bp", "diastolic_bp", "heart_rate", "spo2"];
+  var css = { systolic_bp: "t-sbp", diastolic_bp: "t-dbp", heart_rate: "t-hr", spo2: "t-spo2" };
+  function draw() {
+    while (svg.firstChild) { svg.removeChild(svg.firstChild); }
+    var last = points.slice(-120);
+    if (last.length === 0) { return; }
+    var t0 = Date.parse(last[0].taken_at), t1 = Date.parse(last[last.length - 1].taken_at);
+    var span = Math.max(1, t1 - t0);
+    series.forEach(function (name) {
+      var coords = [];
+      last.forEach(function (p) {
+        if (p[name] === null || p[name] === undefined) { return; }
+        var x = 5 + 590 * (Date.parse(p.taken_at) - t0) / span;
+        var y = 155 - 150 * Math.min(220, p[name]) / 220;
+        coords.push(x.toFixed(1) + "," + y.toFixed(1));
+      });
+      if (coords.length === 0) { return; }
+      var line = document.createElementNS(NS, "polyline");
+      line.setAttribute("points", coords.join(" "));
+      line.setAttribute("class", "trend-line " + css[name]);
+      svg.appendChild(line);
+    });
+  }
+  draw();
+  document.addEventListener("ketaclinic:vitals", function (e) {
+    points = points.concat(e.detail).slice(-120);
+    draw();
+  });
+})();

@@ -1,0 +1,318 @@
+"""Bedside-monitor ingest: messages acknowledged per second and ACK latency over MLLP.
+
+Run (prints figures, never fails):
+
+    .venv/bin/python benchmarks/hl7.py --chairs 20 --seconds 20 \\
+        --postgres postgresql+psycopg://postgres@127.0.0.1:5432/bench_hl7
+
+For each database (a fresh SQLite file, and PostgreSQL when ``--postgres`` names a
+database, which is migrated and given its own patients): ``--chairs`` IV sessions in
+their infusion, each with a monitor bound; the listener (``ketaclinic hl7 listen``'s
+``Listener``) on a loopback port in this process; one python-hl7 ``MLLPClient`` per
+chair on a thread of its own, sending PCD-01 ORU^R01 messages (BP, pulse, SpO2,
+breathing rate: one reading a message) and waiting for each ACK.
+
+1. paced: each monitor sends one message a second (the issue's 20 chairs x 1/s target);
+2. flat out: each monitor sends its next message as soon as the last is acknowledged
+   (the most the listener sustains with that many monitors);
+3. raw: the same number of vital_signs rows inserted with one ``executemany`` in one
+   transaction, the floor of what any ingest costs.
+
+Figures: messages acknowledged per second, p50/p95/max ACK latency, the share of AA,
+and the ratio of ingest time per reading to the raw insert's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from ketaclinic.orders.models import Course, Order
+from ketaclinic.patients import service as patients
+from ketaclinic.patients.schemas import PatientIn
+from ketaclinic.platform import migrate
+from ketaclinic.platform.accounts import service as accounts
+from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.db import make_engine, make_session_factory, transaction, utcnow
+from ketaclinic.platform.model_registry import load_all
+from ketaclinic.platform.roles import Role
+from ketaclinic.sessions import service
+from ketaclinic.sessions.models import VitalSign
+
+ZONE = ZoneInfo("America/New_York")
+SETUP = Actor(user_id=None, username="benchmarks/hl7.py", roles=frozenset({Role.admin}))
+
+
+def _chairs(factory: sessionmaker[Session], n: int, tag: str) -> list[tuple[int, str, str]]:
+    """``n`` IV sessions 3 minutes into their infusion, each with a monitor bound."""
+    start = utcnow() - timedelta(minutes=4)
+    out = []
+    with transaction(factory) as db:
+        user = accounts.create_user(
+            db,
+            actor=SETUP,
+            username=f"bench.nurse.{tag}",
+            full_name="Bench Nurse",
+            password="bench-password-not-used",
+            roles=["nurse"],
+        )
+        db.flush()
+        nurse = accounts.actor_for(user)
+        for i in range(n):
+            patient = patients.create_patient(
+                db,
+                actor=SETUP,
+                data=PatientIn(
+                    given_name="Bench",
+                    family_name=f"Chair{i}",
+                    sex="male",
+                    date_of_birth=date(1975, 1, 1 + i % 28),
+                ),
+            )
+            course = Course(
+                patient_id=patient.id,
+                protocol_id="iv_ketamine",
+                indication="trd",
+                status="active",
+                series_sessions=6,
+                created_by="bench",
+            )
+            db.add(course)
+            db.flush()
+            db.add(
+                Order(
+                    course_id=course.id,
+                    patient_id=patient.id,
+                    protocol_id="iv_ketamine",
+                    route="intravenous",
+                    status="signed",
+                    dose_mg=35.0,
+                    dose_mg_per_kg=0.5,
+                    weight_kg=70.0,
+                    concentration_mg_per_ml=50.0,
+                    bag_volume_ml=100.0,
+                    drug_volume_ml=0.7,
+                    total_volume_ml=100.7,
+                    rate_ml_per_h=151.1,
+                    duration_min=40.0,
+                    plan_steps=[],
+                    overrides=[],
+                    created_by="bench",
+                    signed_by="bench",
+                    signed_at=start - timedelta(days=1),
+                )
+            )
+            db.flush()
+            row = service.start_walk_in_session(db, actor=nurse, patient_id=patient.id, now=start)
+            service.answer_checklist(
+                db,
+                actor=nurse,
+                session_id=row.id,
+                now=start,
+                answers={"identity": "yes", "consent": "yes", "fasting": "yes", "driver": "yes"},
+            )
+            service.record_vitals(
+                db,
+                actor=nurse,
+                session_id=row.id,
+                taken_at=start,
+                heart_rate=72,
+                systolic_bp=126,
+                diastolic_bp=80,
+                spo2=98,
+                respiratory_rate=14,
+                now=start,
+            )
+            dose = start + timedelta(minutes=1)
+            service.chart_pump(db, actor=nurse, session_id=row.id, kind="start", at=dose, now=dose)
+            device = f"BENCH-{tag}-{i:03d}"
+            service.bind_device(db, actor=nurse, session_id=row.id, device_id=device)
+            out.append((row.id, patient.mrn, device))
+    return out
+
+
+def _drive(
+    port: int, chairs: list[tuple[int, str, str]], seconds: float, paced: bool, tag: str
+) -> dict[str, Any]:
+    from hl7.client import MLLPClient
+
+    from ketaclinic.interop.hl7 import simulator
+    from ketaclinic.interop.hl7.messages import oru_r01
+
+    latencies: list[float] = []
+    codes: dict[str, int] = {}
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def monitor(index: int, mrn: str, device: str) -> None:
+        sent = 0
+        with MLLPClient("127.0.0.1", port) as client:
+            next_at = time.monotonic() + index * (1.0 / max(1, len(chairs)))
+            while time.monotonic() < stop_at:
+                if paced:
+                    pause = next_at - time.monotonic()
+                    if pause > 0:
+                        time.sleep(pause)
+                    next_at += 1.0
+                sent += 1
+                message = oru_r01(
+                    control_id=f"{tag}-{'p' if paced else 'f'}-{index}-{sent}",
+                    mrn=mrn,
+                    device_id=device,
+                    at=utcnow(),
+                    values={
+                        "systolic_bp": 124 + sent % 7,
+                        "diastolic_bp": 78,
+                        "heart_rate": 70 + sent % 5,
+                        "spo2": 97,
+                        "respiratory_rate": 14,
+                    },
+                )
+                began = time.perf_counter()
+                code = simulator.ack_code(client.send_message(message))
+                took = time.perf_counter() - began
+                with lock:
+                    latencies.append(took)
+                    codes[code] = codes.get(code, 0) + 1
+
+    threads = [
+        threading.Thread(target=monitor, args=(i, mrn, device))
+        for i, (_, mrn, device) in enumerate(chairs)
+    ]
+    began = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - began
+    latencies.sort()
+    n = len(latencies)
+    return {
+        "messages": n,
+        "per_second": n / wall,
+        "p50_ms": 1000 * statistics.median(latencies) if n else float("nan"),
+        "p95_ms": 1000 * latencies[int(0.95 * (n - 1))] if n else float("nan"),
+        "max_ms": 1000 * latencies[-1] if n else float("nan"),
+        "codes": codes,
+        "wall_s": wall,
+    }
+
+
+def _raw(factory: sessionmaker[Session], session_id: int, rows: int) -> float:
+    """Seconds to insert ``rows`` vital_signs rows with one executemany, one commit."""
+    now = utcnow()
+    values = [
+        {
+            "session_id": session_id,
+            "taken_at": now - timedelta(seconds=rows - i),
+            "heart_rate": 72,
+            "systolic_bp": 125,
+            "diastolic_bp": 80,
+            "spo2": 97,
+            "respiratory_rate": 14,
+            "source": "device",
+            "recorded_at": now,
+        }
+        for i in range(rows)
+    ]
+    with factory() as db:
+        began = time.perf_counter()
+        db.execute(insert(VitalSign), values)
+        db.commit()
+        took = time.perf_counter() - began
+    return took
+
+
+def _raw_each(factory: sessionmaker[Session], session_id: int, rows: int) -> float:
+    """Seconds to insert ``rows`` rows one transaction each (what an ACK after commit
+    costs at the least, without parsing, matching, alarms or audit)."""
+    now = utcnow()
+    with factory() as db:
+        began = time.perf_counter()
+        for i in range(rows):
+            db.execute(
+                insert(VitalSign),
+                [
+                    {
+                        "session_id": session_id,
+                        "taken_at": now - timedelta(seconds=rows - i),
+                        "heart_rate": 72,
+                        "systolic_bp": 125,
+                        "diastolic_bp": 80,
+                        "spo2": 97,
+                        "respiratory_rate": 14,
+                        "source": "device",
+                        "recorded_at": now,
+                    }
+                ],
+            )
+            db.commit()
+        return time.perf_counter() - began
+
+
+def run(url: str, label: str, chairs: int, seconds: float) -> None:
+    from ketaclinic.interop.hl7.listener import running
+
+    load_all()
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    tag = f"{int(time.time()) % 100000}"
+    found = _chairs(factory, chairs, tag)
+    print(f"\n{label}: {chairs} monitors, {seconds:g} s per run")
+    with running(factory, zone=ZONE) as (_, port):
+        for paced in (True, False):
+            r = _drive(port, found, seconds, paced, tag)
+            print(
+                f"  {'paced 1/s ' if paced else 'flat out  '}: {r['messages']:6d} messages, "
+                f"{r['per_second']:7.1f} acked/s, p50 {r['p50_ms']:6.1f} ms, "
+                f"p95 {r['p95_ms']:6.1f} ms, max {r['max_ms']:7.1f} ms, codes {r['codes']}"
+            )
+            if not paced:
+                per_message = r["wall_s"] / max(1, r["messages"])
+                raw = _raw(factory, found[0][0], r["messages"])
+                each = _raw_each(factory, found[0][0], r["messages"])
+                print(
+                    f"  raw executemany: {r['messages']} rows in {raw * 1000:.1f} ms "
+                    f"({r['messages'] / raw:,.0f} rows/s); ingest costs "
+                    f"{per_message / (raw / r['messages']):.0f}x the raw insert per reading"
+                )
+                print(
+                    f"  raw insert, one commit a row: {r['messages'] / each:,.0f} rows/s; "
+                    f"ingest costs {per_message / (each / r['messages']):.1f}x that"
+                )
+    engine.dispose()
+
+
+def main() -> None:
+    # This file is named like the python-hl7 package it drives: run as a script, its own
+    # directory comes first on the path and would shadow the package.
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
+    sys.modules.pop("hl7", None)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--chairs", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--postgres", default=None, help="a PostgreSQL database URL")
+    parser.add_argument("--no-sqlite", action="store_true")
+    args = parser.parse_args()
+    if not args.no_sqlite:
+        with tempfile.TemporaryDirectory() as tmp:
+            run(f"sqlite:///{Path(tmp) / 'bench.db'}", "SQLite", args.chairs, args.seconds)
+    if args.postgres:
+        run(args.postgres, "PostgreSQL", args.chairs, args.seconds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Codes that devices and other systems use for ketaclinic's clinical facts."""

@@ -1,0 +1,55 @@
+"""Messages from bedside monitors: those charted (one row each, so a repeat is known)
+and those refused or held (dead letters, kept for staff to review, never dropped)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ketaclinic.platform.db import Base, UTCDateTime, utcnow
+
+
+class Hl7Message(Base):
+    """An ORU^R01 message whose readings were charted: its control id (MSH-10) per
+    sender (MSH-3) is stored once, so a repeat is acknowledged without charting twice."""
+
+    __tablename__ = "hl7_messages"
+    __table_args__ = (
+        UniqueConstraint("sender", "control_id", name="uq_hl7_messages_sender_control"),
+        Index("ix_hl7_messages_session", "session_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender: Mapped[str] = mapped_column(String(180))
+    control_id: Mapped[str] = mapped_column(String(199))
+    device_id: Mapped[str] = mapped_column(String(120))
+    session_id: Mapped[int] = mapped_column(ForeignKey("infusion_sessions.id"))
+    readings: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Hl7DeadLetter(Base):
+    """A message refused (malformed, not ORU^R01, unknown patient or device) or held
+    (no session in progress): the raw text, why, and who reviewed it."""
+
+    __tablename__ = "hl7_dead_letters"
+    __table_args__ = (Index("ix_hl7_dead_letters_reviewed", "reviewed_at", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(10))  # refused|held
+    ack_code: Mapped[str] = mapped_column(String(2))  # AE|AR
+    error_code: Mapped[str] = mapped_column(String(4))  # HL7 table 0357
+    reason: Mapped[str] = mapped_column(Text)
+    sender: Mapped[str | None] = mapped_column(String(180))
+    control_id: Mapped[str | None] = mapped_column(String(199))
+    device_id: Mapped[str | None] = mapped_column(String(120))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
+    peer: Mapped[str | None] = mapped_column(String(80))
+    raw: Mapped[str] = mapped_column(Text)
+    reviewed_by: Mapped[str | None] = mapped_column(String(80))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    review_note: Mapped[str | None] = mapped_column(Text)

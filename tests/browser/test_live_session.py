@@ -1,0 +1,94 @@
+"""A reading sent by a bedside monitor over MLLP appears on the nurse's open session
+screen without a reload, and the alarm it raises is acknowledged from that screen."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from hl7.client import MLLPClient
+from sqlalchemy import select
+
+from ketaclinic.interop.hl7 import simulator
+from ketaclinic.interop.hl7.listener import running
+from ketaclinic.interop.hl7.messages import oru_r01
+from ketaclinic.platform.accounts import service as accounts
+from ketaclinic.platform.accounts.models import User
+from ketaclinic.platform.db import make_engine, make_session_factory, transaction, utcnow
+from ketaclinic.platform.settings import Settings
+from ketaclinic.sessions import service
+from ketaclinic.sessions.demo import FULL_CHECKLIST
+from ketaclinic.sessions.models import SessionAlarm
+from tests.browser.conftest import log_in
+from tests.browser.test_sessions import _iv_patient
+
+pytestmark = [pytest.mark.browser, pytest.mark.real_commits]
+
+
+def test_a_monitor_reading_appears_live_and_its_alarm_is_acknowledged_there(
+    live_server: str,
+    page,
+    settings: Settings,  # type: ignore[no-untyped-def]
+) -> None:
+    patient_id = _iv_patient(settings)
+    engine = make_engine(settings.effective_database_url)
+    factory = make_session_factory(engine)
+    start = utcnow() - timedelta(minutes=8)
+    with transaction(factory) as db:
+        user = db.scalars(select(User).where(User.username == "nurse.okafor")).one()
+        nurse = accounts.actor_for(user)
+        row = service.start_walk_in_session(db, actor=nurse, patient_id=patient_id, now=start)
+        state = service.get_session(db, actor=nurse, session_id=row.id, now=start)
+        answers = dict(FULL_CHECKLIST)
+        if any(i.rule.id == "pregnancy_test" and not i.met for i in state.checklist):
+            answers["pregnancy_test"] = "negative"
+        service.answer_checklist(db, actor=nurse, session_id=row.id, answers=answers, now=start)
+        service.record_vitals(
+            db,
+            actor=nurse,
+            session_id=row.id,
+            taken_at=start,
+            heart_rate=74,
+            systolic_bp=126,
+            diastolic_bp=80,
+            spo2=98,
+            respiratory_rate=14,
+            now=start,
+        )
+        dose = start + timedelta(minutes=1)
+        service.chart_pump(db, actor=nurse, session_id=row.id, kind="start", at=dose, now=dose)
+        service.bind_device(db, actor=nurse, session_id=row.id, device_id="CHAIR3-MON")
+        session_id, mrn = row.id, state.patient.mrn
+
+    log_in(page, live_server, "nurse.okafor")
+    page.goto(f"{live_server}/sessions/{session_id}#vitals")
+    page.wait_for_selector("#live-state:text('(live)')")
+    with running(factory, zone=settings.zone) as (_, port), MLLPClient("127.0.0.1", port) as client:
+        message = oru_r01(
+            control_id="LIVE-1",
+            mrn=mrn,
+            device_id="CHAIR3-MON",
+            at=utcnow(),
+            values={"systolic_bp": 204, "diastolic_bp": 112, "heart_rate": 88, "spo2": 97},
+        )
+        sent = time.monotonic()
+        assert simulator.ack_code(client.send_message(message)) == "AA"
+        page.wait_for_selector("#latest-bp:text('204/112')", timeout=2000)
+        page.wait_for_selector("#alarm-list [data-alarm]", timeout=2000)
+        assert time.monotonic() - sent < 2.0
+    assert page.is_visible("#alarm-list")
+    # The trend chart drew the pre-dose reading and the monitor's: BP, pulse and SpO2.
+    assert page.locator("#trend polyline").count() == 4
+    assert "204/112" in page.inner_text("#vitals-table tbody tr:first-child")
+    # inf_sbp_stop (>= 200 once) is among the alarms; acknowledge the first from here.
+    assert "Systolic BP 204 mmHg" in page.inner_text("#alarm-list")
+    first = page.locator("#alarm-list [data-alarm]").first
+    alarm_id = int(first.get_attribute("data-alarm") or 0)
+    first.get_by_label("What was done").fill("infusion stopped, prescriber called")
+    first.get_by_role("button", name="Acknowledge").click()
+    page.wait_for_url(f"**/sessions/{session_id}**")
+    with factory() as db:
+        alarm = db.get(SessionAlarm, alarm_id)
+        assert alarm is not None and alarm.acknowledged_by == "nurse.okafor"
+    engine.dispose()

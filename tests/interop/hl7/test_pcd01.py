@@ -1,0 +1,80 @@
+"""Decoding PCD-01 messages: codes, units, result status and observation time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ketaclinic.interop.hl7 import pcd01
+
+NY = ZoneInfo("America/New_York")
+
+
+def _message(*obx: str, obr_time: str = "20261201150000") -> str:
+    return "\r".join(
+        [
+            "MSH|^~\\&|GEB40^ABCD^EUI-64|ICU|KC|CLINIC|20261201150000+0000||ORU^R01^ORU_R01|M1|P|2.6",
+            "PID|||KC000001^^^KC^MR",
+            f"OBR|1|||182777000^monitoring of patient^SNOMED-CT|||{obr_time}",
+            *obx,
+        ]
+    )
+
+
+def _decode(raw: str) -> pcd01.Decoded:
+    return pcd01.decode(pcd01.header(raw), zone=NY)
+
+
+def test_the_nibp_set_charts_systolic_and_diastolic_and_skips_the_mean() -> None:
+    decoded = _decode(
+        _message(
+            "OBX|1||150020^MDC_PRESS_BLD_NONINV^MDC|1.0.1|||||||X",
+            "OBX|2|NM|150021^MDC_PRESS_BLD_NONINV_SYS^MDC|1.0.1.1|142|266016^MDC_DIM_MMHG^MDC|||||F",
+            "OBX|3|NM|150022^MDC_PRESS_BLD_NONINV_DIA^MDC|1.0.1.2|91|266016^MDC_DIM_MMHG^MDC|||||F",
+            "OBX|4|NM|150023^MDC_PRESS_BLD_NONINV_MEAN^MDC|1.0.1.3|108|266016^MDC_DIM_MMHG^MDC|||||F",
+        )
+    )
+    assert [(o.vital, o.value) for o in decoded.observations] == [
+        ("systolic_bp", 142),
+        ("diastolic_bp", 91),
+    ]
+    assert decoded.skipped == ["150023 MDC_PRESS_BLD_NONINV_MEAN (not charted)"]
+    # No OBX-14: the OBR-7 time, without an offset, read in the clinic's zone (EST, -5 h).
+    assert decoded.observations[0].at == datetime(2026, 12, 1, 20, 0, tzinfo=UTC)
+    assert decoded.device_id == "GEB40" and decoded.mrn == "KC000001"
+
+
+def test_a_deleted_result_is_not_charted_and_a_corrected_one_is_marked() -> None:
+    decoded = _decode(
+        _message(
+            "OBX|1|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC|1.0.1.1|84|262688^MDC_DIM_PERCENT^MDC|||||D|||20261201150100+0000",
+            "OBX|2|NM|149546^MDC_PULS_RATE^MDC|1.0.1.2|88|264864^MDC_DIM_BEAT_PER_MIN^MDC|||||C|||20261201150100+0000",
+        )
+    )
+    assert [(o.vital, o.value, o.corrected) for o in decoded.observations] == [
+        ("heart_rate", 88, True)
+    ]
+    assert decoded.observations[0].at == datetime(2026, 12, 1, 15, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("obx", "ack", "code"),
+    [
+        ("OBX|1|NM|150456^X^MDC|1|97|266016^MDC_DIM_MMHG^MDC|||||F", "AE", "103"),  # wrong unit
+        ("OBX|1|NM|150456^X^MDC|1|ninety|262688^MDC_DIM_PERCENT^MDC|||||F", "AE", "102"),
+        ("OBX|1|NM|SPO2^X^L|1|97|262688^MDC_DIM_PERCENT^MDC|||||F", "AE", "103"),
+    ],
+)
+def test_what_cannot_be_charted_is_refused_naming_the_field(obx: str, ack: str, code: str) -> None:
+    with pytest.raises(pcd01.Refused) as refused:
+        _decode(_message(obx))
+    assert (refused.value.ack, refused.value.code) == (ack, code)
+
+
+def test_a_message_of_another_type_is_rejected() -> None:
+    raw = _message().replace("ORU^R01^ORU_R01", "ADT^A01^ADT_A01")
+    with pytest.raises(pcd01.Refused) as refused:
+        _decode(raw)
+    assert (refused.value.ack, refused.value.code) == ("AR", "200")

@@ -1,0 +1,177 @@
+"""Charting a reading costs the same at the first minute and the sixth hour, and raises
+the alarms the whole-session assessment would."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from ketaclinic.clinical import monitoring
+from ketaclinic.clinical.monitoring.vitals import PARAMETERS
+from ketaclinic.sessions import service
+from ketaclinic.sessions.models import SessionAlarm, VitalSign
+from tests.sessions.conftest import at, ready_iv_session
+from tests.sessions.factories import Staff
+
+
+@contextmanager
+def counted(db: Session) -> Iterator[list[str]]:
+    seen: list[str] = []
+    bind = db.connection()
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    event.listen(bind, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(bind, "before_cursor_execute", note)
+
+
+def _chart(db: Session, team: Staff, session_id: int, minute: float, sbp: int = 130) -> None:
+    service.record_vitals(
+        db,
+        actor=team.nurse,
+        session_id=session_id,
+        taken_at=at(minute),
+        heart_rate=80,
+        systolic_bp=sbp,
+        diastolic_bp=80,
+        spo2=97,
+        respiratory_rate=14,
+        source="monitor",
+        now=at(minute),
+    )
+
+
+def test_recording_a_vital_costs_the_same_statements_with_many_readings_charted(
+    db: Session, team: Staff
+) -> None:
+    row = ready_iv_session(db, team)
+    service.chart_pump(db, actor=team.nurse, session_id=row.id, kind="start", at=at(1), now=at(1))
+    # A monitor feed, a reading every 3 seconds, inside the 40-minute infusion.
+    minute = 1.0
+    costs = []
+    for charted in (10, 400):
+        while (
+            len(db.scalars(select(VitalSign.id).where(VitalSign.session_id == row.id)).all())
+            < charted
+        ):
+            minute += 0.05
+            _chart(db, team, row.id, minute)
+        minute += 0.05
+        with counted(db) as seen:
+            _chart(db, team, row.id, minute)
+        costs.append(len(seen))
+    assert costs[0] == costs[1], costs
+
+
+def test_a_surge_confirmed_over_five_minutes_pauses_once_on_a_long_feed(
+    db: Session, team: Staff
+) -> None:
+    row = ready_iv_session(db, team)
+    service.chart_pump(db, actor=team.nurse, session_id=row.id, kind="start", at=at(1), now=at(1))
+    for i in range(60):
+        _chart(db, team, row.id, 2 + i * 0.25)  # normal for 15 minutes
+    for i in range(30):
+        _chart(db, team, row.id, 17.25 + i * 0.25, sbp=185)  # then 185 for 7.5 minutes
+    alarms = db.scalars(
+        select(SessionAlarm).where(SessionAlarm.session_id == row.id).order_by(SessionAlarm.id)
+    ).all()
+    # inf_sbp_recheck at the first 185 (17.25 min); inf_sbp_pause once 5 minutes of
+    # readings at or above 180 are charted (22.25 min); nothing more for the same run.
+    assert [(a.rule_id, a.message.split(" at ")[1].split(" min")[0]) for a in alarms] == [
+        ("inf_sbp_recheck", "16.25"),
+        ("inf_sbp_pause", "21.25"),
+    ]
+
+
+def test_a_reading_charted_late_is_assessed_with_its_whole_phase(db: Session, team: Staff) -> None:
+    row = ready_iv_session(db, team)
+    service.chart_pump(db, actor=team.nurse, session_id=row.id, kind="start", at=at(1), now=at(1))
+    _chart(db, team, row.id, 12, sbp=185)
+    # Charted afterwards, taken five minutes before: with it the 185 at 12 minutes is a
+    # run confirmed over 5 minutes.
+    service.record_vitals(
+        db,
+        actor=team.nurse,
+        session_id=row.id,
+        taken_at=at(7),
+        heart_rate=80,
+        systolic_bp=182,
+        diastolic_bp=80,
+        spo2=97,
+        respiratory_rate=14,
+        now=at(12) + timedelta(minutes=1),
+    )
+    rules = sorted(
+        db.scalars(select(SessionAlarm.rule_id).where(SessionAlarm.session_id == row.id))
+    )
+    assert rules == ["inf_sbp_pause", "inf_sbp_recheck", "inf_sbp_recheck"]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_alarms_stored_reading_by_reading_equal_the_whole_phase_assessment(
+    db: Session, team: Staff, seed: int
+) -> None:
+    """Random monitor-like feeds, charted one reading at a time through the service,
+    raise exactly the alarms ``monitoring.assess`` finds over the whole phase."""
+    rng = random.Random(seed)  # noqa: S311 - test data
+    row = ready_iv_session(db, team)
+    service.chart_pump(db, actor=team.nurse, session_id=row.id, kind="start", at=at(1), now=at(1))
+    minute = 1.5
+    charted: list[VitalSign] = []
+    while minute < 38:
+        minute += rng.choice([0.25, 0.5, 1.0, 2.5, 5.0])
+        sbp = rng.choice([None, 120, 179, 180, 185, 199, 200, 205, 88, 91])
+        values = {
+            "heart_rate": rng.choice([None, 72, 120, 121, 130, 40, 39]),
+            "systolic_bp": sbp,
+            "diastolic_bp": None if sbp is None else min(sbp - 20, rng.choice([70, 110, 115, 120])),
+            "spo2": rng.choice([None, 97, 91, 89]),
+            "respiratory_rate": rng.choice([None, 14, 8, 25]),
+        }
+        if all(v is None for v in values.values()):
+            values["heart_rate"] = 80
+        charted.append(
+            service.record_vitals(
+                db,
+                actor=team.nurse,
+                session_id=row.id,
+                taken_at=at(minute),
+                source="monitor",
+                now=at(minute),
+                **values,  # type: ignore[arg-type]
+            )
+        )
+    start = at(1)
+    signs = [
+        monitoring.VitalSigns(
+            at_min=(v.taken_at - start).total_seconds() / 60,
+            **{p: getattr(v, p) for p in PARAMETERS},
+        )
+        for v in charted
+    ]
+    baseline = monitoring.VitalSigns(
+        at_min=0.0, heart_rate=72, systolic_bp=128, diastolic_bp=82, spo2=98, respiratory_rate=14
+    )
+    expected = {
+        (charted[[s.at_min for s in signs].index(a.at_min)].id, a.rule_id)
+        for a in monitoring.assess(signs, phase="infusion", baseline=baseline)
+    }
+    stored = set(
+        db.execute(
+            select(SessionAlarm.vital_sign_id, SessionAlarm.rule_id).where(
+                SessionAlarm.session_id == row.id
+            )
+        ).all()
+    )
+    assert stored == expected
+    assert expected  # the feed did cross some limits
