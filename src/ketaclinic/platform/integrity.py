@@ -30,6 +30,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 
+from ketaclinic.platform import db
+
 APPLICATION_ID = 0x4B434C4E  # "KCLN", in the 4 bytes SQLite keeps at offset 68 for this
 SQLITE_MAGIC = b"SQLite format 3\x00"
 RESTORE_HINT = (
@@ -111,7 +113,9 @@ def check_sqlite_file(path: Path, *, full: bool = False) -> Health:
     if problem:
         return Health(False, problem)
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        conn = sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, timeout=db.SQLITE_BUSY_TIMEOUT_MS / 1000
+        )
     except sqlite3.Error as exc:
         return Health(False, f"the database file {path} cannot be opened: {exc}")
     try:
