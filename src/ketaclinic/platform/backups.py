@@ -39,6 +39,7 @@ from typing import Any
 
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from ketaclinic.platform import integrity
 from ketaclinic.platform.db import make_engine, utcnow
@@ -639,3 +640,35 @@ def prune(directory: Path, **retention: int) -> list[Path]:
             shutil.rmtree(path)
             removed.append(path)
     return removed
+
+
+# --- what the admin sees ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduleState:
+    """The scheduled backup's last run and the backups it keeps."""
+
+    directory: Path
+    last_started_at: datetime | None
+    last_finished_at: datetime | None
+    last_result: str | None
+    backups: list[Backup]
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.last_result and self.last_result.startswith("failed"))
+
+
+def schedule_state(db: Session, conf: Settings) -> ScheduleState:
+    from ketaclinic.platform.jobs import JobRun
+
+    run = db.get(JobRun, "platform.backup")
+    directory = conf.effective_backup_dir
+    return ScheduleState(
+        directory=directory,
+        last_started_at=run.last_started_at if run else None,
+        last_finished_at=run.last_finished_at if run else None,
+        last_result=run.last_result if run else None,
+        backups=listed(directory),
+    )
