@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import make_url
 
 from ketaclinic.cli.common import fail, one_line_errors, settings
 from ketaclinic.cli.main import app
@@ -157,8 +158,9 @@ def restore(
         )
     for note in checked.notes:
         typer.echo(note)
+    where = make_url(target.effective_database_url).render_as_string(hide_password=True)
     typer.echo(
-        f"restored {_describe(checked)} into {target.effective_database_url}; "
+        f"restored {_describe(checked)} into {where}; "
         f"audit trail intact: {checked.audit_records} records"
     )
     if data_dir is not None:
