@@ -198,3 +198,24 @@ def test_readyz_is_503_at_a_schema_revision_the_code_does_not_expect(
         with engine.begin() as conn:
             conn.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head})
         engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_serve_refuses_a_database_from_a_newer_version_in_one_line(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = integrity.sqlite_file(database_url)
+    assert path is not None
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE alembic_version SET version_num = '0999'")
+    conn.commit()
+    conn.close()
+    result = _serve(path, monkeypatch)
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    (line,) = result.output.strip().splitlines()  # type: ignore[attr-defined]
+    assert "Can't locate revision identified by '0999'" in line
+    assert "newer version of ketaclinic" in line
+    with TestClient(create_app(_settings(path))) as client:
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert "0999, which this version of ketaclinic does not know" in response.json()["reason"]

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+from alembic.util.exc import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session
@@ -35,6 +36,11 @@ def known_failure(exc: BaseException) -> str | None:
         return exc.detail
     if isinstance(exc, ConfigurationError | DamagedDatabase | BackupError):
         return str(exc)
+    if isinstance(exc, CommandError):
+        return (
+            f"cannot migrate the database: {exc} (a database made by a newer version of "
+            "ketaclinic?)"
+        )
     if isinstance(exc, ArgumentError | NoSuchModuleError):
         return f"bad KETACLINIC_DATABASE_URL: {exc}"
     if isinstance(exc, OperationalError):
@@ -76,14 +82,24 @@ def one_line_errors() -> Iterator[None]:
 
 
 def _data_dir_problem(path: Path) -> str | None:
-    if path.exists() and not path.is_dir():
-        return f"the data directory {path} is not a directory (KETACLINIC_DATA_DIR)"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        return f"cannot create the data directory {path}: {exc.strerror} (KETACLINIC_DATA_DIR)"
-    if not os.access(path, os.W_OK | os.X_OK):
-        return f"the data directory {path} is not writable by this user (KETACLINIC_DATA_DIR)"
+    """Whether the data directory is, or could be made, a writable directory; nothing
+    is created here (the command that needs it creates it)."""
+    if path.exists():
+        if not path.is_dir():
+            return f"the data directory {path} is not a directory (KETACLINIC_DATA_DIR)"
+        if not os.access(path, os.W_OK | os.X_OK):
+            return f"the data directory {path} is not writable by this user (KETACLINIC_DATA_DIR)"
+        return None
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    why = None
+    if not ancestor.is_dir():
+        why = f"{ancestor} is not a directory"
+    elif not os.access(ancestor, os.W_OK | os.X_OK):
+        why = f"{ancestor} is not writable by this user"
+    if why:
+        return f"cannot create the data directory {path}: {why} (KETACLINIC_DATA_DIR)"
     return None
 
 
