@@ -116,3 +116,37 @@ def test_doctor_checks_the_whole_database(cli: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     assert "database intact" in result.output
     get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_migrate_without_a_backup_migrates_nothing(
+    cli: CliRunner, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ketaclinic.platform import backups
+
+    path = integrity.sqlite_file(database_url)
+    assert path is not None
+    path.unlink()
+    migrate.upgrade(database_url, "0001")
+
+    def no_tool(*_args: object, **_kwargs: object) -> backups.Backup:
+        raise backups.BackupError("pg_dump is not on this machine's PATH")
+
+    monkeypatch.setattr(backups, "take", no_tool)
+    result = cli.invoke(app, ["migrate"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "error: pg_dump is not on this machine's PATH; nothing was migrated "
+        "(or migrate with --no-backup)"
+    ]
+    assert _revision(database_url) == "0001"
+
+
+def _revision(url: str) -> str:
+    import sqlite3
+
+    path = integrity.sqlite_file(url)
+    conn = sqlite3.connect(str(path))
+    (found,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    conn.close()
+    return str(found)

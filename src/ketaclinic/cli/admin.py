@@ -40,7 +40,10 @@ def migrate(
         finally:
             engine.dispose()
         if not current and not no_backup:
-            made = backups.take(conf, key_file=conf.backup_key_file)
+            try:
+                made = backups.take(conf, key_file=conf.backup_key_file)
+            except backups.BackupError as exc:
+                raise fail(f"{exc}; nothing was migrated (or migrate with --no-backup)") from None
             typer.echo(f"backup before migrating: {made.path}")
         migrations.upgrade(url)
     typer.echo("database schema is current")

@@ -23,6 +23,7 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from alembic.runtime.migration import MigrationContext
@@ -63,17 +64,20 @@ def sqlite_file(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def expected_heads() -> set[str]:
+# The migrations shipped with this code do not change while it runs: read them once.
+@lru_cache(maxsize=1)
+def expected_heads() -> frozenset[str]:
     from ketaclinic.platform import migrate
 
-    return set(ScriptDirectory.from_config(migrate.config("sqlite://")).get_heads())
+    return frozenset(ScriptDirectory.from_config(migrate.config("sqlite://")).get_heads())
 
 
-def known_revisions() -> set[str]:
+@lru_cache(maxsize=1)
+def known_revisions() -> frozenset[str]:
     from ketaclinic.platform import migrate
 
     script = ScriptDirectory.from_config(migrate.config("sqlite://"))
-    return {r.revision for r in script.walk_revisions()}
+    return frozenset(r.revision for r in script.walk_revisions())
 
 
 def _header_problem(path: Path) -> str | None:
