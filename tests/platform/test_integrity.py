@@ -64,6 +64,17 @@ def _page_damaged(path: Path) -> None:
         handle.write(b"\xde\xad\xbe\xef" * 1024)
 
 
+def _root_page_damaged(path: Path, table: str) -> None:
+    """Garbage over the table's root page: every read of the table meets it."""
+    conn = sqlite3.connect(path)
+    (root,) = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+    (page_size,) = conn.execute("PRAGMA page_size").fetchone()
+    conn.close()
+    with path.open("r+b") as handle:
+        handle.seek((root - 1) * page_size)
+        handle.write(b"\xde\xad\xbe\xef" * (page_size // 4))
+
+
 DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
     "zero bytes": (_zero_bytes, "is empty (0 bytes)"),
     "truncated": (_truncated, "is truncated"),
@@ -219,3 +230,28 @@ def test_serve_refuses_a_database_from_a_newer_version_in_one_line(
         response = client.get("/readyz")
     assert response.status_code == 503
     assert "0999, which this version of ketaclinic does not know" in response.json()["reason"]
+
+
+def test_a_request_that_meets_a_damaged_page_is_a_503_not_a_500(
+    small_database: Path, tmp_path: Path
+) -> None:
+    from ketaclinic.platform.accounts import service as accounts
+    from ketaclinic.platform.db import make_session_factory
+    from tests.conftest import TEST_ACTOR, make_user
+
+    path = tmp_path / "ketaclinic.db"
+    shutil.copy(small_database, path)
+    engine = make_engine(f"sqlite:///{path}")
+    with make_session_factory(engine)() as db:
+        desk = make_user(db, "front_desk", username="frank")
+        token = accounts.create_api_token(db, actor=TEST_ACTOR, user_id=desk.id, name="bridge")
+        db.commit()
+    engine.dispose()
+    _root_page_damaged(path, "patients")
+    application = create_app(_settings(path))
+    with TestClient(application) as client:
+        response = client.get("/api/patients?q=given", headers={"Authorization": f"Bearer {token}"})
+    application.state.engine.dispose()
+    assert response.status_code == 503, response.text
+    assert response.json()["title"] == "Database damaged"
+    assert "ketaclinic doctor" in response.json()["detail"]
