@@ -255,3 +255,34 @@ def test_a_request_that_meets_a_damaged_page_is_a_503_not_a_500(
     assert response.status_code == 503, response.text
     assert response.json()["title"] == "Database damaged"
     assert "ketaclinic doctor" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["user", "list"],
+        ["audit", "verify", "--no-progress"],
+        ["backup"],
+        ["doctor"],
+        ["migrate"],
+        ["jobs", "run"],
+        ["init", "--admin-username", "a", "--admin-name", "A", "--admin-password", "pw-long-12"],
+        ["demo"],
+    ],
+    ids=lambda c: " ".join(c[:2]),
+)
+def test_every_command_refuses_a_damaged_file_in_one_line(
+    command: list[str], damaged: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, says = damaged
+    size = path.stat().st_size
+    monkeypatch.setenv("KETACLINIC_DATA_DIR", str(path.parent))
+    monkeypatch.setenv("KETACLINIC_DATABASE_URL", f"sqlite:///{path}")
+    get_settings.cache_clear()
+    result = CliRunner().invoke(cli_app, command)
+    get_settings.cache_clear()
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("error: ") and says in line
+    assert path.stat().st_size == size  # a zero-byte file does not become a new clinic
