@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
 
 from ketaclinic.platform import backups, integrity
 from ketaclinic.platform.actors import Actor
@@ -273,3 +274,19 @@ def test_prune_removes_what_the_retention_does_not_keep(
     left = sorted(b.manifest["created_at"][:10] for b in backups.listed(where))
     assert left == ["2026-11-29", "2026-11-30", "2026-12-01"]
     assert len(removed) == 7
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="a PostgreSQL dump")
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_postgresql_dump_is_checked_in_a_scratch_database_left_empty(
+    small_clinic: Settings, tmp_path: Path, restored_url: str
+) -> None:
+    made = backups.take(small_clinic, to=tmp_path / "backups")
+    plain = backups.verify(made.path, small_clinic)
+    assert plain.audit_records == 0 and "pg_restore --list" in plain.notes[0]
+    checked = backups.verify(made.path, small_clinic, scratch_database_url=restored_url)
+    assert checked.audit_records == 3 and checked.notes == []
+    engine = make_engine(restored_url)
+    with engine.connect() as conn:
+        assert sa_inspect(conn).get_table_names() == []
+    engine.dispose()

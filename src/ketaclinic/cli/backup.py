@@ -103,12 +103,25 @@ def backup(
 def verify(
     path: Annotated[Path, typer.Argument(help="the backup directory")],
     key_file: KeyFile = None,
+    scratch_database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="PostgreSQL: an empty database to restore the dump into for the check "
+            "(emptied again afterwards)"
+        ),
+    ] = None,
 ) -> None:
     """Check a backup as a restore would (manifest, checksums, rows, audit trail), restoring
     nothing."""
     conf = settings()
     with one_line_errors(), _progress() as progress:
-        checked = backups.verify(path, conf, key_file=key_file, progress=progress)
+        checked = backups.verify(
+            path,
+            conf,
+            key_file=key_file,
+            progress=progress,
+            scratch_database_url=scratch_database_url,
+        )
     for note in checked.notes:
         typer.echo(f"note: {note}")
     audit = (

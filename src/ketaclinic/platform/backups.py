@@ -439,13 +439,24 @@ def _verify_trail(url: str, conf: Settings, *, seal: bool) -> int:
 
 
 def verify(
-    path: Path, conf: Settings, *, key_file: Path | None = None, progress: Progress | None = None
+    path: Path,
+    conf: Settings,
+    *,
+    key_file: Path | None = None,
+    progress: Progress | None = None,
+    scratch_database_url: str | None = None,
 ) -> Checked:
-    """Every check a restore makes, on a scratch copy: nothing is restored."""
+    """Every check a restore makes, on a scratch copy: nothing is restored. A PostgreSQL
+    dump is restored into ``scratch_database_url`` (an empty database, emptied again
+    afterwards) when given; otherwise it is read through with ``pg_restore --list``."""
     backup = read(path)
     check_files(backup, conf.effective_audit_key, progress)
     checked = _summary(backup)
     if backup.manifest["backend"] == "postgresql":
+        if scratch_database_url:
+            _verify_in_scratch_database(backup, conf, scratch_database_url, key_file, progress)
+            checked.audit_records = int(backup.manifest["audit"]["records"])
+            return checked
         stored = _stored(backup)
         with tempfile.TemporaryDirectory(prefix="ketaclinic-verify-") as scratch:
             dump = (
@@ -455,8 +466,8 @@ def verify(
             )
             _run([_pg_tool("pg_restore"), "--list", str(dump)], dict(os.environ), "pg_restore")
         checked.notes.append(
-            "a PostgreSQL dump is read through (pg_restore --list); its rows and audit "
-            "trail are checked when it is restored"
+            "the PostgreSQL dump was read through (pg_restore --list); give "
+            "--scratch-database-url (an empty database) to check its rows and audit trail too"
         )
         return checked
     with tempfile.TemporaryDirectory(prefix="ketaclinic-verify-") as scratch:
@@ -475,6 +486,36 @@ def verify(
         )
         checked.audit_records = _verify_trail(url, scratch_conf, seal=False)
     return checked
+
+
+def _verify_in_scratch_database(
+    backup: Backup,
+    conf: Settings,
+    url: str,
+    key_file: Path | None,
+    progress: Progress | None,
+) -> None:
+    _restore_postgres(backup, url, force=False, key_file=key_file, progress=progress)
+    try:
+        _compare(backup, _describe_url(url))
+        with tempfile.TemporaryDirectory(prefix="ketaclinic-verify-") as scratch:
+            scratch_conf = conf.model_copy(
+                update={
+                    "data_dir": Path(scratch),
+                    "database_url": url,
+                    "audit_key": conf.effective_audit_key.decode(),
+                }
+            )
+            _verify_trail(url, scratch_conf, seal=False)
+    finally:
+        # Only what the restore just put there: it refuses a database that holds tables.
+        engine = make_engine(url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        finally:
+            engine.dispose()
 
 
 def _summary(backup: Backup) -> Checked:
