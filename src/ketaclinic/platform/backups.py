@@ -206,7 +206,7 @@ def _copy_sqlite(source: Path, target: Path) -> dict[str, Any]:
     health = integrity.check_sqlite_file(source)
     if not health.ok:
         raise BackupError(f"no backup taken: {health.reason}")
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    src = sqlite3.connect(integrity.read_only_uri(source), uri=True, timeout=30)
     dst = sqlite3.connect(target)
     try:
         # All pages in one step, inside one read transaction: a consistent snapshot even

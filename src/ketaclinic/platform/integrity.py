@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import quote
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -80,6 +81,11 @@ def known_revisions() -> frozenset[str]:
     return frozenset(r.revision for r in script.walk_revisions())
 
 
+def read_only_uri(path: Path) -> str:
+    """A SQLite URI that opens ``path`` read-only, whatever characters its name holds."""
+    return f"file:{quote(str(path.resolve()))}?mode=ro"
+
+
 def _header_problem(path: Path) -> str | None:
     if not path.exists():
         return (
@@ -118,7 +124,7 @@ def check_sqlite_file(path: Path, *, full: bool = False) -> Health:
         return Health(False, problem)
     try:
         conn = sqlite3.connect(
-            f"file:{path}?mode=ro", uri=True, timeout=db.SQLITE_BUSY_TIMEOUT_MS / 1000
+            read_only_uri(path), uri=True, timeout=db.SQLITE_BUSY_TIMEOUT_MS / 1000
         )
     except sqlite3.Error as exc:
         return Health(False, f"the database file {path} cannot be opened: {exc}")
