@@ -150,3 +150,23 @@ def _revision(url: str) -> str:
     (found,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     conn.close()
     return str(found)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_restore_refuses_the_clinics_own_data_directory_and_with_force_sets_its_checkpoint_aside(
+    cli: CliRunner, settings: Settings, tmp_path: Path
+) -> None:
+    _init(cli)
+    assert cli.invoke(app, ["backup", "--to", str(tmp_path / "b")]).exit_code == 0
+    backup = _only(tmp_path / "b")
+    assert cli.invoke(app, ["audit", "seal"]).exit_code == 0
+    own = cli.invoke(app, ["restore", str(backup), "--data-dir", str(settings.data_dir)])
+    assert own.exit_code == 1
+    assert "is this clinic's own data directory" in own.output
+    forced = cli.invoke(
+        app, ["restore", str(backup), "--data-dir", str(settings.data_dir), "--force"]
+    )
+    assert forced.exit_code == 0, forced.output
+    assert list(settings.data_dir.glob("audit-checkpoint.json.before-restore-*"))
+    verified = cli.invoke(app, ["audit", "verify", "--no-progress"])
+    assert verified.exit_code == 0, verified.output

@@ -146,9 +146,12 @@ def new_key(path: Annotated[Path, typer.Argument(help="where to write the new ke
 def restore(
     path: Annotated[Path, typer.Argument(help="the backup directory")],
     data_dir: Annotated[
-        Path | None,
-        typer.Option(help="SQLite: the new data directory to restore into"),
-    ] = None,
+        Path,
+        typer.Option(
+            help="the restored clinic's new data directory (its SQLite database, audit "
+            "checkpoint and key)"
+        ),
+    ],
     database_url: Annotated[
         str | None,
         typer.Option(help="PostgreSQL: the new, empty database to restore into"),
@@ -160,11 +163,13 @@ def restore(
 ) -> None:
     """Restore a backup into a new place, check it, migrate it and verify its audit trail."""
     conf = settings()
-    if (data_dir is None) == (database_url is None):
-        raise fail("say where to restore: --data-dir NEW (SQLite) or --database-url URL")
-    target = conf.model_copy(
-        update={"data_dir": data_dir or conf.data_dir, "database_url": database_url}
-    )
+    if data_dir.resolve() == conf.data_dir.resolve() and not force:
+        # The live clinic's audit checkpoint would vouch for the restored trail.
+        raise fail(
+            f"{data_dir} is this clinic's own data directory: restore into a new one "
+            "(or give --force, with the clinic stopped)"
+        )
+    target = conf.model_copy(update={"data_dir": data_dir, "database_url": database_url})
     with one_line_errors(), _progress() as progress:
         checked = backups.restore(
             path, conf, target, force=force, key_file=key_file, progress=progress
@@ -176,8 +181,10 @@ def restore(
         f"restored {_describe(checked)} into {where}; "
         f"audit trail intact: {checked.audit_records} records"
     )
-    if data_dir is not None:
-        typer.echo(f"serve it with: KETACLINIC_DATA_DIR={data_dir} ketaclinic serve")
+    serve = f"KETACLINIC_DATA_DIR={data_dir}"
+    if database_url:
+        serve += " KETACLINIC_DATABASE_URL=<that database>"
+    typer.echo(f"serve it with: {serve} ketaclinic serve")
 
 
 @app.command()

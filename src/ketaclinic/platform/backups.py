@@ -561,6 +561,7 @@ def restore(
             f"{', '.join(sorted(integrity.expected_heads()))}"
         )
     _keep_audit_key(conf, target)
+    _set_checkpoint_aside(target)
     checked.audit_records = _verify_trail(url, target, seal=True)
     return checked
 
@@ -617,6 +618,19 @@ def _restore_postgres(
             + ["--dbname", dsn, str(dump)],
             env,
             "pg_restore",
+        )
+
+
+def _set_checkpoint_aside(target: Settings) -> None:
+    """A checkpoint already in the target vouches for the trail that was replaced: it is
+    kept, renamed, as evidence, and the restored trail starts its own (as a demo reset
+    does)."""
+    from ketaclinic.platform.audit.chain import CHECKPOINT_NAME
+
+    checkpoint = target.data_dir / CHECKPOINT_NAME
+    if checkpoint.exists():
+        checkpoint.rename(
+            checkpoint.with_name(f"{checkpoint.name}.before-restore-{utcnow():%Y%m%dT%H%M%S}")
         )
 
 
