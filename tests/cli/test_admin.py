@@ -110,6 +110,11 @@ def test_every_command_has_help(cli: CliRunner) -> None:
         ["jobs", "run"],
         ["jobs", "list"],
         ["worker"],
+        ["backup"],
+        ["backup", "verify"],
+        ["backup", "new-key"],
+        ["restore"],
+        ["doctor"],
     ):
         result = cli.invoke(app, [*command, "--help"])
         assert result.exit_code == 0, command

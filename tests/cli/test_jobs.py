@@ -64,6 +64,8 @@ def _environment(url: str, data_dir: Path) -> dict[str, str]:
     env.update(
         KETACLINIC_DATABASE_URL=url,
         KETACLINIC_DATA_DIR=str(data_dir),
+        # The key the test process writes its audit records with (tests/conftest.py).
+        KETACLINIC_AUDIT_KEY="test-audit-key",
         KETACLINIC_SECRET_KEY="test-secret",
         KETACLINIC_MODE="test",
         KETACLINIC_READ_AUDIT_DELAY_SECONDS="0",

@@ -73,7 +73,9 @@ def test_an_idle_round_of_the_jobs_writes_no_audit_rows(
     acted = _audit_rows(db)
     assert acted > 0  # the requests made, and the reads they were made from
     idle = jobs.run_scheduled(factory, force=True)
-    assert all(r.ran for r in idle) and len(transport.sent) == 6
+    # The daily backup keeps to its schedule even when every job is run by hand.
+    assert all(r.ran for r in idle if r.name != "platform.backup")
+    assert len(transport.sent) == 6
     assert _audit_rows(db) == acted
 
 

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
-from ketaclinic.cli.common import database, fail, one_line_errors, settings
+from ketaclinic.cli.common import check_database, database, fail, one_line_errors, settings
 from ketaclinic.cli.main import app
 from ketaclinic.platform import migrate as migrations
 from ketaclinic.platform.accounts import service as accounts
@@ -20,10 +20,31 @@ from ketaclinic.platform.actors import SYSTEM
 
 
 @app.command()
-def migrate() -> None:
-    """Bring the database schema up to date (safe to run at any time)."""
-    url = settings().effective_database_url
+def migrate(
+    no_backup: Annotated[
+        bool, typer.Option("--no-backup", help="migrate without taking a backup first")
+    ] = False,
+) -> None:
+    """Bring the database schema up to date (safe to run at any time); a backup is taken
+    first when there is anything to migrate."""
+    from ketaclinic.platform import backups
+    from ketaclinic.platform.db import make_engine
+
+    conf = settings()
+    url = conf.effective_database_url
+    check_database(url)
     with one_line_errors():
+        engine = make_engine(url)
+        try:
+            current = migrations.is_current(engine, url)
+        finally:
+            engine.dispose()
+        if not current and not no_backup:
+            try:
+                made = backups.take(conf, key_file=conf.backup_key_file)
+            except backups.BackupError as exc:
+                raise fail(f"{exc}; nothing was migrated (or migrate with --no-backup)") from None
+            typer.echo(f"backup before migrating: {made.path}")
         migrations.upgrade(url)
     typer.echo("database schema is current")
 
@@ -37,7 +58,7 @@ def init(
     ],
 ) -> None:
     """Create the database and the first administrator of a new clinic."""
-    with database() as db:
+    with database(create=True) as db:
         if db.scalar(select(func.count()).select_from(User)):
             raise fail("this clinic already has users; add more with 'ketaclinic user add'")
         with one_line_errors():
@@ -105,8 +126,11 @@ def serve(
     if with_worker and not postgres:
         raise fail(QUEUE_NEEDS_POSTGRES)
     every = jobs_every if jobs_every is not None else (0 if postgres else 60)
+    # Never a new, empty clinic in place of a missing or damaged one.
+    check_database(url)
     with one_line_errors():
         migrations.upgrade(url)
+        _require_current_schema(url)
         from ketaclinic.platform.app import create_app
 
         application = create_app(conf)  # also checks the settings before any fork
@@ -162,6 +186,20 @@ def serve(
     uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
 
 
+def _require_current_schema(url: str) -> None:
+    from ketaclinic.platform import integrity
+    from ketaclinic.platform.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            problem = integrity.revision_problem(conn)
+    finally:
+        engine.dispose()
+    if problem:
+        raise fail(problem)
+
+
 def _start_jobs(every: int) -> None:
     """The scheduled jobs in a daemon thread, so that an embedded clinic needs no cron.
     Each job is claimed first: a second process (another serve, 'jobs run') never runs it
@@ -198,9 +236,9 @@ def demo(
     from ketaclinic import demo as demo_data
 
     if reset:
-        with database(ensure_migrated=False) as db, one_line_errors():
+        with database(ensure_migrated=False, create=True) as db, one_line_errors():
             demo_data.wipe(db)
-    with database() as db:
+    with database(create=True) as db:
         if db.scalar(select(func.count()).select_from(User)) and not reset:
             typer.echo(
                 "the database already holds a clinic; demo data left as it is "

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import typer
-from sqlalchemy.exc import OperationalError
+from alembic.util.exc import CommandError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session
 
 from ketaclinic.platform import migrate
+from ketaclinic.platform.backups import BackupError
 from ketaclinic.platform.db import make_engine, make_session_factory, transaction
 from ketaclinic.platform.errors import ClinicError
+from ketaclinic.platform.integrity import DamagedDatabase, require_usable, sqlite_file
 from ketaclinic.platform.settings import ConfigurationError, Settings, get_settings
+
+DATABASES = ("sqlite", "postgresql")
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -20,32 +29,123 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def known_failure(exc: BaseException) -> str | None:
+    """The one line for a failure a person can fix (a setting, a file, a lock), or None
+    for a fault in ketaclinic itself, which keeps its traceback."""
+    if isinstance(exc, ClinicError):
+        return exc.detail
+    if isinstance(exc, ConfigurationError | DamagedDatabase | BackupError):
+        return str(exc)
+    if isinstance(exc, CommandError):
+        return (
+            f"cannot migrate the database: {exc} (a database made by a newer version of "
+            "ketaclinic?)"
+        )
+    if isinstance(exc, ArgumentError | NoSuchModuleError):
+        return f"bad KETACLINIC_DATABASE_URL: {exc}"
+    if isinstance(exc, OperationalError):
+        message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        if "locked" in message:
+            return (
+                "the database is locked by another process (a migration, a backup or a "
+                "long write?): try again when it is done"
+            )
+        return f"cannot use the database: {message}"
+    if isinstance(exc, DBAPIError):
+        message = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        return f"cannot use the database: {message}"
+    if isinstance(exc, OSError) and exc.errno in {
+        errno.EACCES,
+        errno.EPERM,
+        errno.ENOTDIR,
+        errno.EEXIST,
+        errno.EISDIR,
+        errno.EROFS,
+        errno.ENOSPC,
+        errno.ENOENT,
+    }:
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror or type(exc).__name__}{where}"
+    return None
+
+
 @contextmanager
 def one_line_errors() -> Iterator[None]:
     """Turn the errors a person can fix into one line and a non-zero exit."""
     try:
         yield
-    except ClinicError as exc:
-        raise fail(exc.detail) from None
-    except ConfigurationError as exc:
-        raise fail(str(exc)) from None
-    except OperationalError as exc:
-        raise fail(f"cannot use the database: {exc.orig}") from None
+    except Exception as exc:
+        line = known_failure(exc)
+        if line is None:
+            raise
+        raise fail(line) from None
+
+
+def _data_dir_problem(path: Path) -> str | None:
+    """Whether the data directory is, or could be made, a writable directory; nothing
+    is created here (the command that needs it creates it)."""
+    if path.exists():
+        if not path.is_dir():
+            return f"the data directory {path} is not a directory (KETACLINIC_DATA_DIR)"
+        if not os.access(path, os.W_OK | os.X_OK):
+            return f"the data directory {path} is not writable by this user (KETACLINIC_DATA_DIR)"
+        return None
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    why = None
+    if not ancestor.is_dir():
+        why = f"{ancestor} is not a directory"
+    elif not os.access(ancestor, os.W_OK | os.X_OK):
+        why = f"{ancestor} is not writable by this user"
+    if why:
+        return f"cannot create the data directory {path}: {why} (KETACLINIC_DATA_DIR)"
+    return None
+
+
+def _database_url_problem(url: str) -> str | None:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "bad KETACLINIC_DATABASE_URL: not a database URL (sqlite:///PATH or postgresql+psycopg://...)"
+    if parsed.get_backend_name() not in DATABASES:
+        return (
+            f"bad KETACLINIC_DATABASE_URL: {parsed.get_backend_name()!r} is not a database "
+            "ketaclinic runs on (sqlite:///PATH or postgresql+psycopg://...)"
+        )
+    return None
 
 
 def settings() -> Settings:
+    """The settings, with the data directory and database URL checked: each problem is
+    one line, before any command touches them."""
     try:
-        return get_settings()
+        conf = get_settings()
     except ValueError as exc:
         raise fail(f"bad KETACLINIC_* setting: {exc}") from None
+    problem = _data_dir_problem(conf.data_dir) or _database_url_problem(conf.effective_database_url)
+    if problem:
+        raise fail(problem)
+    return conf
+
+
+def check_database(url: str, *, create: bool = False) -> None:
+    """Refuse a damaged database, and a missing one unless this command creates clinics
+    (``init``, ``demo``): a missing file never silently becomes an empty clinic."""
+    path = sqlite_file(url)
+    if path is not None and create and not path.exists():
+        return
+    with one_line_errors():
+        require_usable(url)
 
 
 @contextmanager
-def database(ensure_migrated: bool = True) -> Iterator[Session]:
+def database(ensure_migrated: bool = True, *, create: bool = False) -> Iterator[Session]:
     """The command's one unit of work: it commits once when the command succeeds and
     leaves nothing behind when it fails."""
     conf = settings()
     url = conf.effective_database_url
+    check_database(url, create=create)
     with one_line_errors():
         if ensure_migrated:
             migrate.upgrade(url)

@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session, sessionmaker
 
-from ketaclinic.cli.common import fail, one_line_errors, settings
+from ketaclinic.cli.common import check_database, fail, one_line_errors, settings
 from ketaclinic.cli.main import app
 from ketaclinic.platform import jobs, migrate
 from ketaclinic.platform.db import make_engine, make_session_factory, utcnow
@@ -37,6 +37,7 @@ QUEUE_NEEDS_POSTGRES = (
 def session_factory(*, ensure_migrated: bool = True) -> Iterator[sessionmaker[Session]]:
     """Sessions on the clinic's database for jobs that open their own transactions."""
     url = settings().effective_database_url
+    check_database(url)
     with one_line_errors():
         if ensure_migrated:
             migrate.upgrade(url)
@@ -108,6 +109,7 @@ def worker(
     if not url.startswith("postgresql"):
         raise fail(QUEUE_NEEDS_POSTGRES)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    check_database(url)
     with one_line_errors():
         migrate.upgrade(url)
     typer.echo(f"ketaclinic worker: {len(jobs.registry())} job(s) declared; waiting for work")

@@ -6,10 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ketaclinic.platform import unit_of_work
+from ketaclinic.platform import integrity, unit_of_work
 from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.accounts.models import User
 from ketaclinic.platform.accounts.schemas import (
@@ -49,11 +48,12 @@ def healthz(_: Principal | None = allow_public()) -> dict[str, str]:
 
 
 @router.get("/readyz", include_in_schema=False)
-def readyz(db: DB, _: Principal | None = allow_public()) -> Response:
-    try:
-        db.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any failure means not ready
-        return JSONResponse({"status": "database unreachable"}, status_code=503)
+def readyz(request: Request, _: Principal | None = allow_public()) -> Response:
+    """Ready when the database answers, is whole (SQLite: header, application id,
+    quick_check) and is at the schema revision this code expects; else 503 and why."""
+    health = integrity.readiness(request.app.state.engine)
+    if not health.ok:
+        return JSONResponse({"status": "not ready", "reason": health.reason}, status_code=503)
     return JSONResponse({"status": "ready"})
 
 

@@ -55,6 +55,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+SQLITE_BUSY_TIMEOUT_MS = 5000
+"""How long a SQLite connection waits for another's lock before 'database is locked'."""
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     # Bound parameters (patient ids, names, audit text) never go into an error's message
     # or a log line.
@@ -70,7 +74,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_MS)}")
             cursor.close()
 
         @event.listens_for(engine, "begin")

@@ -48,7 +48,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, or_, update
+from sqlalchemy import Engine, String, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
@@ -85,6 +85,9 @@ class Job:
     every: timedelta | None = None  # by the clock; None: only when enqueued
     key: Callable[..., str] | None = None  # uniqueness key from the arguments
     lease: timedelta = LEASE
+    # False: kept to its schedule even when every job is run by hand ('jobs run' from a
+    # cron line every minute must not take a backup every minute).
+    runs_when_forced: bool = True
 
     def unique_key(self, **arguments: Any) -> str:
         """At most one waiting and one running job per key (the job's name and its
@@ -101,6 +104,11 @@ class Job:
         if self.every is None:
             raise ValueError(f"job {self.name} has no schedule")
         seconds = int(self.every.total_seconds())
+        if seconds == 86400:
+            # Once a day, at 02:00 UTC: the quiet hours of a clinic in the Americas.
+            return "0 2 * * *"
+        if seconds % 3600 == 0 and seconds < 86400:
+            return f"0 */{seconds // 3600} * * *"
         if seconds % 60 == 0:
             minutes = seconds // 60
             return "* * * * *" if minutes == 1 else f"*/{minutes} * * * *"
@@ -114,12 +122,58 @@ def seal_audit_trail(ctx: JobContext) -> str:
         return audit.seal_job(db)
 
 
+BACKUP_FAILED = "backup_failed"
+
+
+def scheduled_backup(ctx: JobContext) -> str:
+    """Back up the clinic's database into the backup directory, check the copy, and keep
+    7 daily, 4 weekly and 12 monthly backups. A failure tells every administrator
+    through the outbox and fails the run (its row in ``job_runs`` says so)."""
+    from ketaclinic.platform import backups, ports
+    from ketaclinic.platform.settings import get_settings
+
+    with ctx.factory() as db:
+        bind = db.get_bind()
+        url = bind.url if isinstance(bind, Engine) else bind.engine.url
+    conf = get_settings().model_copy(
+        update={"database_url": url.render_as_string(hide_password=False)}
+    )
+    try:
+        made = backups.take(conf, key_file=conf.backup_key_file)
+        checked = backups.verify(made.path, conf, key_file=conf.backup_key_file)
+        removed = backups.prune(conf.effective_backup_dir)
+    except Exception as exc:
+        # The type and the clinic's own one-line reason; never a traceback's data.
+        reason = str(exc) if isinstance(exc, backups.BackupError) else type(exc).__name__
+        with ctx.transaction() as db:
+            ports.notify_admins(
+                db,
+                kind=BACKUP_FAILED,
+                subject="The scheduled backup failed",
+                body=f"The backup of {ctx.now:%Y-%m-%d %H:%M} UTC failed: {reason[:400]}. "
+                "Take one by hand ('ketaclinic backup') and see the admin's backup page.",
+            )
+        raise
+    return (
+        f"{made.path.name}: {checked.rows} rows in {checked.tables} tables, verified; "
+        f"{len(removed)} old backup(s) removed"
+    )
+
+
 PLATFORM_JOBS = [
     Job(
         "platform.seal_audit_trail",
         "Seal the audit records written since the last seal and move the checkpoint on",
         seal_audit_trail,
         every=timedelta(minutes=1),
+    ),
+    Job(
+        "platform.backup",
+        "Back up the database, verify the copy, keep 7 daily, 4 weekly and 12 monthly",
+        scheduled_backup,
+        every=timedelta(days=1),
+        lease=timedelta(hours=2),
+        runs_when_forced=False,
     ),
 ]
 
@@ -209,7 +263,7 @@ def claim(
             JobRun.name == job.name,
             or_(JobRun.lease_until.is_(None), JobRun.lease_until < now),
         ]
-        if not force and job.every is not None:
+        if (not force or not job.runs_when_forced) and job.every is not None:
             # A few seconds' slack, so a loop ticking at the job's own period never
             # skips a beat because the last run started a moment late.
             slack = min(timedelta(seconds=5), job.every / 10)

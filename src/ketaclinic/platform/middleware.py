@@ -71,6 +71,16 @@ async def _send_simple(
     await send({"type": "http.response.body", "body": body})
 
 
+def _damaged(exc: BaseException) -> bool:
+    """SQLite's own words for a file whose pages do not hold."""
+    from sqlalchemy.exc import DatabaseError
+
+    if not isinstance(exc, DatabaseError):
+        return False
+    said = str(exc.orig).lower()
+    return "malformed" in said or "not a database" in said
+
+
 async def send_problem(
     scope: Scope, send: Send, status: int, title: str, detail: str, **extra: Any
 ) -> None:
@@ -128,6 +138,22 @@ class Guard:
             )
             if started:
                 return  # the reply is under way; the server ends it
+            if _damaged(exc):
+                # A damaged page met by a request: /readyz checks the file again at once
+                # rather than answering its last verdict.
+                from ketaclinic.platform import integrity
+
+                integrity.forget_checks()
+                await send_problem(
+                    scope,
+                    guarded_send,
+                    503,
+                    "Database damaged",
+                    "the clinic's database is damaged; nothing was saved: tell the "
+                    "administrator ('ketaclinic doctor', then restore the latest backup)",
+                    correlation_id=correlation_id,
+                )
+                return
             await send_problem(
                 scope,
                 guarded_send,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from ketaclinic.platform import unit_of_work
+from ketaclinic.platform import backups, unit_of_work
 from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.areas import home_sections, patient_home
@@ -196,6 +196,12 @@ def audit_verify_page(request: Request, db: DB, actor: Actor = allow(Role.admin)
     result = audit.verify_trail(db, actor=actor)
     unit_of_work.writes_while_reading(request)  # new seals and the audit.verify row
     return render(request, "audit_verify.html", {"result": result})
+
+
+@router.get("/admin/backups", response_class=HTMLResponse)
+def backups_page(request: Request, db: DB, _: Actor = allow(Role.admin)) -> Response:
+    state = backups.schedule_state(db, request.app.state.settings)
+    return render(request, "backups.html", {"state": state})
 
 
 __all__ = ["router", "principal"]

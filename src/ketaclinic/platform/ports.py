@@ -28,6 +28,17 @@ def open_suicidality_alert(db: Session, *, patient_id: int) -> bool:
     return check(db, patient_id=patient_id)
 
 
+class AdminNotice(Protocol):
+    def __call__(self, db: Session, *, kind: str, subject: str, body: str) -> int: ...
+
+
+def notify_admins(db: Session, *, kind: str, subject: str, body: str) -> int:
+    """Tell every active administrator, as staff alerts are told, through the outbox
+    (answered by ``outcomes.service.notify_admins``); how many were told."""
+    notify = cast(AdminNotice, import_module("ketaclinic.outcomes.service").notify_admins)
+    return notify(db, kind=kind, subject=subject, body=body)
+
+
 @dataclass(frozen=True)
 class InteractionFinding:
     """One current medication that matched a row of the clinical interaction table."""

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     # Request bodies (JSON, forms) larger than this are refused with a 413 before they
     # are parsed. There are no uploads yet; an upload route would get its own cap.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Where the scheduled backups go (default: <data dir>/backups; better another disk),
+    # and the key file that encrypts them, if the clinic keeps one.
+    backup_dir: Path | None = None
+    backup_key_file: Path | None = None
 
     @field_validator("time_zone")
     @classmethod
@@ -65,6 +69,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'ketaclinic.db'}"
+
+    @property
+    def effective_backup_dir(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
 
     @property
     def effective_secret_key(self) -> str:

@@ -24,6 +24,7 @@ HOME: list[Nav] = [("Home", "/", frozenset(Role))]
 ADMIN: list[Nav] = [
     ("Users", "/admin/users", frozenset({Role.admin})),
     ("Audit trail", "/admin/audit", frozenset({Role.admin})),
+    ("Backups", "/admin/backups", frozenset({Role.admin})),
     ("API", "/api/docs", STAFF),
 ]
 Banner = dict[str, Any]  # {"level": "alarm"|"warn"|"info", "text": str, "href": str | None}

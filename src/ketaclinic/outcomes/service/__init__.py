@@ -21,7 +21,12 @@ from ketaclinic.outcomes.service.alerts import (
     open_alerts,
     open_counts,
 )
-from ketaclinic.outcomes.service.outbox import FileTransport, MemoryTransport, Transport
+from ketaclinic.outcomes.service.outbox import (
+    FileTransport,
+    MemoryTransport,
+    Transport,
+    notify_admins,
+)
 from ketaclinic.outcomes.service.requests import (
     DueQuestionnaire,
     due_questionnaires,
@@ -47,6 +52,7 @@ __all__ = [
     "due_questionnaires",
     "escalate_due",
     "flag_by_clinician",
+    "notify_admins",
     "open_alerts",
     "open_counts",
     "record_response",

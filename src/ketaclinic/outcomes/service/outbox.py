@@ -107,6 +107,26 @@ def enqueue(
     return message
 
 
+def notify_admins(db: Session, *, kind: str, subject: str, body: str) -> int:
+    """Tell every active administrator (a failed backup, say), inside the caller's
+    transaction; how many were told. The body carries no patient data."""
+    from ketaclinic.platform.accounts import service as accounts
+    from ketaclinic.platform.roles import Role
+
+    admins = [u for u in accounts.list_users(db) if u.active and Role.admin in u.role_names]
+    for user in admins:
+        enqueue(
+            db,
+            kind=kind,
+            channel="email",
+            recipient=user.email or user.username,
+            recipient_username=user.username,
+            subject=subject,
+            body=body,
+        )
+    return len(admins)
+
+
 @dataclass(frozen=True)
 class Delivery:
     sent: int
