@@ -9,6 +9,7 @@ by name as routers and jobs are, and a missing one fails loudly.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from importlib import import_module
@@ -65,3 +66,60 @@ def medication_summary(db: Session, *, actor: Any, patient_id: int) -> Medicatio
         MedicationLookup, import_module("ketaclinic.candidacy.service").medication_summary
     )
     return lookup(db, actor=actor, patient_id=patient_id)
+
+
+class StaffMessenger(Protocol):
+    def __call__(
+        self,
+        db: Session,
+        *,
+        usernames: Sequence[str],
+        kind: str,
+        subject: str,
+        body: str,
+        patient_id: int | None,
+        path: str,
+    ) -> list[str]: ...
+
+
+def message_staff(
+    db: Session,
+    *,
+    usernames: Sequence[str],
+    kind: str,
+    subject: str,
+    body: str,
+    patient_id: int | None,
+    path: str,
+) -> list[str]:
+    """Queue a message to each named active staff member through the outbox, inside the
+    caller's transaction, with a link to ``path`` on the clinic's address; returns who was
+    messaged (answered by ``outcomes.service.message_staff``). ``body`` carries no patient
+    name: it may travel over email or SMS."""
+    send = cast(StaffMessenger, import_module("ketaclinic.outcomes.service").message_staff)
+    return send(
+        db,
+        usernames=usernames,
+        kind=kind,
+        subject=subject,
+        body=body,
+        patient_id=patient_id,
+        path=path,
+    )
+
+
+class TeamLookup(Protocol):
+    def __call__(self, db: Session) -> list[str]: ...
+
+
+def escalation_team(db: Session) -> list[str]:
+    """Who an unanswered alert escalates to: every prescriber and medical director, as for
+    a suicidality alert (answered by ``outcomes.service.escalation_usernames``)."""
+    team = cast(TeamLookup, import_module("ketaclinic.outcomes.service").escalation_usernames)
+    return team(db)
+
+
+def prescribers(db: Session) -> list[str]:
+    """Every active prescriber (answered by ``outcomes.service.prescriber_usernames``)."""
+    team = cast(TeamLookup, import_module("ketaclinic.outcomes.service").prescriber_usernames)
+    return team(db)

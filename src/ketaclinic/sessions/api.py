@@ -136,6 +136,10 @@ def session_out(v: SessionView) -> s.SessionOut:
             )
             for a in v.alarms
         ],
+        prescriber_calls=[
+            s.PrescriberCallOut.model_validate(c, from_attributes=True) for c in v.prescriber_calls
+        ],
+        waiting_for_prescriber=bool(v.waiting_for_prescriber),
         entries=[entry_out(e) for e in v.entries],
         discharge_ready=bool(d and d.ready),
         discharge_criteria=[
@@ -315,6 +319,25 @@ def acknowledge(
 ) -> s.SessionOut:
     service.acknowledge_alarm(
         db, actor=actor, session_id=session_id, alarm_id=alarm_id, note=body.note
+    )
+    return _view(db, actor, session_id)
+
+
+@router.post("/{session_id}/prescriber-calls/{call_id}/answer")
+def answer_prescriber_call(
+    session_id: RecordId,
+    call_id: RecordId,
+    body: s.PrescriberAnswerIn,
+    db: DB,
+    actor: Actor = allow(Role.prescriber),
+) -> s.SessionOut:
+    service.answer_prescriber_call(
+        db,
+        actor=actor,
+        session_id=session_id,
+        call_id=call_id,
+        decision=body.decision,
+        note=body.note,
     )
     return _view(db, actor, session_id)
 

@@ -68,6 +68,11 @@ class AcknowledgeIn(In):
     note: str = Field(default="", max_length=2000)
 
 
+class PrescriberAnswerIn(In):
+    decision: Literal["continue", "stop", "other"]
+    note: str = Field(default="", max_length=2000)
+
+
 class ScoreIn(In):
     instrument_id: Literal["cadss", "cadss6", "moaas", "aldrete"]
     answers: dict[str, int] = Field(min_length=1, max_length=30)
@@ -149,6 +154,24 @@ class AlarmOut(BaseModel):
     acknowledgement_note: str | None
 
 
+class PrescriberCallOut(BaseModel):
+    id: int
+    kind: str
+    rule_id: str
+    level: str
+    summary: str
+    prescriber: str | None
+    notified: list[str]
+    raised_at: datetime
+    status: str
+    answered_by: str | None
+    answered_at: datetime | None
+    decision: str | None
+    response_note: str | None
+    escalated_at: datetime | None
+    escalated_to: list[str]
+
+
 class EntryOut(BaseModel):
     id: int
     kind: str
@@ -207,6 +230,8 @@ class SessionOut(BaseModel):
     events: list[EventOut]
     vitals: list[VitalOut]
     alarms: list[AlarmOut]
+    prescriber_calls: list[PrescriberCallOut]
+    waiting_for_prescriber: bool
     entries: list[EntryOut]
     discharge_ready: bool
     discharge_criteria: list[CriterionOut]

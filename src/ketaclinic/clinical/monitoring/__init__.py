@@ -15,6 +15,11 @@ from ketaclinic.clinical.monitoring.discharge import (
     Reason,
     discharge_ready,
 )
+from ketaclinic.clinical.monitoring.escalation import (
+    PRESCRIBER_CALLS,
+    PrescriberCallRule,
+    prescriber_call_rules,
+)
 from ketaclinic.clinical.monitoring.limits import LIMITS, Alarm, Limit, assess, limits
 from ketaclinic.clinical.monitoring.schedule import (
     SCHEDULES,
@@ -51,6 +56,9 @@ __all__ = [
     "LIMITS",
     "PLAUSIBLE_RANGES",
     "SCHEDULES",
+    "PRESCRIBER_CALLS",
+    "PrescriberCallRule",
+    "prescriber_call_rules",
     "SEDATION_TRIGGERS",
     "SIDE_EFFECTS",
     "SYMPTOM_TRIGGERS",

@@ -16,10 +16,13 @@ from ketaclinic.outcomes.service.alerts import (
     Alert,
     acknowledge,
     escalate_due,
+    escalation_usernames,
     flag_by_clinician,
     has_open_alert,
+    message_staff,
     open_alerts,
     open_counts,
+    prescriber_usernames,
 )
 from ketaclinic.outcomes.service.outbox import FileTransport, MemoryTransport, Transport
 from ketaclinic.outcomes.service.requests import (
@@ -46,6 +49,9 @@ __all__ = [
     "acknowledge",
     "due_questionnaires",
     "escalate_due",
+    "escalation_usernames",
+    "message_staff",
+    "prescriber_usernames",
     "flag_by_clinician",
     "open_alerts",
     "open_counts",

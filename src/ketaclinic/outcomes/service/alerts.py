@@ -3,6 +3,7 @@ nobody has acknowledged them in the clinic's set time."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -185,6 +186,45 @@ def _escalate(db: Session, alert: Alert, users: dict[str, User], *, now: datetim
         detail=f"after {alert.escalate_after_min} min to {', '.join(sorted(users))}",
     )
     return True
+
+
+def message_staff(
+    db: Session,
+    *,
+    usernames: Sequence[str],
+    kind: str,
+    subject: str,
+    body: str,
+    patient_id: int | None,
+    path: str,
+) -> list[str]:
+    """Another area's notice to named staff, through the same outbox as alerts (see
+    ``platform.ports.message_staff``): each active user gets one message."""
+    wanted = sorted(set(usernames))
+    if not wanted:
+        return []
+    users = list(db.scalars(select(User).where(User.username.in_(wanted), User.active.is_(True))))
+    base = str(config.setting(db, "link_base_url")).rstrip("/")
+    for user in users:
+        enqueue(
+            db,
+            kind=kind,
+            channel="email",
+            recipient=user.email or user.username,
+            recipient_username=user.username,
+            subject=subject,
+            body=f"{body} {base}{path}",
+            patient_id=patient_id,
+        )
+    return sorted(u.username for u in users)
+
+
+def escalation_usernames(db: Session) -> list[str]:
+    return sorted(_escalation_team(db))
+
+
+def prescriber_usernames(db: Session) -> list[str]:
+    return [u.username for u in context.prescribers(db)]
 
 
 def _escalation_team(db: Session) -> dict[str, User]:

@@ -1,5 +1,9 @@
 """What people do in an infusion session, one function per act (see each module)."""
 
+from ketaclinic.sessions.service.calls import DECISIONS as PRESCRIBER_DECISIONS
+from ketaclinic.sessions.service.calls import answer_call as answer_prescriber_call
+from ketaclinic.sessions.service.calls import open_calls as open_prescriber_calls
+from ketaclinic.sessions.service.calls import open_count_for as prescriber_calls_for
 from ketaclinic.sessions.service.checklist import answer_checklist, override_checklist
 from ketaclinic.sessions.service.discharge import add_addendum, cosign_note, discharge, sign_note
 from ketaclinic.sessions.service.esketamine import (
@@ -42,6 +46,10 @@ from ketaclinic.sessions.service.vitals import (
 )
 
 __all__ = [
+    "PRESCRIBER_DECISIONS",
+    "answer_prescriber_call",
+    "open_prescriber_calls",
+    "prescriber_calls_for",
     "SessionSummary",
     "acknowledge_alarm",
     "add_addendum",

@@ -27,6 +27,7 @@ from ketaclinic.sessions.models import (
     ChecklistEntry,
     InfusionSession,
     MonitoringRecord,
+    PrescriberCall,
     RemsEnrolment,
     SessionAlarm,
     SessionEntry,
@@ -34,6 +35,7 @@ from ketaclinic.sessions.models import (
     SessionNote,
     VitalSign,
 )
+from ketaclinic.sessions.service import calls
 from ketaclinic.sessions.service import checklist as checklist_rules
 from ketaclinic.sessions.service.common import minutes
 
@@ -100,6 +102,7 @@ class SessionView:
     limit_overrides: list[Override] = field(default_factory=list)
     discharge_overrides: list[Override] = field(default_factory=list)
     open_suicidality_alert: bool | None = None
+    prescriber_calls: list[PrescriberCall] = field(default_factory=list)
     schedule_overrides: list[Override] = field(default_factory=list)
     # Nasal device size and spacing from the order's protocol row (``dosing.device_mg``,
     # ``dosing.device_interval_min``) with the clinic's overrides: None outside esketamine.
@@ -130,6 +133,11 @@ class SessionView:
     @property
     def may_start(self) -> bool:
         return self.checklist_complete or self.override is not None
+
+    @property
+    def waiting_for_prescriber(self) -> list[PrescriberCall]:
+        """Calls for the prescriber nobody has answered yet."""
+        return [c for c in self.prescriber_calls if c.status == "open"]
 
     @property
     def unacknowledged(self) -> list[SessionAlarm]:
@@ -240,6 +248,7 @@ def build(
     _derive_checklist(view)
     _derive_schedule(view)
     view.open_suicidality_alert = ports.open_suicidality_alert(db, patient_id=row.patient_id)
+    view.prescriber_calls = calls.calls_of_session(db, row.id)
     view.discharge = discharge_view(view)
     return view
 

@@ -19,7 +19,7 @@ from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Invalid
 from ketaclinic.sessions.models import SessionAlarm, VitalSign
-from ketaclinic.sessions.service import view
+from ketaclinic.sessions.service import calls, view
 from ketaclinic.sessions.service.common import (
     RUNNERS,
     charted_time,
@@ -99,6 +99,26 @@ def record_vitals(
     db.add(reading)
     db.flush()
     raised = _raise_alarms(db, state, reading)
+    moment_now = now or utcnow()
+    if raised:
+        calls.call_for_alarms(
+            db,
+            actor=actor,
+            row=row,
+            prescriber=state.order.signed_by,
+            alarms=raised,
+            now=moment_now,
+        )
+    elif view.phase_at(state, reading.taken_at) == "pre_infusion" or state.dose_start is None:
+        calls.call_for_pre_dose_block(
+            db,
+            actor=actor,
+            row=row,
+            prescriber=state.order.signed_by,
+            reading=reading,
+            alarms=_pre_dose_alarms(state, reading),
+            now=moment_now,
+        )
     shown = ", ".join(f"{k}={v}" for k, v in values.items() if v is not None)
     record(
         db,
@@ -107,13 +127,20 @@ def record_vitals(
         row,
         object_type="vital_sign",
         object_id=reading.id,
-        detail=f"{source}: {shown}" + (f"; alarms: {', '.join(raised)}" if raised else ""),
+        detail=f"{source}: {shown}"
+        + (f"; alarms: {', '.join(a.rule_id for a in raised)}" if raised else ""),
     )
     db.flush()
     return reading
 
 
-def _raise_alarms(db: Session, state: view.SessionView, new: VitalSign) -> list[str]:
+def _pre_dose_alarms(state: view.SessionView, reading: VitalSign) -> list[monitoring.Alarm]:
+    """The go limits a pre-dose reading crosses (the checklist judges the same)."""
+    sign = monitoring.VitalSigns(at_min=0.0, **{p: getattr(reading, p) for p in view.PARAMETERS})
+    return monitoring.assess([sign], phase="pre_infusion", overrides=state.limit_overrides)
+
+
+def _raise_alarms(db: Session, state: view.SessionView, new: VitalSign) -> list[SessionAlarm]:
     phase = view.phase_at(state, new.taken_at)
     if phase == "pre_infusion" or state.dose_start is None:
         return []  # before dosing the checklist judges the go limits
@@ -140,24 +167,23 @@ def _raise_alarms(db: Session, state: view.SessionView, new: VitalSign) -> list[
         source_row = by_minute[alarm.at_min]
         if (source_row.id, alarm.rule_id) in known:
             continue
-        db.add(
-            SessionAlarm(
-                session_id=state.session.id,
-                vital_sign_id=source_row.id,
-                rule_id=alarm.rule_id,
-                phase=phase,
-                level=alarm.level,
-                parameter=alarm.parameter,
-                value=alarm.value,
-                message=alarm.message,
-                action=alarm.action,
-                source=alarm.source,
-                evidence=alarm.evidence,
-                raised_at=new.recorded_at,
-            )
+        stored = SessionAlarm(
+            session_id=state.session.id,
+            vital_sign_id=source_row.id,
+            rule_id=alarm.rule_id,
+            phase=phase,
+            level=alarm.level,
+            parameter=alarm.parameter,
+            value=alarm.value,
+            message=alarm.message,
+            action=alarm.action,
+            source=alarm.source,
+            evidence=alarm.evidence,
+            raised_at=new.recorded_at,
         )
+        db.add(stored)
         known.add((source_row.id, alarm.rule_id))
-        raised.append(alarm.rule_id)
+        raised.append(stored)
     db.flush()
     return raised
 
