@@ -441,7 +441,7 @@ def alert_queue(request: Request, db: DB, actor: Actor = allow(*CLINICAL)) -> Re
     done = service.alerts.recently_acknowledged(
         db, actor=actor, since=utcnow() - timedelta(days=30)
     )
-    ids = sorted({a.patient_id for a in open_ + done})
+    ids = sorted({a.patient_id for a in open_ + done if a.patient_id is not None})
     names = {pid: service_patient(db, actor, pid) for pid in ids}
     return render(
         request,

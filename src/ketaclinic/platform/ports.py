@@ -123,3 +123,16 @@ def prescribers(db: Session) -> list[str]:
     """Every active prescriber (answered by ``outcomes.service.prescriber_usernames``)."""
     team = cast(TeamLookup, import_module("ketaclinic.outcomes.service").prescriber_usernames)
     return team(db)
+
+
+class LeadAlert(Protocol):
+    def __call__(self, db: Session, *, actor: Any, lead_id: int, detail: str) -> int: ...
+
+
+def raise_lead_alert(db: Session, *, actor: Any, lead_id: int, detail: str) -> int:
+    """Open a suicidality alert for a self-screen lead who reported suicidal thoughts,
+    escalated as a patient's is; returns its id (answered by
+    ``outcomes.service.raise_for_lead``). The public area and outcomes sit side by side,
+    so neither service imports the other."""
+    raise_alert = cast(LeadAlert, import_module("ketaclinic.outcomes.service").raise_for_lead)
+    return raise_alert(db, actor=actor, lead_id=lead_id, detail=detail)

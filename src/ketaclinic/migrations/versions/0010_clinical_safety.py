@@ -1,4 +1,4 @@
-"""clinical safety: prescriber calls, suicidality alerts raised for a lead
+"""clinical safety: prescriber calls, suicidality alerts raised for a self-screen lead
 
 Revision ID: 0010
 Revises: 0009
@@ -82,8 +82,34 @@ def upgrade() -> None:
             "ix_prescriber_calls_status_raised", ["status", "raised_at"], unique=False
         )
 
+    # A self-screen lead who reports suicidal thoughts gets an alert before being a patient.
+    with op.batch_alter_table("suicidality_alerts", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("lead_id", sa.Integer(), nullable=True))
+        batch_op.alter_column("patient_id", existing_type=sa.Integer(), nullable=True)
+        batch_op.create_foreign_key(
+            batch_op.f("fk_suicidality_alerts_lead_id_intake_leads"),
+            "intake_leads",
+            ["lead_id"],
+            ["id"],
+        )
+        batch_op.create_index(
+            batch_op.f("ix_suicidality_alerts_lead_id"), ["lead_id"], unique=False
+        )
+
 
 def downgrade() -> None:
+    op.execute(
+        "DELETE FROM outbox_messages WHERE alert_id IN "
+        "(SELECT id FROM suicidality_alerts WHERE patient_id IS NULL)"
+    )
+    op.execute("DELETE FROM suicidality_alerts WHERE patient_id IS NULL")
+    with op.batch_alter_table("suicidality_alerts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_suicidality_alerts_lead_id"))
+        batch_op.drop_constraint(
+            batch_op.f("fk_suicidality_alerts_lead_id_intake_leads"), type_="foreignkey"
+        )
+        batch_op.alter_column("patient_id", existing_type=sa.Integer(), nullable=False)
+        batch_op.drop_column("lead_id")
     with op.batch_alter_table("prescriber_calls", schema=None) as batch_op:
         batch_op.drop_index("ix_prescriber_calls_status_raised")
         batch_op.drop_index(batch_op.f("ix_prescriber_calls_session_id"))

@@ -23,6 +23,7 @@ from ketaclinic.outcomes.service.alerts import (
     open_alerts,
     open_counts,
     prescriber_usernames,
+    raise_for_lead,
 )
 from ketaclinic.outcomes.service.outbox import FileTransport, MemoryTransport, Transport
 from ketaclinic.outcomes.service.requests import (
@@ -52,6 +53,7 @@ __all__ = [
     "escalation_usernames",
     "message_staff",
     "prescriber_usernames",
+    "raise_for_lead",
     "flag_by_clinician",
     "open_alerts",
     "open_counts",

@@ -90,6 +90,42 @@ def raise_alert(
     return alert
 
 
+def raise_for_lead(
+    db: Session, *, actor: Actor, lead_id: int, detail: str, now: datetime | None = None
+) -> int:
+    """A self-screen lead reported suicidal thoughts: an alert like a patient's, addressed
+    to every prescriber (a lead has no care team yet), escalated the same way. Answers
+    ``platform.ports.raise_lead_alert``; returns the alert's id."""
+    moment = now or utcnow()
+    team = context.prescribers(db)
+    alert = Alert(
+        patient_id=None,
+        lead_id=lead_id,
+        response_id=None,
+        source="self_screen",
+        detail=detail[:2000],
+        raised_at=moment,
+        raised_by=actor.username,
+        primary_clinician=None,
+        notified=[u.username for u in team],
+        escalate_after_min=int(config.setting(db, "escalate_after_minutes")),
+        escalated_to=[],
+    )
+    db.add(alert)
+    db.flush()
+    _notify(db, alert, team, kind="alert", subject="Suicidality alert (self-screen): action needed")
+    jobs.enqueue(db, "outcomes.escalate_alert", at=escalation_due_at(alert), alert_id=alert.id)
+    audit.record(
+        db,
+        actor=actor,
+        action="alert.raise",
+        object_type="suicidality_alert",
+        object_id=alert.id,
+        detail=f"self-screen lead {lead_id}",
+    )
+    return alert.id
+
+
 def flag_by_clinician(
     db: Session, *, actor: Actor, patient_id: int, note: str, now: datetime | None = None
 ) -> Alert:
