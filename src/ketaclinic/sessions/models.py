@@ -187,9 +187,12 @@ class SessionNote(Base):
     signed_by: Mapped[str] = mapped_column(String(80))
     signed_by_name: Mapped[str] = mapped_column(String(200))
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # 21 CFR 11.50: the meaning of each signature beside its printed name and time.
+    signature_meaning: Mapped[str | None] = mapped_column(String(200))
     cosigned_by: Mapped[str | None] = mapped_column(String(80))
     cosigned_by_name: Mapped[str | None] = mapped_column(String(200))
     cosigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cosignature_meaning: Mapped[str | None] = mapped_column(String(200))
 
 
 class RemsEnrolment(Base):

@@ -548,7 +548,11 @@ async def sign(
         session_id,
         "note",
         lambda f: service.sign_note(
-            db, actor=actor, session_id=session_id, zone=request.app.state.settings.zone
+            db,
+            actor=actor,
+            session_id=session_id,
+            password=str(f.get("password", "")),
+            zone=request.app.state.settings.zone,
         ),
     )
 
@@ -563,7 +567,9 @@ async def cosign(
         actor,
         session_id,
         "note",
-        lambda f: service.cosign_note(db, actor=actor, session_id=session_id),
+        lambda f: service.cosign_note(
+            db, actor=actor, session_id=session_id, password=str(f.get("password", ""))
+        ),
     )
 
 
@@ -578,7 +584,11 @@ async def addendum(
         session_id,
         "note",
         lambda f: service.add_addendum(
-            db, actor=actor, session_id=session_id, text=str(f.get("text", ""))
+            db,
+            actor=actor,
+            session_id=session_id,
+            text=str(f.get("text", "")),
+            password=str(f.get("password", "")),
         ),
     )
 

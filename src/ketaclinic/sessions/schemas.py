@@ -100,7 +100,13 @@ class NoteIn(In):
     at: datetime | None = None
 
 
-class AddendumIn(In):
+class SignIn(In):
+    """A signature re-authenticates: the signer's own password, typed again."""
+
+    password: str = Field(min_length=1, max_length=200)
+
+
+class AddendumIn(SignIn):
     text: str = Field(min_length=3, max_length=4000)
 
 
@@ -267,9 +273,13 @@ class NoteOut(BaseModel):
     kind: str
     body: str
     signed_by: str
+    signed_by_name: str
     signed_at: datetime
+    signature_meaning: str | None
     cosigned_by: str | None
+    cosigned_by_name: str | None
     cosigned_at: datetime | None
+    cosignature_meaning: str | None
 
 
 class RecordOut(BaseModel):

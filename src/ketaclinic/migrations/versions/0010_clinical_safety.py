@@ -1,4 +1,4 @@
-"""clinical safety: prescriber calls, suicidality alerts raised for a self-screen lead
+"""clinical safety: prescriber calls, alerts for a self-screen lead, signature meaning
 
 Revision ID: 0010
 Revises: 0009
@@ -96,8 +96,22 @@ def upgrade() -> None:
             batch_op.f("ix_suicidality_alerts_lead_id"), ["lead_id"], unique=False
         )
 
+    # 21 CFR 11.50: a signature shows the printed name, the time and its meaning.
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("signed_by_name", sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column("signature_meaning", sa.String(length=200), nullable=True))
+    with op.batch_alter_table("session_notes", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("signature_meaning", sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column("cosignature_meaning", sa.String(length=200), nullable=True))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("session_notes", schema=None) as batch_op:
+        batch_op.drop_column("cosignature_meaning")
+        batch_op.drop_column("signature_meaning")
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_column("signature_meaning")
+        batch_op.drop_column("signed_by_name")
     op.execute(
         "DELETE FROM outbox_messages WHERE alert_id IN "
         "(SELECT id FROM suicidality_alerts WHERE patient_id IS NULL)"
