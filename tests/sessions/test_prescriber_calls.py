@@ -333,3 +333,28 @@ def test_the_api_answers_a_call_with_a_decision_and_a_note(client: TestClient, d
     assert done.status_code == 200, done.text
     assert done.json()["waiting_for_prescriber"] is False
     assert done.json()["prescriber_calls"][0]["decision"] == "stop"
+
+
+def test_the_medical_director_sets_how_long_an_acknowledgement_note_must_be(
+    db: Session, team: Staff, stop_call: PrescriberCall
+) -> None:
+    director = accounts.actor_for(make_user(db, ["prescriber", "admin"], username="dr.chen"))
+    configuration.override(
+        db,
+        actor=director,
+        table_key="monitoring.acknowledgement",
+        target="alarm_acknowledgement",
+        field="note_min_chars",
+        value="10",
+        reason="our nurses write what they did in words",
+    )
+    ids = {"session_id": stop_call.session_id, "alarm_id": stop_call.alarm_id}
+    with pytest.raises(Invalid, match="at least 10 characters"):
+        service.acknowledge_alarm(db, actor=team.nurse, note="O2 on", **ids)  # type: ignore[arg-type]
+    done = service.acknowledge_alarm(
+        db,
+        actor=team.nurse,
+        note="oxygen 2 L, SpO2 95",
+        **ids,  # type: ignore[arg-type]
+    )
+    assert done.acknowledgement_note == "oxygen 2 L, SpO2 95"

@@ -12,6 +12,7 @@ from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.audit.models import AuditEvent
 from ketaclinic.platform.db import make_engine, make_session_factory
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid
+from ketaclinic.platform.settings import get_settings
 from ketaclinic.sessions import service
 from ketaclinic.sessions.models import SessionNote
 from tests.conftest import PASSWORD
@@ -551,6 +552,9 @@ def test_a_second_dose_the_same_day_waits_for_a_prescriber_override(
     assert not item.met and not state.may_start
     assert "The last dose began 2.2 h ago" in item.text
     assert "at least 48 h between sessions" in item.text
+    # The first dose began at minute 1 (14:01 UTC), shown on the clinic's own clock.
+    local = at(1).astimezone(get_settings().zone)  # type: ignore[attr-defined]
+    assert f"({local:%Y-%m-%d %H:%M %Z})" in item.text and "UTC" not in item.text
     with pytest.raises(Conflict, match="checklist is incomplete"):
         start(db, team, sid, minute=132)
     service.override_checklist(

@@ -57,6 +57,11 @@ TABLES: dict[str, Table] = {
             lambda: monitoring.SEDATION_TRIGGERS,
         ),
         Table(
+            "monitoring.acknowledgement",
+            "What an alarm's acknowledgement needs",
+            lambda: monitoring.ACKNOWLEDGEMENT,
+        ),
+        Table(
             "monitoring.prescriber_calls",
             "Alarms that call the prescriber, and when they escalate",
             lambda: monitoring.PRESCRIBER_CALLS,

@@ -142,6 +142,7 @@ def _context(request: Request, db: Session, actor: Actor, session_id: int) -> di
         "form_missing": esketamine.missing_fields(form_values) if form_values else [],
         "is_prescriber": Role.prescriber in actor.roles,
         "decisions": service.PRESCRIBER_DECISIONS,
+        "ack_min": service.acknowledgement_note_min(db),
         "is_nurse": Role.nurse in actor.roles,
         "confirmation": state.appointment.confirmation if state.appointment else None,
         "meds": candidacy.medication_summary(db, actor=actor, patient_id=state.patient.id),

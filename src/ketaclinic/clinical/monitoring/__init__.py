@@ -16,8 +16,11 @@ from ketaclinic.clinical.monitoring.discharge import (
     discharge_ready,
 )
 from ketaclinic.clinical.monitoring.escalation import (
+    ACKNOWLEDGEMENT,
     PRESCRIBER_CALLS,
+    AcknowledgementRule,
     PrescriberCallRule,
+    acknowledgement_rule,
     prescriber_call_rules,
 )
 from ketaclinic.clinical.monitoring.limits import LIMITS, Alarm, Limit, assess, limits
@@ -56,6 +59,9 @@ __all__ = [
     "LIMITS",
     "PLAUSIBLE_RANGES",
     "SCHEDULES",
+    "ACKNOWLEDGEMENT",
+    "AcknowledgementRule",
+    "acknowledgement_rule",
     "PRESCRIBER_CALLS",
     "PrescriberCallRule",
     "prescriber_call_rules",

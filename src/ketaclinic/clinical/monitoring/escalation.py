@@ -74,3 +74,32 @@ PRESCRIBER_CALLS: dict[str, PrescriberCallRule] = {
 def prescriber_call_rules(overrides: Iterable[Override] = ()) -> dict[str, PrescriberCallRule]:
     """The table with the clinic's overrides applied."""
     return apply(PRESCRIBER_CALLS, overrides)
+
+
+@dataclass(frozen=True)
+class AcknowledgementRule:
+    """An alarm is acknowledged only with a note of what was done, at least
+    ``note_min_chars`` characters long."""
+
+    id: str
+    note_min_chars: int
+    source: str
+    evidence: Evidence
+
+
+ACKNOWLEDGEMENT: dict[str, AcknowledgementRule] = {
+    "alarm_acknowledgement": AcknowledgementRule(
+        id="alarm_acknowledgement",
+        note_min_chars=3,
+        source=(
+            "3 characters: enough for a short action ('BP rechecked', 'O2 on'), not an empty "
+            "or one-key note; no source sets a length, so the number is clinic convention"
+        ),
+        evidence="convention",
+    ),
+}
+
+
+def acknowledgement_rule(overrides: Iterable[Override] = ()) -> AcknowledgementRule:
+    """The acknowledgement row with the clinic's overrides applied."""
+    return apply(ACKNOWLEDGEMENT, overrides)["alarm_acknowledgement"]

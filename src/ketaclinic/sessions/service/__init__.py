@@ -41,6 +41,7 @@ from ketaclinic.sessions.service.summary import (
 )
 from ketaclinic.sessions.service.vitals import (
     acknowledge_alarm,
+    acknowledgement_note_min,
     mark_vitals_in_error,
     record_vitals,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "prescriber_calls_for",
     "SessionSummary",
     "acknowledge_alarm",
+    "acknowledgement_note_min",
     "add_addendum",
     "answer_checklist",
     "answer_record",

@@ -21,6 +21,7 @@ from ketaclinic.platform import ports
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Invalid
+from ketaclinic.platform.settings import get_settings
 from ketaclinic.scheduling import service as scheduling
 from ketaclinic.sessions import pump
 from ketaclinic.sessions.models import (
@@ -380,6 +381,7 @@ def _derive_checklist(view: SessionView) -> None:
         dose_at=view.dose_start or view.now,
         min_spacing_hours=view.min_spacing_hours,
         pre_dose_window=monitoring.pre_dose_window(view.route, view.schedule_overrides),
+        zone=get_settings().zone,
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ketaclinic.clinical import monitoring
+from ketaclinic.configuration import service as configuration
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Invalid
@@ -188,8 +189,12 @@ def _raise_alarms(db: Session, state: view.SessionView, new: VitalSign) -> list[
     return raised
 
 
-ACK_NOTE_MIN_CHARS = 3
-"""An acknowledgement names the action taken, whatever the alarm's level."""
+def acknowledgement_note_min(db: Session) -> int:
+    """The shortest acknowledgement note the clinic accepts."""
+    rule = monitoring.acknowledgement_rule(
+        configuration.overrides_for(db, "monitoring.acknowledgement")
+    )
+    return int(rule.note_min_chars)
 
 
 def acknowledge_alarm(
@@ -212,10 +217,12 @@ def acknowledge_alarm(
     text = note.strip()
     if len(text) > 2000:
         raise Invalid("keep the note under 2000 characters", fields={"note": "too long"})
-    if len(text) < ACK_NOTE_MIN_CHARS:
+    # An acknowledgement names the action taken, whatever the alarm's level; how long a
+    # note must be is the clinic's (``monitoring.acknowledgement``).
+    shortest = acknowledgement_note_min(db)
+    if len(text) < shortest:
         raise Invalid(
-            f"say what was done about this {alarm.level} alarm "
-            f"(at least {ACK_NOTE_MIN_CHARS} characters)",
+            f"say what was done about this {alarm.level} alarm (at least {shortest} characters)",
             fields={"note": "required"},
         )
     alarm.acknowledged_at = now or utcnow()
