@@ -358,3 +358,21 @@ def test_the_medical_director_sets_how_long_an_acknowledgement_note_must_be(
         **ids,  # type: ignore[arg-type]
     )
     assert done.acknowledgement_note == "oxygen 2 L, SpO2 95"
+
+
+def test_a_checklist_override_answers_the_blocked_start(db: Session, team: Staff) -> None:
+    row = ready_iv_session(db, team)
+    vitals(db, team, row.id, 2, 72, 182, 100)  # SBP >= 180 before the dose: no-go
+    call = db.scalar(select(PrescriberCall))
+    assert call is not None and call.kind == "pre_dose_block"
+    service.override_checklist(
+        db,
+        actor=team.prescriber,
+        session_id=row.id,
+        reason="rechecked by me at 150/90 after rest; proceed",
+        now=at(5),
+    )
+    db.refresh(call)
+    assert (call.status, call.decision, call.answered_by) == ("answered", "continue", "prescriber")
+    assert call.response_note == "Checklist override: rechecked by me at 150/90 after rest; proceed"
+    assert calls.escalate_due(db, now=at(60)) == []

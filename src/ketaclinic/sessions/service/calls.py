@@ -246,6 +246,40 @@ def answer_call(
     return call
 
 
+def answer_by_override(
+    db: Session, *, actor: Actor, row: InfusionSession, reason: str, now: datetime
+) -> list[PrescriberCall]:
+    """A prescriber who overrides the checklist has decided on the blocked start: the
+    open pre-dose calls of the session are answered "continue" with the override's
+    reason, in the same act."""
+    found = list(
+        db.scalars(
+            select(PrescriberCall).where(
+                PrescriberCall.session_id == row.id,
+                PrescriberCall.kind == "pre_dose_block",
+                PrescriberCall.status == "open",
+            )
+        )
+    )
+    for call in found:
+        call.status = "answered"
+        call.answered_at = now
+        call.answered_by = actor.username
+        call.decision = "continue"
+        call.response_note = f"Checklist override: {reason}"[:2000]
+        record(
+            db,
+            actor,
+            "prescriber_call.answer",
+            row,
+            object_type="prescriber_call",
+            object_id=call.id,
+            detail=f"continue (checklist override): {reason}"[:300],
+        )
+    db.flush()
+    return found
+
+
 def due_at(call: PrescriberCall) -> datetime:
     return call.raised_at + timedelta(minutes=call.respond_within_min)
 

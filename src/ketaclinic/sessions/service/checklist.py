@@ -17,6 +17,7 @@ from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Invalid
 from ketaclinic.sessions.models import ChecklistEntry, SessionEvent
+from ketaclinic.sessions.service import calls
 from ketaclinic.sessions.service.common import (
     PRESCRIBERS,
     RUNNERS,
@@ -354,6 +355,7 @@ def override_checklist(
     )
     db.add(event)
     db.flush()
+    calls.answer_by_override(db, actor=actor, row=row, reason=text, now=event.at)
     record(
         db,
         actor,
