@@ -114,3 +114,24 @@ def test_the_alert_api_names_the_lead(client: TestClient, db: Session) -> None:
     assert [(a["lead_id"], a["patient_id"], a["source"]) for a in body] == [
         (lead.id, None, "self_screen")
     ]
+
+
+def test_the_alert_follows_the_lead_onto_the_new_patients_chart(db: Session) -> None:
+    from datetime import date
+
+    from ketaclinic.patients.schemas import PatientIn
+    from ketaclinic.platform.actors import Actor
+    from ketaclinic.platform.roles import Role
+    from ketaclinic.public import service as public
+
+    lead = a_lead(db, name="Robin Vale", suicidal_ideation=True)
+    desk = Actor(user_id=None, username="frontdesk", roles=frozenset({Role.front_desk}))
+    data = PatientIn(
+        given_name="Robin", family_name="Vale", date_of_birth=date(1985, 3, 2), sex="female"
+    )
+    converted = public.convert_lead(db, actor=desk, lead_id=lead.id, data=data, note="booked")
+    alert = db.scalars(select(SuicidalityAlert).where(SuicidalityAlert.lead_id == lead.id)).one()
+    assert alert.patient_id == converted.patient_id
+    assert outcomes.has_open_alert(db, patient_id=converted.patient_id or 0)  # holds discharge
+    attached = db.scalars(select(AuditEvent).where(AuditEvent.action == "alert.attach")).one()
+    assert attached.patient_id == converted.patient_id

@@ -136,3 +136,14 @@ def raise_lead_alert(db: Session, *, actor: Any, lead_id: int, detail: str) -> i
     so neither service imports the other."""
     raise_alert = cast(LeadAlert, import_module("ketaclinic.outcomes.service").raise_for_lead)
     return raise_alert(db, actor=actor, lead_id=lead_id, detail=detail)
+
+
+class LeadConversion(Protocol):
+    def __call__(self, db: Session, *, actor: Any, lead_id: int, patient_id: int) -> int: ...
+
+
+def lead_became_patient(db: Session, *, actor: Any, lead_id: int, patient_id: int) -> int:
+    """A lead became a patient: their self-screen alerts now name the patient (answered by
+    ``outcomes.service.attach_lead_alerts``); returns how many."""
+    attach = cast(LeadConversion, import_module("ketaclinic.outcomes.service").attach_lead_alerts)
+    return attach(db, actor=actor, lead_id=lead_id, patient_id=patient_id)

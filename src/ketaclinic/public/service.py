@@ -342,5 +342,7 @@ def convert_lead(
         object_id=lead.id,
         detail=f"{previous} -> converted",
     )
+    # A self-screen alert follows the person onto their chart (and the discharge hold).
+    ports.lead_became_patient(db, actor=actor, lead_id=lead.id, patient_id=patient.id)
     db.flush()
     return lead

@@ -126,6 +126,25 @@ def raise_for_lead(
     return alert.id
 
 
+def attach_lead_alerts(db: Session, *, actor: Actor, lead_id: int, patient_id: int) -> int:
+    """The lead's alerts now belong to the patient the lead became (their chart shows them,
+    and an open one holds discharge as a patient's does)."""
+    found = list(db.scalars(select(Alert).where(Alert.lead_id == lead_id)))
+    for alert in found:
+        alert.patient_id = patient_id
+        audit.record(
+            db,
+            actor=actor,
+            action="alert.attach",
+            patient_id=patient_id,
+            object_type="suicidality_alert",
+            object_id=alert.id,
+            detail=f"self-screen lead {lead_id} became this patient",
+        )
+    db.flush()
+    return len(found)
+
+
 def flag_by_clinician(
     db: Session, *, actor: Actor, patient_id: int, note: str, now: datetime | None = None
 ) -> Alert:
