@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import DEMO_PASSWORD, log_in
 
 pytestmark = pytest.mark.browser
 # The demo clinic leaves its last patients without an intake (36 patients, seed 7).
@@ -51,6 +51,7 @@ def test_from_intake_to_a_signed_order(live_server: str, page) -> None:
     assert "41.0 mg" in preview and "Pump rate" in preview  # 0.5 mg/kg x 82 kg
     page.get_by_role("button", name="Save the draft").click()
     page.wait_for_url(re.compile(r"/orders/\d+$"))
+    page.get_by_label("Your password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign the order").click()
     assert "signed" in page.locator(".badge").first.inner_text()
     assert "dr.rivera" in page.get_by_text(re.compile("dr.rivera")).first.inner_text()

@@ -14,7 +14,7 @@ from ketaclinic.platform.accounts.models import User
 from ketaclinic.platform.db import make_engine, make_session_factory
 from ketaclinic.platform.settings import Settings
 from ketaclinic.scheduling.models import StaffAvailability
-from tests.browser.conftest import log_in
+from tests.browser.conftest import DEMO_PASSWORD, log_in
 from tests.browser.test_sessions import _chart_assessments, _later, _type_vitals
 
 pytestmark = pytest.mark.browser
@@ -84,7 +84,12 @@ def test_a_patient_goes_from_intake_to_a_signed_first_session(
     page.wait_for_url(re.compile(r"/orders/\d+$"))
     order_url = page.url
     assert "35.0 mg" in page.locator("main").inner_text()  # 0.5 mg/kg x 70 kg
+    # Signing asks for the prescriber's password again and says what it means.
+    assert "I authored and approved this order" in page.locator("main").inner_text()
+    page.get_by_label("Your password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign the order").click()
+    page.wait_for_url(order_url)
+    assert "authored and approved this order" in page.locator("main").inner_text()
     _log_out(page)
 
     # Front desk: books session 1 in a chair with the nurse; cannot read the order.
@@ -134,6 +139,10 @@ def test_a_patient_goes_from_intake_to_a_signed_first_session(
     page.locator('input[name="no_driving_instruction_given"][value="yes"]').check()
     page.get_by_role("button", name="Discharge").click()
     assert page.locator("#session-status").inner_text() == "discharged"
+    page.locator("#sign-password").fill("not-the-password")
+    page.get_by_role("button", name="Sign session note").click()
+    assert "the password is not right" in page.locator("#form-error").inner_text()
+    page.locator("#sign-password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign session note").click()
     assert page.get_by_role("button", name="Co-sign note").count() == 0
     _log_out(page)
@@ -141,6 +150,7 @@ def test_a_patient_goes_from_intake_to_a_signed_first_session(
     # Prescriber co-signs; front desk and researchers never see the session.
     log_in(page, live_server, "dr.rivera")
     page.goto(session_url)
+    page.locator("#cosign-password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Co-sign note").click()
     assert page.get_by_role("button", name="Co-sign note").count() == 0
     _log_out(page)

@@ -77,3 +77,32 @@ def test_a_positive_item_9_reaches_the_care_team_and_is_acknowledged(
     assert doctor.get_by_role("article", name=f"Alert for {name}").count() == 0
     done = doctor.locator("table").filter(has_text=name)
     assert "Crisis line given" in done.inner_text()
+
+
+def test_a_tablet_handed_to_a_patient_reaches_only_the_questionnaire(
+    live_server: str, page, settings: Settings
+) -> None:
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with transaction(make_session_factory(engine)) as db:
+            patient_id = db.scalars(select(Patient.id).order_by(Patient.id)).first()
+    finally:
+        engine.dispose()
+    log_in(page, live_server, "nurse.okafor")
+    page.goto(f"{live_server}/patients/{patient_id}/outcomes")
+    page.get_by_label("Hand the tablet to the patient").select_option(value="gad7")
+    page.get_by_role("button", name="Start on this tablet").click()
+    page.wait_for_url(re.compile(r".*/q/[A-Za-z0-9_\-]+$"))
+    form_url = page.url
+    # The patient types the chart's address: the tablet stays on the questionnaire.
+    page.goto(f"{live_server}/patients/{patient_id}")
+    assert page.url == form_url
+    assert page.get_by_role("button", name="Log out").count() == 0
+    for n in range(1, 8):
+        page.locator(f"#q-item{n}").get_by_label("Not at all").check()
+    page.get_by_role("button", name="Submit answers").click()
+    page.get_by_role("link", name="Staff: log in again").click()
+    page.wait_for_url(f"{live_server}/login*")
+    chart = page.goto(f"{live_server}/patients/{patient_id}")
+    assert chart is not None and chart.status == 401  # the nurse's session ended at hand-over
+    assert page.get_by_role("button", name="Log out").count() == 0

@@ -390,3 +390,20 @@ def test_every_unmet_criterion_has_a_reason_with_its_source():
     assert not decision.ready
     assert len(unmet(decision)) >= 10
     assert all(r.text and r.source for r in decision.reasons)
+
+
+def test_pause_and_stop_alarms_and_a_blocked_pre_dose_pressure_call_the_prescriber() -> None:
+    from ketaclinic.clinical.monitoring import prescriber_call_rules
+
+    rules = prescriber_call_rules()
+    alarm, block = rules["session_alarm"], rules["pre_dose_block"]
+    assert alarm.calls(level="pause", parameter="heart_rate")
+    assert alarm.calls(level="stop", parameter="spo2")
+    assert not alarm.calls(level="warn", parameter="systolic_bp")
+    assert block.calls(level="no_go", parameter="systolic_bp")
+    assert block.calls(level="no_go", parameter="diastolic_bp")
+    assert not block.calls(level="no_go", parameter="spo2")
+    assert not block.calls(level="warn", parameter="systolic_bp")
+    # 15 minutes before escalation: clinic convention (no source sets it).
+    assert (alarm.respond_within_min, alarm.evidence) == (15, "convention")
+    assert (block.respond_within_min, block.evidence) == (15, "convention")

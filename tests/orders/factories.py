@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaclinic.orders import service
@@ -13,8 +14,11 @@ from ketaclinic.orders.schemas import OrderIn
 from ketaclinic.patients import service as patients
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.schemas import MeasurementIn
+from ketaclinic.platform.accounts import service as accounts
+from ketaclinic.platform.accounts.models import User
+from ketaclinic.platform.actors import Actor
 from tests.candidacy.factories import NURSE, PRESCRIBER, cleared_patient
-from tests.conftest import committed
+from tests.conftest import PASSWORD, committed, make_user
 from tests.patients.factories import a_patient
 
 
@@ -54,4 +58,13 @@ IV = OrderIn(dose_mg_per_kg=0.5, concentration_mg_per_ml=10, bag_volume_ml=100)
 @committed
 def a_signed_order(db: Session, course: Course, data: OrderIn = IV) -> Order:
     draft = service.draft_order(db, actor=PRESCRIBER, course_id=course.id, data=data)
-    return service.sign_order(db, actor=PRESCRIBER, order_id=draft.id)
+    return service.sign_order(db, actor=signer(db), order_id=draft.id, password=PASSWORD)
+
+
+def signer(db: Session) -> Actor:
+    """``PRESCRIBER`` as a real account, since a signature asks for the signer's own
+    password (``PASSWORD``)."""
+    user = db.scalar(select(User).where(User.username == PRESCRIBER.username))
+    if user is None:
+        user = make_user(db, "prescriber", username=PRESCRIBER.username)
+    return accounts.actor_for(user)

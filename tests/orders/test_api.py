@@ -4,7 +4,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.candidacy.factories import cleared_patient
-from tests.conftest import login, make_user
+from tests.conftest import PASSWORD, login, make_user
 from tests.orders.factories import a_weighed_patient
 
 IV = {"dose_mg_per_kg": 0.5, "concentration_mg_per_ml": 10, "bag_volume_ml": 100}
@@ -33,19 +33,24 @@ def test_a_prescriber_opens_a_course_and_signs_supersedes_and_titrates(
     )
     assert bad.status_code == 422 and "dose_mg_per_kg" in bad.json()["errors"]
     draft = client.post(f"/api/orders/courses/{cid}/orders", json=IV, headers=h).json()
-    signed = client.post(f"/api/orders/{draft['id']}/sign", headers=h)
+    signed = client.post(f"/api/orders/{draft['id']}/sign", json={"password": PASSWORD}, headers=h)
     assert signed.json()["status"] == "signed"
-    assert client.post(f"/api/orders/{draft['id']}/sign", headers=h).status_code == 409
+    assert (
+        client.post(
+            f"/api/orders/{draft['id']}/sign", json={"password": PASSWORD}, headers=h
+        ).status_code
+        == 409
+    )
     assert client.put(f"/api/orders/{draft['id']}", json=IV, headers=h).status_code == 409
     titrated = client.post(f"/api/orders/{draft['id']}/titrate", headers=h).json()
     assert (titrated["dose_mg_per_kg"], titrated["change_reason"]) == (0.75, "titration")
-    client.post(f"/api/orders/{titrated['id']}/sign", headers=h)
+    client.post(f"/api/orders/{titrated['id']}/sign", json={"password": PASSWORD}, headers=h)
     change = client.post(
         f"/api/orders/{titrated['id']}/supersede",
         json={"order": IV, "reason": "raised blood pressure at 0.75"},
         headers=h,
     ).json()
-    client.post(f"/api/orders/{change['id']}/sign", headers=h)
+    client.post(f"/api/orders/{change['id']}/sign", json={"password": PASSWORD}, headers=h)
     orders = client.get(f"/api/orders/courses/{cid}/orders").json()
     assert [o["status"] for o in orders] == ["signed", "superseded", "superseded"]
     current = client.get(f"/api/orders/courses/{cid}/current-order").json()

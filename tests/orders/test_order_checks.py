@@ -16,8 +16,8 @@ from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.errors import Invalid
 from ketaclinic.platform.roles import Role
 from tests.candidacy.factories import PRESCRIBER, cleared_patient
-from tests.conftest import login, make_user
-from tests.orders.factories import a_course, a_weighed_patient
+from tests.conftest import PASSWORD, login, make_user
+from tests.orders.factories import a_course, a_weighed_patient, signer
 
 DIRECTOR = Actor(user_id=None, username="dr.chen", roles=frozenset({Role.prescriber, Role.admin}))
 
@@ -73,7 +73,7 @@ def test_a_draft_saved_before_the_clinic_tightened_the_pump_rate_is_refused_at_s
         reason="our syringe drivers stop at 150 mL/h",
     )
     with pytest.raises(Invalid) as refused:
-        service.sign_order(db, actor=PRESCRIBER, order_id=draft.id)
+        service.sign_order(db, actor=signer(db), order_id=draft.id, password=PASSWORD)
     assert set(refused.value.fields) == {"rate_ml_per_h"}
     assert draft.status == "draft"
 

@@ -5,7 +5,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.candidacy.factories import cleared_patient
-from tests.conftest import login, make_user
+from tests.conftest import PASSWORD, login, make_user
 from tests.orders.factories import a_weighed_patient
 from tests.patients.factories import a_patient
 
@@ -71,14 +71,20 @@ def test_a_prescriber_opens_a_course_previews_the_arithmetic_and_signs(
     )
     assert drafted.status_code == 303
     order_url = drafted.headers["location"]
-    signed = client.post(f"{order_url}/sign", data={"csrf_token": csrf}, follow_redirects=False)
+    wrong = client.post(f"{order_url}/sign", data={"csrf_token": csrf, "password": "guess"})
+    assert wrong.status_code == 422 and "the password is not right" in wrong.text
+    assert 'id="e-sign-password"' in wrong.text and "order-draft" in wrong.text
+    signed = client.post(
+        f"{order_url}/sign", data={"csrf_token": csrf, "password": PASSWORD}, follow_redirects=False
+    )
     assert signed.status_code == 303
     page = client.get(order_url)
     assert '<span class="badge order-signed">signed</span>' in page.text
     signed_row = page.text.split("<dt>Signed</dt><dd>", 1)[1].split("</dd>", 1)[0]
-    assert signed_row.startswith("prescriber "), signed_row
+    assert signed_row.startswith("Prescriber (prescriber), "), signed_row
+    assert signed_row.endswith(": authored and approved this order"), signed_row
     assert "40.0 mg" in page.text
-    again = client.post(f"{order_url}/sign", data={"csrf_token": csrf})
+    again = client.post(f"{order_url}/sign", data={"csrf_token": csrf, "password": PASSWORD})
     assert again.status_code == 409 and "immutable" in again.text
     assert client.post(f"{order_url}/sign").status_code == 403  # no CSRF token
     # The chart section alone (the whole chart also holds other areas' sections).

@@ -21,7 +21,8 @@ from tests.candidacy.factories import (
     an_intake,
     cleared_patient,
 )
-from tests.orders.factories import IV, a_course, a_signed_order, a_weighed_patient
+from tests.conftest import PASSWORD
+from tests.orders.factories import IV, a_course, a_signed_order, a_weighed_patient, signer
 
 
 def _open(db: Session, patient_id: int, protocol_id: str = "iv_ketamine") -> object:
@@ -120,7 +121,7 @@ def test_a_signed_order_is_immutable(db: Session) -> None:
     with pytest.raises(Conflict):
         service.revise_draft(db, actor=PRESCRIBER, order_id=order.id, data=IV)
     with pytest.raises(Conflict):
-        service.sign_order(db, actor=PRESCRIBER, order_id=order.id)
+        service.sign_order(db, actor=signer(db), order_id=order.id, password=PASSWORD)
     with pytest.raises(Conflict):
         service.draft_order(db, actor=PRESCRIBER, course_id=course.id, data=IV)
     order.dose_mg = 400.0
@@ -139,7 +140,7 @@ def test_a_change_supersedes_the_signed_order_once_signed(db: Session) -> None:
         db, actor=PRESCRIBER, order_id=first.id, data=change, reason="dissociation too strong"
     )
     assert db.get(Order, first.id).status == "signed"  # type: ignore[union-attr]
-    service.sign_order(db, actor=PRESCRIBER, order_id=draft.id)
+    service.sign_order(db, actor=signer(db), order_id=draft.id, password=PASSWORD)
     db.expire_all()
     assert db.get(Order, first.id).status == "superseded"  # type: ignore[union-attr]
     current = service.current_order(db, actor=NURSE, course_id=course.id)
@@ -157,10 +158,10 @@ def test_titration_steps_up_to_the_next_protocol_step(db: Session) -> None:
     first = a_signed_order(db, course)
     draft = service.titrate(db, actor=PRESCRIBER, order_id=first.id)
     assert (draft.dose_mg_per_kg, draft.dose_mg, draft.change_reason) == (0.75, 60.0, "titration")
-    top = service.sign_order(db, actor=PRESCRIBER, order_id=draft.id)
+    top = service.sign_order(db, actor=signer(db), order_id=draft.id, password=PASSWORD)
     third = service.titrate(db, actor=PRESCRIBER, order_id=top.id)
     assert third.dose_mg_per_kg == 1.0
-    final = service.sign_order(db, actor=PRESCRIBER, order_id=third.id)
+    final = service.sign_order(db, actor=signer(db), order_id=third.id, password=PASSWORD)
     with pytest.raises(Invalid):
         service.titrate(db, actor=PRESCRIBER, order_id=final.id)
     with pytest.raises(Forbidden):

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.outcomes import service
 from ketaclinic.outcomes.models import QuestionnaireResponse, SuicidalityAlert
+from ketaclinic.platform.accounts.models import LoginSession
+from ketaclinic.platform.audit.models import AuditEvent
 from ketaclinic.platform.db import utcnow
 from tests.conftest import login, make_user
 from tests.outcomes.helpers import a_course, a_patient, given_sessions, phq9, staff
@@ -74,6 +76,61 @@ def test_the_tablet_hand_over_opens_the_same_form_without_the_staff_menu(
     assert "GAD-7" in form.text and "Log out" not in form.text and "/patients" not in form.text
     done = client.post(started.headers["location"], data={f"item{n}": "0" for n in range(1, 8)})
     assert "hand the tablet back" in done.text
+
+
+def test_the_handed_over_tablet_reaches_only_its_questionnaire_until_staff_log_in_again(
+    client: TestClient, db: Session
+) -> None:
+    make_user(db, "nurse")
+    patient = a_patient(db)
+    db.commit()
+    csrf = login(client, "nurse")
+    started = client.post(
+        f"/patients/{patient.id}/questionnaires/tablet",
+        data={"csrf_token": csrf, "instrument": "gad7", "context": "visit"},
+        follow_redirects=False,
+    )
+    form_url = started.headers["location"]
+    assert "kc_session" not in client.cookies and client.cookies.get("kc_tablet")
+    # Typed into the address bar of the handed-over tablet: back to the questionnaire.
+    for elsewhere in (f"/patients/{patient.id}", "/", "/sessions/today", "/outcomes/alerts"):
+        moved = client.get(elsewhere, follow_redirects=False)
+        assert moved.status_code == 303 and moved.headers["location"] == form_url, elsewhere
+    refused = client.get(f"/api/patients/{patient.id}")
+    assert refused.status_code == 403
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert client.post("/logout", data={"csrf_token": csrf}).url.path == form_url
+    # The nurse's session itself is over: its cookie, replayed, no longer opens the chart.
+    db.commit()
+    sessions = db.scalars(select(LoginSession)).all()
+    assert sessions and all(s.ended_at is not None for s in sessions)
+    ended = db.scalars(select(AuditEvent).where(AuditEvent.action == "questionnaire.tablet")).one()
+    assert "staff session ended" in ended.detail
+
+    assert "GAD-7" in client.get(form_url).text
+    done = client.post(form_url, data={f"item{n}": "0" for n in range(1, 8)})
+    assert "Staff: log in again" in done.text and 'href="/login"' in done.text
+    assert not client.cookies.get("kc_tablet")
+    chart = client.get(f"/patients/{patient.id}", follow_redirects=False)
+    assert chart.status_code in (302, 303, 401) and "Patient" not in chart.text
+    login(client, "nurse")
+    assert client.get(f"/patients/{patient.id}").status_code == 200
+
+
+def test_staff_who_log_in_on_a_locked_tablet_lift_the_lock(client: TestClient, db: Session) -> None:
+    make_user(db, "nurse")
+    patient = a_patient(db)
+    db.commit()
+    csrf = login(client, "nurse")
+    client.post(
+        f"/patients/{patient.id}/questionnaires/tablet",
+        data={"csrf_token": csrf, "instrument": "gad7", "context": "visit"},
+        follow_redirects=False,
+    )
+    assert client.get("/login").status_code == 200  # the way back stays open
+    login(client, "nurse")
+    assert not client.cookies.get("kc_tablet")
+    assert client.get(f"/patients/{patient.id}").status_code == 200
 
 
 def test_a_positive_item_9_shows_crisis_resources_and_the_alert_banner_to_clinicians(

@@ -32,7 +32,8 @@ from ketaclinic.scheduling import service as scheduling
 from ketaclinic.scheduling.schemas import ChairIn
 from ketaclinic.sessions import service as sessions
 from tests.candidacy.factories import NURSE, PRESCRIBER, cleared_patient
-from tests.conftest import TEST_ACTOR, make_user
+from tests.conftest import PASSWORD, TEST_ACTOR, make_user
+from tests.orders.factories import signer
 from tests.patients.factories import a_patient
 
 pytestmark = pytest.mark.slow
@@ -80,7 +81,7 @@ def _seed(db: Session) -> dict[str, str]:
         course_id=course.id,
         data=OrderIn(dose_mg_per_kg=0.5, concentration_mg_per_ml=10, bag_volume_ml=100),
     )
-    orders.sign_order(db, actor=PRESCRIBER, order_id=draft.id)
+    orders.sign_order(db, actor=signer(db), order_id=draft.id, password=PASSWORD)
     sessions.start_walk_in_session(db, actor=NURSE, patient_id=first.id)
     scheduling.add_chair(db, actor=ADMIN, data=ChairIn(name="Chair 1"))
     db.commit()

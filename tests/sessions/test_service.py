@@ -12,8 +12,10 @@ from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.audit.models import AuditEvent
 from ketaclinic.platform.db import make_engine, make_session_factory
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid
+from ketaclinic.platform.settings import get_settings
 from ketaclinic.sessions import service
 from ketaclinic.sessions.models import SessionNote
+from tests.conftest import PASSWORD
 from tests.patients.factories import a_patient
 from tests.sessions.conftest import at, ready_iv_session, vitals
 from tests.sessions.factories import ESCORTED, T0, Staff, appointment, iv_order, male_patient
@@ -260,17 +262,27 @@ def test_the_signed_note_is_immutable_and_an_addendum_is_a_new_record(
     )
     service.discharge(db, actor=team.nurse, session_id=row.id, now=at(72), **ESCORTED)
     with pytest.raises(Forbidden):
-        service.sign_note(db, actor=team.prescriber, session_id=row.id)
-    note = service.sign_note(db, actor=team.nurse, session_id=row.id, now=at(75))
+        service.sign_note(db, actor=team.prescriber, session_id=row.id, password=PASSWORD)
+    with pytest.raises(Invalid, match="password is not right"):
+        service.sign_note(db, actor=team.nurse, session_id=row.id, password="guess")
+    note = service.sign_note(db, actor=team.nurse, session_id=row.id, password=PASSWORD, now=at(75))
+    assert (note.signed_by_name, note.signature_meaning) == ("Nurse", "authored this session note")
     assert "Ondansetron 4 mg iv" in note.body
     assert note.body.index("start") < note.body.index("Nausea") < note.body.index("stop")
     with pytest.raises(Conflict, match="signed"):
         service.record_note(db, actor=team.nurse, session_id=row.id, text="late", now=at(76))
     with pytest.raises(Forbidden):
-        service.cosign_note(db, actor=team.nurse, session_id=row.id)
-    service.cosign_note(db, actor=team.prescriber, session_id=row.id, now=at(80))
+        service.cosign_note(db, actor=team.nurse, session_id=row.id, password=PASSWORD)
+    cosigned = service.cosign_note(
+        db, actor=team.prescriber, session_id=row.id, password=PASSWORD, now=at(80)
+    )
+    assert cosigned.cosignature_meaning == "reviewed and co-signed this session note"
     service.add_addendum(
-        db, actor=team.nurse, session_id=row.id, text="patient called: home safely"
+        db,
+        actor=team.nurse,
+        session_id=row.id,
+        text="patient called: home safely",
+        password=PASSWORD,
     )
     stored = db.scalars(select(SessionNote).where(SessionNote.session_id == row.id)).all()
     assert [n.kind for n in stored] == ["note", "addendum"]
@@ -540,6 +552,9 @@ def test_a_second_dose_the_same_day_waits_for_a_prescriber_override(
     assert not item.met and not state.may_start
     assert "The last dose began 2.2 h ago" in item.text
     assert "at least 48 h between sessions" in item.text
+    # The first dose began at minute 1 (14:01 UTC), shown on the clinic's own clock.
+    local = at(1).astimezone(get_settings().zone)  # type: ignore[attr-defined]
+    assert f"({local:%Y-%m-%d %H:%M %Z})" in item.text and "UTC" not in item.text
     with pytest.raises(Conflict, match="checklist is incomplete"):
         start(db, team, sid, minute=132)
     service.override_checklist(

@@ -57,6 +57,16 @@ TABLES: dict[str, Table] = {
             "Sedation (MOAA/S) triggers",
             lambda: monitoring.SEDATION_TRIGGERS,
         ),
+        Table(
+            "monitoring.acknowledgement",
+            "What an alarm's acknowledgement needs",
+            lambda: monitoring.ACKNOWLEDGEMENT,
+        ),
+        Table(
+            "monitoring.prescriber_calls",
+            "Alarms that call the prescriber, and when they escalate",
+            lambda: monitoring.PRESCRIBER_CALLS,
+        ),
         Table("monitoring.discharge", "Discharge criteria", lambda: monitoring.DISCHARGE_CRITERIA),
         Table("monitoring.schedules", "Vital-sign reading schedules", lambda: monitoring.SCHEDULES),
         Table(

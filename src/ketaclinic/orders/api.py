@@ -18,6 +18,7 @@ from ketaclinic.orders.schemas import (
     PlannedSessionOut,
     PlannedStatusIn,
     PlanOut,
+    SignIn,
     SupersedeIn,
 )
 from ketaclinic.platform.actors import Actor
@@ -130,8 +131,10 @@ def revise(
 
 
 @router.post("/{order_id}/sign")
-def sign(order_id: RecordId, db: DB, actor: Actor = allow(Role.prescriber)) -> OrderOut:
-    return order_out(service.sign_order(db, actor=actor, order_id=order_id))
+def sign(
+    order_id: RecordId, body: SignIn, db: DB, actor: Actor = allow(Role.prescriber)
+) -> OrderOut:
+    return order_out(service.sign_order(db, actor=actor, order_id=order_id, password=body.password))
 
 
 @router.post("/{order_id}/supersede", status_code=201)

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from ketaclinic.candidacy import service as candidacy
-from ketaclinic.demo import DemoClinic
+from ketaclinic.demo import PASSWORD, DemoClinic
 from ketaclinic.orders import service
 from ketaclinic.orders.models import Course
 from ketaclinic.orders.schemas import OrderIn, OverrideIn
@@ -41,7 +41,7 @@ def build(db: Session, clinic: DemoClinic) -> None:
                 started_on=started,
             )
             order = service.draft_order(db, actor=dr, course_id=course.id, data=OrderIn(dose_mg=56))
-            service.sign_order(db, actor=dr, order_id=order.id)
+            service.sign_order(db, actor=dr, order_id=order.id, password=PASSWORD)
         else:
             indication = "ptsd" if intake.findings.get("ptsd") else "treatment_resistant_depression"
             course = service.open_course(
@@ -62,7 +62,7 @@ def build(db: Session, clinic: DemoClinic) -> None:
                     bag_volume_ml=100,
                 ),
             )
-            service.sign_order(db, actor=dr, order_id=order.id)
+            service.sign_order(db, actor=dr, order_id=order.id, password=PASSWORD)
             if rng.random() < 0.35:
                 _titrate(db, clinic, order.id)
         courses.append(course)
@@ -96,4 +96,4 @@ def _titrate(db: Session, clinic: DemoClinic, order_id: int) -> None:
             ),
             reason="titration with the cap raised",
         )
-    service.sign_order(db, actor=actor, order_id=draft.id)
+    service.sign_order(db, actor=actor, order_id=draft.id, password=PASSWORD)

@@ -63,6 +63,9 @@ class Order(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     signed_by: Mapped[str | None] = mapped_column(String(80))
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # 21 CFR 11.50: the printed name and the meaning of the signature beside who and when.
+    signed_by_name: Mapped[str | None] = mapped_column(String(200))
+    signature_meaning: Mapped[str | None] = mapped_column(String(200))
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
     change_reason: Mapped[str | None] = mapped_column(Text)
 

@@ -273,8 +273,11 @@ def order_page(
 async def sign(
     request: Request, db: DB, order_id: RecordId, actor: Actor = allow(Role.prescriber)
 ) -> Response:
+    form = await request.form()
     try:
-        service.sign_order(db, actor=actor, order_id=order_id)
+        service.sign_order(
+            db, actor=actor, order_id=order_id, password=str(form.get("password") or "")
+        )
     except ClinicError as exc:
         db.rollback()
         order = service.get_order(db, actor=actor, order_id=order_id)

@@ -108,6 +108,8 @@ class OrderOut(BaseModel):
     created_at: datetime
     signed_by: str | None
     signed_at: datetime | None
+    signed_by_name: str | None
+    signature_meaning: str | None
     supersedes_id: int | None
     change_reason: str | None
 
@@ -131,3 +133,11 @@ class PlanOut(BaseModel):
     steps: list[str]
     source: str
     evidence: str
+
+
+class SignIn(BaseModel):
+    """A signature re-authenticates: the signer's own password, typed again."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    password: str = Field(min_length=1, max_length=200)

@@ -25,6 +25,7 @@ from ketaclinic.orders import planning
 from ketaclinic.orders.models import Course, Order, PlannedSession
 from ketaclinic.orders.schemas import OrderIn, OverrideIn
 from ketaclinic.patients import service as patients
+from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.db import utcnow
@@ -427,8 +428,13 @@ def revise_draft(db: Session, *, actor: Actor, order_id: int, data: OrderIn) -> 
     return order
 
 
-def sign_order(db: Session, *, actor: Actor, order_id: int) -> Order:
-    """Draft to signed; the order it supersedes (still current) becomes superseded."""
+ORDER_SIGNATURE_MEANING = "authored and approved this order"
+
+
+def sign_order(db: Session, *, actor: Actor, order_id: int, password: str) -> Order:
+    """Draft to signed; the order it supersedes (still current) becomes superseded. The
+    prescriber types their password again; the signature keeps its printed name, time
+    and meaning (``accounts.confirm_signature``)."""
     _require(actor, PRESCRIBING, "sign an order")
     order = _order(db, order_id)
     if order.status != "draft":
@@ -443,11 +449,22 @@ def sign_order(db: Session, *, actor: Actor, order_id: int) -> Order:
             "draft the change again from the current order"
         )
     _recheck(db, order)
+    signature = accounts.confirm_signature(
+        db,
+        actor=actor,
+        password=password,
+        meaning=ORDER_SIGNATURE_MEANING,
+        object_type="order",
+        object_id=order.id,
+        patient_id=order.patient_id,
+    )
     if current is not None and order.supersedes_id is not None:
         current.status = "superseded"
     order.status = "signed"
-    order.signed_by = actor.username
-    order.signed_at = utcnow()
+    order.signed_by = signature.username
+    order.signed_at = signature.at
+    order.signed_by_name = signature.printed_name
+    order.signature_meaning = signature.meaning
     db.flush()
     detail = f"{order.dose_mg} mg"
     if order.rate_ml_per_h is not None:
@@ -456,6 +473,7 @@ def sign_order(db: Session, *, actor: Actor, order_id: int) -> Order:
         detail += f"; supersedes {order.supersedes_id}: {order.change_reason}"
     if order.overrides:
         detail += "; " + _override_words(order)
+    detail += f"; signed by {signature.printed_name}: {signature.meaning}"
     _audit(db, actor, "order.sign", order.patient_id, "order", order.id, detail)
     db.flush()
     return order

@@ -38,6 +38,7 @@ def alert_out(a: service.Alert) -> AlertOut:
     return AlertOut(
         id=a.id,
         patient_id=a.patient_id,
+        lead_id=a.lead_id,
         source=a.source,
         detail=a.detail,
         raised_at=a.raised_at,

@@ -151,15 +151,17 @@ class OutcomeObservation(Base):
 
 class SuicidalityAlert(Base):
     """A positive suicidality signal, open until a clinician acknowledges it with the
-    action taken; escalated when nobody has after the clinic's set time."""
+    action taken; escalated when nobody has after the clinic's set time. It concerns a
+    patient, or a self-screen lead who is not a patient yet (``lead_id``)."""
 
     __tablename__ = "suicidality_alerts"
     __table_args__ = (Index("ix_suicidality_alerts_status_raised", "status", "raised_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), index=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("intake_leads.id"), index=True)
     response_id: Mapped[int | None] = mapped_column(ForeignKey("questionnaire_responses.id"))
-    source: Mapped[str] = mapped_column(String(30))  # questionnaire|clinician
+    source: Mapped[str] = mapped_column(String(30))  # questionnaire|clinician|self_screen
     detail: Mapped[str] = mapped_column(Text)
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
     raised_by: Mapped[str] = mapped_column(String(80))

@@ -27,6 +27,7 @@ from ketaclinic.platform import charts
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.areas import ChartSection
 from ketaclinic.platform.auth import (
+    SESSION_COOKIE,
     Principal,
     allow,
     allow_public,
@@ -38,7 +39,7 @@ from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import ClinicError, Invalid
 from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
-from ketaclinic.platform.web import render
+from ketaclinic.platform.web import end_tablet_lock, hand_tablet_to_patient, render
 
 router = APIRouter(include_in_schema=False)
 DB = Annotated[Session, Depends(get_db)]
@@ -135,7 +136,7 @@ async def link_submit(
     # No CSRF token: the single-use link token is itself the form's secret.
     form = await request.form()
     try:
-        _, qr = links.resolve(db, token, now=utcnow())
+        link, qr = links.resolve(db, token, now=utcnow())
     except links.LinkUnusable as exc:
         db.rollback()
         return render(
@@ -168,16 +169,18 @@ async def link_submit(
             ),
             status_code=422,
         )
-    return render(
+    response = render(
         request,
         "outcomes/thanks.html",
         {
             "alert": done.alert is not None,
             "crisis_text": _crisis(db),
             "layout": "outcomes/patient_base.html",
-            "tablet": qr.delivery == "staff",
+            "tablet": link.channel == "tablet",
         },
     )
+    end_tablet_lock(response)
+    return response
 
 
 # ----------------------------------------------------------------- patient portal
@@ -332,8 +335,12 @@ async def tablet(
         patient_id=patient_id,
         instrument_id=str(form.get("instrument") or ""),
         context=str(form.get("context") or "visit"),
+        staff_session=request.cookies.get(SESSION_COOKIE),
     )
-    return RedirectResponse(f"/q/{token}", status_code=303)
+    response = RedirectResponse(f"/q/{token}", status_code=303)
+    minutes = int(config.setting(db, "tablet_link_minutes"))
+    hand_tablet_to_patient(request, response, token=token, minutes=minutes)
+    return response
 
 
 @router.post("/patients/{patient_id}/questionnaires/request", response_class=HTMLResponse)
@@ -441,7 +448,7 @@ def alert_queue(request: Request, db: DB, actor: Actor = allow(*CLINICAL)) -> Re
     done = service.alerts.recently_acknowledged(
         db, actor=actor, since=utcnow() - timedelta(days=30)
     )
-    ids = sorted({a.patient_id for a in open_ + done})
+    ids = sorted({a.patient_id for a in open_ + done if a.patient_id is not None})
     names = {pid: service_patient(db, actor, pid) for pid in ids}
     return render(
         request,

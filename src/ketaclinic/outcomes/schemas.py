@@ -64,7 +64,8 @@ class DueOut(BaseModel):
 
 class AlertOut(BaseModel):
     id: int
-    patient_id: int
+    patient_id: int | None
+    lead_id: int | None
     source: str
     detail: str
     raised_at: datetime

@@ -28,6 +28,7 @@ from ketaclinic.platform.middleware import (
     SECURITY_HEADERS,
     BodyLimit,
     Guard,
+    TabletLock,
     problem_body,
     route_label,
     wants_json,
@@ -208,6 +209,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Guard (headers, correlation id, the last-wall 500) is outermost. The body cap sits
     # inside the unit of work, right above the routes: the unit of work reads the body
     # through a task group, which would wrap the cap's 413 into an exception group.
+    # The tablet lock sits inside Guard (its replies carry the security headers) and
+    # outside the unit of work: a refused address never opens a transaction.
+    app.add_middleware(TabletLock)
     app.add_middleware(Guard)
     _install_error_handlers(app)
     _document_problems(app)

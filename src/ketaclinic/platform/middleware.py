@@ -1,4 +1,4 @@
-"""The two pure ASGI layers around the app.
+"""The pure ASGI layers around the app.
 
 ``Guard`` is the outermost: every reply, whatever made it, carries the security headers
 and the request's correlation id (``X-Request-ID``, also ``request.state.correlation_id``);
@@ -9,6 +9,11 @@ hold patient data or SQL parameters) and the kept-alive connection stays usable.
 ``BodyLimit`` refuses a request body larger than the configured cap with a 413 before
 it is parsed: at once when ``Content-Length`` says so, or as soon as the bytes streamed
 in (a chunked body) pass the cap, so that nobody reads the rest.
+
+``TabletLock`` keeps a tablet handed to a patient on the one questionnaire it was handed
+over for: the staff session was ended at the hand-over, and while the tablet cookie is
+set every other address leads back to the questionnaire (the login page excepted, where
+the staff member signs in again).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+import re
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -245,3 +251,57 @@ class BodyLimit:
             "Request too large",
             f"the request body is larger than this service accepts ({limit} bytes at most)",
         )
+
+
+TABLET_COOKIE = "kc_tablet"
+_TABLET_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,100}")
+# Where a handed-over tablet may go: its questionnaire, the files the page needs, and
+# the login page for the staff member who takes the tablet back.
+_TABLET_OPEN = ("/static/", "/login", "/healthz")
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key != b"cookie":
+            continue
+        for part in value.decode("latin-1").split(";"):
+            k, _, v = part.strip().partition("=")
+            if k == name:
+                return v
+    return None
+
+
+class TabletLock:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = _cookie(scope, TABLET_COOKIE)
+        if token is None or not _TABLET_TOKEN.fullmatch(token):
+            await self.app(scope, receive, send)
+            return
+        path = str(scope.get("path", ""))
+        home = f"/q/{token}"
+        if path == home or path.startswith(_TABLET_OPEN):
+            await self.app(scope, receive, send)
+            return
+        if wants_json(scope):
+            await send_problem(
+                scope,
+                send,
+                403,
+                "Forbidden",
+                "this tablet is handed to a patient for a questionnaire; staff log in again",
+            )
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 303,
+                "headers": [(b"location", home.encode()), (b"content-length", b"0")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b""})

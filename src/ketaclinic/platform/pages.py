@@ -26,7 +26,7 @@ from ketaclinic.platform.auth import (
 from ketaclinic.platform.errors import ClinicError
 from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
-from ketaclinic.platform.web import is_secure, render
+from ketaclinic.platform.web import end_tablet_lock, is_secure, render
 
 router = APIRouter(include_in_schema=False)
 DB = Annotated[Session, Depends(get_db)]
@@ -80,6 +80,7 @@ async def login(
         db, user=result.user, ip=client_ip(request), hours=settings.session_hours
     )
     response = RedirectResponse(_safe_next(next), status_code=303)
+    end_tablet_lock(response)  # a staff member took a handed-over tablet back
     response.set_cookie(
         SESSION_COOKIE,
         token,

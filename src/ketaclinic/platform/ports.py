@@ -9,6 +9,7 @@ by name as routers and jobs are, and a missing one fails loudly.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from importlib import import_module
@@ -76,3 +77,84 @@ def medication_summary(db: Session, *, actor: Any, patient_id: int) -> Medicatio
         MedicationLookup, import_module("ketaclinic.candidacy.service").medication_summary
     )
     return lookup(db, actor=actor, patient_id=patient_id)
+
+
+class StaffMessenger(Protocol):
+    def __call__(
+        self,
+        db: Session,
+        *,
+        usernames: Sequence[str],
+        kind: str,
+        subject: str,
+        body: str,
+        patient_id: int | None,
+        path: str,
+    ) -> list[str]: ...
+
+
+def message_staff(
+    db: Session,
+    *,
+    usernames: Sequence[str],
+    kind: str,
+    subject: str,
+    body: str,
+    patient_id: int | None,
+    path: str,
+) -> list[str]:
+    """Queue a message to each named active staff member through the outbox, inside the
+    caller's transaction, with a link to ``path`` on the clinic's address; returns who was
+    messaged (answered by ``outcomes.service.message_staff``). ``body`` carries no patient
+    name: it may travel over email or SMS."""
+    send = cast(StaffMessenger, import_module("ketaclinic.outcomes.service").message_staff)
+    return send(
+        db,
+        usernames=usernames,
+        kind=kind,
+        subject=subject,
+        body=body,
+        patient_id=patient_id,
+        path=path,
+    )
+
+
+class TeamLookup(Protocol):
+    def __call__(self, db: Session) -> list[str]: ...
+
+
+def escalation_team(db: Session) -> list[str]:
+    """Who an unanswered alert escalates to: every prescriber and medical director, as for
+    a suicidality alert (answered by ``outcomes.service.escalation_usernames``)."""
+    team = cast(TeamLookup, import_module("ketaclinic.outcomes.service").escalation_usernames)
+    return team(db)
+
+
+def prescribers(db: Session) -> list[str]:
+    """Every active prescriber (answered by ``outcomes.service.prescriber_usernames``)."""
+    team = cast(TeamLookup, import_module("ketaclinic.outcomes.service").prescriber_usernames)
+    return team(db)
+
+
+class LeadAlert(Protocol):
+    def __call__(self, db: Session, *, actor: Any, lead_id: int, detail: str) -> int: ...
+
+
+def raise_lead_alert(db: Session, *, actor: Any, lead_id: int, detail: str) -> int:
+    """Open a suicidality alert for a self-screen lead who reported suicidal thoughts,
+    escalated as a patient's is; returns its id (answered by
+    ``outcomes.service.raise_for_lead``). The public area and outcomes sit side by side,
+    so neither service imports the other."""
+    raise_alert = cast(LeadAlert, import_module("ketaclinic.outcomes.service").raise_for_lead)
+    return raise_alert(db, actor=actor, lead_id=lead_id, detail=detail)
+
+
+class LeadConversion(Protocol):
+    def __call__(self, db: Session, *, actor: Any, lead_id: int, patient_id: int) -> int: ...
+
+
+def lead_became_patient(db: Session, *, actor: Any, lead_id: int, patient_id: int) -> int:
+    """A lead became a patient: their self-screen alerts now name the patient (answered by
+    ``outcomes.service.attach_lead_alerts``); returns how many."""
+    attach = cast(LeadConversion, import_module("ketaclinic.outcomes.service").attach_lead_alerts)
+    return attach(db, actor=actor, lead_id=lead_id, patient_id=patient_id)

@@ -171,6 +171,9 @@ def finish(request: Request, *, status: int | None) -> None:
     if db is None:
         request.app.state.later_writes.add(writes)
         return
+    refusals = audit.take_refusals(db)
+    if refusals:
+        writes.append(lambda later_db: audit.write_refusals(later_db, refusals))
     try:
         kept = status is not None and (status < 400 or getattr(request.state, "keep_writes", False))
         if kept and request.method not in SAFE_METHODS:

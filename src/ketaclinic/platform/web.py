@@ -14,7 +14,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from ketaclinic.platform.areas import area_modules
-from ketaclinic.platform.auth import LOGIN_CSRF_COOKIE, Principal
+from ketaclinic.platform.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Principal
+from ketaclinic.platform.middleware import TABLET_COOKIE
 from ketaclinic.platform.roles import LABELS, STAFF, Role
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -126,3 +127,24 @@ def render(
 def is_secure(request: Request) -> bool:
     configured = request.app.state.settings.secure_cookies
     return bool(configured) if configured is not None else request.url.scheme == "https"
+
+
+def hand_tablet_to_patient(request: Request, response: Any, *, token: str, minutes: int) -> None:
+    """The staff member hands this browser to a patient: their login session is ended
+    (``accounts.end_session``, by the caller's transaction) and the browser is locked to
+    the questionnaire ``/q/<token>`` for at most ``minutes`` (``middleware.TabletLock``).
+    The staff member logs in again when the tablet comes back."""
+    response.delete_cookie(SESSION_COOKIE)
+    response.set_cookie(
+        TABLET_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=is_secure(request),
+        max_age=max(minutes, 1) * 60,
+    )
+
+
+def end_tablet_lock(response: Any) -> None:
+    """The questionnaire on the tablet is done: the lock goes, the login page remains."""
+    response.delete_cookie(TABLET_COOKIE)

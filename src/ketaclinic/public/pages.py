@@ -196,13 +196,18 @@ async def send_lead(request: Request, db: DB, who: Principal | None = allow_publ
             status_code=422,
         )
     lead_in = LeadIn(route=data.route, answers=data.answers, contact=contact)
-    service.create_lead(db, actor=service.public_actor(client_ip(request)), data=lead_in)
-    return RedirectResponse("/self-screen/sent", status_code=303)
+    lead = service.create_lead(db, actor=service.public_actor(client_ip(request)), data=lead_in)
+    # Whoever reported suicidal thoughts sees the crisis resources first, again.
+    return RedirectResponse(
+        "/self-screen/sent" + ("?urgent=1" if lead.urgent else ""), status_code=303
+    )
 
 
 @router.get("/self-screen/sent", response_class=HTMLResponse)
-def lead_sent(request: Request, _: Principal | None = allow_public()) -> Response:
-    return render(request, "public/sent.html", {"topics": TOPICS})
+def lead_sent(
+    request: Request, urgent: bool = False, _: Principal | None = allow_public()
+) -> Response:
+    return render(request, "public/sent.html", {"topics": TOPICS, "urgent_crisis": urgent})
 
 
 # ------------------------------------------------------------------ leads for staff

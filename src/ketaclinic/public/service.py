@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ketaclinic.clinical import screening
 from ketaclinic.patients import service as patients
+from ketaclinic.platform import ports
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.db import utcnow
@@ -171,6 +172,26 @@ def create_lead(
         object_id=lead.id,
         detail=f"verdict {result.verdict}" + (", urgent" if result.crisis else ""),
     )
+    if result.crisis:
+        # Not a plain lead in the front desk's list: the clinical team gets an alert that
+        # escalates like a patient's, in the same act as the lead.
+        alert_id = ports.raise_lead_alert(
+            db,
+            actor=actor,
+            lead_id=lead.id,
+            detail="Self-screen: reported current thoughts of suicide "
+            f"(lead {lead.id}, contact by {lead.preferred_contact})",
+        )
+        lead.events.append(
+            LeadEvent(
+                at=moment,
+                by=actor.username,
+                from_status="new",
+                to_status="new",
+                note=f"Suicidality alert {alert_id} raised for the clinicians; it escalates "
+                "if nobody acknowledges it in time",
+            )
+        )
     db.flush()
     return lead
 
@@ -321,5 +342,7 @@ def convert_lead(
         object_id=lead.id,
         detail=f"{previous} -> converted",
     )
+    # A self-screen alert follows the person onto their chart (and the discharge hold).
+    ports.lead_became_patient(db, actor=actor, lead_id=lead.id, patient_id=patient.id)
     db.flush()
     return lead

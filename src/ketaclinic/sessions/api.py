@@ -70,9 +70,13 @@ def note_out(n: SessionNote) -> s.NoteOut:
         kind=n.kind,
         body=n.body,
         signed_by=n.signed_by,
+        signed_by_name=n.signed_by_name,
         signed_at=n.signed_at,
+        signature_meaning=n.signature_meaning,
         cosigned_by=n.cosigned_by,
+        cosigned_by_name=n.cosigned_by_name,
         cosigned_at=n.cosigned_at,
+        cosignature_meaning=n.cosignature_meaning,
     )
 
 
@@ -136,6 +140,10 @@ def session_out(v: SessionView) -> s.SessionOut:
             )
             for a in v.alarms
         ],
+        prescriber_calls=[
+            s.PrescriberCallOut.model_validate(c, from_attributes=True) for c in v.prescriber_calls
+        ],
+        waiting_for_prescriber=bool(v.waiting_for_prescriber),
         entries=[entry_out(e) for e in v.entries],
         discharge_ready=bool(d and d.ready),
         discharge_criteria=[
@@ -319,6 +327,25 @@ def acknowledge(
     return _view(db, actor, session_id)
 
 
+@router.post("/{session_id}/prescriber-calls/{call_id}/answer")
+def answer_prescriber_call(
+    session_id: RecordId,
+    call_id: RecordId,
+    body: s.PrescriberAnswerIn,
+    db: DB,
+    actor: Actor = allow(Role.prescriber),
+) -> s.SessionOut:
+    service.answer_prescriber_call(
+        db,
+        actor=actor,
+        session_id=session_id,
+        call_id=call_id,
+        decision=body.decision,
+        note=body.note,
+    )
+    return _view(db, actor, session_id)
+
+
 @router.post("/{session_id}/scores", status_code=201)
 def score(session_id: RecordId, body: s.ScoreIn, db: DB, actor: Actor = allow(*RUN)) -> s.EntryOut:
     return entry_out(
@@ -418,22 +445,36 @@ def discharge(
 
 @router.post("/{session_id}/note/sign", status_code=201)
 def sign(
-    session_id: RecordId, request: Request, db: DB, actor: Actor = allow(Role.nurse)
+    session_id: RecordId,
+    body: s.SignIn,
+    request: Request,
+    db: DB,
+    actor: Actor = allow(Role.nurse),
 ) -> s.NoteOut:
     zone = request.app.state.settings.zone
-    return note_out(service.sign_note(db, actor=actor, session_id=session_id, zone=zone))
+    return note_out(
+        service.sign_note(db, actor=actor, session_id=session_id, password=body.password, zone=zone)
+    )
 
 
 @router.post("/{session_id}/note/cosign")
-def cosign(session_id: RecordId, db: DB, actor: Actor = allow(Role.prescriber)) -> s.NoteOut:
-    return note_out(service.cosign_note(db, actor=actor, session_id=session_id))
+def cosign(
+    session_id: RecordId, body: s.SignIn, db: DB, actor: Actor = allow(Role.prescriber)
+) -> s.NoteOut:
+    return note_out(
+        service.cosign_note(db, actor=actor, session_id=session_id, password=body.password)
+    )
 
 
 @router.post("/{session_id}/addenda", status_code=201)
 def addendum(
     session_id: RecordId, body: s.AddendumIn, db: DB, actor: Actor = allow(*RUN)
 ) -> s.NoteOut:
-    return note_out(service.add_addendum(db, actor=actor, session_id=session_id, text=body.text))
+    return note_out(
+        service.add_addendum(
+            db, actor=actor, session_id=session_id, text=body.text, password=body.password
+        )
+    )
 
 
 @router.get("/{session_id}/monitoring-record")

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ketaclinic.demo import DemoClinic
+from ketaclinic.demo import PASSWORD, DemoClinic
 from ketaclinic.orders import service as orders
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.errors import ClinicError
@@ -168,8 +168,10 @@ def _chart(db: Session, clinic: DemoClinic, row: InfusionSession, t0: datetime) 
         no_driving_instruction_given=True,
         now=at(leave),
     )
-    service.sign_note(db, actor=nurse, session_id=sid, now=at(leave + 8))
-    service.cosign_note(db, actor=prescriber, session_id=sid, now=at(leave + 180))
+    service.sign_note(db, actor=nurse, session_id=sid, password=PASSWORD, now=at(leave + 8))
+    service.cosign_note(
+        db, actor=prescriber, session_id=sid, password=PASSWORD, now=at(leave + 180)
+    )
     if row.route == "esketamine_nasal":
         service.answer_record(
             db,

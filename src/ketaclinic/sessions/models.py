@@ -203,9 +203,12 @@ class SessionNote(Base):
     signed_by: Mapped[str] = mapped_column(String(80))
     signed_by_name: Mapped[str] = mapped_column(String(200))
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # 21 CFR 11.50: the meaning of each signature beside its printed name and time.
+    signature_meaning: Mapped[str | None] = mapped_column(String(200))
     cosigned_by: Mapped[str | None] = mapped_column(String(80))
     cosigned_by_name: Mapped[str | None] = mapped_column(String(200))
     cosigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cosignature_meaning: Mapped[str | None] = mapped_column(String(200))
 
 
 class RemsEnrolment(Base):
@@ -257,3 +260,39 @@ def _signed_note_is_frozen(_mapper: Any, _connection: Any, target: SessionNote) 
     for name in ("session_id", "kind", "body", "lines", "signed_by", "signed_by_name", "signed_at"):
         if state.attrs[name].history.has_changes():
             raise ValueError(f"a signed session note cannot be changed ({name}); add an addendum")
+
+
+class PrescriberCall(Base):
+    """A "prescriber needed" item: an alarm (or a blocked pre-dose reading) that calls for
+    the prescriber, addressed to the session's prescriber, open until a prescriber answers
+    with a decision and a note; escalated to the medical director when nobody has answered
+    in the clinic's time (``monitoring.prescriber_calls``)."""
+
+    __tablename__ = "prescriber_calls"
+    __table_args__ = (
+        Index("ix_prescriber_calls_status_raised", "status", "raised_at"),
+        UniqueConstraint("alarm_id"),
+        UniqueConstraint("session_id", "vital_sign_id", "rule_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("infusion_sessions.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # session_alarm|pre_dose_block
+    alarm_id: Mapped[int | None] = mapped_column(ForeignKey("session_alarms.id"))
+    vital_sign_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("vital_signs.id"))
+    rule_id: Mapped[str] = mapped_column(String(60))
+    level: Mapped[str] = mapped_column(String(10))
+    summary: Mapped[str] = mapped_column(Text)
+    prescriber: Mapped[str | None] = mapped_column(String(80))
+    notified: Mapped[list[str]] = mapped_column(JSON, default=list)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    raised_by: Mapped[str] = mapped_column(String(80))
+    respond_within_min: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|answered
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_by: Mapped[str | None] = mapped_column(String(80))
+    decision: Mapped[str | None] = mapped_column(String(20))
+    response_note: Mapped[str | None] = mapped_column(Text)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    escalated_to: Mapped[list[str]] = mapped_column(JSON, default=list)

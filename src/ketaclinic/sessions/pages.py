@@ -18,8 +18,8 @@ from ketaclinic.candidacy import service as candidacy
 from ketaclinic.clinical import instruments, monitoring
 from ketaclinic.patients import service as patients
 from ketaclinic.platform.actors import Actor
-from ketaclinic.platform.areas import ChartSection
-from ketaclinic.platform.auth import allow, get_db
+from ketaclinic.platform.areas import ChartSection, HomeSection
+from ketaclinic.platform.auth import Principal, allow, get_db, request_session
 from ketaclinic.platform.errors import ClinicError, Invalid
 from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
@@ -43,6 +43,7 @@ def _chart_load(db: Session, actor: Actor, patient: patients.Patient) -> Any:
     return {
         "sessions": service.sessions_of_patient(db, actor=actor, patient_id=patient.id),
         "patient_id": patient.id,
+        "calls": service.open_prescriber_calls(db, actor=actor, patient_id=patient.id),
     }
 
 
@@ -55,6 +56,35 @@ TREND_POINTS = 120
 # Rows of the vital-signs table before "show all" (ketaclinic's own page size).
 SHOWN_READINGS = 200
 TREND = ("systolic_bp", "diastolic_bp", "heart_rate", "spo2")
+
+
+def _my_calls(db: Session, actor: Actor) -> Any:
+    return service.open_prescriber_calls(db, actor=actor, mine=True) or None
+
+
+HOME_SECTIONS = [HomeSection("prescriber_calls", frozenset({Role.prescriber}), _my_calls)]
+
+
+def _banners(request: Request, who: Principal) -> list[dict[str, Any]]:
+    """A prescriber sees, on every page, how many calls wait for them."""
+    if Role.prescriber not in who.actor.roles:
+        return []
+    with request_session(request) as db:
+        count = service.prescriber_calls_for(db, username=who.actor.username)
+    if not count:
+        return []
+    plural = "s" if count != 1 else ""
+    return [
+        {
+            "level": "alarm",
+            "text": f"Prescriber needed: {count} call{plural} from the chair wait for your "
+            "decision",
+            "href": "/",
+        }
+    ]
+
+
+BANNERS = [_banners]
 
 
 def _int(form: Any, name: str, *, required: bool = False) -> int | None:
@@ -125,6 +155,8 @@ def _context(
         "form_values": form_values,
         "form_missing": esketamine.missing_fields(form_values) if form_values else [],
         "is_prescriber": Role.prescriber in actor.roles,
+        "decisions": service.PRESCRIBER_DECISIONS,
+        "ack_min": service.acknowledgement_note_min(db),
         "is_nurse": Role.nurse in actor.roles,
         "confirmation": state.appointment.confirmation if state.appointment else None,
         "meds": candidacy.medication_summary(db, actor=actor, patient_id=state.patient.id),
@@ -190,10 +222,11 @@ async def _act(
 def today(request: Request, db: DB, mine: bool = False, actor: Actor = allow(*RUN)) -> Response:
     items = service.todays_list(db, actor=actor, nurse_user_id=actor.user_id if mine else None)
     zone = request.app.state.settings.zone
+    calls = service.open_prescriber_calls(db, actor=actor)
     return render(
         request,
         "sessions/today.html",
-        {"items": items, "mine": mine, "day": datetime.now(zone).date()},
+        {"items": items, "mine": mine, "day": datetime.now(zone).date(), "calls": calls},
     )
 
 
@@ -435,6 +468,33 @@ async def acknowledge(
     )
 
 
+@router.post(
+    "/sessions/{session_id}/prescriber-calls/{call_id}/answer", response_class=HTMLResponse
+)
+async def answer_call(
+    request: Request,
+    session_id: RecordId,
+    call_id: RecordId,
+    db: DB,
+    actor: Actor = allow(Role.prescriber),
+) -> Response:
+    return await _act(
+        request,
+        db,
+        actor,
+        session_id,
+        "prescriber-calls",
+        lambda f: service.answer_prescriber_call(
+            db,
+            actor=actor,
+            session_id=session_id,
+            call_id=call_id,
+            decision=str(f.get("decision", "")),
+            note=str(f.get("note", "")),
+        ),
+    )
+
+
 @router.post("/sessions/{session_id}/scores", response_class=HTMLResponse)
 async def scores(
     request: Request, session_id: RecordId, db: DB, actor: Actor = allow(*RUN)
@@ -595,7 +655,11 @@ async def sign(
         session_id,
         "note",
         lambda f: service.sign_note(
-            db, actor=actor, session_id=session_id, zone=request.app.state.settings.zone
+            db,
+            actor=actor,
+            session_id=session_id,
+            password=str(f.get("password", "")),
+            zone=request.app.state.settings.zone,
         ),
     )
 
@@ -610,7 +674,9 @@ async def cosign(
         actor,
         session_id,
         "note",
-        lambda f: service.cosign_note(db, actor=actor, session_id=session_id),
+        lambda f: service.cosign_note(
+            db, actor=actor, session_id=session_id, password=str(f.get("password", ""))
+        ),
     )
 
 
@@ -625,7 +691,11 @@ async def addendum(
         session_id,
         "note",
         lambda f: service.add_addendum(
-            db, actor=actor, session_id=session_id, text=str(f.get("text", ""))
+            db,
+            actor=actor,
+            session_id=session_id,
+            text=str(f.get("text", "")),
+            password=str(f.get("password", "")),
         ),
     )
 

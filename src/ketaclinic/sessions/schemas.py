@@ -68,6 +68,11 @@ class AcknowledgeIn(In):
     note: str = Field(default="", max_length=2000)
 
 
+class PrescriberAnswerIn(In):
+    decision: Literal["continue", "stop", "other"]
+    note: str = Field(default="", max_length=2000)
+
+
 class ScoreIn(In):
     instrument_id: Literal["cadss", "cadss6", "moaas", "aldrete"]
     answers: dict[str, int] = Field(min_length=1, max_length=30)
@@ -95,7 +100,13 @@ class NoteIn(In):
     at: datetime | None = None
 
 
-class AddendumIn(In):
+class SignIn(In):
+    """A signature re-authenticates: the signer's own password, typed again."""
+
+    password: str = Field(min_length=1, max_length=200)
+
+
+class AddendumIn(SignIn):
     text: str = Field(min_length=3, max_length=4000)
 
 
@@ -147,6 +158,24 @@ class AlarmOut(BaseModel):
     acknowledged_by: str | None
     acknowledged_at: datetime | None
     acknowledgement_note: str | None
+
+
+class PrescriberCallOut(BaseModel):
+    id: int
+    kind: str
+    rule_id: str
+    level: str
+    summary: str
+    prescriber: str | None
+    notified: list[str]
+    raised_at: datetime
+    status: str
+    answered_by: str | None
+    answered_at: datetime | None
+    decision: str | None
+    response_note: str | None
+    escalated_at: datetime | None
+    escalated_to: list[str]
 
 
 class EntryOut(BaseModel):
@@ -207,6 +236,8 @@ class SessionOut(BaseModel):
     events: list[EventOut]
     vitals: list[VitalOut]
     alarms: list[AlarmOut]
+    prescriber_calls: list[PrescriberCallOut]
+    waiting_for_prescriber: bool
     entries: list[EntryOut]
     discharge_ready: bool
     discharge_criteria: list[CriterionOut]
@@ -242,9 +273,13 @@ class NoteOut(BaseModel):
     kind: str
     body: str
     signed_by: str
+    signed_by_name: str
     signed_at: datetime
+    signature_meaning: str | None
     cosigned_by: str | None
+    cosigned_by_name: str | None
     cosigned_at: datetime | None
+    cosignature_meaning: str | None
 
 
 class RecordOut(BaseModel):

@@ -15,6 +15,14 @@ from ketaclinic.clinical.monitoring.discharge import (
     Reason,
     discharge_ready,
 )
+from ketaclinic.clinical.monitoring.escalation import (
+    ACKNOWLEDGEMENT,
+    PRESCRIBER_CALLS,
+    AcknowledgementRule,
+    PrescriberCallRule,
+    acknowledgement_rule,
+    prescriber_call_rules,
+)
 from ketaclinic.clinical.monitoring.limits import (
     LIMITS,
     Alarm,
@@ -63,6 +71,12 @@ __all__ = [
     "LIMITS",
     "PLAUSIBLE_RANGES",
     "SCHEDULES",
+    "ACKNOWLEDGEMENT",
+    "AcknowledgementRule",
+    "acknowledgement_rule",
+    "PRESCRIBER_CALLS",
+    "PrescriberCallRule",
+    "prescriber_call_rules",
     "SEDATION_TRIGGERS",
     "SIDE_EFFECTS",
     "SYMPTOM_TRIGGERS",

@@ -3,6 +3,7 @@ nobody has acknowledged them in the clinic's set time."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -87,6 +88,61 @@ def raise_alert(
         detail=detail[:300],
     )
     return alert
+
+
+def raise_for_lead(
+    db: Session, *, actor: Actor, lead_id: int, detail: str, now: datetime | None = None
+) -> int:
+    """A self-screen lead reported suicidal thoughts: an alert like a patient's, addressed
+    to every prescriber (a lead has no care team yet), escalated the same way. Answers
+    ``platform.ports.raise_lead_alert``; returns the alert's id."""
+    moment = now or utcnow()
+    team = context.prescribers(db)
+    alert = Alert(
+        patient_id=None,
+        lead_id=lead_id,
+        response_id=None,
+        source="self_screen",
+        detail=detail[:2000],
+        raised_at=moment,
+        raised_by=actor.username,
+        primary_clinician=None,
+        notified=[u.username for u in team],
+        escalate_after_min=int(config.setting(db, "escalate_after_minutes")),
+        escalated_to=[],
+    )
+    db.add(alert)
+    db.flush()
+    _notify(db, alert, team, kind="alert", subject="Suicidality alert (self-screen): action needed")
+    jobs.enqueue(db, "outcomes.escalate_alert", at=escalation_due_at(alert), alert_id=alert.id)
+    audit.record(
+        db,
+        actor=actor,
+        action="alert.raise",
+        object_type="suicidality_alert",
+        object_id=alert.id,
+        detail=f"self-screen lead {lead_id}",
+    )
+    return alert.id
+
+
+def attach_lead_alerts(db: Session, *, actor: Actor, lead_id: int, patient_id: int) -> int:
+    """The lead's alerts now belong to the patient the lead became (their chart shows them,
+    and an open one holds discharge as a patient's does)."""
+    found = list(db.scalars(select(Alert).where(Alert.lead_id == lead_id)))
+    for alert in found:
+        alert.patient_id = patient_id
+        audit.record(
+            db,
+            actor=actor,
+            action="alert.attach",
+            patient_id=patient_id,
+            object_type="suicidality_alert",
+            object_id=alert.id,
+            detail=f"self-screen lead {lead_id} became this patient",
+        )
+    db.flush()
+    return len(found)
 
 
 def flag_by_clinician(
@@ -185,6 +241,45 @@ def _escalate(db: Session, alert: Alert, users: dict[str, User], *, now: datetim
         detail=f"after {alert.escalate_after_min} min to {', '.join(sorted(users))}",
     )
     return True
+
+
+def message_staff(
+    db: Session,
+    *,
+    usernames: Sequence[str],
+    kind: str,
+    subject: str,
+    body: str,
+    patient_id: int | None,
+    path: str,
+) -> list[str]:
+    """Another area's notice to named staff, through the same outbox as alerts (see
+    ``platform.ports.message_staff``): each active user gets one message."""
+    wanted = sorted(set(usernames))
+    if not wanted:
+        return []
+    users = list(db.scalars(select(User).where(User.username.in_(wanted), User.active.is_(True))))
+    base = str(config.setting(db, "link_base_url")).rstrip("/")
+    for user in users:
+        enqueue(
+            db,
+            kind=kind,
+            channel="email",
+            recipient=user.email or user.username,
+            recipient_username=user.username,
+            subject=subject,
+            body=f"{body} {base}{path}",
+            patient_id=patient_id,
+        )
+    return sorted(u.username for u in users)
+
+
+def escalation_usernames(db: Session) -> list[str]:
+    return sorted(_escalation_team(db))
+
+
+def prescriber_usernames(db: Session) -> list[str]:
+    return [u.username for u in context.prescribers(db)]
 
 
 def _escalation_team(db: Session) -> dict[str, User]:

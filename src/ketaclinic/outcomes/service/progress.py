@@ -275,7 +275,9 @@ def dashboard(db: Session, *, actor: Actor, now: datetime | None = None) -> list
     now = now or utcnow()
     overdue = overdue_counts(db, now=now)
     alerted = {
-        a.patient_id for a in db.scalars(select(alerts.Alert).where(alerts.Alert.status == "open"))
+        a.patient_id
+        for a in db.scalars(select(alerts.Alert).where(alerts.Alert.status == "open"))
+        if a.patient_id is not None
     }
     rows = []
     for course in context.active_courses(db):

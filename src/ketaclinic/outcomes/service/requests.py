@@ -18,6 +18,7 @@ from ketaclinic.outcomes.service.access import CLINICIANS, check_patient, requir
 from ketaclinic.outcomes.service.outbox import LINK, enqueue
 from ketaclinic.outcomes.service.responses import Recorded, record
 from ketaclinic.patients import service as patients
+from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.db import utcnow
@@ -165,9 +166,12 @@ def start_tablet(
     instrument_id: str,
     context: str = "visit",
     now: datetime | None = None,
+    staff_session: str | None = None,
 ) -> str:
     """Staff hand the clinic tablet to the patient: a short-lived link to one
-    questionnaire (an open request for it if there is one). Returns the token."""
+    questionnaire (an open request for it if there is one). Returns the token. The
+    staff member's browser session (``staff_session``, its token) ends in the same act:
+    the tablet is the patient's until the staff member logs in again."""
     require(actor, CLINICIANS, "starting a questionnaire on the tablet")
     instrument = _instrument(instrument_id)
     if instrument.completed_by != "patient":
@@ -219,8 +223,10 @@ def start_tablet(
         patient_id=patient_id,
         object_type="questionnaire_link",
         object_id=link.id,
-        detail=instrument.id,
+        detail=instrument.id + ("; staff session ended for the hand-over" if staff_session else ""),
     )
+    if staff_session:
+        accounts.end_session(db, staff_session)
     db.flush()
     return token
 

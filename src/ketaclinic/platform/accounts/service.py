@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -211,6 +211,70 @@ def authenticate(
 
 
 _DUMMY_HASH = passwords.hash_password("not-a-real-password-used-for-timing")
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What a signed record keeps of its signature: who (username and printed name), when,
+    and what the signature means. 21 CFR 11.50(a): a signed electronic record shows the
+    signer's printed name, the date and time of signing, and the meaning of the signature
+    (such as review, approval, responsibility or authorship) [secondary: the regulation's
+    text as recalled, not re-read here; no copy in the project's references]."""
+
+    username: str
+    printed_name: str
+    meaning: str
+    at: datetime
+
+
+def confirm_signature(
+    db: Session,
+    *,
+    actor: Actor,
+    password: str,
+    meaning: str,
+    object_type: str,
+    object_id: object,
+    patient_id: int | None = None,
+    at: datetime | None = None,
+) -> Signature:
+    """The signer types their password again at each signature: 21 CFR 11.200(a)(1) asks
+    for two components (an identification code and a password) and, for signings after
+    the first in one continuous session, at least the one only the signer knows; the
+    logged-in username and the password typed at every signature meet both [secondary,
+    as recalled].
+    A wrong password signs nothing and is audited (``signature.refused``) although the
+    refused act rolls back."""
+    user = db.get(User, actor.user_id) if actor.user_id is not None else None
+    ok = (
+        user is not None
+        and user.active
+        and user.username == actor.username
+        and passwords.verify_password(user.password_hash, password or "")
+    )
+    if user is None:
+        passwords.verify_password(_DUMMY_HASH, password or "")  # same cost as a real check
+    if not ok:
+        audit.record_refusal(
+            db,
+            actor=actor,
+            action="signature.refused",
+            patient_id=patient_id,
+            object_type=object_type,
+            object_id=object_id,
+            detail=f"wrong password; would have meant: {meaning}",
+        )
+        raise Invalid(
+            "the password is not right: nothing was signed; type your own password to sign",
+            fields={"password": "wrong password"},
+        )
+    assert user is not None
+    return Signature(
+        username=user.username,
+        printed_name=user.full_name or user.username,
+        meaning=meaning,
+        at=at or utcnow(),
+    )
 
 
 def start_session(db: Session, *, user: User, ip: str | None, hours: int) -> tuple[str, str]:

@@ -235,6 +235,48 @@ def discard_reads(db: Session) -> None:
     db.info.pop(_READS, None)
 
 
+# --- refusals that leave a trace ----------------------------------------------------------
+
+_REFUSALS = "ketaclinic.audit.refusals"
+
+
+def record_refusal(
+    db: Session,
+    *,
+    actor: Actor,
+    action: str,
+    patient_id: int | None = None,
+    object_type: str | None = None,
+    object_id: object | None = None,
+    detail: str = "",
+) -> None:
+    """A refused attempt that must be audited although its act rolls back (a signature
+    with the wrong password): kept in ``db`` and written by the unit of work after the
+    refused transaction has ended (``take_refusals``), never inside it."""
+    db.info.setdefault(_REFUSALS, []).append(
+        {
+            "actor": actor,
+            "action": action,
+            "patient_id": patient_id,
+            "object_type": object_type,
+            "object_id": None if object_id is None else str(object_id),
+            "detail": detail,
+            "at": utcnow(),
+        }
+    )
+
+
+def take_refusals(db: Session) -> list[dict[str, Any]]:
+    """The refusals noted in ``db``, removed from it."""
+    found: list[dict[str, Any]] = db.info.pop(_REFUSALS, [])
+    return found
+
+
+def write_refusals(db: Session, refusals: list[dict[str, Any]]) -> None:
+    for refusal in refusals:
+        record(db, sensitive=False, **refusal)
+
+
 # --- denied access ---------------------------------------------------------------------
 
 

@@ -17,8 +17,10 @@ from ketaclinic.scheduling.models import Appointment
 from ketaclinic.scheduling.service.common import (
     CONFIRMERS,
     load,
+    overlapping,
     record,
     require,
+    zone_or_default,
 )
 
 # Which role may move an appointment to which status, and from where.
@@ -142,13 +144,28 @@ def follow_early_start(
     booked start, the appointment moves to it (keeping its length), so the day view
     shows the chair and nurse taken from the real start and frees the later slot; the
     booked time stays in the audit trail. A start at or after the booked time changes
-    nothing."""
+    nothing. A move that would take a chair another appointment holds is refused, as a
+    booking would be: the nurse settles the chair first."""
     require(actor, frozenset({Role.nurse, Role.prescriber}), "opening a session")
     row = load(db, appointment_id)
     if started_at >= row.starts_at:
         return row
     booked = row.starts_at
     length = row.ends_at - row.starts_at
+    if row.chair_id is not None:
+        taken = overlapping(
+            db, started_at, started_at + length, ignore_id=row.id, chair_id=row.chair_id
+        )
+        if taken:
+            zone = zone_or_default(None)
+            raise Conflict(
+                f"starting now moves this appointment onto the chair's booking from "
+                f"{taken[0].starts_at.astimezone(zone):%H:%M} to "
+                f"{taken[0].ends_at.astimezone(zone):%H:%M}: move that appointment or this "
+                f"patient's chair first, or start at the booked time "
+                f"{booked.astimezone(zone):%H:%M}",
+                fields={"chair_id": "double booking"},
+            )
     row.starts_at = started_at
     row.ends_at = started_at + length
     record(

@@ -1,5 +1,9 @@
 """What people do in an infusion session, one function per act (see each module)."""
 
+from ketaclinic.sessions.service.calls import DECISIONS as PRESCRIBER_DECISIONS
+from ketaclinic.sessions.service.calls import answer_call as answer_prescriber_call
+from ketaclinic.sessions.service.calls import open_calls as open_prescriber_calls
+from ketaclinic.sessions.service.calls import open_count_for as prescriber_calls_for
 from ketaclinic.sessions.service.checklist import answer_checklist, override_checklist
 from ketaclinic.sessions.service.discharge import add_addendum, cosign_note, discharge, sign_note
 from ketaclinic.sessions.service.esketamine import (
@@ -52,6 +56,7 @@ from ketaclinic.sessions.service.summary import (
 from ketaclinic.sessions.service.vitals import (
     Measured,
     acknowledge_alarm,
+    acknowledgement_note_min,
     chart_device_readings,
     correct_device_readings,
     mark_vitals_in_error,
@@ -72,8 +77,13 @@ __all__ = [
     "monitored_sessions",
     "session_of_device",
     "unbind_device",
+    "PRESCRIBER_DECISIONS",
+    "answer_prescriber_call",
+    "open_prescriber_calls",
+    "prescriber_calls_for",
     "SessionSummary",
     "acknowledge_alarm",
+    "acknowledgement_note_min",
     "add_addendum",
     "answer_checklist",
     "answer_record",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Literal
 
 from sqlalchemy.orm import Session
@@ -17,6 +17,7 @@ from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Invalid
 from ketaclinic.sessions.models import ChecklistEntry, SessionEvent
+from ketaclinic.sessions.service import calls
 from ketaclinic.sessions.service.common import (
     PRESCRIBERS,
     RUNNERS,
@@ -182,6 +183,7 @@ def evaluate(
     previous_dose_at: datetime | None = None,
     dose_at: datetime | None = None,
     min_spacing_hours: float | None = None,
+    zone: tzinfo = UTC,
 ) -> list[ChecklistItem]:
     """``pre_dose_age_min``: how old the pre-dose reading is at the start of dosing (or
     now, before it); ``pre_dose_window``: the route's schedule row saying how old it may
@@ -207,7 +209,7 @@ def evaluate(
             )
             continue
         if rule.id == "spacing":
-            items.append(_spacing_item(rule, previous_dose_at, dose_at, min_spacing_hours))
+            items.append(_spacing_item(rule, previous_dose_at, dose_at, min_spacing_hours, zone))
             continue
         if rule.id == "order_signed":
             text = "Signed" if order_signed else "The order is not signed"
@@ -230,6 +232,7 @@ def _spacing_item(
     previous: datetime | None,
     dose_at: datetime | None,
     min_hours: float | None,
+    zone: tzinfo = UTC,
 ) -> ChecklistItem:
     if previous is None or dose_at is None:
         return ChecklistItem(rule, True, None, "No earlier dose on record")
@@ -246,7 +249,9 @@ def _spacing_item(
         rule,
         False,
         None,
-        f"The last dose began {hours:.1f} h ago ({previous:%Y-%m-%d %H:%M} UTC): the "
+        # The clinic's own clock, as on every other time the nurse reads.
+        f"The last dose began {hours:.1f} h ago "
+        f"({previous.astimezone(zone):%Y-%m-%d %H:%M %Z}): the "
         f"protocol asks for at least {min_hours:g} h between sessions; only a prescriber's "
         "override with a reason lets this dose start",
     )
@@ -350,6 +355,7 @@ def override_checklist(
     )
     db.add(event)
     db.flush()
+    calls.answer_by_override(db, actor=actor, row=row, reason=text, now=event.at)
     record(
         db,
         actor,

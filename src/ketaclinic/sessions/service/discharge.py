@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from ketaclinic.orders import service as orders
+from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
-from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.settings import get_settings
 from ketaclinic.scheduling import service as scheduling
-from ketaclinic.sessions.models import SessionEvent, SessionNote
+from ketaclinic.sessions.models import InfusionSession, SessionEvent, SessionNote
 from ketaclinic.sessions.service import note as note_text
 from ketaclinic.sessions.service import view
 from ketaclinic.sessions.service.common import (
@@ -96,15 +96,36 @@ def discharge(
     return event
 
 
+NOTE_MEANING = "authored this session note"
+COSIGN_MEANING = "reviewed and co-signed this session note"
+ADDENDUM_MEANING = "authored this addendum"
+
+
+def _signature(
+    db: Session, actor: Actor, row: InfusionSession, password: str, meaning: str
+) -> accounts.Signature:
+    return accounts.confirm_signature(
+        db,
+        actor=actor,
+        password=password,
+        meaning=meaning,
+        object_type="session",
+        object_id=row.id,
+        patient_id=row.patient_id,
+    )
+
+
 def sign_note(
     db: Session,
     *,
     actor: Actor,
     session_id: int,
+    password: str,
     zone: ZoneInfo | None = None,
     now: datetime | None = None,
 ) -> SessionNote:
-    """The nurse signs the generated note; from then on the session is closed."""
+    """The nurse signs the generated note, typing their password again; from then on the
+    session is closed."""
     require(actor, frozenset({Role.nurse}), "signing the session note (the nurse signs)")
     row = load(db, session_id)
     if row.status != "discharged":
@@ -113,6 +134,7 @@ def sign_note(
             if row.status == "open"
             else f"this session is {row.status}"
         )
+    signature = _signature(db, actor, row, password, NOTE_MEANING)
     state = view.build(db, actor=actor, row=row, now=now)
     body, rows = note_text.render(state, zone or get_settings().zone)
     note = SessionNote(
@@ -120,20 +142,29 @@ def sign_note(
         kind="note",
         body=body,
         lines=rows,
-        signed_by=actor.username,
-        signed_by_name=actor.full_name or actor.username,
-        signed_at=now or utcnow(),
+        signed_by=signature.username,
+        signed_by_name=signature.printed_name,
+        signed_at=now or signature.at,
+        signature_meaning=signature.meaning,
     )
     db.add(note)
     row.status = "signed"
     db.flush()
-    record(db, actor, "note.sign", row, object_type="session_note", object_id=note.id)
+    record(
+        db,
+        actor,
+        "note.sign",
+        row,
+        object_type="session_note",
+        object_id=note.id,
+        detail=f"{signature.printed_name}: {signature.meaning}",
+    )
     db.flush()
     return note
 
 
 def cosign_note(
-    db: Session, *, actor: Actor, session_id: int, now: datetime | None = None
+    db: Session, *, actor: Actor, session_id: int, password: str, now: datetime | None = None
 ) -> SessionNote:
     require(actor, PRESCRIBERS, "co-signing the session note (prescribers only)")
     row = load(db, session_id)
@@ -142,31 +173,49 @@ def cosign_note(
         raise Conflict(f"already co-signed by {note.cosigned_by}")
     if note.signed_by == actor.username:
         raise Conflict("the co-signature must come from someone other than the signer")
-    note.cosigned_by = actor.username
-    note.cosigned_by_name = actor.full_name or actor.username
-    note.cosigned_at = now or utcnow()
+    signature = _signature(db, actor, row, password, COSIGN_MEANING)
+    note.cosigned_by = signature.username
+    note.cosigned_by_name = signature.printed_name
+    note.cosigned_at = now or signature.at
+    note.cosignature_meaning = signature.meaning
     row.status = "cosigned"
-    record(db, actor, "note.cosign", row, object_type="session_note", object_id=note.id)
+    record(
+        db,
+        actor,
+        "note.cosign",
+        row,
+        object_type="session_note",
+        object_id=note.id,
+        detail=f"{signature.printed_name}: {signature.meaning}",
+    )
     db.flush()
     return note
 
 
 def add_addendum(
-    db: Session, *, actor: Actor, session_id: int, text: str, now: datetime | None = None
+    db: Session,
+    *,
+    actor: Actor,
+    session_id: int,
+    text: str,
+    password: str,
+    now: datetime | None = None,
 ) -> SessionNote:
     """A correction or late entry after signing: a new signed record beside the note."""
     require(actor, RUNNERS, "writing an addendum")
     row = load(db, session_id)
     _the_note(db, row.id)
     body = reason_text(text, field="text", what="the addendum text")
+    signature = _signature(db, actor, row, password, ADDENDUM_MEANING)
     addendum = SessionNote(
         session_id=row.id,
         kind="addendum",
         body=body,
         lines=[],
-        signed_by=actor.username,
-        signed_by_name=actor.full_name or actor.username,
-        signed_at=now or utcnow(),
+        signed_by=signature.username,
+        signed_by_name=signature.printed_name,
+        signed_at=now or signature.at,
+        signature_meaning=signature.meaning,
     )
     db.add(addendum)
     db.flush()

@@ -21,12 +21,14 @@ from ketaclinic.platform import ports
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Invalid
+from ketaclinic.platform.settings import get_settings
 from ketaclinic.scheduling import service as scheduling
 from ketaclinic.sessions import pump
 from ketaclinic.sessions.models import (
     ChecklistEntry,
     InfusionSession,
     MonitoringRecord,
+    PrescriberCall,
     RemsEnrolment,
     SessionAlarm,
     SessionEntry,
@@ -34,6 +36,7 @@ from ketaclinic.sessions.models import (
     SessionNote,
     VitalSign,
 )
+from ketaclinic.sessions.service import calls
 from ketaclinic.sessions.service import checklist as checklist_rules
 from ketaclinic.sessions.service.common import minutes
 
@@ -100,6 +103,7 @@ class SessionView:
     limit_overrides: list[Override] = field(default_factory=list)
     discharge_overrides: list[Override] = field(default_factory=list)
     open_suicidality_alert: bool | None = None
+    prescriber_calls: list[PrescriberCall] = field(default_factory=list)
     schedule_overrides: list[Override] = field(default_factory=list)
     # Nasal device size and spacing from the order's protocol row (``dosing.device_mg``,
     # ``dosing.device_interval_min``) with the clinic's overrides: None outside esketamine.
@@ -130,6 +134,11 @@ class SessionView:
     @property
     def may_start(self) -> bool:
         return self.checklist_complete or self.override is not None
+
+    @property
+    def waiting_for_prescriber(self) -> list[PrescriberCall]:
+        """Calls for the prescriber nobody has answered yet."""
+        return [c for c in self.prescriber_calls if c.status == "open"]
 
     @property
     def unacknowledged(self) -> list[SessionAlarm]:
@@ -240,6 +249,7 @@ def build(
     _derive_checklist(view)
     _derive_schedule(view)
     view.open_suicidality_alert = ports.open_suicidality_alert(db, patient_id=row.patient_id)
+    view.prescriber_calls = calls.calls_of_session(db, row.id)
     view.discharge = discharge_view(view)
     return view
 
@@ -399,6 +409,7 @@ def _derive_checklist(view: SessionView) -> None:
         dose_at=view.dose_start or view.now,
         min_spacing_hours=view.min_spacing_hours,
         pre_dose_window=monitoring.pre_dose_window(view.route, view.schedule_overrides),
+        zone=get_settings().zone,
     )
 
 

@@ -18,11 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ketaclinic.clinical import monitoring
+from ketaclinic.configuration import service as configuration
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Invalid
 from ketaclinic.sessions.models import SessionAlarm, VitalSign
-from ketaclinic.sessions.service import view
+from ketaclinic.sessions.service import calls, view
 from ketaclinic.sessions.service.common import (
     RUNNERS,
     charted_time,
@@ -99,7 +100,9 @@ def record_vitals(
         **values,
     )
     state = view.for_charting(db, row=row, now=now or moment)
-    raised = [a.rule_id for a in _chart(db, state, [reading])]
+    alarms = _chart(db, state, [reading])
+    raised = [a.rule_id for a in alarms]
+    _call_prescriber(db, actor=actor, state=state, readings=[reading], alarms=alarms)
     shown = ", ".join(f"{k}={v}" for k, v in values.items() if v is not None)
     record(
         db,
@@ -165,6 +168,7 @@ def chart_device_readings(
     state = view.for_charting(db, row=row, now=now)
     alarms = _chart(db, state, rows)
     raised = [a.rule_id for a in alarms]
+    _call_prescriber(db, actor=actor, state=state, readings=rows, alarms=alarms)
     record(
         db,
         actor,
@@ -177,6 +181,42 @@ def chart_device_readings(
     )
     db.flush()
     return rows, alarms
+
+
+def _call_prescriber(
+    db: Session,
+    *,
+    actor: Actor,
+    state: view.SessionView,
+    readings: Sequence[VitalSign],
+    alarms: list[SessionAlarm],
+) -> None:
+    """Alarms that call for the prescriber, and a pre-dose reading whose blood pressure
+    blocks the start, open a prescriber call in the same act (``calls``)."""
+    moment = readings[-1].recorded_at if readings else utcnow()
+    prescriber = state.order.signed_by
+    if alarms:
+        calls.call_for_alarms(
+            db, actor=actor, row=state.session, prescriber=prescriber, alarms=alarms, now=moment
+        )
+        return
+    for reading in readings:
+        if state.dose_start is None or view.phase_at(state, reading.taken_at) == "pre_infusion":
+            calls.call_for_pre_dose_block(
+                db,
+                actor=actor,
+                row=state.session,
+                prescriber=prescriber,
+                reading=reading,
+                alarms=_pre_dose_alarms(state, reading),
+                now=moment,
+            )
+
+
+def _pre_dose_alarms(state: view.SessionView, reading: VitalSign) -> list[monitoring.Alarm]:
+    """The go limits a pre-dose reading crosses (the checklist judges the same)."""
+    sign = monitoring.VitalSigns(at_min=0.0, **{p: getattr(reading, p) for p in view.PARAMETERS})
+    return monitoring.assess([sign], phase="pre_infusion", overrides=state.limit_overrides)
 
 
 def correct_device_readings(
@@ -433,8 +473,12 @@ def _raise(
     return raised
 
 
-ACK_NOTE_MIN_CHARS = 3
-"""An acknowledgement names the action taken, whatever the alarm's level."""
+def acknowledgement_note_min(db: Session) -> int:
+    """The shortest acknowledgement note the clinic accepts."""
+    rule = monitoring.acknowledgement_rule(
+        configuration.overrides_for(db, "monitoring.acknowledgement")
+    )
+    return int(rule.note_min_chars)
 
 
 def acknowledge_alarm(
@@ -457,10 +501,12 @@ def acknowledge_alarm(
     text = note.strip()
     if len(text) > 2000:
         raise Invalid("keep the note under 2000 characters", fields={"note": "too long"})
-    if len(text) < ACK_NOTE_MIN_CHARS:
+    # An acknowledgement names the action taken, whatever the alarm's level; how long a
+    # note must be is the clinic's (``monitoring.acknowledgement``).
+    shortest = acknowledgement_note_min(db)
+    if len(text) < shortest:
         raise Invalid(
-            f"say what was done about this {alarm.level} alarm "
-            f"(at least {ACK_NOTE_MIN_CHARS} characters)",
+            f"say what was done about this {alarm.level} alarm (at least {shortest} characters)",
             fields={"note": "required"},
         )
     alarm.acknowledged_at = now or utcnow()
