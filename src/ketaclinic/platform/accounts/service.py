@@ -218,8 +218,8 @@ class Signature:
     """What a signed record keeps of its signature: who (username and printed name), when,
     and what the signature means. 21 CFR 11.50(a): a signed electronic record shows the
     signer's printed name, the date and time of signing, and the meaning of the signature
-    (such as review, approval, responsibility or authorship) [secondary: the regulation's
-    text as recalled, not re-read here; no copy in the project's references]."""
+    (such as review, approval, responsibility or authorship) [confirmed: 21 CFR 11.50(a)(1)-(3),
+    text as published in the eCFR, re-read 2026-12-01]."""
 
     username: str
     printed_name: str
@@ -241,8 +241,9 @@ def confirm_signature(
     """The signer types their password again at each signature: 21 CFR 11.200(a)(1) asks
     for two components (an identification code and a password) and, for signings after
     the first in one continuous session, at least the one only the signer knows; the
-    logged-in username and the password typed at every signature meet both [secondary,
-    as recalled].
+    logged-in username and the password typed at every signature meet both [confirmed: 21
+    CFR 11.200(a)(1)(i)-(ii), eCFR text re-read 2026-12-01; typing the password at every
+    signing, not only after the first, is stricter than the rule and ketaclinic's choice].
     A wrong password signs nothing and is audited (``signature.refused``) although the
     refused act rolls back."""
     user = db.get(User, actor.user_id) if actor.user_id is not None else None
