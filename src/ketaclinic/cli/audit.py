@@ -5,14 +5,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 
 from ketaclinic.cli.common import database, one_line_errors
 from ketaclinic.cli.main import app
 from ketaclinic.platform.actors import Actor
-from ketaclinic.platform.audit import chain
-from ketaclinic.platform.audit import service as audit
+
+if TYPE_CHECKING:
+    from ketaclinic.platform.audit import chain
 
 audit_app = typer.Typer(help="Inspect and seal the audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
@@ -53,6 +55,8 @@ def verify(
 ) -> None:
     """Seal pending records, then check every record, seal and the checkpoint; name the
     first broken record and exit 1 if there is one."""
+    from ketaclinic.platform.audit import service as audit
+
     show = sys.stderr.isatty() if progress is None else progress
     with database() as db, one_line_errors(), _progress(show) as update:
         result = audit.verify_trail(db, actor=CLI_ACTOR, progress=update)
@@ -78,6 +82,8 @@ def verify(
 @audit_app.command("seal")
 def seal() -> None:
     """Seal every record not sealed yet (the jobs runner does this too)."""
+    from ketaclinic.platform.audit import service as audit
+
     with database() as db, one_line_errors():
         summary = audit.seal_job(db)
         db.commit()

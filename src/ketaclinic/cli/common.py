@@ -1,18 +1,22 @@
-"""What the CLI commands share: settings, a database, and one-line errors."""
+"""What the CLI commands share: settings, a database, and one-line errors.
+
+The command modules import the application (SQLAlchemy, pydantic, the areas, numpy and
+scipy) inside the commands that need it, never at import time: ``ketaclinic --help``
+and a command that needs little start without loading everything.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
-from ketaclinic.platform import migrate
-from ketaclinic.platform.db import make_engine, make_session_factory, transaction
-from ketaclinic.platform.errors import ClinicError
-from ketaclinic.platform.settings import ConfigurationError, Settings, get_settings
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ketaclinic.platform.settings import Settings
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -23,6 +27,11 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 @contextmanager
 def one_line_errors() -> Iterator[None]:
     """Turn the errors a person can fix into one line and a non-zero exit."""
+    from sqlalchemy.exc import OperationalError
+
+    from ketaclinic.platform.errors import ClinicError
+    from ketaclinic.platform.settings import ConfigurationError
+
     try:
         yield
     except ClinicError as exc:
@@ -31,6 +40,12 @@ def one_line_errors() -> Iterator[None]:
         raise fail(str(exc)) from None
     except OperationalError as exc:
         raise fail(f"cannot use the database: {exc.orig}") from None
+
+
+def get_settings() -> Settings:
+    from ketaclinic.platform.settings import get_settings as read
+
+    return read()
 
 
 def settings() -> Settings:
@@ -44,6 +59,9 @@ def settings() -> Settings:
 def database(ensure_migrated: bool = True) -> Iterator[Session]:
     """The command's one unit of work: it commits once when the command succeeds and
     leaves nothing behind when it fails."""
+    from ketaclinic.platform import migrate
+    from ketaclinic.platform.db import make_engine, make_session_factory, transaction
+
     conf = settings()
     url = conf.effective_database_url
     with one_line_errors():
