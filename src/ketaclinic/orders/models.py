@@ -14,7 +14,13 @@ class Course(Base):
     continuation and boosters. Orders and planned sessions belong to a course."""
 
     __tablename__ = "courses"
-    __table_args__ = (Index("ix_courses_patient_status", "patient_id", "status"),)
+    __table_args__ = (
+        Index("ix_courses_patient_status", "patient_id", "status"),
+        # The active courses (dashboard, scheduled work) and courses opened in a period
+        # (clinic outcomes).
+        Index("ix_courses_status", "status"),
+        Index("ix_courses_created", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
@@ -63,7 +69,7 @@ class Order(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     signed_by: Mapped[str | None] = mapped_column(String(80))
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     change_reason: Mapped[str | None] = mapped_column(Text)
 
 
