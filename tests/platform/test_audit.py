@@ -21,6 +21,7 @@ from ketaclinic.platform.audit import chain
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.audit.models import AuditEvent, AuditSeal
 from ketaclinic.platform.db import make_session_factory, utcnow
+from ketaclinic.platform.errors import Invalid
 from ketaclinic.platform.settings import ConfigurationError, Settings
 from tests.conftest import TEST_ACTOR, login, make_user
 from tests.patients.factories import a_patient
@@ -639,3 +640,41 @@ def test_sealed_rows_older_than_the_late_window_are_left_alone(db: Session) -> N
     _events(db, 2)
     outcome = audit.seal(db, wait=True, sweep=True, now=utcnow() + timedelta(hours=2))
     assert outcome is not None and outcome.records == 0
+
+
+def test_a_resumed_verification_checks_only_what_came_after_the_last_seal_it_reached(
+    db: Session,
+) -> None:
+    first = _events(db, 3)
+    assert audit.verify_trail(db, actor=TEST_ACTOR).checked == 3
+    db.commit()
+    _events(db, 2)
+    resumed = audit.verify_trail(db, actor=TEST_ACTOR, resume=True)
+    db.commit()
+    assert resumed.ok
+    assert resumed.resumed_after == first[-1].id
+    # The first run's own audit.verify record and the two written since.
+    assert resumed.checked == 3
+    newest = _events(db, 2)
+    _drop_guard(db)
+    db.execute(
+        text("UPDATE audit_events SET detail = 'forged' WHERE id = :id"), {"id": newest[0].id}
+    )
+    db.commit()
+    broken = audit.verify_trail(db, actor=TEST_ACTOR, resume=True)
+    assert not broken.ok and broken.first_broken_id == newest[0].id
+    # A break forgets the progress: the next resumed run walks the whole trail again.
+    assert not chain.progress_path(db).exists()
+    db.commit()
+    again = audit.verify_trail(db, actor=TEST_ACTOR, resume=True)
+    assert again.resumed_after is None and again.first_broken_id == newest[0].id
+
+
+def test_a_forged_progress_file_is_refused(db: Session) -> None:
+    _events(db, 2)
+    audit.verify_trail(db, actor=TEST_ACTOR)
+    path = chain.progress_path(db)
+    body = path.read_text().replace('"total": ', '"total": 1')
+    path.write_text(body)
+    with pytest.raises(Invalid):
+        audit.verify_trail(db, actor=TEST_ACTOR, resume=True)

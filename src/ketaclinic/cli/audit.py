@@ -52,6 +52,12 @@ def verify(
     progress: bool = typer.Option(
         None, "--progress/--no-progress", help="Show a progress bar (default: on a terminal)."
     ),
+    resume: bool = typer.Option(
+        False,
+        "--resume",
+        help="Go on from the last seal a verification reached (an interrupted run, or "
+        "only the records added since the last run).",
+    ),
 ) -> None:
     """Seal pending records, then check every record, seal and the checkpoint; name the
     first broken record and exit 1 if there is one."""
@@ -59,13 +65,15 @@ def verify(
 
     show = sys.stderr.isatty() if progress is None else progress
     with database() as db, one_line_errors(), _progress(show) as update:
-        result = audit.verify_trail(db, actor=CLI_ACTOR, progress=update)
+        result = audit.verify_trail(db, actor=CLI_ACTOR, progress=update, resume=resume)
         db.commit()
     for warning in result.warnings:
         typer.secho(f"warning: {warning}", err=True, fg=typer.colors.YELLOW)
     if result.ok:
         typer.echo(
-            f"audit trail intact: {result.checked} records, every link holds "
+            f"audit trail intact: {result.checked} records"
+            + (f" after record {result.resumed_after}" if result.resumed_after else "")
+            + ", every link holds "
             f"({result.sealed} sealed, {result.unsealed} not sealed yet)"
         )
         return
