@@ -17,6 +17,7 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from ketaclinic.platform import jobs
 from ketaclinic.platform.audit import chain
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.audit.models import AuditEvent, AuditSeal
@@ -575,14 +576,31 @@ def test_viewing_the_audit_page_writes_audit_view(client: TestClient, db: Sessio
     assert row.actor == "admin" and "action='patient.'" in row.detail
 
 
-def test_verifying_from_the_admin_page_writes_audit_verify(client: TestClient, db: Session) -> None:
+def test_the_admin_page_asks_for_a_verification_that_a_background_job_runs(
+    client: TestClient, db: Session, engine: Engine
+) -> None:
     make_user(db, "admin")
     db.commit()
-    login(client, "admin")
-    page = client.get("/admin/audit/verify")
-    assert page.status_code == 200 and "Intact" in page.text
+    csrf = login(client, "admin")
+    assert "has not been verified yet" in client.get("/admin/audit/verify").text
+    asked = client.post("/admin/audit/verify", data={"csrf_token": csrf}, follow_redirects=False)
+    assert asked.status_code == 303
+    waiting = client.get("/admin/audit/verify").text
+    assert "is waiting for the background jobs" in waiting
+    # No request verified anything: the job does, in the name of the admin who asked.
+    assert db.scalar(select(AuditEvent).where(AuditEvent.action == "audit.verify")) is None
+    db.rollback()
+    factory = make_session_factory(engine)
+    factory.configure(info=dict(db.info))
+    ran = jobs.run_scheduled(factory, force=True, names={"platform.verify_audit_trail"})
+    assert [r.summary for r in ran] == ["intact"]
     row = db.scalars(select(AuditEvent).where(AuditEvent.action == "audit.verify")).one()
-    assert row.actor == "admin"
+    assert row.actor == "admin" and row.detail.startswith("intact")
+    db.rollback()
+    page = client.get("/admin/audit/verify").text
+    assert "by admin: intact" in page and "waiting" not in page
+    again = jobs.run_scheduled(factory, force=True, names={"platform.verify_audit_trail"})
+    assert [r.summary for r in again] == ["no verification asked for"]
     db.rollback()  # release SQLite's write lock before the app needs it
     api = client.get("/api/audit/verify").json()
     assert api["ok"] and api["sealed"] >= 3 and api["warnings"] == []

@@ -359,6 +359,37 @@ def view_trail(
     return shown_to(actor, events)
 
 
+VERIFY_ASKED = "audit.verify_requested"
+VERIFIED = "audit.verify"
+
+
+def ask_for_verification(db: Session, *, actor: Actor) -> None:
+    """An administrator asks for the trail to be verified: the background job
+    ``platform.verify_audit_trail`` does it (within a minute) and records the outcome as
+    ``audit.verify``; a request is never held while millions of records are checked."""
+    record(db, actor=actor, action=VERIFY_ASKED, detail="from the audit page")
+
+
+@dataclass(frozen=True)
+class VerificationState:
+    last: AuditEvent | None  # the latest audit.verify record, whoever ran it
+    asked: AuditEvent | None  # a request not verified yet, if any
+
+
+def verification_state(db: Session) -> VerificationState:
+    def latest(action: str) -> AuditEvent | None:
+        return db.scalar(
+            select(AuditEvent)
+            .where(AuditEvent.action == action)
+            .order_by(AuditEvent.id.desc())
+            .limit(1)
+        )
+
+    last, asked = latest(VERIFIED), latest(VERIFY_ASKED)
+    pending = asked if asked is not None and (last is None or asked.id > last.id) else None
+    return VerificationState(last, pending)
+
+
 # How often a verification notes how far it got (a seal covers up to 5,000 records).
 PROGRESS_EVERY_SEALS = 20
 
@@ -405,7 +436,7 @@ def verify_trail(
         if result.ok
         else f"broken at record {result.first_broken_id}: {result.problem}"
     )
-    record(db, actor=actor, action="audit.verify", detail=outcome[:500], sensitive=False)
+    record(db, actor=actor, action=VERIFIED, detail=outcome[:500], sensitive=False)
     return result
 
 
@@ -433,5 +464,8 @@ __all__ = [
     "shown_to",
     "verify",
     "verify_trail",
+    "ask_for_verification",
+    "verification_state",
+    "VerificationState",
     "view_trail",
 ]
