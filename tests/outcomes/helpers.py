@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 import pytest
@@ -11,7 +12,7 @@ from ketaclinic.orders.models import Course
 from ketaclinic.outcomes.service import context
 from ketaclinic.outcomes.service.context import SessionGiven
 from ketaclinic.platform.accounts import service as accounts
-from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.actors import SYSTEM, Actor
 from tests.conftest import committed, make_user
 from tests.patients.factories import a_patient
 
@@ -51,7 +52,11 @@ def given_sessions(monkeypatch: pytest.MonkeyPatch, times: dict[int, list[dateti
     def fake(db: Session, *, actor: Actor, patient_id: int) -> list[SessionGiven]:
         return [SessionGiven(n, at) for n, at in enumerate(times.get(patient_id, []), start=1)]
 
+    def fake_of(db: Session, *, patient_ids: Collection[int]) -> dict[int, list[SessionGiven]]:
+        return {pid: fake(db, actor=SYSTEM, patient_id=pid) for pid in patient_ids}
+
     monkeypatch.setattr(context, "sessions_given", fake)
+    monkeypatch.setattr(context, "sessions_given_of", fake_of)
 
 
 PHQ9_ITEMS = [f"item{n}" for n in range(1, 10)]

@@ -17,10 +17,12 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from ketaclinic.platform import jobs
 from ketaclinic.platform.audit import chain
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.audit.models import AuditEvent, AuditSeal
 from ketaclinic.platform.db import make_session_factory, utcnow
+from ketaclinic.platform.errors import Invalid
 from ketaclinic.platform.settings import ConfigurationError, Settings
 from tests.conftest import TEST_ACTOR, login, make_user
 from tests.patients.factories import a_patient
@@ -574,14 +576,31 @@ def test_viewing_the_audit_page_writes_audit_view(client: TestClient, db: Sessio
     assert row.actor == "admin" and "action='patient.'" in row.detail
 
 
-def test_verifying_from_the_admin_page_writes_audit_verify(client: TestClient, db: Session) -> None:
+def test_the_admin_page_asks_for_a_verification_that_a_background_job_runs(
+    client: TestClient, db: Session, engine: Engine
+) -> None:
     make_user(db, "admin")
     db.commit()
-    login(client, "admin")
-    page = client.get("/admin/audit/verify")
-    assert page.status_code == 200 and "Intact" in page.text
+    csrf = login(client, "admin")
+    assert "has not been verified yet" in client.get("/admin/audit/verify").text
+    asked = client.post("/admin/audit/verify", data={"csrf_token": csrf}, follow_redirects=False)
+    assert asked.status_code == 303
+    waiting = client.get("/admin/audit/verify").text
+    assert "is waiting for the background jobs" in waiting
+    # No request verified anything: the job does, in the name of the admin who asked.
+    assert db.scalar(select(AuditEvent).where(AuditEvent.action == "audit.verify")) is None
+    db.rollback()
+    factory = make_session_factory(engine)
+    factory.configure(info=dict(db.info))
+    ran = jobs.run_scheduled(factory, force=True, names={"platform.verify_audit_trail"})
+    assert [r.summary for r in ran] == ["intact"]
     row = db.scalars(select(AuditEvent).where(AuditEvent.action == "audit.verify")).one()
-    assert row.actor == "admin"
+    assert row.actor == "admin" and row.detail.startswith("intact")
+    db.rollback()
+    page = client.get("/admin/audit/verify").text
+    assert "by admin: intact" in page and "waiting" not in page
+    again = jobs.run_scheduled(factory, force=True, names={"platform.verify_audit_trail"})
+    assert [r.summary for r in again] == ["no verification asked for"]
     db.rollback()  # release SQLite's write lock before the app needs it
     api = client.get("/api/audit/verify").json()
     assert api["ok"] and api["sealed"] >= 3 and api["warnings"] == []
@@ -639,3 +658,41 @@ def test_sealed_rows_older_than_the_late_window_are_left_alone(db: Session) -> N
     _events(db, 2)
     outcome = audit.seal(db, wait=True, sweep=True, now=utcnow() + timedelta(hours=2))
     assert outcome is not None and outcome.records == 0
+
+
+def test_a_resumed_verification_checks_only_what_came_after_the_last_seal_it_reached(
+    db: Session,
+) -> None:
+    first = _events(db, 3)
+    assert audit.verify_trail(db, actor=TEST_ACTOR).checked == 3
+    db.commit()
+    _events(db, 2)
+    resumed = audit.verify_trail(db, actor=TEST_ACTOR, resume=True)
+    db.commit()
+    assert resumed.ok
+    assert resumed.resumed_after == first[-1].id
+    # The first run's own audit.verify record and the two written since.
+    assert resumed.checked == 3
+    newest = _events(db, 2)
+    _drop_guard(db)
+    db.execute(
+        text("UPDATE audit_events SET detail = 'forged' WHERE id = :id"), {"id": newest[0].id}
+    )
+    db.commit()
+    broken = audit.verify_trail(db, actor=TEST_ACTOR, resume=True)
+    assert not broken.ok and broken.first_broken_id == newest[0].id
+    # A break forgets the progress: the next resumed run walks the whole trail again.
+    assert not chain.progress_path(db).exists()
+    db.commit()
+    again = audit.verify_trail(db, actor=TEST_ACTOR, resume=True)
+    assert again.resumed_after is None and again.first_broken_id == newest[0].id
+
+
+def test_a_forged_progress_file_is_refused(db: Session) -> None:
+    _events(db, 2)
+    audit.verify_trail(db, actor=TEST_ACTOR)
+    path = chain.progress_path(db)
+    body = path.read_text().replace('"total": ', '"total": 1')
+    path.write_text(body)
+    with pytest.raises(Invalid):
+        audit.verify_trail(db, actor=TEST_ACTOR, resume=True)

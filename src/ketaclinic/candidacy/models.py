@@ -19,7 +19,7 @@ class Intake(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
-    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("intakes.id"))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("intakes.id"), index=True)
     correction_reason: Mapped[str | None] = mapped_column(Text)
     taken_on: Mapped[date] = mapped_column(Date)
     route: Mapped[str] = mapped_column(String(30))
@@ -49,7 +49,7 @@ class CandidacyDecision(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
-    intake_id: Mapped[int] = mapped_column(ForeignKey("intakes.id"))
+    intake_id: Mapped[int] = mapped_column(ForeignKey("intakes.id"), index=True)
     route: Mapped[str] = mapped_column(String(30))
     computed_verdict: Mapped[str] = mapped_column(String(40))
     final_verdict: Mapped[str] = mapped_column(String(40))

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import inspect
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from sqlalchemy import func, select
 
 from ketaclinic.cli.common import check_database, database, fail, one_line_errors, settings
 from ketaclinic.cli.main import app
-from ketaclinic.platform import migrate as migrations
-from ketaclinic.platform.accounts import service as accounts
-from ketaclinic.platform.accounts.models import User
-from ketaclinic.platform.actors import SYSTEM
 
 
 @app.command()
@@ -28,6 +21,7 @@ def migrate(
     """Bring the database schema up to date (safe to run at any time); a backup is taken
     first when there is anything to migrate."""
     from ketaclinic.platform import backups
+    from ketaclinic.platform import migrate as migrations
     from ketaclinic.platform.db import make_engine
 
     conf = settings()
@@ -58,6 +52,12 @@ def init(
     ],
 ) -> None:
     """Create the database and the first administrator of a new clinic."""
+    from sqlalchemy import func, select
+
+    from ketaclinic.platform.accounts import service as accounts
+    from ketaclinic.platform.accounts.models import User
+    from ketaclinic.platform.actors import SYSTEM
+
     with database(create=True) as db:
         if db.scalar(select(func.count()).select_from(User)):
             raise fail("this clinic already has users; add more with 'ketaclinic user add'")
@@ -117,6 +117,7 @@ def serve(
     import uvicorn
 
     from ketaclinic.cli.jobs import QUEUE_NEEDS_POSTGRES
+    from ketaclinic.platform import migrate as migrations
 
     conf = settings()
     url = conf.effective_database_url
@@ -227,13 +228,61 @@ def _redacted(conf: object) -> str:
     return url
 
 
+def _seed_years(db: Any, years: float, seed: int) -> None:
+    import time
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from ketaclinic.demo import scale as scaled
+
+    began = time.perf_counter()
+    with (
+        one_line_errors(),
+        Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        ) as bar,
+    ):
+        task = bar.add_task("seeding patients", total=None)
+        made = scaled.seed(
+            db,
+            clinic_years=years,
+            seed=seed,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    typer.echo(
+        f"seeded {years:g} clinic-year(s) in {time.perf_counter() - began:.0f} s: "
+        f"{made.patients} patients, {made.sessions} sessions, {made.vital_signs} vital "
+        f"signs, {made.responses} questionnaire responses, {made.audit_rows} audit records"
+    )
+
+
 @app.command()
 def demo(
     reset: Annotated[bool, typer.Option(help="wipe an existing demo clinic first")] = False,
     seed: Annotated[int, typer.Option(help="random seed for the demo histories")] = 7,
+    scale: Annotated[
+        float,
+        typer.Option(
+            help="also seed this many clinic-years of history before the demo's months "
+            "(about 500 patients, 6,000 sessions and a million vital signs each), for "
+            "measuring a clinic at scale"
+        ),
+    ] = 0.0,
 ) -> None:
     """Fill an empty database with a realistic demo clinic and print its logins."""
+    from rich.console import Console
+    from rich.table import Table
+    from sqlalchemy import func, select
+
     from ketaclinic import demo as demo_data
+    from ketaclinic.platform.accounts import service as accounts
+    from ketaclinic.platform.accounts.models import User
 
     if reset:
         with database(ensure_migrated=False, create=True) as db, one_line_errors():
@@ -248,6 +297,8 @@ def demo(
             with one_line_errors():
                 demo_data.build(db, seed=seed, today=date.today())
             typer.echo("demo clinic created")
+        if scale > 0:
+            _seed_years(db, scale, seed)
         table = Table(title=f"Logins (demo password for all: {demo_data.PASSWORD})")
         table.add_column("username")
         table.add_column("roles")

@@ -5,14 +5,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 
 from ketaclinic.cli.common import database, one_line_errors
 from ketaclinic.cli.main import app
 from ketaclinic.platform.actors import Actor
-from ketaclinic.platform.audit import chain
-from ketaclinic.platform.audit import service as audit
+
+if TYPE_CHECKING:
+    from ketaclinic.platform.audit import chain
 
 audit_app = typer.Typer(help="Inspect and seal the audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
@@ -50,18 +52,28 @@ def verify(
     progress: bool = typer.Option(
         None, "--progress/--no-progress", help="Show a progress bar (default: on a terminal)."
     ),
+    resume: bool = typer.Option(
+        False,
+        "--resume",
+        help="Go on from the last seal a verification reached (an interrupted run, or "
+        "only the records added since the last run).",
+    ),
 ) -> None:
     """Seal pending records, then check every record, seal and the checkpoint; name the
     first broken record and exit 1 if there is one."""
+    from ketaclinic.platform.audit import service as audit
+
     show = sys.stderr.isatty() if progress is None else progress
     with database() as db, one_line_errors(), _progress(show) as update:
-        result = audit.verify_trail(db, actor=CLI_ACTOR, progress=update)
+        result = audit.verify_trail(db, actor=CLI_ACTOR, progress=update, resume=resume)
         db.commit()
     for warning in result.warnings:
         typer.secho(f"warning: {warning}", err=True, fg=typer.colors.YELLOW)
     if result.ok:
         typer.echo(
-            f"audit trail intact: {result.checked} records, every link holds "
+            f"audit trail intact: {result.checked} records"
+            + (f" after record {result.resumed_after}" if result.resumed_after else "")
+            + ", every link holds "
             f"({result.sealed} sealed, {result.unsealed} not sealed yet)"
         )
         return
@@ -78,6 +90,8 @@ def verify(
 @audit_app.command("seal")
 def seal() -> None:
     """Seal every record not sealed yet (the jobs runner does this too)."""
+    from ketaclinic.platform.audit import service as audit
+
     with database() as db, one_line_errors():
         summary = audit.seal_job(db)
         db.commit()

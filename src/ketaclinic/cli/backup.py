@@ -6,14 +6,15 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.engine import make_url
 
 from ketaclinic.cli.common import fail, one_line_errors, settings
 from ketaclinic.cli.main import app
-from ketaclinic.platform import backups, integrity
+
+if TYPE_CHECKING:
+    from ketaclinic.platform import backups
 
 backup_app = typer.Typer(
     help="Back up the clinic's database (with no subcommand: take a backup now).",
@@ -84,6 +85,8 @@ def backup(
     """Take a consistent backup while the clinic works, with a signed manifest."""
     if ctx.invoked_subcommand is not None:
         return
+    from ketaclinic.platform import backups, integrity
+
     conf = settings()
     with one_line_errors():
         integrity.require_usable(conf.effective_database_url)
@@ -113,6 +116,8 @@ def verify(
 ) -> None:
     """Check a backup as a restore would (manifest, checksums, rows, audit trail), restoring
     nothing."""
+    from ketaclinic.platform import backups
+
     conf = settings()
     with one_line_errors(), _progress() as progress:
         checked = backups.verify(
@@ -134,6 +139,8 @@ def verify(
 def new_key(path: Annotated[Path, typer.Argument(help="where to write the new key file")]) -> None:
     """Make a key file for encrypted backups. Keep a copy away from the backups: without
     it they cannot be restored."""
+    from ketaclinic.platform import backups
+
     with one_line_errors():
         try:
             backups.new_key_file(path)
@@ -162,6 +169,10 @@ def restore(
     key_file: KeyFile = None,
 ) -> None:
     """Restore a backup into a new place, check it, migrate it and verify its audit trail."""
+    from sqlalchemy.engine import make_url
+
+    from ketaclinic.platform import backups
+
     conf = settings()
     if data_dir.resolve() == conf.data_dir.resolve() and not force:
         # The live clinic's audit checkpoint would vouch for the restored trail.
@@ -191,6 +202,7 @@ def restore(
 def doctor() -> None:
     """Check the whole database (SQLite: every page and index, PRAGMA integrity_check) and
     its schema revision."""
+    from ketaclinic.platform import integrity
     from ketaclinic.platform.db import make_engine
 
     url = settings().effective_database_url

@@ -1,4 +1,9 @@
-"""What the CLI commands share: settings, a database, and one-line errors."""
+"""What the CLI commands share: settings, a database, and one-line errors.
+
+The command modules import the application (SQLAlchemy, pydantic, the areas, numpy and
+scipy) inside the commands that need it, never at import time: ``ketaclinic --help``
+and a command that needs little start without loading everything.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +12,14 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from alembic.util.exc import CommandError
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
-from sqlalchemy.orm import Session
 
-from ketaclinic.platform import migrate
-from ketaclinic.platform.backups import BackupError
-from ketaclinic.platform.db import make_engine, make_session_factory, transaction
-from ketaclinic.platform.errors import ClinicError
-from ketaclinic.platform.integrity import DamagedDatabase, require_usable, sqlite_file
-from ketaclinic.platform.settings import ConfigurationError, Settings, get_settings
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ketaclinic.platform.settings import Settings
 
 DATABASES = ("sqlite", "postgresql")
 
@@ -32,6 +32,14 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 def known_failure(exc: BaseException) -> str | None:
     """The one line for a failure a person can fix (a setting, a file, a lock), or None
     for a fault in ketaclinic itself, which keeps its traceback."""
+    from alembic.util.exc import CommandError
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+
+    from ketaclinic.platform.backups import BackupError
+    from ketaclinic.platform.errors import ClinicError
+    from ketaclinic.platform.integrity import DamagedDatabase
+    from ketaclinic.platform.settings import ConfigurationError
+
     if isinstance(exc, ClinicError):
         return exc.detail
     if isinstance(exc, ConfigurationError | DamagedDatabase | BackupError):
@@ -104,6 +112,9 @@ def _data_dir_problem(path: Path) -> str | None:
 
 
 def _database_url_problem(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -114,6 +125,12 @@ def _database_url_problem(url: str) -> str | None:
             "ketaclinic runs on (sqlite:///PATH or postgresql+psycopg://...)"
         )
     return None
+
+
+def get_settings() -> Settings:
+    from ketaclinic.platform.settings import get_settings as read
+
+    return read()
 
 
 def settings() -> Settings:
@@ -132,6 +149,8 @@ def settings() -> Settings:
 def check_database(url: str, *, create: bool = False) -> None:
     """Refuse a damaged database, and a missing one unless this command creates clinics
     (``init``, ``demo``): a missing file never silently becomes an empty clinic."""
+    from ketaclinic.platform.integrity import require_usable, sqlite_file
+
     path = sqlite_file(url)
     if path is not None and create and not path.exists():
         return
@@ -143,6 +162,9 @@ def check_database(url: str, *, create: bool = False) -> None:
 def database(ensure_migrated: bool = True, *, create: bool = False) -> Iterator[Session]:
     """The command's one unit of work: it commits once when the command succeeds and
     leaves nothing behind when it fails."""
+    from ketaclinic.platform import migrate
+    from ketaclinic.platform.db import make_engine, make_session_factory, transaction
+
     conf = settings()
     url = conf.effective_database_url
     check_database(url, create=create)

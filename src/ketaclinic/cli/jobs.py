@@ -12,15 +12,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.orm import Session, sessionmaker
 
 from ketaclinic.cli.common import check_database, fail, one_line_errors, settings
 from ketaclinic.cli.main import app
-from ketaclinic.platform import jobs, migrate
-from ketaclinic.platform.db import make_engine, make_session_factory, utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from ketaclinic.platform import jobs
 
 jobs_app = typer.Typer(
     help="Background work: due questionnaires, alert escalation, outbox.", no_args_is_help=True
@@ -36,6 +38,9 @@ QUEUE_NEEDS_POSTGRES = (
 @contextmanager
 def session_factory(*, ensure_migrated: bool = True) -> Iterator[sessionmaker[Session]]:
     """Sessions on the clinic's database for jobs that open their own transactions."""
+    from ketaclinic.platform import migrate
+    from ketaclinic.platform.db import make_engine, make_session_factory
+
     url = settings().effective_database_url
     check_database(url)
     with one_line_errors():
@@ -65,6 +70,9 @@ def run(
 ) -> None:
     """Make due questionnaire requests and links, escalate unacknowledged alerts, and
     deliver the outbox: each scheduled job this process can claim."""
+    from ketaclinic.platform import jobs
+    from ketaclinic.platform.db import utcnow
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     with session_factory() as factory:
         if not every:
@@ -80,6 +88,8 @@ def run(
 @jobs_app.command("list")
 def list_jobs() -> None:
     """The declared jobs: name, schedule, uniqueness key and what each does."""
+    from ketaclinic.platform import jobs
+
     for job in jobs.registry().values():
         when = f"every {int(job.every.total_seconds())} s" if job.every else "when enqueued"
         key = job.name if job.every else f"{job.name}:<{', '.join(_arguments(job))}>"
@@ -102,7 +112,7 @@ def worker(
 ) -> None:
     """Run the background jobs from the PostgreSQL job queue until stopped (run one or
     more beside 'ketaclinic serve'; SIGINT or SIGTERM stop it after the current job)."""
-    from ketaclinic.platform import job_queue
+    from ketaclinic.platform import job_queue, jobs, migrate
 
     conf = settings()
     url = conf.effective_database_url

@@ -8,15 +8,18 @@ import math
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from ketaclinic.cli.main import app
-from ketaclinic.clinical import pk
+
+if TYPE_CHECKING:
+    import numpy as np
+    from rich.table import Table
+
+# numpy, scipy (under ``clinical.pk``) and rich are imported inside the functions that
+# use them: ``ketaclinic --help`` and every other command start without them.
 
 _NUMBER = r"(\d+(?:\.\d*)?|\.\d+)"
 _DOSE = re.compile(rf"^\s*{_NUMBER}\s*(mg/kg|mg)\s*$", re.IGNORECASE)
@@ -88,6 +91,10 @@ def run(
     thresholds: list[float],
 ) -> dict[str, Any]:
     """Everything the command computes, as the JSON document it prints."""
+    import numpy as np
+
+    from ketaclinic.clinical import pk
+
     try:
         info = pk.get_model(model)
     except KeyError as e:
@@ -152,6 +159,8 @@ def run(
 
 
 def _table(doc: dict[str, Any]) -> Table:
+    from rich.table import Table
+
     s = doc["summary"]
     table = Table(title=f"{doc['model_name']}: {doc['dose_mg']:.1f} mg {doc['route']}")
     table.add_column("figure")
@@ -187,6 +196,7 @@ def _table(doc: dict[str, Any]) -> Table:
 
 def _plot(doc: dict[str, Any], path: Path, thresholds: list[float]) -> None:
     import matplotlib
+    import numpy as np
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -271,4 +281,6 @@ def simulate_command(
     elif as_csv:
         _write_csv(doc)
     else:
+        from rich.console import Console
+
         Console().print(_table(doc))

@@ -5,12 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from ketaclinic.cli.common import database, one_line_errors
 from ketaclinic.cli.main import app
-from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
 
 user_app = typer.Typer(
@@ -30,6 +27,8 @@ def add(
     patient_id: Annotated[int | None, typer.Option(help="for a patient account")] = None,
 ) -> None:
     """Create an account."""
+    from ketaclinic.platform.accounts import service as accounts
+
     with database() as db, one_line_errors():
         user = accounts.create_user(
             db,
@@ -47,6 +46,11 @@ def add(
 @user_app.command("list")
 def list_users() -> None:
     """List every account with its roles and status."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ketaclinic.platform.accounts import service as accounts
+
     with database() as db:
         table = Table("username", "name", "roles", "status")
         for user in accounts.list_users(db):
@@ -62,6 +66,8 @@ def list_users() -> None:
 @user_app.command("deactivate")
 def deactivate(username: str) -> None:
     """Deactivate an account (it is kept, with its history, but can no longer log in)."""
+    from ketaclinic.platform.accounts import service as accounts
+
     with database() as db, one_line_errors():
         user = accounts.get_user(db, username=username.lower())
         accounts.deactivate_user(db, actor=CLI_ACTOR, user_id=user.id)
@@ -71,6 +77,8 @@ def deactivate(username: str) -> None:
 @user_app.command("token")
 def token(username: str, name: Annotated[str, typer.Option(help="what the token is for")]) -> None:
     """Issue an API token for a machine client; it is shown once and stored hashed."""
+    from ketaclinic.platform.accounts import service as accounts
+
     with database() as db, one_line_errors():
         user = accounts.get_user(db, username=username.lower())
         value = accounts.create_api_token(db, actor=CLI_ACTOR, user_id=user.id, name=name)

@@ -14,7 +14,13 @@ class Course(Base):
     continuation and boosters. Orders and planned sessions belong to a course."""
 
     __tablename__ = "courses"
-    __table_args__ = (Index("ix_courses_patient_status", "patient_id", "status"),)
+    __table_args__ = (
+        Index("ix_courses_patient_status", "patient_id", "status"),
+        # The active courses (dashboard, scheduled work) and courses opened in a period
+        # (clinic outcomes).
+        Index("ix_courses_status", "status"),
+        Index("ix_courses_created", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
@@ -66,7 +72,7 @@ class Order(Base):
     # 21 CFR 11.50: the printed name and the meaning of the signature beside who and when.
     signed_by_name: Mapped[str | None] = mapped_column(String(200))
     signature_meaning: Mapped[str | None] = mapped_column(String(200))
-    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     change_reason: Mapped[str | None] = mapped_column(Text)
 
 

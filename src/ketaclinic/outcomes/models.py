@@ -52,7 +52,7 @@ class QuestionnaireRequest(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
-    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"))
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"), index=True)
     instrument_id: Mapped[str] = mapped_column(String(30))
     context: Mapped[str] = mapped_column(String(30))
     slot: Mapped[str] = mapped_column(String(80))
@@ -88,6 +88,8 @@ class QuestionnaireResponse(Base):
     __tablename__ = "questionnaire_responses"
     __table_args__ = (
         Index("ix_questionnaire_responses_patient_instr", "patient_id", "instrument_id"),
+        # A patient's scores in time order (trends, standings).
+        Index("ix_questionnaire_responses_patient_completed", "patient_id", "completed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,7 +97,9 @@ class QuestionnaireResponse(Base):
     instrument_id: Mapped[str] = mapped_column(String(30))
     context: Mapped[str] = mapped_column(String(30))
     session_id: Mapped[int | None] = mapped_column(Integer)
-    request_id: Mapped[int | None] = mapped_column(ForeignKey("questionnaire_requests.id"))
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questionnaire_requests.id"), index=True
+    )
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     entered_by: Mapped[str] = mapped_column(String(80))
     entered_via: Mapped[str] = mapped_column(String(16))  # link|portal|tablet|staff|api
@@ -160,7 +164,9 @@ class SuicidalityAlert(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), index=True)
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("intake_leads.id"), index=True)
-    response_id: Mapped[int | None] = mapped_column(ForeignKey("questionnaire_responses.id"))
+    response_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questionnaire_responses.id"), index=True
+    )
     source: Mapped[str] = mapped_column(String(30))  # questionnaire|clinician|self_screen
     detail: Mapped[str] = mapped_column(Text)
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -190,9 +196,11 @@ class OutboxMessage(Base):
     recipient: Mapped[str] = mapped_column(String(254))
     recipient_username: Mapped[str | None] = mapped_column(String(80))
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), index=True)
-    request_id: Mapped[int | None] = mapped_column(ForeignKey("questionnaire_requests.id"))
-    alert_id: Mapped[int | None] = mapped_column(ForeignKey("suicidality_alerts.id"))
-    link_id: Mapped[int | None] = mapped_column(ForeignKey("questionnaire_links.id"))
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questionnaire_requests.id"), index=True
+    )
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("suicidality_alerts.id"), index=True)
+    link_id: Mapped[int | None] = mapped_column(ForeignKey("questionnaire_links.id"), index=True)
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|sent|failed

@@ -44,13 +44,17 @@ class Appointment(Base):
         Index("ix_appointments_chair_start", "chair_id", "starts_at"),
         Index("ix_appointments_nurse_start", "nurse_user_id", "starts_at"),
         Index("ix_appointments_patient_start", "patient_id", "starts_at"),
+        # The day and week calendars of every chair and nurse.
+        Index("ix_appointments_start", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     chair_id: Mapped[int | None] = mapped_column(ForeignKey("chairs.id"))
     nurse_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    planned_session_id: Mapped[int | None] = mapped_column(ForeignKey("planned_sessions.id"))
+    planned_session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("planned_sessions.id"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(30))  # infusion|esketamine|consultation
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())

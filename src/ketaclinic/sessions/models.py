@@ -45,10 +45,12 @@ class InfusionSession(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
-    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"))
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"), unique=True)
-    planned_session_id: Mapped[int | None] = mapped_column(ForeignKey("planned_sessions.id"))
+    planned_session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("planned_sessions.id"), index=True
+    )
     number: Mapped[int] = mapped_column(Integer)
     protocol_id: Mapped[str] = mapped_column(String(60))
     route: Mapped[str] = mapped_column(String(20))  # iv|esketamine_nasal
@@ -237,7 +239,7 @@ class MonitoringRecord(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("infusion_sessions.id"), unique=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     template_version: Mapped[str] = mapped_column(String(40))
     session_on: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date] = mapped_column(Date)

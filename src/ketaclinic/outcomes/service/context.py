@@ -6,6 +6,7 @@ the prescriber's or nurse's read of it, as for any reader of a course).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
@@ -73,6 +74,25 @@ def sessions_given(db: Session, *, actor: Actor, patient_id: int) -> list[Sessio
         return charted
     visits = scheduling.planned_visits(db, patient_id=patient_id, statuses=("completed",))
     return [SessionGiven(v.number, v.starts_at, v.kind) for v in visits]
+
+
+def sessions_given_of(
+    db: Session, *, patient_ids: Collection[int]
+) -> dict[int, list[SessionGiven]]:
+    """``sessions_given`` of many patients in a fixed number of statements (the clinic's
+    outcomes): dosing starts by aggregate SQL, the fallback visits in one read."""
+    charted = {
+        pid: [SessionGiven(number, at) for number, at in rows]
+        for pid, rows in sessions.dose_starts(db, patient_ids=patient_ids).items()
+        if rows
+    }
+    rest = set(patient_ids) - set(charted)
+    visits = (
+        scheduling.planned_visits_of(db, patient_ids=rest, statuses=("completed",)) if rest else {}
+    )
+    for pid, found in visits.items():
+        charted[pid] = [SessionGiven(v.number, v.starts_at, v.kind) for v in found]
+    return charted
 
 
 def upcoming_sessions(db: Session, *, patient_id: int, now: datetime) -> list[SessionTime]:

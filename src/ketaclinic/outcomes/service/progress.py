@@ -3,6 +3,7 @@ sessions given, and the course classification from ``clinical.course.evaluate``.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -26,6 +27,9 @@ from ketaclinic.platform.db import utcnow
 # questionnaire a few weeks ahead of the order): ketaclinic convention.
 BASELINE_LOOKBACK = timedelta(days=30)
 OVERDUE_AFTER = timedelta(days=1)
+# A longer list of patients is filtered after reading rather than bound into the query:
+# SQLite limits the parameters of one statement, and a clinic-wide read is one scan.
+WHERE_IN_AT_MOST = 500
 STAGES = {
     "pre_treatment": "Before the first session",
     "induction": "Induction",
@@ -100,7 +104,43 @@ def _responses(db: Session, patient_id: int, since: datetime | None) -> list[Que
     )
     if since is not None:
         query = query.where(QuestionnaireResponse.completed_at >= since)
-    return list(db.scalars(query.order_by(QuestionnaireResponse.completed_at)))
+    return list(
+        db.scalars(query.order_by(QuestionnaireResponse.completed_at, QuestionnaireResponse.id))
+    )
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A final, scored response: what a standing reads of it."""
+
+    instrument_id: str
+    total: int
+    completed_at: datetime
+    context: str
+    response_id: int
+
+
+def scored_of(db: Session, patient_ids: Collection[int]) -> dict[int, list[Scored]]:
+    """Every patient's scored final responses, oldest first, in one statement of plain
+    columns (the clinic's outcomes and the course dashboard)."""
+    query = select(
+        QuestionnaireResponse.patient_id,
+        QuestionnaireResponse.instrument_id,
+        QuestionnaireResponse.total,
+        QuestionnaireResponse.completed_at,
+        QuestionnaireResponse.context,
+        QuestionnaireResponse.id,
+    ).where(QuestionnaireResponse.status == "final", QuestionnaireResponse.total.is_not(None))
+    wanted = set(patient_ids)
+    if len(wanted) <= WHERE_IN_AT_MOST:
+        query = query.where(QuestionnaireResponse.patient_id.in_(wanted))
+    found: dict[int, list[Scored]] = {}
+    for pid, iid, total, at, ctx, rid in db.execute(
+        query.order_by(QuestionnaireResponse.completed_at, QuestionnaireResponse.id)
+    ):
+        if pid in wanted and total is not None:
+            found.setdefault(pid, []).append(Scored(iid, total, at, ctx, rid))
+    return found
 
 
 def standing(
@@ -115,16 +155,31 @@ def standing(
     course = course or context.latest_course(db, actor=actor, patient_id=patient_id)
     opened = context.course_opened(course) if course else None
     since = opened - BASELINE_LOOKBACK if opened else None
-    sessions = [
-        s
-        for s in context.sessions_given(db, actor=actor, patient_id=patient_id)
-        if opened is None or s.at >= opened - timedelta(days=1)
+    scored = [
+        Scored(r.instrument_id, r.total, r.completed_at, r.context, r.id)
+        for r in _responses(db, patient_id, since)
+        if r.total is not None
     ]
+    given = context.sessions_given(db, actor=actor, patient_id=patient_id)
+    return evaluated(course, given, scored, now=now)
+
+
+def evaluated(
+    course: orders.Course | None,
+    given: list[SessionGiven],
+    scored: list[Scored],
+    *,
+    now: datetime,
+) -> Standing:
+    """The standing of ``course`` from the patient's sessions given and scored responses
+    (read by the caller, for one patient or for many at once)."""
+    opened = context.course_opened(course) if course else None
+    since = opened - BASELINE_LOOKBACK if opened else None
+    sessions = [s for s in given if opened is None or s.at >= opened - timedelta(days=1)]
     anchor = sessions[0].at if sessions else now
-    rows = _responses(db, patient_id, since)
     trends: dict[str, Trend] = {}
-    for r in rows:
-        if r.total is None:
+    for r in scored:
+        if since is not None and r.completed_at < since:
             continue
         if r.instrument_id not in trends:
             definition = instruments.get(r.instrument_id)
@@ -135,7 +190,7 @@ def standing(
                 remission_max=definition.remission.at_most if definition.remission else None,
                 max_total=definition.max_total,
             )
-        trends[r.instrument_id].points.append((r.completed_at, r.total, r.context, r.id))
+        trends[r.instrument_id].points.append((r.completed_at, r.total, r.context, r.response_id))
     for trend in trends.values():
         before = [p for p in trend.points if p[0] < anchor]
         if before:
@@ -279,12 +334,15 @@ def dashboard(db: Session, *, actor: Actor, now: datetime | None = None) -> list
         for a in db.scalars(select(alerts.Alert).where(alerts.Alert.status == "open"))
         if a.patient_id is not None
     }
+    courses = context.active_courses(db)
+    pids = {c.patient_id for c in courses}
+    found_patients = patients.get_patients(db, actor=actor, patient_ids=pids, purpose="dashboard")
+    given = context.sessions_given_of(db, patient_ids=pids)
+    scored = scored_of(db, pids)
     rows = []
-    for course in context.active_courses(db):
-        patient = patients.get_patient(
-            db, actor=actor, patient_id=course.patient_id, purpose="dashboard"
-        )
-        found = standing(db, actor=actor, patient_id=patient.id, now=now, course=course)
+    for course in courses:
+        patient = found_patients[course.patient_id]
+        found = evaluated(course, given.get(patient.id, []), scored.get(patient.id, []), now=now)
         rows.append(
             DashboardRow(patient, course, found, overdue.get(patient.id, 0), patient.id in alerted)
         )

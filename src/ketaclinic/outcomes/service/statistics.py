@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from ketaclinic.outcomes.service import context
-from ketaclinic.outcomes.service.progress import standing
+from ketaclinic.outcomes.service.progress import evaluated, scored_of
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.errors import Invalid
@@ -70,8 +70,16 @@ def clinic_outcomes(
     if end <= start:
         raise Invalid("the period must end after it starts", fields={"end": "before start"})
     groups: dict[tuple[str, str], list[tuple[bool, bool, bool | None]]] = {}
-    for course in context.courses_created_between(db, start, end):
-        found = standing(db, actor=actor, patient_id=course.patient_id, now=end, course=course)
+    # Every course's sessions and scores are read at once, in a fixed number of
+    # statements however large the clinic: the standing is then the pure evaluation.
+    courses = context.courses_created_between(db, start, end)
+    pids = {c.patient_id for c in courses}
+    given = context.sessions_given_of(db, patient_ids=pids)
+    scored = scored_of(db, pids)
+    for course in courses:
+        found = evaluated(
+            course, given.get(course.patient_id, []), scored.get(course.patient_id, []), now=end
+        )
         key = (course.indication, course.protocol_id)
         c = found.primary
         groups.setdefault(key, []).append(

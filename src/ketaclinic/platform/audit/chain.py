@@ -320,6 +320,26 @@ def write_checkpoint(path: Path, key: bytes, head: Checkpoint) -> bool:
     return True
 
 
+PROGRESS_NAME = "audit-verify-progress.json"
+
+
+def progress_path(db: Session | None = None) -> Path:
+    """Where ``audit verify`` keeps the last seal it verified (beside the checkpoint)."""
+    return checkpoint_path(db).with_name(PROGRESS_NAME)
+
+
+def write_progress(path: Path, key: bytes, head: Checkpoint | None) -> None:
+    """Keep (or, with None, forget) how far a verification got, signed like the
+    checkpoint so that a forged file cannot make a resumed verification skip records."""
+    if head is None:
+        path.unlink(missing_ok=True)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
+    temporary.write_text(json.dumps(head._signed(key), sort_keys=True))
+    os.replace(temporary, path)
+
+
 def _after_commit(session: Session) -> None:
     session.info.pop(_WROTE, None)
     pending = session.info.pop(_PENDING, None)
@@ -634,9 +654,11 @@ class Verification:
     warnings: tuple[str, ...] = ()
     sealed: int = 0
     unsealed: int = 0
+    resumed_after: int | None = None  # the record a resumed verification started after
 
 
 Progress = Callable[[int, int], None]  # (id reached, highest id)
+Reached = Callable[[Checkpoint], None]  # each seal verified, for a later resume
 _UNSET: Any = object()
 
 
@@ -716,12 +738,17 @@ def verify(
     seal_first: bool = False,
     progress: Progress | None = None,
     batch: int = 5000,
+    resume: Checkpoint | None = None,
+    reached: Reached | None = None,
 ) -> Verification:
     """Check every row's MAC (legacy rows: the old chain), every seal and the checkpoint,
     streaming rows and seals by id in batches; report the first broken record.
 
     ``checkpoint`` defaults to the file as it is now; ``seal_first`` seals pending rows
-    (in the caller's transaction) after reading the checkpoint and before checking."""
+    (in the caller's transaction) after reading the checkpoint and before checking.
+    ``resume``: a seal an earlier verification reached (``reached`` is told of each
+    seal verified): the seals and records up to it are taken as verified then, the seal
+    itself must still be in the database as it was, and the walk goes on after it."""
     key = audit_key(db)
     state = load_checkpoint(db) if checkpoint is _UNSET else checkpoint
     if seal_first:
@@ -752,9 +779,30 @@ def verify(
     def broken(at: int | None, problem: str) -> Verification:
         return Verification(False, walk.checked, at, problem, tuple(warnings))
 
+    resume_id = resume.last_id if resume is not None else 0
+
     prev_mac, total, seal_cursor, sealed = GENESIS, 0, 0, 0
     matched = False
     last_seal: Any = None
+    if resume is not None:
+        start = _resumable(db, resume)
+        if start is not None:
+            return broken(resume.last_id, start)
+        prev_mac, total, seal_cursor = resume.mac, resume.total, resume.seal_id
+        walk.position, walk.keyed_seen = resume.last_id, True
+        if wanted is not None and wanted.seal_id <= resume.seal_id:
+            held = db.execute(
+                select(AuditSeal.mac, AuditSeal.total, AuditSeal.last_id).where(
+                    AuditSeal.id == wanted.seal_id
+                )
+            ).first()
+            if held is None or tuple(held) != (wanted.mac, wanted.total, wanted.last_id):
+                return broken(
+                    resume.last_id,
+                    f"seal {wanted.seal_id} differs from the checkpoint: the trail was cut "
+                    "and sealed again, or its chain recomputed",
+                )
+            matched = True
     while True:
         seals = [
             SimpleNamespace(**found._mapping)  # a Row's own .count would shadow the column
@@ -829,28 +877,61 @@ def verify(
                 matched = True
             prev_mac, total, last_seal = one.mac, one.total, one
             sealed += one.count
+            if reached is not None:
+                reached(
+                    Checkpoint(
+                        seal_id=one.id,
+                        last_id=one.last_id,
+                        total=one.total,
+                        mac=one.mac,
+                        sealed_at=one.sealed_at.isoformat(),
+                    )
+                )
         seal_cursor = seals[-1].id
     found = walk.advance(None)
     if found:
         return broken(*found)
     if wanted is not None and not matched:
-        reached = last_seal.last_id if last_seal is not None else 0
+        reached_id = last_seal.last_id if last_seal is not None else resume_id
         return broken(
-            reached + 1,
+            reached_id + 1,
             f"deleted tail: the checkpoint vouches for {wanted.total} records up to record "
             f"{wanted.last_id} (seal {wanted.seal_id}), the database's sealed trail ends "
-            f"at record {reached} after {total} records",
+            f"at record {reached_id} after {total} records",
         )
-    if walk.pending and last_seal is not None:
+    if walk.pending and (last_seal is not None or resume is not None):
         legacy = [i for i, leaf in walk.pending.items() if leaf.startswith("l:")]
         if legacy:
             return broken(min(legacy), "record without a MAC that no seal covers (inserted)")
     unsealed = walk.beyond + len(walk.pending)
-    if unsealed and last_seal is None:
+    if unsealed and last_seal is None and resume is None:
         warnings.append(
             f"{unsealed} record(s) not sealed yet: their deletion would go unnoticed "
             "(ketaclinic audit seal)"
         )
     return Verification(
-        True, walk.checked, warnings=tuple(warnings), sealed=sealed, unsealed=unsealed
+        True,
+        walk.checked,
+        warnings=tuple(warnings),
+        sealed=sealed,
+        unsealed=unsealed,
+        resumed_after=resume.last_id if resume is not None else None,
     )
+
+
+def _resumable(db: Session, resume: Checkpoint) -> str | None:
+    """Why a verification cannot go on after ``resume``, or None: the seal must still be
+    as it was, and the record it ends with keyed (legacy rows are verified in one walk)."""
+    held = db.execute(
+        select(AuditSeal.mac, AuditSeal.total, AuditSeal.last_id).where(
+            AuditSeal.id == resume.seal_id
+        )
+    ).first()
+    if held is None or tuple(held) != (resume.mac, resume.total, resume.last_id):
+        return (
+            f"seal {resume.seal_id}, where the last verification stopped, was deleted or "
+            "changed since: verify the whole trail again"
+        )
+    if db.scalar(select(AuditEvent.mac).where(AuditEvent.id == resume.last_id)) is None:
+        return f"record {resume.last_id} was deleted or carries no MAC: verify the whole trail"
+    return None

@@ -22,7 +22,12 @@ class AuditEvent(Base):
     ``prev_hash``/``hash`` chain is checked the old way until a seal covers them."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_patient_at", "patient_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_events_patient_at", "patient_id", "at"),
+        # The trail by time (the audit page's period) and one user's acts over time.
+        Index("ix_audit_events_at", "at"),
+        Index("ix_audit_events_actor_at", "actor_id", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -38,6 +38,7 @@ from ketaclinic.platform.audit.chain import (
 )
 from ketaclinic.platform.audit.models import AuditEvent
 from ketaclinic.platform.db import utcnow
+from ketaclinic.platform.errors import Invalid
 from ketaclinic.platform.roles import CLINICAL
 
 log = logging.getLogger("ketaclinic.audit")
@@ -400,18 +401,84 @@ def view_trail(
     return shown_to(actor, events)
 
 
+VERIFY_ASKED = "audit.verify_requested"
+VERIFIED = "audit.verify"
+
+
+def ask_for_verification(db: Session, *, actor: Actor) -> None:
+    """An administrator asks for the trail to be verified: the background job
+    ``platform.verify_audit_trail`` does it (within a minute) and records the outcome as
+    ``audit.verify``; a request is never held while millions of records are checked."""
+    record(db, actor=actor, action=VERIFY_ASKED, detail="from the audit page")
+
+
+@dataclass(frozen=True)
+class VerificationState:
+    last: AuditEvent | None  # the latest audit.verify record, whoever ran it
+    asked: AuditEvent | None  # a request not verified yet, if any
+
+
+def verification_state(db: Session) -> VerificationState:
+    def latest(action: str) -> AuditEvent | None:
+        return db.scalar(
+            select(AuditEvent)
+            .where(AuditEvent.action == action)
+            .order_by(AuditEvent.id.desc())
+            .limit(1)
+        )
+
+    last, asked = latest(VERIFIED), latest(VERIFY_ASKED)
+    pending = asked if asked is not None and (last is None or asked.id > last.id) else None
+    return VerificationState(last, pending)
+
+
+# How often a verification notes how far it got (a seal covers up to 5,000 records).
+PROGRESS_EVERY_SEALS = 20
+
+
 def verify_trail(
-    db: Session, *, actor: Actor, progress: chain.Progress | None = None
+    db: Session,
+    *,
+    actor: Actor,
+    progress: chain.Progress | None = None,
+    resume: bool = False,
 ) -> Verification:
     """Someone checks the trail: seal what is pending, verify everything against the
-    checkpoint, and record ``audit.verify`` with the outcome (caller commits)."""
-    result = verify(db, seal_first=True, progress=progress)
+    checkpoint, and record ``audit.verify`` with the outcome (caller commits).
+
+    Every few seals verified, how far the walk got is kept beside the checkpoint;
+    ``resume`` goes on from there (an interrupted run, or only what was added since the
+    last run). A broken trail forgets it, so that a resumed run never skips the break."""
+    key = chain.audit_key(db)
+    path = chain.progress_path(db)
+    start = None
+    if resume:
+        found = chain.read_checkpoint(path, key)
+        if found.status == "invalid":
+            raise Invalid(f"the verification progress file {path} was altered: delete it")
+        start = found.checkpoint
+    heads: list[chain.Checkpoint] = []
+
+    def reached(head: chain.Checkpoint) -> None:
+        heads[:] = [head]
+        head_count[0] += 1
+        if head_count[0] % PROGRESS_EVERY_SEALS == 0:
+            chain.write_progress(path, key, head)
+
+    head_count = [0]
+    result = verify(db, seal_first=True, progress=progress, resume=start, reached=reached)
+    if not result.ok:
+        chain.write_progress(path, key, None)
+    elif heads:
+        chain.write_progress(path, key, heads[0])
     outcome = (
-        f"intact, {result.checked} records ({result.unsealed} not sealed yet)"
+        f"intact, {result.checked} records"
+        + (f" after record {result.resumed_after}" if result.resumed_after else "")
+        + f" ({result.unsealed} not sealed yet)"
         if result.ok
         else f"broken at record {result.first_broken_id}: {result.problem}"
     )
-    record(db, actor=actor, action="audit.verify", detail=outcome[:500], sensitive=False)
+    record(db, actor=actor, action=VERIFIED, detail=outcome[:500], sensitive=False)
     return result
 
 
@@ -439,5 +506,8 @@ __all__ = [
     "shown_to",
     "verify",
     "verify_trail",
+    "ask_for_verification",
+    "verification_state",
+    "VerificationState",
     "view_trail",
 ]

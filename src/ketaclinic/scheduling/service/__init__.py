@@ -13,6 +13,7 @@ from ketaclinic.scheduling.service.reading import (
     get_appointment,
     patient_names,
     planned_visits,
+    planned_visits_of,
     to_confirm,
     upcoming_for_patient,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "on_duty_staff",
     "patient_names",
     "planned_visits",
+    "planned_visits_of",
     "reschedule",
     "session_length",
     "staff_names",

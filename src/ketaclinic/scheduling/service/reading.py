@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -24,6 +25,10 @@ from ketaclinic.scheduling.service.common import (
     require,
     zone_or_default,
 )
+
+# A longer list of patients is filtered after reading rather than bound into the query:
+# SQLite limits the parameters of one statement, and a clinic-wide read is one scan.
+WHERE_IN_AT_MOST = 500
 
 
 def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -214,3 +219,31 @@ def planned_visits(
         for r in rows
         if r.planned_session_id is not None and (p := planned.get(r.planned_session_id))
     ]
+
+
+def planned_visits_of(
+    db: Session, *, patient_ids: Collection[int] | None, statuses: tuple[str, ...]
+) -> dict[int, list[PlannedVisit]]:
+    """``planned_visits`` of many patients at once (``None``: every patient), in a fixed
+    number of statements (outcomes: a clinic's sessions given)."""
+    query = select(Appointment).where(
+        Appointment.planned_session_id.is_not(None), Appointment.status.in_(statuses)
+    )
+    wanted = None if patient_ids is None else set(patient_ids)
+    if wanted is not None and len(wanted) <= WHERE_IN_AT_MOST:
+        query = query.where(Appointment.patient_id.in_(wanted))
+    rows = [
+        r
+        for r in db.scalars(query.order_by(Appointment.starts_at))
+        if wanted is None or r.patient_id in wanted
+    ]
+    planned = orders.planned_sessions_by_id(
+        db, {r.planned_session_id for r in rows if r.planned_session_id is not None}
+    )
+    found: dict[int, list[PlannedVisit]] = {}
+    for r in rows:
+        if r.planned_session_id is not None and (p := planned.get(r.planned_session_id)):
+            found.setdefault(r.patient_id, []).append(
+                PlannedVisit(r.id, p.id, p.number, p.kind, r.starts_at, r.status)
+            )
+    return found

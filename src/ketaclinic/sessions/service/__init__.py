@@ -48,6 +48,7 @@ from ketaclinic.sessions.service.records import (
 from ketaclinic.sessions.service.summary import (
     SessionSummary,
     completed_sessions,
+    dose_starts,
     get_session,
     given_sessions,
     sessions_of_patient,
@@ -93,6 +94,7 @@ __all__ = [
     "completed_sessions",
     "cosign_note",
     "discharge",
+    "dose_starts",
     "end_dosing_early",
     "enrolment_for",
     "file_record",

@@ -244,7 +244,7 @@ def build(
     )
     if view.esketamine:
         view.device_mg, view.device_interval_min = devices_of(db, order)
-    _derive_dosing(view)
+    derive_dosing(view)
     _derive_readings(view)
     _derive_checklist(view)
     _derive_schedule(view)
@@ -278,19 +278,24 @@ def for_charting(db: Session, *, row: InfusionSession, now: datetime | None = No
     )
     if view.esketamine:
         view.device_mg, view.device_interval_min = devices_of(db, view.order)
-    _derive_dosing(view)
+    derive_dosing(view)
     return view
 
 
-def devices_of(db: Session, order: orders.Order) -> tuple[float, float]:
+def devices_of(
+    db: Session, order: orders.Order, *, protocol_overrides: list[Override] | None = None
+) -> tuple[float, float]:
     """The nasal device size (mg) and the minutes between devices of the order's protocol:
-    the protocol row with the clinic's overrides, then the order's own (as when drafted)."""
+    the protocol row with the clinic's overrides, then the order's own (as when drafted).
+    ``protocol_overrides``: the clinic's, when the caller read them already."""
     own = [
         Override(o["target"], o["field"], o["value"], by=o["by"], reason=o["reason"])
         for o in order.overrides
         if o["target"] == order.protocol_id
     ]
-    overrides = configuration.overrides_for(db, "dosing.protocols") + own
+    if protocol_overrides is None:
+        protocol_overrides = configuration.overrides_for(db, "dosing.protocols")
+    overrides = protocol_overrides + own
     return (
         dosing.device_mg(order.protocol_id, overrides),
         dosing.device_interval_min(order.protocol_id, overrides),
@@ -316,7 +321,7 @@ def pump_events(view: SessionView) -> list[pump.PumpEvent]:
     ]
 
 
-def _derive_dosing(view: SessionView) -> None:
+def derive_dosing(view: SessionView) -> None:
     events = valid(view.events)
     if view.esketamine:
         view.devices = [e for e in events if e.kind == "device"]
