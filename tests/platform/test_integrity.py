@@ -79,7 +79,9 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
     "zero bytes": (_zero_bytes, "is empty (0 bytes)"),
     "truncated": (_truncated, "is truncated"),
     "header overwritten": (_header_overwritten, "is not a SQLite database"),
-    "page damaged": (_page_damaged, "is damaged (database disk image is malformed)"),
+    # Which check meets the garbage first (opening the schema, or quick_check walking a
+    # b-tree) depends on what lies mid-file; either way the file is called damaged.
+    "page damaged": (_page_damaged, "is damaged ("),
 }
 
 

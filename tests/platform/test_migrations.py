@@ -73,4 +73,4 @@ def test_every_foreign_key_leads_an_index() -> None:
             for fk in table.foreign_keys
             if fk.parent.name not in leading
         ]
-    assert sorted(unindexed) == []
+    assert sorted(unindexed) == [], sorted(unindexed)

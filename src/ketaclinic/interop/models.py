@@ -47,7 +47,7 @@ class Hl7DeadLetter(Base):
     sender: Mapped[str | None] = mapped_column(String(180))
     control_id: Mapped[str | None] = mapped_column(String(199))
     device_id: Mapped[str | None] = mapped_column(String(120))
-    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), index=True)
     peer: Mapped[str | None] = mapped_column(String(80))
     raw: Mapped[str] = mapped_column(Text)
     reviewed_by: Mapped[str | None] = mapped_column(String(80))

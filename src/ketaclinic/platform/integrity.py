@@ -151,7 +151,8 @@ def check_sqlite_file(path: Path, *, full: bool = False) -> Health:
     finally:
         conn.close()
     if found != ["ok"]:
-        first = found[0] if found else "no answer"
+        # One line: a problem SQLite reports over several lines is joined.
+        first = " ".join(found[0].split()) if found else "no answer"
         return Health(
             False,
             f"the database file {path} is damaged ({pragma}: {first}"

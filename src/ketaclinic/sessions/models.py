@@ -132,7 +132,7 @@ class SessionDevice(Base):
     __table_args__ = (Index("ix_session_devices_device", "device_id", "unbound_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = mapped_column(ForeignKey("infusion_sessions.id"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("infusion_sessions.id"), index=True)
     device_id: Mapped[str] = mapped_column(String(120))
     bound_by: Mapped[str] = mapped_column(String(80))
     bound_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -282,7 +282,9 @@ class PrescriberCall(Base):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # session_alarm|pre_dose_block
     alarm_id: Mapped[int | None] = mapped_column(ForeignKey("session_alarms.id"))
-    vital_sign_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("vital_signs.id"))
+    vital_sign_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("vital_signs.id"), index=True
+    )
     rule_id: Mapped[str] = mapped_column(String(60))
     level: Mapped[str] = mapped_column(String(10))
     summary: Mapped[str] = mapped_column(Text)

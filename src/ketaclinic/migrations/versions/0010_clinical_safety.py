@@ -81,6 +81,9 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_prescriber_calls_status_raised", ["status", "raised_at"], unique=False
         )
+        batch_op.create_index(
+            batch_op.f("ix_prescriber_calls_vital_sign_id"), ["vital_sign_id"], unique=False
+        )
 
     # A self-screen lead who reports suicidal thoughts gets an alert before being a patient.
     with op.batch_alter_table("suicidality_alerts", schema=None) as batch_op:

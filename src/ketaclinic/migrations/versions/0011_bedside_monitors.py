@@ -38,6 +38,9 @@ def upgrade() -> None:
     op.create_index(
         "ix_session_devices_device", "session_devices", ["device_id", "unbound_at"], unique=False
     )
+    op.create_index(
+        "ix_session_devices_session_id", "session_devices", ["session_id"], unique=False
+    )
     op.create_table(
         "hl7_messages",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -78,6 +81,9 @@ def upgrade() -> None:
         "hl7_dead_letters",
         ["reviewed_at", "received_at"],
         unique=False,
+    )
+    op.create_index(
+        "ix_hl7_dead_letters_patient_id", "hl7_dead_letters", ["patient_id"], unique=False
     )
 
 
