@@ -121,4 +121,6 @@ def test_a_page_runs_as_many_statements_for_100_sessions_as_for_10(
         _statements(client, path)
     db.rollback()
     at_100 = _statements(client, path)
-    assert at_100 == at_10, f"{path}: {at_10} statements for 10 sessions, {at_100} for 100"
+    # Not growing is the rule; the two charts are of different patients, whose few
+    # per-patient reads (alerts, calls, medications) may differ by a statement or two.
+    assert at_100 <= at_10, f"{path}: {at_10} statements for 10 sessions, {at_100} for 100"
