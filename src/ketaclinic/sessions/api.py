@@ -129,6 +129,8 @@ def session_out(v: SessionView) -> s.SessionOut:
             s.AlarmOut(
                 id=a.id,
                 vital_sign_id=a.vital_sign_id,
+                entry_id=a.entry_id,
+                parameter=a.parameter,
                 rule_id=a.rule_id,
                 level=a.level,
                 message=a.message,
@@ -371,6 +373,22 @@ def side_effect(
             session_id=session_id,
             effect_id=body.effect_id,
             severity=body.severity,
+            note=body.note,
+            at=body.at,
+        )
+    )
+
+
+@router.post("/{session_id}/symptoms", status_code=201)
+def symptom(
+    session_id: RecordId, body: s.SymptomIn, db: DB, actor: Actor = allow(*RUN)
+) -> s.EntryOut:
+    return entry_out(
+        service.record_symptom(
+            db,
+            actor=actor,
+            session_id=session_id,
+            symptom_id=body.symptom_id,
             note=body.note,
             at=body.at,
         )

@@ -146,6 +146,7 @@ def _context(
         "prediction": prediction,
         "prediction_problem": getattr(request.state, "prediction_problem", None),
         "side_effects": monitoring.side_effects(),
+        "symptoms": service.symptom_choices(db),
         "cadss6": instruments.get("cadss6"),
         "moaas": instruments.get("moaas"),
         "aldrete": instruments.get("aldrete"),
@@ -529,6 +530,26 @@ async def side_effects(
             session_id=session_id,
             effect_id=str(f.get("effect_id", "")),
             severity=str(f.get("severity", "")),
+            note=str(f.get("note", "")),
+        ),
+    )
+
+
+@router.post("/sessions/{session_id}/symptoms", response_class=HTMLResponse)
+async def symptoms(
+    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(*RUN)
+) -> Response:
+    return await _act(
+        request,
+        db,
+        actor,
+        session_id,
+        "alarms",
+        lambda f: service.record_symptom(
+            db,
+            actor=actor,
+            session_id=session_id,
+            symptom_id=str(f.get("symptom_id", "")),
             note=str(f.get("note", "")),
         ),
     )
