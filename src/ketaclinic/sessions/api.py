@@ -509,8 +509,10 @@ def answer_record(
 
 
 @router.post("/{session_id}/monitoring-record/sign")
-def sign_record(session_id: RecordId, db: DB, actor: Actor = allow(*RUN)) -> s.RecordOut:
-    service.sign_record(db, actor=actor, session_id=session_id)
+def sign_record(
+    session_id: RecordId, body: s.SignIn, db: DB, actor: Actor = allow(*RUN)
+) -> s.RecordOut:
+    service.sign_record(db, actor=actor, session_id=session_id, password=body.password)
     return _record(db, actor, session_id)
 
 
@@ -539,7 +541,9 @@ def _record(db: Session, actor: Actor, session_id: int) -> s.RecordOut:
         values=values,
         missing=esketamine.missing_fields(values),
         signed_by=r.signed_by,
+        signed_by_name=r.signed_by_name,
         signed_at=r.signed_at,
+        signature_meaning=r.signature_meaning,
         filed_by=r.filed_by,
         filed_at=r.filed_at,
     )

@@ -250,7 +250,10 @@ class MonitoringRecord(Base):
     updated_by: Mapped[str | None] = mapped_column(String(80))
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     signed_by: Mapped[str | None] = mapped_column(String(80))
+    signed_by_name: Mapped[str | None] = mapped_column(String(200))
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # 21 CFR 11.50: the meaning of the signature beside its printed name and time.
+    signature_meaning: Mapped[str | None] = mapped_column(String(200))
     filed_by: Mapped[str | None] = mapped_column(String(80))
     filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     filing_reference: Mapped[str | None] = mapped_column(String(80))

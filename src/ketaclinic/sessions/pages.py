@@ -764,7 +764,9 @@ async def record_sign(
         actor,
         session_id,
         "record",
-        lambda f: service.sign_record(db, actor=actor, session_id=session_id),
+        lambda f: service.sign_record(
+            db, actor=actor, session_id=session_id, password=str(f.get("password", ""))
+        ),
     )
 
 

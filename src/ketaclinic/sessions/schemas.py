@@ -300,7 +300,9 @@ class RecordOut(BaseModel):
     values: dict[str, object]
     missing: list[str]
     signed_by: str | None
+    signed_by_name: str | None
     signed_at: datetime | None
+    signature_meaning: str | None
     filed_by: str | None
     filed_at: datetime | None
 

@@ -1,4 +1,5 @@
-"""alarms raised by a charted symptom or sedation score (not only by a reading)
+"""alarms raised by a charted symptom or sedation score (not only by a reading); the
+REMS monitoring record's signature keeps the signer's printed name and its meaning
 
 Revision ID: 0014
 Revises: 0013
@@ -31,6 +32,9 @@ def upgrade() -> None:
             ["id"],
         )
         batch_op.create_unique_constraint("uq_session_alarms_entry_rule", ["entry_id", "rule_id"])
+    with op.batch_alter_table("rems_monitoring_records", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("signed_by_name", sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column("signature_meaning", sa.String(length=200), nullable=True))
 
 
 def downgrade() -> None:
@@ -45,6 +49,9 @@ def downgrade() -> None:
             f"{kept} alarm(s) were raised by symptoms or sedation scores; "
             "export them before downgrading below 0014"
         )
+    with op.batch_alter_table("rems_monitoring_records", schema=None) as batch_op:
+        batch_op.drop_column("signature_meaning")
+        batch_op.drop_column("signed_by_name")
     with op.batch_alter_table("session_alarms", schema=None) as batch_op:
         batch_op.drop_constraint("uq_session_alarms_entry_rule", type_="unique")
         batch_op.drop_constraint(
