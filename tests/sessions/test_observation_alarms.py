@@ -19,9 +19,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ketaclinic.configuration import service as configuration
+from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.audit.models import AuditEvent
 from ketaclinic.sessions.models import PrescriberCall, SessionAlarm, SessionEntry
-from tests.conftest import login
+from tests.conftest import login, make_user
 from tests.sessions.factories import iv_order, male_patient, staff
 
 NORMAL = {"heart_rate": "72", "systolic_bp": "128", "diastolic_bp": "82"}
@@ -209,6 +211,7 @@ def test_the_api_charts_a_symptom_and_refuses_an_unknown_one(
     assert unknown.status_code == 422
     assert unknown.headers["content-type"].startswith("application/problem+json")
     assert unknown.json()["errors"] == {"symptom_id": "unknown"}
+    assert "chest_pain" in unknown.json()["detail"]  # the ids an API client may send
     assert client.get(f"/api/sessions/{sid}").json()["alarms"] == []
 
     made = client.post(
@@ -281,3 +284,28 @@ def test_moaas_charted_on_the_page_raises_its_alarm(client: TestClient, db: Sess
     )
     page = client.get(url).text
     assert "MOAA/S 0 at" in page and "Waiting for prescriber" in page
+
+
+def test_the_medical_directors_threshold_reaches_the_chair(client: TestClient, db: Session) -> None:
+    """The sedation rows are the clinic's table: with deep sedation set at MOAA/S <= 2,
+    a rating of 2 (moderate, no call, by default) escalates and calls the prescriber."""
+    director = accounts.actor_for(make_user(db, ["prescriber", "admin"], username="dr.chen"))
+    configuration.override(
+        db,
+        actor=director,
+        table_key="monitoring.sedation",
+        target="moaas_deep_sedation",
+        field="threshold",
+        value="2",
+        reason="our protocol calls at mild prodding",
+    )
+    db.commit()
+    url, csrf = _in_recovery(client, db)
+    client.post(
+        url + "/scores", data={"csrf_token": csrf, "instrument_id": "moaas", "moaas_rating": "2"}
+    )
+    _fresh(db)
+    alarm = db.scalar(select(SessionAlarm))
+    assert alarm is not None and (alarm.rule_id, alarm.level) == ("moaas_deep_sedation", "stop")
+    call = db.scalar(select(PrescriberCall))
+    assert call is not None and call.alarm_id == alarm.id

@@ -179,7 +179,7 @@ def record_symptom(
     trigger = known.get(symptom_id)
     if trigger is None:
         raise Invalid(
-            f"unknown symptom {symptom_id!r}; choose one from the list",
+            f"unknown symptom {symptom_id!r}; the clinic's list is {', '.join(known)}",
             fields={"symptom_id": "unknown"},
         )
     text = note.strip()
