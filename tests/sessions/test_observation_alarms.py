@@ -101,6 +101,7 @@ def test_chest_pain_in_recovery_raises_a_stop_alarm_and_calls_the_prescriber(
     assert "Chest pain charted at" in page and "escalates at once" in page
     assert "arrange emergency care" in page  # the row's action, shown with the alarm
     assert "Symptom:</strong> Chest pain: central, pressing" in page
+    assert "Chest pain: central, pressing by nurse" in client.get(url + "/note").text
 
     _fresh(db)
     alarm = db.scalar(select(SessionAlarm))
