@@ -113,6 +113,17 @@ def test_a_nurse_runs_an_infusion_from_checklist_to_discharge(
     page.get_by_role("button", name="Stop infusion").click()
     assert page.locator("#pump-state").inner_text() == "stopped"
 
+    # In recovery, a symptom from the declared list escalates at once.
+    page.get_by_label("Symptom that escalates at once").select_option("chest_pain")
+    page.get_by_label("Symptom note").fill("central, pressing")
+    page.get_by_role("button", name="Chart symptom").click()
+    page.wait_for_url(re.compile(r"/sessions/\d+#alarms"))
+    assert "Chest pain charted at" in page.locator("#alarms").inner_text()
+    assert "Waiting for prescriber" in page.locator("#prescriber-calls").inner_text()
+    page.locator("#alarms input[name=note]").first.fill("ECG done, prescriber on the way")
+    page.locator("#alarms").get_by_role("button", name="Acknowledge").first.click()
+    page.wait_for_load_state()
+
     _later(monkeypatch, 40)
     _type_vitals(page, "76", "132", "84", "98", "14")
     _chart_assessments(page)

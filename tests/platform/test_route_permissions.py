@@ -94,3 +94,18 @@ def test_every_protected_route_refuses_strangers_and_other_roles(
                 assert response.status_code == 403, f"{method} {route.path} as {role.value}"
                 checked += 1
     assert checked > 50
+
+
+def test_staff_at_the_chair_chart_symptoms(app: FastAPI) -> None:
+    """Nurses and prescribers chart a symptom, on the page and over the API; nobody else."""
+    declared = {
+        (method, r.path): _roles_of(r)
+        for r in _api_routes(app)
+        for method in r.methods
+        if r.path.endswith("/symptoms")
+    }
+    chair = frozenset({Role.nurse, Role.prescriber})
+    assert declared == {
+        ("POST", "/sessions/{session_id}/symptoms"): chair,
+        ("POST", "/api/sessions/{session_id}/symptoms"): chair,
+    }

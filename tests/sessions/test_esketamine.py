@@ -14,6 +14,7 @@ from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.errors import Conflict, Invalid
 from ketaclinic.platform.roles import Role
 from ketaclinic.sessions import service
+from tests.conftest import PASSWORD
 from tests.sessions.conftest import at, vitals
 from tests.sessions.factories import ESCORTED, T0, Staff, esketamine_order, male_patient
 
@@ -143,9 +144,9 @@ def test_the_monitoring_record_is_signed_only_when_complete(db: Session, team: S
     dose_and_observe(db, team, sid)
     service.discharge(db, actor=team.nurse, session_id=sid, now=at(130), **ESCORTED)
     with pytest.raises(Invalid, match="Lot number"):
-        service.sign_record(db, actor=team.nurse, session_id=sid)
+        service.sign_record(db, actor=team.nurse, session_id=sid, password=PASSWORD)
     service.answer_record(db, actor=team.nurse, session_id=sid, answers=ANSWERS)
-    record = service.sign_record(db, actor=team.nurse, session_id=sid)
+    record = service.sign_record(db, actor=team.nurse, session_id=sid, password=PASSWORD)
     assert record.snapshot is not None
     assert record.snapshot["dose_mg"] == 56.0
     assert record.snapshot["bp_before_dosing"] == "126/80"

@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.platform.audit.models import AuditEvent
 from ketaclinic.sessions import service
-from ketaclinic.sessions.models import InfusionSession, SessionNote
+from ketaclinic.sessions.models import InfusionSession, MonitoringRecord, SessionNote
 from tests.conftest import PASSWORD, login
 from tests.sessions.conftest import at, ready_iv_session
 from tests.sessions.factories import ESCORTED, Staff
+from tests.sessions.test_esketamine import ANSWERS, dose_and_observe, open_session
 from tests.sessions.test_service import finish
 
 
@@ -106,3 +107,69 @@ def test_the_api_signs_the_note_with_the_password_in_the_body(
     assert done.status_code == 201, done.text
     assert done.json()["signature_meaning"] == "authored this session note"
     assert done.json()["signed_by_name"] == "Nurse"
+
+
+def _rems_discharged(db: Session, team: Staff) -> int:
+    """An esketamine session discharged with its monitoring record complete."""
+    sid = open_session(db, team)
+    dose_and_observe(db, team, sid)
+    service.discharge(db, actor=team.nurse, session_id=sid, now=at(130), **ESCORTED)
+    service.answer_record(db, actor=team.nurse, session_id=sid, answers=ANSWERS)
+    db.commit()
+    return sid
+
+
+def test_the_rems_monitoring_record_is_signed_with_the_password_and_its_meaning(
+    client: TestClient, db: Session, team: Staff
+) -> None:
+    sid = _rems_discharged(db, team)
+    url = f"/sessions/{sid}"
+    csrf = login(client, "nurse")
+    page = client.get(url).text
+    assert 'id="record-password"' in page and "I attest this REMS patient monitoring form" in page
+    for password in ("", "guess"):
+        wrong = client.post(url + "/record/sign", data={"csrf_token": csrf, "password": password})
+        assert wrong.status_code == 422 and "the password is not right" in wrong.text
+    _fresh(db)
+    record = db.scalar(select(MonitoringRecord).where(MonitoringRecord.session_id == sid))
+    assert record is not None and record.signed_at is None and record.snapshot is None
+    refused = db.scalars(select(AuditEvent).where(AuditEvent.action == "signature.refused")).all()
+    assert [(r.actor, r.object_type, r.object_id) for r in refused] == [
+        ("nurse", "rems_monitoring_record", str(record.id))
+    ] * 2
+    assert "attested this REMS patient monitoring form" in refused[0].detail
+
+    done = client.post(
+        url + "/record/sign",
+        data={"csrf_token": csrf, "password": PASSWORD},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    _fresh(db)
+    signed = db.get(MonitoringRecord, record.id)
+    assert signed is not None and signed.snapshot is not None
+    assert (signed.signed_by, signed.signed_by_name, signed.signature_meaning) == (
+        "nurse",
+        "Nurse",
+        "attested this REMS patient monitoring form",
+    )
+    assert "(attested this REMS patient monitoring form)" in client.get(url).text
+    audited = db.scalars(select(AuditEvent).where(AuditEvent.action == "session.rems.sign")).one()
+    assert audited.detail == "Nurse: attested this REMS patient monitoring form"
+
+
+def test_the_api_signs_the_rems_record_with_the_password_in_the_body(
+    client: TestClient, db: Session, team: Staff
+) -> None:
+    sid = _rems_discharged(db, team)
+    headers = {"X-CSRF-Token": login(client, "nurse")}
+    sign = f"/api/sessions/{sid}/monitoring-record/sign"
+    assert client.post(sign, headers=headers).status_code == 422
+    wrong = client.post(sign, json={"password": "guess"}, headers=headers)
+    assert wrong.status_code == 422 and wrong.json()["errors"] == {"password": "wrong password"}
+    assert client.get(f"/api/sessions/{sid}/monitoring-record").json()["signed_at"] is None
+    done = client.post(sign, json={"password": PASSWORD}, headers=headers)
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert body["signature_meaning"] == "attested this REMS patient monitoring form"
+    assert (body["signed_by"], body["signed_by_name"]) == ("nurse", "Nurse")

@@ -129,6 +129,8 @@ def session_out(v: SessionView) -> s.SessionOut:
             s.AlarmOut(
                 id=a.id,
                 vital_sign_id=a.vital_sign_id,
+                entry_id=a.entry_id,
+                parameter=a.parameter,
                 rule_id=a.rule_id,
                 level=a.level,
                 message=a.message,
@@ -377,6 +379,22 @@ def side_effect(
     )
 
 
+@router.post("/{session_id}/symptoms", status_code=201)
+def symptom(
+    session_id: RecordId, body: s.SymptomIn, db: DB, actor: Actor = allow(*RUN)
+) -> s.EntryOut:
+    return entry_out(
+        service.record_symptom(
+            db,
+            actor=actor,
+            session_id=session_id,
+            symptom_id=body.symptom_id,
+            note=body.note,
+            at=body.at,
+        )
+    )
+
+
 @router.post("/{session_id}/interventions", status_code=201)
 def intervention(
     session_id: RecordId, body: s.InterventionIn, db: DB, actor: Actor = allow(*RUN)
@@ -491,8 +509,10 @@ def answer_record(
 
 
 @router.post("/{session_id}/monitoring-record/sign")
-def sign_record(session_id: RecordId, db: DB, actor: Actor = allow(*RUN)) -> s.RecordOut:
-    service.sign_record(db, actor=actor, session_id=session_id)
+def sign_record(
+    session_id: RecordId, body: s.SignIn, db: DB, actor: Actor = allow(*RUN)
+) -> s.RecordOut:
+    service.sign_record(db, actor=actor, session_id=session_id, password=body.password)
     return _record(db, actor, session_id)
 
 
@@ -521,7 +541,9 @@ def _record(db: Session, actor: Actor, session_id: int) -> s.RecordOut:
         values=values,
         missing=esketamine.missing_fields(values),
         signed_by=r.signed_by,
+        signed_by_name=r.signed_by_name,
         signed_at=r.signed_at,
+        signature_meaning=r.signature_meaning,
         filed_by=r.filed_by,
         filed_at=r.filed_at,
     )

@@ -190,7 +190,7 @@ def _chart(db: Session, clinic: DemoClinic, row: InfusionSession, t0: datetime) 
         pending = clinic.extra.get("sessions_record_pending", {}).get(row.appointment_id)
         if pending == 0:
             return  # the latest: still to sign and file
-        service.sign_record(db, actor=nurse, session_id=sid, now=at(leave + 10))
+        service.sign_record(db, actor=nurse, session_id=sid, password=PASSWORD, now=at(leave + 10))
         if pending == 1:
             return  # signed, still to file
         service.file_record(

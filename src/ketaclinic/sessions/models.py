@@ -141,17 +141,20 @@ class SessionDevice(Base):
 
 
 class SessionAlarm(Base):
-    """An alarm raised by a reading, kept until acknowledged (and after)."""
+    """An alarm raised by a reading (``vital_sign_id``) or by a charted symptom or
+    sedation score (``entry_id``), kept until acknowledged (and after)."""
 
     __tablename__ = "session_alarms"
     __table_args__ = (
         UniqueConstraint("vital_sign_id", "rule_id", name="uq_session_alarms_reading_rule"),
+        UniqueConstraint("entry_id", "rule_id", name="uq_session_alarms_entry_rule"),
         Index("ix_session_alarms_session", "session_id", "acknowledged_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("infusion_sessions.id"))
-    vital_sign_id: Mapped[int] = mapped_column(BigId, ForeignKey("vital_signs.id"))
+    vital_sign_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("vital_signs.id"))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("session_entries.id"))
     rule_id: Mapped[str] = mapped_column(String(60))
     phase: Mapped[str] = mapped_column(String(20))
     level: Mapped[str] = mapped_column(String(10))
@@ -169,15 +172,16 @@ class SessionAlarm(Base):
 
 class SessionEntry(Base):
     """A charted observation that is not a vital sign: a score (CADSS, MOAA/S, Aldrete),
-    a side effect, an intervention given, or a free note. ``data`` holds the kind's
-    fields (answers and total; effect and severity; drug, dose, unit, route, reason)."""
+    a side effect, a symptom that escalates (``monitoring.symptoms``), an intervention
+    given, or a free note. ``data`` holds the kind's fields (answers and total; effect and
+    severity; symptom label; drug, dose, unit, route, reason)."""
 
     __tablename__ = "session_entries"
     __table_args__ = (Index("ix_session_entries_session_kind", "session_id", "kind", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("infusion_sessions.id"))
-    kind: Mapped[str] = mapped_column(String(20))  # score|side_effect|intervention|note
+    kind: Mapped[str] = mapped_column(String(20))  # score|side_effect|symptom|intervention|note
     code: Mapped[str] = mapped_column(String(40))  # instrument, effect id, drug, "note"
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     value: Mapped[float | None] = mapped_column(Float)  # score total, dose
@@ -248,7 +252,10 @@ class MonitoringRecord(Base):
     updated_by: Mapped[str | None] = mapped_column(String(80))
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     signed_by: Mapped[str | None] = mapped_column(String(80))
+    signed_by_name: Mapped[str | None] = mapped_column(String(200))
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # 21 CFR 11.50: the meaning of the signature beside its printed name and time.
+    signature_meaning: Mapped[str | None] = mapped_column(String(200))
     filed_by: Mapped[str | None] = mapped_column(String(80))
     filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     filing_reference: Mapped[str | None] = mapped_column(String(80))

@@ -146,6 +146,7 @@ def _context(
         "prediction": prediction,
         "prediction_problem": getattr(request.state, "prediction_problem", None),
         "side_effects": monitoring.side_effects(),
+        "symptoms": service.symptom_choices(db),
         "cadss6": instruments.get("cadss6"),
         "moaas": instruments.get("moaas"),
         "aldrete": instruments.get("aldrete"),
@@ -534,6 +535,26 @@ async def side_effects(
     )
 
 
+@router.post("/sessions/{session_id}/symptoms", response_class=HTMLResponse)
+async def symptoms(
+    request: Request, session_id: RecordId, db: DB, actor: Actor = allow(*RUN)
+) -> Response:
+    return await _act(
+        request,
+        db,
+        actor,
+        session_id,
+        "alarms",
+        lambda f: service.record_symptom(
+            db,
+            actor=actor,
+            session_id=session_id,
+            symptom_id=str(f.get("symptom_id", "")),
+            note=str(f.get("note", "")),
+        ),
+    )
+
+
 @router.post("/sessions/{session_id}/interventions", response_class=HTMLResponse)
 async def interventions(
     request: Request, session_id: RecordId, db: DB, actor: Actor = allow(*RUN)
@@ -743,7 +764,9 @@ async def record_sign(
         actor,
         session_id,
         "record",
-        lambda f: service.sign_record(db, actor=actor, session_id=session_id),
+        lambda f: service.sign_record(
+            db, actor=actor, session_id=session_id, password=str(f.get("password", ""))
+        ),
     )
 
 

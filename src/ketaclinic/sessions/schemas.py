@@ -86,6 +86,14 @@ class SideEffectIn(In):
     at: datetime | None = None
 
 
+class SymptomIn(In):
+    """A symptom from the clinic's list (``monitoring.symptoms``), by its id."""
+
+    symptom_id: str = Field(min_length=2, max_length=40)
+    note: str = Field(default="", max_length=2000)
+    at: datetime | None = None
+
+
 class InterventionIn(In):
     drug: str = Field(min_length=2, max_length=80)
     dose: float = Field(gt=0, lt=100_000)
@@ -149,7 +157,9 @@ class VitalOut(BaseModel):
 
 class AlarmOut(BaseModel):
     id: int
-    vital_sign_id: int
+    vital_sign_id: int | None
+    entry_id: int | None
+    parameter: str
     rule_id: str
     level: str
     message: str
@@ -290,7 +300,9 @@ class RecordOut(BaseModel):
     values: dict[str, object]
     missing: list[str]
     signed_by: str | None
+    signed_by_name: str | None
     signed_at: datetime | None
+    signature_meaning: str | None
     filed_by: str | None
     filed_at: datetime | None
 

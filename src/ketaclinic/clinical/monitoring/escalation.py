@@ -37,8 +37,11 @@ class PrescriberCallRule:
 
 _LIMIT_ACTIONS = (
     "ketaclinic limit table: the pause and stop levels' actions say to notify the "
-    "prescriber (monitoring.limits); that such an alarm must reach the prescriber and wait "
-    "for an answer is clinic convention"
+    "prescriber (monitoring.limits); the symptom rows and the deep-sedation row are stop "
+    "and say to call the prescriber at once (monitoring.symptoms, citing SPRAVATO US "
+    "prescribing information 5.6: refer immediately for emergency care; "
+    "monitoring.sedation). That such an alarm must reach the prescriber and wait for an "
+    "answer is clinic convention"
 )
 _PRE_DOSE_BP = (
     "SPRAVATO (esketamine) US prescribing information 2.1 and 5.6: assess blood pressure "

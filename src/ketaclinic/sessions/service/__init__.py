@@ -37,6 +37,7 @@ from ketaclinic.sessions.service.monitor import (
     session_of_device,
     unbind_device,
 )
+from ketaclinic.sessions.service.observations import symptom_choices
 from ketaclinic.sessions.service.prediction import PredictionUnavailable, predict
 from ketaclinic.sessions.service.records import (
     mark_entry_in_error,
@@ -44,6 +45,7 @@ from ketaclinic.sessions.service.records import (
     record_note,
     record_score,
     record_side_effect,
+    record_symptom,
 )
 from ketaclinic.sessions.service.summary import (
     SessionSummary,
@@ -111,6 +113,8 @@ __all__ = [
     "record_note",
     "record_score",
     "record_side_effect",
+    "record_symptom",
+    "symptom_choices",
     "record_vitals",
     "records_to_file",
     "sessions_of_patient",

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaclinic.patients import service as patients
+from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.db import utcnow
@@ -246,10 +247,15 @@ def answer_record(
     return found
 
 
+RECORD_MEANING = "attested this REMS patient monitoring form"
+
+
 def sign_record(
-    db: Session, *, actor: Actor, session_id: int, now: datetime | None = None
+    db: Session, *, actor: Actor, session_id: int, password: str, now: datetime | None = None
 ) -> MonitoringRecord:
-    """Signed only when every field of the template has a value; the values freeze."""
+    """Signed only when every field of the template has a value; the values freeze. The
+    signer types their password again and the signature records its meaning
+    (``accounts.confirm_signature``), as the session note's does."""
     require(actor, RUNNERS, "signing the monitoring record")
     row, found = _record_for(db, session_id)
     if found.signed_at is not None:
@@ -264,9 +270,27 @@ def sign_record(
             "the monitoring record is incomplete: " + "; ".join(missing),
             fields={"record": "incomplete"},
         )
+    signature = accounts.confirm_signature(
+        db,
+        actor=actor,
+        password=password,
+        meaning=RECORD_MEANING,
+        object_type="rems_monitoring_record",
+        object_id=found.id,
+        patient_id=row.patient_id,
+    )
     found.snapshot = values
-    found.signed_by, found.signed_at = actor.username, now or utcnow()
-    record(db, actor, "rems.sign", row, object_type="rems_monitoring_record", object_id=found.id)
+    found.signed_by, found.signed_at = signature.username, now or signature.at
+    found.signed_by_name, found.signature_meaning = signature.printed_name, signature.meaning
+    record(
+        db,
+        actor,
+        "rems.sign",
+        row,
+        object_type="rems_monitoring_record",
+        object_id=found.id,
+        detail=f"{signature.printed_name}: {signature.meaning}",
+    )
     db.flush()
     return found
 

@@ -93,6 +93,8 @@ def _entry_text(entry: SessionEntry) -> str:
         return f"{entry.code.upper()} total {value:g}"
     if kind == "side_effect":
         return f"{data.get('label')} ({data.get('severity')})" + (f": {text}" if text else "")
+    if kind == "symptom":
+        return str(data.get("label")) + (f": {text}" if text else "")
     if kind == "intervention":
         given = f"{data.get('drug')} {data.get('dose'):g} {data.get('unit')} {data.get('route')}"
         return f"{given}; reason: {text}"

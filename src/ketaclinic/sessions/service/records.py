@@ -13,6 +13,7 @@ from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Invalid
 from ketaclinic.sessions.models import SessionEntry
+from ketaclinic.sessions.service import observations
 from ketaclinic.sessions.service.common import (
     RUNNERS,
     charted_time,
@@ -101,7 +102,7 @@ def record_score(
     except ValueError as exc:
         raise Invalid(str(exc), fields={"answers": str(exc)}) from exc
     assert result.total is not None
-    return _entry(
+    entry = _entry(
         db,
         actor,
         session_id,
@@ -117,6 +118,13 @@ def record_score(
         },
         detail=f"{instrument_id} total {result.total}",
     )
+    if instrument_id == "moaas":
+        # Deep sedation escalates and moderate sedation asks for closer watching
+        # (``monitoring.sedation``), in the act that charts the rating.
+        observations.raise_alarms(
+            db, actor=actor, row=load_open(db, session_id), entry=entry, moaas=int(result.total)
+        )
+    return entry
 
 
 def record_side_effect(
@@ -149,6 +157,58 @@ def record_side_effect(
         text=note.strip()[:2000] or None,
         detail=f"{effect_id} {severity}",
     )
+
+
+def record_symptom(
+    db: Session,
+    *,
+    actor: Actor,
+    session_id: int,
+    symptom_id: str,
+    note: str = "",
+    at: datetime | None = None,
+    now: datetime | None = None,
+) -> SessionEntry:
+    """A symptom from the declared list (``monitoring.symptoms``), charted with its alarm
+    and the prescriber's call in one act. The table says in which phases a symptom
+    escalates; outside them (before dosing) it is refused, not charted without an alarm,
+    as the start is then the prescriber's go/no-go decision."""
+    require(actor, RUNNERS, "charting the session")
+    row = load_open(db, session_id)
+    known = {t.id: t for t in observations.symptom_choices(db)}
+    trigger = known.get(symptom_id)
+    if trigger is None:
+        raise Invalid(
+            f"unknown symptom {symptom_id!r}; the clinic's list is {', '.join(known)}",
+            fields={"symptom_id": "unknown"},
+        )
+    text = note.strip()
+    if len(text) > 2000:
+        raise Invalid("keep the note under 2000 characters", fields={"note": "too long"})
+    moment = charted_time(at, now=now)
+    phase = observations.phase_at(db, row, moment)
+    if phase not in trigger.phases:
+        raise Conflict(
+            f"{trigger.label}: symptom alarms apply during "
+            + " and ".join(trigger.phases)
+            + f", and this is {phase.replace('_', ' ')}. Before dosing, hold the start, "
+            "write a note and call the prescriber for the go/no-go decision",
+            fields={"symptom_id": f"not charted in {phase.replace('_', ' ')}"},
+        )
+    entry = _entry(
+        db,
+        actor,
+        session_id,
+        kind="symptom",
+        code=symptom_id,
+        at=moment,
+        now=now,
+        data={"label": trigger.label},
+        text=text or None,
+        detail=symptom_id,
+    )
+    observations.raise_alarms(db, actor=actor, row=row, entry=entry, symptoms=[symptom_id])
+    return entry
 
 
 def record_intervention(
