@@ -19,7 +19,8 @@ breathing rate: one reading a message) and waiting for each ACK.
    transaction, the floor of what any ingest costs.
 
 Figures: messages acknowledged per second, p50/p95/max ACK latency, the share of AA,
-and the ratio of ingest time per reading to the raw insert's.
+messages per commit (the listener commits the messages that arrived while it wrote
+together), and the ratio of ingest time per reading to the raw insert's.
 """
 
 from __future__ import annotations
@@ -271,13 +272,16 @@ def run(url: str, label: str, chairs: int, seconds: float) -> None:
     tag = f"{int(time.time()) % 100000}"
     found = _chairs(factory, chairs, tag)
     print(f"\n{label}: {chairs} monitors, {seconds:g} s per run")
-    with running(factory, zone=ZONE) as (_, port):
+    with running(factory, zone=ZONE) as (listener, port):
         for paced in (True, False):
+            groups = listener.groups
             r = _drive(port, found, seconds, paced, tag)
+            groups = max(1, listener.groups - groups)
             print(
                 f"  {'paced 1/s ' if paced else 'flat out  '}: {r['messages']:6d} messages, "
                 f"{r['per_second']:7.1f} acked/s, p50 {r['p50_ms']:6.1f} ms, "
-                f"p95 {r['p95_ms']:6.1f} ms, max {r['max_ms']:7.1f} ms, codes {r['codes']}"
+                f"p95 {r['p95_ms']:6.1f} ms, max {r['max_ms']:7.1f} ms, codes {r['codes']}, "
+                f"{r['messages'] / groups:.1f} messages a commit"
             )
             if not paced:
                 per_message = r["wall_s"] / max(1, r["messages"])

@@ -303,7 +303,8 @@ def test_messages_that_arrive_while_a_group_is_written_are_committed_together(
         return receive(db, raw=raw, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(service, "receive", held_receive)
-    with running(make_session_factory(engine), zone=ZONE) as (listener, _):
+    # One writer, so that the first message's open transaction holds the others back.
+    with running(make_session_factory(engine), zone=ZONE, writers=1) as (listener, _):
         first = listener.submit(_message(chair, "FIRST", 3, spo2=97), None)
         assert writing.wait(10)
         # While the first transaction is open, three monitors' messages arrive.

@@ -1,15 +1,15 @@
 """The MLLP listener: python-hl7's asyncio MLLP server, one task per connected monitor,
-and one writer thread that commits in groups.
+and writer threads that commit in groups.
 
-Messages that arrive while a transaction is being written (from any connected monitor)
-wait, and are written together in the next transaction, each in a savepoint of its own:
-a message that fails rolls back alone (a refusal is still kept as a dead letter), and
-every message of the group is answered only after that one commit. So an ``AA`` that
+Messages that arrive while the writers are busy with a transaction (from any connected
+monitor) wait, and are written together in the next transaction, each in a savepoint of
+its own: a message that fails rolls back alone (a refusal is still kept as a dead
+letter), and every message of the group is answered only after that one commit. So an ``AA`` that
 reached the monitor is a stored reading, whatever happens to the listener afterwards;
 a message that was not answered is resent by the monitor and, if it was stored after
 all, is recognised by its control id. The commit, the costliest step of a message
 written alone, is paid once per group, which is what lets a clinic's monitors share
-one writer. Nothing a peer sends can stop the listener: an undecodable block is
+a few writers. Nothing a peer sends can stop the listener: an undecodable block is
 answered ``AR`` and kept for review."""
 
 from __future__ import annotations
@@ -58,19 +58,31 @@ def _not_stored() -> service.Answer:
 
 
 class Listener:
-    def __init__(self, factory: sessionmaker[Session], *, zone: tzinfo) -> None:
+    def __init__(
+        self, factory: sessionmaker[Session], *, zone: tzinfo, writers: int | None = None
+    ) -> None:
         self.factory = factory
         self.zone = zone
         self.server: asyncio.base_events.Server | None = None
         self.handled = 0  # messages answered after their group committed
         self.groups = 0  # transactions committed
+        self._count = threading.Lock()
         self._clients: set[asyncio.Task[Any]] = set()
         self._waiting: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
-        # One writer: on SQLite there is one writer at a time anyway, and on
-        # PostgreSQL a group per commit does more than several connections each
-        # committing one message.
-        self._writer = threading.Thread(target=self._write_groups, name="hl7-writer", daemon=True)
-        self._writer.start()
+        # SQLite has one writer at a time: one thread writes every group. PostgreSQL
+        # writes several transactions at once, and a writer waiting on the server for
+        # its statements leaves the processor to the others: a few writers, each
+        # taking the group that is waiting when it is free.
+        if writers is None:
+            bind = factory.kw.get("bind")
+            dialect = getattr(getattr(bind, "dialect", None), "name", None)
+            writers = 1 if dialect == "sqlite" else 3
+        self._writers = [
+            threading.Thread(target=self._write_groups, name=f"hl7-writer-{n}", daemon=True)
+            for n in range(writers)
+        ]
+        for thread in self._writers:
+            thread.start()
 
     async def start(self, host: str, port: int) -> int:
         self.server = await start_hl7_server(
@@ -93,9 +105,12 @@ class Listener:
             self.server = None
         # Messages already waiting are written (and answered if their peer is still
         # there); nothing is cut half-way through its transaction.
-        if self._writer.is_alive():
-            self._waiting.put(None)
-            await asyncio.get_running_loop().run_in_executor(None, self._writer.join)
+        for _ in self._writers:
+            self._waiting.put(None)  # one stop for each writer, after what is waiting
+        loop = asyncio.get_running_loop()
+        for thread in self._writers:
+            await loop.run_in_executor(None, thread.join)
+        self._writers = []
 
     def submit(self, raw: str, peer: str | None, why: str | None = None) -> Future[service.Answer]:
         """Queue one message for the next group; its answer once that group committed."""
@@ -171,8 +186,9 @@ class Listener:
                 # The type only: a database error's text carries the message's values.
                 log.error("hl7 group could not be committed (%s)", type(exc).__name__)
                 break
-            self.handled += len(group)
-            self.groups += 1
+            with self._count:
+                self.handled += len(group)
+                self.groups += 1
             log.info(
                 "hl7 group of %d committed: %s",
                 len(group),
@@ -208,11 +224,16 @@ class Listener:
 
 @contextmanager
 def running(
-    factory: sessionmaker[Session], *, zone: tzinfo, host: str = "127.0.0.1", port: int = 0
+    factory: sessionmaker[Session],
+    *,
+    zone: tzinfo,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    writers: int | None = None,
 ) -> Iterator[tuple[Listener, int]]:
     """A listener on its own event loop thread (for ``serve`` and the tests); yields it
     and the port it listens on, and stops it on exit."""
-    listener = Listener(factory, zone=zone)
+    listener = Listener(factory, zone=zone, writers=writers)
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     box: dict[str, Any] = {}
