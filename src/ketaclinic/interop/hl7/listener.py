@@ -26,6 +26,7 @@ from datetime import tzinfo
 from typing import Any
 
 from hl7.mllp import InvalidBlockError, start_hl7_server
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -55,6 +56,16 @@ def _not_stored() -> service.Answer:
     # AE, so that the monitor sends it again.
     refusal = pcd01.Refused("AE", pcd01.APPLICATION_ERROR, "not stored; send it again")
     return service.Answer("AE", pcd01.ack(None, "AE", error=refusal, control="0"))
+
+
+def _hold_loaded(db: Session) -> None:
+    """Keep what the group's transaction loads (the bound session, its patient and
+    order) for as long as it lasts. The session's identity map holds rows only while
+    something refers to them, and the services a message passes through each look the
+    same rows up by id: held, the second look is answered from memory, not the database."""
+    held: list[object] = []
+    db.info["ketaclinic.hl7.held"] = held
+    event.listen(db, "loaded_as_persistent", lambda _db, row: held.append(row))
 
 
 class Listener:
@@ -175,6 +186,7 @@ class Listener:
         for attempt in (1, 2):
             try:
                 with transaction(self.factory) as db:
+                    _hold_loaded(db)
                     answers = [self._one(db, w) for w in group]
             except IntegrityError:
                 # A control id committed by another listener at the same moment: the
