@@ -209,10 +209,6 @@ class Listener:
             return answers
         return [_not_stored() for _ in group]
 
-    def handle(self, raw: str, peer: str | None, why: str | None = None) -> service.Answer:
-        """One message in a transaction of its own (tools and tests)."""
-        return self.handle_group([_Waiting(raw, peer, why)])[0]
-
     def _one(self, db: Session, waiting: _Waiting) -> service.Answer:
         for attempt in (1, 2):
             try:
