@@ -1,5 +1,7 @@
 """A reading sent by a bedside monitor over MLLP appears on the nurse's open session
-screen without a reload, and the alarm it raises is acknowledged from that screen."""
+screen without a reload, the alarm it raises beeps (sound turned on) and is acknowledged
+from that screen, and a reading that arrived live is marked entered in error from its
+row."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from ketaclinic.platform.db import make_engine, make_session_factory, transactio
 from ketaclinic.platform.settings import Settings
 from ketaclinic.sessions import service
 from ketaclinic.sessions.demo import FULL_CHECKLIST
-from ketaclinic.sessions.models import SessionAlarm
+from ketaclinic.sessions.models import SessionAlarm, VitalSign
 from tests.browser.conftest import log_in
 from tests.browser.test_sessions import _iv_patient
 
@@ -64,6 +66,10 @@ def test_a_monitor_reading_appears_live_and_its_alarm_is_acknowledged_there(
     log_in(page, live_server, "nurse.okafor")
     page.goto(f"{live_server}/sessions/{session_id}#vitals")
     page.wait_for_selector("#live-state:text('(live)')")
+    # Sound is the nurse's choice, made with a click (browsers allow sound after one).
+    page.get_by_role("button", name="Sound on").click()
+    page.wait_for_selector("#sound-toggle[aria-pressed='true']")
+    beeps = int(page.get_attribute("#sound-toggle", "data-beeps") or 0)
     with running(factory, zone=settings.zone) as (_, port), MLLPClient("127.0.0.1", port) as client:
         message = oru_r01(
             control_id="LIVE-1",
@@ -77,18 +83,40 @@ def test_a_monitor_reading_appears_live_and_its_alarm_is_acknowledged_there(
         page.wait_for_selector("#latest-bp:text('204/112')", timeout=2000)
         page.wait_for_selector("#alarm-list [data-alarm]", timeout=2000)
         assert time.monotonic() - sent < 2.0
-    assert page.is_visible("#alarm-list")
-    # The trend chart drew the pre-dose reading and the monitor's: BP, pulse and SpO2.
-    assert page.locator("#trend polyline").count() == 4
-    assert "204/112" in page.inner_text("#vitals-table tbody tr:first-child")
-    # inf_sbp_stop (>= 200 once) is among the alarms; acknowledge the first from here.
-    assert "Systolic BP 204 mmHg" in page.inner_text("#alarm-list")
-    first = page.locator("#alarm-list [data-alarm]").first
-    alarm_id = int(first.get_attribute("data-alarm") or 0)
-    first.get_by_label("What was done").fill("infusion stopped, prescriber called")
-    first.get_by_role("button", name="Acknowledge").click()
-    page.wait_for_url(f"**/sessions/{session_id}**")
+        assert page.is_visible("#alarm-list")
+        # A stop-level alarm arrived: three beeps, one cue for the update.
+        assert int(page.get_attribute("#sound-toggle", "data-beeps") or 0) == beeps + 3
+        # The trend chart drew the pre-dose reading and the monitor's: BP, pulse and SpO2.
+        assert page.locator("#trend polyline").count() == 4
+        assert "204/112" in page.inner_text("#vitals-table tbody tr:first-child")
+        # inf_sbp_stop (>= 200 once) is among the alarms; acknowledge the first from here.
+        assert "Systolic BP 204 mmHg" in page.inner_text("#alarm-list")
+        first = page.locator("#alarm-list [data-alarm]").first
+        alarm_id = int(first.get_attribute("data-alarm") or 0)
+        first.get_by_label("What was done").fill("infusion stopped, prescriber called")
+        first.get_by_role("button", name="Acknowledge").click()
+        page.wait_for_url(f"**/sessions/{session_id}**")
+        page.wait_for_selector("#live-state:text('(live)')")
+        # A reading that arrives live can be marked entered in error from its own row.
+        artefact = oru_r01(
+            control_id="LIVE-2",
+            mrn=mrn,
+            device_id="CHAIR3-MON",
+            at=utcnow(),
+            values={"heart_rate": 161},
+        )
+        assert simulator.ack_code(client.send_message(artefact)) == "AA"
+        row = page.locator("#vitals-table tbody tr.live-new").first
+        row.wait_for(timeout=2000)
+        assert "161" in row.inner_text()
+        row.get_by_label("Why is this reading wrong").fill("probe moved: artefact")
+        row.get_by_role("button", name="Mark in error").click()
+        page.wait_for_url(f"**/sessions/{session_id}**")
     with factory() as db:
         alarm = db.get(SessionAlarm, alarm_id)
         assert alarm is not None and alarm.acknowledged_by == "nurse.okafor"
+        marked = db.scalars(select(VitalSign).where(VitalSign.heart_rate == 161)).one()
+        assert marked.session_id == session_id
+        assert marked.error_reason == "probe moved: artefact"
+        assert marked.entered_in_error_by == "nurse.okafor"
     engine.dispose()

@@ -344,6 +344,26 @@ def test_an_act_seals_its_rows_when_it_commits(db: Session) -> None:
     assert audit.load_checkpoint(db).status == "ok"
 
 
+def test_an_act_with_savepoints_seals_once_when_the_act_commits(db: Session) -> None:
+    # The bedside-monitor listener writes a group of messages, each in a savepoint.
+    audit.record(db, actor=TEST_ACTOR, action="test.kept")
+    with db.begin_nested():
+        audit.record(db, actor=TEST_ACTOR, action="test.released")
+    # Released, not committed: no seal yet (a seal inside a savepoint could be undone).
+    assert db.scalar(select(AuditSeal.count)) is None
+    try:
+        with db.begin_nested():
+            audit.record(db, actor=TEST_ACTOR, action="test.undone")
+            raise RuntimeError("this message fails")
+    except RuntimeError:
+        pass
+    db.commit()
+    # The savepoint rolled back did not make the act forget that it wrote.
+    assert db.scalar(select(AuditSeal.count)) == 2
+    assert audit.load_checkpoint(db).status == "ok"
+    assert audit.verify(db).ok
+
+
 def test_legacy_rows_are_checked_the_old_way_then_sealed_under_the_key(db: Session) -> None:
     """Rows written before keyed MACs (left by the migration with mac NULL)."""
     previous = "0" * 64

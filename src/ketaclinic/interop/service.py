@@ -1,7 +1,8 @@
 """What the clinic does with a monitor message: chart it, or keep it for review.
 
 ``receive`` is the act of one message, in the caller's transaction (the listener
-commits it before it acknowledges, so ``AA`` means the readings are stored). The
+writes a group of messages in one transaction, each in a savepoint, and commits before
+it acknowledges, so ``AA`` means the readings are stored). The
 review of refused and held messages is for nurses and admins."""
 
 from __future__ import annotations
@@ -103,17 +104,34 @@ def _chart(db: Session, decoded: pcd01.Decoded, now: datetime) -> int:
     detail = f"{decoded.sender} {decoded.control_id}"
     try:
         if corrected:
-            sessions.correct_device_readings(
+            # The earlier values are marked in error only if the corrected ones are
+            # charted: a refused correction leaves the chart as it was.
+            with db.begin_nested():
+                sessions.correct_device_readings(
+                    db,
+                    actor=actor,
+                    session_id=bound.session_id,
+                    taken_at=sorted(corrected),
+                    reason=f"corrected by the device (message {decoded.control_id})",
+                    now=now,
+                )
+                rows, _alarms = sessions.chart_device_readings(
+                    db,
+                    actor=actor,
+                    session_id=bound.session_id,
+                    readings=readings,
+                    detail=detail,
+                    now=now,
+                )
+        else:
+            rows, _alarms = sessions.chart_device_readings(
                 db,
                 actor=actor,
                 session_id=bound.session_id,
-                taken_at=sorted(corrected),
-                reason=f"corrected by the device (message {decoded.control_id})",
+                readings=readings,
+                detail=detail,
                 now=now,
             )
-        rows, _alarms = sessions.chart_device_readings(
-            db, actor=actor, session_id=bound.session_id, readings=readings, detail=detail, now=now
-        )
     except Invalid as exc:
         raise pcd01.Refused("AE", pcd01.DATA_TYPE_ERROR, exc.detail, "OBX-5") from None
     except ClinicError as exc:

@@ -6,6 +6,10 @@ in recovery (Riva-Posse 2018; Yale series, Gen Hosp Psychiatry 2024: mean peak a
 alarm that the nurse acknowledges. Readings every 10 minutes during and 15 after.
 The two latest esketamine sessions leave their monitoring record to sign or file,
 which the filing dashboard shows.
+
+One IV session is left in progress at the moment the demo is built, its infusion
+running and a monitor bound (``DEMO_MONITOR``), so that ``ketaclinic hl7 simulate``
+against a running ``serve --hl7-port`` charts readings to it on the live screen.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.demo import PASSWORD, DemoClinic
 from ketaclinic.orders import service as orders
 from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import ClinicError
 from ketaclinic.sessions import service
 from ketaclinic.sessions.models import InfusionSession, RemsEnrolment
@@ -29,6 +34,9 @@ log = logging.getLogger("ketaclinic.demo")
 # Every past appointment would make the demo slow to build (each session is charted act
 # by act through the service): the most recent ones show every feature.
 RECENT = 80
+# The simulator's monitors send for every bound session, whatever the device id; this
+# one names the demo's chair.
+DEMO_MONITOR = "DEMO-MON-1"
 FULL_CHECKLIST = {"identity": "yes", "consent": "yes", "fasting": "yes", "driver": "yes"}
 ALDRETE_10 = {
     "activity": 2,
@@ -58,6 +66,57 @@ def build(db: Session, clinic: DemoClinic) -> None:
     if made == 0:
         made = _walk_ins(db, clinic)
     log.info("sessions demo: %d past sessions", made)
+    _in_progress(db, clinic)
+
+
+def _in_progress(db: Session, clinic: DemoClinic) -> None:
+    """An IV infusion running now (ten minutes in), monitor bound: the chair the
+    simulator sends for. At the real clock, as monitor readings are charted at arrival."""
+    nurse = clinic.staff["nurse.okafor"]
+    current = [
+        orders.current_order(db, actor=nurse, course_id=course.id)
+        for course in clinic.extra.get("courses", [])
+    ]
+    signed = sorted((o for o in current if o is not None), key=lambda o: o.id)
+    start = utcnow() - timedelta(minutes=14)
+    for order in reversed(signed):
+        try:
+            with db.begin_nested():
+                row = service.start_walk_in_session(
+                    db, actor=nurse, patient_id=order.patient_id, now=start
+                )
+                if row.route != "iv":
+                    raise ValueError("not an IV order")  # rolls the savepoint back
+                state = service.get_session(db, actor=nurse, session_id=row.id, now=start)
+                answers = dict(FULL_CHECKLIST)
+                if any(i.rule.id == "pregnancy_test" and not i.met for i in state.checklist):
+                    answers["pregnancy_test"] = "negative"
+                service.answer_checklist(
+                    db, actor=nurse, session_id=row.id, answers=answers, now=start
+                )
+                service.record_vitals(
+                    db,
+                    actor=nurse,
+                    session_id=row.id,
+                    taken_at=start,
+                    heart_rate=74,
+                    systolic_bp=122,
+                    diastolic_bp=78,
+                    spo2=98,
+                    respiratory_rate=14,
+                    now=start,
+                )
+                dose = start + timedelta(minutes=4)
+                service.chart_pump(db, actor=nurse, session_id=row.id, kind="start", now=dose)
+                service.bind_device(
+                    db, actor=nurse, session_id=row.id, device_id=DEMO_MONITOR, now=dose
+                )
+        except (ClinicError, ValueError) as exc:
+            log.info("sessions demo: no session in progress for one order (%s)", exc)
+            continue
+        clinic.extra["session_in_progress"] = row.id
+        log.info("sessions demo: session %d in progress, monitor %s", row.id, DEMO_MONITOR)
+        return
 
 
 def _nurse(clinic: DemoClinic) -> Actor:

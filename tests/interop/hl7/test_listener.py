@@ -281,3 +281,70 @@ def test_several_monitors_connected_at_once_each_chart_to_their_own_session(
     assert codes == ["AA"] * 40
     for chair in chairs:
         assert len(_readings(db, chair.session_id)) == 10
+
+
+def test_messages_that_arrive_while_a_group_is_written_are_committed_together(
+    db: Session, team: Staff, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ketaclinic.interop import service
+
+    chair = infusing_chair(db, team)
+    other = infusing_chair(db, team, device_id="MON-OTHER")
+    receive = service.receive
+    writing = threading.Event()
+    go_on = threading.Event()
+
+    def held_receive(db: Session, *, raw: str, **kwargs: object) -> service.Answer:
+        if "FIRST" in raw:
+            writing.set()
+            go_on.wait(10)
+        if "BROKEN" in raw:
+            raise RuntimeError("a fault while writing one message")
+        return receive(db, raw=raw, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "receive", held_receive)
+    # One writer, so that the first message's open transaction holds the others back.
+    with running(make_session_factory(engine), zone=ZONE, writers=1) as (listener, _):
+        first = listener.submit(_message(chair, "FIRST", 3, spo2=97), None)
+        assert writing.wait(10)
+        # While the first transaction is open, three monitors' messages arrive.
+        g1 = _message(chair, "G1", 2, spo2=96)
+        later = [
+            listener.submit(g1, None),
+            listener.submit(_message(other, "BROKEN", 2, spo2=95), None),
+            listener.submit(_message(chair, "G2", 1, spo2=86), None),
+            listener.submit(
+                oru_r01(
+                    control_id="G3",
+                    mrn=chair.mrn,
+                    device_id="FFFF",
+                    at=utcnow(),
+                    values={"spo2": 97},
+                ),
+                None,
+            ),
+            listener.submit(g1, None),  # sent again before its answer: stored once
+        ]
+        time.sleep(0.05)
+        assert not any(f.done() for f in later)
+        go_on.set()
+        codes = [first.result(10).code] + [f.result(10).code for f in later]
+        assert (listener.groups, listener.handled) == (2, 6)
+    # The fault rolled back its own message only (AE: the monitor sends it again);
+    # the unknown device's refusal is kept.
+    assert codes == ["AA", "AA", "AE", "AA", "AE", "AA"]
+    assert [v.spo2 for v in _readings(db, chair.session_id)] == [97, 96, 86]
+    assert _readings(db, other.session_id) == []
+    assert set(db.scalars(select(Hl7Message.control_id))) == {"FIRST", "G1", "G2"}
+    assert [letter.control_id for letter in db.scalars(select(Hl7DeadLetter))] == ["G3"]
+    # The 86 % reading raised its alarms in the group like any other.
+    assert (
+        db.scalar(
+            select(func.count())
+            .select_from(SessionAlarm)
+            .where(
+                SessionAlarm.session_id == chair.session_id, SessionAlarm.rule_id == "spo2_low_stop"
+            )
+        )
+        == 1
+    )

@@ -1,24 +1,32 @@
-"""The MLLP listener: python-hl7's asyncio MLLP server, one task per connected monitor.
+"""The MLLP listener: python-hl7's asyncio MLLP server, one task per connected monitor,
+and writer threads that commit in groups.
 
-Each framed message (0x0B ... 0x1C 0x0D) is handled in its own transaction on a worker
-thread and answered only after that transaction commits, so an ``AA`` that reached the
-monitor is a stored reading, whatever happens to the listener afterwards; a message
-that was not answered is resent by the monitor and, if it was stored after all, is
-recognised by its control id. Nothing a peer sends can stop the listener: an
-undecodable block is answered ``AR`` and kept for review."""
+Messages that arrive while the writers are busy with a transaction (from any connected
+monitor) wait, and are written together in the next transaction, each in a savepoint of
+its own: a message that fails rolls back alone (a refusal is still kept as a dead
+letter), and every message of the group is answered only after that one commit. So an ``AA`` that
+reached the monitor is a stored reading, whatever happens to the listener afterwards;
+a message that was not answered is resent by the monitor and, if it was stored after
+all, is recognised by its control id. The commit, the costliest step of a message
+written alone, is paid once per group, which is what lets a clinic's monitors share
+a few writers. Nothing a peer sends can stop the listener: an undecodable block is
+answered ``AR`` and kept for review."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import queue
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
 
 from hl7.mllp import InvalidBlockError, start_hl7_server
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,6 +39,33 @@ log = logging.getLogger("ketaclinic.hl7")
 # A PCD-01 message of a few OBX segments is a few kilobytes; a block beyond this is
 # refused rather than buffered (ketaclinic's own bound, not an HL7 rule).
 MAX_BLOCK_BYTES = 1 << 20
+# The most messages one transaction carries: a backlog after a pause is written in a
+# few commits of bounded length rather than one long one (ketaclinic's own bound).
+MAX_GROUP = 200
+
+
+@dataclass
+class _Waiting:
+    raw: str
+    peer: str | None
+    why: str | None
+    answer: Future[service.Answer] = field(default_factory=Future)
+
+
+def _not_stored() -> service.Answer:
+    # AE, so that the monitor sends it again.
+    refusal = pcd01.Refused("AE", pcd01.APPLICATION_ERROR, "not stored; send it again")
+    return service.Answer("AE", pcd01.ack(None, "AE", error=refusal, control="0"))
+
+
+def _hold_loaded(db: Session) -> None:
+    """Keep what the group's transaction loads (the bound session, its patient and
+    order) for as long as it lasts. The session's identity map holds rows only while
+    something refers to them, and the services a message passes through each look the
+    same rows up by id: held, the second look is answered from memory, not the database."""
+    held: list[object] = []
+    db.info["ketaclinic.hl7.held"] = held
+    event.listen(db, "loaded_as_persistent", lambda _db, row: held.append(row))
 
 
 class Listener:
@@ -39,20 +74,26 @@ class Listener:
     ) -> None:
         self.factory = factory
         self.zone = zone
-        # SQLite has one writer at a time: messages queue on one thread rather than wait
-        # on the file lock (whose retries sleep); PostgreSQL writes several at once.
+        self.server: asyncio.base_events.Server | None = None
+        self.handled = 0  # messages answered after their group committed
+        self.groups = 0  # transactions committed
+        self._count = threading.Lock()
+        self._clients: set[asyncio.Task[Any]] = set()
+        self._waiting: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
+        # SQLite has one writer at a time: one thread writes every group. PostgreSQL
+        # writes several transactions at once, and a writer waiting on the server for
+        # its statements leaves the processor to the others: a few writers, each
+        # taking the group that is waiting when it is free.
         if writers is None:
             bind = factory.kw.get("bind")
-            sqlite = (
-                bind is not None
-                and getattr(bind, "dialect", None) is not None
-                and (bind.dialect.name == "sqlite")
-            )
-            writers = 1 if sqlite else 4
-        self._pool = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="hl7-writer")
-        self.server: asyncio.base_events.Server | None = None
-        self.handled = 0
-        self._clients: set[asyncio.Task[Any]] = set()
+            dialect = getattr(getattr(bind, "dialect", None), "name", None)
+            writers = 1 if dialect == "sqlite" else 3
+        self._writers = [
+            threading.Thread(target=self._write_groups, name=f"hl7-writer-{n}", daemon=True)
+            for n in range(writers)
+        ]
+        for thread in self._writers:
+            thread.start()
 
     async def start(self, host: str, port: int) -> int:
         self.server = await start_hl7_server(
@@ -73,9 +114,20 @@ class Listener:
             await asyncio.gather(*self._clients, return_exceptions=True)
             await self.server.wait_closed()
             self.server = None
-        # Messages already being written finish (and are answered if their peer is
-        # still there); nothing is cut half-way through its transaction.
-        self._pool.shutdown(wait=True)
+        # Messages already waiting are written (and answered if their peer is still
+        # there); nothing is cut half-way through its transaction.
+        for _ in self._writers:
+            self._waiting.put(None)  # one stop for each writer, after what is waiting
+        loop = asyncio.get_running_loop()
+        for thread in self._writers:
+            await loop.run_in_executor(None, thread.join)
+        self._writers = []
+
+    def submit(self, raw: str, peer: str | None, why: str | None = None) -> Future[service.Answer]:
+        """Queue one message for the next group; its answer once that group committed."""
+        waiting = _Waiting(raw, peer, why)
+        self._waiting.put(waiting)
+        return waiting.answer
 
     async def _client(self, reader: Any, writer: Any) -> None:
         task = asyncio.current_task()
@@ -94,8 +146,7 @@ class Listener:
                     raw, why = "", "a block that does not begin with the MLLP start byte"
                 except ValueError:
                     raw, why = "", f"a block over {MAX_BLOCK_BYTES} bytes"
-                loop = asyncio.get_running_loop()
-                answer = await loop.run_in_executor(self._pool, self.handle, raw, peer_text, why)
+                answer = await asyncio.wrap_future(self.submit(raw, peer_text, why))
                 writer.writeblock(answer.text.encode("utf-8"))
                 await writer.drain()
         except (ConnectionError, asyncio.CancelledError):
@@ -105,39 +156,92 @@ class Listener:
                 self._clients.discard(task)
             writer.close()
 
-    def handle(self, raw: str, peer: str | None, why: str | None = None) -> service.Answer:
-        """One message, one transaction; the answer once it is committed."""
+    def _write_groups(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._waiting.get()
+            if first is None:
+                return
+            group = [first]
+            while len(group) < MAX_GROUP:
+                try:
+                    more = self._waiting.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stopping = True
+                    break
+                group.append(more)
+            # A message whose monitor went away before its turn is not written: it was
+            # never answered, so the monitor sends it again.
+            group = [w for w in group if w.answer.set_running_or_notify_cancel()]
+            if group:
+                answers = self.handle_group(group)
+                for waiting, answer in zip(group, answers, strict=True):
+                    waiting.answer.set_result(answer)
+
+    def handle_group(self, group: list[_Waiting]) -> list[service.Answer]:
+        """The messages of one group in one transaction, each in its own savepoint;
+        their answers once it is committed."""
         for attempt in (1, 2):
             try:
                 with transaction(self.factory) as db:
-                    if why is not None:
-                        answer = service.answer_garbage(db, raw=raw, why=why, peer=peer)
-                    else:
-                        answer = service.receive(db, raw=raw, zone=self.zone, peer=peer)
-                self.handled += 1
-                log.info("hl7 message answered %s", answer.code)
-                return answer
+                    _hold_loaded(db)
+                    answers = [self._one(db, w) for w in group]
             except IntegrityError:
-                # The same control id committed by another connection at the same
-                # moment: the second attempt finds it and acknowledges it again.
+                # A control id committed by another listener at the same moment: the
+                # second attempt finds it and acknowledges it again.
+                if attempt == 2:
+                    break
+                continue
+            except Exception as exc:
+                # The type only: a database error's text carries the message's values.
+                log.error("hl7 group could not be committed (%s)", type(exc).__name__)
+                break
+            with self._count:
+                self.handled += len(group)
+                self.groups += 1
+            log.info(
+                "hl7 group of %d committed: %s",
+                len(group),
+                " ".join(sorted({a.code for a in answers})),
+            )
+            return answers
+        return [_not_stored() for _ in group]
+
+    def _one(self, db: Session, waiting: _Waiting) -> service.Answer:
+        for attempt in (1, 2):
+            try:
+                with db.begin_nested():
+                    if waiting.why is not None:
+                        return service.answer_garbage(
+                            db, raw=waiting.raw, why=waiting.why, peer=waiting.peer
+                        )
+                    return service.receive(db, raw=waiting.raw, zone=self.zone, peer=waiting.peer)
+            except IntegrityError:
+                # The same control id stored by another writer since this transaction
+                # looked: its savepoint is gone, and the second attempt finds it.
                 if attempt == 2:
                     break
             except Exception as exc:
-                # The type only: a database error's text carries the message's values.
                 log.error("hl7 message could not be handled (%s)", type(exc).__name__)
                 break
-        # Not stored: AE, so that the monitor sends it again.
-        refusal = pcd01.Refused("AE", pcd01.APPLICATION_ERROR, "not stored; send it again")
-        return service.Answer("AE", pcd01.ack(None, "AE", error=refusal, control="0"))
+        # Rolled back alone: the rest of the group is written.
+        return _not_stored()
 
 
 @contextmanager
 def running(
-    factory: sessionmaker[Session], *, zone: tzinfo, host: str = "127.0.0.1", port: int = 0
+    factory: sessionmaker[Session],
+    *,
+    zone: tzinfo,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    writers: int | None = None,
 ) -> Iterator[tuple[Listener, int]]:
     """A listener on its own event loop thread (for ``serve`` and the tests); yields it
     and the port it listens on, and stops it on exit."""
-    listener = Listener(factory, zone=zone)
+    listener = Listener(factory, zone=zone, writers=writers)
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     box: dict[str, Any] = {}

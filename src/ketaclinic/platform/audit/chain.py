@@ -340,7 +340,15 @@ def write_progress(path: Path, key: bytes, head: Checkpoint | None) -> None:
     os.replace(temporary, path)
 
 
+# A savepoint's release or rollback fires the session's commit and rollback events too
+# (while the savepoint is still the current transaction): only the outer transaction
+# seals and writes the checkpoint, or a seal made inside a savepoint rolled back later
+# would be checkpointed though never committed.
+
+
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
     session.info.pop(_WROTE, None)
     pending = session.info.pop(_PENDING, None)
     if pending is None:
@@ -353,12 +361,14 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
     session.info.pop(_WROTE, None)
     session.info.pop(_PENDING, None)
 
 
 def _before_commit(session: Session) -> None:
-    if not session.info.get(_WROTE):
+    if session.in_nested_transaction() or not session.info.get(_WROTE):
         return
     _auto_seal(session)
 

@@ -44,6 +44,58 @@
     td.textContent = value === null || value === undefined ? "" : String(value);
     row.appendChild(td);
   }
+  // The same entered-in-error form as a row the server drew (session.html).
+  function errorForm(id) {
+    var form = document.createElement("form");
+    form.method = "post";
+    form.action = "/sessions/" + alarmsBox.dataset.session + "/vitals/" + id + "/error";
+    form.className = "inline";
+    var csrf = document.createElement("input");
+    csrf.type = "hidden"; csrf.name = "csrf_token"; csrf.value = alarmsBox.dataset.csrf;
+    var label = document.createElement("label");
+    label.className = "visually-hidden"; label.htmlFor = "ve-" + id; label.textContent = "Why is this reading wrong";
+    var reason = document.createElement("input");
+    reason.id = "ve-" + id; reason.name = "reason"; reason.required = true; reason.minLength = 3; reason.placeholder = "why wrong"; reason.size = 10;
+    var button = document.createElement("button");
+    button.type = "submit"; button.textContent = "Mark in error";
+    form.appendChild(csrf); form.appendChild(label); form.appendChild(reason); form.appendChild(button);
+    return form;
+  }
+  // A beep for a new alarm, made here with WebAudio (no sound file). Browsers let a page
+  // make sound only after a user gesture, so the nurse turns it on with the button.
+  var audio = null;
+  var sound = document.createElement("button");
+  sound.type = "button"; sound.id = "sound-toggle"; sound.className = "small";
+  sound.textContent = "Sound on"; sound.setAttribute("aria-pressed", "false");
+  sound.dataset.beeps = "0";
+  if (state) { state.parentNode.insertBefore(sound, state.nextSibling); }
+  function beep(times, pitch) {
+    if (!audio || audio.state !== "running") { return; }
+    for (var i = 0; i < times; i++) {
+      var at = audio.currentTime + i * 0.3;
+      var tone = audio.createOscillator();
+      var gain = audio.createGain();
+      tone.type = "square";
+      tone.frequency.value = pitch;
+      gain.gain.setValueAtTime(0.0001, at);
+      gain.gain.exponentialRampToValueAtTime(0.2, at + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.2);
+      tone.connect(gain); gain.connect(audio.destination);
+      tone.start(at); tone.stop(at + 0.22);
+    }
+    sound.dataset.beeps = String(Number(sound.dataset.beeps) + times);
+  }
+  sound.addEventListener("click", function () {
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) { sound.textContent = "No sound in this browser"; sound.disabled = true; return; }
+    if (!audio) { audio = new Context(); }
+    var on = sound.getAttribute("aria-pressed") !== "true";
+    (on ? audio.resume() : audio.suspend()).then(function () {
+      sound.setAttribute("aria-pressed", on ? "true" : "false");
+      sound.textContent = on ? "Sound off" : "Sound on";
+      if (on) { beep(1, 660); }  // the nurse hears what an alarm will sound like
+    });
+  });
   function onVitals(readings) {
     readings.forEach(function (r) {
       if (tbody) {
@@ -59,7 +111,9 @@
         cell(row, r.spo2);
         cell(row, r.respiratory_rate);
         cell(row, r.source);
-        cell(row, "reload to correct");
+        var correction = document.createElement("td");
+        correction.appendChild(errorForm(r.id));
+        row.appendChild(correction);
         tbody.insertBefore(row, tbody.firstChild);
       }
     });
@@ -105,13 +159,18 @@
     var shown = {};
     Array.prototype.forEach.call(list.querySelectorAll("[data-alarm]"), function (el) { shown[el.dataset.alarm] = el; });
     var open = {};
+    var fresh = "";
     alarms.forEach(function (a) {
       open[a.id] = true;
       if (!shown[a.id]) {
         list.appendChild(alarmItem(a));
         alarmsBox.classList.add("alarm-new");
+        fresh = fresh || a.level;
+        if (a.level === "stop") { fresh = "stop"; }
       }
     });
+    // One cue per update, however many alarms it brought: three high beeps for a stop.
+    if (fresh) { beep(fresh === "stop" ? 3 : 1, fresh === "stop" ? 988 : 740); }
     Object.keys(shown).forEach(function (id) {
       // Keep an item whose note is being typed; drop those acknowledged elsewhere.
       if (!open[id] && !shown[id].contains(document.activeElement)) { shown[id].remove(); }
