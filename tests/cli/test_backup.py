@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from ketaclinic.cli import app
 from ketaclinic.platform import integrity, migrate
+from ketaclinic.platform.db import make_engine
 from ketaclinic.platform.settings import Settings, get_settings
 
 
@@ -105,6 +107,14 @@ def test_migrate_takes_a_backup_first_unless_told_not_to(
     assert "backup before migrating" in result.output
     backup = _only(settings.effective_backup_dir)
     assert '"schema_revision": "0001"' in (backup / "manifest.json").read_text()
+    # Recorded in the trail once the schema could hold the record.
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        details = conn.execute(
+            text("SELECT detail FROM audit_events WHERE action = 'backup.take'")
+        ).scalars()
+        assert [d.split(":")[0] for d in details] == [backup.name]
+    engine.dispose()
 
     quiet = cli.invoke(app, ["migrate"])  # nothing to migrate: no backup
     assert quiet.exit_code == 0 and "backup" not in quiet.output

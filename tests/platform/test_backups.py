@@ -15,6 +15,7 @@ from ketaclinic.platform import backups, integrity
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import chain
 from ketaclinic.platform.audit import service as audit
+from ketaclinic.platform.audit.models import AuditEvent
 from ketaclinic.platform.db import make_engine, make_session_factory, transaction, utcnow
 from ketaclinic.platform.settings import Settings
 from ketaclinic.sessions.models import InfusionSession, VitalSign
@@ -159,6 +160,16 @@ def test_a_backup_verifies_and_restores_with_the_trail_intact(
     assert {made.manifest["schema_revision"]} == integrity.expected_heads()
     assert made.manifest["audit"]["records"] == 3
     assert backups.verify(made.path, small_clinic).rows == sum(made.manifest["tables"].values())
+    # The clinic's trail names the backup (after the copy, so not inside it).
+    engine = make_engine(small_clinic.effective_database_url)
+    with make_session_factory(engine)() as db:
+        taken = db.execute(
+            select(AuditEvent.actor, AuditEvent.detail).where(AuditEvent.action == "backup.take")
+        ).all()
+    engine.dispose()
+    assert [(actor, detail.split(":")[0]) for actor, detail in taken] == [
+        ("backup", made.path.name)
+    ]
 
     into = target(restored_url, tmp_path)
     checked = backups.restore(made.path, small_clinic, into)

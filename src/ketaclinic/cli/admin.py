@@ -40,6 +40,8 @@ def migrate(
                 raise fail(f"{exc}; nothing was migrated (or migrate with --no-backup)") from None
             typer.echo(f"backup before migrating: {made.path}")
         migrations.upgrade(url)
+        if not current and not no_backup:
+            backups.record_taken(conf, made)
     typer.echo("database schema is current")
 
 

@@ -303,7 +303,48 @@ def take(
         os.replace(work, final)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return Backup(final, manifest)
+    made = Backup(final, manifest)
+    try:
+        if manifest["schema_revision"] in integrity.expected_heads():
+            record_taken(conf, made)
+        # else: the database is older than this code's audit trail (the backup ``migrate``
+        # takes first); ``migrate`` records it once the schema is current.
+    except Exception:
+        # A copy of every patient's record that the trail does not name is not kept.
+        shutil.rmtree(final, ignore_errors=True)
+        raise
+    return made
+
+
+def record_taken(conf: Settings, made: Backup) -> None:
+    """A backup reads every patient's record: the trail says when, where to and how much,
+    in the clinic's own database, once the copy is whole (so it is not in the copy)."""
+    from ketaclinic.platform.actors import Actor
+    from ketaclinic.platform.audit import chain
+    from ketaclinic.platform.audit import service as audit
+    from ketaclinic.platform.db import make_session_factory, transaction
+    from ketaclinic.platform.model_registry import load_all
+
+    path, manifest = made.path, made.manifest
+    load_all()
+    engine = make_engine(conf.effective_database_url)
+    try:
+        factory = make_session_factory(engine)
+        factory.configure(info=chain.session_info(conf))
+        with transaction(factory) as db:
+            audit.record(
+                db,
+                actor=Actor(user_id=None, username="backup"),
+                action="backup.take",
+                detail=(
+                    f"{path.name}: {sum(manifest['tables'].values())} rows in "
+                    f"{len(manifest['tables'])} tables"
+                    + (", encrypted" if manifest["encrypted"] else "")
+                ),
+                sensitive=False,
+            )
+    finally:
+        engine.dispose()
 
 
 # --- checking and restoring -----------------------------------------------------------------
