@@ -36,6 +36,9 @@ def _seeded(db: Session, *, patients: int, sessions: int) -> list[int]:
     return list(db.scalars(select(Patient.id).where(Patient.id > before).order_by(Patient.id)))
 
 
+TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"}
+
+
 def _statements(client: TestClient, path: str) -> int:
     """The statements a page runs to show itself. Its audit of the read is left out: one
     row per reader and patient however large the clinic, but written when the batch of
@@ -45,6 +48,10 @@ def _statements(client: TestClient, path: str) -> int:
     seen: list[str] = []
 
     def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        # Transaction control is left out too: on PostgreSQL each test commit is a
+        # savepoint, and how many there are depends on when the audit batch falls due.
+        if statement.split(None, 1)[0].upper() in TRANSACTION_CONTROL:
+            return
         if "audit_" not in statement and "advisory" not in statement:
             seen.append(statement)
 
