@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner, Result
 
 from ketaclinic.cli import app
 from ketaclinic.platform import db
 from ketaclinic.platform.settings import Settings, get_settings
+from tests.conftest import POSTGRES_URL
 
 COMMANDS = [
     ["init", "--admin-username", "ada", "--admin-name", "Ada", "--admin-password", "pw-long-1"],
@@ -126,6 +128,32 @@ def test_a_locked_database(
     finally:
         holder.rollback()
         holder.close()
+    assert "locked" in line
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL's row and table locks")
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("command", [["user", "list"], ["audit", "seal"]], ids=["user", "audit"])
+def test_a_locked_postgresql_table_is_one_line_not_a_wait_for_ever(
+    command: list[str], environment: pytest.MonkeyPatch, settings: Settings, database_url: str
+) -> None:
+    from ketaclinic.cli import common
+
+    environment.setenv("KETACLINIC_DATABASE_URL", database_url)
+    environment.setenv("KETACLINIC_DATA_DIR", str(settings.data_dir))
+    environment.setattr(common, "POSTGRES_LOCK_TIMEOUT_MS", 200)
+    engine = db.make_engine(database_url)
+    holder = engine.connect()
+    # Another session holds the tables these commands read (a migration or a psql shell
+    # in the middle of a change).
+    holding = holder.begin()
+    holder.execute(text("LOCK TABLE users, audit_events IN ACCESS EXCLUSIVE MODE"))
+    try:
+        line = _one_line(CliRunner().invoke(app, command))
+    finally:
+        holding.rollback()
+        holder.close()
+        engine.dispose()
     assert "locked" in line
 
 

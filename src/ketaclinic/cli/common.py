@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -53,7 +53,7 @@ def known_failure(exc: BaseException) -> str | None:
         return f"bad KETACLINIC_DATABASE_URL: {exc}"
     if isinstance(exc, OperationalError):
         message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        if "locked" in message:
+        if "locked" in message or "lock timeout" in message:
             return (
                 "the database is locked by another process (a migration, a backup or a "
                 "long write?): try again when it is done"
@@ -162,6 +162,8 @@ def check_database(url: str, *, create: bool = False) -> None:
 def database(ensure_migrated: bool = True, *, create: bool = False) -> Iterator[Session]:
     """The command's one unit of work: it commits once when the command succeeds and
     leaves nothing behind when it fails."""
+    from sqlalchemy import event
+
     from ketaclinic.platform import migrate
     from ketaclinic.platform.db import make_engine, make_session_factory, transaction
 
@@ -172,8 +174,23 @@ def database(ensure_migrated: bool = True, *, create: bool = False) -> Iterator[
         if ensure_migrated:
             migrate.upgrade(url)
         engine = make_engine(url)
+        if engine.dialect.name == "postgresql":
+            event.listen(engine, "connect", _wait_for_locks_briefly)
         try:
             with transaction(make_session_factory(engine)) as db:
                 yield db
         finally:
             engine.dispose()
+
+
+# A one-shot command that meets a lock held by another (a migration, a long write, an
+# ``LOCK TABLE`` in a psql shell) gives up after as long as SQLite's busy timeout would,
+# and says so in one line, instead of waiting for ever. Long-running workers keep
+# PostgreSQL's default of waiting.
+POSTGRES_LOCK_TIMEOUT_MS = 5000
+
+
+def _wait_for_locks_briefly(dbapi_conn: Any, _record: Any) -> None:
+    with dbapi_conn.cursor() as cursor:
+        cursor.execute(f"SET lock_timeout = {int(POSTGRES_LOCK_TIMEOUT_MS)}")
+    dbapi_conn.commit()  # a SET inside the connection's first transaction would be undone
