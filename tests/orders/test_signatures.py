@@ -71,6 +71,30 @@ def test_a_wrong_password_signs_nothing_and_is_audited(client: TestClient, db: S
     assert "Dr.Page: authored and approved this order" in sign_row.detail
 
 
+def test_five_wrong_signature_passwords_lock_signing_for_the_login_window(
+    client: TestClient, db: Session
+) -> None:
+    """The clinic's login lockout (5 misses, 15 minutes: Settings defaults) holds for the
+    signature form too: after 5 wrong passwords even the right one signs nothing."""
+    draft = _draft(db)
+    make_user(db, "prescriber", username="dr.guess")
+    csrf = login(client, "dr.guess")
+    for _ in range(5):
+        wrong = client.post(
+            f"/orders/{draft.id}/sign", data={"csrf_token": csrf, "password": "a-guess"}
+        )
+        assert wrong.status_code == 422
+        assert "the password is not right" in wrong.text
+    locked = client.post(
+        f"/orders/{draft.id}/sign", data={"csrf_token": csrf, "password": PASSWORD}
+    )
+    assert locked.status_code == 422
+    assert "signing is locked: 5 wrong passwords in the last 15 minutes" in locked.text
+    db.commit()
+    db.expire_all()
+    assert db.get(Order, draft.id).status == "draft"  # type: ignore[union-attr]
+
+
 def test_signing_over_the_api_needs_the_password_in_the_body(
     client: TestClient, db: Session
 ) -> None:

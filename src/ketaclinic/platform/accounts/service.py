@@ -15,9 +15,11 @@ from ketaclinic.platform import passwords
 from ketaclinic.platform.accounts.models import ApiToken, LoginSession, User, UserRole
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
+from ketaclinic.platform.audit.models import AuditEvent
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Invalid, NotFound
 from ketaclinic.platform.roles import Role
+from ketaclinic.platform.settings import Settings
 
 TOKEN_PREFIX = "kc_"  # noqa: S105 - a prefix, not a secret
 
@@ -237,6 +239,8 @@ def confirm_signature(
     object_id: object,
     patient_id: int | None = None,
     at: datetime | None = None,
+    lockout_failures: int = Settings.model_fields["lockout_failures"].default,
+    lockout_minutes: int = Settings.model_fields["lockout_minutes"].default,
 ) -> Signature:
     """The signer types their password again at each signature: 21 CFR 11.200(a)(1) asks
     for two components (an identification code and a password) and, for signings after
@@ -245,7 +249,27 @@ def confirm_signature(
     CFR 11.200(a)(1)(i)-(ii), eCFR text re-read 2026-12-01; typing the password at every
     signing, not only after the first, is stricter than the rule and ketaclinic's choice].
     A wrong password signs nothing and is audited (``signature.refused``) although the
-    refused act rolls back."""
+    refused act rolls back. After as many wrong signature passwords as lock a login
+    (``lockout_failures`` within ``lockout_minutes``, the clinic's login settings), signing
+    is refused for the rest of that window whatever is typed, so that the signature form
+    of a terminal left logged in cannot be used to guess the password."""
+    moment = at or utcnow()
+    if actor.user_id is not None:
+        recent = db.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(
+                AuditEvent.actor_id == actor.user_id,
+                AuditEvent.action == "signature.refused",
+                AuditEvent.at >= moment - timedelta(minutes=lockout_minutes),
+            )
+        )
+        if (recent or 0) >= lockout_failures:
+            raise Invalid(
+                f"signing is locked: {recent} wrong passwords in the last {lockout_minutes} "
+                "minutes; nothing was signed. Try again later, or ask an administrator",
+                fields={"password": "signing locked"},
+            )
     user = db.get(User, actor.user_id) if actor.user_id is not None else None
     ok = (
         user is not None
@@ -274,7 +298,7 @@ def confirm_signature(
         username=user.username,
         printed_name=user.full_name or user.username,
         meaning=meaning,
-        at=at or utcnow(),
+        at=moment,
     )
 
 
