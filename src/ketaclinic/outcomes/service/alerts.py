@@ -62,32 +62,19 @@ def raise_alert(
     clinician if known, else every prescriber."""
     primary = context.primary_clinician(db, patient_id=patient_id)
     team = [primary] if primary is not None else context.prescribers(db)
-    alert = Alert(
+    return _open(
+        db,
+        actor=actor,
+        team=team,
+        primary=primary.username if primary else None,
         patient_id=patient_id,
         response_id=response_id,
         source=source,
-        detail=detail[:2000],
-        raised_at=now,
-        raised_by=actor.username,
-        primary_clinician=primary.username if primary else None,
-        notified=[u.username for u in team],
-        escalate_after_min=int(config.setting(db, "escalate_after_minutes")),
-        escalated_to=[],
+        detail=detail,
+        now=now,
+        subject="Suicidality alert: action needed",
+        audited=detail[:300],
     )
-    db.add(alert)
-    db.flush()
-    _notify(db, alert, team, kind="alert", subject="Suicidality alert: action needed")
-    jobs.enqueue(db, "outcomes.escalate_alert", at=escalation_due_at(alert), alert_id=alert.id)
-    audit.record(
-        db,
-        actor=actor,
-        action="alert.raise",
-        patient_id=patient_id,
-        object_type="suicidality_alert",
-        object_id=alert.id,
-        detail=detail[:300],
-    )
-    return alert
 
 
 def raise_for_lead(
@@ -96,34 +83,65 @@ def raise_for_lead(
     """A self-screen lead reported suicidal thoughts: an alert like a patient's, addressed
     to every prescriber (a lead has no care team yet), escalated the same way. Answers
     ``platform.ports.raise_lead_alert``; returns the alert's id."""
-    moment = now or utcnow()
-    team = context.prescribers(db)
-    alert = Alert(
-        patient_id=None,
+    alert = _open(
+        db,
+        actor=actor,
+        team=context.prescribers(db),
+        primary=None,
         lead_id=lead_id,
-        response_id=None,
         source="self_screen",
+        detail=detail,
+        now=now or utcnow(),
+        subject="Suicidality alert (self-screen): action needed",
+        audited=f"self-screen lead {lead_id}",
+    )
+    return alert.id
+
+
+def _open(
+    db: Session,
+    *,
+    actor: Actor,
+    team: list[User],
+    primary: str | None,
+    source: str,
+    detail: str,
+    now: datetime,
+    subject: str,
+    audited: str,
+    patient_id: int | None = None,
+    lead_id: int | None = None,
+    response_id: int | None = None,
+) -> Alert:
+    """The alert, its messages to ``team``, its escalation check and its audit row, in
+    the caller's transaction: the same for a patient's alert and a lead's."""
+    alert = Alert(
+        patient_id=patient_id,
+        lead_id=lead_id,
+        response_id=response_id,
+        source=source,
         detail=detail[:2000],
-        raised_at=moment,
+        raised_at=now,
         raised_by=actor.username,
-        primary_clinician=None,
+        primary_clinician=primary,
         notified=[u.username for u in team],
         escalate_after_min=int(config.setting(db, "escalate_after_minutes")),
         escalated_to=[],
     )
     db.add(alert)
     db.flush()
-    _notify(db, alert, team, kind="alert", subject="Suicidality alert (self-screen): action needed")
+    _notify(db, alert, team, kind="alert", subject=subject)
     jobs.enqueue(db, "outcomes.escalate_alert", at=escalation_due_at(alert), alert_id=alert.id)
     audit.record(
         db,
         actor=actor,
         action="alert.raise",
+        patient_id=patient_id,
         object_type="suicidality_alert",
         object_id=alert.id,
-        detail=f"self-screen lead {lead_id}",
+        detail=audited,
     )
-    return alert.id
+    return alert
 
 
 def attach_lead_alerts(db: Session, *, actor: Actor, lead_id: int, patient_id: int) -> int:
