@@ -6,12 +6,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from ketaclinic.clinical import monitoring
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from ketaclinic.platform.roles import Role
-from ketaclinic.sessions.models import InfusionSession
+from ketaclinic.sessions.models import InfusionSession, SessionAlarm
 
 RUNNERS = frozenset({Role.nurse, Role.prescriber})
 PRESCRIBERS = frozenset({Role.prescriber})
@@ -99,3 +100,31 @@ def reason_text(reason: str | None, field: str = "reason", what: str = "a reason
 
 def minutes(later: datetime, earlier: datetime) -> float:
     return (later - earlier).total_seconds() / 60.0
+
+
+def stored_alarm(
+    alarm: monitoring.Alarm,
+    *,
+    session_id: int,
+    phase: str,
+    raised_at: datetime,
+    vital_sign_id: int | None = None,
+    entry_id: int | None = None,
+) -> SessionAlarm:
+    """The row of an alarm the clinical core raised, from a reading (``vital_sign_id``)
+    or a charted symptom or score (``entry_id``)."""
+    return SessionAlarm(
+        session_id=session_id,
+        vital_sign_id=vital_sign_id,
+        entry_id=entry_id,
+        rule_id=alarm.rule_id,
+        phase=phase,
+        level=alarm.level,
+        parameter=alarm.parameter,
+        value=alarm.value,
+        message=alarm.message,
+        action=alarm.action,
+        source=alarm.source,
+        evidence=alarm.evidence,
+        raised_at=raised_at,
+    )

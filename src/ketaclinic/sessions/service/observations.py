@@ -15,7 +15,7 @@ from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.errors import Invalid
 from ketaclinic.sessions.models import InfusionSession, SessionAlarm, SessionEntry
 from ketaclinic.sessions.service import calls, view
-from ketaclinic.sessions.service.common import record
+from ketaclinic.sessions.service.common import record, stored_alarm
 
 
 def symptom_choices(db: Session) -> list[monitoring.SymptomTrigger]:
@@ -23,9 +23,10 @@ def symptom_choices(db: Session) -> list[monitoring.SymptomTrigger]:
     return monitoring.symptom_triggers(configuration.overrides_for(db, "monitoring.symptoms"))
 
 
-def phase_at(db: Session, row: InfusionSession, moment: datetime) -> str:
-    """The session's phase at ``moment`` (pre_infusion, infusion or recovery)."""
-    return view.phase_at(view.for_charting(db, row=row), moment)
+def charting_state(db: Session, row: InfusionSession, *, now: datetime) -> view.SessionView:
+    """The session's dosing timeline, which says the phase of a moment
+    (``view.phase_at``); read once per act and handed to ``raise_alarms``."""
+    return view.for_charting(db, row=row, now=now)
 
 
 def raise_alarms(
@@ -36,9 +37,11 @@ def raise_alarms(
     entry: SessionEntry,
     symptoms: Sequence[str] = (),
     moaas: int | None = None,
+    state: view.SessionView | None = None,
 ) -> list[SessionAlarm]:
-    """Store the alarms ``entry`` raises and call the prescriber for those that call."""
-    state = view.for_charting(db, row=row, now=entry.recorded_at)
+    """Store the alarms ``entry`` raises and call the prescriber for those that call.
+    ``state``: the act's ``charting_state`` when it read one already."""
+    state = state or charting_state(db, row, now=entry.recorded_at)
     phase = view.phase_at(state, entry.at)
     overrides = [
         *configuration.overrides_for(db, "monitoring.symptoms"),
@@ -55,20 +58,8 @@ def raise_alarms(
     except ValueError as exc:
         raise Invalid(str(exc), fields={"symptom_id" if symptoms else "moaas": "invalid"}) from exc
     stored = [
-        SessionAlarm(
-            session_id=row.id,
-            vital_sign_id=None,
-            entry_id=entry.id,
-            rule_id=alarm.rule_id,
-            phase=phase,
-            level=alarm.level,
-            parameter=alarm.parameter,
-            value=alarm.value,
-            message=alarm.message,
-            action=alarm.action,
-            source=alarm.source,
-            evidence=alarm.evidence,
-            raised_at=entry.recorded_at,
+        stored_alarm(
+            alarm, session_id=row.id, phase=phase, raised_at=entry.recorded_at, entry_id=entry.id
         )
         for alarm in found
     ]

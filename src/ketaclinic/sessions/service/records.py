@@ -13,7 +13,7 @@ from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Invalid
 from ketaclinic.sessions.models import SessionEntry
-from ketaclinic.sessions.service import observations
+from ketaclinic.sessions.service import observations, view
 from ketaclinic.sessions.service.common import (
     RUNNERS,
     charted_time,
@@ -186,7 +186,8 @@ def record_symptom(
     if len(text) > 2000:
         raise Invalid("keep the note under 2000 characters", fields={"note": "too long"})
     moment = charted_time(at, now=now)
-    phase = observations.phase_at(db, row, moment)
+    state = observations.charting_state(db, row, now=now or utcnow())
+    phase = view.phase_at(state, moment)
     if phase not in trigger.phases:
         raise Conflict(
             f"{trigger.label}: symptom alarms apply during "
@@ -207,7 +208,9 @@ def record_symptom(
         text=text or None,
         detail=symptom_id,
     )
-    observations.raise_alarms(db, actor=actor, row=row, entry=entry, symptoms=[symptom_id])
+    observations.raise_alarms(
+        db, actor=actor, row=row, entry=entry, symptoms=[symptom_id], state=state
+    )
     return entry
 
 

@@ -32,6 +32,7 @@ from ketaclinic.sessions.service.common import (
     reason_text,
     record,
     require,
+    stored_alarm,
 )
 
 SOURCES = ("manual", "monitor", "device")
@@ -454,19 +455,12 @@ def _raise(
         found = [(new[i], a) for i, a in pairs]
     raised = []
     for source_row, alarm in found:
-        stored = SessionAlarm(
+        stored = stored_alarm(
+            alarm,
             session_id=state.session.id,
-            vital_sign_id=source_row.id,
-            rule_id=alarm.rule_id,
             phase=phase,
-            level=alarm.level,
-            parameter=alarm.parameter,
-            value=alarm.value,
-            message=alarm.message,
-            action=alarm.action,
-            source=alarm.source,
-            evidence=alarm.evidence,
             raised_at=new[-1].recorded_at,
+            vital_sign_id=source_row.id,
         )
         db.add(stored)
         raised.append(stored)
