@@ -66,7 +66,6 @@ def verify(
     show = sys.stderr.isatty() if progress is None else progress
     with database() as db, one_line_errors(), _progress(show) as update:
         result = audit.verify_trail(db, actor=CLI_ACTOR, progress=update, resume=resume)
-        db.commit()
     for warning in result.warnings:
         typer.secho(f"warning: {warning}", err=True, fg=typer.colors.YELLOW)
     if result.ok:
@@ -94,5 +93,4 @@ def seal() -> None:
 
     with database() as db, one_line_errors():
         summary = audit.seal_job(db)
-        db.commit()
     typer.echo(summary)
