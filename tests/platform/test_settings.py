@@ -27,3 +27,21 @@ def test_the_default_database_is_sqlite_in_the_data_dir(tmp_path: Path) -> None:
 def test_an_unknown_time_zone_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown time zone"):
         Settings(time_zone="Mars/Olympus")
+
+
+def test_a_data_dir_with_url_characters_keeps_the_database_inside_it(tmp_path: Path) -> None:
+    from sqlalchemy import inspect
+
+    from ketaclinic.platform.db import make_engine
+    from ketaclinic.platform.migrate import upgrade
+
+    data_dir = tmp_path / "clinic?site=2#east"
+    url = Settings(data_dir=data_dir).effective_database_url
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        assert "patients" in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+    assert (data_dir / "ketaclinic.db").stat().st_size > 0
+    assert [p.name for p in tmp_path.iterdir()] == ["clinic?site=2#east"]

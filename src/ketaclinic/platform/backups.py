@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.platform import integrity
 from ketaclinic.platform.db import make_engine, utcnow
-from ketaclinic.platform.settings import Settings
+from ketaclinic.platform.settings import Settings, sqlite_url
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -217,7 +217,7 @@ def _copy_sqlite(source: Path, target: Path) -> dict[str, Any]:
     finally:
         dst.close()
         src.close()
-    return _describe_url(f"sqlite:///{target}")
+    return _describe_url(sqlite_url(target))
 
 
 def _dump_postgres(url: str, target: Path) -> dict[str, Any]:
@@ -516,7 +516,7 @@ def verify(
         health = integrity.check_sqlite_file(copy, full=True)
         if not health.ok:
             raise BackupError(f"the backup's database does not hold: {health.reason}")
-        url = f"sqlite:///{copy}"
+        url = sqlite_url(copy)
         _compare(backup, _describe_url(url))
         scratch_conf = conf.model_copy(
             update={

@@ -9,6 +9,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -21,8 +22,9 @@ def config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "heads") -> None:
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(config(url), revision)
 
 

@@ -23,6 +23,15 @@ class ConfigurationError(RuntimeError):
     """The settings cannot work; the message says which variable to fix."""
 
 
+def sqlite_url(path: Path) -> str:
+    """The URL of a SQLite file, rendered by SQLAlchemy so that a "?" or "#" in a folder's
+    name is escaped and the file lands where the clinic said, not at a path cut short by
+    a query string."""
+    from sqlalchemy.engine import URL
+
+    return URL.create("sqlite", database=str(path)).render_as_string()
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KETACLINIC_", extra="ignore")
 
@@ -68,7 +77,7 @@ class Settings(BaseSettings):
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{self.data_dir / 'ketaclinic.db'}"
+        return sqlite_url(self.data_dir / "ketaclinic.db")
 
     @property
     def effective_backup_dir(self) -> Path:
