@@ -254,11 +254,18 @@ def build(
     return view
 
 
-def for_charting(db: Session, *, row: InfusionSession, now: datetime | None = None) -> SessionView:
+def for_charting(
+    db: Session,
+    *,
+    row: InfusionSession,
+    now: datetime | None = None,
+    limit_overrides: list[Override] | None = None,
+) -> SessionView:
     """The session's dosing timeline (start and end of dosing, so the phase of a moment)
     and the clinic's limit overrides, without its readings, alarms or entries: what
     charting a reading needs, at a cost that does not grow with the chart. Acts that
-    show or judge the whole session use ``build``."""
+    show or judge the whole session use ``build``. ``limit_overrides``: the clinic's
+    ``monitoring.limits`` overrides when the caller read them already."""
     now = now or utcnow()
     view = SessionView(
         session=row,
@@ -274,7 +281,11 @@ def for_charting(db: Session, *, row: InfusionSession, now: datetime | None = No
         checklist_entries=[],
         enrolment=None,
         monitoring_record=None,
-        limit_overrides=configuration.overrides_for(db, "monitoring.limits"),
+        limit_overrides=(
+            configuration.overrides_for(db, "monitoring.limits")
+            if limit_overrides is None
+            else limit_overrides
+        ),
     )
     if view.esketamine:
         view.device_mg, view.device_interval_min = devices_of(db, view.order)

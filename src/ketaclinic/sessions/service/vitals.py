@@ -150,22 +150,7 @@ def chart_device_readings(
     value or a time out of bounds, ``Conflict`` for a closed session."""
     row = load_open(db, session_id)
     now = now or utcnow()
-    rows = []
-    for measured in readings:
-        values = measured.values()
-        _check_values(values)
-        rows.append(
-            VitalSign(
-                session_id=row.id,
-                taken_at=charted_time(measured.taken_at, field="taken_at", now=now),
-                source="device",
-                recorded_by_id=None,
-                recorded_at=now,
-                **values,
-            )
-        )
-    if not rows:
-        raise Invalid("the message carries no vital sign", fields={"readings": "empty"})
+    rows = _device_rows(row.id, readings, now)
     state = view.for_charting(db, row=row, now=now)
     alarms = _chart(db, state, rows)
     raised = [a.rule_id for a in alarms]
@@ -182,6 +167,102 @@ def chart_device_readings(
     )
     db.flush()
     return rows, alarms
+
+
+@dataclass(frozen=True)
+class DeviceMessage:
+    """The readings of one device message, named by its control id (MSH-10)."""
+
+    reference: str
+    readings: Sequence[Measured]
+
+
+@dataclass
+class DeviceBatch:
+    """What charting a group of device messages for one session did: the rows charted
+    for each accepted message (by position), the refusal of each other, the alarms."""
+
+    charted: dict[int, list[VitalSign]]
+    refused: dict[int, Invalid]
+    alarms: list[SessionAlarm]
+
+
+def _device_rows(session_id: int, readings: Sequence[Measured], now: datetime) -> list[VitalSign]:
+    """The rows of one message, or ``Invalid`` (implausible value, time out of bounds)."""
+    rows = []
+    for measured in readings:
+        values = measured.values()
+        _check_values(values)
+        rows.append(
+            VitalSign(
+                session_id=session_id,
+                taken_at=charted_time(measured.taken_at, field="taken_at", now=now),
+                source="device",
+                recorded_by_id=None,
+                recorded_at=now,
+                **values,
+            )
+        )
+    if not rows:
+        raise Invalid("the message carries no vital sign", fields={"readings": "empty"})
+    return rows
+
+
+def charting_overrides(db: Session) -> list[Any]:
+    """The clinic's ``monitoring.limits`` overrides: read once for a group of device
+    messages and passed to ``chart_device_messages``."""
+    return configuration.overrides_for(db, "monitoring.limits")
+
+
+def chart_device_messages(
+    db: Session,
+    *,
+    actor: Actor,
+    session_id: int,
+    messages: Sequence[DeviceMessage],
+    sender: str,
+    now: datetime | None = None,
+    limit_overrides: list[Any] | None = None,
+) -> DeviceBatch:
+    """Chart the readings of several messages of one session's device in one pass: each
+    message checked alone (one that is implausible is refused, the others charted), the
+    session's dosing timeline and prior-window read once, every reading inserted with
+    one statement, alarms assessed over the batch in time order (as if charted one by
+    one), one audit row naming the messages.
+
+    For the bedside-monitor interface, whose act audits the device messages (``actor``
+    names the device): it checks no staff role. ``limit_overrides``: the clinic's
+    ``monitoring.limits`` overrides when the caller read them already (once a group).
+    Raises ``Conflict`` for a closed session."""
+    row = load_open(db, session_id)
+    now = now or utcnow()
+    charted: dict[int, list[VitalSign]] = {}
+    refused: dict[int, Invalid] = {}
+    for index, message in enumerate(messages):
+        try:
+            charted[index] = _device_rows(row.id, message.readings, now)
+        except Invalid as exc:
+            refused[index] = exc
+    rows = [v for index in sorted(charted) for v in charted[index]]
+    if not rows:
+        return DeviceBatch(charted, refused, [])
+    state = view.for_charting(db, row=row, now=now, limit_overrides=limit_overrides)
+    alarms = _chart(db, state, rows)
+    raised = [a.rule_id for a in alarms]
+    _call_prescriber(db, actor=actor, state=state, readings=rows, alarms=alarms)
+    references = " ".join(messages[index].reference for index in sorted(charted))
+    record(
+        db,
+        actor,
+        "vitals.record",
+        row,
+        object_type="vital_sign",
+        object_id=rows[0].id,
+        detail=f"device: {sender}; {len(rows)} reading(s) from {len(charted)} message(s): "
+        f"{references}" + (f"; alarms: {', '.join(raised)}" if raised else ""),
+    )
+    db.flush()
+    return DeviceBatch(charted, refused, alarms)
 
 
 def _call_prescriber(
