@@ -81,7 +81,7 @@ class Incoming:
 @dataclass
 class _Pending:
     index: int
-    message: object
+    message: pcd01.Message
     decoded: pcd01.Decoded
     readings: list[sessions.Measured]
 
@@ -149,9 +149,8 @@ def receive_group(
             continue
         first[key] = p.index
         by_session.setdefault(session_id, []).append(p)
-    overrides = sessions.charting_overrides(db) if by_session else []
-    for session_id, batch in by_session.items():
-        _chart_batch(db, group, batch, session_id, overrides, answers, now)
+    if by_session:
+        _chart_sessions(db, group, by_session, answers, now)
     for p, earlier in again:
         # The same message twice in one group: acknowledged again only if the first was
         # stored; otherwise ``receive`` takes it alone, after the first.
@@ -180,7 +179,7 @@ def _stored(db: Session, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
     return {(sender, control) for sender, control in found} & keys
 
 
-def _ack_text(message: object, code: str) -> str:
+def _ack_text(message: pcd01.Message, code: str) -> str:
     return pcd01.ack(message, code, control=uuid.uuid4().hex[:20])
 
 
@@ -212,62 +211,64 @@ def _matched(db: Session, decoded: pcd01.Decoded, bound: sessions.DeviceSession 
     return bound.session_id
 
 
-def _chart_batch(
+def _chart_sessions(
     db: Session,
     group: list[Incoming],
-    batch: list[_Pending],
-    session_id: int,
-    overrides: list[object],
+    by_session: dict[int, list[_Pending]],
     answers: list[Answer | None],
     now: datetime,
 ) -> None:
-    """One session's messages charted together in a savepoint; if the batch fails as a
-    whole (a closed session, a database fault), its messages are left to ``receive``."""
-    devices = sorted({p.decoded.device_id for p in batch})
-    senders = sorted({p.decoded.sender for p in batch})
-    try:
-        with db.begin_nested():
-            done = sessions.chart_device_messages(
-                db,
-                actor=device_actor(devices[0] if len(devices) == 1 else "+".join(devices)),
-                session_id=session_id,
-                messages=[sessions.DeviceMessage(p.decoded.control_id, p.readings) for p in batch],
-                sender=" ".join(senders),
-                now=now,
-                limit_overrides=overrides,
+    """Every session's messages charted in one pass (``chart_device_groups``), their
+    control ids stored with one insert. A fault here fails the group's pass as a whole
+    (the caller's savepoint), and its messages are then handled alone."""
+    groups = []
+    for session_id, batch in by_session.items():
+        devices = sorted({p.decoded.device_id for p in batch})
+        groups.append(
+            sessions.SessionMessages(
+                session_id,
+                device_actor("+".join(devices)),
+                " ".join(sorted({p.decoded.sender for p in batch})),
+                [sessions.DeviceMessage(p.decoded.control_id, p.readings) for p in batch],
             )
-            if done.charted:
-                db.execute(
-                    insert(Hl7Message),
-                    [
-                        {
-                            "sender": batch[i].decoded.sender,
-                            "control_id": batch[i].decoded.control_id,
-                            "device_id": batch[i].decoded.device_id,
-                            "session_id": session_id,
-                            "readings": len(rows),
-                            "note": "; ".join(batch[i].decoded.skipped)[:2000] or None,
-                            "received_at": now,
-                        }
-                        for i, rows in sorted(done.charted.items())
-                    ],
-                )
-    except Exception:
-        return  # each message of the batch is then handled alone
-    for i in done.charted:
-        answers[batch[i].index] = Answer(
-            "AA", _ack_text(batch[i].message, "AA"), charted=len(done.charted[i])
         )
-    for i, exc in done.refused.items():
-        p = batch[i]
-        refusal = pcd01.Refused("AE", pcd01.DATA_TYPE_ERROR, exc.detail, "OBX-5")
-        answers[p.index] = _refuse_alone(db, group[p.index], p.message, p.decoded, refusal, now)
+    done = sessions.chart_device_groups(
+        db, groups=groups, now=now, limit_overrides=sessions.charting_overrides(db)
+    )
+    stored = [
+        (batch[i], len(rows), session_id)
+        for session_id, batch in by_session.items()
+        for i, rows in sorted(done[session_id].charted.items())
+    ]
+    if stored:
+        db.execute(
+            insert(Hl7Message),
+            [
+                {
+                    "sender": p.decoded.sender,
+                    "control_id": p.decoded.control_id,
+                    "device_id": p.decoded.device_id,
+                    "session_id": session_id,
+                    "readings": count,
+                    "note": "; ".join(p.decoded.skipped)[:2000] or None,
+                    "received_at": now,
+                }
+                for p, count, session_id in stored
+            ],
+        )
+    for p, count, _ in stored:
+        answers[p.index] = Answer("AA", _ack_text(p.message, "AA"), charted=count)
+    for session_id, batch in by_session.items():
+        for i, exc in done[session_id].refused.items():
+            p = batch[i]
+            refusal = pcd01.Refused("AE", pcd01.DATA_TYPE_ERROR, exc.detail, "OBX-5")
+            answers[p.index] = _refuse_alone(db, group[p.index], p.message, p.decoded, refusal, now)
 
 
 def _refuse_alone(
     db: Session,
     item: Incoming,
-    message: object | None,
+    message: pcd01.Message | None,
     decoded: pcd01.Decoded | None,
     refusal: pcd01.Refused,
     now: datetime | None = None,
@@ -375,7 +376,7 @@ def _chart(db: Session, decoded: pcd01.Decoded, now: datetime) -> int:
 def _refuse(
     db: Session,
     raw: str,
-    message: object | None,
+    message: pcd01.Message | None,
     decoded: pcd01.Decoded | None,
     refusal: pcd01.Refused,
     control: str,

@@ -294,8 +294,8 @@ def test_messages_that_arrive_while_a_group_is_written_are_committed_together(
     writing = threading.Event()
     go_on = threading.Event()
 
-    def held_decode(message: hl7.Message, **kwargs: object) -> pcd01.Decoded:
-        control = str(message.segment("MSH")(10))
+    def held_decode(message: pcd01.Message, **kwargs: object) -> pcd01.Decoded:
+        control = message.value(message.segment("MSH"), 10)
         if control == "FIRST":
             writing.set()
             go_on.wait(10)

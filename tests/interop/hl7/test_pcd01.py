@@ -78,3 +78,41 @@ def test_a_message_of_another_type_is_rejected() -> None:
     with pytest.raises(pcd01.Refused) as refused:
         _decode(raw)
     assert (refused.value.ack, refused.value.code) == ("AR", "200")
+
+
+def test_the_acknowledgement_is_laid_out_as_python_hl7_lays_it_out() -> None:
+    import hl7
+
+    raw = _message(
+        "OBX|1|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC|1.0.1.1|97|262688^MDC_DIM_PERCENT^MDC|||||F"
+    )
+    ours = pcd01.ack(pcd01.header(raw), "AA", control="C42").split("\r")
+    theirs = (
+        str(hl7.parse(raw).create_ack("AA", message_id="C42", application="KETACLINIC"))
+        .rstrip("\r")
+        .split("\r")
+    )
+    assert len(ours) == len(theirs) == 2
+    # Field by field, but for MSH-7 (the moment each was made).
+    assert ours[0].split("|")[:6] == theirs[0].split("|")[:6]
+    assert ours[0].split("|")[7:] == theirs[0].split("|")[7:]
+    assert ours[1] == theirs[1] == "MSA|AA|M1"
+
+
+def test_a_message_in_other_separators_is_read_with_its_own() -> None:
+    raw = _message(
+        "OBX|1|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC|1.0.1.1|93|262688^MDC_DIM_PERCENT^MDC|||||F"
+    )
+    other = raw.replace("|", "#").replace("^", "$").replace("MSH#$~\\&", "MSH#$~\\&")
+    decoded = _decode(other)
+    assert [(o.vital, o.value) for o in decoded.observations] == [("spo2", 93)]
+    assert decoded.mrn == "KC000001" and decoded.control_id == "M1"
+    # Answered in the standard separators, which any sender reads.
+    assert pcd01.ack(decoded.message, "AA", control="C1").endswith("\rMSA|AA|")
+
+
+@pytest.mark.parametrize("raw", ["", "MSH|this is not|hl7", "hello", "MSH|^~\\&|A\rnot a segment"])
+def test_what_is_not_hl7_is_refused_ar(raw: str) -> None:
+    with pytest.raises(pcd01.Refused) as refused:
+        pcd01.header(raw)
+    assert refused.value.ack == "AR"

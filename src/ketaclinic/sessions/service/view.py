@@ -293,6 +293,49 @@ def for_charting(
     return view
 
 
+def for_charting_many(
+    db: Session,
+    *,
+    rows: Sequence[InfusionSession],
+    now: datetime,
+    limit_overrides: list[Override],
+) -> dict[int, SessionView]:
+    """``for_charting`` for several sessions at once (a group of monitor messages): their
+    patients, orders and events read with one query each, whatever their number."""
+    people = patients.patients_by_id(db, {r.patient_id for r in rows})
+    signed = orders.orders_by_id(db, {r.order_id for r in rows})
+    events: dict[int, list[SessionEvent]] = {r.id: [] for r in rows}
+    for event in db.scalars(
+        select(SessionEvent)
+        .where(SessionEvent.session_id.in_(sorted(events)))
+        .order_by(SessionEvent.session_id, SessionEvent.at, SessionEvent.id)
+    ):
+        events[event.session_id].append(event)
+    views = {}
+    for row in rows:
+        view = SessionView(
+            session=row,
+            patient=people[row.patient_id],
+            order=signed[row.order_id],
+            appointment=None,
+            now=now,
+            events=events[row.id],
+            vitals=[],
+            alarms=[],
+            entries=[],
+            notes=[],
+            checklist_entries=[],
+            enrolment=None,
+            monitoring_record=None,
+            limit_overrides=limit_overrides,
+        )
+        if view.esketamine:
+            view.device_mg, view.device_interval_min = devices_of(db, view.order)
+        derive_dosing(view)
+        views[row.id] = view
+    return views
+
+
 def devices_of(
     db: Session, order: orders.Order, *, protocol_overrides: list[Override] | None = None
 ) -> tuple[float, float]:

@@ -21,8 +21,8 @@ from ketaclinic.clinical import monitoring
 from ketaclinic.configuration import service as configuration
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.db import utcnow
-from ketaclinic.platform.errors import Conflict, Invalid
-from ketaclinic.sessions.models import SessionAlarm, VitalSign
+from ketaclinic.platform.errors import Conflict, Invalid, NotFound
+from ketaclinic.sessions.models import InfusionSession, SessionAlarm, VitalSign
 from ketaclinic.sessions.service import calls, view
 from ketaclinic.sessions.service.common import (
     RUNNERS,
@@ -214,6 +214,16 @@ def charting_overrides(db: Session) -> list[Any]:
     return configuration.overrides_for(db, "monitoring.limits")
 
 
+@dataclass(frozen=True)
+class SessionMessages:
+    """The device messages of one session in a group, and who sent them."""
+
+    session_id: int
+    actor: Actor  # the device (``device_actor``)
+    sender: str
+    messages: Sequence[DeviceMessage]
+
+
 def chart_device_messages(
     db: Session,
     *,
@@ -224,45 +234,100 @@ def chart_device_messages(
     now: datetime | None = None,
     limit_overrides: list[Any] | None = None,
 ) -> DeviceBatch:
-    """Chart the readings of several messages of one session's device in one pass: each
-    message checked alone (one that is implausible is refused, the others charted), the
-    session's dosing timeline and prior-window read once, every reading inserted with
-    one statement, alarms assessed over the batch in time order (as if charted one by
-    one), one audit row naming the messages.
-
-    For the bedside-monitor interface, whose act audits the device messages (``actor``
-    names the device): it checks no staff role. ``limit_overrides``: the clinic's
-    ``monitoring.limits`` overrides when the caller read them already (once a group).
-    Raises ``Conflict`` for a closed session."""
-    row = load_open(db, session_id)
-    now = now or utcnow()
-    charted: dict[int, list[VitalSign]] = {}
-    refused: dict[int, Invalid] = {}
-    for index, message in enumerate(messages):
-        try:
-            charted[index] = _device_rows(row.id, message.readings, now)
-        except Invalid as exc:
-            refused[index] = exc
-    rows = [v for index in sorted(charted) for v in charted[index]]
-    if not rows:
-        return DeviceBatch(charted, refused, [])
-    state = view.for_charting(db, row=row, now=now, limit_overrides=limit_overrides)
-    alarms = _chart(db, state, rows)
-    raised = [a.rule_id for a in alarms]
-    _call_prescriber(db, actor=actor, state=state, readings=rows, alarms=alarms)
-    references = " ".join(messages[index].reference for index in sorted(charted))
-    record(
+    """``chart_device_groups`` for one session."""
+    if limit_overrides is None:
+        limit_overrides = charting_overrides(db)
+    found = chart_device_groups(
         db,
-        actor,
-        "vitals.record",
-        row,
-        object_type="vital_sign",
-        object_id=rows[0].id,
-        detail=f"device: {sender}; {len(rows)} reading(s) from {len(charted)} message(s): "
-        f"{references}" + (f"; alarms: {', '.join(raised)}" if raised else ""),
+        groups=[SessionMessages(session_id, actor, sender, messages)],
+        now=now,
+        limit_overrides=limit_overrides,
     )
+    return found[session_id]
+
+
+def chart_device_groups(
+    db: Session,
+    *,
+    groups: Sequence[SessionMessages],
+    now: datetime | None = None,
+    limit_overrides: list[Any],
+) -> dict[int, DeviceBatch]:
+    """Chart the readings of a group of device messages, per session in one pass: each
+    message checked alone (one that is implausible is refused, the others charted); the
+    sessions, their patients, orders and dosing timelines read once for the group; every
+    reading of the group inserted with one statement; per session one prior-window
+    read, alarms assessed over its readings in time order (as if charted one by one,
+    ``_chart``) and one audit row naming its messages.
+
+    For the bedside-monitor interface, whose act audits the device messages (each
+    ``actor`` names its device): it checks no staff role. ``limit_overrides``: the
+    clinic's ``monitoring.limits`` overrides (``charting_overrides``), read once a
+    group. Raises ``Conflict`` for a closed session or one seen twice, ``NotFound`` for
+    an unknown one."""
+    now = now or utcnow()
+    ids = [g.session_id for g in groups]
+    if len(set(ids)) != len(ids):
+        raise Conflict("a session's messages are charted together, once a group")
+    found = {
+        r.id: r for r in db.scalars(select(InfusionSession).where(InfusionSession.id.in_(ids)))
+    }
+    for session_id in ids:
+        if session_id not in found:
+            raise NotFound(f"no session with id {session_id}")
+        load_open(db, session_id)  # from the identity map: refuses a closed session
+    out: dict[int, DeviceBatch] = {}
+    for group in groups:
+        charted: dict[int, list[VitalSign]] = {}
+        refused: dict[int, Invalid] = {}
+        for index, message in enumerate(group.messages):
+            try:
+                charted[index] = _device_rows(group.session_id, message.readings, now)
+            except Invalid as exc:
+                refused[index] = exc
+        out[group.session_id] = DeviceBatch(charted, refused, [])
+    busy = [g for g in groups if out[g.session_id].charted]
+    if not busy:
+        return out
+    states = view.for_charting_many(
+        db, rows=[found[g.session_id] for g in busy], now=now, limit_overrides=limit_overrides
+    )
+    new = {
+        g.session_id: sorted(
+            (v for i in sorted(out[g.session_id].charted) for v in out[g.session_id].charted[i]),
+            key=lambda v: v.taken_at,
+        )
+        for g in busy
+    }
+    with db.no_autoflush:
+        windows = {
+            g.session_id: _windows(db, states[g.session_id], new[g.session_id]) for g in busy
+        }
+    db.add_all([v for g in busy for v in new[g.session_id]])
+    db.flush()  # one INSERT of every reading of the group (SQLAlchemy's insertmanyvalues)
+    for g in busy:
+        state, rows, batch = states[g.session_id], new[g.session_id], out[g.session_id]
+        batch.alarms = _raise_phases(db, state, rows, windows[g.session_id])
+        raised = [a.rule_id for a in batch.alarms]
+        references = " ".join(g.messages[i].reference for i in sorted(batch.charted))
+        record(
+            db,
+            g.actor,
+            "vitals.record",
+            state.session,
+            object_type="vital_sign",
+            object_id=rows[0].id,
+            detail=f"device: {g.sender}; {len(rows)} reading(s) from {len(batch.charted)} "
+            f"message(s): {references}" + (f"; alarms: {', '.join(raised)}" if raised else ""),
+        )
     db.flush()
-    return DeviceBatch(charted, refused, alarms)
+    for g in busy:
+        state, batch = states[g.session_id], out[g.session_id]
+        _call_prescriber(
+            db, actor=g.actor, state=state, readings=new[g.session_id], alarms=batch.alarms
+        )
+    db.flush()
+    return out
 
 
 def _call_prescriber(
@@ -347,22 +412,40 @@ def _chart(db: Session, state: view.SessionView, new: list[VitalSign]) -> list[S
     A reading charted late, before one already charted in its phase, is assessed with
     the whole phase instead, as its arrival may confirm or break a later run."""
     new.sort(key=lambda v: v.taken_at)
-    raised: list[SessionAlarm] = []
+    with db.no_autoflush:
+        windows = _windows(db, state, new)
+    db.add_all(new)
+    db.flush()
+    raised = _raise_phases(db, state, new, windows)
+    db.flush()
+    return raised
+
+
+def _by_phase(state: view.SessionView, new: list[VitalSign]) -> dict[str, list[VitalSign]]:
     by_phase: dict[str, list[VitalSign]] = {}
     for reading in new:
         by_phase.setdefault(view.phase_at(state, reading.taken_at), []).append(reading)
-    with db.no_autoflush:
-        windows = {
-            phase: _window(db, state, phase, rows)
-            for phase, rows in by_phase.items()
-            if phase != "pre_infusion" and state.dose_start is not None
-        }
-    db.add_all(new)
-    db.flush()
-    for phase, rows in by_phase.items():
+    return by_phase
+
+
+def _windows(db: Session, state: view.SessionView, new: list[VitalSign]) -> dict[str, _Window]:
+    """The prior window of each phase the new readings (in time order) fall in, read
+    before they are added."""
+    return {
+        phase: _window(db, state, phase, rows)
+        for phase, rows in _by_phase(state, new).items()
+        if phase != "pre_infusion" and state.dose_start is not None
+    }
+
+
+def _raise_phases(
+    db: Session, state: view.SessionView, new: list[VitalSign], windows: dict[str, _Window]
+) -> list[SessionAlarm]:
+    """The alarms the added readings raise, phase by phase (added, not yet flushed)."""
+    raised: list[SessionAlarm] = []
+    for phase, rows in _by_phase(state, new).items():
         if phase in windows:
             raised += _raise(db, state, phase, rows, windows[phase])
-    db.flush()
     return raised
 
 
