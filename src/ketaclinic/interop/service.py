@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -161,7 +162,7 @@ def receive_group(
 
 
 def _readings(decoded: pcd01.Decoded) -> list[sessions.Measured]:
-    by_time: dict[datetime, dict[str, int]] = {}
+    by_time: dict[datetime, dict[str, Any]] = {}
     for obs in decoded.observations:
         by_time.setdefault(obs.at, {})[obs.vital] = obs.value
     return [sessions.Measured(taken_at=at, **values) for at, values in sorted(by_time.items())]
@@ -315,7 +316,7 @@ def _chart(db: Session, decoded: pcd01.Decoded, now: datetime) -> int:
             "the patient identifier does not match the patient of the bound session",
             "PID-3",
         )
-    by_time: dict[datetime, dict[str, int]] = {}
+    by_time: dict[datetime, dict[str, Any]] = {}
     corrected: set[datetime] = set()
     for obs in decoded.observations:
         by_time.setdefault(obs.at, {})[obs.vital] = obs.value

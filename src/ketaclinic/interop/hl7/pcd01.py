@@ -31,6 +31,8 @@ SEGMENT_SEQUENCE_ERROR = "100"
 # error) and any other are not charted.
 CHARTED_STATUS = frozenset({"F", "R", "P", "C", "A", "S", ""})
 CORRECTED = "C"
+# Charted to one decimal (a temperature); every other vital sign is a whole number.
+DECIMAL_VITALS = frozenset({"temperature"})
 
 
 class Refused(Exception):
@@ -49,7 +51,7 @@ class Refused(Exception):
 class Observation:
     code: int
     vital: str
-    value: int
+    value: int | float
     at: datetime
     corrected: bool
 
@@ -214,7 +216,8 @@ def decode(
             continue
         unit = value(obx, 6, 1)
         unit_name = value(obx, 6, 2)
-        if unit != str(row.unit_code) and unit_name != row.unit:
+        factor = mdc.conversion(row, unit, unit_name)
+        if factor is None:
             raise Refused(
                 "AE",
                 TABLE_VALUE_NOT_FOUND,
@@ -226,7 +229,7 @@ def decode(
             decoded.skipped.append(f"{code} {row.reference_id} (not charted)")
             continue
         try:
-            number = float(value_text) * row.factor
+            number = float(value_text) * factor
         except ValueError:
             raise Refused(
                 "AE", DATA_TYPE_ERROR, f"{where}-5: {value_text!r} is not a number", f"{where}-5"
@@ -243,7 +246,7 @@ def decode(
             Observation(
                 code,
                 row.vital,
-                int(round(number)),
+                round(number, 1) if row.vital in DECIMAL_VITALS else int(round(number)),
                 _time(when, zone, f"{where}-14"),
                 status == CORRECTED,
             )

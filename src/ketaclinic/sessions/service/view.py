@@ -43,6 +43,9 @@ from ketaclinic.sessions.service.common import minutes
 ROUTES = {"intravenous": "iv", "intranasal": "esketamine_nasal"}
 PUMP_KINDS = ("start", "pause", "resume", "rate_change", "stop")
 PARAMETERS = ("heart_rate", "systolic_bp", "diastolic_bp", "spo2", "respiratory_rate")
+# Charted and shown beside them, judged by no alarm rule (no sourced limit for either).
+SHOWN_ONLY = ("mean_bp", "temperature")
+RECORDED = PARAMETERS + SHOWN_ONLY
 
 
 def route_of(order: orders.Order) -> str:

@@ -8,7 +8,7 @@ and reading on a later page load.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,13 +38,26 @@ from ketaclinic.sessions.service.common import (
 SOURCES = ("manual", "monitor", "device")
 
 
-def _check_values(values: dict[str, int | None]) -> None:
+# Input validation, not clinical limits (as ``monitoring.PLAUSIBLE_RANGES``): a mean
+# pressure (mmHg) or a temperature (degC) outside these is a device or typing error.
+# ketaclinic's convention, deliberately wide; no alarm rule reads them.
+SHOWN_ONLY_RANGES: dict[str, tuple[float, float]] = {
+    "mean_bp": (20.0, 250.0),
+    "temperature": (25.0, 45.0),
+}
+
+
+def _check_values(values: Mapping[str, int | float | None]) -> None:
     if all(v is None for v in values.values()):
         raise Invalid("chart at least one measurement", fields={"heart_rate": "required"})
     for name, value in values.items():
         if value is None:
             continue
-        low, high = monitoring.PLAUSIBLE_RANGES[name]  # type: ignore[index]
+        low, high = (
+            SHOWN_ONLY_RANGES[name]
+            if name in SHOWN_ONLY_RANGES
+            else monitoring.PLAUSIBLE_RANGES[name]  # type: ignore[index]
+        )
         if not low <= value <= high:
             raise Invalid(
                 f"{name.replace('_', ' ')} {value} is not a plausible reading "
@@ -128,9 +141,11 @@ class Measured:
     diastolic_bp: int | None = None
     spo2: int | None = None
     respiratory_rate: int | None = None
+    mean_bp: int | None = None
+    temperature: float | None = None
 
-    def values(self) -> dict[str, int | None]:
-        return {p: getattr(self, p) for p in view.PARAMETERS}
+    def values(self) -> dict[str, int | float | None]:
+        return {p: getattr(self, p) for p in view.RECORDED}
 
 
 def chart_device_readings(
