@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -318,8 +318,10 @@ def chart_device_groups(
         windows = {
             g.session_id: _windows(db, states[g.session_id], new[g.session_id]) for g in busy
         }
-    db.add_all([v for g in busy for v in new[g.session_id]])
-    db.flush()  # one INSERT of every reading of the group (SQLAlchemy's insertmanyvalues)
+    every = [v for g in busy for v in new[g.session_id]]
+    _number(db, every)
+    db.add_all(every)
+    db.flush()  # one INSERT of every reading of the group
     for g in busy:
         state, rows, batch = states[g.session_id], new[g.session_id], out[g.session_id]
         batch.alarms = _raise_phases(db, state, rows, windows[g.session_id])
@@ -343,6 +345,19 @@ def chart_device_groups(
         )
     db.flush()
     return out
+
+
+def _number(db: Session, rows: list[VitalSign]) -> None:
+    """On SQLite, the new rows' ids given before the insert, so that the group's rows go
+    in with one ``executemany`` (SQLite returns no ids from one, and SQLAlchemy would
+    insert row by row to learn them). The transaction holds SQLite's write lock from its
+    first statement (BEGIN IMMEDIATE), so nobody else takes these ids. PostgreSQL
+    returns the ids of one multi-row INSERT and needs none of this."""
+    if db.get_bind().dialect.name != "sqlite":
+        return
+    last = db.scalar(select(func.coalesce(func.max(VitalSign.id), 0))) or 0
+    for n, row in enumerate(rows, start=1):
+        row.id = last + n
 
 
 def _call_prescriber(
