@@ -309,7 +309,7 @@ def _in_process(
         import pstats
 
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
     assert codes == {"AA": len(raws)}, codes
     return len(raws), took
 

@@ -133,6 +133,16 @@ def test_a_group_for_two_sessions_charts_each_once_refuses_the_bad_one_and_audit
         select(VitalSign.temperature).where(VitalSign.temperature.is_not(None))
     ) == pytest.approx(36.9)
 
+    # The live screen gets them too.
+    from ketaclinic.sessions import service as sessions
+
+    live = sessions.live_update(db, session_id=b.session_id, after_vital_id=0)
+    assert [r["temperature"] for r in live.readings if r["source"] == "device"] == [
+        None,
+        pytest.approx(36.9),
+        None,
+    ]
+
     # One audit row a session for the group, naming its messages and readings; one for
     # the refusal.
     rows = list(
