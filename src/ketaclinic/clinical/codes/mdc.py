@@ -27,8 +27,11 @@ Vital = Literal[
 _NOMENCLATURE = (
     "IEEE 11073-10101 nomenclature (the MDC code and its reference id), as listed in the "
     "IHE PCD Rosetta Terminology Mapping (RTMMS) and sent in IHE PCD-01 ORU^R01 OBX-3; "
-    "code and unit as the issue and the interop notes list them, not re-checked here "
-    "against RTMMS"
+    "code and unit as the issue and the interop notes list them, cross-checked (not "
+    "against RTMMS or the IEEE text) with an open MDC table of partition 2 term codes "
+    "(code = 2 << 16 + term: NIBP sys/dia/mean 18949/18950/18951, ECG heart rate 16770, "
+    "non-invasive pulse rate 18474, SpO2 19384, respiration rate 20490) and the GE "
+    "B40/B105/B125 HL7 Reference Manual 2062665-001 PCD-01 examples (147842 with 264864)"
 )
 
 
@@ -83,7 +86,10 @@ MDC: dict[str, MdcRow] = dict(
         # Charted and shown; no alarm rule judges it (the limits table has no sourced
         # limit for the mean pressure).
         _row(150023, "MDC_PRESS_BLD_NONINV_MEAN", "mean_bp", 266016, "MDC_DIM_MMHG"),
-        _row(149546, "MDC_PULS_RATE", "heart_rate", 264864, "MDC_DIM_BEAT_PER_MIN"),
+        # 149546 = 2 << 16 + 18474: MDC_PULS_RATE_NON_INV in the nomenclature tables and
+        # the HL7 Personal Health Device FHIR IG examples (the pulse of the NIBP cuff);
+        # the code the issue lists, charted as the pulse.
+        _row(149546, "MDC_PULS_RATE_NON_INV", "heart_rate", 264864, "MDC_DIM_BEAT_PER_MIN"),
         _row(147842, "MDC_ECG_HEART_RATE", "heart_rate", 264864, "MDC_DIM_BEAT_PER_MIN"),
         _row(150456, "MDC_PULS_OXIM_SAT_O2", "spo2", 262688, "MDC_DIM_PERCENT"),
         # Unit 264928 = partition 4 (dimensions) << 16 + MDC_DIM_RESP_PER_MIN 2784, as
