@@ -350,9 +350,11 @@ def chart_device_groups(
 def _number(db: Session, rows: list[VitalSign]) -> None:
     """On SQLite, the new rows' ids given before the insert, so that the group's rows go
     in with one ``executemany`` (SQLite returns no ids from one, and SQLAlchemy would
-    insert row by row to learn them). The transaction holds SQLite's write lock from its
-    first statement (BEGIN IMMEDIATE), so nobody else takes these ids. PostgreSQL
-    returns the ids of one multi-row INSERT and needs none of this."""
+    insert row by row to learn them). A writing unit of work holds SQLite's write lock
+    from its first statement (BEGIN IMMEDIATE), so nobody else takes these ids; in a
+    deferred transaction another writer's commit in between makes the insert fail
+    (SQLite refuses to upgrade a stale snapshot, and the key is unique), never
+    collide. PostgreSQL returns the ids of one multi-row INSERT and needs none of this."""
     if db.get_bind().dialect.name != "sqlite":
         return
     last = db.scalar(select(func.coalesce(func.max(VitalSign.id), 0))) or 0
