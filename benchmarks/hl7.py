@@ -265,7 +265,58 @@ def _raw_each(factory: sessionmaker[Session], session_id: int, rows: int) -> flo
         return time.perf_counter() - began
 
 
-def run(url: str, label: str, chairs: int, seconds: float) -> None:
+def _in_process(
+    listener: Any, chairs: list[tuple[int, str, str]], per_chair: int, tag: str, profile: bool
+) -> tuple[int, float]:
+    """Seconds to ingest ``per_chair`` messages from every chair by the listener's own
+    group path (decode, match, chart, alarms, audit, commit; no sockets), in groups of
+    ``MAX_GROUP`` messages that arrived together, interleaved as monitors send them."""
+    from ketaclinic.interop.hl7.listener import MAX_GROUP, _Waiting
+    from ketaclinic.interop.hl7.messages import oru_r01
+
+    base = utcnow() - timedelta(seconds=per_chair)
+    raws = [
+        oru_r01(
+            control_id=f"{tag}-i-{index}-{k}",
+            mrn=mrn,
+            device_id=device,
+            at=base + timedelta(seconds=k),
+            values={
+                "systolic_bp": 124 + k % 7,
+                "diastolic_bp": 78,
+                "heart_rate": 70 + k % 5,
+                "spo2": 97,
+                "respiratory_rate": 14,
+            },
+        )
+        for k in range(per_chair)
+        for index, (_, mrn, device) in enumerate(chairs)
+    ]
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    began = time.perf_counter()
+    codes: dict[str, int] = {}
+    for start in range(0, len(raws), MAX_GROUP):
+        group = [_Waiting(raw, None, None) for raw in raws[start : start + MAX_GROUP]]
+        for answer in listener.handle_group(group):
+            codes[answer.code] = codes.get(answer.code, 0) + 1
+    took = time.perf_counter() - began
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+    assert codes == {"AA": len(raws)}, codes
+    return len(raws), took
+
+
+def run(
+    url: str, label: str, chairs: int, seconds: float, per_chair: int = 100, profile: bool = False
+) -> None:
     from ketaclinic.interop.hl7.listener import running
 
     load_all()
@@ -276,6 +327,15 @@ def run(url: str, label: str, chairs: int, seconds: float) -> None:
     found = _chairs(factory, chairs, tag)
     print(f"\n{label}: {chairs} monitors, {seconds:g} s per run")
     with running(factory, zone=ZONE) as (listener, port):
+        # In process first: its readings are dated the last seconds, before the MLLP runs'.
+        n, ingest = _in_process(listener, found, per_chair, tag, profile)
+        raw = _raw(factory, found[0][0], n)
+        print(
+            f"  in process : {n} messages (one reading each) in groups of up to 200: "
+            f"{ingest * 1000:.0f} ms ({n / ingest:,.0f} msg/s, {ingest / n * 1e6:.0f} us a "
+            f"message); raw executemany of {n} rows {raw * 1000:.1f} ms: ingest costs "
+            f"{ingest / raw:.1f}x the raw insert"
+        )
         for paced in (True, False):
             groups = listener.groups
             # The monitors run in a process of their own: their threads would otherwise
@@ -316,12 +376,23 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--postgres", default=None, help="a PostgreSQL database URL")
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument(
+        "--per-chair", type=int, default=100, help="messages a chair in the in-process run"
+    )
+    parser.add_argument("--profile", action="store_true", help="cProfile the in-process run")
     args = parser.parse_args()
+    options = {"per_chair": args.per_chair, "profile": args.profile}
     if not args.no_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
-            run(f"sqlite:///{Path(tmp) / 'bench.db'}", "SQLite", args.chairs, args.seconds)
+            run(
+                f"sqlite:///{Path(tmp) / 'bench.db'}",
+                "SQLite",
+                args.chairs,
+                args.seconds,
+                **options,
+            )
     if args.postgres:
-        run(args.postgres, "PostgreSQL", args.chairs, args.seconds)
+        run(args.postgres, "PostgreSQL", args.chairs, args.seconds, **options)
 
 
 if __name__ == "__main__":

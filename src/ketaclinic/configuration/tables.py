@@ -79,6 +79,11 @@ TABLES: dict[str, Table] = {
         ),
         Table("course.series", "Treatment series plans", lambda: course_evaluation.SERIES),
         Table("codes.mdc", "Bedside monitor codes (IEEE 11073 MDC)", lambda: mdc.MDC),
+        Table(
+            "codes.mdc_units",
+            "Bedside monitor units converted (IEEE 11073 MDC)",
+            lambda: mdc.CONVERTED_UNITS,
+        ),
     )
 }
 

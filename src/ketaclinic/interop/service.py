@@ -10,8 +10,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.interop.hl7 import pcd01
@@ -69,6 +70,228 @@ def receive(
     return Answer("AA", pcd01.ack(message, "AA", control=control), charted=charted)
 
 
+@dataclass
+class Incoming:
+    """One message of a group, as the listener hands it over."""
+
+    raw: str
+    peer: str | None = None
+    why: str | None = None  # set: a block that could not even be read as text
+
+
+@dataclass
+class _Pending:
+    index: int
+    message: pcd01.Message
+    decoded: pcd01.Decoded
+    readings: list[sessions.Measured]
+
+
+def receive_group(
+    db: Session,
+    *,
+    group: list[Incoming],
+    zone: tzinfo,
+    now: datetime | None = None,
+) -> list[Answer | None]:
+    """The messages of one group in the caller's transaction, charted per session in
+    one pass: each decoded alone; one query finds the control ids already stored, one
+    pair the sessions their devices are bound to; the clinic's alarm limits are read
+    once; then each session's readings are charted together (``chart_device_messages``:
+    one insert, one prior-window read, one audit row naming the messages).
+
+    A message refused (malformed, unknown patient or device, an implausible value) is
+    kept as a dead letter in a savepoint of its own and answered ``AE``/``AR``; the
+    others are charted. ``None`` for a message this pass leaves to ``receive`` alone
+    (a correction, or a session's batch that failed as a whole): the caller handles it
+    in its own savepoint, so one fault never costs the rest of the group."""
+    now = now or utcnow()
+    answers: list[Answer | None] = [None] * len(group)
+    pending: list[_Pending] = []
+    for index, item in enumerate(group):
+        if item.why is not None:
+            answers[index] = _refuse_alone(
+                db, item, None, None, pcd01.Refused("AR", pcd01.SEGMENT_SEQUENCE_ERROR, item.why)
+            )
+            continue
+        message = None
+        decoded = None
+        try:
+            message = pcd01.header(item.raw)
+            decoded = pcd01.decode(message, zone=zone)
+        except pcd01.Refused as refusal:
+            answers[index] = _refuse_alone(db, item, message, decoded, refusal, now)
+            continue
+        except Exception:  # noqa: S112 - left to ``receive``, which refuses or fails it alone
+            continue
+        if any(o.corrected for o in decoded.observations):
+            continue  # a correction marks earlier readings in error: ``receive`` alone
+        pending.append(_Pending(index, message, decoded, _readings(decoded)))
+    if not pending:
+        return answers
+    stored = _stored(db, {(p.decoded.sender, p.decoded.control_id) for p in pending})
+    bound = sessions.sessions_of_devices(db, {p.decoded.device_id for p in pending})
+    by_session: dict[int, list[_Pending]] = {}
+    first: dict[tuple[str, str], int] = {}
+    again: list[tuple[_Pending, int]] = []
+    for p in pending:
+        key = (p.decoded.sender, p.decoded.control_id)
+        if key in stored:
+            # Stored before: acknowledged again, charted once.
+            answers[p.index] = Answer("AA", _ack_text(p.message, "AA"), duplicate=True)
+            continue
+        if key in first:
+            again.append((p, first[key]))  # answered once the first one is
+            continue
+        try:
+            session_id = _matched(db, p.decoded, bound.get(p.decoded.device_id))
+        except pcd01.Refused as refusal:
+            answers[p.index] = _refuse_alone(db, group[p.index], p.message, p.decoded, refusal, now)
+            continue
+        first[key] = p.index
+        by_session.setdefault(session_id, []).append(p)
+    if by_session:
+        _chart_sessions(db, group, by_session, answers, now)
+    for p, earlier in again:
+        # The same message twice in one group: acknowledged again only if the first was
+        # stored; otherwise ``receive`` takes it alone, after the first.
+        answer = answers[earlier]
+        if answer is not None and answer.code == "AA":
+            answers[p.index] = Answer("AA", _ack_text(p.message, "AA"), duplicate=True)
+    return answers
+
+
+def _readings(decoded: pcd01.Decoded) -> list[sessions.Measured]:
+    by_time: dict[datetime, dict[str, Any]] = {}
+    for obs in decoded.observations:
+        by_time.setdefault(obs.at, {})[obs.vital] = obs.value
+    return [sessions.Measured(taken_at=at, **values) for at, values in sorted(by_time.items())]
+
+
+def _stored(db: Session, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of these (sender, control id) pairs are stored already: one query."""
+    senders = {sender for sender, _ in keys}
+    controls = {control for _, control in keys}
+    found = db.execute(
+        select(Hl7Message.sender, Hl7Message.control_id).where(
+            Hl7Message.sender.in_(sorted(senders)), Hl7Message.control_id.in_(sorted(controls))
+        )
+    ).all()
+    return {(sender, control) for sender, control in found} & keys
+
+
+def _ack_text(message: pcd01.Message, code: str) -> str:
+    return pcd01.ack(message, code, control=uuid.uuid4().hex[:20])
+
+
+def _matched(db: Session, decoded: pcd01.Decoded, bound: sessions.DeviceSession | None) -> int:
+    """The session a message charts to, or ``Refused`` (unknown patient or device, no
+    session in progress, a patient who is not the bound session's)."""
+    if bound is None:
+        if patients.patient_id_for_mrn(db, decoded.mrn) is None:
+            raise pcd01.Refused(
+                "AE",
+                pcd01.UNKNOWN_KEY,
+                "unknown patient and no session bound to this device",
+                "PID-3",
+            )
+        raise pcd01.Refused(
+            "AE",
+            pcd01.UNKNOWN_KEY,
+            f"no session in progress is bound to device {decoded.device_id}; kept for review",
+            "OBX-18",
+            held=True,
+        )
+    if bound.mrn != decoded.mrn:
+        raise pcd01.Refused(
+            "AE",
+            pcd01.UNKNOWN_KEY,
+            "the patient identifier does not match the patient of the bound session",
+            "PID-3",
+        )
+    return bound.session_id
+
+
+def _chart_sessions(
+    db: Session,
+    group: list[Incoming],
+    by_session: dict[int, list[_Pending]],
+    answers: list[Answer | None],
+    now: datetime,
+) -> None:
+    """Every session's messages charted in one pass (``chart_device_groups``), their
+    control ids stored with one insert. A fault here fails the group's pass as a whole
+    (the caller's savepoint), and its messages are then handled alone."""
+    groups = []
+    for session_id, batch in by_session.items():
+        devices = sorted({p.decoded.device_id for p in batch})
+        groups.append(
+            sessions.SessionMessages(
+                session_id,
+                device_actor("+".join(devices)),
+                " ".join(sorted({p.decoded.sender for p in batch})),
+                [sessions.DeviceMessage(p.decoded.control_id, p.readings) for p in batch],
+            )
+        )
+    done = sessions.chart_device_groups(
+        db, groups=groups, now=now, limit_overrides=sessions.charting_overrides(db)
+    )
+    stored = [
+        (batch[i], len(rows), session_id)
+        for session_id, batch in by_session.items()
+        for i, rows in sorted(done[session_id].charted.items())
+    ]
+    if stored:
+        db.execute(
+            insert(Hl7Message),
+            [
+                {
+                    "sender": p.decoded.sender,
+                    "control_id": p.decoded.control_id,
+                    "device_id": p.decoded.device_id,
+                    "session_id": session_id,
+                    "readings": count,
+                    "note": "; ".join(p.decoded.skipped)[:2000] or None,
+                    "received_at": now,
+                }
+                for p, count, session_id in stored
+            ],
+        )
+    for p, count, _ in stored:
+        answers[p.index] = Answer("AA", _ack_text(p.message, "AA"), charted=count)
+    for session_id, batch in by_session.items():
+        for i, exc in done[session_id].refused.items():
+            p = batch[i]
+            refusal = pcd01.Refused("AE", pcd01.DATA_TYPE_ERROR, exc.detail, "OBX-5")
+            answers[p.index] = _refuse_alone(db, group[p.index], p.message, p.decoded, refusal, now)
+
+
+def _refuse_alone(
+    db: Session,
+    item: Incoming,
+    message: pcd01.Message | None,
+    decoded: pcd01.Decoded | None,
+    refusal: pcd01.Refused,
+    now: datetime | None = None,
+) -> Answer | None:
+    """The refusal kept in a savepoint of its own; ``None`` (left to ``receive``) if
+    even that fails."""
+    try:
+        with db.begin_nested():
+            return _refuse(
+                db,
+                item.raw,
+                message,
+                decoded,
+                refusal,
+                uuid.uuid4().hex[:20],
+                item.peer,
+                now or utcnow(),
+            )
+    except Exception:
+        return None
+
+
 def _chart(db: Session, decoded: pcd01.Decoded, now: datetime) -> int:
     bound = sessions.session_of_device(db, decoded.device_id)
     if bound is None:
@@ -93,7 +316,7 @@ def _chart(db: Session, decoded: pcd01.Decoded, now: datetime) -> int:
             "the patient identifier does not match the patient of the bound session",
             "PID-3",
         )
-    by_time: dict[datetime, dict[str, int]] = {}
+    by_time: dict[datetime, dict[str, Any]] = {}
     corrected: set[datetime] = set()
     for obs in decoded.observations:
         by_time.setdefault(obs.at, {})[obs.vital] = obs.value
@@ -154,7 +377,7 @@ def _chart(db: Session, decoded: pcd01.Decoded, now: datetime) -> int:
 def _refuse(
     db: Session,
     raw: str,
-    message: object | None,
+    message: pcd01.Message | None,
     decoded: pcd01.Decoded | None,
     refusal: pcd01.Refused,
     control: str,

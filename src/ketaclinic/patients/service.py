@@ -207,6 +207,24 @@ def patient_id_for_mrn(db: Session, mrn: str) -> int | None:
     return db.scalar(select(Patient.id).where(Patient.mrn == mrn))
 
 
+def patients_by_id(db: Session, patient_ids: Iterable[int]) -> dict[int, Patient]:
+    """Several patient records in one query, for an act of another area that audits
+    itself."""
+    wanted = set(patient_ids)
+    if not wanted:
+        return {}
+    return {p.id: p for p in db.scalars(select(Patient).where(Patient.id.in_(wanted)))}
+
+
+def mrns(db: Session, patient_ids: Iterable[int]) -> dict[int, str]:
+    """The medical record numbers of several patients in one query, for another area's
+    interface that matches incoming messages (its act audits itself)."""
+    wanted = set(patient_ids)
+    if not wanted:
+        return {}
+    return dict(db.execute(select(Patient.id, Patient.mrn).where(Patient.id.in_(wanted))).all())
+
+
 def display_names(db: Session, patient_ids: Iterable[int]) -> dict[int, str]:
     """Names to show beside another area's rows (its act audits what it shows)."""
     wanted = set(patient_ids)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     SmallInteger,
     String,
     Text,
@@ -116,6 +117,10 @@ class VitalSign(Base):
     diastolic_bp: Mapped[int | None] = mapped_column(SmallInteger)
     spo2: Mapped[int | None] = mapped_column(SmallInteger)
     respiratory_rate: Mapped[int | None] = mapped_column(SmallInteger)
+    # Charted from a monitor (MDC 150023, 150344), shown, and judged by no alarm rule:
+    # the limits table has no sourced limit for either.
+    mean_bp: Mapped[int | None] = mapped_column(SmallInteger)  # mmHg
+    temperature: Mapped[float | None] = mapped_column(Numeric(4, 1, asdecimal=False))  # degC
     source: Mapped[str] = mapped_column(String(8), default="manual")  # manual|monitor|device
     recorded_by_id: Mapped[int | None] = mapped_column(Integer)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

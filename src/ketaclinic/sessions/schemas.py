@@ -150,6 +150,8 @@ class VitalOut(BaseModel):
     diastolic_bp: int | None
     spo2: int | None
     respiratory_rate: int | None
+    mean_bp: int | None = None  # mmHg, from a monitor
+    temperature: float | None = None  # degC, from a monitor
     source: str
     phase: str | None
     entered_in_error: bool

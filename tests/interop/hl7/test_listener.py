@@ -286,23 +286,25 @@ def test_several_monitors_connected_at_once_each_chart_to_their_own_session(
 def test_messages_that_arrive_while_a_group_is_written_are_committed_together(
     db: Session, team: Staff, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ketaclinic.interop import service
+    from ketaclinic.interop.hl7 import pcd01
 
     chair = infusing_chair(db, team)
     other = infusing_chair(db, team, device_id="MON-OTHER")
-    receive = service.receive
+    decode = pcd01.decode
     writing = threading.Event()
     go_on = threading.Event()
 
-    def held_receive(db: Session, *, raw: str, **kwargs: object) -> service.Answer:
-        if "FIRST" in raw:
+    def held_decode(message: pcd01.Message, **kwargs: object) -> pcd01.Decoded:
+        control = message.value(message.segment("MSH"), 10)
+        if control == "FIRST":
             writing.set()
             go_on.wait(10)
-        if "BROKEN" in raw:
+        if control == "BROKEN":
             raise RuntimeError("a fault while writing one message")
-        return receive(db, raw=raw, **kwargs)  # type: ignore[arg-type]
+        return decode(message, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(service, "receive", held_receive)
+    # Both the group's pass and a message handled alone decode through here.
+    monkeypatch.setattr(pcd01, "decode", held_decode)
     # One writer, so that the first message's open transaction holds the others back.
     with running(make_session_factory(engine), zone=ZONE, writers=1) as (listener, _):
         first = listener.submit(_message(chair, "FIRST", 3, spo2=97), None)

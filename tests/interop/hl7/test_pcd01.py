@@ -27,7 +27,7 @@ def _decode(raw: str) -> pcd01.Decoded:
     return pcd01.decode(pcd01.header(raw), zone=NY)
 
 
-def test_the_nibp_set_charts_systolic_and_diastolic_and_skips_the_mean() -> None:
+def test_the_nibp_set_charts_systolic_diastolic_and_mean() -> None:
     decoded = _decode(
         _message(
             "OBX|1||150020^MDC_PRESS_BLD_NONINV^MDC|1.0.1|||||||X",
@@ -39,8 +39,9 @@ def test_the_nibp_set_charts_systolic_and_diastolic_and_skips_the_mean() -> None
     assert [(o.vital, o.value) for o in decoded.observations] == [
         ("systolic_bp", 142),
         ("diastolic_bp", 91),
+        ("mean_bp", 108),
     ]
-    assert decoded.skipped == ["150023 MDC_PRESS_BLD_NONINV_MEAN (not charted)"]
+    assert decoded.skipped == []
     # No OBX-14: the OBR-7 time, without an offset, read in the clinic's zone (EST, -5 h).
     assert decoded.observations[0].at == datetime(2026, 12, 1, 20, 0, tzinfo=UTC)
     assert decoded.device_id == "GEB40" and decoded.mrn == "KC000001"
@@ -78,3 +79,75 @@ def test_a_message_of_another_type_is_rejected() -> None:
     with pytest.raises(pcd01.Refused) as refused:
         _decode(raw)
     assert (refused.value.ack, refused.value.code) == ("AR", "200")
+
+
+def test_the_acknowledgement_is_laid_out_as_python_hl7_lays_it_out() -> None:
+    import hl7
+
+    raw = _message(
+        "OBX|1|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC|1.0.1.1|97|262688^MDC_DIM_PERCENT^MDC|||||F"
+    )
+    ours = pcd01.ack(pcd01.header(raw), "AA", control="C42").split("\r")
+    theirs = (
+        str(hl7.parse(raw).create_ack("AA", message_id="C42", application="KETACLINIC"))
+        .rstrip("\r")
+        .split("\r")
+    )
+    assert len(ours) == len(theirs) == 2
+    # Field by field, but for MSH-7 (the moment each was made).
+    assert ours[0].split("|")[:6] == theirs[0].split("|")[:6]
+    assert ours[0].split("|")[7:] == theirs[0].split("|")[7:]
+    assert ours[1] == theirs[1] == "MSA|AA|M1"
+
+
+def test_a_message_in_other_separators_is_read_with_its_own() -> None:
+    raw = _message(
+        "OBX|1|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC|1.0.1.1|93|262688^MDC_DIM_PERCENT^MDC|||||F"
+    )
+    other = raw.replace("|", "#").replace("^", "$").replace("MSH#$~\\&", "MSH#$~\\&")
+    decoded = _decode(other)
+    assert [(o.vital, o.value) for o in decoded.observations] == [("spo2", 93)]
+    assert decoded.mrn == "KC000001" and decoded.control_id == "M1"
+    # Answered in the standard separators, which any sender reads.
+    assert pcd01.ack(decoded.message, "AA", control="C1").endswith("\rMSA|AA|")
+
+
+@pytest.mark.parametrize("raw", ["", "MSH|this is not|hl7", "hello", "MSH|^~\\&|A\rnot a segment"])
+def test_what_is_not_hl7_is_refused_ar(raw: str) -> None:
+    with pytest.raises(pcd01.Refused) as refused:
+        pcd01.header(raw)
+    assert refused.value.ack == "AR"
+
+
+def test_pressures_in_kilopascal_are_converted_to_mmhg() -> None:
+    # 16.0 kPa x 7.50062 = 120.01 -> 120; 10.7 kPa -> 80.26 -> 80; 12.5 kPa -> 93.76 -> 94.
+    kpa = "265987^MDC_DIM_KILO_PASCAL^MDC"
+    decoded = _decode(
+        _message(
+            f"OBX|1|NM|150021^MDC_PRESS_BLD_NONINV_SYS^MDC|1.0.1.1|16.0|{kpa}|||||F",
+            f"OBX|2|NM|150022^MDC_PRESS_BLD_NONINV_DIA^MDC|1.0.1.2|10.7|{kpa}|||||F",
+            f"OBX|3|NM|150023^MDC_PRESS_BLD_NONINV_MEAN^MDC|1.0.1.3|12.5|{kpa}|||||F",
+        )
+    )
+    assert [(o.vital, o.value) for o in decoded.observations] == [
+        ("systolic_bp", 120),
+        ("diastolic_bp", 80),
+        ("mean_bp", 94),
+    ]
+
+
+def test_a_kilopascal_name_with_another_code_is_refused() -> None:
+    with pytest.raises(pcd01.Refused) as refused:
+        _decode(
+            _message(
+                "OBX|1|NM|150021^MDC_PRESS_BLD_NONINV_SYS^MDC|1|16|268032^MDC_DIM_KILO_PASCAL^MDC|||||F"
+            )
+        )
+    assert (refused.value.ack, refused.value.code) == ("AE", "103")
+
+
+def test_temperature_is_charted_to_a_tenth_of_a_degree() -> None:
+    decoded = _decode(
+        _message("OBX|1|NM|150344^MDC_TEMP^MDC|1.0.1.1|36.84|268192^MDC_DIM_DEGC^MDC|||||F")
+    )
+    assert [(o.vital, o.value) for o in decoded.observations] == [("temperature", 36.8)]

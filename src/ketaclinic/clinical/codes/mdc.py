@@ -14,13 +14,24 @@ from dataclasses import dataclass
 from typing import Literal
 
 Evidence = Literal["confirmed", "secondary", "convention"]
-Vital = Literal["heart_rate", "systolic_bp", "diastolic_bp", "spo2", "respiratory_rate"]
+Vital = Literal[
+    "heart_rate",
+    "systolic_bp",
+    "diastolic_bp",
+    "mean_bp",
+    "spo2",
+    "respiratory_rate",
+    "temperature",
+]
 
 _NOMENCLATURE = (
     "IEEE 11073-10101 nomenclature (the MDC code and its reference id), as listed in the "
     "IHE PCD Rosetta Terminology Mapping (RTMMS) and sent in IHE PCD-01 ORU^R01 OBX-3; "
-    "code and unit as the issue and the interop notes list them, not re-checked here "
-    "against RTMMS"
+    "code and unit as the issue and the interop notes list them, cross-checked (not "
+    "against RTMMS or the IEEE text) with an open MDC table of partition 2 term codes "
+    "(code = 2 << 16 + term: NIBP sys/dia/mean 18949/18950/18951, ECG heart rate 16770, "
+    "non-invasive pulse rate 18474, SpO2 19384, respiration rate 20490) and the GE "
+    "B40/B105/B125 HL7 Reference Manual 2062665-001 PCD-01 examples (147842 with 264864)"
 )
 
 
@@ -72,18 +83,77 @@ MDC: dict[str, MdcRow] = dict(
     [
         _row(150021, "MDC_PRESS_BLD_NONINV_SYS", "systolic_bp", 266016, "MDC_DIM_MMHG"),
         _row(150022, "MDC_PRESS_BLD_NONINV_DIA", "diastolic_bp", 266016, "MDC_DIM_MMHG"),
-        # Recognised, not charted: ketaclinic keeps no mean arterial pressure column.
-        _row(150023, "MDC_PRESS_BLD_NONINV_MEAN", None, 266016, "MDC_DIM_MMHG"),
-        _row(149546, "MDC_PULS_RATE", "heart_rate", 264864, "MDC_DIM_BEAT_PER_MIN"),
+        # Charted and shown; no alarm rule judges it (the limits table has no sourced
+        # limit for the mean pressure).
+        _row(150023, "MDC_PRESS_BLD_NONINV_MEAN", "mean_bp", 266016, "MDC_DIM_MMHG"),
+        # 149546 = 2 << 16 + 18474: MDC_PULS_RATE_NON_INV in the nomenclature tables and
+        # the HL7 Personal Health Device FHIR IG examples (the pulse of the NIBP cuff);
+        # the code the issue lists, charted as the pulse.
+        _row(149546, "MDC_PULS_RATE_NON_INV", "heart_rate", 264864, "MDC_DIM_BEAT_PER_MIN"),
         _row(147842, "MDC_ECG_HEART_RATE", "heart_rate", 264864, "MDC_DIM_BEAT_PER_MIN"),
         _row(150456, "MDC_PULS_OXIM_SAT_O2", "spo2", 262688, "MDC_DIM_PERCENT"),
-        # Unit 264928 is not among the unit codes the issue lists: check it against RTMMS.
+        # Unit 264928 = partition 4 (dimensions) << 16 + MDC_DIM_RESP_PER_MIN 2784, as
+        # the nomenclature headers cited at ``UNIT_SOURCE`` list it.
         _row(151562, "MDC_RESP_RATE", "respiratory_rate", 264928, "MDC_DIM_RESP_PER_MIN"),
-        # Recognised, not charted: the session chart has no temperature column yet.
-        _row(150344, "MDC_TEMP", None, 268192, "MDC_DIM_DEGC"),
+        # Charted and shown; no alarm (no sourced temperature limit in the limits table).
+        _row(150344, "MDC_TEMP", "temperature", 268192, "MDC_DIM_DEGC"),
     ]
 )
 # fmt: on
+
+# The units a code may also come in, converted to the row's unit: a monitor set to kPa
+# sends its pressures in MDC_DIM_KILO_PASCAL.
+UNIT_SOURCE = (
+    "IEEE 11073-10101 unit codes (partition 4, MDC_PART_DIM, so code = 4 << 16 + term): "
+    "MDC_DIM_KILO_PASCAL term 3843, beside MDC_DIM_MMHG 3872 (= 266016, the code the "
+    "PCD-01 messages carry), as the open nomenclature tables of several independent "
+    "device stacks list them (e.g. the Mdc.java table of an HL7/FHIR PHD encoder, a "
+    "Freescale ZigBee health-care NomenclatureCodes.h, an Android PHD Nomenclature.java); "
+    "not checked against the IEEE text or RTMMS itself. 1 kPa = 7.50062 mmHg "
+    "(1 mmHg = 133.322 Pa, ISO 80000-4 / BIPM SI brochure conventional value)"
+)
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    """A unit ``unit_code`` accepted for rows whose own unit is ``to_unit_code``, and the
+    factor that converts it to that unit."""
+
+    id: str  # "<to_unit_code>:<unit_code>"
+    unit_code: int
+    unit: str
+    to_unit_code: int
+    factor: float
+    source: str
+    evidence: Evidence
+
+
+def _unit(unit_code: int, unit: str, to_unit_code: int, factor: float) -> tuple[str, UnitRow]:
+    key = f"{to_unit_code}:{unit_code}"
+    return key, UnitRow(key, unit_code, unit, to_unit_code, factor, UNIT_SOURCE, "secondary")
+
+
+CONVERTED_UNITS: dict[str, UnitRow] = dict(
+    [
+        _unit(265987, "MDC_DIM_KILO_PASCAL", 266016, 7.50062),  # kPa to mmHg
+    ]
+)
+
+
+def conversion(row: MdcRow, unit_code: str, unit_name: str) -> float | None:
+    """The factor from the unit a monitor sent (OBX-6 code, or its name) to ketaclinic's
+    unit for ``row``; ``None`` for a unit the table does not know for it."""
+    if unit_code == str(row.unit_code) or unit_name == row.unit:
+        return row.factor
+    for unit in CONVERTED_UNITS.values():
+        # A converted unit is taken by its code; by its name only when no code came
+        # (a code that disagrees with the name is not guessed at).
+        if unit.to_unit_code == row.unit_code and (
+            unit_code == str(unit.unit_code) or (not unit_code and unit_name == unit.unit)
+        ):
+            return row.factor * unit.factor
+    return None
+
 
 # Codes of the parent containers of a PCD-01 message (the NIBP set 150020 groups
 # 150021-150023): present in OBX-3 of a grouping OBX that carries no value.

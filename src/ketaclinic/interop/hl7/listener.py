@@ -187,7 +187,7 @@ class Listener:
             try:
                 with transaction(self.factory) as db:
                     _hold_loaded(db)
-                    answers = [self._one(db, w) for w in group]
+                    answers = self._batch(db, group)
             except IntegrityError:
                 # A control id committed by another listener at the same moment: the
                 # second attempt finds it and acknowledges it again.
@@ -208,6 +208,25 @@ class Listener:
             )
             return answers
         return [_not_stored() for _ in group]
+
+    def _batch(self, db: Session, group: list[_Waiting]) -> list[service.Answer]:
+        """The group charted per session in one pass (``service.receive_group``); what
+        that pass leaves (a correction, a batch that failed) is handled message by
+        message, each in its own savepoint, in the order they arrived."""
+        try:
+            with db.begin_nested():
+                first = service.receive_group(
+                    db,
+                    group=[service.Incoming(w.raw, w.peer, w.why) for w in group],
+                    zone=self.zone,
+                )
+        except Exception as exc:
+            log.error("hl7 group pass failed (%s); messages handled alone", type(exc).__name__)
+            first = [None] * len(group)
+        return [
+            answer if answer is not None else self._one(db, waiting)
+            for waiting, answer in zip(group, first, strict=True)
+        ]
 
     def _one(self, db: Session, waiting: _Waiting) -> service.Answer:
         for attempt in (1, 2):

@@ -8,10 +8,20 @@ from datetime import UTC, datetime
 
 from ketaclinic.clinical.codes import mdc
 
-_ORDER = ("systolic_bp", "diastolic_bp", "heart_rate", "spo2", "respiratory_rate")
+_ORDER = (
+    "systolic_bp",
+    "diastolic_bp",
+    "mean_bp",
+    "heart_rate",
+    "spo2",
+    "respiratory_rate",
+    "temperature",
+)
 _CODE = {
     "systolic_bp": 150021,
     "diastolic_bp": 150022,
+    "mean_bp": 150023,
+    "temperature": 150344,
     "heart_rate": 149546,
     "spo2": 150456,
     "respiratory_rate": 151562,

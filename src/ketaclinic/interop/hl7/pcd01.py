@@ -10,8 +10,7 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
-from typing import Any
+from datetime import UTC, datetime, tzinfo
 
 import hl7
 
@@ -32,6 +31,8 @@ SEGMENT_SEQUENCE_ERROR = "100"
 # error) and any other are not charted.
 CHARTED_STATUS = frozenset({"F", "R", "P", "C", "A", "S", ""})
 CORRECTED = "C"
+# Charted to one decimal (a temperature); every other vital sign is a whole number.
+DECIMAL_VITALS = frozenset({"temperature"})
 
 
 class Refused(Exception):
@@ -50,14 +51,14 @@ class Refused(Exception):
 class Observation:
     code: int
     vital: str
-    value: int
+    value: int | float
     at: datetime
     corrected: bool
 
 
 @dataclass
 class Decoded:
-    message: Any  # the parsed hl7.Message, for the acknowledgement
+    message: Message  # the parsed message, for the acknowledgement
     sender: str
     control_id: str
     mrn: str
@@ -67,26 +68,83 @@ class Decoded:
     skipped: list[str] = field(default_factory=list)
 
 
-def header(raw: str) -> Any:
+_SEGMENT_NAME = re.compile(r"^[A-Z][A-Z0-9]{2}$")
+_SEGMENT_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+class Message:
+    """An HL7 v2 message split on its own separators (MSH-1, MSH-2): segments, fields,
+    first repetition, components. A PCD-01 message is a few short segments of plain
+    delimited text, and this is all ketaclinic reads of it; splitting it with ``str``
+    methods costs a few microseconds, where building python-hl7's full container tree
+    cost about 0.9 ms a message, more than everything else its ingest does. Escape
+    sequences are left as sent (python-hl7 leaves them too): no field ketaclinic reads
+    (codes, numbers, times, identifiers) carries one. python-hl7 still frames MLLP."""
+
+    def __init__(self, raw: str) -> None:
+        text = raw.strip("\r\n\x0b\x1c ")
+        if len(text) < 8 or not text.startswith("MSH"):
+            raise ValueError("no MSH segment first")
+        self.field_separator = text[3]
+        encoding = text[4:].split(self.field_separator, 1)[0]
+        if (
+            not 3 <= len(encoding) <= 5
+            or len(set(encoding + self.field_separator)) != len(encoding) + 1
+            or any(c.isalnum() or c.isspace() for c in encoding + self.field_separator)
+        ):
+            raise ValueError("MSH-2 is not a set of encoding characters")
+        self.encoding = encoding
+        self.component_separator = encoding[0]
+        self.repetition_separator = encoding[1]
+        self.segments: list[list[str]] = []
+        for line in _SEGMENT_BREAK.split(text):
+            if not line.strip():
+                continue
+            fields = line.split(self.field_separator)
+            if not _SEGMENT_NAME.match(fields[0]):
+                raise ValueError("a segment without a segment name")
+            if fields[0] == "MSH":
+                # MSH-1 is the separator itself: numbered so that fields[n] is MSH-n.
+                fields.insert(1, self.field_separator)
+            self.segments.append(fields)
+
+    def segment(self, name: str) -> list[str]:
+        """The first segment of that name, or ``KeyError``."""
+        for fields in self.segments:
+            if fields[0] == name:
+                return fields
+        raise KeyError(name)
+
+    def all(self, name: str) -> list[list[str]]:
+        return [fields for fields in self.segments if fields[0] == name]
+
+    def value(self, fields: list[str], number: int, component: int | None = None) -> str:
+        """SEG-number (first repetition), or its component (1-based); "" where absent."""
+        if number >= len(fields):
+            return ""
+        text = fields[number]
+        if fields[0] == "MSH" and number <= 2:
+            return text.strip()
+        text = text.split(self.repetition_separator, 1)[0]
+        if component is not None:
+            parts = text.split(self.component_separator)
+            text = parts[component - 1] if component <= len(parts) else ""
+        return text.strip()
+
+    def __str__(self) -> str:
+        return "\r".join(self.field_separator.join(self._sent(f)) for f in self.segments)
+
+    @staticmethod
+    def _sent(fields: list[str]) -> list[str]:
+        return [fields[0], *fields[2:]] if fields[0] == "MSH" else fields
+
+
+def header(raw: str) -> Message:
     """The parsed message, or ``Refused`` (AR) when it is not HL7 at all."""
     try:
-        message = hl7.parse(raw)
-        message.segment("MSH")
-    except Exception as exc:  # python-hl7 raises several kinds on garbage
-        raise Refused(
-            "AR", SEGMENT_SEQUENCE_ERROR, f"not an HL7 v2 message ({type(exc).__name__})"
-        ) from None
-    return message
-
-
-def _text(segment: Any, *path: int) -> str:
-    try:
-        value: Any = segment
-        for index in path:
-            value = value(index)
-        return str(value).strip()
-    except (IndexError, KeyError, TypeError, ValueError):
-        return ""
+        return Message(raw)
+    except ValueError as exc:
+        raise Refused("AR", SEGMENT_SEQUENCE_ERROR, f"not an HL7 v2 message ({exc})") from None
 
 
 def _time(raw: str, zone: tzinfo, where: str) -> datetime:
@@ -101,41 +159,40 @@ def _time(raw: str, zone: tzinfo, where: str) -> datetime:
     return moment
 
 
-def decode(message: Any, *, zone: tzinfo, table: dict[str, mdc.MdcRow] | None = None) -> Decoded:
+def decode(
+    message: Message, *, zone: tzinfo, table: dict[str, mdc.MdcRow] | None = None
+) -> Decoded:
     """The readings of a PCD-01 message, or ``Refused`` naming what is wrong."""
+    value = message.value
     msh = message.segment("MSH")
-    kind, event = _text(msh, 9, 1, 1), _text(msh, 9, 1, 2)
+    kind, event = value(msh, 9, 1), value(msh, 9, 2)
     if kind != "ORU":
         raise Refused(
             "AR", UNSUPPORTED_MESSAGE_TYPE, f"message type {kind or 'missing'} is not ORU", "MSH-9"
         )
     if event != "R01":
         raise Refused("AR", UNSUPPORTED_EVENT, f"event {event or 'missing'} is not R01", "MSH-9")
-    control_id = _text(msh, 10)
+    control_id = value(msh, 10)
     if not control_id:
         raise Refused("AR", REQUIRED_FIELD_MISSING, "no message control id", "MSH-10")
-    sender = _text(msh, 3) or "unknown"
-    model = _text(msh, 3, 1, 1) or "*"
+    sender = value(msh, 3) or "unknown"
+    model = value(msh, 3, 1) or "*"
     try:
         pid = message.segment("PID")
     except KeyError:
         raise Refused("AE", REQUIRED_FIELD_MISSING, "no PID segment", "PID") from None
-    mrn = _text(pid, 3, 1, 1)
+    mrn = value(pid, 3, 1)
     if not mrn:
         raise Refused("AE", REQUIRED_FIELD_MISSING, "no patient identifier", "PID-3")
     obr_time = ""
     with contextlib.suppress(KeyError):
-        obr_time = _text(message.segment("OBR"), 7)
+        obr_time = value(message.segment("OBR"), 7)
     decoded = Decoded(message, sender[:180], control_id[:199], mrn, "", model)
     devices: set[str] = set()
-    try:
-        obxs = list(message.segments("OBX"))
-    except KeyError:
-        obxs = []
-    for n, obx in enumerate(obxs, start=1):
+    for n, obx in enumerate(message.all("OBX"), start=1):
         where = f"OBX[{n}]"
-        code_text = _text(obx, 3, 1, 1)
-        device = _text(obx, 18, 1, 1)
+        code_text = value(obx, 3, 1)
+        device = value(obx, 18, 1)
         if device:
             devices.add(device)
         if not code_text.isdigit():
@@ -146,20 +203,21 @@ def decode(message: Any, *, zone: tzinfo, table: dict[str, mdc.MdcRow] | None = 
                 f"{where}-3",
             )
         code = int(code_text)
-        value_text = _text(obx, 5)
+        value_text = value(obx, 5)
         if code in mdc.CONTAINERS and not value_text:
             continue
         row = mdc.row_for(code, model, table)
         if row is None:
             decoded.skipped.append(f"{code} (not in the MDC table)")
             continue
-        status = _text(obx, 11).upper()
+        status = value(obx, 11).upper()
         if status not in CHARTED_STATUS:
             decoded.skipped.append(f"{code} status {status}")
             continue
-        unit = _text(obx, 6, 1, 1)
-        unit_name = _text(obx, 6, 1, 2)
-        if unit != str(row.unit_code) and unit_name != row.unit:
+        unit = value(obx, 6, 1)
+        unit_name = value(obx, 6, 2)
+        factor = mdc.conversion(row, unit, unit_name)
+        if factor is None:
             raise Refused(
                 "AE",
                 TABLE_VALUE_NOT_FOUND,
@@ -171,12 +229,12 @@ def decode(message: Any, *, zone: tzinfo, table: dict[str, mdc.MdcRow] | None = 
             decoded.skipped.append(f"{code} {row.reference_id} (not charted)")
             continue
         try:
-            number = float(value_text) * row.factor
+            number = float(value_text) * factor
         except ValueError:
             raise Refused(
                 "AE", DATA_TYPE_ERROR, f"{where}-5: {value_text!r} is not a number", f"{where}-5"
             ) from None
-        when = _text(obx, 14) or obr_time
+        when = value(obx, 14) or obr_time
         if not when:
             raise Refused(
                 "AE",
@@ -188,7 +246,7 @@ def decode(message: Any, *, zone: tzinfo, table: dict[str, mdc.MdcRow] | None = 
             Observation(
                 code,
                 row.vital,
-                int(round(number)),
+                round(number, 1) if row.vital in DECIMAL_VITALS else int(round(number)),
                 _time(when, zone, f"{where}-14"),
                 status == CORRECTED,
             )
@@ -208,26 +266,21 @@ def decode(message: Any, *, zone: tzinfo, table: dict[str, mdc.MdcRow] | None = 
     return decoded
 
 
-def _standard_separators(message: Any) -> bool:
-    try:
-        msh = message.segment("MSH")
-        return str(msh(1)) == "|" and str(msh(2)) == "^~\\&"
-    except Exception:
-        return False
-
-
-def ack(message: Any | None, code: str, *, error: Refused | None = None, control: str) -> str:
-    """The acknowledgement text: MSH and MSA (python-hl7's ``create_ack``), and an ERR
-    segment saying what was wrong."""
-    if message is not None and not _standard_separators(message):
-        message = None  # answered with the standard separators, which any sender reads
-    if message is not None:
-        try:
-            text = str(message.create_ack(code, message_id=control, application="KETACLINIC"))
-        except Exception:  # a header too broken to answer in kind
-            message = None
-    if message is None:
-        stamp = datetime.now().strftime("%Y%m%d%H%M%S")
+def ack(message: Message | None, code: str, *, error: Refused | None = None, control: str) -> str:
+    """The acknowledgement text: MSH and MSA laid out as python-hl7's ``create_ack``
+    lays them out (HL7 v2 original-mode acknowledgement: the sender's application and
+    facility become the receiver's), and an ERR segment saying what was wrong."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    text = ""
+    if message is not None and message.field_separator == "|" and message.encoding == "^~\\&":
+        # A header in any other separators is answered in the standard ones below.
+        msh, value = message.segment("MSH"), message.value
+        text = (
+            f"MSH|^~\\&|KETACLINIC|{_field(msh, 6)}|{_field(msh, 3)}|{_field(msh, 4)}|{stamp}"
+            f"||ACK^{value(msh, 9, 2)}^ACK|{control}|{_field(msh, 11)}|{_field(msh, 12)}"
+            f"\rMSA|{code}|{_field(msh, 10)}"
+        )
+    if not text:
         text = f"MSH|^~\\&|KETACLINIC||||{stamp}||ACK|{control}|P|2.6\rMSA|{code}|"
     if error is not None:
         detail = (
@@ -237,10 +290,12 @@ def ack(message: Any | None, code: str, *, error: Refused | None = None, control
             .replace("\\", "/")
             .replace("&", "+")
         )
-        text = (
-            text.rstrip("\r") + f"\rERR||{_location(error.where)}|{error.code}^{detail}^HL70357|E"
-        )
-    return text.rstrip("\r")
+        text = text + f"\rERR||{_location(error.where)}|{error.code}^{detail}^HL70357|E"
+    return text
+
+
+def _field(fields: list[str], number: int) -> str:
+    return fields[number] if number < len(fields) else ""
 
 
 def _location(where: str) -> str:

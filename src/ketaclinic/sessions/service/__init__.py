@@ -35,6 +35,7 @@ from ketaclinic.sessions.service.monitor import (
     bound_device,
     monitored_sessions,
     session_of_device,
+    sessions_of_devices,
     unbind_device,
 )
 from ketaclinic.sessions.service.observations import symptom_choices
@@ -57,16 +58,29 @@ from ketaclinic.sessions.service.summary import (
     todays_list,
 )
 from ketaclinic.sessions.service.vitals import (
+    DeviceBatch,
+    DeviceMessage,
     Measured,
+    SessionMessages,
     acknowledge_alarm,
     acknowledgement_note_min,
+    chart_device_groups,
+    chart_device_messages,
     chart_device_readings,
+    charting_overrides,
     correct_device_readings,
     mark_vitals_in_error,
     record_vitals,
 )
 
 __all__ = [
+    "DeviceBatch",
+    "DeviceMessage",
+    "SessionMessages",
+    "chart_device_groups",
+    "chart_device_messages",
+    "charting_overrides",
+    "sessions_of_devices",
     "LiveUpdate",
     "chairs_in_use",
     "live_update",

@@ -17,7 +17,7 @@ from ketaclinic.platform.audit import service as audit
 from ketaclinic.sessions.models import SessionAlarm, VitalSign
 from ketaclinic.sessions.service.common import RUNNERS, load, require
 from ketaclinic.sessions.service.monitor import monitored_sessions
-from ketaclinic.sessions.service.view import PARAMETERS
+from ketaclinic.sessions.service.view import RECORDED
 
 # How many new readings one update carries at most (a screen that was away longer
 # reloads the page for the rest); ketaclinic's own bound.
@@ -37,7 +37,7 @@ def _reading(v: VitalSign) -> dict[str, Any]:
         "id": v.id,
         "taken_at": v.taken_at.isoformat(),
         "source": v.source,
-        **{p: getattr(v, p) for p in PARAMETERS},
+        **{p: getattr(v, p) for p in RECORDED},
     }
 
 

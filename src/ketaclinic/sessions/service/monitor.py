@@ -4,6 +4,7 @@ and the monitor interface asks which session a device's readings belong to."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -166,3 +167,35 @@ def session_of_device(db: Session, device_id: str) -> DeviceSession | None:
             session.id, session.patient_id, patient.mrn, session.status, bound.device_id
         )
     return None
+
+
+def sessions_of_devices(db: Session, device_ids: Iterable[str]) -> dict[str, DeviceSession]:
+    """``session_of_device`` for several monitors at once (two queries whatever their
+    number): what a group of monitor messages is matched against. Read inside the
+    group's transaction, so a bind or unbind committed before it is seen."""
+    wanted = sorted(set(device_ids))
+    if not wanted:
+        return {}
+    rows = db.execute(
+        select(
+            SessionDevice.device_id,
+            InfusionSession.id,
+            InfusionSession.patient_id,
+            InfusionSession.status,
+        )
+        .join(InfusionSession, InfusionSession.id == SessionDevice.session_id)
+        .where(
+            SessionDevice.device_id.in_(wanted),
+            SessionDevice.unbound_at.is_(None),
+            InfusionSession.status.not_in(CLOSED),
+        )
+        .order_by(SessionDevice.bound_at.desc(), SessionDevice.id.desc())
+    ).all()
+    numbers = patients.mrns(db, {r.patient_id for r in rows})
+    found: dict[str, DeviceSession] = {}
+    for device_id, session_id, patient_id, status in rows:
+        if device_id not in found:  # the latest binding, as ``session_of_device``
+            found[device_id] = DeviceSession(
+                session_id, patient_id, numbers[patient_id], status, device_id
+            )
+    return found

@@ -43,6 +43,9 @@ from ketaclinic.sessions.service.common import minutes
 ROUTES = {"intravenous": "iv", "intranasal": "esketamine_nasal"}
 PUMP_KINDS = ("start", "pause", "resume", "rate_change", "stop")
 PARAMETERS = ("heart_rate", "systolic_bp", "diastolic_bp", "spo2", "respiratory_rate")
+# Charted and shown beside them, judged by no alarm rule (no sourced limit for either).
+SHOWN_ONLY = ("mean_bp", "temperature")
+RECORDED = PARAMETERS + SHOWN_ONLY
 
 
 def route_of(order: orders.Order) -> str:
@@ -254,11 +257,18 @@ def build(
     return view
 
 
-def for_charting(db: Session, *, row: InfusionSession, now: datetime | None = None) -> SessionView:
+def for_charting(
+    db: Session,
+    *,
+    row: InfusionSession,
+    now: datetime | None = None,
+    limit_overrides: list[Override] | None = None,
+) -> SessionView:
     """The session's dosing timeline (start and end of dosing, so the phase of a moment)
     and the clinic's limit overrides, without its readings, alarms or entries: what
     charting a reading needs, at a cost that does not grow with the chart. Acts that
-    show or judge the whole session use ``build``."""
+    show or judge the whole session use ``build``. ``limit_overrides``: the clinic's
+    ``monitoring.limits`` overrides when the caller read them already."""
     now = now or utcnow()
     view = SessionView(
         session=row,
@@ -274,12 +284,59 @@ def for_charting(db: Session, *, row: InfusionSession, now: datetime | None = No
         checklist_entries=[],
         enrolment=None,
         monitoring_record=None,
-        limit_overrides=configuration.overrides_for(db, "monitoring.limits"),
+        limit_overrides=(
+            configuration.overrides_for(db, "monitoring.limits")
+            if limit_overrides is None
+            else limit_overrides
+        ),
     )
     if view.esketamine:
         view.device_mg, view.device_interval_min = devices_of(db, view.order)
     derive_dosing(view)
     return view
+
+
+def for_charting_many(
+    db: Session,
+    *,
+    rows: Sequence[InfusionSession],
+    now: datetime,
+    limit_overrides: list[Override],
+) -> dict[int, SessionView]:
+    """``for_charting`` for several sessions at once (a group of monitor messages): their
+    patients, orders and events read with one query each, whatever their number."""
+    people = patients.patients_by_id(db, {r.patient_id for r in rows})
+    signed = orders.orders_by_id(db, {r.order_id for r in rows})
+    events: dict[int, list[SessionEvent]] = {r.id: [] for r in rows}
+    for event in db.scalars(
+        select(SessionEvent)
+        .where(SessionEvent.session_id.in_(sorted(events)))
+        .order_by(SessionEvent.session_id, SessionEvent.at, SessionEvent.id)
+    ):
+        events[event.session_id].append(event)
+    views = {}
+    for row in rows:
+        view = SessionView(
+            session=row,
+            patient=people[row.patient_id],
+            order=signed[row.order_id],
+            appointment=None,
+            now=now,
+            events=events[row.id],
+            vitals=[],
+            alarms=[],
+            entries=[],
+            notes=[],
+            checklist_entries=[],
+            enrolment=None,
+            monitoring_record=None,
+            limit_overrides=limit_overrides,
+        )
+        if view.esketamine:
+            view.device_mg, view.device_interval_min = devices_of(db, view.order)
+        derive_dosing(view)
+        views[row.id] = view
+    return views
 
 
 def devices_of(

@@ -8,12 +8,12 @@ and reading on a later page load.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,8 +21,8 @@ from ketaclinic.clinical import monitoring
 from ketaclinic.configuration import service as configuration
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.db import utcnow
-from ketaclinic.platform.errors import Conflict, Invalid
-from ketaclinic.sessions.models import SessionAlarm, VitalSign
+from ketaclinic.platform.errors import Conflict, Invalid, NotFound
+from ketaclinic.sessions.models import InfusionSession, SessionAlarm, VitalSign
 from ketaclinic.sessions.service import calls, view
 from ketaclinic.sessions.service.common import (
     RUNNERS,
@@ -38,13 +38,26 @@ from ketaclinic.sessions.service.common import (
 SOURCES = ("manual", "monitor", "device")
 
 
-def _check_values(values: dict[str, int | None]) -> None:
+# Input validation, not clinical limits (as ``monitoring.PLAUSIBLE_RANGES``): a mean
+# pressure (mmHg) or a temperature (degC) outside these is a device or typing error.
+# ketaclinic's convention, deliberately wide; no alarm rule reads them.
+SHOWN_ONLY_RANGES: dict[str, tuple[float, float]] = {
+    "mean_bp": (20.0, 250.0),
+    "temperature": (25.0, 45.0),
+}
+
+
+def _check_values(values: Mapping[str, int | float | None]) -> None:
     if all(v is None for v in values.values()):
         raise Invalid("chart at least one measurement", fields={"heart_rate": "required"})
     for name, value in values.items():
         if value is None:
             continue
-        low, high = monitoring.PLAUSIBLE_RANGES[name]  # type: ignore[index]
+        low, high = (
+            SHOWN_ONLY_RANGES[name]
+            if name in SHOWN_ONLY_RANGES
+            else monitoring.PLAUSIBLE_RANGES[name]  # type: ignore[index]
+        )
         if not low <= value <= high:
             raise Invalid(
                 f"{name.replace('_', ' ')} {value} is not a plausible reading "
@@ -128,9 +141,11 @@ class Measured:
     diastolic_bp: int | None = None
     spo2: int | None = None
     respiratory_rate: int | None = None
+    mean_bp: int | None = None
+    temperature: float | None = None
 
-    def values(self) -> dict[str, int | None]:
-        return {p: getattr(self, p) for p in view.PARAMETERS}
+    def values(self) -> dict[str, int | float | None]:
+        return {p: getattr(self, p) for p in view.RECORDED}
 
 
 def chart_device_readings(
@@ -150,22 +165,7 @@ def chart_device_readings(
     value or a time out of bounds, ``Conflict`` for a closed session."""
     row = load_open(db, session_id)
     now = now or utcnow()
-    rows = []
-    for measured in readings:
-        values = measured.values()
-        _check_values(values)
-        rows.append(
-            VitalSign(
-                session_id=row.id,
-                taken_at=charted_time(measured.taken_at, field="taken_at", now=now),
-                source="device",
-                recorded_by_id=None,
-                recorded_at=now,
-                **values,
-            )
-        )
-    if not rows:
-        raise Invalid("the message carries no vital sign", fields={"readings": "empty"})
+    rows = _device_rows(row.id, readings, now)
     state = view.for_charting(db, row=row, now=now)
     alarms = _chart(db, state, rows)
     raised = [a.rule_id for a in alarms]
@@ -182,6 +182,184 @@ def chart_device_readings(
     )
     db.flush()
     return rows, alarms
+
+
+@dataclass(frozen=True)
+class DeviceMessage:
+    """The readings of one device message, named by its control id (MSH-10)."""
+
+    reference: str
+    readings: Sequence[Measured]
+
+
+@dataclass
+class DeviceBatch:
+    """What charting a group of device messages for one session did: the rows charted
+    for each accepted message (by position), the refusal of each other, the alarms."""
+
+    charted: dict[int, list[VitalSign]]
+    refused: dict[int, Invalid]
+    alarms: list[SessionAlarm]
+
+
+def _device_rows(session_id: int, readings: Sequence[Measured], now: datetime) -> list[VitalSign]:
+    """The rows of one message, or ``Invalid`` (implausible value, time out of bounds)."""
+    rows = []
+    for measured in readings:
+        values = measured.values()
+        _check_values(values)
+        rows.append(
+            VitalSign(
+                session_id=session_id,
+                taken_at=charted_time(measured.taken_at, field="taken_at", now=now),
+                source="device",
+                recorded_by_id=None,
+                recorded_at=now,
+                **values,
+            )
+        )
+    if not rows:
+        raise Invalid("the message carries no vital sign", fields={"readings": "empty"})
+    return rows
+
+
+def charting_overrides(db: Session) -> list[Any]:
+    """The clinic's ``monitoring.limits`` overrides: read once for a group of device
+    messages and passed to ``chart_device_messages``."""
+    return configuration.overrides_for(db, "monitoring.limits")
+
+
+@dataclass(frozen=True)
+class SessionMessages:
+    """The device messages of one session in a group, and who sent them."""
+
+    session_id: int
+    actor: Actor  # the device (``device_actor``)
+    sender: str
+    messages: Sequence[DeviceMessage]
+
+
+def chart_device_messages(
+    db: Session,
+    *,
+    actor: Actor,
+    session_id: int,
+    messages: Sequence[DeviceMessage],
+    sender: str,
+    now: datetime | None = None,
+    limit_overrides: list[Any] | None = None,
+) -> DeviceBatch:
+    """``chart_device_groups`` for one session."""
+    if limit_overrides is None:
+        limit_overrides = charting_overrides(db)
+    found = chart_device_groups(
+        db,
+        groups=[SessionMessages(session_id, actor, sender, messages)],
+        now=now,
+        limit_overrides=limit_overrides,
+    )
+    return found[session_id]
+
+
+def chart_device_groups(
+    db: Session,
+    *,
+    groups: Sequence[SessionMessages],
+    now: datetime | None = None,
+    limit_overrides: list[Any],
+) -> dict[int, DeviceBatch]:
+    """Chart the readings of a group of device messages, per session in one pass: each
+    message checked alone (one that is implausible is refused, the others charted); the
+    sessions, their patients, orders and dosing timelines read once for the group; every
+    reading of the group inserted with one statement; per session one prior-window
+    read, alarms assessed over its readings in time order (as if charted one by one,
+    ``_chart``) and one audit row naming its messages.
+
+    For the bedside-monitor interface, whose act audits the device messages (each
+    ``actor`` names its device): it checks no staff role. ``limit_overrides``: the
+    clinic's ``monitoring.limits`` overrides (``charting_overrides``), read once a
+    group. Raises ``Conflict`` for a closed session or one seen twice, ``NotFound`` for
+    an unknown one."""
+    now = now or utcnow()
+    ids = [g.session_id for g in groups]
+    if len(set(ids)) != len(ids):
+        raise Conflict("a session's messages are charted together, once a group")
+    found = {
+        r.id: r for r in db.scalars(select(InfusionSession).where(InfusionSession.id.in_(ids)))
+    }
+    for session_id in ids:
+        if session_id not in found:
+            raise NotFound(f"no session with id {session_id}")
+        load_open(db, session_id)  # from the identity map: refuses a closed session
+    out: dict[int, DeviceBatch] = {}
+    for group in groups:
+        charted: dict[int, list[VitalSign]] = {}
+        refused: dict[int, Invalid] = {}
+        for index, message in enumerate(group.messages):
+            try:
+                charted[index] = _device_rows(group.session_id, message.readings, now)
+            except Invalid as exc:
+                refused[index] = exc
+        out[group.session_id] = DeviceBatch(charted, refused, [])
+    busy = [g for g in groups if out[g.session_id].charted]
+    if not busy:
+        return out
+    states = view.for_charting_many(
+        db, rows=[found[g.session_id] for g in busy], now=now, limit_overrides=limit_overrides
+    )
+    new = {
+        g.session_id: sorted(
+            (v for i in sorted(out[g.session_id].charted) for v in out[g.session_id].charted[i]),
+            key=lambda v: v.taken_at,
+        )
+        for g in busy
+    }
+    with db.no_autoflush:
+        windows = {
+            g.session_id: _windows(db, states[g.session_id], new[g.session_id]) for g in busy
+        }
+    every = [v for g in busy for v in new[g.session_id]]
+    _number(db, every)
+    db.add_all(every)
+    db.flush()  # one INSERT of every reading of the group
+    for g in busy:
+        state, rows, batch = states[g.session_id], new[g.session_id], out[g.session_id]
+        batch.alarms = _raise_phases(db, state, rows, windows[g.session_id])
+        raised = [a.rule_id for a in batch.alarms]
+        references = " ".join(g.messages[i].reference for i in sorted(batch.charted))
+        record(
+            db,
+            g.actor,
+            "vitals.record",
+            state.session,
+            object_type="vital_sign",
+            object_id=rows[0].id,
+            detail=f"device: {g.sender}; {len(rows)} reading(s) from {len(batch.charted)} "
+            f"message(s): {references}" + (f"; alarms: {', '.join(raised)}" if raised else ""),
+        )
+    db.flush()
+    for g in busy:
+        state, batch = states[g.session_id], out[g.session_id]
+        _call_prescriber(
+            db, actor=g.actor, state=state, readings=new[g.session_id], alarms=batch.alarms
+        )
+    db.flush()
+    return out
+
+
+def _number(db: Session, rows: list[VitalSign]) -> None:
+    """On SQLite, the new rows' ids given before the insert, so that the group's rows go
+    in with one ``executemany`` (SQLite returns no ids from one, and SQLAlchemy would
+    insert row by row to learn them). A writing unit of work holds SQLite's write lock
+    from its first statement (BEGIN IMMEDIATE), so nobody else takes these ids; in a
+    deferred transaction another writer's commit in between makes the insert fail
+    (SQLite refuses to upgrade a stale snapshot, and the key is unique), never
+    collide. PostgreSQL returns the ids of one multi-row INSERT and needs none of this."""
+    if db.get_bind().dialect.name != "sqlite":
+        return
+    last = db.scalar(select(func.coalesce(func.max(VitalSign.id), 0))) or 0
+    for n, row in enumerate(rows, start=1):
+        row.id = last + n
 
 
 def _call_prescriber(
@@ -266,22 +444,40 @@ def _chart(db: Session, state: view.SessionView, new: list[VitalSign]) -> list[S
     A reading charted late, before one already charted in its phase, is assessed with
     the whole phase instead, as its arrival may confirm or break a later run."""
     new.sort(key=lambda v: v.taken_at)
-    raised: list[SessionAlarm] = []
+    with db.no_autoflush:
+        windows = _windows(db, state, new)
+    db.add_all(new)
+    db.flush()
+    raised = _raise_phases(db, state, new, windows)
+    db.flush()
+    return raised
+
+
+def _by_phase(state: view.SessionView, new: list[VitalSign]) -> dict[str, list[VitalSign]]:
     by_phase: dict[str, list[VitalSign]] = {}
     for reading in new:
         by_phase.setdefault(view.phase_at(state, reading.taken_at), []).append(reading)
-    with db.no_autoflush:
-        windows = {
-            phase: _window(db, state, phase, rows)
-            for phase, rows in by_phase.items()
-            if phase != "pre_infusion" and state.dose_start is not None
-        }
-    db.add_all(new)
-    db.flush()
-    for phase, rows in by_phase.items():
+    return by_phase
+
+
+def _windows(db: Session, state: view.SessionView, new: list[VitalSign]) -> dict[str, _Window]:
+    """The prior window of each phase the new readings (in time order) fall in, read
+    before they are added."""
+    return {
+        phase: _window(db, state, phase, rows)
+        for phase, rows in _by_phase(state, new).items()
+        if phase != "pre_infusion" and state.dose_start is not None
+    }
+
+
+def _raise_phases(
+    db: Session, state: view.SessionView, new: list[VitalSign], windows: dict[str, _Window]
+) -> list[SessionAlarm]:
+    """The alarms the added readings raise, phase by phase (added, not yet flushed)."""
+    raised: list[SessionAlarm] = []
+    for phase, rows in _by_phase(state, new).items():
         if phase in windows:
             raised += _raise(db, state, phase, rows, windows[phase])
-    db.flush()
     return raised
 
 

@@ -108,8 +108,10 @@
         cell(row, "");
         cell(row, r.heart_rate);
         cell(row, r.systolic_bp ? r.systolic_bp + "/" + r.diastolic_bp : "");
+        cell(row, r.mean_bp);
         cell(row, r.spo2);
         cell(row, r.respiratory_rate);
+        cell(row, r.temperature === null ? "" : r.temperature.toFixed(1));
         cell(row, r.source);
         var correction = document.createElement("td");
         correction.appendChild(errorForm(r.id));
@@ -123,6 +125,8 @@
     if (last.systolic_bp !== null) { text("latest-bp", last.systolic_bp + "/" + last.diastolic_bp); }
     if (last.spo2 !== null) { text("latest-spo2", last.spo2); }
     if (last.respiratory_rate !== null) { text("latest-rr", last.respiratory_rate); }
+    if (last.mean_bp !== null) { text("latest-map", last.mean_bp); }
+    if (last.temperature !== null) { text("latest-temp", last.temperature.toFixed(1) + " °C"); }
   }
   function alarmItem(a) {
     var item = document.createElement("div");

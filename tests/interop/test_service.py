@@ -1,0 +1,219 @@
+"""A group of monitor messages charted per session in one pass (``receive_group``): what
+each message gets, what is stored and audited, and the alarms, against the same
+messages charted one by one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from ketaclinic.interop import service
+from ketaclinic.interop.hl7.messages import oru_r01
+from ketaclinic.interop.models import Hl7DeadLetter, Hl7Message
+from ketaclinic.platform.audit.models import AuditEvent
+from ketaclinic.platform.db import utcnow
+from ketaclinic.sessions.models import SessionAlarm, VitalSign
+from tests.interop.factories import Chair, infusing_chair
+from tests.sessions.factories import Staff, staff
+
+ZONE = ZoneInfo("America/New_York")
+
+# Chair A: SpO2 falling to 86 % and a systolic of 205; chair B: a heart rate of 130.
+# (minutes before now, values)
+FEED_A = [
+    (6.0, {"spo2": 97, "heart_rate": 80}),
+    (5.0, {"systolic_bp": 205, "diastolic_bp": 100}),
+    (4.0, {"spo2": 91, "heart_rate": 84}),
+    (3.0, {"spo2": 86, "heart_rate": 88}),
+    (2.0, {"systolic_bp": 150, "diastolic_bp": 90, "mean_bp": 110}),
+]
+FEED_B = [
+    (5.5, {"heart_rate": 76, "spo2": 98}),
+    (4.5, {"heart_rate": 130, "spo2": 97, "temperature": 36.9}),
+    (3.5, {"heart_rate": 128, "spo2": 97}),
+]
+
+
+@pytest.fixture
+def team(db: Session) -> Staff:
+    return staff(db)
+
+
+def _messages(
+    chair: Chair, feed: list[tuple[float, dict[str, float]]], tag: str, now: datetime
+) -> list[str]:
+    return [
+        oru_r01(
+            control_id=f"{tag}{n}",
+            mrn=chair.mrn,
+            device_id=chair.device_id,
+            at=now - timedelta(minutes=ago),
+            values=values,
+        )
+        for n, (ago, values) in enumerate(feed, start=1)
+    ]
+
+
+def _alarms(db: Session, session_id: int) -> list[tuple[str, float | None, str]]:
+    """The session's alarms in the order of the readings that raised them."""
+    return [
+        (a.rule_id, a.value, a.level)
+        for a, _ in db.execute(
+            select(SessionAlarm, VitalSign.taken_at)
+            .join(VitalSign, VitalSign.id == SessionAlarm.vital_sign_id)
+            .where(SessionAlarm.session_id == session_id)
+            .order_by(VitalSign.taken_at, SessionAlarm.rule_id)
+        )
+    ]
+
+
+def _interleave(*feeds: list[str]) -> list[str]:
+    out = []
+    for n in range(max(len(f) for f in feeds)):
+        out += [f[n] for f in feeds if n < len(f)]
+    return out
+
+
+def test_a_group_for_two_sessions_charts_each_once_refuses_the_bad_one_and_audits_a_row_a_session(
+    db: Session, team: Staff
+) -> None:
+    a = infusing_chair(db, team, device_id="MON-A")
+    b = infusing_chair(db, team, device_id="MON-B")
+    now = utcnow()
+    a_raws = _messages(a, FEED_A, "A", now)
+    b_raws = _messages(b, FEED_B, "B", now)
+    implausible = oru_r01(
+        control_id="BAD1",
+        mrn=a.mrn,
+        device_id=a.device_id,
+        at=now - timedelta(minutes=1),
+        values={"spo2": 30},  # below the plausible 50 %: a probe off the finger
+    )
+    raws = _interleave(a_raws, b_raws)
+    raws.insert(3, implausible)
+    raws.append(a_raws[0])  # sent again within the group: acknowledged, stored once
+    answers = service.receive_group(
+        db, group=[service.Incoming(r) for r in raws], zone=ZONE, now=now
+    )
+
+    assert all(answer is not None for answer in answers)
+    codes = [answer.code for answer in answers if answer is not None]
+    assert codes == ["AA", "AA", "AA", "AE"] + ["AA"] * 6
+    assert answers[-1] is not None and answers[-1].duplicate
+    bad = answers[3]
+    assert bad is not None and "BAD1" in bad.text and "ERR|" in bad.text
+
+    def charted(session_id: int) -> int:
+        return (
+            db.scalar(
+                select(func.count())
+                .select_from(VitalSign)
+                .where(VitalSign.session_id == session_id, VitalSign.source == "device")
+            )
+            or 0
+        )
+
+    assert (charted(a.session_id), charted(b.session_id)) == (5, 3)
+    assert sorted(db.scalars(select(Hl7Message.control_id))) == sorted(
+        [f"A{n}" for n in range(1, 6)] + [f"B{n}" for n in range(1, 4)]
+    )
+    letters = list(db.scalars(select(Hl7DeadLetter)))
+    assert [(x.control_id, x.ack_code, x.patient_id) for x in letters] == [
+        ("BAD1", "AE", a.patient_id)
+    ]
+    # The mean pressure and the temperature are charted with the rest.
+    assert db.scalar(select(VitalSign.mean_bp).where(VitalSign.mean_bp.is_not(None))) == 110
+    assert db.scalar(
+        select(VitalSign.temperature).where(VitalSign.temperature.is_not(None))
+    ) == pytest.approx(36.9)
+
+    # The live screen gets them too.
+    from ketaclinic.sessions import service as sessions
+
+    live = sessions.live_update(db, session_id=b.session_id, after_vital_id=0)
+    assert [r["temperature"] for r in live.readings if r["source"] == "device"] == [
+        None,
+        pytest.approx(36.9),
+        None,
+    ]
+
+    # One audit row a session for the group, naming its messages and readings; one for
+    # the refusal.
+    rows = list(
+        db.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "session.vitals.record", AuditEvent.actor.like("device:%"))
+            .order_by(AuditEvent.id)
+        )
+    )
+    assert [(r.patient_id, r.actor) for r in rows] == [
+        (a.patient_id, "device:MON-A"),
+        (b.patient_id, "device:MON-B"),
+    ]
+    assert "5 reading(s) from 5 message(s): A1 A2 A3 A4 A5" in rows[0].detail
+    assert "3 reading(s) from 3 message(s): B1 B2 B3" in rows[1].detail
+    refusals = db.scalars(select(AuditEvent.patient_id).where(AuditEvent.action == "hl7.refuse"))
+    assert list(refusals) == [a.patient_id]
+
+    # The same messages charted one at a time raise the same alarms, reading for reading.
+    c = infusing_chair(db, team, device_id="MON-C")
+    d = infusing_chair(db, team, device_id="MON-D")
+    for raw in _interleave(_messages(c, FEED_A, "C", now), _messages(d, FEED_B, "D", now)):
+        (one,) = service.receive_group(db, group=[service.Incoming(raw)], zone=ZONE, now=now)
+        assert one is not None and one.code == "AA"
+    assert _alarms(db, a.session_id) == _alarms(db, c.session_id)
+    assert _alarms(db, b.session_id) == _alarms(db, d.session_id)
+    # And the ones the limits table names (by hand: 205 systolic crosses the stop at 200
+    # and the recheck at 180; 86 % crosses the SpO2 warn at 92 and stop at 90).
+    rules = {rule for rule, _, _ in _alarms(db, a.session_id)}
+    assert {"inf_sbp_stop", "inf_sbp_recheck", "spo2_low_warn", "spo2_low_stop"} <= rules
+
+
+@contextmanager
+def counted(db: Session) -> Iterator[list[str]]:
+    seen: list[str] = []
+    bind = db.connection()
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    event.listen(bind, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(bind, "before_cursor_execute", note)
+
+
+def test_a_group_costs_the_same_statements_for_two_messages_a_session_or_twenty(
+    db: Session, team: Staff
+) -> None:
+    chairs = [infusing_chair(db, team, device_id=f"MON-{n}") for n in range(2)]
+    now = utcnow()
+    costs = []
+    # A first group, then one of two messages a session and one of twenty.
+    for first, count in ((0, 2), (2, 2), (4, 20)):
+        group = [
+            service.Incoming(
+                oru_r01(
+                    control_id=f"S{chair.device_id}-{k}",
+                    mrn=chair.mrn,
+                    device_id=chair.device_id,
+                    # Every message a second after the last, in time order.
+                    at=now - timedelta(seconds=60 - k),
+                    values={"systolic_bp": 124, "diastolic_bp": 78, "heart_rate": 72, "spo2": 97},
+                )
+            )
+            for k in range(first, first + count)
+            for chair in chairs
+        ]
+        with counted(db) as seen:
+            answers = service.receive_group(db, group=group, zone=ZONE, now=now)
+        assert {a.code for a in answers if a is not None} == {"AA"}
+        costs.append(len(seen))
+    assert costs[1] == costs[2], costs
