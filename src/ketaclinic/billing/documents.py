@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from ketaclinic.billing import service
@@ -61,12 +62,13 @@ def receipt_pdf(payment: Payment, patient: Any, totals: service.Totals) -> bytes
     return doc.output()
 
 
-def estimate_pdf(estimate: Estimate) -> bytes:
+def estimate_pdf(estimate: Estimate, date_of_birth: date | None = None) -> bytes:
     s = get_settings()
     doc = _document("Good Faith Estimate", f"Estimate no. GFE-{estimate.id:06d}")
     doc.fields(
         [
             ("Prepared for", estimate.recipient_name),
+            ("Date of birth", f"{date_of_birth:%Y-%m-%d}" if date_of_birth else "–"),
             ("Requested" if estimate.requested else "Scheduled", f"{estimate.asked_on:%Y-%m-%d}"),
             (
                 "Expected date of service",
@@ -74,7 +76,9 @@ def estimate_pdf(estimate: Estimate) -> bytes:
             ),
             (
                 "Issued",
-                f"{estimate.issued_at:%Y-%m-%d}" if estimate.issued_at else "Not yet issued",
+                f"{estimate.issued_at.astimezone(s.zone):%Y-%m-%d}"
+                if estimate.issued_at
+                else "Not yet issued",
             ),
             (
                 "Provider",

@@ -512,7 +512,8 @@ DOC_READERS = (Role.front_desk, Role.admin, Role.patient)
 @router.get("/billing/estimates/{estimate_id}/pdf")
 def estimate_pdf(db: DB, estimate_id: RecordId, actor: Actor = allow(*DOC_READERS)) -> Response:
     row = service.get_estimate(db, actor=actor, estimate_id=estimate_id)
-    return _pdf(documents.estimate_pdf(row), f"estimate-{row.id}.pdf")
+    born = service.recipient_birth_date(db, row)
+    return _pdf(documents.estimate_pdf(row, born), f"estimate-{row.id}.pdf")
 
 
 @router.get("/billing/payments/{payment_id}/receipt")

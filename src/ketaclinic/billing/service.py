@@ -1148,6 +1148,13 @@ def get_estimate(db: Session, *, actor: Actor, estimate_id: int) -> Estimate:
     return row
 
 
+def recipient_birth_date(db: Session, estimate: Estimate) -> date | None:
+    """The patient's date of birth for the estimate's header (a lead has none on file)."""
+    if estimate.patient_id is None:
+        return None
+    return patients.patient_by_id(db, estimate.patient_id).date_of_birth
+
+
 def estimate_by_token(db: Session, *, actor: Actor, token: str) -> Estimate:
     """The estimate a person asked for on the public page, by its secret link."""
     row = db.scalar(select(Estimate).where(Estimate.token_hash == _token_hash(token)))
