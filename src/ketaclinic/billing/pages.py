@@ -67,7 +67,7 @@ def int_from(text: Any, field: str, *, required: bool = True) -> int | None:
     raw = str(text or "").strip()
     if not raw and not required:
         return None
-    if not raw.isdigit():
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
         raise Invalid(
             f"{field.replace('_', ' ')} must be a whole number", fields={field: "a number"}
         )
@@ -420,6 +420,7 @@ async def refund(
             amount_cents=cents_from(f.get("amount"), "refund_amount"),
             on=service.today(),
             reason=f.get("reason", ""),
+            patient_id=patient_id,
         ),
     )
 
@@ -544,7 +545,11 @@ def superbill_pdf(
 
 def _charge_ids(text: str) -> list[int]:
     ids = [p.strip() for p in text.split(",") if p.strip()]
-    if not ids or not all(p.isdigit() for p in ids) or len(ids) > 100:
+    if (
+        not ids
+        or len(ids) > 100
+        or not all(p.isascii() and p.isdigit() and len(p) <= 9 for p in ids)
+    ):
         raise Invalid(
             "charge_ids is a comma-separated list of charge numbers",
             fields={"charge_ids": text[:50]},

@@ -6,6 +6,8 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from ketaclinic.platform.ids import RecordId
+
 
 class PriceOut(BaseModel):
     key: str
@@ -22,8 +24,8 @@ class PaymentIn(BaseModel):
     amount_cents: StrictInt = Field(gt=0, le=100_000_000)
     received_on: date
     reference: str | None = Field(default=None, max_length=120)
-    charge_id: int | None = None
-    package_id: int | None = None
+    charge_id: RecordId | None = None
+    package_id: RecordId | None = None
     note: str | None = Field(default=None, max_length=2000)
 
 
@@ -46,7 +48,7 @@ class BalanceOut(BaseModel):
 class ClaimIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    charge_ids: list[int] = Field(min_length=1, max_length=100)
+    charge_ids: list[RecordId] = Field(min_length=1, max_length=100)
 
 
 class EstimateDueOut(BaseModel):

@@ -610,12 +610,23 @@ def record_payment(
 
 
 def refund(
-    db: Session, *, actor: Actor, payment_id: int, amount_cents: int, on: date, reason: str
+    db: Session,
+    *,
+    actor: Actor,
+    payment_id: int,
+    amount_cents: int,
+    on: date,
+    reason: str,
+    patient_id: int | None = None,
 ) -> Payment:
     """Money given back: a payment row of minus the amount, never more than was paid."""
     _require(actor, MONEY, "handling money")
     original = db.get(Payment, payment_id)
-    if original is None or original.amount_cents <= 0:
+    if (
+        original is None
+        or original.amount_cents <= 0
+        or (patient_id is not None and original.patient_id != patient_id)
+    ):
         raise NotFound(f"no payment {payment_id} to refund")
     _cents(amount_cents, "amount_cents")
     if len(reason.strip()) < 3:
