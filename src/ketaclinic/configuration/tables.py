@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ketaclinic.clinical import monitoring
+from ketaclinic.clinical.codes import billing as billing_codes
+from ketaclinic.clinical.codes import estimates as estimate_rules
 from ketaclinic.clinical.codes import mdc
 from ketaclinic.clinical.course import evaluation as course_evaluation
 from ketaclinic.clinical.course import outcomes as course_outcomes
@@ -83,6 +85,22 @@ TABLES: dict[str, Table] = {
             "codes.mdc_units",
             "Bedside monitor units converted (IEEE 11073 MDC)",
             lambda: mdc.CONVERTED_UNITS,
+        ),
+        Table("billing.codes", "Billing codes (CPT, HCPCS), dated", lambda: billing_codes.CODES),
+        Table(
+            "billing.diagnoses",
+            "Diagnosis codes (ICD-10-CM) for the indications",
+            lambda: billing_codes.DIAGNOSES,
+        ),
+        Table(
+            "billing.estimate_timelines",
+            "Good-faith estimate deadlines (No Surprises Act)",
+            lambda: estimate_rules.TIMELINES,
+        ),
+        Table(
+            "billing.dispute",
+            "When a bill over its estimate may be disputed",
+            lambda: estimate_rules.DISPUTE,
         ),
     )
 }

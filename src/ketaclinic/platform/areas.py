@@ -38,6 +38,7 @@ AREAS = (
     "interop",
     "outcomes",
     "public",
+    "billing",
     "configuration",
 )
 

@@ -44,6 +44,18 @@ class Settings(BaseSettings):
     audit_key: str | None = None
     time_zone: str = "America/New_York"
     clinic_name: str = "ketaclinic demo clinic"
+    # The billing provider printed on superbills and estimates and sent in claims: the
+    # demo's NPI is the CMS example number (it passes the NPI check digit), its tax id
+    # a placeholder; a clinic sets its own.
+    billing_provider_name: str = "ketaclinic demo clinic"
+    billing_npi: str = "1234567893"
+    billing_tax_id: str = "123456789"
+    billing_taxonomy: str = "2084P0800X"
+    billing_address: str = "100 Harbor Street"
+    billing_city: str = "Boston"
+    billing_state: str = "MA"
+    billing_zip: str = "021101234"
+    billing_phone: str = "6175550100"
     # Account security: not clinical numbers, but the clinic's IT policy.
     lockout_failures: int = 5
     lockout_minutes: int = 15

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from ketaclinic.clinical import screening
@@ -346,3 +346,14 @@ def convert_lead(
     ports.lead_became_patient(db, actor=actor, lead_id=lead.id, patient_id=patient.id)
     db.flush()
     return lead
+
+
+def lead_id_for_email(db: Session, email: str) -> int | None:
+    """The newest self-screen lead sent with ``email`` (billing links an estimate that
+    the same person asks for); reads no more than the id."""
+    return db.scalar(
+        select(IntakeLead.id)
+        .where(func.lower(IntakeLead.email) == email.strip().lower())
+        .order_by(IntakeLead.id.desc())
+        .limit(1)
+    )

@@ -46,6 +46,9 @@ class SessionSummary:
     cadss_total: float | None
     side_effects: list[str]
     status: str
+    route: str = "iv"
+    # From the first dose to the end of dosing (an infusion's time, for its billing code).
+    dosing_minutes: float | None = None
 
 
 def get_session(
@@ -101,6 +104,12 @@ def summarise(
         cadss_total=max(cadss) if cadss else None,
         side_effects=effects,
         status=state.session.status,
+        route=state.session.route,
+        dosing_minutes=(
+            round((state.dose_end - state.dose_start).total_seconds() / 60, 1)
+            if state.dose_start is not None and state.dose_end is not None
+            else None
+        ),
     )
 
 

@@ -1,7 +1,7 @@
 """a reading keeps the mean non-invasive blood pressure and the body temperature a
 bedside monitor sends (MDC 150023 and 150344)
 
-Revision ID: 0020
+Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-02 01:15:00.000000
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0020"
+revision: str = "0015"
 down_revision: str | Sequence[str] | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

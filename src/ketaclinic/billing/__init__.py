@@ -1,0 +1,1 @@
+"""Money: price list, packages, payments, good-faith estimates, superbills and claims."""
