@@ -159,7 +159,7 @@ def _v2_base(key: bytes) -> Any:
     return _v2_keys[key]
 
 
-def _utc_text(at: datetime) -> str:
+def utc_text(at: datetime) -> str:
     """The canonical time of a row: UTC, microseconds always, as SQLite stores it."""
     return at.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
@@ -167,38 +167,47 @@ def _utc_text(at: datetime) -> str:
 _json_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
+def payload_of(fields: list[str | None]) -> str:
+    """Version 2's canonical text from a row's 13 fields already as text (id, time as
+    ``utc_text``, actor id, actor, action, patient id, object type, object id, detail,
+    ip, reason, correlation id, "1"/"0" for sensitive): a JSON array after a tag, without
+    spaces. Both databases build exactly this text with one built-in function
+    (``_payload_sql``: SQLite's ``json_array``, PostgreSQL's ``array_to_json``), so
+    verification reads one string per row and only MACs it."""
+    return str(_json_text([_V2_TAG, *fields]))
+
+
 def row_payload(row: _Row) -> str:
-    """Version 2's canonical text of a row: a JSON array of its fields as text (null for
-    none), after a tag, without spaces. Both databases build exactly this text with one
-    built-in function (``_payload_sql``: SQLite's ``json_array``, PostgreSQL's
-    ``array_to_json``), so verification reads one string per row and only MACs it."""
-    return str(
-        _json_text(
-            [
-                _V2_TAG,
-                str(row.id),
-                _utc_text(row.at),
-                None if row.actor_id is None else str(row.actor_id),
-                row.actor,
-                row.action,
-                None if row.patient_id is None else str(row.patient_id),
-                row.object_type,
-                row.object_id,
-                row.detail,
-                row.ip,
-                row.reason,
-                row.correlation_id,
-                "1" if row.sensitive else "0",
-            ]
-        )
+    """``payload_of`` a row."""
+    return payload_of(
+        [
+            str(row.id),
+            utc_text(row.at),
+            None if row.actor_id is None else str(row.actor_id),
+            row.actor,
+            row.action,
+            None if row.patient_id is None else str(row.patient_id),
+            row.object_type,
+            row.object_id,
+            row.detail,
+            row.ip,
+            row.reason,
+            row.correlation_id,
+            "1" if row.sensitive else "0",
+        ]
     )
+
+
+def payload_mac(key: bytes, payload: str) -> str:
+    """The current format's MAC of a canonical text (``payload_of``)."""
+    mac = _v2_base(key).copy()
+    mac.update(payload.encode())
+    return str(mac.hexdigest())
 
 
 def row_mac(key: bytes, row: _Row) -> str:
     """The keyed MAC (hex) of a row in the current format (``MAC_VERSION``)."""
-    mac = _v2_base(key).copy()
-    mac.update(row_payload(row).encode())
-    return str(mac.hexdigest())
+    return payload_mac(key, row_payload(row))
 
 
 def row_mac_v1(key: bytes, row: _Row) -> str:
@@ -237,7 +246,7 @@ _payload_sql_cache: dict[str, Any] = {}
 def _payload_sql(dialect: str) -> Any:
     """``row_payload`` as one SQL expression: the database builds each row's canonical
     text (C speed on both backends), Python only MACs it. SQLite holds times as the text
-    ``_utc_text`` gives; PostgreSQL formats its timestamptz the same way. Should SQLite
+    ``utc_text`` gives; PostgreSQL formats its timestamptz the same way. Should SQLite
     hold a time in another spelling, the row is checked again from its fields in Python
     before it is called altered (``_Checker._recheck``)."""
     if dialect in _payload_sql_cache:
