@@ -6,7 +6,8 @@ Workload: 0.5 mg/kg racemic ketamine over 40 minutes (Hijazi model, the racemic 
 with published inter-individual variability), followed to 6 hours at 10-second
 resolution (2161 output times). The population run includes everything ``population``
 returns: 5/50/95th percentile bands for plasma and effect site and per-patient summaries.
-The last line printed is a JSON object.
+The same population of 100,000 is timed too, with its ratio to 10,000 (about 10x
+when the cost is linear in the patients). The last line printed is a JSON object.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from ketaclinic.clinical.pk.structure import build
 
 MODEL = "hijazi"
 N = 10_000
+# Ten times the patients should cost about ten times as much (the bands included).
+N_LARGE = 100_000
 SUBSET = 20
 TIMES = np.round(np.arange(0.0, 360.0 + 1e-9, 10.0 / 60.0), 10)
 PATIENT = pk.Patient(weight_kg=70.0)
@@ -104,6 +107,8 @@ def main() -> None:
     pk.population(MODEL, 100, WHO, EVENTS, TIMES, seed=0)  # warm caches and imports
     runs = timings(lambda: pk.population(MODEL, N, WHO, EVENTS, TIMES, seed=1), 5)
     population_s, population_min_s = statistics.median(runs), min(runs)
+    large = timings(lambda: pk.population(MODEL, N_LARGE, WHO, EVENTS, TIMES, seed=1), 3)
+    large_s = statistics.median(large)
     single_s = best_of(lambda: pk.simulate(MODEL, PATIENT, EVENTS, TIMES), 50)
     solve_s = best_of(solver_only, 5)
     per_patient_ivp, worst = solve_ivp_subset()
@@ -124,6 +129,11 @@ def main() -> None:
     print(f"ratio solve_ivp / one patient:        {per_patient_ivp / single_s:.0f}x")
     print(f"worst relative gap vs solve_ivp:      {worst:.2e}")
     print(f"esketamine (9-state) population of {N:,}: {esk_s:.3f} s")
+    print(f"population of {N_LARGE:,} (bands + summaries): {large_s:.3f} s")
+    print(f"  ratio to {N:,}:                     {large_s / population_s:.1f}x (linear: 10x)")
+    print(
+        f"ratio solve_ivp / population of {N_LARGE:,}: {per_patient_ivp * N_LARGE / large_s:.0f}x"
+    )
     print(
         json.dumps(
             {
@@ -140,6 +150,9 @@ def main() -> None:
                 "single_patient_solve_ivp_ratio": round(per_patient_ivp / single_s, 1),
                 "max_relative_gap": worst,
                 "esketamine_population_10k_s": round(esk_s, 4),
+                "population_100k_s": round(large_s, 4),
+                "population_100k_over_10k": round(large_s / population_s, 2),
+                "solve_ivp_ratio_100k": round(per_patient_ivp * N_LARGE / large_s, 1),
             }
         )
     )

@@ -623,7 +623,34 @@ def test_the_admin_page_asks_for_a_verification_that_a_background_job_runs(
     assert [r.summary for r in again] == ["no verification asked for"]
     db.rollback()  # release SQLite's write lock before the app needs it
     api = client.get("/api/audit/verify").json()
-    assert api["ok"] and api["sealed"] >= 3 and api["warnings"] == []
+    assert api["status"] == "done" and api["last"]["ok"] and api["last"]["by"] == "admin"
+
+
+def test_the_api_starts_a_verification_in_the_background_and_shows_its_result(
+    client: TestClient, db: Session, engine: Engine
+) -> None:
+    make_user(db, "admin")
+    db.commit()
+    csrf = login(client, "admin")
+    assert client.get("/api/audit/verify").json()["status"] == "never"
+    started = client.post("/api/audit/verify", headers={"X-CSRF-Token": csrf})
+    assert started.status_code == 202
+    assert started.headers["location"] == "/api/audit/verify"
+    body = started.json()
+    assert body["status"] == "waiting" and body["asked_by"] == "admin"
+    assert body["status_url"] == "/api/audit/verify"
+    # The request verified nothing: no audit.verify record yet, the status says waiting.
+    assert db.scalar(select(AuditEvent).where(AuditEvent.action == "audit.verify")) is None
+    assert client.get(body["status_url"]).json()["status"] == "waiting"
+    db.rollback()
+    factory = make_session_factory(engine)
+    factory.configure(info=dict(db.info))
+    ran = jobs.run_scheduled(factory, force=True, names={"platform.verify_audit_trail"})
+    assert [r.summary for r in ran] == ["intact"]
+    done = client.get(body["status_url"]).json()
+    assert done["status"] == "done" and done["asked_by"] is None
+    assert done["last"]["ok"] and done["last"]["by"] == "admin"
+    assert done["last"]["outcome"].startswith("intact, ")
 
 
 def test_a_denied_request_writes_access_denied(client: TestClient, db: Session) -> None:

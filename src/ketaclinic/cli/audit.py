@@ -29,20 +29,35 @@ def _progress(enabled: bool) -> Iterator[chain.Progress | None]:
         yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
+    # Record ids reached out of the highest id, how fast and how long still to go.
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
+        TaskProgressColumn(),
         MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=Console(stderr=True),
         transient=True,
     ) as bar:
-        task = bar.add_task("verifying records", total=None)
+        task = bar.add_task("verifying records", total=None, rate="")
 
         def update(reached: int, top: int) -> None:
             bar.update(task, completed=reached, total=top)
+            speed = bar.tasks[0].speed
+            if speed:
+                bar.update(task, rate=f"{speed:,.0f} records/s")
 
         yield update
 

@@ -18,11 +18,11 @@ The figures are a benchmark's, not clinical ones: a seeded clinic is for measuri
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select, text
@@ -34,6 +34,7 @@ from ketaclinic.outcomes.models import QuestionnaireResponse, QuestionnaireRespo
 from ketaclinic.patients.models import BodyMeasurement, Patient, PatientVersion
 from ketaclinic.platform.audit import chain
 from ketaclinic.platform.audit.models import AuditEvent
+from ketaclinic.platform.audit.service import is_sensitive
 from ketaclinic.platform.db import utcnow
 from ketaclinic.scheduling.models import Appointment
 from ketaclinic.sessions.models import (
@@ -188,13 +189,53 @@ class _Writer:
         _table(AuditEvent),
     ]
 
+    # The two tables of millions of rows go straight to the driver as tuples in this
+    # column order (COPY on PostgreSQL, executemany on SQLite); SQLAlchemy's per-value
+    # processing of the others is cheap at their few rows per session.
+    RAW: dict[str, tuple[str, ...]] = {
+        "vital_signs": (
+            "id",
+            "session_id",
+            "taken_at",
+            "heart_rate",
+            "systolic_bp",
+            "diastolic_bp",
+            "spo2",
+            "respiratory_rate",
+            "source",
+            "recorded_at",
+        ),
+        "audit_events": (
+            "id",
+            "at",
+            "actor",
+            "action",
+            "patient_id",
+            "object_type",
+            "object_id",
+            "detail",
+            "sensitive",
+            "mac",
+            "mac_version",
+        ),
+    }
+
     def __init__(self, db: Session) -> None:
         self.db = db
-        self.rows: dict[str, list[dict[str, Any]]] = {t.name: [] for t in self.ORDER}
+        self.postgresql = db.get_bind().dialect.name == "postgresql"
+        self.rows: dict[str, list[Any]] = {t.name: [] for t in self.ORDER}
         self.written: dict[str, int] = dict.fromkeys(self.rows, 0)
 
     def add(self, table: Table, row: dict[str, Any]) -> None:
         self.rows[table.name].append(row)
+
+    def add_raw(self, name: str, row: tuple[Any, ...]) -> None:
+        """A row of a ``RAW`` table, its values in that order and as the driver takes
+        them (``when``: times as SQLite stores them, datetimes for PostgreSQL)."""
+        self.rows[name].append(row)
+
+    def when(self, at: datetime, as_text: str) -> Any:
+        return at if self.postgresql else as_text
 
     def pending(self) -> int:
         return sum(len(r) for r in self.rows.values())
@@ -202,10 +243,32 @@ class _Writer:
     def flush(self) -> None:
         for table in self.ORDER:
             rows = self.rows[table.name]
-            for chunk in _chunks(rows, ROWS_PER_BATCH):
-                self.db.execute(insert(table), chunk)
+            if table.name in self.RAW:
+                self._raw(table.name, rows)
+            else:
+                for chunk in _chunks(rows, ROWS_PER_BATCH):
+                    self.db.execute(insert(table), chunk)
             self.written[table.name] += len(rows)
             rows.clear()
+
+    def _raw(self, name: str, rows: list[Any]) -> None:
+        if not rows:
+            return
+        columns = self.RAW[name]
+        cursor = self.db.connection().connection.cursor()
+        try:
+            if self.postgresql:
+                with cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join("?" for _ in columns)
+                cursor.executemany(
+                    f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
+                    rows,
+                )
+        finally:
+            cursor.close()
 
 
 def _chunks(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
@@ -250,6 +313,7 @@ class _Seeder:
         self.key = chain.audit_key(db)
         self.writer = _Writer(db)
         self.ids = _Ids(db, _Writer.ORDER)
+        self.audit_table = _table(AuditEvent)
         self.templates = [t for t in (_template(db, "iv"), _template(db, "esketamine_nasal")) if t]
         if not self.templates:
             raise NoTemplate("no charted session to copy: build the demo clinic first")
@@ -270,27 +334,49 @@ class _Seeder:
         object_type: str,
         object_id: object,
         detail: str = "",
+        at_text: str | None = None,
     ) -> None:
-        table = _table(AuditEvent)
-        row: dict[str, Any] = {
-            "id": self.ids.take(table),
-            "at": at,
-            "actor_id": None,
-            "actor": SEEDER,
-            "action": action,
-            "patient_id": patient_id,
-            "object_type": object_type,
-            "object_id": str(object_id),
-            "detail": detail,
-            "ip": None,
-            "reason": None,
-            "correlation_id": None,
-            "sensitive": False,
-            "prev_hash": None,
-            "hash": None,
-        }
-        row["mac"] = chain.row_mac(self.key, SimpleNamespace(**row))
-        self.writer.add(table, row)
+        """One audit row with its keyed MAC, computed here in bulk (the canonical text
+        ``chain.payload_of`` and ``chain.payload_mac``, what ``record`` writes)."""
+        row_id = self.ids.take(self.audit_table)
+        at_text = at_text or chain.utc_text(at)
+        sensitive = is_sensitive(action)
+        mac = chain.payload_mac(
+            self.key,
+            chain.payload_of(
+                [
+                    str(row_id),
+                    at_text,
+                    None,
+                    SEEDER,
+                    action,
+                    str(patient_id),
+                    object_type,
+                    str(object_id),
+                    detail,
+                    None,
+                    None,
+                    None,
+                    "1" if sensitive else "0",
+                ]
+            ),
+        )
+        self.writer.add_raw(
+            "audit_events",
+            (
+                row_id,
+                self.writer.when(at, at_text),
+                SEEDER,
+                action,
+                patient_id,
+                object_type,
+                str(object_id),
+                detail,
+                sensitive if self.writer.postgresql else int(sensitive),
+                mac,
+                chain.MAC_VERSION,
+            ),
+        )
 
     def patient(self, opened: datetime) -> None:
         rng = self.rng
@@ -490,31 +576,31 @@ class _Seeder:
         step = (last - first) / max(1, n)
         systolic, diastolic, heart = rng.randint(110, 135), rng.randint(68, 85), rng.randint(60, 85)
         table = _table(VitalSign)
+        add, when, take, audit = self.writer.add_raw, self.writer.when, self.ids.take, self.audit
+        noise = rng.random
         for i in range(n):
             at = first + step * i
+            at_text = chain.utc_text(at)
+            moment = when(at, at_text)
             # A modest rise toward the end of dosing that settles in recovery.
             rise = 14 * max(0.0, 1 - abs(i / n - 0.3) * 3)
-            vital_id = self.ids.take(table)
-            self.writer.add(
-                table,
-                {
-                    "id": vital_id,
-                    "session_id": session_id,
-                    "taken_at": at,
-                    "heart_rate": heart + rng.randint(-4, 4),
-                    "systolic_bp": int(systolic + rise + rng.randint(-4, 4)),
-                    "diastolic_bp": int(diastolic + rise * 0.7 + rng.randint(-3, 3)),
-                    "spo2": rng.randint(96, 99),
-                    "respiratory_rate": rng.randint(12, 18),
-                    "source": "monitor",
-                    "recorded_by_id": None,
-                    "recorded_at": at,
-                    "entered_in_error_at": None,
-                    "entered_in_error_by": None,
-                    "error_reason": None,
-                },
+            vital_id = take(table)
+            add(
+                "vital_signs",
+                (
+                    vital_id,
+                    session_id,
+                    moment,
+                    heart + int(noise() * 9) - 4,
+                    int(systolic + rise + int(noise() * 9) - 4),
+                    int(diastolic + rise * 0.7 + int(noise() * 7) - 3),
+                    96 + int(noise() * 4),
+                    12 + int(noise() * 7),
+                    "monitor",
+                    moment,
+                ),
             )
-            self.audit(at, "session.vitals.record", pid, "vital_sign", vital_id)
+            audit(at, "session.vitals.record", pid, "vital_sign", vital_id, at_text=at_text)
 
     def response(self, pid: int, at: datetime, total: int, context: str) -> None:
         table = _table(QuestionnaireResponse)
@@ -551,6 +637,25 @@ class _Seeder:
                 },
             )
         self.audit(at, "outcomes.response.record", pid, "questionnaire_response", response_id)
+
+
+# SQLite's page cache while seeding (KiB): the indexes of millions of new rows (the audit
+# trail's four, the vital signs' time index) then stay in memory instead of being read
+# back page by page; the connection's own setting is restored afterwards.
+SEEDING_CACHE_KIB = 256 * 1024
+
+
+@contextlib.contextmanager
+def _big_page_cache(db: Session) -> Iterator[None]:
+    if db.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    before = db.execute(text("PRAGMA cache_size")).scalar_one()
+    db.execute(text(f"PRAGMA cache_size = -{SEEDING_CACHE_KIB}"))
+    try:
+        yield
+    finally:
+        db.execute(text(f"PRAGMA cache_size = {int(before)}"))
 
 
 def _advance_sequences(db: Session) -> None:
@@ -595,13 +700,14 @@ def seed(
     span = timedelta(days=365 * clinic_years)
     # The last patients' courses (boosters over about six months) still end before ``end``.
     first = end - span - timedelta(days=240)
-    for i in range(patients):
-        seeder.patient(first + span * (i / patients))
-        if seeder.writer.pending() > 20 * ROWS_PER_BATCH:
-            seeder.writer.flush()
-        if progress:
-            progress(i + 1, patients)
-    seeder.writer.flush()
+    with _big_page_cache(db):
+        for i in range(patients):
+            seeder.patient(first + span * (i / patients))
+            if seeder.writer.pending() > 20 * ROWS_PER_BATCH:
+                seeder.writer.flush()
+            if progress:
+                progress(i + 1, patients)
+        seeder.writer.flush()
     _advance_sequences(db)
     # The trail's own sealer chains the seeded rows like any others.
     chain.seal(db, wait=True)

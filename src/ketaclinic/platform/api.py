@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from ketaclinic.platform import integrity, unit_of_work
+from ketaclinic.platform import integrity
 from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.accounts.models import User
 from ketaclinic.platform.accounts.schemas import (
     AuditVerificationOut,
+    AuditVerificationResultOut,
     MeOut,
     RolesIn,
     UserIn,
@@ -113,18 +114,38 @@ def deactivate_user(user_id: RecordId, db: DB, actor: Actor = allow(Role.admin))
     return _user_out(accounts.deactivate_user(db, actor=actor, user_id=user_id))
 
 
-@router.get("/api/audit/verify", tags=["audit"])
-def verify_audit(
-    request: Request, db: DB, actor: Actor = allow(Role.admin)
-) -> AuditVerificationOut:
-    result = audit.verify_trail(db, actor=actor)
-    unit_of_work.writes_while_reading(request)  # new seals and the audit.verify row
+VERIFY_STATUS_URL = "/api/audit/verify"
+
+
+def _verification_out(db: Session) -> AuditVerificationOut:
+    state = audit.verification_state(db)
+    last = state.last
     return AuditVerificationOut(
-        ok=result.ok,
-        checked=result.checked,
-        first_broken_id=result.first_broken_id,
-        problem=result.problem,
-        warnings=list(result.warnings),
-        sealed=result.sealed,
-        unsealed=result.unsealed,
+        status="waiting" if state.asked else ("done" if last else "never"),
+        status_url=VERIFY_STATUS_URL,
+        asked_at=state.asked.at if state.asked else None,
+        asked_by=state.asked.actor if state.asked else None,
+        last=None
+        if last is None
+        else AuditVerificationResultOut(
+            ok=audit.intact(last), at=last.at, by=last.actor, outcome=last.detail
+        ),
     )
+
+
+@router.post("/api/audit/verify", tags=["audit"], status_code=202)
+def ask_for_audit_verification(
+    response: Response, db: DB, actor: Actor = allow(Role.admin)
+) -> AuditVerificationOut:
+    """Start a verification of the whole trail in the background (``platform.
+    verify_audit_trail``); poll ``status_url`` for its result."""
+    audit.ask_for_verification(db, actor=actor, source="the API")
+    response.headers["Location"] = VERIFY_STATUS_URL
+    return _verification_out(db)
+
+
+@router.get(VERIFY_STATUS_URL, tags=["audit"])
+def audit_verification_status(db: DB, _: Actor = allow(Role.admin)) -> AuditVerificationOut:
+    """The last verification's result and whether one is waiting (nothing is verified
+    inside the request: millions of records take the background job a while)."""
+    return _verification_out(db)

@@ -153,3 +153,27 @@ def test_population_equals_the_whole_array_computation(
     assert got == pytest.approx(np.percentile(above, 50), rel=1e-12)
     got = r.summary["below_50_ng_ml_by_min_p5"]
     assert got == pytest.approx(np.percentile(below[np.isfinite(below)], 5), rel=1e-12)
+
+
+def test_blocks_keep_their_rows_however_many_patients(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Past 10,000 patients the values per block alone would leave blocks of the factor
+    # table's 4 rows, and the bands' per-block work over every patient would be done
+    # eight times as often. Here 700 patients stand in for 100,000 (budgets a hundredth
+    # of the real ones): the blocks still hold 32 rows, and the bands are still numpy's.
+    monkeypatch.setattr(solver, "_BLOCK_VALUES", 3_200)
+    monkeypatch.setattr(solver, "_TABLE_VALUES", 800)
+    n, q = 700, (5.0, 50.0, 95.0)
+    rng = np.random.default_rng(4)
+    info = pk.get_model("hijazi")
+    who = sample_covariates(pk.CovariateDistribution(), n, rng)
+    system = build(info, who, sample_etas(info, n, rng))
+    inputs = compile_inputs(system, EVENTS)
+    traj = solver.Trajectories(system.a, inputs, T, [system.central])
+    assert traj.table_rows == 4 and traj.block_rows == solver._BLOCK_MIN_ROWS == 32
+    sizes = [s1 - s0 for s0, s1, _ in traj.blocks(0, T.size, np.float32)]
+    assert sum(sizes) == T.size and max(sizes) == 32
+    assert sum(size >= 28 for size in sizes) >= len(sizes) - 4  # short only at input changes
+    r = pk.population("hijazi", n, pk.CovariateDistribution(), EVENTS, T, seed=4)
+    plasma, *_ = concentrations(system, inputs, T, np.float32)
+    for p, want in zip(q, np.percentile(plasma, q, axis=1), strict=True):
+        np.testing.assert_allclose(r.plasma_ng_ml[p], want, rtol=1e-12)

@@ -47,6 +47,14 @@ _BLOCK_VALUES = 320_000
 """Rows x patients per block handed to the caller (32 rows at 10,000 patients): a few
 tables' worth, so the caller's per-block work is dispatched from Python less often."""
 
+_BLOCK_MIN_ROWS = 32
+"""Rows per block however many patients: past 10,000 patients ``_BLOCK_VALUES`` alone
+would shrink blocks to the factor table's 4 rows, and the caller's per-block work that
+is linear in the patients (the bands' bounds over every patient, their extremes) would
+then be done eight times as often per row, so the cost grew with the square of the
+population. The tables stay small for the cache; only the blocks gathered from them
+keep at least this many rows (100,000 patients: 12.8 MB a block and state, float32)."""
+
 _PARALLEL_EIG = 2_000
 """Patients from which the eigendecompositions are split between two threads."""
 
@@ -326,7 +334,7 @@ class Trajectories:
         self.t = np.asarray(times, dtype=float)
         self.n, self.m = n, len(observed)
         self.table_rows = max(4, _TABLE_VALUES // n)
-        self.block_rows = max(self.table_rows, _BLOCK_VALUES // n)
+        self.block_rows = max(self.table_rows, _BLOCK_VALUES // n, _BLOCK_MIN_ROWS)
         f = [np.broadcast_to(np.asarray(x, dtype=float), (n,)) for x in scales or [1.0] * self.m]
         sources = {i.state for i in inputs.impulses} | {r.state for r in inputs.rates}
         keep = relevant_states(a, sources, observed)

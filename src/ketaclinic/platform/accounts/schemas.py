@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,11 +45,19 @@ class MeOut(BaseModel):
     patient_id: int | None
 
 
-class AuditVerificationOut(BaseModel):
+class AuditVerificationResultOut(BaseModel):
     ok: bool
-    checked: int
-    first_broken_id: int | None
-    problem: str | None
-    warnings: list[str] = []
-    sealed: int = 0
-    unsealed: int = 0
+    at: datetime
+    by: str
+    outcome: str  # "intact, N records (M not sealed yet)" or "broken at record N: why"
+
+
+class AuditVerificationOut(BaseModel):
+    """Where a verification of the audit trail stands: ``waiting`` (asked for, the
+    background job has not finished it), ``done`` (``last`` is its result) or ``never``."""
+
+    status: Literal["waiting", "done", "never"]
+    status_url: str
+    asked_at: datetime | None = None
+    asked_by: str | None = None
+    last: AuditVerificationResultOut | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, false
+from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ketaclinic.platform.db import Base, UTCDateTime
@@ -45,8 +45,10 @@ class AuditEvent(Base):
     correlation_id: Mapped[str | None] = mapped_column(String(64))
     # The detail carries clinical text: shown only to clinical roles.
     sensitive: Mapped[bool] = mapped_column(default=False, server_default=false())
-    # HMAC-SHA256 (hex) over this row's id and fields with the audit key.
+    # The keyed MAC (hex) over this row's id and fields, in the format ``mac_version``
+    # names (``chain.MAC_VERSION``; NULL: version 1, rows written before migration 0018).
     mac: Mapped[str | None] = mapped_column(String(64))
+    mac_version: Mapped[int | None] = mapped_column(SmallInteger)
     # Legacy unkeyed SHA-256 chain, kept for rows written before keyed MACs.
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))

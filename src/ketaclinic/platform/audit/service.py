@@ -118,6 +118,7 @@ def record(
         sensitive=is_sensitive(action) if sensitive is None else sensitive,
     )
     event.mac = row_mac(key, event)
+    event.mac_version = chain.MAC_VERSION
     db.add(event)
     db.flush()
     chain.mark_written(db)
@@ -405,11 +406,19 @@ VERIFY_ASKED = "audit.verify_requested"
 VERIFIED = "audit.verify"
 
 
-def ask_for_verification(db: Session, *, actor: Actor) -> None:
+VERIFY_JOB = "platform.verify_audit_trail"
+
+
+def ask_for_verification(db: Session, *, actor: Actor, source: str = "the audit page") -> None:
     """An administrator asks for the trail to be verified: the background job
-    ``platform.verify_audit_trail`` does it (within a minute) and records the outcome as
-    ``audit.verify``; a request is never held while millions of records are checked."""
-    record(db, actor=actor, action=VERIFY_ASKED, detail="from the audit page")
+    ``platform.verify_audit_trail`` does it and records the outcome as ``audit.verify``;
+    a request is never held while millions of records are checked. On PostgreSQL the job
+    is queued now (it starts when this act commits); on SQLite the scheduled runner
+    finds the request within a minute."""
+    from ketaclinic.platform import jobs
+
+    record(db, actor=actor, action=VERIFY_ASKED, detail=f"from {source}")
+    jobs.enqueue(db, VERIFY_JOB)
 
 
 @dataclass(frozen=True)
@@ -430,6 +439,11 @@ def verification_state(db: Session) -> VerificationState:
     last, asked = latest(VERIFIED), latest(VERIFY_ASKED)
     pending = asked if asked is not None and (last is None or asked.id > last.id) else None
     return VerificationState(last, pending)
+
+
+def intact(event: AuditEvent) -> bool:
+    """Whether an ``audit.verify`` record says the trail held."""
+    return event.detail.startswith("intact")
 
 
 # How often a verification notes how far it got (a seal covers up to 5,000 records).
@@ -507,6 +521,7 @@ __all__ = [
     "verify",
     "verify_trail",
     "ask_for_verification",
+    "intact",
     "verification_state",
     "VerificationState",
     "view_trail",
