@@ -2,8 +2,8 @@
 length-prefixed text the database can build itself) is what ``audit verify`` streams
 at hundreds of thousands of rows a second; rows already written keep version 1
 
-Revision ID: 0018
-Revises: 0014
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-02 01:00:00.000000
 
 Existing rows are not touched (the trail is append-only and the triggers refuse
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018"
-down_revision: str | Sequence[str] | None = "0014"
+revision: str = "0017"
+down_revision: str | Sequence[str] | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
