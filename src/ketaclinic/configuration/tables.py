@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ketaclinic.clinical import monitoring
+from ketaclinic.clinical import controlled, monitoring
 from ketaclinic.clinical.codes import mdc
 from ketaclinic.clinical.course import evaluation as course_evaluation
 from ketaclinic.clinical.course import outcomes as course_outcomes
@@ -78,6 +78,7 @@ TABLES: dict[str, Table] = {
             lambda: course_outcomes.INSTRUMENTS,
         ),
         Table("course.series", "Treatment series plans", lambda: course_evaluation.SERIES),
+        Table("controlled.rules", "Controlled-substance ledger rules", lambda: controlled.RULES),
         Table("codes.mdc", "Bedside monitor codes (IEEE 11073 MDC)", lambda: mdc.MDC),
     )
 }
