@@ -1582,14 +1582,60 @@ def log_pdf(found: Log, *, clinic: str) -> bytes:
     )
     doc.fields([("DEA registration", found.location.dea_number), ("Entries", str(len(found.rows)))])
     if found.kind != "inventory":
-        picked = [0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 12, 13, 14, 15, 16]
+        # Time, entry, act, product, lot, change, mg, balance, patient, by, witnesses,
+        # supplier, invoice, reason: the unit goes with the change ("-1 vial").
+        picked = [0, 1, 2, 3, 4, 6, 8, 9, 10, 12, 13, 14, 15, 16]
+        table = []
+        for row in found.rows:
+            cells = row.cells(zone)
+            cells[6] = show(row.entry.units_milli, row.product.count_unit)
+            table.append([cells[i] for i in picked])
         doc.table(
             [LOG_HEADINGS[i] for i in picked],
-            [[row.cells(zone)[i] for i in picked] for row in found.rows],
-            widths=[22, 10, 22, 30, 16, 10, 10, 10, 12, 24, 28, 28, 26, 18, 30],
-            align_right=(1, 5, 7, 8),
+            table,
+            widths=[20, 10, 22, 30, 18, 14, 10, 12, 24, 26, 26, 28, 20, 28],
+            align_right=(1, 6, 7),
         )
     for inv in found.inventories:
         doc.heading(f"Inventory {inv.id}")
         doc.paragraph(inv.text)
     return doc.output()
+
+
+def day_entries(db: Session, *, actor: Actor, day: date) -> list[LogRow]:
+    """Every location's entries of one clinic day (the ledger home's "today")."""
+    _require(actor, READERS, "see controlled stock")
+    low, high = _day_bounds(day, day)
+    found = list(
+        db.execute(
+            select(LedgerEntry, ControlledLot, ControlledProduct)
+            .join(ControlledLot, ControlledLot.id == LedgerEntry.lot_id)
+            .join(ControlledProduct, ControlledProduct.id == ControlledLot.product_id)
+            .where(LedgerEntry.at >= low, LedgerEntry.at < high)
+            .order_by(LedgerEntry.at.desc(), LedgerEntry.id.desc())
+            .limit(500)
+        )
+    )
+    ids = {e.patient_id for e, _, _ in found if e.patient_id is not None}
+    names = patients.display_names(db, ids) if ids else {}
+    for pid in sorted(ids):
+        audit.note_read(
+            db,
+            actor=actor,
+            action="controlled.ledger.read",
+            patient_id=pid,
+            object_type="controlled_log",
+            object_id=day.isoformat(),
+        )
+    return [
+        LogRow(e, lot, p, names.get(e.patient_id) if e.patient_id else None) for e, lot, p in found
+    ]
+
+
+def today(now: datetime | None = None) -> date:
+    return (now or utcnow()).astimezone(get_settings().zone).date()
+
+
+def lot_stock(db: Session, lot_id: int) -> StockLine:
+    lot = lot_by_id(db, lot_id)
+    return StockLine(lot, _product(db, lot.product_id), _location(db, lot.location_id))

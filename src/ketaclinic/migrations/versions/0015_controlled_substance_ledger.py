@@ -320,7 +320,7 @@ def upgrade() -> None:
     # ### end Alembic commands ###
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
-            f"""CREATE FUNCTION controlled_ledger_append_only() RETURNS trigger AS $$
+            f"""CREATE OR REPLACE FUNCTION controlled_ledger_append_only() RETURNS trigger AS $$
                BEGIN RAISE EXCEPTION '{MESSAGE}'; END; $$ LANGUAGE plpgsql"""
         )
     for table in APPEND_ONLY:
