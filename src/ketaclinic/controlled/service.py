@@ -1502,7 +1502,13 @@ def log(db: Session, *, actor: Actor, location_id: int, kind: str, start: date, 
             )
             .order_by(LedgerEntry.at, LedgerEntry.id)
         )
-        if kind in LOG_KINDS:
+        if kind == "dispensing":
+            # Each dose's record: drawn, given, and the rest wasted (with its witness).
+            query = query.where(
+                LedgerEntry.kind.in_(LOG_KINDS[kind])
+                | ((LedgerEntry.kind == "waste") & LedgerEntry.session_id.is_not(None))
+            )
+        elif kind in LOG_KINDS:
             query = query.where(LedgerEntry.kind.in_(LOG_KINDS[kind]))
         found = list(db.execute(query))
         ids = {e.patient_id for e, _, _ in found if e.patient_id is not None}
