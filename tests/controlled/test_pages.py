@@ -216,3 +216,37 @@ def test_the_api_refuses_bad_input_as_problems_and_wrong_roles(
     assert refused.status_code == 403
     location = {"code": "X", "name": "X", "dea_number": "AB1234563"}
     assert client.post("/api/controlled/locations", json=location, headers=csrf).status_code == 403
+
+
+def test_a_prescriber_records_a_destruction_with_two_witnesses_signing_in(
+    client: TestClient, db: Session, setup: Ledger
+) -> None:
+    lot_id = received(db, setup, quantity=4).lot_id
+    make_user(db, "nurse", username="third-nurse")
+    csrf = login(client, setup.nurse.username)
+    assert "Destruction (DEA Form 41)" not in client.get("/controlled/leaving").text
+    fields = {
+        "csrf_token": csrf,
+        "lot_id": str(lot_id),
+        "quantity": "2",
+        "method": "chemical digestion kit",
+        "reason": "expired",
+        "witness_1": "witness-nurse",
+        "witness_1_password": PASSWORD,
+        "witness_2": "third-nurse",
+        "witness_2_password": PASSWORD,
+    }
+    assert client.post("/controlled/destroy", data=fields).status_code == 403
+    client.post("/logout", data={"csrf_token": csrf})
+    csrf = login(client, setup.prescriber.username)
+    fields["csrf_token"] = csrf
+    wrong = client.post("/controlled/destroy", data={**fields, "witness_2_password": "nope"})
+    assert wrong.status_code == 422 and 'id="e-witness_2_password"' in wrong.text
+    done = client.post("/controlled/destroy", data=fields, follow_redirects=False)
+    assert done.status_code == 303
+    db.expire_all()
+    entry = db.scalar(select(LedgerEntry).where(LedgerEntry.kind == "destroy"))
+    assert entry is not None and [w["username"] for w in entry.witnesses] == [
+        "witness-nurse",
+        "third-nurse",
+    ]

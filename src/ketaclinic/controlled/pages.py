@@ -485,3 +485,94 @@ def logs_pdf(
         media_type=PDF_MEDIA_TYPE,
         headers={"Content-Disposition": f'inline; filename="{name}"'},
     )
+
+
+# ------------------------------------------------------------------ stock leaving
+
+
+class DestroyForm(BaseModel):
+    lot_id: RecordId
+    quantity: float = Field(gt=0, le=1_000_000)
+    method: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=2000)
+    witness_1: str = Field(min_length=1, max_length=80)
+    witness_1_password: str = Field(min_length=1, max_length=200)
+    witness_2: str = Field(min_length=1, max_length=80)
+    witness_2_password: str = Field(min_length=1, max_length=200)
+
+
+def _leaving_page(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    form: dict[str, Any],
+    errors: dict[str, str],
+    code: int = 200,
+) -> Response:
+    for key in ("witness_1_password", "witness_2_password"):
+        form.pop(key, None)
+    return render(
+        request,
+        "controlled/leaving.html",
+        {
+            "stock": service.stock(db, actor=actor),
+            "locations": service.locations(db),
+            "can_destroy": bool(actor.roles & service.SUPERVISORS),
+            "can_act": bool(actor.roles & service.LICENSED),
+            "form": form,
+            "errors": errors,
+        },
+        status_code=code,
+    )
+
+
+@router.get("/controlled/leaving", response_class=HTMLResponse)
+def leaving(request: Request, db: DB, actor: Actor = allow(*READERS)) -> Response:
+    return _leaving_page(request, db, actor, {}, {})
+
+
+@router.post("/controlled/destroy", response_class=HTMLResponse)
+async def destroy(request: Request, db: DB, actor: Actor = allow(*SUPERVISORS)) -> Response:
+    return await _submit(
+        request,
+        db,
+        DestroyForm,
+        lambda d: service.destroy(
+            db,
+            actor=actor,
+            lot_id=d.lot_id,
+            quantity=d.quantity,
+            method=d.method,
+            reason=d.reason,
+            witnesses=[
+                service.WitnessIn(d.witness_1, d.witness_1_password),
+                service.WitnessIn(d.witness_2, d.witness_2_password),
+            ],
+        ),
+        lambda f, e: _leaving_page(request, db, actor, f, e, 422),
+        "/controlled#today",
+    )
+
+
+@router.post("/controlled/return", response_class=HTMLResponse)
+async def return_stock(request: Request, db: DB, actor: Actor = allow(*LICENSED)) -> Response:
+    return await _submit(
+        request,
+        db,
+        s.ReturnIn,
+        lambda d: service.return_to_supplier(db, actor=actor, **d.model_dump()),
+        lambda f, e: _leaving_page(request, db, actor, {f"r_{k}": v for k, v in f.items()}, e, 422),
+        "/controlled#today",
+    )
+
+
+@router.post("/controlled/transfer", response_class=HTMLResponse)
+async def transfer(request: Request, db: DB, actor: Actor = allow(*LICENSED)) -> Response:
+    return await _submit(
+        request,
+        db,
+        s.TransferIn,
+        lambda d: service.transfer(db, actor=actor, **d.model_dump()),
+        lambda f, e: _leaving_page(request, db, actor, {f"t_{k}": v for k, v in f.items()}, e, 422),
+        "/controlled#today",
+    )

@@ -657,6 +657,7 @@ def _witness(
     meaning: str,
     object_type: str,
     field: str,
+    password_field: str,
     others: Iterable[str] = (),
 ) -> dict[str, Any]:
     """A second licensed person authenticates with their own password at this screen:
@@ -696,7 +697,9 @@ def _witness(
             lockout_minutes=settings.lockout_minutes,
         )
     except Invalid as exc:
-        raise Invalid(f"witness: {exc.detail}", fields={field: "not authenticated"}) from exc
+        raise Invalid(
+            f"witness: {exc.detail}", fields={password_field: "not authenticated"}
+        ) from exc
     return {
         "username": signature.username,
         "name": signature.printed_name,
@@ -760,7 +763,8 @@ def waste(
         password=witness.password,
         meaning="witnessed this waste of a controlled substance",
         object_type="controlled_entry",
-        field="witness_password",
+        field="witness_username",
+        password_field="witness_password",  # noqa: S106 - a form field name
     )
     entry = _entry(
         db,
@@ -818,6 +822,7 @@ def destroy(
                 meaning="witnessed this destruction of a controlled substance (DEA Form 41)",
                 object_type="controlled_entry",
                 field=f"witness_{index}",
+                password_field=f"witness_{index}_password",
                 others=[s["username"] for s in signed],
             )
         )
