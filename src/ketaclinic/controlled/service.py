@@ -66,6 +66,9 @@ SUPERVISORS = frozenset({Role.prescriber, Role.admin})
 SETUP = frozenset({Role.admin})
 READERS = LICENSED | SUPERVISORS
 COUNT_UNITS = ("vial", "mL", "device")
+# A lot never holds more than a million counted units (thousandths fit a 32-bit
+# integer column): a bound of ketaclinic's, not a regulatory number.
+MAX_BALANCE_MILLI = 10**9
 SUBSTANCES = ("ketamine", "esketamine")
 OCCASIONS = ("shift_change", "end_of_day")
 LOG_KINDS = {
@@ -117,7 +120,9 @@ def to_milli(quantity: float, *, field: str = "quantity", allow_zero: bool = Fal
             fields={field: "out of range"},
         )
     milli = round(quantity * MILLI)
-    if abs(milli - quantity * MILLI) > 1e-6 or milli > 10**12:
+    if milli > MAX_BALANCE_MILLI:
+        raise Invalid("at most a million units at once", fields={field: "too large"})
+    if abs(milli - quantity * MILLI) > 1e-6:
         raise Invalid("give the quantity to at most 3 decimals", fields={field: "precision"})
     return int(milli)
 
@@ -261,7 +266,11 @@ def _move(db: Session, lot: ControlledLot, delta_milli: int) -> int:
     SQLite writers are serialised by the database's write lock."""
     new = db.execute(
         update(ControlledLot)
-        .where(ControlledLot.id == lot.id, ControlledLot.balance_milli + delta_milli >= 0)
+        .where(
+            ControlledLot.id == lot.id,
+            ControlledLot.balance_milli + delta_milli >= 0,
+            ControlledLot.balance_milli + delta_milli <= MAX_BALANCE_MILLI,
+        )
         .values(balance_milli=ControlledLot.balance_milli + delta_milli)
         .returning(ControlledLot.balance_milli)
         .execution_options(synchronize_session=False)
@@ -271,6 +280,11 @@ def _move(db: Session, lot: ControlledLot, delta_milli: int) -> int:
             db.scalar(select(ControlledLot.balance_milli).where(ControlledLot.id == lot.id)) or 0
         )
         product = _product(db, lot.product_id)
+        if delta_milli > 0:
+            raise Conflict(
+                f"lot {lot.lot_number} would hold more than a million units: check the quantity",
+                fields={"quantity": "too large"},
+            )
         raise Conflict(
             f"lot {lot.lot_number} holds {show(current, product.count_unit)}: it cannot give "
             f"{show(-delta_milli, product.count_unit)} (a balance never goes below zero)",
