@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -646,17 +646,41 @@ def _remainder(db: Session, draw: LedgerEntry) -> ToWaste:
 
 
 def awaiting_waste(db: Session, *, actor: Actor) -> list[ToWaste]:
-    """Draws with mg neither given nor wasted, once the dose has been recorded as given."""
+    """Draws with mg neither given nor wasted, once the dose has been recorded as given
+    (and not corrected): one aggregate query, whatever the ledger's length."""
     _require(actor, READERS, "see controlled stock")
-    given_ids = select(LedgerEntry.refers_to_id).where(LedgerEntry.kind == "administer")
-    draws = db.scalars(
-        select(LedgerEntry)
-        .where(LedgerEntry.kind == "draw", LedgerEntry.id.in_(given_ids))
+    related = (
+        select(
+            LedgerEntry.refers_to_id.label("draw_id"),
+            func.sum(case((LedgerEntry.kind == "administer", LedgerEntry.mg), else_=0)).label(
+                "given"
+            ),
+            func.sum(case((LedgerEntry.kind == "waste", LedgerEntry.mg), else_=0)).label("wasted"),
+            func.count(case((LedgerEntry.kind == "administer", 1))).label("n_given"),
+            func.count(case((LedgerEntry.kind == "correction", 1))).label("n_corrected"),
+        )
+        .where(LedgerEntry.refers_to_id.is_not(None))
+        .group_by(LedgerEntry.refers_to_id)
+        .subquery()
+    )
+    rows = db.execute(
+        select(LedgerEntry, ControlledLot, ControlledProduct, related.c.given, related.c.wasted)
+        .join(related, related.c.draw_id == LedgerEntry.id)
+        .join(ControlledLot, ControlledLot.id == LedgerEntry.lot_id)
+        .join(ControlledProduct, ControlledProduct.id == ControlledLot.product_id)
+        .where(
+            LedgerEntry.kind == "draw",
+            related.c.n_given > 0,
+            related.c.n_corrected == 0,
+            LedgerEntry.mg - related.c.given - related.c.wasted > 0.0005,
+        )
         .order_by(LedgerEntry.at.desc())
         .limit(200)
     )
-    found = [_remainder(db, d) for d in draws]
-    return [f for f in found if f.remainder_mg > 0.0005]
+    return [
+        ToWaste(draw, lot, product, float(given or 0), float(wasted or 0))
+        for draw, lot, product, given, wasted in rows
+    ]
 
 
 # ------------------------------------------------------------------ witnesses
