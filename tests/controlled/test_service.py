@@ -23,6 +23,7 @@ from tests.conftest import PASSWORD, committed
 from tests.controlled.factories import DEA, SUPPLIER_DEA, Ledger, actor, ledger, received
 from tests.sessions.conftest import ready_iv_session
 from tests.sessions.factories import T0, Staff, staff
+from tests.sessions.test_esketamine import open_session
 
 
 @pytest.fixture
@@ -156,6 +157,31 @@ def test_an_iv_session_draws_whole_vials_at_the_start_and_the_chart_says_what_wa
     )
     assert wasted.units_milli == 0 and wasted.witnesses[0]["username"] == "witness-nurse"
     assert service.awaiting_waste(db, actor=team.nurse) == []
+
+
+def test_each_nasal_device_is_drawn_from_a_lot_and_the_lot_goes_on_the_rems_record(
+    db: Session, team: Staff
+) -> None:
+    setup = ledger(db, nurse=team.nurse, prescriber=team.prescriber)
+    lot_id = received(db, setup, lot_number="E-511", quantity=3, product=setup.devices).lot_id
+    sid = open_session(db, team)
+    sessions.chart_device(db, actor=team.nurse, session_id=sid, now=T0 + timedelta(minutes=1))
+    sessions.chart_device(db, actor=team.nurse, session_id=sid, now=T0 + timedelta(minutes=6))
+    given = list(
+        db.scalars(
+            select(LedgerEntry).where(LedgerEntry.session_id == sid).order_by(LedgerEntry.id)
+        )
+    )
+    assert [(e.kind, e.units_milli, e.mg, e.lot_id) for e in given] == [
+        ("administer", -1000, 28.0, lot_id),
+        ("administer", -1000, 28.0, lot_id),
+    ]
+    assert given[-1].balance_after_milli == 1000
+    state = sessions.get_session(
+        db, actor=team.nurse, session_id=sid, now=T0 + timedelta(minutes=7)
+    )
+    assert state.monitoring_record is not None
+    assert state.monitoring_record.answers["lot_number"] == "E-511"
 
 
 def test_without_a_ledger_the_checklist_says_so_and_the_session_still_runs(
