@@ -250,3 +250,37 @@ def test_a_prescriber_records_a_destruction_with_two_witnesses_signing_in(
         "witness-nurse",
         "third-nurse",
     ]
+
+
+def test_a_prescriber_reports_a_theft_and_records_the_notice(
+    client: TestClient, db: Session, setup: Ledger
+) -> None:
+    lot_id = received(db, setup, quantity=10).lot_id
+    csrf = login(client, setup.nurse.username)
+    assert client.get("/controlled/loss").status_code == 403
+    client.post("/logout", data={"csrf_token": csrf})
+    csrf = login(client, setup.prescriber.username)
+    fields = {
+        "csrf_token": csrf,
+        "location_id": str(setup.location.id),
+        "kind": "theft",
+        "discovered_on": "2026-11-27",
+        "lot_id": str(lot_id),
+        "quantity": "3",
+        "circumstances": "safe found open at opening",
+    }
+    too_many = client.post("/controlled/loss", data={**fields, "quantity": "30"})
+    assert too_many.status_code == 422 and "never goes below zero" in too_many.text
+    done = client.post("/controlled/loss", data=fields, follow_redirects=False)
+    assert done.status_code == 303
+    page = client.get("/controlled/loss")
+    # Discovered on a Friday: the notice is due on the Monday.
+    assert "2026-11-30" in page.text and "Record the notice" in page.text
+    report = service.loss_reports(db, actor=setup.prescriber)[0]
+    noted = client.post(
+        f"/controlled/loss/{report.id}/notice",
+        data={"csrf_token": csrf, "reference": "faxed to the Field Division"},
+        follow_redirects=False,
+    )
+    assert noted.status_code == 303
+    assert "faxed to the Field Division" in client.get("/controlled/loss").text

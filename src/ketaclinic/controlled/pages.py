@@ -576,3 +576,77 @@ async def transfer(request: Request, db: DB, actor: Actor = allow(*LICENSED)) ->
         lambda f, e: _leaving_page(request, db, actor, {f"t_{k}": v for k, v in f.items()}, e, 422),
         "/controlled#today",
     )
+
+
+class LossForm(BaseModel):
+    location_id: RecordId
+    kind: str = Field(pattern="^(theft|significant_loss)$")
+    discovered_on: date
+    circumstances: str = Field(min_length=5, max_length=4000)
+    lot_id: RecordId
+    quantity: float = Field(gt=0, le=1_000_000)
+    police_report: str | None = Field(default=None, max_length=120)
+
+
+def _loss_page(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    form: dict[str, Any],
+    errors: dict[str, str],
+    code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "controlled/loss.html",
+        {
+            "stock": service.stock(db, actor=actor),
+            "locations": service.locations(db),
+            "reports": service.loss_reports(db, actor=actor),
+            "form": form,
+            "errors": errors,
+        },
+        status_code=code,
+    )
+
+
+@router.get("/controlled/loss", response_class=HTMLResponse)
+def loss(request: Request, db: DB, actor: Actor = allow(*SUPERVISORS)) -> Response:
+    return _loss_page(request, db, actor, {"discovered_on": service.today().isoformat()}, {})
+
+
+@router.post("/controlled/loss", response_class=HTMLResponse)
+async def report_loss(request: Request, db: DB, actor: Actor = allow(*SUPERVISORS)) -> Response:
+    return await _submit(
+        request,
+        db,
+        LossForm,
+        lambda d: service.report_loss(
+            db,
+            actor=actor,
+            location_id=d.location_id,
+            kind=d.kind,
+            discovered_on=d.discovered_on,
+            circumstances=d.circumstances,
+            lines=[service.LossLine(d.lot_id, d.quantity)],
+            police_report=d.police_report,
+        ),
+        lambda f, e: _loss_page(request, db, actor, f, e, 422),
+        "/controlled/loss#reports",
+    )
+
+
+@router.post("/controlled/loss/{report_id}/notice", response_class=HTMLResponse)
+async def loss_notice(
+    request: Request, db: DB, report_id: RecordId, actor: Actor = allow(*SUPERVISORS)
+) -> Response:
+    return await _submit(
+        request,
+        db,
+        s.NoticeIn,
+        lambda d: service.record_loss_notice(
+            db, actor=actor, report_id=report_id, reference=d.reference
+        ),
+        lambda f, e: _loss_page(request, db, actor, f, e, 422),
+        "/controlled/loss#reports",
+    )

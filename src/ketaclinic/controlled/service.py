@@ -1688,3 +1688,8 @@ def today(now: datetime | None = None) -> date:
 def lot_stock(db: Session, lot_id: int) -> StockLine:
     lot = lot_by_id(db, lot_id)
     return StockLine(lot, _product(db, lot.product_id), _location(db, lot.location_id))
+
+
+def loss_reports(db: Session, *, actor: Actor) -> list[LossReport]:
+    _require(actor, SUPERVISORS, "read loss reports")
+    return list(db.scalars(select(LossReport).order_by(LossReport.created_at.desc()).limit(50)))
