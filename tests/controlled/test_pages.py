@@ -284,3 +284,35 @@ def test_a_prescriber_reports_a_theft_and_records_the_notice(
     )
     assert noted.status_code == 303
     assert "faxed to the Field Division" in client.get("/controlled/loss").text
+
+
+def test_the_guided_inventory_counts_every_lot_and_shows_the_signed_record(
+    client: TestClient, db: Session, setup: Ledger
+) -> None:
+    first = received(db, setup, quantity=10).lot_id
+    second = received(db, setup, lot_number="E9", quantity=4, product=setup.devices).lot_id
+    csrf = login(client, setup.nurse.username)
+    fields = {
+        "csrf_token": csrf,
+        "location_id": str(setup.location.id),
+        "kind": "initial",
+        "business_hours": "opening",
+        f"found-{first}": "10",
+        "password": PASSWORD,
+    }
+    missing = client.post("/controlled/inventory", data=fields)
+    assert missing.status_code == 422 and "count every lot of the location: E9" in missing.text
+    wrong = client.post(
+        "/controlled/inventory", data={**fields, f"found-{second}": "4", "password": "nope"}
+    )
+    assert wrong.status_code == 422 and 'id="e-password"' in wrong.text
+    done = client.post(
+        "/controlled/inventory",
+        data={**fields, f"found-{second}": "4", f"estimated-{first}": "on"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    page = client.get("/controlled/inventory")
+    assert "Initial inventory of controlled substances (21 CFR 1304.11)" in page.text
+    assert "10 vials (estimated, opened container)" in page.text
+    assert "took and attests this initial inventory" in page.text
