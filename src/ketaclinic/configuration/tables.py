@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ketaclinic.clinical import monitoring
+from ketaclinic.clinical import controlled, monitoring
 from ketaclinic.clinical.codes import billing as billing_codes
 from ketaclinic.clinical.codes import estimates as estimate_rules
 from ketaclinic.clinical.codes import mdc
@@ -80,6 +80,7 @@ TABLES: dict[str, Table] = {
             lambda: course_outcomes.INSTRUMENTS,
         ),
         Table("course.series", "Treatment series plans", lambda: course_evaluation.SERIES),
+        Table("controlled.rules", "Controlled-substance ledger rules", lambda: controlled.RULES),
         Table("codes.mdc", "Bedside monitor codes (IEEE 11073 MDC)", lambda: mdc.MDC),
         Table(
             "codes.mdc_units",

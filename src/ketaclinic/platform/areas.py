@@ -35,6 +35,7 @@ AREAS = (
     "orders",
     "scheduling",
     "sessions",
+    "controlled",
     "interop",
     "outcomes",
     "public",

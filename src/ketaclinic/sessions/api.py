@@ -261,6 +261,7 @@ def infusion(
             at=body.at,
             rate_ml_per_h=body.rate_ml_per_h,
             reason=body.reason,
+            lot_id=body.lot_id,
         )
     )
 
@@ -269,7 +270,9 @@ def infusion(
 def device(
     session_id: RecordId, body: s.DeviceIn, db: DB, actor: Actor = allow(*RUN)
 ) -> s.EventOut:
-    return event_out(service.chart_device(db, actor=actor, session_id=session_id, at=body.at))
+    return event_out(
+        service.chart_device(db, actor=actor, session_id=session_id, at=body.at, lot_id=body.lot_id)
+    )
 
 
 @router.post("/{session_id}/events/{event_id}/entered-in-error")

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.candidacy import service as candidacy
 from ketaclinic.clinical import instruments, monitoring
+from ketaclinic.controlled import service as controlled
 from ketaclinic.patients import service as patients
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.areas import ChartSection, HomeSection
@@ -114,6 +115,16 @@ def _float(form: Any, name: str) -> float | None:
         ) from exc
 
 
+def _lot(form: Any) -> int | None:
+    """The ledger lot chosen for a dose (empty: the first expiring)."""
+    raw = str(form.get("lot_id", "") or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise Invalid("choose a lot from the list", fields={"lot_id": "unknown"})
+    return int(raw)
+
+
 def _clock(request: Request, form: Any, name: str) -> datetime | None:
     """An optional HH:MM in the clinic's zone, today."""
     raw = str(form.get(name, "") or "").strip()
@@ -162,6 +173,8 @@ def _context(
         "confirmation": state.appointment.confirmation if state.appointment else None,
         "meds": candidacy.medication_summary(db, actor=actor, patient_id=state.patient.id),
         "monitor": service.bound_device(db, state.session.id),
+        # The lots this dose may be drawn from (none: the clinic keeps no ledger).
+        "ledger_lots": controlled.lot_choices(db, route=state.route),
         # The table shows the latest readings (a monitor charts hundreds an hour); the
         # phase of each is looked up once, not searched for per row.
         "phase_of": {r.row.id: r.phase for r in state.readings},
@@ -380,6 +393,7 @@ async def infusion(
             kind=str(f.get("kind", "")),
             rate_ml_per_h=_float(f, "rate_ml_per_h"),
             reason=str(f.get("reason", "")) or None,
+            lot_id=_lot(f),
         ),
     )
 
@@ -394,7 +408,7 @@ async def device(
         actor,
         session_id,
         "infusion",
-        lambda f: service.chart_device(db, actor=actor, session_id=session_id),
+        lambda f: service.chart_device(db, actor=actor, session_id=session_id, lot_id=_lot(f)),
     )
 
 

@@ -37,10 +37,13 @@ class PumpIn(In):
     at: datetime | None = None
     rate_ml_per_h: float | None = Field(default=None, gt=0, le=1000)
     reason: str | None = Field(default=None, max_length=2000)
+    # The controlled-substance ledger lot the start draws from (None: the first expiring).
+    lot_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
 class DeviceIn(In):
     at: datetime | None = None
+    lot_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
 class VitalsIn(In):

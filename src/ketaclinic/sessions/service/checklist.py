@@ -142,6 +142,16 @@ CHECKLIST: tuple[ChecklistRule, ...] = (
         "(clinical-reference section 2)",
         "confirmed",
     ),
+    ChecklistRule(
+        "controlled_ledger",
+        "Controlled-substance ledger",
+        (),
+        (),
+        _BOTH,
+        "Every administration of a Schedule III substance is recorded from a lot (21 CFR "
+        "1304.22(c)); a clinic without a ledger is told so and keeps its own record",
+        "secondary",
+    ),
 )
 RULES = {rule.id: rule for rule in CHECKLIST}
 ANSWERABLE = {rule.id for rule in CHECKLIST if rule.answers}
@@ -184,6 +194,7 @@ def evaluate(
     dose_at: datetime | None = None,
     min_spacing_hours: float | None = None,
     zone: tzinfo = UTC,
+    ledger: tuple[bool, str] | None = None,
 ) -> list[ChecklistItem]:
     """``pre_dose_age_min``: how old the pre-dose reading is at the start of dosing (or
     now, before it); ``pre_dose_window``: the route's schedule row saying how old it may
@@ -214,6 +225,10 @@ def evaluate(
         if rule.id == "order_signed":
             text = "Signed" if order_signed else "The order is not signed"
             items.append(ChecklistItem(rule, order_signed, None, text))
+            continue
+        if rule.id == "controlled_ledger":
+            met, text = ledger if ledger is not None else (True, "Not checked")
+            items.append(ChecklistItem(rule, met, None, text))
             continue
         if rule.id == "rems_enrolled":
             text = "Enrolment on file" if enrolled else "No enrolment on file: record it first"

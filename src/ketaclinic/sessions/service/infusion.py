@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ketaclinic.controlled import service as controlled
 from ketaclinic.orders import service as orders
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.db import utcnow
@@ -200,8 +201,11 @@ def chart_pump(
     rate_ml_per_h: float | None = None,
     reason: str | None = None,
     now: datetime | None = None,
+    lot_id: int | None = None,
 ) -> SessionEvent:
-    """Start, pause, resume, change the rate of, or stop the IV infusion."""
+    """Start, pause, resume, change the rate of, or stop the IV infusion. The start draws
+    the order's dose from a ledger lot (``lot_id``, or the first expiring); the stop
+    records in the ledger the mg the pump record says went in."""
     require(actor, RUNNERS, "charting the infusion")
     row = load_open(db, session_id)
     if row.route != "iv":
@@ -265,6 +269,20 @@ def chart_pump(
         object_id=event.id,
         detail=f"at {moment.isoformat()}" + (f", {rate_ml_per_h:g} mL/h" if rate_ml_per_h else ""),
     )
+    if kind == "start":
+        controlled.draw_for_dose(
+            db,
+            actor=actor,
+            session_id=row.id,
+            patient_id=row.patient_id,
+            route=row.route,
+            mg=state.order.dose_mg,
+            lot_id=lot_id,
+            at=moment,
+        )
+    elif kind == "stop" and state.pump is not None:
+        # The amount given is the chart's own (the pump replay up to the stop).
+        controlled.record_given(db, actor=actor, session_id=row.id, mg=state.pump.mg, at=moment)
     db.flush()
     return event
 
@@ -276,6 +294,7 @@ def chart_device(
     session_id: int,
     at: datetime | None = None,
     now: datetime | None = None,
+    lot_id: int | None = None,
 ) -> SessionEvent:
     """One nasal device (two sprays, the protocol's device size) given, at least the
     protocol's spacing after the one before (``dosing.device_interval_min``)."""
@@ -329,6 +348,26 @@ def chart_device(
         object_id=event.id,
         detail=f"device {number} of {state.devices_planned}",
     )
+    drawn = controlled.draw_for_dose(
+        db,
+        actor=actor,
+        session_id=row.id,
+        patient_id=row.patient_id,
+        route=row.route,
+        mg=state.device_mg,
+        lot_id=lot_id,
+        administered=True,
+        at=moment,
+    )
+    record_row = state.monitoring_record
+    if drawn is not None and record_row is not None and record_row.signed_at is None:
+        # REMS asks for the lot on the monitoring form: the ledger's lot, not a retyping.
+        lot = controlled.lot_by_id(db, drawn.lot_id).lot_number
+        answers = dict(record_row.answers or {})
+        lots = [x for x in (answers.get("lot_number") or "").split(", ") if x]
+        if lot not in lots:
+            answers["lot_number"] = ", ".join([*lots, lot])
+            record_row.answers = answers
     db.flush()
     return event
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.clinical import dosing, monitoring
 from ketaclinic.clinical.overrides import Override, apply
 from ketaclinic.configuration import service as configuration
+from ketaclinic.controlled import service as controlled
 from ketaclinic.orders import service as orders
 from ketaclinic.patients import service as patients
 from ketaclinic.platform import ports
@@ -249,7 +250,7 @@ def build(
         view.device_mg, view.device_interval_min = devices_of(db, order)
     derive_dosing(view)
     _derive_readings(view)
-    _derive_checklist(view)
+    _derive_checklist(view, db)
     _derive_schedule(view)
     view.open_suicidality_alert = ports.open_suicidality_alert(db, patient_id=row.patient_id)
     view.prescriber_calls = calls.calls_of_session(db, row.id)
@@ -451,7 +452,7 @@ def _min_spacing_hours(db: Session, protocol_id: str) -> float | None:
     return found[0].min_spacing_hours if found else None
 
 
-def _derive_checklist(view: SessionView) -> None:
+def _derive_checklist(view: SessionView, db: Session | None = None) -> None:
     today = view.now.date()
     base = view.baseline()
     # The reading's age at the start of dosing (or now, before it).
@@ -472,7 +473,13 @@ def _derive_checklist(view: SessionView) -> None:
         min_spacing_hours=view.min_spacing_hours,
         pre_dose_window=monitoring.pre_dose_window(view.route, view.schedule_overrides),
         zone=get_settings().zone,
+        ledger=_ledger_item(db, view, today) if db is not None else None,
     )
+
+
+def _ledger_item(db: Session, view: SessionView, today: date) -> tuple[bool, str]:
+    found = controlled.checklist_item(db, route=view.route, session_id=view.session.id, on=today)
+    return found.met, found.text
 
 
 def observation_min(route: str, overrides: Sequence[Override] = ()) -> float:

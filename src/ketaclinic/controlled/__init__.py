@@ -1,0 +1,1 @@
+"""The controlled-substance ledger (DEA Schedule III): stock, lots, draws, waste, counts."""
