@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ketaclinic.clinical import monitoring
+from ketaclinic.clinical import consent, monitoring
 from ketaclinic.clinical.codes import mdc
 from ketaclinic.clinical.course import evaluation as course_evaluation
 from ketaclinic.clinical.course import outcomes as course_outcomes
@@ -79,6 +79,16 @@ TABLES: dict[str, Table] = {
         ),
         Table("course.series", "Treatment series plans", lambda: course_evaluation.SERIES),
         Table("codes.mdc", "Bedside monitor codes (IEEE 11073 MDC)", lambda: mdc.MDC),
+        Table(
+            "consent.requirements",
+            "Signed consents each protocol requires",
+            lambda: consent.REQUIREMENTS,
+        ),
+        Table(
+            "consent.readiness",
+            "Day-before readiness windows (food, liquids, nasal sprays)",
+            lambda: consent.WINDOWS,
+        ),
     )
 }
 
