@@ -56,10 +56,12 @@ __all__ = [
     "plan_readiness_links",
     "publish_document",
     "readiness_for_day",
+    "readiness_questions",
     "readiness_link_for_message",
     "revoke",
     "sign",
     "signed_copy_pdf",
+    "store_answers",
     "unconfirmed_count",
 ]
 
@@ -586,6 +588,11 @@ def _questions(db: Session, route: str) -> list[rules.Question]:
     return rules.questions(route, configuration.overrides_for(db, "consent.readiness"))
 
 
+def readiness_questions(db: Session, route: str) -> list[rules.Question]:
+    """The day-before questions of ``route`` with the clinic's windows."""
+    return _questions(db, route)
+
+
 def readiness_concerns(row: ReadinessCheck, *, db: Session) -> list[str]:
     """The patient's "no" answers, in words."""
     answers = row.answers or {}
@@ -718,7 +725,25 @@ def answer_readiness(
     answers under ``earlier``."""
     moment = now or utcnow()
     row = _by_token(db, token, moment)
+    return store_answers(db, row=row, answers=answers, note=note, ip=ip, now=moment)
+
+
+def store_answers(
+    db: Session,
+    *,
+    row: ReadinessCheck,
+    answers: dict[str, str],
+    note: str = "",
+    ip: str | None = None,
+    now: datetime,
+) -> ReadinessCheck:
+    """Check and keep the patient's answers to ``row`` (the link's act, and the demo's)."""
     asked = _questions(db, row.route)
+    unknown = set(answers) - {q.id for q in asked}
+    if unknown:
+        raise Invalid(
+            "these are not questions of this check", fields={k: "unknown" for k in unknown}
+        )
     parsed: dict[str, Any] = {}
     missing = {}
     for q in asked:
@@ -727,11 +752,6 @@ def answer_readiness(
             missing[q.id] = "answer yes or no"
             continue
         parsed[q.id] = value == "yes"
-    unknown = set(answers) - {q.id for q in asked}
-    if unknown:
-        raise Invalid(
-            "these are not questions of this check", fields={k: "unknown" for k in unknown}
-        )
     if missing:
         raise Invalid("answer every question, yes or no", fields=missing)
     parsed["note"] = (note or "").strip()[:500]
@@ -741,7 +761,7 @@ def answer_readiness(
         earlier.append({**previous, "at": row.answered_at.isoformat() if row.answered_at else None})
     parsed["earlier"] = earlier
     row.answers = parsed
-    row.answered_at = moment
+    row.answered_at = now
     db.flush()
     concerns = readiness_concerns(row, db=db)
     audit.record(
@@ -752,7 +772,7 @@ def answer_readiness(
         object_type="readiness_check",
         object_id=row.id,
         detail="; ".join(concerns) if concerns else "ready on every item",
-        at=moment,
+        at=now,
     )
     return row
 

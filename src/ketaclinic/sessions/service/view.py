@@ -426,7 +426,13 @@ def consent_items(db: Session, view: SessionView) -> list[checklist_rules.Checkl
     return [
         checklist_rules.ChecklistItem(
             checklist_rules.ChecklistRule(
-                c.id, c.label, (), (), (view.route,), c.basis, c.evidence  # type: ignore[arg-type]
+                c.id,
+                c.label,
+                (),
+                (),
+                (view.route,),
+                c.basis,
+                c.evidence,  # type: ignore[arg-type]
             ),
             c.met,
             None,
