@@ -150,9 +150,7 @@ WINDOWS: dict[str, ReadinessWindow] = {
     w.id: w
     for w in (
         ReadinessWindow("iv.food", "iv", "food", 6.0, ASA_FASTING, "secondary"),
-        ReadinessWindow(
-            "iv.liquids", "iv", "liquids, even clear ones", 2.0, ASA_FASTING, "secondary"
-        ),
+        ReadinessWindow("iv.liquids", "iv", "liquids", 2.0, ASA_FASTING, "secondary"),
         ReadinessWindow(
             "esketamine.food",
             "esketamine_nasal",
