@@ -286,7 +286,7 @@ def test_readiness_answers_show_on_the_checklist_and_no_ride_is_unmet(
     item = _consent_items(db, session.id, staff.nurse)["readiness"]
     assert not item.met
     assert item.text.startswith("The patient answered: no ride home")
-    with pytest.raises(service.ReadinessLinkUnusable):
+    with pytest.raises(service.LinkUnusable):
         service.open_readiness(db, token="not-a-token")
 
 

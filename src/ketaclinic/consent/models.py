@@ -100,3 +100,24 @@ class ReadinessCheck(Base):
     answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TabletHandover(Base):
+    """A clinic tablet handed to a patient to sign one document: a short-lived token
+    (only its hash kept), used once."""
+
+    __tablename__ = "consent_tablet_handovers"
+    __table_args__ = (
+        Index("ix_consent_tablet_handovers_patient", "patient_id"),
+        Index("ix_consent_tablet_handovers_document", "document_id"),
+        Index("ix_consent_tablet_handovers_token", "token_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    document_id: Mapped[int] = mapped_column(ForeignKey("consent_documents.id"))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -16,13 +16,20 @@ from ketaclinic.consent import service
 from ketaclinic.patients import service as patients
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.areas import ChartSection, HomeSection
-from ketaclinic.platform.auth import Principal, allow, allow_public, client_ip, get_db
+from ketaclinic.platform.auth import (
+    SESSION_COOKIE,
+    Principal,
+    allow,
+    allow_public,
+    client_ip,
+    get_db,
+)
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import ClinicError, Forbidden, NotFound
 from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.pdf import PDF_MEDIA_TYPE
 from ketaclinic.platform.roles import Role
-from ketaclinic.platform.web import render
+from ketaclinic.platform.web import end_tablet_lock, hand_tablet_to_patient, render
 
 router = APIRouter(include_in_schema=False)
 DB = Annotated[Session, Depends(get_db)]
@@ -339,6 +346,119 @@ def clinic_sign(
     return RedirectResponse(f"/patients/{patient_id}/consents", status_code=303)
 
 
+@router.post("/patients/{patient_id}/consents/{document_id}/tablet", response_class=HTMLResponse)
+def hand_tablet(
+    request: Request,
+    db: DB,
+    patient_id: RecordId,
+    document_id: RecordId,
+    actor: Actor = allow(*STAFF),
+) -> Response:
+    token = service.hand_tablet(
+        db,
+        actor=actor,
+        patient_id=patient_id,
+        document_id=document_id,
+        staff_session=request.cookies.get(SESSION_COOKIE),
+    )
+    response = RedirectResponse(f"/tablet/sign/{token}", status_code=303)
+    hand_tablet_to_patient(
+        request, response, token=token, minutes=service.TABLET_MINUTES, kind="sign"
+    )
+    return response
+
+
+def _tablet_page(
+    request: Request,
+    handover: service.Handover,
+    token: str,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "consent/sign.html",
+        {
+            "doc": handover.document,
+            "action": f"/tablet/sign/{token}",
+            "channel": "clinic",
+            "patient_name": handover.patient_name,
+            "back": None,
+            "values": values or {},
+            "errors": errors or {},
+            "error": error,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/tablet/sign/{token}", response_class=HTMLResponse)
+def tablet_form(
+    request: Request, db: DB, token: str, _: Principal | None = allow_public()
+) -> Response:
+    try:
+        handover = service.open_handover(db, token=token)
+    except service.LinkUnusable as exc:
+        db.rollback()
+        response = render(
+            request, "consent/ready_unusable.html", {"why": exc.detail}, status_code=410
+        )
+        end_tablet_lock(response)
+        return response
+    return _tablet_page(request, handover, token)
+
+
+@router.post("/tablet/sign/{token}", response_class=HTMLResponse)
+def tablet_sign(
+    request: Request,
+    db: DB,
+    token: str,
+    text_sha256: Annotated[str, Form()] = "",
+    typed_name: Annotated[str, Form()] = "",
+    signature: Annotated[str, Form()] = "",
+    witness_username: Annotated[str, Form()] = "",
+    witness_password: Annotated[str, Form()] = "",
+    _: Principal | None = allow_public(),
+) -> Response:
+    # No CSRF token: the hand-over's single-use token is the form's secret.
+    try:
+        service.sign_on_tablet(
+            db,
+            token=token,
+            text_sha256=text_sha256,
+            typed_name=typed_name,
+            signature_data_url=signature or None,
+            witness_username=witness_username,
+            witness_password=witness_password,
+            ip=client_ip(request),
+        )
+    except service.LinkUnusable as exc:
+        db.rollback()
+        response = render(
+            request, "consent/ready_unusable.html", {"why": exc.detail}, status_code=410
+        )
+        end_tablet_lock(response)
+        return response
+    except ClinicError as exc:
+        db.rollback()
+        handover = service.open_handover(db, token=token)
+        return _tablet_page(
+            request,
+            handover,
+            token,
+            values={"typed_name": typed_name, "witness_username": witness_username},
+            errors=exc.fields,
+            error=exc.detail,
+            status_code=exc.status,
+        )
+    response = render(request, "consent/tablet_thanks.html", {})
+    end_tablet_lock(response)
+    return response
+
+
 @router.post("/consents/signatures/{signature_id}/revoke", response_class=HTMLResponse)
 def revoke(
     request: Request,
@@ -371,7 +491,7 @@ def readiness_form(
 ) -> Response:
     try:
         form = service.open_readiness(db, token=token)
-    except service.ReadinessLinkUnusable as exc:
+    except service.LinkUnusable as exc:
         db.rollback()
         return render(request, "consent/ready_unusable.html", {"why": exc.detail}, status_code=410)
     return render(
@@ -394,7 +514,7 @@ async def readiness_answer(
             note=str(data.get("note") or ""),
             ip=client_ip(request),
         )
-    except service.ReadinessLinkUnusable as exc:
+    except service.LinkUnusable as exc:
         db.rollback()
         return render(request, "consent/ready_unusable.html", {"why": exc.detail}, status_code=410)
     except ClinicError as exc:

@@ -25,7 +25,12 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.clinical import consent as rules
 from ketaclinic.configuration import service as configuration
-from ketaclinic.consent.models import ConsentDocument, ConsentSignature, ReadinessCheck
+from ketaclinic.consent.models import (
+    ConsentDocument,
+    ConsentSignature,
+    ReadinessCheck,
+    TabletHandover,
+)
 from ketaclinic.consent.signature import decode_png
 from ketaclinic.patients import service as patients
 from ketaclinic.platform import ports
@@ -45,8 +50,11 @@ __all__ = [
     "ConsentSignature",
     "DocumentStatus",
     "ReadinessCheck",
-    "ReadinessLinkUnusable",
+    "LinkUnusable",
     "answer_readiness",
+    "hand_tablet",
+    "open_handover",
+    "sign_on_tablet",
     "chair_checks",
     "current_documents",
     "document_versions",
@@ -74,6 +82,13 @@ REVOKERS = frozenset({Role.nurse, Role.prescriber, Role.admin})
 WITNESSES = frozenset({Role.nurse, Role.prescriber, Role.front_desk, Role.admin})
 # Which appointments ask readiness, and on which route (as sessions name routes).
 ROUTE_OF_KIND = {"infusion": "iv", "esketamine": "esketamine_nasal"}
+
+
+WHERE = {
+    "portal": "patient portal",
+    "clinic": "at the clinic",
+    "tablet": "on the clinic's tablet",
+}
 
 
 def sha256(text: str) -> str:
@@ -241,8 +256,38 @@ def sign(
         raise Forbidden("the portal is for the patient's own account")
     _own_or_staff(actor, patient_id, CLINIC_SIGNERS, "recording a consent signature")
     patients.check_patient(db, actor=actor, patient_id=patient_id)
-    moment = now or utcnow()
-    document = get_document(db, document_id)
+    return _record_signature(
+        db,
+        actor=actor,
+        recorded_by=actor.username,
+        patient_id=patient_id,
+        document=get_document(db, document_id),
+        text_sha256=text_sha256,
+        typed_name=typed_name,
+        signature_data_url=signature_data_url,
+        channel=channel,
+        witness_username=witness_username,
+        witness_password=witness_password,
+        now=now or utcnow(),
+    )
+
+
+def _record_signature(
+    db: Session,
+    *,
+    actor: Actor,
+    recorded_by: str,
+    patient_id: int,
+    document: ConsentDocument,
+    text_sha256: str,
+    typed_name: str,
+    signature_data_url: str | None,
+    channel: str,
+    witness_username: str,
+    witness_password: str,
+    now: datetime,
+) -> ConsentSignature:
+    moment = now
     current = current_documents(db).get(document.kind)
     if current is None or current.id != document.id:
         raise Conflict(
@@ -286,7 +331,7 @@ def sign(
         signature_png=png,
         signed_at=moment,
         channel=channel,
-        recorded_by=actor.username,
+        recorded_by=recorded_by,
         witness_username=witnessed.username if witnessed else None,
         witness_name=witnessed.printed_name if witnessed else None,
         witnessed_at=witnessed.at if witnessed else None,
@@ -302,7 +347,115 @@ def sign(
         object_id=row.id,
         detail=f"{document.kind} v{document.version} ({channel})"
         + (f"; witness {witnessed.username}" if witnessed else ""),
+        at=moment,
     )
+    return row
+
+
+# ------------------------------------------------------------------ the clinic tablet
+# How long a tablet handed to a patient stays on the one document: time to read a page
+# or two and sign (ketaclinic's choice, not a clinical number).
+TABLET_MINUTES = 20
+
+
+def hand_tablet(
+    db: Session,
+    *,
+    actor: Actor,
+    patient_id: int,
+    document_id: int,
+    staff_session: str | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Staff hand the clinic tablet to the patient to sign one document: a short-lived,
+    single-use token (the tablet lock keeps the browser on it) and the staff member's
+    login ends in the same act. Returns the token."""
+    _require(actor, CLINIC_SIGNERS, "handing the tablet to a patient to sign")
+    patients.check_patient(db, actor=actor, patient_id=patient_id)
+    document = get_document(db, document_id)
+    current = current_documents(db).get(document.kind)
+    if current is None or current.id != document.id:
+        raise Conflict("hand over the current version of the document")
+    moment = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    row = TabletHandover(
+        patient_id=patient_id,
+        document_id=document.id,
+        token_hash=sha256(token),
+        created_by=actor.username,
+        created_at=moment,
+        expires_at=moment + timedelta(minutes=TABLET_MINUTES),
+    )
+    db.add(row)
+    db.flush()
+    if staff_session:
+        accounts.end_session(db, staff_session)
+    audit.record(
+        db,
+        actor=actor,
+        action="consent.tablet",
+        patient_id=patient_id,
+        object_type="consent_document",
+        object_id=document.id,
+        detail=f"{document.kind} v{document.version}",
+    )
+    return token
+
+
+@dataclass(frozen=True)
+class Handover:
+    row: TabletHandover
+    document: ConsentDocument
+    patient_name: str
+
+
+def open_handover(db: Session, *, token: str, now: datetime | None = None) -> Handover:
+    moment = now or utcnow()
+    if not token or len(token) > 200:
+        raise LinkUnusable("unknown link")
+    row = db.scalar(select(TabletHandover).where(TabletHandover.token_hash == sha256(token)))
+    if row is None:
+        raise LinkUnusable("unknown link")
+    if row.used_at is not None:
+        raise LinkUnusable("this document was signed on this tablet already")
+    if row.expires_at <= moment:
+        raise LinkUnusable("the time to sign on this tablet has run out")
+    patient = patients.patient_by_id(db, row.patient_id)
+    return Handover(row, get_document(db, row.document_id), patient.display_name)
+
+
+def sign_on_tablet(
+    db: Session,
+    *,
+    token: str,
+    text_sha256: str,
+    typed_name: str,
+    signature_data_url: str | None,
+    witness_username: str = "",
+    witness_password: str = "",
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> ConsentSignature:
+    """The patient signs on the tablet handed to them; the staff member who handed it
+    over is recorded beside the signature."""
+    moment = now or utcnow()
+    handover = open_handover(db, token=token, now=moment)
+    row = _record_signature(
+        db,
+        actor=Actor(None, "clinic tablet", ip=ip, patient_id=handover.row.patient_id),
+        recorded_by=handover.row.created_by,
+        patient_id=handover.row.patient_id,
+        document=handover.document,
+        text_sha256=text_sha256,
+        typed_name=typed_name,
+        signature_data_url=signature_data_url,
+        channel="tablet",
+        witness_username=witness_username,
+        witness_password=witness_password,
+        now=moment,
+    )
+    handover.row.used_at = moment
+    db.flush()
     return row
 
 
@@ -439,7 +592,7 @@ def signed_copy_pdf(db: Session, *, actor: Actor, signature_id: int) -> tuple[st
             ("Date of birth", patient.date_of_birth.isoformat()),
             ("Medical record number", patient.mrn),
             ("Signed", f"{row.signed_at.astimezone(zone):%Y-%m-%d %H:%M %Z}"),
-            ("Where", "patient portal" if row.channel == "portal" else "at the clinic"),
+            ("Where", WHERE[row.channel]),
             ("Text SHA-256", row.text_sha256),
         ]
     )
@@ -579,7 +732,9 @@ def _readiness_check(db: Session, appointment_id: int, route: str) -> ChairCheck
 
 
 # ------------------------------------------------------------------ readiness by link
-class ReadinessLinkUnusable(ClinicError):
+class LinkUnusable(ClinicError):
+    """A readiness link or a tablet hand-over that can no longer be used (410)."""
+
     status = 410
     title = "This link can no longer be used"
 
@@ -688,15 +843,15 @@ def readiness_link_for_message(db: Session, *, message_id: int, now: datetime) -
 
 def _by_token(db: Session, token: str, now: datetime) -> ReadinessCheck:
     if not token or len(token) > 200:
-        raise ReadinessLinkUnusable("unknown link")
+        raise LinkUnusable("unknown link")
     row = db.scalar(select(ReadinessCheck).where(ReadinessCheck.token_hash == sha256(token)))
     if row is None:
-        raise ReadinessLinkUnusable("unknown link")
+        raise LinkUnusable("unknown link")
     if row.link_expires_at is None or row.link_expires_at <= now:
-        raise ReadinessLinkUnusable("this link has expired: the session has begun")
+        raise LinkUnusable("this link has expired: the session has begun")
     appointment = scheduling.appointment_by_id(db, row.appointment_id)
     if appointment.status != "booked":
-        raise ReadinessLinkUnusable("this appointment is no longer booked")
+        raise LinkUnusable("this appointment is no longer booked")
     return row
 
 

@@ -93,9 +93,45 @@ def upgrade() -> None:
     op.create_index("ix_readiness_checks_patient", "readiness_checks", ["patient_id"], unique=False)
     op.create_index("ix_readiness_checks_starts", "readiness_checks", ["starts_at"], unique=False)
     op.create_index("ix_readiness_checks_token", "readiness_checks", ["token_hash"], unique=False)
+    op.create_table(
+        "consent_tablet_handovers",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("patient_id", sa.Integer(), nullable=False),
+        sa.Column("document_id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_by", sa.String(length=80), nullable=False),
+        sa.Column("created_at", _TIME, nullable=False),
+        sa.Column("expires_at", _TIME, nullable=False),
+        sa.Column("used_at", _TIME, nullable=True),
+        sa.ForeignKeyConstraint(["document_id"], ["consent_documents.id"]),
+        sa.ForeignKeyConstraint(["patient_id"], ["patients.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        "ix_consent_tablet_handovers_document",
+        "consent_tablet_handovers",
+        ["document_id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_consent_tablet_handovers_patient",
+        "consent_tablet_handovers",
+        ["patient_id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_consent_tablet_handovers_token",
+        "consent_tablet_handovers",
+        ["token_hash"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_consent_tablet_handovers_token", table_name="consent_tablet_handovers")
+    op.drop_index("ix_consent_tablet_handovers_patient", table_name="consent_tablet_handovers")
+    op.drop_index("ix_consent_tablet_handovers_document", table_name="consent_tablet_handovers")
+    op.drop_table("consent_tablet_handovers")
     op.drop_index("ix_readiness_checks_token", table_name="readiness_checks")
     op.drop_index("ix_readiness_checks_starts", table_name="readiness_checks")
     op.drop_index("ix_readiness_checks_patient", table_name="readiness_checks")
