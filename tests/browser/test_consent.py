@@ -73,6 +73,7 @@ def test_a_patient_signs_on_the_portal_and_the_blocked_session_may_start(
     page.get_by_role("link", name="Sign version 2").click()
     page.get_by_label("Your full name").fill("Browser Patient")
     pad = page.locator("#signature-pad")
+    pad.scroll_into_view_if_needed()
     box = pad.bounding_box()
     assert box is not None
     page.mouse.move(box["x"] + 20, box["y"] + box["height"] * 0.7)
