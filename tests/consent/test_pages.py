@@ -20,7 +20,7 @@ from tests.sessions.factories import appointment, male_patient
 
 
 def _count(db: Session, model: type) -> int:
-    db.expire_all()
+    db.commit()  # end this session's read, to see what the app committed
     return db.scalar(select(func.count()).select_from(model)) or 0
 
 
@@ -113,7 +113,7 @@ def test_a_patient_cannot_sign_or_read_another_patients_consent(
     )
     assert revoke.status_code == 404
     assert client.get(f"/patients/{other.id}/consents").status_code == 403
-    db.expire_all()
+    db.commit()  # end this session's read, to see what the app committed
     kept = db.get(ConsentSignature, theirs.id)
     assert kept is not None and kept.revoked_at is None
 
@@ -198,7 +198,7 @@ def test_a_nurse_hands_the_tablet_over_and_it_stays_on_the_one_document_until_si
         home, data={**form, "witness_username": "nurse", "witness_password": PASSWORD}
     )
     assert done.status_code == 200 and "hand the tablet back" in done.text
-    db.expire_all()
+    db.commit()  # end this session's read, to see what the app committed
     row = db.scalar(select(ConsentSignature))
     assert row is not None
     assert (row.channel, row.recorded_by, row.witness_username) == ("tablet", "nurse", "nurse")

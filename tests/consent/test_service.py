@@ -309,3 +309,29 @@ def test_the_front_desk_sees_who_has_not_confirmed(db: Session, staff: People) -
     assert states == {"Ready": "ready", "Silent": "not answered", "Nophone": "no contact on file"}
     assert [line.state for line in lines][-1] == "ready"
     assert service.unconfirmed_count(db, actor=staff.desk, day=tomorrow.date()) == 2
+
+
+def test_the_outbox_mints_the_readiness_link_at_delivery_and_keeps_no_token(
+    db: Session, staff: People
+) -> None:
+    from ketaclinic.outcomes.models import OutboxMessage
+    from ketaclinic.outcomes.service import MemoryTransport
+    from ketaclinic.outcomes.service.outbox import deliver_pending
+
+    patient = male_patient(db, email="tom@example.org")
+    appointment(db, patient, T0 + timedelta(hours=24))
+    service.plan_readiness_links(db, now=T0)
+    transport = MemoryTransport()
+    assert deliver_pending(db, now=T0, transport=transport).sent == 1
+    (sent,) = transport.sent
+    assert sent["to"] == "tom@example.org"
+    token = sent["body"].split("/ready/", 1)[1].split(" ", 1)[0]
+    stored = db.scalar(select(OutboxMessage))
+    assert stored is not None and "{link}" in stored.body and token not in stored.body
+    check = db.scalar(select(ReadinessCheck))
+    assert check is not None and check.token_hash == service.sha256(token)
+    # Once the session has begun the message would be skipped, not sent.
+    assert (
+        service.readiness_link_for_message(db, message_id=stored.id, now=T0 + timedelta(days=2))
+        is None
+    )
