@@ -1,6 +1,7 @@
 """The demo clinic's consent documents, the patients' signatures on the ones their
 protocols require (signed at the clinic before their first visit), and readiness answers
-for tomorrow's treatments (most ready, one without a ride, one not answered yet)."""
+for tomorrow's treatments (the first without a ride, the last not answered yet, the
+others ready)."""
 
 from __future__ import annotations
 
@@ -151,11 +152,9 @@ def build(db: Session, clinic: DemoClinic) -> None:
         )
     )
     for n, check in enumerate(checks):
-        if n % 5 == 4:
-            continue  # not answered yet: the front desk calls
+        if n == len(checks) - 1 and n > 0:
+            continue  # the last one has not answered yet: the front desk calls
         answers = {q.id: "yes" for q in service.readiness_questions(db, check.route)}
-        if n == 1:
-            answers["ride_home"] = "no"
-        service.store_answers(
-            db, row=check, answers=answers, note="", now=now + timedelta(hours=1 + n)
-        )
+        if n == 0:
+            answers["ride_home"] = "no"  # shows as unmet on the checklist
+        service.store_answers(db, row=check, answers=answers, now=now + timedelta(hours=1 + n))
