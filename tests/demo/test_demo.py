@@ -59,3 +59,36 @@ def test_the_demo_leaves_an_infusion_in_progress_whose_monitor_the_simulator_can
         )
         == 1
     )
+
+
+def test_the_demo_patients_signed_the_consents_their_sessions_need_and_tomorrow_is_asked(
+    db: Session,
+) -> None:
+    from ketaclinic.consent import service as consent
+    from ketaclinic.sessions.models import InfusionSession, SessionEvent
+
+    signatures = list(db.scalars(select(consent.ConsentSignature)))
+    assert signatures
+    assert all(consent.sha256(s.text) == s.text_sha256 for s in signatures)
+    witnessed = [s for s in signatures if s.document_kind == "esketamine_rems"]
+    assert witnessed and all(s.witness_username == "nurse.lind" for s in witnessed)
+    # No demo session needed a checklist override for a missing consent.
+    overridden = db.scalars(
+        select(SessionEvent.session_id).where(SessionEvent.kind == "checklist_override")
+    ).all()
+    for session_id in overridden:
+        row = db.get(InfusionSession, session_id)
+        assert row is not None
+        checks = consent.chair_checks(
+            db,
+            patient_id=row.patient_id,
+            protocol_id=row.protocol_id,
+            route=row.route,
+            appointment_id=None,
+        )
+        assert all(c.met for c in checks)
+    answered = list(db.scalars(select(consent.ReadinessCheck)))
+    assert answered, "tomorrow's treatments are asked"
+    assert any(c.answers and c.answers.get("ride_home") is False for c in answered)
+    if len(answered) > 1:
+        assert any(not c.answers for c in answered)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ketaclinic.clinical import controlled, monitoring
+from ketaclinic.clinical import consent, controlled, monitoring
 from ketaclinic.clinical.codes import billing as billing_codes
 from ketaclinic.clinical.codes import estimates as estimate_rules
 from ketaclinic.clinical.codes import mdc
@@ -102,6 +102,16 @@ TABLES: dict[str, Table] = {
             "billing.dispute",
             "When a bill over its estimate may be disputed",
             lambda: estimate_rules.DISPUTE,
+        ),
+        Table(
+            "consent.requirements",
+            "Signed consents each protocol requires",
+            lambda: consent.REQUIREMENTS,
+        ),
+        Table(
+            "consent.readiness",
+            "Day-before readiness windows (food, liquids, nasal sprays)",
+            lambda: consent.WINDOWS,
         ),
     )
 }

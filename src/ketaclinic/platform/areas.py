@@ -34,6 +34,7 @@ AREAS = (
     "candidacy",
     "orders",
     "scheduling",
+    "consent",
     "sessions",
     "controlled",
     "interop",

@@ -254,7 +254,11 @@ class BodyLimit:
 
 
 TABLET_COOKIE = "kc_tablet"
-_TABLET_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,100}")
+# The cookie holds the page the tablet was handed over for: a bare token is a
+# questionnaire (``/q/<token>``); ``<kind>.<token>`` one of ``TABLET_HOMES`` (a consent
+# to sign, ``sign.<token>`` for ``/tablet/sign/<token>``).
+_TABLET_TOKEN = re.compile(r"(?:(?P<kind>[a-z]{1,12})\.)?(?P<token>[A-Za-z0-9_-]{16,100})")
+TABLET_HOMES = {"": "/q/", "sign": "/tablet/sign/"}
 # Where a handed-over tablet may go: its questionnaire, the files the page needs, and
 # the login page for the staff member who takes the tablet back.
 _TABLET_OPEN = ("/static/", "/login", "/healthz")
@@ -279,12 +283,13 @@ class TabletLock:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = _cookie(scope, TABLET_COOKIE)
-        if token is None or not _TABLET_TOKEN.fullmatch(token):
+        value = _cookie(scope, TABLET_COOKIE)
+        found = _TABLET_TOKEN.fullmatch(value) if value is not None else None
+        if found is None or (found["kind"] or "") not in TABLET_HOMES:
             await self.app(scope, receive, send)
             return
         path = str(scope.get("path", ""))
-        home = f"/q/{token}"
+        home = TABLET_HOMES[found["kind"] or ""] + found["token"]
         if path == home or path.startswith(_TABLET_OPEN):
             await self.app(scope, receive, send)
             return

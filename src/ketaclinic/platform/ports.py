@@ -158,3 +158,24 @@ def lead_became_patient(db: Session, *, actor: Any, lead_id: int, patient_id: in
     ``outcomes.service.attach_lead_alerts``); returns how many."""
     attach = cast(LeadConversion, import_module("ketaclinic.outcomes.service").attach_lead_alerts)
     return attach(db, actor=actor, lead_id=lead_id, patient_id=patient_id)
+
+
+# The placeholder a patient message keeps where its link goes: the link is minted when
+# the message is delivered, so the outbox never holds a token.
+LINK = "{link}"
+
+
+class PatientMessage(Protocol):
+    def __call__(
+        self, db: Session, *, kind: str, patient_id: int, subject: str, body: str
+    ) -> int | None: ...
+
+
+def message_patient(
+    db: Session, *, kind: str, patient_id: int, subject: str, body: str
+) -> int | None:
+    """Queue a message to the patient's email, else phone, in the caller's transaction
+    (answered by ``outcomes.service.message_patient``); the outbox message's id, or None
+    when the patient has neither."""
+    send = cast(PatientMessage, import_module("ketaclinic.outcomes.service").message_patient)
+    return send(db, kind=kind, patient_id=patient_id, subject=subject, body=body)

@@ -129,15 +129,19 @@ def is_secure(request: Request) -> bool:
     return bool(configured) if configured is not None else request.url.scheme == "https"
 
 
-def hand_tablet_to_patient(request: Request, response: Any, *, token: str, minutes: int) -> None:
+def hand_tablet_to_patient(
+    request: Request, response: Any, *, token: str, minutes: int, kind: str = ""
+) -> None:
     """The staff member hands this browser to a patient: their login session is ended
     (``accounts.end_session``, by the caller's transaction) and the browser is locked to
-    the questionnaire ``/q/<token>`` for at most ``minutes`` (``middleware.TabletLock``).
+    the questionnaire ``/q/<token>`` for at most ``minutes`` (``middleware.TabletLock``);
+    ``kind`` names another page it may be handed over for (``"sign"``: a consent to sign,
+    ``/tablet/sign/<token>``).
     The staff member logs in again when the tablet comes back."""
     response.delete_cookie(SESSION_COOKIE)
     response.set_cookie(
         TABLET_COOKIE,
-        token,
+        f"{kind}.{token}" if kind else token,
         httponly=True,
         samesite="strict",
         secure=is_secure(request),

@@ -30,6 +30,7 @@ from ketaclinic.outcomes.service.outbox import (
     FileTransport,
     MemoryTransport,
     Transport,
+    message_patient,
     notify_admins,
 )
 from ketaclinic.outcomes.service.requests import (
@@ -45,6 +46,7 @@ from ketaclinic.outcomes.service.work import WorkReport, run_due_work
 
 __all__ = [
     "has_open_alert",
+    "message_patient",
     "ACTIONS",
     "Alert",
     "DueQuestionnaire",

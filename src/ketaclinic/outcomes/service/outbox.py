@@ -107,6 +107,32 @@ def enqueue(
     return message
 
 
+def message_patient(
+    db: Session, *, kind: str, patient_id: int, subject: str, body: str
+) -> int | None:
+    """A message to the patient's email, else phone (another area's link, such as the
+    day-before readiness check); None when the patient has neither."""
+    from ketaclinic.patients import service as patients
+
+    patient = patients.patient_by_id(db, patient_id)
+    if patient.email:
+        channel, recipient = "email", patient.email
+    elif patient.phone:
+        channel, recipient = "sms", patient.phone
+    else:
+        return None
+    message = enqueue(
+        db,
+        kind=kind,
+        channel=channel,
+        recipient=recipient,
+        subject=subject,
+        body=body,
+        patient_id=patient_id,
+    )
+    return message.id
+
+
 def notify_admins(db: Session, *, kind: str, subject: str, body: str) -> int:
     """Tell every active administrator (a failed backup, say), inside the caller's
     transaction; how many were told. The body carries no patient data."""
@@ -201,6 +227,16 @@ def send_claimed(
         )
         message.link_id = link.id
         body = body.replace(LINK, f"{base}/q/{token}")
+    if message.kind == "readiness_link":
+        from ketaclinic.consent import service as consent
+
+        path = consent.readiness_link_for_message(db, message_id=message.id, now=now)
+        if path is None:
+            message.status, message.error = "skipped", "the session is no longer ahead"
+            db.flush()
+            return "skipped"
+        base = str(config.setting(db, "link_base_url")).rstrip("/")
+        body = body.replace(LINK, f"{base}{path}")
     if message.kind in ("alert", "alert_escalation") and message.alert_id is not None:
         alert = db.get(SuicidalityAlert, message.alert_id)
         if alert is not None and alert.status != "open":

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.clinical import dosing, monitoring
 from ketaclinic.clinical.overrides import Override, apply
 from ketaclinic.configuration import service as configuration
+from ketaclinic.consent import service as consent
 from ketaclinic.controlled import service as controlled
 from ketaclinic.orders import service as orders
 from ketaclinic.patients import service as patients
@@ -251,6 +252,7 @@ def build(
     derive_dosing(view)
     _derive_readings(view)
     _derive_checklist(view, db)
+    view.checklist += consent_items(db, view)
     _derive_schedule(view)
     view.open_suicidality_alert = ports.open_suicidality_alert(db, patient_id=row.patient_id)
     view.prescriber_calls = calls.calls_of_session(db, row.id)
@@ -480,6 +482,34 @@ def _derive_checklist(view: SessionView, db: Session | None = None) -> None:
 def _ledger_item(db: Session, view: SessionView, today: date) -> tuple[bool, str]:
     found = controlled.checklist_item(db, route=view.route, session_id=view.session.id, on=today)
     return found.met, found.text
+
+
+def consent_items(db: Session, view: SessionView) -> list[checklist_rules.ChecklistItem]:
+    """The checklist items the consent area adds: the current signed consents the
+    protocol requires, and the patient's own day-before readiness answers."""
+    return [
+        checklist_rules.ChecklistItem(
+            checklist_rules.ChecklistRule(
+                c.id,
+                c.label,
+                (),
+                (),
+                (view.route,),
+                c.basis,
+                c.evidence,  # type: ignore[arg-type]
+            ),
+            c.met,
+            None,
+            c.text,
+        )
+        for c in consent.chair_checks(
+            db,
+            patient_id=view.session.patient_id,
+            protocol_id=view.session.protocol_id,
+            route=view.route,
+            appointment_id=view.session.appointment_id,
+        )
+    ]
 
 
 def observation_min(route: str, overrides: Sequence[Override] = ()) -> float:
