@@ -37,6 +37,7 @@ AREAS = (
     "sessions",
     "interop",
     "outcomes",
+    "care",
     "public",
     "configuration",
 )

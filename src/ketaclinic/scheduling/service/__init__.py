@@ -27,6 +27,12 @@ from ketaclinic.scheduling.service.staff import (
     staff_names,
     update_chair,
 )
+from ketaclinic.scheduling.service.therapy import (
+    THERAPY_KIND,
+    book_therapy,
+    complete_therapy,
+    therapy_rooms,
+)
 from ketaclinic.scheduling.service.visits import (
     confirm,
     confirmation_concerns,
@@ -35,6 +41,10 @@ from ketaclinic.scheduling.service.visits import (
 )
 
 __all__ = [
+    "THERAPY_KIND",
+    "book_therapy",
+    "complete_therapy",
+    "therapy_rooms",
     "Appointment",
     "Chair",
     "Length",
