@@ -456,7 +456,8 @@ def test_a_therapist_books_a_preparation_in_a_room_and_signs_a_versioned_note(
     with pytest.raises(ValueError, match="cannot be changed"):
         db.flush()
     db.rollback()
-    assert db.scalar(select(TherapyNote.goals).where(TherapyNote.id == note.id)) == "feel less stuck"
+    kept = db.scalar(select(TherapyNote.goals).where(TherapyNote.id == note.id))
+    assert kept == "feel less stuck"
 
 
 def test_a_cssrs_screen_in_the_risk_review_raises_an_alert_to_the_primary_clinician(
