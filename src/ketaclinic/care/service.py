@@ -1368,3 +1368,91 @@ def my_plan(db: Session, *, actor: Actor) -> PortalPlan:
 
 def phase_label(phase: str) -> str:
     return _PHASE_WORDS.get(phase, phase)
+
+
+# ------------------------------------------------------------------ the care page
+
+
+@dataclass
+class CarePlan:
+    """The care plan page of one patient, each part only for the roles that read it."""
+
+    patient: patients.Patient
+    team: list[CareTeamMember]
+    medications: list[MedicationView] | None
+    therapy: list[TherapyRecord] | None
+    course: orders.Course | None
+    candidates: dict[str, list[User]] | None
+    rooms: list[Any]
+    team_therapists: list[CareTeamMember]
+    can_keep_team: bool
+    can_change_medications: bool
+    can_book_therapy: bool
+    can_decide: bool
+
+
+def care_plan(db: Session, *, actor: Actor, patient_id: int) -> CarePlan:
+    _require(actor, TEAM_READERS, "read care plans")
+    patient = patients.get_patient(db, actor=actor, patient_id=patient_id, purpose="care_plan")
+    team = care_team(db, actor=actor, patient_id=patient_id)
+    meds = (
+        medication_plan(db, actor=actor, patient_id=patient_id)
+        if actor.roles & MEDICATION_READERS
+        else None
+    )
+    therapy = (
+        therapy_sessions(db, actor=actor, patient_id=patient_id)
+        if actor.roles & THERAPY_READERS
+        else None
+    )
+    course = (
+        orders.active_course(db, actor=actor, patient_id=patient_id)
+        if actor.roles & PLAN_READERS
+        else None
+    )
+    keeper = bool(actor.roles & TEAM_KEEPERS)
+    booker = bool(actor.roles & THERAPY_BOOKERS)
+    return CarePlan(
+        patient=patient,
+        team=team,
+        medications=meds,
+        therapy=therapy,
+        course=course,
+        candidates=team_candidates(db, actor=actor) if keeper else None,
+        rooms=scheduling.therapy_rooms(db) if booker else [],
+        team_therapists=[m for m in team if m.role == "therapist" and m.user_id is not None],
+        can_keep_team=keeper,
+        can_change_medications=bool(actor.roles & MEDICATION_WRITERS),
+        can_book_therapy=booker,
+        can_decide=bool(actor.roles & DECIDERS),
+    )
+
+
+@dataclass
+class TherapistHome:
+    patients: list[patients.Patient]
+    upcoming: list[TherapySession]
+    names: dict[int, str]
+
+
+def therapist_home(db: Session, *, actor: Actor) -> TherapistHome | None:
+    """A therapist's home: their care-team patients and their sessions still to write."""
+    if Role.therapist not in actor.roles or actor.user_id is None:
+        return None
+    mine = my_patients(db, actor=actor)
+    upcoming = list(
+        db.scalars(
+            select(TherapySession)
+            .where(
+                TherapySession.therapist_user_id == actor.user_id,
+                TherapySession.status == "booked",
+            )
+            .order_by(TherapySession.starts_at)
+            .limit(20)
+        )
+    )
+    names = patients.display_names(db, {s.patient_id for s in upcoming})
+    for pid in sorted({s.patient_id for s in upcoming}):
+        _read(db, actor, "therapy.upcoming", pid, "therapy_session", "therapist home")
+    db.flush()
+    return TherapistHome(mine, upcoming, names)
