@@ -29,6 +29,7 @@ from ketaclinic.scheduling.service.staff import (
 )
 from ketaclinic.scheduling.service.therapy import (
     THERAPY_KIND,
+    add_therapy_room,
     book_therapy,
     complete_therapy,
     therapy_rooms,
@@ -42,6 +43,7 @@ from ketaclinic.scheduling.service.visits import (
 
 __all__ = [
     "THERAPY_KIND",
+    "add_therapy_room",
     "book_therapy",
     "complete_therapy",
     "therapy_rooms",

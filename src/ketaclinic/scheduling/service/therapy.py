@@ -15,7 +15,9 @@ from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Invalid
 from ketaclinic.platform.roles import Role
 from ketaclinic.scheduling.models import Appointment, Chair
+from ketaclinic.scheduling.schemas import ChairIn
 from ketaclinic.scheduling.service.common import overlapping, record, require
+from ketaclinic.scheduling.service.staff import add_chair
 
 THERAPY_KIND = "therapy"
 # Front desk and prescribers book as for any visit; a therapist books their own sessions.
@@ -103,3 +105,8 @@ def complete_therapy(db: Session, *, actor: Actor, appointment_id: int) -> Appoi
     record(db, actor, "complete", row, "therapy session held")
     db.flush()
     return row
+
+
+def add_therapy_room(db: Session, *, actor: Actor, name: str) -> Chair:
+    """A therapy room on the calendar (a room, not a treatment chair)."""
+    return add_chair(db, actor=actor, data=ChairIn(name=name, kind="room"))
