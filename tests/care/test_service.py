@@ -503,3 +503,15 @@ def test_a_cssrs_screen_in_the_risk_review_raises_an_alert_to_the_primary_clinic
     assert note.cssrs_risk == "high"
     alert = db.scalar(select(SuicidalityAlert))
     assert alert is not None and alert.notified == ["dr.primary"]
+
+
+def test_the_patient_reads_their_scores_in_plain_words() -> None:
+    assert service.score_words("phq9", 16, None, "moderately_severe") == (
+        "16: moderately severe range; your first score"
+    )
+    assert service.score_words("phq9", 8, 16, "mild") == (
+        "8: mild range; 8 points lower than your first score (16), an improvement"
+    )
+    assert service.score_words("phq9", 18, 16, "moderately_severe") == (
+        "18: moderately severe range; 2 points higher than your first score (16)"
+    )

@@ -184,8 +184,11 @@ def get_patients(
     """``get_patient`` of several patients in one statement (a list page that shows
     each): every read is noted, one audit row per patient as for ``get_patient``."""
     wanted = set(patient_ids)
+    if care_team_only(actor.roles) and wanted - _team_patients(db, actor):
+        raise NotFound("no such patient on your care teams")
     for pid in wanted:
-        _check_access(db, actor, pid)
+        if actor.patient_only and actor.patient_id != pid:
+            raise NotFound("no such patient")
     if not wanted:
         return {}
     found = {p.id: p for p in db.scalars(select(Patient).where(Patient.id.in_(wanted)))}
