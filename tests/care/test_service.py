@@ -515,3 +515,29 @@ def test_the_patient_reads_their_scores_in_plain_words() -> None:
     assert service.score_words("phq9", 18, 16, "moderately_severe") == (
         "18: moderately severe range; 2 points higher than your first score (16)"
     )
+
+
+def test_a_finished_induction_waits_for_a_decision_first_with_its_primary_clinician(
+    db: Session,
+) -> None:
+    primary = a_user(db, "prescriber", "dr.primary")
+    patient, course = a_patient_on_course(db)
+    other, other_course = a_patient_on_course(db, given_name="Ben")
+    on_team(db, patient, primary, "prescriber", primary=True)
+    for c in (course, other_course):
+        for p in _planned(db, c.id)[:5]:
+            orders.mark_planned_session(
+                db, actor=primary, planned_session_id=p.id, status="completed"
+            )
+    assert service.decisions_due(db, actor=primary) == []
+    for c in (course, other_course):
+        last = _planned(db, c.id)[5]
+        orders.mark_planned_session(
+            db, actor=primary, planned_session_id=last.id, status="completed"
+        )
+    due = service.decisions_due(db, actor=primary)
+    assert [(r.course.id, r.mine) for r in due] == [(course.id, True), (other_course.id, False)]
+    service.decide(
+        db, actor=primary, course_id=course.id, choice="extend", reason="partial", extra_sessions=2
+    )
+    assert [r.course.id for r in service.decisions_due(db, actor=primary)] == [other_course.id]

@@ -457,6 +457,7 @@ def _home(db: Session, actor: Actor) -> dict[str, Any] | None:
         found["therapist"] = service.therapist_home(db, actor=actor)
     if Role.prescriber in actor.roles:
         found["boosters"] = service.open_proposals(db, actor=actor)
+        found["decisions"] = service.decisions_due(db, actor=actor)
     return found or None
 
 

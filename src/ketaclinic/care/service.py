@@ -1456,3 +1456,59 @@ def therapist_home(db: Session, *, actor: Actor) -> TherapistHome | None:
         _read(db, actor, "therapy.upcoming", pid, "therapy_session", "therapist home")
     db.flush()
     return TherapistHome(mine, upcoming, names)
+
+
+@dataclass
+class DecisionDue:
+    course: orders.Course
+    patient_name: str
+    mine: bool
+
+
+def decisions_due(db: Session, *, actor: Actor) -> list[DecisionDue]:
+    """Courses whose induction series is given and that wait for the prescriber's
+    decision: the courses whose primary clinician is the actor first, then the rest of
+    the clinic's (so that a decision reaches the primary clinician first, and is not lost
+    when they are away)."""
+    _require(actor, DECIDERS, "decide on a course")
+    courses = orders.courses_with_induction_done(db)
+    if not courses:
+        return []
+    latest: dict[int, CourseDecision] = {}
+    for row in db.scalars(
+        select(CourseDecision)
+        .where(CourseDecision.course_id.in_([c.id for c in courses]))
+        .order_by(CourseDecision.decided_at, CourseDecision.id)
+    ):
+        latest[row.course_id] = row
+    due = [
+        c
+        for c in courses
+        if c.id not in latest
+        or (latest[c.id].choice in ("extend", "titrate") and latest[c.id].extra_sessions)
+    ]
+    ids = {c.patient_id for c in due}
+    names = patients.display_names(db, ids)
+    primaries = (
+        dict(
+            db.execute(
+                select(CareTeamMember.patient_id, User.username)
+                .join(User, User.id == CareTeamMember.user_id)
+                .where(
+                    CareTeamMember.patient_id.in_(ids),
+                    CareTeamMember.primary.is_(True),
+                    CareTeamMember.ended_at.is_(None),
+                )
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    for pid in sorted(ids):
+        _read(db, actor, "course.decision_due", pid, "course", "decisions due")
+    db.flush()
+    rows = [
+        DecisionDue(c, names.get(c.patient_id, ""), primaries.get(c.patient_id) == actor.username)
+        for c in due
+    ]
+    return sorted(rows, key=lambda r: (not r.mine, r.course.id))

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.candidacy import service as candidacy
@@ -782,5 +782,30 @@ def planned_sessions_of_patient(db: Session, patient_id: int) -> list[PlannedSes
             select(PlannedSession)
             .where(PlannedSession.patient_id == patient_id)
             .order_by(PlannedSession.course_id, PlannedSession.number)
+        )
+    )
+
+
+def courses_with_induction_done(db: Session) -> list[Course]:
+    """Active courses whose induction sessions are all given (as many completed as the
+    series plans), in one aggregate query, for another area's work over the clinic that
+    audits what it shows (the course decisions due)."""
+    done = func.sum(
+        case(
+            (
+                (PlannedSession.kind == "induction") & (PlannedSession.status == "completed"),
+                1,
+            ),
+            else_=0,
+        )
+    )
+    return list(
+        db.scalars(
+            select(Course)
+            .join(PlannedSession, PlannedSession.course_id == Course.id)
+            .where(Course.status == "active")
+            .group_by(Course.id)
+            .having(done >= func.max(Course.series_sessions))
+            .order_by(Course.id)
         )
     )
