@@ -81,9 +81,9 @@ def _two_phq9_answers(settings: Settings, patient_id: int) -> None:
 def _decide(page, base: str, course_id: int, choice: str, **fields: str) -> None:
     page.goto(f"{base}/care/courses/{course_id}/decision")
     assert page.locator("#trajectory").is_visible()
-    page.get_by_label("Decision").select_option(choice)
+    page.locator("#f-choice").select_option(choice)
     for label, value in fields.items():
-        field = page.get_by_label(label, exact=True)
+        field = page.get_by_label(label)
         if label == "Maintenance schedule":
             field.select_option(value)
         else:
@@ -98,13 +98,13 @@ def _decide(page, base: str, course_id: int, choice: str, **fields: str) -> None
 def _therapy_note(page, base: str, patient_id: int, phase: str, day: date, themes: str) -> None:
     page.goto(f"{base}/care/patients/{patient_id}")
     page.get_by_label("Phase").select_option(phase)
-    page.get_by_label("Therapist", exact=True).select_option(label="Linh Nguyen, LMFT")
+    page.get_by_label("Therapist").select_option(label="Linh Nguyen, LMFT")
     page.get_by_label("Starts (clinic time)").fill(f"{day.isoformat()}T07:00")
     page.get_by_label("Therapy room (not for in-session support)").select_option(
         label="Therapy room 2"
     )
     page.get_by_role("button", name="Book the therapy session").click()
-    page.wait_for_url(re.compile(rf"/care/patients/{patient_id}"))
+    page.wait_for_url(re.compile(rf"/care/patients/{patient_id}#therapy$"))
     page.locator("#therapy tbody tr").filter(has_text=phase.title()).filter(
         has_text="to write"
     ).get_by_role("link").first.click()
