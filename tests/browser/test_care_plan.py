@@ -110,7 +110,7 @@ def _therapy_note(page, base: str, patient_id: int, phase: str, day: date, theme
     ).get_by_role("link").first.click()
     page.get_by_label("Goals").fill(f"{phase} goals")
     page.get_by_label("Themes").fill(themes)
-    page.get_by_label("Risk review").fill("No current suicidal ideation")
+    page.get_by_role("textbox", name="Risk review").fill("No current suicidal ideation")
     page.get_by_label("Your password (signature)").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign the note").click()
     assert "authored this therapy note" in page.locator("#note").inner_text()
