@@ -30,7 +30,7 @@ class MedicationIn(BaseModel):
     name: str = Field(min_length=2, max_length=200)
     dose: str = Field(default="", max_length=120)
     kind: Literal["psychiatric", "other"]
-    prescriber: str = Field(min_length=2, max_length=200)
+    prescriber: str = Field(min_length=3, max_length=200)
     started_on: date
 
 
@@ -74,3 +74,35 @@ class DecisionIn(BaseModel):
     weekly: int | None = Field(default=None, ge=0, le=12)
     fortnightly: int | None = Field(default=None, ge=0, le=12)
     monthly: int | None = Field(default=None, ge=0, le=12)
+
+
+class MemberOut(BaseModel):
+    id: int
+    role: str
+    user_id: int | None
+    name: str
+    organisation: str | None
+    phone: str | None
+    email: str | None
+    primary: bool
+
+
+class FindingOut(BaseModel):
+    drug_class: str
+    severity: str
+    effect: str
+    advice: str
+    source: str
+    evidence: str
+
+
+class MedicationOut(BaseModel):
+    id: int
+    name: str
+    dose: str | None
+    kind: str
+    prescriber: str
+    started_on: date
+    stopped_on: date | None
+    findings: list[FindingOut]
+    in_interaction_table: bool
