@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 from ketaclinic.care import service
 from ketaclinic.care.models import CourseDecision, TherapySession
 from ketaclinic.orders.models import Order
+from ketaclinic.outcomes import service as outcomes
 from tests.care.factories import a_patient_on_course, a_room, a_user, on_team
 from tests.conftest import PASSWORD, committed, login, make_user
 from tests.orders.factories import signer
+from tests.outcomes.helpers import phq9
 
 
 def test_a_therapist_sees_only_their_care_team_patients(client: TestClient, db: Session) -> None:
@@ -20,13 +22,18 @@ def test_a_therapist_sees_only_their_care_team_patients(client: TestClient, db: 
     mine, _ = a_patient_on_course(db, given_name="Ana", family_name="Mine")
     other, _ = a_patient_on_course(db, given_name="Ben", family_name="Other")
     on_team(db, mine, therapist, "therapist")
-    db.rollback()
+    nurse = a_user(db, "nurse", "nurse.n")
+    outcomes.record_response(
+        db, actor=nurse, patient_id=mine.id, instrument_id="phq9", answers=phq9(12)
+    )
+    db.commit()
     login(client, "therapist.nguyen")
     listed = client.get("/care/patients")
     assert listed.status_code == 200
     assert "Mine, Ana" in listed.text and "Other, Ben" not in listed.text
     assert "Other, Ben" not in client.get("/care/patients?q=Ben").text
-    assert client.get(f"/care/patients/{mine.id}").status_code == 200
+    plan = client.get(f"/care/patients/{mine.id}")
+    assert plan.status_code == 200 and "phq9: 12 moderate" in plan.text
     assert client.get(f"/care/patients/{other.id}").status_code == 404
     # The clinic-wide chart and register are not the therapist's.
     assert client.get(f"/patients/{mine.id}").status_code == 403
@@ -83,6 +90,8 @@ def test_a_therapist_writes_a_preparation_note_through_the_form(
     assert signed.status_code == 303
     shown = client.get(f"/care/therapy/{session.id}")
     assert "less stuck" in shown.text and service.THERAPY_NOTE_MEANING in shown.text
+    plan = client.get(f"/care/patients/{patient.id}")
+    assert "to write" not in plan.text and "signed by Therapist.Nguyen" in plan.text
 
 
 def test_the_next_order_shows_a_benzodiazepine_started_mid_course(

@@ -1389,6 +1389,7 @@ class CarePlan:
     can_change_medications: bool
     can_book_therapy: bool
     can_decide: bool
+    scores: list[Any] = field(default_factory=list)  # outcomes.ScorePoint, newest first
 
 
 def care_plan(db: Session, *, actor: Actor, patient_id: int) -> CarePlan:
@@ -1425,6 +1426,9 @@ def care_plan(db: Session, *, actor: Actor, patient_id: int) -> CarePlan:
         can_change_medications=bool(actor.roles & MEDICATION_WRITERS),
         can_book_therapy=booker,
         can_decide=bool(actor.roles & DECIDERS),
+        scores=list(reversed(outcomes.score_history(db, actor=actor, patient_id=patient_id)))[:12]
+        if actor.roles & THERAPY_READERS
+        else [],
     )
 
 
