@@ -15,6 +15,7 @@ from ketaclinic.clinical.codes import estimates as estimate_rules
 from ketaclinic.clinical.codes import mdc
 from ketaclinic.clinical.course import evaluation as course_evaluation
 from ketaclinic.clinical.course import outcomes as course_outcomes
+from ketaclinic.clinical.course import plan as course_plan
 from ketaclinic.clinical.dosing import table as dosing_table
 from ketaclinic.clinical.screening import table as screening_table
 
@@ -81,6 +82,19 @@ TABLES: dict[str, Table] = {
         ),
         Table("course.series", "Treatment series plans", lambda: course_evaluation.SERIES),
         Table("controlled.rules", "Controlled-substance ledger rules", lambda: controlled.RULES),
+        Table(
+            "course.maintenance",
+            "Maintenance booster schedules",
+            lambda: course_plan.MAINTENANCE,
+        ),
+        Table(
+            "course.relapse", "Relapse rules that propose a booster", lambda: course_plan.RELAPSE
+        ),
+        Table(
+            "course.therapy_phases",
+            "Psychotherapy phases and booked lengths",
+            lambda: course_plan.THERAPY_PHASES,
+        ),
         Table("codes.mdc", "Bedside monitor codes (IEEE 11073 MDC)", lambda: mdc.MDC),
         Table(
             "codes.mdc_units",

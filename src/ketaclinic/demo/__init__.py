@@ -31,6 +31,7 @@ STAFF = [
     ("nurse.okafor", "Ada Okafor, RN", ["nurse"]),
     ("nurse.lind", "Erik Lind, RN", ["nurse"]),
     ("desk.baker", "Jamie Baker", ["front_desk"]),
+    ("therapist.nguyen", "Linh Nguyen, LMFT", ["therapist"]),
     ("research.patel", "Dev Patel", ["researcher"]),
 ]
 

@@ -16,6 +16,7 @@ from ketaclinic.orders import planning, service
 from ketaclinic.orders.models import Course, Order
 from ketaclinic.orders.schemas import CourseIn, OrderIn
 from ketaclinic.patients import service as patients
+from ketaclinic.platform import ports
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.areas import ChartSection
 from ketaclinic.platform.auth import allow, get_db
@@ -179,6 +180,7 @@ def _course_page(
             "errors": errors or {},
             "plan": plan,
             "can_prescribe": Role.prescriber in actor.roles,
+            "med_changes": ports.medication_changes(db, actor=actor, patient_id=patient.id),
         },
         status_code=status_code,
     )
@@ -256,6 +258,9 @@ def _order_page(
             "errors": errors or {},
             "next_step": service.next_titration_step(order) if order.status == "signed" else None,
             "can_prescribe": Role.prescriber in actor.roles,
+            "med_changes": ports.medication_changes(db, actor=actor, patient_id=patient.id)
+            if order.status == "draft"
+            else [],
         },
         status_code=status_code,
     )

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.candidacy import service as candidacy
@@ -296,6 +296,96 @@ def mark_planned_session(
     return row
 
 
+def add_planned_sessions(
+    db: Session,
+    *,
+    actor: Actor,
+    course_id: int,
+    kind: str,
+    earliest_on: list[date | None],
+    reason: str,
+) -> list[PlannedSession]:
+    """Plan more sessions of an active course, one per entry of ``earliest_on``: an
+    extended induction (``kind`` "induction", the series grows by as many) or boosters.
+    Numbered after the course's last planned session."""
+    _require(actor, PRESCRIBING, "plan sessions")
+    course = _course(db, course_id)
+    if course.status != "active":
+        raise Conflict(f"the course is {course.status}: open a new course")
+    if kind not in ("induction", "booster"):
+        raise Invalid("kind must be induction or booster", fields={"kind": kind})
+    if not earliest_on or len(earliest_on) > 52:
+        raise Invalid("plan 1 to 52 sessions at a time", fields={"count": "1 to 52"})
+    if len(reason.strip()) < 3:
+        raise Invalid("say why the sessions are planned", fields={"reason": "required"})
+    last = db.scalar(
+        select(func.max(PlannedSession.number)).where(PlannedSession.course_id == course.id)
+    )
+    rows = [
+        PlannedSession(
+            course_id=course.id,
+            patient_id=course.patient_id,
+            number=(last or 0) + i,
+            kind=kind,
+            status="planned",
+            earliest_on=day,
+        )
+        for i, day in enumerate(earliest_on, start=1)
+    ]
+    db.add_all(rows)
+    if kind == "induction":
+        course.series_sessions += len(rows)
+    db.flush()
+    _audit(
+        db,
+        actor,
+        "planned_session.add",
+        course.patient_id,
+        "course",
+        course.id,
+        f"{len(rows)} {kind} session(s), numbers {rows[0].number}-{rows[-1].number}: "
+        f"{reason.strip()}"[:300],
+    )
+    db.flush()
+    return rows
+
+
+def end_course(db: Session, *, actor: Actor, course_id: int, status: str, reason: str) -> Course:
+    """Stop (or complete) an active course with a reason; its sessions still planned are
+    cancelled, booked ones stay for the front desk to cancel with the patient."""
+    _require(actor, PRESCRIBING, "end a treatment course")
+    if status not in ("stopped", "completed"):
+        raise Invalid("a course ends stopped or completed", fields={"status": status})
+    if len(reason.strip()) < 3:
+        raise Invalid("say why the course ends", fields={"reason": "required"})
+    course = _course(db, course_id)
+    if course.status != "active":
+        raise Conflict(f"the course is already {course.status}")
+    course.status = status
+    course.ended_at = utcnow()
+    course.end_reason = reason.strip()
+    planned = list(
+        db.scalars(
+            select(PlannedSession).where(
+                PlannedSession.course_id == course.id, PlannedSession.status == "planned"
+            )
+        )
+    )
+    for row in planned:
+        row.status = "cancelled"
+    _audit(
+        db,
+        actor,
+        f"course.{status}",
+        course.patient_id,
+        "course",
+        course.id,
+        f"{reason.strip()}; {len(planned)} planned session(s) cancelled"[:300],
+    )
+    db.flush()
+    return course
+
+
 # ------------------------------------------------------------------ orders
 
 
@@ -555,6 +645,28 @@ def titrate(db: Session, *, actor: Actor, order_id: int) -> Order:
     return _new_draft(db, actor, course, data, old, TITRATION)
 
 
+def repeat_order(db: Session, *, actor: Actor, order_id: int, reason: str) -> Order:
+    """A draft with the same dose and preparation as signed order ``order_id``, to be
+    signed for the next part of the course (a decision to extend or to maintain)."""
+    _require(actor, PRESCRIBING, "change an order")
+    if len(reason.strip()) < 3:
+        raise Invalid("say why the order is renewed", fields={"reason": "required"})
+    old, course = _supersedable(db, order_id)
+    p = planning.protocol(old.protocol_id)
+    data = OrderIn(
+        dose_mg_per_kg=old.dose_mg_per_kg if p.dose_unit == "mg/kg" else None,
+        dose_mg=old.dose_mg if p.dose_unit == "mg" else None,
+        concentration_mg_per_ml=old.concentration_mg_per_ml,
+        bag_volume_ml=old.bag_volume_ml,
+        overrides=[
+            OverrideIn(target=o["target"], field=o["field"], value=o["value"], reason=o["reason"])
+            for o in old.overrides
+        ],
+        notes=old.notes,
+    )
+    return _new_draft(db, actor, course, data, old, reason.strip())
+
+
 def get_order(db: Session, *, actor: Actor, order_id: int) -> Order:
     _require(actor, ORDER_READERS, "read orders")
     order = _order(db, order_id)
@@ -659,4 +771,41 @@ def latest_signer(db: Session, patient_id: int) -> str | None:
         .where(Order.patient_id == patient_id, Order.signed_by.is_not(None))
         .order_by(Order.signed_at.desc(), Order.id.desc())
         .limit(1)
+    )
+
+
+def planned_sessions_of_patient(db: Session, patient_id: int) -> list[PlannedSession]:
+    """Every planned session of the patient's courses, in course and number order, for
+    another area's act that audits itself (the patient's own plan in the portal)."""
+    return list(
+        db.scalars(
+            select(PlannedSession)
+            .where(PlannedSession.patient_id == patient_id)
+            .order_by(PlannedSession.course_id, PlannedSession.number)
+        )
+    )
+
+
+def courses_with_induction_done(db: Session) -> list[Course]:
+    """Active courses whose induction sessions are all given (as many completed as the
+    series plans), in one aggregate query, for another area's work over the clinic that
+    audits what it shows (the course decisions due)."""
+    done = func.sum(
+        case(
+            (
+                (PlannedSession.kind == "induction") & (PlannedSession.status == "completed"),
+                1,
+            ),
+            else_=0,
+        )
+    )
+    return list(
+        db.scalars(
+            select(Course)
+            .join(PlannedSession, PlannedSession.course_id == Course.id)
+            .where(Course.status == "active")
+            .group_by(Course.id)
+            .having(done >= func.max(Course.series_sessions))
+            .order_by(Course.id)
+        )
     )

@@ -18,10 +18,12 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.patients.models import BodyMeasurement, Patient, PatientVersion
 from ketaclinic.patients.schemas import MeasurementIn, PatientIn, PatientUpdate
+from ketaclinic.platform import ports
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid, NotFound
+from ketaclinic.platform.roles import care_team_only
 
 DEMOGRAPHIC_FIELDS = (
     "mrn",
@@ -44,17 +46,24 @@ def _snapshot(patient: Patient) -> dict[str, Any]:
     return data
 
 
-def _check_access(actor: Actor, patient_id: int) -> None:
-    # Routes check roles; this is the second wall for patient accounts.
+def _check_access(db: Session, actor: Actor, patient_id: int) -> None:
+    # Routes check roles; this is the second wall for patient accounts, and for
+    # therapists, who reach only the patients on their care teams.
     if actor.patient_only and actor.patient_id != patient_id:
         raise NotFound("no such patient")
+    if care_team_only(actor.roles) and patient_id not in _team_patients(db, actor):
+        raise NotFound("no such patient on your care teams")
+
+
+def _team_patients(db: Session, actor: Actor) -> frozenset[int]:
+    return ports.care_team_patient_ids(db, user_id=actor.user_id)
 
 
 def check_patient(db: Session, *, actor: Actor, patient_id: int) -> None:
     """The access check every area makes before it reads or writes for a patient: the
     actor may reach the record and the record exists, so that an unknown id is a 404 and
     never reaches a query's audit row or a foreign key. Notes no read by itself."""
-    _check_access(actor, patient_id)
+    _check_access(db, actor, patient_id)
     if db.get(Patient, patient_id) is None:
         raise NotFound(f"no patient with id {patient_id}")
 
@@ -155,7 +164,7 @@ def _load(db: Session, patient_id: int) -> Patient:
 
 
 def get_patient(db: Session, *, actor: Actor, patient_id: int, purpose: str = "view") -> Patient:
-    _check_access(actor, patient_id)
+    _check_access(db, actor, patient_id)
     patient = _load(db, patient_id)
     audit.note_read(
         db,
@@ -175,8 +184,11 @@ def get_patients(
     """``get_patient`` of several patients in one statement (a list page that shows
     each): every read is noted, one audit row per patient as for ``get_patient``."""
     wanted = set(patient_ids)
+    if care_team_only(actor.roles) and wanted - _team_patients(db, actor):
+        raise NotFound("no such patient on your care teams")
     for pid in wanted:
-        _check_access(actor, pid)
+        if actor.patient_only and actor.patient_id != pid:
+            raise NotFound("no such patient")
     if not wanted:
         return {}
     found = {p.id: p for p in db.scalars(select(Patient).where(Patient.id.in_(wanted)))}
@@ -239,6 +251,8 @@ def search_patients(
     if actor.patient_only:
         raise Forbidden("patients cannot search the register")
     stmt = select(Patient).order_by(Patient.family_name, Patient.given_name).limit(limit)
+    if care_team_only(actor.roles):
+        stmt = stmt.where(Patient.id.in_(_team_patients(db, actor)))
     term = query.strip()
     if term:
         like = f"%{term.lower()}%"
@@ -263,7 +277,10 @@ def search_patients(
 
 
 def recently_updated(db: Session, *, actor: Actor, limit: int = 10) -> list[Patient]:
-    found = list(db.scalars(select(Patient).order_by(Patient.updated_at.desc()).limit(limit)))
+    stmt = select(Patient).order_by(Patient.updated_at.desc()).limit(limit)
+    if care_team_only(actor.roles):
+        stmt = stmt.where(Patient.id.in_(_team_patients(db, actor)))
+    found = list(db.scalars(stmt))
     audit.note_read(
         db,
         actor=actor,
@@ -276,7 +293,7 @@ def recently_updated(db: Session, *, actor: Actor, limit: int = 10) -> list[Pati
 
 
 def versions(db: Session, *, actor: Actor, patient_id: int) -> list[PatientVersion]:
-    _check_access(actor, patient_id)
+    _check_access(db, actor, patient_id)
     _load(db, patient_id)
     rows = list(
         db.scalars(

@@ -39,6 +39,7 @@ AREAS = (
     "controlled",
     "interop",
     "outcomes",
+    "care",
     "public",
     "billing",
     "configuration",

@@ -179,3 +179,69 @@ def message_patient(
     when the patient has neither."""
     send = cast(PatientMessage, import_module("ketaclinic.outcomes.service").message_patient)
     return send(db, kind=kind, patient_id=patient_id, subject=subject, body=body)
+
+
+# ------------------------------------------------------------------ the care team
+
+
+class CareTeamPatients(Protocol):
+    def __call__(self, db: Session, *, user_id: int | None) -> frozenset[int]: ...
+
+
+def care_team_patient_ids(db: Session, *, user_id: int | None) -> frozenset[int]:
+    """The patients on whose care teams this staff member sits today (answered by
+    ``care.service.care_team_patient_ids``): the patients a therapist may reach."""
+    found = cast(CareTeamPatients, import_module("ketaclinic.care.service").care_team_patient_ids)
+    return found(db, user_id=user_id)
+
+
+class PrimaryClinician(Protocol):
+    def __call__(self, db: Session, *, patient_id: int) -> str | None: ...
+
+
+def primary_clinician(db: Session, *, patient_id: int) -> str | None:
+    """The username of the patient's primary clinician on the care team, if one is named
+    and active (answered by ``care.service.primary_clinician_username``): suicidality
+    alerts and course decisions go to them first."""
+    primary = cast(
+        PrimaryClinician, import_module("ketaclinic.care.service").primary_clinician_username
+    )
+    return primary(db, patient_id=patient_id)
+
+
+@dataclass(frozen=True)
+class MedicationChange:
+    """A medication started or stopped since the course's current order was signed, with
+    what the interaction table says of it against the course's drug."""
+
+    medication: str
+    change: str  # started|stopped
+    on: date
+    prescriber: str
+    findings: tuple[InteractionFinding, ...]
+
+
+class MedicationChanges(Protocol):
+    def __call__(self, db: Session, *, actor: Any, patient_id: int) -> list[MedicationChange]: ...
+
+
+def medication_changes(db: Session, *, actor: Any, patient_id: int) -> list[MedicationChange]:
+    """Changes to the medication plan the prescriber has not yet seen at an order of the
+    active course (answered by ``care.service.medication_changes_for_order``)."""
+    changes = cast(
+        MedicationChanges, import_module("ketaclinic.care.service").medication_changes_for_order
+    )
+    return changes(db, actor=actor, patient_id=patient_id)
+
+
+class ScoreRecorded(Protocol):
+    def __call__(
+        self, db: Session, *, patient_id: int, instrument_id: str, response_id: int
+    ) -> None: ...
+
+
+def score_recorded(db: Session, *, patient_id: int, instrument_id: str, response_id: int) -> None:
+    """A final questionnaire score was recorded, inside its own transaction: the care plan
+    checks its relapse rule (answered by ``care.service.score_recorded``)."""
+    hook = cast(ScoreRecorded, import_module("ketaclinic.care.service").score_recorded)
+    hook(db, patient_id=patient_id, instrument_id=instrument_id, response_id=response_id)

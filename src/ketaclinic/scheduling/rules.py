@@ -27,6 +27,7 @@ KIND_LABELS = {
     "infusion": "IV infusion",
     "esketamine": "Esketamine",
     "consultation": "Consultation",
+    "therapy": "Therapy session",
 }
 # Which row of monitoring.DISCHARGE_CRITERIA gives each kind's minimum observation time.
 OBSERVATION_CRITERION = {

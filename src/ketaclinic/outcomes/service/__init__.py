@@ -33,6 +33,7 @@ from ketaclinic.outcomes.service.outbox import (
     message_patient,
     notify_admins,
 )
+from ketaclinic.outcomes.service.progress import PatientOutcomes, patient_outcomes
 from ketaclinic.outcomes.service.requests import (
     DueQuestionnaire,
     due_questionnaires,
@@ -67,6 +68,8 @@ __all__ = [
     "notify_admins",
     "open_alerts",
     "open_counts",
+    "PatientOutcomes",
+    "patient_outcomes",
     "record_response",
     "request_questionnaire",
     "run_due_work",

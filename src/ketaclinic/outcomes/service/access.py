@@ -10,6 +10,9 @@ from ketaclinic.platform.errors import Forbidden, NotFound
 from ketaclinic.platform.roles import Role
 
 CLINICIANS = frozenset({Role.prescriber, Role.nurse})
+# Who reads and records a patient's outcome data: the clinicians, and a therapist for
+# the patients on their care teams (the patients area's wall keeps them to those).
+CARE_TEAM = CLINICIANS | {Role.therapist}
 # The scheduled work reads what a nurse reads (courses, sessions) to make requests.
 JOB = Actor(
     user_id=None,
@@ -25,8 +28,8 @@ def check_patient(db: Session, actor: Actor, patient_id: int) -> None:
     if actor.patient_only:
         if actor.patient_id != patient_id:
             raise NotFound("no such patient")
-    elif actor is not JOB and not actor.roles & CLINICIANS:
-        raise Forbidden("outcome data is for the care team (prescribers and nurses)")
+    elif actor is not JOB and not actor.roles & CARE_TEAM:
+        raise Forbidden("outcome data is for the care team (prescribers, nurses, therapists)")
     patients.check_patient(db, actor=actor, patient_id=patient_id)
 
 

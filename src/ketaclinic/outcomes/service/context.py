@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.orders import service as orders
 from ketaclinic.outcomes.service.schedule import CourseFacts, SessionTime
+from ketaclinic.platform import ports
 from ketaclinic.platform.accounts.models import User, UserRole
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.roles import Role
@@ -143,9 +144,11 @@ def medical_directors(db: Session) -> list[User]:
 
 
 def primary_clinician(db: Session, *, patient_id: int) -> User | None:
-    """The prescriber who signed the patient's latest order (candidacy decisions are not
-    yet recorded anywhere outcomes can read)."""
-    signer = orders.latest_signer(db, patient_id)
+    """The primary clinician named on the patient's care team (asked of the care area
+    through ``platform.ports``); without one, the prescriber who signed the patient's
+    latest order."""
+    named = ports.primary_clinician(db, patient_id=patient_id)
+    signer = named or orders.latest_signer(db, patient_id)
     if signer is None:
         return None
     user = db.scalar(select(User).where(User.username == signer, User.active.is_(True)))

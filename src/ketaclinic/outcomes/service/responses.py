@@ -24,6 +24,7 @@ from ketaclinic.outcomes.service import alerts, links
 from ketaclinic.outcomes.service.access import check_patient
 from ketaclinic.outcomes.service.config import CONTEXTS
 from ketaclinic.patients import service as patients
+from ketaclinic.platform import ports
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.db import utcnow
@@ -278,6 +279,11 @@ def record(
         object_id=response.id,
         detail=f"{instrument.id} {context} via {via}",
     )
+    if result.total is not None:
+        # The care plan's relapse rule reads the new score in this same transaction.
+        ports.score_recorded(
+            db, patient_id=patient_id, instrument_id=instrument.id, response_id=response.id
+        )
     signal = suicidality_signal(instrument, result)
     alert = None
     if signal:

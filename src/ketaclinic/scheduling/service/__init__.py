@@ -27,6 +27,13 @@ from ketaclinic.scheduling.service.staff import (
     staff_names,
     update_chair,
 )
+from ketaclinic.scheduling.service.therapy import (
+    THERAPY_KIND,
+    add_therapy_room,
+    book_therapy,
+    complete_therapy,
+    therapy_rooms,
+)
 from ketaclinic.scheduling.service.visits import (
     confirm,
     confirmation_concerns,
@@ -35,6 +42,11 @@ from ketaclinic.scheduling.service.visits import (
 )
 
 __all__ = [
+    "THERAPY_KIND",
+    "add_therapy_room",
+    "book_therapy",
+    "complete_therapy",
+    "therapy_rooms",
     "Appointment",
     "Chair",
     "Length",
