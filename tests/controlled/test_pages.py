@@ -179,6 +179,20 @@ def test_the_csv_and_pdf_logs_list_every_entry_of_the_range(
     assert wrong.status_code == 422 and "ends before it starts" in wrong.text
 
 
+def test_the_api_log_of_a_location_is_todays_unless_days_are_given(
+    client: TestClient, db: Session, setup: Ledger
+) -> None:
+    entry = received(db, setup, quantity=3)
+    login(client, setup.nurse.username)
+    base = f"/api/controlled/locations/{setup.location.id}/logs"
+    today = client.get(f"{base}/receipt")
+    assert today.status_code == 200
+    assert [(e["id"], e["units_milli"]) for e in today.json()] == [(entry.id, 3000)]
+    assert client.get(f"{base}/receipt?start=2026-05-01&end=2026-05-02").json() == []
+    assert client.get(f"{base}/shredded").status_code == 404
+    assert client.get("/api/controlled/locations/987654/logs/receipt").status_code == 404
+
+
 def test_the_api_refuses_bad_input_as_problems_and_wrong_roles(
     client: TestClient, db: Session, setup: Ledger
 ) -> None:

@@ -201,13 +201,13 @@ def record_notice(
     )
 
 
-@router.get("/logs/{kind}")
+@router.get("/locations/{location_id}/logs/{kind}")
 def read_log(
+    location_id: RecordId,
     kind: str,
     db: DB,
-    location_id: RecordId,
-    start: Annotated[date, Query()],
-    end: Annotated[date, Query()],
+    start: Annotated[date | None, Query(description="first day; default today")] = None,
+    end: Annotated[date | None, Query(description="last day; default the first")] = None,
     actor: Actor = allow(*READERS),
 ) -> list[s.EntryOut]:
     found = service.log(db, actor=actor, location_id=location_id, kind=kind, start=start, end=end)

@@ -1520,19 +1520,31 @@ def _day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     return low, high
 
 
-def log(db: Session, *, actor: Actor, location_id: int, kind: str, start: date, end: date) -> Log:
-    """An inspector's log for a location and a date range (the clinic's days)."""
+def log(
+    db: Session,
+    *,
+    actor: Actor,
+    location_id: int,
+    kind: str,
+    start: date | None,
+    end: date | None,
+) -> Log:
+    """An inspector's log for a location and a date range (the clinic's days; today when
+    no day is given, the first day alone when no last day is)."""
     _require(actor, READERS, "read the controlled-substance logs")
+    location = _location(db, location_id)
     if kind not in LOG_KINDS and kind not in ("all", "inventory"):
-        raise Invalid(
-            "a log: dispensing, receipt, waste, corrections, inventory or all",
-            fields={"kind": "invalid"},
+        # The kind names the log itself (a path segment on the API): no such log.
+        raise NotFound(
+            "no such log: dispensing, receipt, waste, corrections, inventory or all",
+            fields={"kind": "unknown"},
         )
+    start = start or today()
+    end = end or start
     if end < start:
         raise Invalid("the range ends before it starts", fields={"end": "before start"})
     if (end - start).days > 3 * 366:
         raise Invalid("ask for at most three years at once", fields={"end": "too long"})
-    location = _location(db, location_id)
     low, high = _day_bounds(start, end)
     rows: list[LogRow] = []
     if kind != "inventory":
