@@ -272,7 +272,7 @@ def test_two_workers_and_two_web_processes_send_each_link_once_and_escalate_once
     links = _links(messages)
     assert len(links) == 6 and set(links.values()) == {1}, links
     escalations = [m["to"] for m in messages if m["subject"].startswith("ESCALATED")]
-    assert sorted(escalations) == ["dr.chen", "dr.rivera"]
+    assert sorted(escalations) == ["dr.chen@clinic.test", "dr.rivera@clinic.test"]
     with factory() as db:
         alert = db.get(SuicidalityAlert, alert_id)
         assert alert is not None and alert.escalated_at is not None
