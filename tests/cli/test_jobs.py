@@ -51,9 +51,11 @@ def _sent(data_dir: Path) -> list[dict[str, str]]:
 
 
 def _links(messages: list[dict[str, str]]) -> Counter[tuple[str, str]]:
-    """How often each (patient, questionnaire) link went out."""
+    """How often each (patient, link) went out: a message sent twice mints a second
+    link, so two patients' baseline PHQ-9 and GAD-7 sent once each are four entries of
+    one. (The message names no questionnaire: that is clinical content.)"""
     return Counter(
-        (m["to"], "PHQ-9" if "PHQ-9" in m["body"] else "GAD-7")
+        (m["to"], m["body"].rsplit("/q/", 1)[-1].split()[0])
         for m in messages
         if m["subject"] == LINK_SUBJECT
     )

@@ -55,10 +55,11 @@ def messages_for(
     """The link messages as the patient wants them: e-mail, a text (only with their
     consent; it says its declared text, no questionnaire name), or both; none without
     a way to reach them."""
-    name = instruments.get(request.instrument_id).name
+    # No questionnaire's name: it would say what the patient is treated for to anyone
+    # who reads their e-mail; the page the link opens names it.
     text = (
-        f"{patient.given_name}, your clinic asks you to fill in a short questionnaire "
-        f"({name}). It takes a few minutes: {LINK} (the link works once)."
+        f"{patient.given_name}, your clinic asks you to fill in a short questionnaire. "
+        f"It takes a few minutes: {LINK} (the link works once)."
     )
     return [
         {"channel": channel, "recipient": recipient, "body": text}
