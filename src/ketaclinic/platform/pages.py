@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -159,7 +160,7 @@ def _users(
     *,
     error: str | None = None,
     fields: dict[str, str] | None = None,
-    form: dict[str, object] | None = None,
+    form: Mapping[str, object] | None = None,
     contact_of: int | None = None,
     status: int = 200,
 ) -> Response:
