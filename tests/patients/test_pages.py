@@ -112,8 +112,8 @@ def test_the_front_desk_records_contact_preferences_and_consent_to_texts(
     )
     assert refused.status_code == 422
     assert 'aria-invalid="true" aria-describedby="cp-consent-error"' in refused.text
-    db.rollback()  # end this session's read snapshot ...
-    db.expire_all()  # ... and read the rows again
+    db.commit()  # end this session's read (a snapshot on SQLite) keeping the app's writes
+    db.expire_all()
     assert db.get(Patient, patient.id).contact_preference == "email"  # type: ignore[union-attr]
     saved = client.post(
         f"/patients/{patient.id}/contact-preferences",
@@ -122,8 +122,8 @@ def test_the_front_desk_records_contact_preferences_and_consent_to_texts(
     )
     assert saved.status_code == 303, saved.text
     assert saved.headers["location"].endswith("#contact-preferences"), saved.headers
-    db.rollback()  # end this session's read snapshot ...
-    db.expire_all()  # ... and read the rows again
+    db.commit()  # end this session's read (a snapshot on SQLite) keeping the app's writes
+    db.expire_all()
     stored = db.get(Patient, patient.id)
     assert stored is not None and stored.contact_preference == "both"
     assert stored.text_consent_by == "frontdesk" and stored.text_consent_at is not None

@@ -12,7 +12,9 @@ from tests.conftest import login, make_user
 
 
 def _reread(db: Session, username: str) -> User:
-    db.rollback()
+    # End this session's read (a snapshot on SQLite), keeping what the app wrote (on
+    # PostgreSQL it wrote inside this session's savepoint: a rollback would undo it).
+    db.commit()
     db.expire_all()
     user = db.scalar(select(User).where(User.username == username))
     assert user is not None

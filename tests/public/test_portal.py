@@ -158,8 +158,8 @@ def test_a_patient_consents_to_texts_in_the_portal_and_withdraws(
         follow_redirects=False,
     )
     assert saved.status_code == 303
-    db.rollback()  # end this session's read snapshot ...
-    db.expire_all()  # ... and read the rows again
+    db.commit()  # end this session's read (a snapshot on SQLite) keeping the app's writes
+    db.expire_all()
     stored = db.get(Patient, patient.id)
     assert stored is not None and stored.text_consent_by == "maria"
     assert stored.contact_preference == "text"
@@ -169,8 +169,8 @@ def test_a_patient_consents_to_texts_in_the_portal_and_withdraws(
         follow_redirects=False,
     )
     assert withdrawn.status_code == 303
-    db.rollback()  # end this session's read snapshot ...
-    db.expire_all()  # ... and read the rows again
+    db.commit()  # end this session's read (a snapshot on SQLite) keeping the app's writes
+    db.expire_all()
     stored = db.get(Patient, patient.id)
     assert stored is not None and stored.text_consent_at is None
     assert stored.contact_preference == "email"
