@@ -28,7 +28,7 @@ from ketaclinic.platform import migrate
 from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.audit.models import AuditEvent
 from ketaclinic.platform.db import make_engine, make_session_factory, transaction, utcnow
-from ketaclinic.platform.settings import Settings
+from ketaclinic.platform.settings import Settings, get_settings
 from tests.conftest import POSTGRES_URL, TEST_ACTOR, make_user
 from tests.outcomes.helpers import a_course, a_patient, phq9
 
@@ -290,3 +290,20 @@ def test_two_workers_and_two_web_processes_send_each_link_once_and_escalate_once
         failed = db.scalar(text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'failed'"))
         assert failed == 0, logs
     engine.dispose()
+
+
+def test_jobs_run_in_production_without_a_public_address_refuses_with_one_line(
+    served_clinic: tuple[pytest.MonkeyPatch, list[dict[str, object]]],
+) -> None:
+    from typer.testing import CliRunner
+
+    from ketaclinic.cli import app
+
+    env, _ = served_clinic
+    env.setenv("KETACLINIC_MODE", "production")
+    env.setenv("KETACLINIC_AUDIT_KEY", "test-audit-key")
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["jobs", "run"])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: KETACLINIC_PUBLIC_URL must be set")
