@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ketaclinic.platform.messaging import DeliveryRefused
 from ketaclinic.platform.messaging.smtp import SmtpTransport
-from tests.platform.messaging.servers import free_port, smtp_server
+from tests.platform.messaging.servers import (
+    free_port,
+    self_signed,
+    smtp_server,
+    smtp_server_with_starttls,
+)
 
 
 def test_an_email_arrives_with_its_sender_recipient_subject_and_body() -> None:
@@ -55,3 +62,49 @@ def test_smtp_carries_no_text_messages() -> None:
     with pytest.raises(DeliveryRefused) as refused:
         transport.send(channel="sms", recipient="+15550000000", subject="s", body="b")
     assert refused.value.permanent is True
+
+
+def test_starttls_and_a_login_before_the_mail_is_accepted(tmp_path: Path) -> None:
+    server_tls, client_tls = self_signed(tmp_path)
+    with smtp_server_with_starttls(server_tls, username="clinic", password="s3cret") as (
+        port,
+        inbox,
+        logins,
+    ):
+        transport = SmtpTransport(
+            host="127.0.0.1",
+            port=port,
+            sender="clinic@clinic.test",
+            security="starttls",
+            username="clinic",
+            password="s3cret",
+            timeout=5,
+            tls_context=client_tls,
+        )
+        transport.send(channel="email", recipient="a@example.org", subject="Hello", body="Hi")
+        wrong = SmtpTransport(
+            host="127.0.0.1",
+            port=port,
+            sender="clinic@clinic.test",
+            username="clinic",
+            password="wrong",
+            timeout=5,
+            tls_context=client_tls,
+        )
+        with pytest.raises(DeliveryRefused, match="refused the login") as refused:
+            wrong.send(channel="email", recipient="a@example.org", subject="Hello", body="Hi")
+    assert refused.value.permanent is True
+    assert logins == ["clinic"]
+    [(to, message)] = inbox.received
+    assert to == ["a@example.org"] and message["Subject"] == "Hello"
+
+
+def test_a_certificate_the_client_does_not_trust_is_refused(tmp_path: Path) -> None:
+    server_tls, _ = self_signed(tmp_path)
+    with smtp_server_with_starttls(server_tls, username="u", password="p") as (port, inbox, _):
+        transport = SmtpTransport(
+            host="127.0.0.1", port=port, sender="c@clinic.test", username="u", password="p"
+        )
+        with pytest.raises(DeliveryRefused, match="could not be reached"):
+            transport.send(channel="email", recipient="a@example.org", subject="s", body="b")
+    assert inbox.received == []
