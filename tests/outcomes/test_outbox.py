@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -28,6 +29,7 @@ from tests.outcomes.helpers import a_patient, phq9, staff
 from tests.platform.messaging.servers import Provider, free_port, smtp_server, text_provider
 
 PUBLIC = "https://portal.clinic.test"
+CLINIC_ZONE = "America/Phoenix"
 DESK = Actor(user_id=None, username="desk", roles=frozenset({Role.front_desk}))
 LINK = re.compile(re.escape(PUBLIC) + r"/q/([A-Za-z0-9_\-]+)")
 
@@ -36,6 +38,8 @@ LINK = re.compile(re.escape(PUBLIC) + r"/q/([A-Za-z0-9_\-]+)")
 def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     """Settings from KETACLINIC_* variables, re-read after each change."""
     monkeypatch.setenv("KETACLINIC_PUBLIC_URL", PUBLIC)
+    # A zone without daylight saving time: local hours computed by hand hold all year.
+    monkeypatch.setenv("KETACLINIC_TIME_ZONE", CLINIC_ZONE)
     get_settings.cache_clear()
     yield monkeypatch
     get_settings.cache_clear()
@@ -51,10 +55,12 @@ def _smtp(env: pytest.MonkeyPatch, port: int) -> None:
     get_settings.cache_clear()
 
 
-def _ask(db: Session, patient_id: int, instrument_id: str = "phq9") -> QuestionnaireRequest:
+def _ask(
+    db: Session, patient_id: int, instrument_id: str = "phq9", now: datetime | None = None
+) -> QuestionnaireRequest:
     prescriber = Actor(user_id=None, username="dr.rivera", roles=frozenset({Role.prescriber}))
     request = service.request_questionnaire(
-        db, actor=prescriber, patient_id=patient_id, instrument_id=instrument_id
+        db, actor=prescriber, patient_id=patient_id, instrument_id=instrument_id, now=now
     )
     db.commit()
     return request
@@ -301,6 +307,12 @@ def test_every_declared_text_names_the_clinic_holds_a_link_and_no_clinical_conte
 
 
 # --------------------------------------------------------------------------- reminders
+def _morning() -> datetime:
+    """10:00 at the clinic today: reminders are sent in the clinic's daytime only."""
+    local = datetime.now(ZoneInfo(CLINIC_ZONE)).replace(hour=10, minute=0, second=0, microsecond=0)
+    return local.astimezone(UTC)
+
+
 def _deliver(db: Session, now: datetime) -> MemoryTransport:
     transport = MemoryTransport()
     outbox.deliver_pending(db, now=now, transport=transport)
@@ -312,8 +324,8 @@ def test_reminders_go_a_day_apart_and_stop_when_the_questionnaire_is_answered(
     db: Session, env: pytest.MonkeyPatch
 ) -> None:
     patient = a_patient(db, email="maria@example.org")
-    request = _ask(db, patient.id)
-    t0 = utcnow()
+    t0 = _morning()
+    request = _ask(db, patient.id, now=t0)
     first = _deliver(db, t0)
     assert len(first.sent) == 1
     assert outbox.send_reminders(db, now=t0 + timedelta(hours=23, minutes=59)) == 0
@@ -324,7 +336,7 @@ def test_reminders_go_a_day_apart_and_stop_when_the_questionnaire_is_answered(
     assert sent["subject"] == "Reminder: A questionnaire from your clinic"
     token = LINK.search(sent["body"])
     assert token is not None  # a fresh link, at the public address
-    service.submit_by_link(db, token=token.group(1), answers=phq9(6))
+    service.submit_by_link(db, token=token.group(1), answers=phq9(6), now=t0 + timedelta(hours=25))
     db.commit()
     db.refresh(request)
     assert request.status == "completed"
@@ -338,8 +350,8 @@ def test_an_unanswered_questionnaire_gets_three_reminders_then_no_more(
     db: Session, env: pytest.MonkeyPatch
 ) -> None:
     patient = a_patient(db, email="maria@example.org")
-    _ask(db, patient.id)
-    now = utcnow()
+    now = _morning()
+    _ask(db, patient.id, now=now)
     _deliver(db, now)
     for _ in range(5):
         now += timedelta(hours=24, minutes=1)
@@ -365,15 +377,27 @@ def test_a_clinic_may_change_the_reminder_count_recorded(
     config.change_setting(db, actor=admin, key="reminder_count", value="1", reason="fewer")
     db.commit()
     patient = a_patient(db, email="maria@example.org")
-    _ask(db, patient.id)
-    now = utcnow()
+    now = _morning()
+    _ask(db, patient.id, now=now)
     _deliver(db, now)
     for _ in range(3):
-        now += timedelta(hours=25)
+        now += timedelta(hours=24, minutes=1)
         outbox.send_reminders(db, now=now)
         db.commit()
         _deliver(db, now)
     assert [m.reminder_number for m in _messages(db)] == [0, 1]
+
+
+def test_reminders_wait_for_the_clinics_morning(db: Session, env: pytest.MonkeyPatch) -> None:
+    patient = a_patient(db, email="maria@example.org")
+    evening = _morning() + timedelta(hours=11)  # 21:00 at the clinic
+    _ask(db, patient.id, now=evening)
+    _deliver(db, evening)
+    next_night = evening + timedelta(hours=24, minutes=1)  # 21:01: not now
+    assert outbox.send_reminders(db, now=next_night) == 0
+    # 07:59 the morning after is still night; 08:00 is morning (Phoenix, by hand).
+    assert outbox.send_reminders(db, now=evening + timedelta(hours=34, minutes=59)) == 0
+    assert outbox.send_reminders(db, now=evening + timedelta(hours=35)) == 1
 
 
 # ---------------------------------------------------------------------- staff notices

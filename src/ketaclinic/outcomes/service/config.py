@@ -145,6 +145,18 @@ DEFAULTS: dict[str, Default] = {
         "Reminders go a day apart (after the last one was sent): clinic convention",
         "convention",
     ),
+    "reminder_earliest_hour": Default(
+        8,
+        "Reminders wait for the clinic's morning: the US telephone-solicitation rule allows "
+        "calls and texts from 8 a.m. local time (47 CFR 64.1200(c)(1)); reminders are not "
+        "solicitations, so the rule is borrowed, not binding",
+        "secondary",
+    ),
+    "reminder_latest_hour": Default(
+        21,
+        "... and none from 9 p.m. (47 CFR 64.1200(c)(1), borrowed as above)",
+        "secondary",
+    ),
     "schedule": Default(
         [asdict(r) for r in DEFAULT_SCHEDULE],
         "Default questionnaire schedule; each row names its basis",
@@ -201,12 +213,18 @@ def _validate(key: str, value: Any) -> Any:
         "tablet_link_minutes",
         "reminder_count",
         "reminder_interval_hours",
+        "reminder_earliest_hour",
+        "reminder_latest_hour",
     ):
         try:
             number = int(value)
         except (TypeError, ValueError):
             raise Invalid(f"{key} must be a whole number", fields={key: "not a number"}) from None
-        low, high = (0, 10) if key == "reminder_count" else (1, 10_080)
+        low, high = {
+            "reminder_count": (0, 10),
+            "reminder_earliest_hour": (0, 23),
+            "reminder_latest_hour": (1, 24),
+        }.get(key, (1, 10_080))
         if not low <= number <= high:
             raise Invalid(f"{key} must be {low} to {high}", fields={key: "out of range"})
         return number

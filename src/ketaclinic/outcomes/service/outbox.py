@@ -510,7 +510,15 @@ def send_reminders(db: Session, *, now: datetime) -> int:
     """Queue the reminders that came due inside the caller's transaction; how many. A
     message asked for reminders is repeated ``reminder_interval_hours`` after the last
     one was sent, until its purpose is done (the questionnaire answered, the visit
-    confirmed), it was cancelled, or ``reminder_count`` reminders went."""
+    confirmed), it was cancelled, or ``reminder_count`` reminders went; only between the
+    clinic's ``reminder_earliest_hour`` and ``reminder_latest_hour``, its local time."""
+    from ketaclinic.platform.settings import get_settings
+
+    local_hour = now.astimezone(get_settings().zone).hour
+    earliest = int(config.setting(db, "reminder_earliest_hour"))
+    latest = int(config.setting(db, "reminder_latest_hour"))
+    if not earliest <= local_hour < latest:
+        return 0  # night at the clinic: the reminders wait for the morning
     count = int(config.setting(db, "reminder_count"))
     interval = timedelta(hours=int(config.setting(db, "reminder_interval_hours")))
     originals = list(
