@@ -515,9 +515,9 @@ def send_reminders(db: Session, *, now: datetime) -> int:
     from ketaclinic.platform.settings import get_settings
 
     local_hour = now.astimezone(get_settings().zone).hour
-    earliest = int(config.setting(db, "reminder_earliest_hour"))
-    latest = int(config.setting(db, "reminder_latest_hour"))
-    if not earliest <= local_hour < latest:
+    first_hour = int(config.setting(db, "reminder_earliest_hour"))
+    last_hour = int(config.setting(db, "reminder_latest_hour"))
+    if not first_hour <= local_hour < last_hour:
         return 0  # night at the clinic: the reminders wait for the morning
     count = int(config.setting(db, "reminder_count"))
     interval = timedelta(hours=int(config.setting(db, "reminder_interval_hours")))
