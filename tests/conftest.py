@@ -266,9 +266,14 @@ def make_user(
     *,
     username: str | None = None,
     patient_id: int | None = None,
+    email: str | None = "",
 ) -> Any:
+    """A user with these roles; staff get an e-mail address for their alerts
+    (``<username>@clinic.test``) unless ``email`` says otherwise (None: none)."""
     roles = [role] if isinstance(role, str) else role
     name = username or "-".join(roles).replace("_", "")
+    if email == "":
+        email = None if "patient" in roles else f"{name}@clinic.test"
     user = accounts.create_user(
         db,
         actor=TEST_ACTOR,
@@ -277,6 +282,7 @@ def make_user(
         password=PASSWORD,
         roles=roles,
         patient_id=patient_id,
+        email=email,
     )
     db.commit()  # set-up: the user must exist for the app's own connections
     return user

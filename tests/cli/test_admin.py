@@ -150,3 +150,54 @@ def test_a_demo_reset_starts_a_new_trail_and_keeps_the_old_checkpoint_aside(
     assert len(kept) == 1
     verify = cli.invoke(app, ["audit", "verify", "--no-progress"])
     assert verify.exit_code == 0 and "intact" in verify.output, verify.output
+
+
+def test_serve_makes_development_links_point_where_it_listens(
+    served_clinic: tuple[pytest.MonkeyPatch, list[dict[str, object]]],
+) -> None:
+    _, served = served_clinic
+    result = CliRunner().invoke(
+        app, ["serve", "--host", "127.0.0.2", "--port", "8123", "--jobs-every", "0"]
+    )
+    assert result.exit_code == 0, result.output
+    assert served == [
+        {
+            "links": "http://127.0.0.2:8123",
+            "host": "127.0.0.2",
+            "port": 8123,
+            "log_level": "info",
+            "access_log": False,
+        }
+    ]
+
+
+def test_production_without_a_public_address_refuses_to_start_with_one_line(
+    served_clinic: tuple[pytest.MonkeyPatch, list[dict[str, object]]],
+) -> None:
+    env, served = served_clinic
+    from ketaclinic.platform.settings import get_settings
+
+    env.setenv("KETACLINIC_MODE", "production")
+    env.setenv("KETACLINIC_AUDIT_KEY", "test-audit-key")
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["serve", "--jobs-every", "0"])
+    assert result.exit_code == 1 and served == []
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: KETACLINIC_PUBLIC_URL must be set")
+
+
+def test_user_contact_sets_the_address_alerts_go_to(cli: CliRunner) -> None:
+    added = cli.invoke(
+        app,
+        ["user", "add", "bo", "--name", "Bo", "--role", "nurse", "--password", "a-long-pw12"],
+    )
+    assert added.exit_code == 0, added.output
+    refused = cli.invoke(app, ["user", "contact", "bo", "--email", "not-an-address"])
+    assert refused.exit_code == 1 and "not an e-mail address" in refused.output
+    done = cli.invoke(app, ["user", "contact", "bo", "--email", "bo@clinic.test"])
+    assert done.exit_code == 0, done.output
+    assert "alerts email, e-mail bo@clinic.test" in done.output
+    quiet = cli.invoke(app, ["user", "contact", "bo", "--alerts", "none"])
+    assert "alerts none" in quiet.output
+    listed = cli.invoke(app, ["user", "list"])
+    assert "bo@clinic.test" in listed.output and "none" in listed.output

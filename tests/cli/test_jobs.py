@@ -28,7 +28,7 @@ from ketaclinic.platform import migrate
 from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.audit.models import AuditEvent
 from ketaclinic.platform.db import make_engine, make_session_factory, transaction, utcnow
-from ketaclinic.platform.settings import Settings
+from ketaclinic.platform.settings import Settings, get_settings
 from tests.conftest import POSTGRES_URL, TEST_ACTOR, make_user
 from tests.outcomes.helpers import a_course, a_patient, phq9
 
@@ -51,9 +51,11 @@ def _sent(data_dir: Path) -> list[dict[str, str]]:
 
 
 def _links(messages: list[dict[str, str]]) -> Counter[tuple[str, str]]:
-    """How often each (patient, questionnaire) link went out."""
+    """How often each (patient, link) went out: a message sent twice mints a second
+    link, so two patients' baseline PHQ-9 and GAD-7 sent once each are four entries of
+    one. (The message names no questionnaire: that is clinical content.)"""
     return Counter(
-        (m["to"], "PHQ-9" if "PHQ-9" in m["body"] else "GAD-7")
+        (m["to"], m["body"].rsplit("/q/", 1)[-1].split()[0])
         for m in messages
         if m["subject"] == LINK_SUBJECT
     )
@@ -272,7 +274,7 @@ def test_two_workers_and_two_web_processes_send_each_link_once_and_escalate_once
     links = _links(messages)
     assert len(links) == 6 and set(links.values()) == {1}, links
     escalations = [m["to"] for m in messages if m["subject"].startswith("ESCALATED")]
-    assert sorted(escalations) == ["dr.chen", "dr.rivera"]
+    assert sorted(escalations) == ["dr.chen@clinic.test", "dr.rivera@clinic.test"]
     with factory() as db:
         alert = db.get(SuicidalityAlert, alert_id)
         assert alert is not None and alert.escalated_at is not None
@@ -288,3 +290,20 @@ def test_two_workers_and_two_web_processes_send_each_link_once_and_escalate_once
         failed = db.scalar(text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'failed'"))
         assert failed == 0, logs
     engine.dispose()
+
+
+def test_jobs_run_in_production_without_a_public_address_refuses_with_one_line(
+    served_clinic: tuple[pytest.MonkeyPatch, list[dict[str, object]]],
+) -> None:
+    from typer.testing import CliRunner
+
+    from ketaclinic.cli import app
+
+    env, _ = served_clinic
+    env.setenv("KETACLINIC_MODE", "production")
+    env.setenv("KETACLINIC_AUDIT_KEY", "test-audit-key")
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["jobs", "run"])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: KETACLINIC_PUBLIC_URL must be set")

@@ -124,8 +124,11 @@ def test_a_failing_transport_is_recorded_and_retried(
     assert report.delivery is not None and report.delivery.failed == 2
     rows = db.scalars(select(OutboxMessage)).all()
     assert all(m.status == "queued" and "gateway unreachable" in (m.error or "") for m in rows)
+    # Tried again after the backoff (one minute after a first refusal), not before.
     transport = MemoryTransport()
     service.run_due_work(db, now=utcnow(), transport=transport)
+    assert transport.sent == []
+    service.run_due_work(db, now=utcnow() + timedelta(minutes=1, seconds=5), transport=transport)
     assert len(transport.sent) == 2
 
 

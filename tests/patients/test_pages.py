@@ -84,3 +84,51 @@ def test_an_admin_reads_who_opened_a_chart(client: TestClient, db: Session) -> N
     login(client, "admin")
     page = client.get(f"/admin/patients/{patient.id}/access").text
     assert "patient.chart" in page and "nurse" in page
+
+
+def _csrf(page: str) -> str:
+    return page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
+def test_the_front_desk_records_contact_preferences_and_consent_to_texts(
+    client: TestClient, db: Session
+) -> None:
+    from sqlalchemy import select
+
+    from ketaclinic.patients.models import Patient
+    from ketaclinic.platform.audit.models import AuditEvent
+    from tests.patients.factories import a_patient
+
+    patient = a_patient(db, email="maria@example.org")
+    db.commit()
+    make_user(db, "front_desk")
+    csrf = login(client, "frontdesk")
+    page = client.get(f"/patients/{patient.id}/edit")
+    assert "No consent to text messages" in page.text and "never my health information" in page.text
+    # Texts without consent are refused at the field, and nothing is written.
+    refused = client.post(
+        f"/patients/{patient.id}/contact-preferences",
+        data={"csrf_token": csrf, "contact_preference": "text"},
+    )
+    assert refused.status_code == 422
+    assert 'aria-invalid="true" aria-describedby="cp-consent-error"' in refused.text
+    db.commit()  # end this session's read (a snapshot on SQLite) keeping the app's writes
+    db.expire_all()
+    assert db.get(Patient, patient.id).contact_preference == "email"  # type: ignore[union-attr]
+    saved = client.post(
+        f"/patients/{patient.id}/contact-preferences",
+        data={"csrf_token": csrf, "contact_preference": "both", "text_consent": "yes"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text
+    assert saved.headers["location"].endswith("#contact-preferences"), saved.headers
+    db.commit()  # end this session's read (a snapshot on SQLite) keeping the app's writes
+    db.expire_all()
+    stored = db.get(Patient, patient.id)
+    assert stored is not None and stored.contact_preference == "both"
+    assert stored.text_consent_by == "frontdesk" and stored.text_consent_at is not None
+    assert "Consent to text messages recorded" in client.get(f"/patients/{patient.id}/edit").text
+    actions = db.scalars(
+        select(AuditEvent.detail).where(AuditEvent.action == "patient.contact_preferences")
+    ).all()
+    assert actions == ["prefers both, consented to text messages"]

@@ -140,3 +140,37 @@ def test_each_portal_section_comes_from_its_own_areas_service() -> None:
     assert portal.provider("due") is outcomes.due_questionnaires
     assert portal.provider("scores") is outcomes.score_history
     assert portal.provider("notes") is sessions.completed_sessions
+
+
+def test_a_patient_consents_to_texts_in_the_portal_and_withdraws(
+    client: TestClient, db: Session
+) -> None:
+    from ketaclinic.patients.models import Patient
+
+    patient = a_patient(db, email="maria@example.org")
+    db.commit()
+    make_user(db, "patient", username="maria", patient_id=patient.id)
+    csrf = login(client, "maria")
+    assert "How you hear from the clinic" in client.get("/portal").text
+    saved = client.post(
+        "/portal/contact-preferences",
+        data={"csrf_token": csrf, "contact_preference": "text", "text_consent": "yes"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    db.commit()  # end this session's read (a snapshot on SQLite) keeping the app's writes
+    db.expire_all()
+    stored = db.get(Patient, patient.id)
+    assert stored is not None and stored.text_consent_by == "maria"
+    assert stored.contact_preference == "text"
+    withdrawn = client.post(
+        "/portal/contact-preferences",
+        data={"csrf_token": csrf, "contact_preference": "email"},
+        follow_redirects=False,
+    )
+    assert withdrawn.status_code == 303
+    db.commit()  # end this session's read (a snapshot on SQLite) keeping the app's writes
+    db.expire_all()
+    stored = db.get(Patient, patient.id)
+    assert stored is not None and stored.text_consent_at is None
+    assert stored.contact_preference == "email"

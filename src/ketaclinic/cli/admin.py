@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import inspect
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ketaclinic.cli.common import check_database, database, fail, one_line_errors, settings
 from ketaclinic.cli.main import app
+
+if TYPE_CHECKING:
+    from ketaclinic.platform.settings import Settings
 
 
 @app.command()
@@ -121,7 +124,7 @@ def serve(
     from ketaclinic.cli.jobs import QUEUE_NEEDS_POSTGRES
     from ketaclinic.platform import migrate as migrations
 
-    conf = settings()
+    conf = _with_served_address(settings(), host=host, port=port)
     url = conf.effective_database_url
     postgres = url.startswith("postgresql")
     if workers > 1 and not postgres:
@@ -187,6 +190,32 @@ def serve(
         )
         return
     uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
+
+
+def served_address(host: str, port: int) -> str:
+    """The address links point at in development: where this server listens (a server
+    listening on every interface is reached by the machine's name)."""
+    import socket
+
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - naming the address, not binding it
+        host = socket.gethostname()
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def _with_served_address(conf: Settings, *, host: str, port: int) -> Settings:
+    """Development links point where ``serve`` listens: kept in the environment so that
+    the web processes this one starts, and its background jobs, build the same links."""
+    if conf.public_url or conf.mode == "production":
+        return conf
+    import os
+
+    from ketaclinic.platform.settings import get_settings as cached
+
+    os.environ["KETACLINIC_SERVED_AT"] = served_address(host, port)
+    cached.cache_clear()
+    return settings()
 
 
 def _require_current_schema(url: str) -> None:

@@ -36,14 +36,19 @@ QUEUE_NEEDS_POSTGRES = (
 
 
 @contextmanager
-def session_factory(*, ensure_migrated: bool = True) -> Iterator[sessionmaker[Session]]:
+def session_factory(
+    *, ensure_migrated: bool = True, send_messages: bool = False
+) -> Iterator[sessionmaker[Session]]:
     """Sessions on the clinic's database for jobs that open their own transactions."""
     from ketaclinic.platform import migrate
     from ketaclinic.platform.db import make_engine, make_session_factory
 
-    url = settings().effective_database_url
+    conf = settings()
+    url = conf.effective_database_url
     check_database(url)
     with one_line_errors():
+        if send_messages:
+            conf.check_messaging()  # the outbox job needs the public address, transports
         if ensure_migrated:
             migrate.upgrade(url)
         engine = make_engine(url)
@@ -74,7 +79,7 @@ def run(
     from ketaclinic.platform.db import utcnow
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    with session_factory() as factory:
+    with session_factory(send_messages=True) as factory:
         if not every:
             results = jobs.run_scheduled(factory, force=True)
             typer.echo(f"{utcnow():%Y-%m-%d %H:%M:%S} UTC: {_report(results)}")
@@ -121,6 +126,7 @@ def worker(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     check_database(url)
     with one_line_errors():
+        conf.check_messaging()  # the outbox job needs the public address and transports
         migrate.upgrade(url)
     typer.echo(f"ketaclinic worker: {len(jobs.registry())} job(s) declared; waiting for work")
     job_queue.run_worker(url, name=name, concurrency=concurrency)

@@ -23,7 +23,7 @@ def add(
     full_name: Annotated[str, typer.Option("--name", help="the person's full name")],
     role: Annotated[list[str], typer.Option("--role", help="a role; repeat for several")],
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
-    email: Annotated[str | None, typer.Option()] = None,
+    email: Annotated[str | None, typer.Option(help="where the person's alerts go")] = None,
     patient_id: Annotated[int | None, typer.Option(help="for a patient account")] = None,
 ) -> None:
     """Create an account."""
@@ -52,15 +52,43 @@ def list_users() -> None:
     from ketaclinic.platform.accounts import service as accounts
 
     with database() as db:
-        table = Table("username", "name", "roles", "status")
+        table = Table("username", "name", "e-mail", "alerts", "roles", "status")
         for user in accounts.list_users(db):
             table.add_row(
                 user.username,
                 user.full_name,
+                user.email or "-",
+                user.alert_preference,
                 ", ".join(sorted(user.role_names)),
                 "active" if user.active else "deactivated",
             )
     Console().print(table)
+
+
+@user_app.command("contact")
+def contact(
+    username: str,
+    email: Annotated[
+        str | None, typer.Option(help="the person's e-mail address ('' to remove it)")
+    ] = None,
+    alerts: Annotated[
+        str | None, typer.Option(help="email: alerts by e-mail; none: on the pages only")
+    ] = None,
+) -> None:
+    """Set a staff member's e-mail address and whether their alerts go there."""
+    from ketaclinic.platform.accounts import service as accounts
+
+    with database() as db, one_line_errors():
+        user = accounts.get_user(db, username=username.lower())
+        accounts.set_alert_preference(
+            db,
+            actor=CLI_ACTOR,
+            user_id=user.id,
+            email=user.email if email is None else email,
+            preference=alerts or user.alert_preference,
+        )
+        shown = f"alerts {user.alert_preference}, e-mail {user.email or 'none'}"
+    typer.echo(f"user {username!r}: {shown}")
 
 
 @user_app.command("deactivate")

@@ -54,7 +54,13 @@ class DemoClinic:
 def _staff(db: Session, clinic: DemoClinic) -> None:
     for username, name, roles in STAFF:
         user = accounts.create_user(
-            db, actor=DEMO, username=username, full_name=name, password=PASSWORD, roles=roles
+            db,
+            actor=DEMO,
+            username=username,
+            full_name=name,
+            password=PASSWORD,
+            roles=roles,
+            email=f"{username}@clinic.example.org",  # alerts go to staff addresses
         )
         clinic.staff[username] = accounts.actor_for(user)
 

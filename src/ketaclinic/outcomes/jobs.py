@@ -40,6 +40,11 @@ def escalate_alert(ctx: JobContext, *, alert_id: int) -> str:
     return f"alert {alert_id} " + ("escalated" if done else "needed no escalation")
 
 
+def send_reminders(ctx: JobContext) -> str:
+    with ctx.transaction() as db:
+        return f"{outbox.send_reminders(db, now=ctx.now)} reminder(s) queued"
+
+
 def _send(ctx: JobContext, ids: list[int]) -> str:
     """Each claimed message in a transaction of its own, committed right after the send."""
     transport = outbox.default_transport()
@@ -93,6 +98,13 @@ JOBS = [
         "died everywhere",
         deliver_outbox,
         every=MINUTE,
+    ),
+    Job(
+        "outcomes.send_reminders",
+        "Queue the reminders that came due (a questionnaire not answered, a visit not "
+        "confirmed), a day apart, up to the clinic's reminder count",
+        send_reminders,
+        every=timedelta(minutes=15),
     ),
     Job(
         "outcomes.escalate_alert",

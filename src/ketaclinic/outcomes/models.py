@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -214,3 +215,10 @@ class OutboxMessage(Base):
     # the claim is older than the lease.
     claimed_by: Mapped[str | None] = mapped_column(String(120))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A refused send is tried again at ``next_attempt_at`` (exponential backoff).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Reminders: ``remind`` asks for them; a reminder names the first message it repeats.
+    remind: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    reminder_of_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_messages.id"), index=True)
+    reminder_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    cancelled_by: Mapped[str | None] = mapped_column(String(80))

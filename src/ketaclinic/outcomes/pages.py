@@ -53,6 +53,7 @@ NAV = [
     ("Courses", "/outcomes/dashboard", frozenset({Role.prescriber})),
     ("Clinic outcomes", "/outcomes/clinic", frozenset(READERS)),
     ("Outcome settings", "/outcomes/settings", frozenset({Role.admin})),
+    ("Message failures", "/outcomes/messages", frozenset(outbox.FAILURE_READERS)),
     ("My questionnaires", "/my/questionnaires", frozenset({Role.patient})),
 ]
 
@@ -567,6 +568,70 @@ def outbox_page(request: Request, db: DB, _: Actor = allow(Role.admin)) -> Respo
     rows = outbox.recent_messages(db)
     db.rollback()
     return render(request, "outcomes/outbox.html", {"rows": rows})
+
+
+# ------------------------------------------------------------- delivery failures
+def _failures(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    *,
+    error: str | None = None,
+    failed_id: int | None = None,
+    status_code: int = 200,
+) -> Response:
+    from ketaclinic.platform.messaging import mask
+
+    rows = outbox.failures(db, actor=actor)
+    return render(
+        request,
+        "outcomes/messages.html",
+        {
+            "rows": rows,
+            "mask": mask,
+            "may_fix": bool(actor.roles & outbox.FIXERS),
+            "error": error,
+            "failed_id": failed_id,
+            "max_attempts": outbox.MAX_ATTEMPTS,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/outcomes/messages", response_class=HTMLResponse)
+def failures_page(
+    request: Request, db: DB, actor: Actor = allow(*outbox.FAILURE_READERS)
+) -> Response:
+    return _failures(request, db, actor)
+
+
+@router.post("/outcomes/messages/{message_id}/retry", response_class=HTMLResponse)
+def retry_message(
+    request: Request, db: DB, message_id: RecordId, actor: Actor = allow(*outbox.FIXERS)
+) -> Response:
+    try:
+        outbox.retry(db, actor=actor, message_id=message_id, now=utcnow())
+    except ClinicError as exc:
+        db.rollback()
+        return _failures(
+            request, db, actor, error=exc.detail, failed_id=message_id, status_code=exc.status
+        )
+    return RedirectResponse("/outcomes/messages", status_code=303)
+
+
+@router.post("/outcomes/messages/{message_id}/cancel", response_class=HTMLResponse)
+async def cancel_message(
+    request: Request, db: DB, message_id: RecordId, actor: Actor = allow(*outbox.FIXERS)
+) -> Response:
+    form = await request.form()
+    try:
+        outbox.cancel(db, actor=actor, message_id=message_id, reason=str(form.get("reason") or ""))
+    except ClinicError as exc:
+        db.rollback()
+        return _failures(
+            request, db, actor, error=exc.detail, failed_id=message_id, status_code=exc.status
+        )
+    return RedirectResponse("/outcomes/messages", status_code=303)
 
 
 # ----------------------------------------------------------------- the patient chart

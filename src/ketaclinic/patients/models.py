@@ -24,6 +24,13 @@ class Patient(Base):
     sex: Mapped[str] = mapped_column(String(16))
     phone: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(254))
+    # How the patient wants to hear from the clinic: "email", "text" or "both"; a text
+    # message needs consent, recorded with when and by whom (None: no consent).
+    contact_preference: Mapped[str] = mapped_column(
+        String(10), default="email", server_default="email"
+    )
+    text_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    text_consent_by: Mapped[str | None] = mapped_column(String(80))
     address: Mapped[str | None] = mapped_column(Text)
     emergency_contact_name: Mapped[str | None] = mapped_column(String(200))
     emergency_contact_phone: Mapped[str | None] = mapped_column(String(40))

@@ -111,13 +111,78 @@ def chart(
     )
 
 
+def contact_context(
+    patient: service.Patient,
+    *,
+    action: str,
+    own: bool = False,
+    errors: dict[str, str] | None = None,
+    form: dict[str, object] | None = None,
+) -> dict[str, object]:
+    """What ``patients/_contact_preferences.html`` shows (the portal uses it too)."""
+    return {
+        "cp_action": action,
+        "cp_errors": errors or {},
+        "cp_form": form,
+        "own": own,
+        "contact_preferences": service.CONTACT_PREFERENCES,
+        "consent_wording": service.TEXT_CONSENT_WORDING,
+    }
+
+
 @router.get("/patients/{patient_id}/edit", response_class=HTMLResponse)
 def edit_form(
     request: Request, db: DB, patient_id: RecordId, actor: Actor = allow(*DESK)
 ) -> Response:
     patient = service.get_patient(db, actor=actor, patient_id=patient_id, purpose="edit")
     form = {name: getattr(patient, name) for name in service.DEMOGRAPHIC_FIELDS}
-    return render(request, "patients/form.html", {"form": form, "errors": {}, "patient": patient})
+    return render(
+        request,
+        "patients/form.html",
+        {
+            "form": form,
+            "errors": {},
+            "patient": patient,
+            **contact_context(patient, action=f"/patients/{patient.id}/contact-preferences"),
+        },
+    )
+
+
+@router.post("/patients/{patient_id}/contact-preferences", response_class=HTMLResponse)
+async def contact_preferences(
+    request: Request, db: DB, patient_id: RecordId, actor: Actor = allow(*DESK)
+) -> Response:
+    """Staff record how the patient wants to hear from the clinic, and their consent to
+    text messages as the patient gave it (the record says who recorded it, and when)."""
+    form = dict(await request.form())
+    preference = str(form.get("contact_preference") or "")
+    consent = form.get("text_consent") == "yes"
+    try:
+        service.set_contact_preferences(
+            db, actor=actor, patient_id=patient_id, preference=preference, text_consent=consent
+        )
+    except ClinicError as exc:
+        db.rollback()
+        errors = exc.fields or {"form": exc.detail}
+        patient = service.get_patient(db, actor=actor, patient_id=patient_id, purpose="edit")
+        values = {name: getattr(patient, name) for name in service.DEMOGRAPHIC_FIELDS}
+        return render(
+            request,
+            "patients/form.html",
+            {
+                "form": values,
+                "errors": {},
+                "patient": patient,
+                **contact_context(
+                    patient,
+                    action=f"/patients/{patient.id}/contact-preferences",
+                    errors=errors,
+                    form={"contact_preference": preference, "text_consent": consent},
+                ),
+            },
+            status_code=exc.status,
+        )
+    return RedirectResponse(f"/patients/{patient_id}/edit#contact-preferences", status_code=303)
 
 
 @router.post("/patients/{patient_id}/edit", response_class=HTMLResponse)
@@ -141,7 +206,12 @@ async def edit(
     return render(
         request,
         "patients/form.html",
-        {"form": form, "errors": errors, "patient": patient},
+        {
+            "form": form,
+            "errors": errors,
+            "patient": patient,
+            **contact_context(patient, action=f"/patients/{patient.id}/contact-preferences"),
+        },
         status_code=422,
     )
 

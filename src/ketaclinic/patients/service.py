@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -40,9 +41,30 @@ DEMOGRAPHIC_FIELDS = (
 )
 
 
+#: How a patient may want to hear from the clinic; a text message needs consent too.
+CONTACT_PREFERENCES: dict[str, str] = {
+    "email": "E-mail",
+    "text": "Text message",
+    "both": "E-mail and text message",
+}
+#: What a patient agrees to when they consent to text messages, shown where consent is
+#: recorded: the texts themselves are the declared templates of ``outcomes`` (a test
+#: checks they name no questionnaire, score, diagnosis or treatment).
+TEXT_CONSENT_WORDING = (
+    "I agree to receive text messages from the clinic at this number: links to "
+    "questionnaires, appointment confirmations and reminders. Texts name the clinic and "
+    "hold a link, never my health information. I can withdraw at any time."
+)
+
+
 def _snapshot(patient: Patient) -> dict[str, Any]:
     data = {name: getattr(patient, name) for name in DEMOGRAPHIC_FIELDS}
     data["date_of_birth"] = patient.date_of_birth.isoformat()
+    data["contact_preference"] = patient.contact_preference
+    data["text_consent_at"] = (
+        patient.text_consent_at.isoformat() if patient.text_consent_at else None
+    )
+    data["text_consent_by"] = patient.text_consent_by
     return data
 
 
@@ -132,6 +154,10 @@ def update_patient(
         raise Invalid("nothing changed")
     for key in changed:
         setattr(patient, key, values[key])
+    if "phone" in changed and patient.text_consent_at is not None:
+        # Consent to texts was given for the old number, not for whoever has the new one.
+        patient.text_consent_at, patient.text_consent_by = None, actor.username
+        changed.append("text consent withdrawn with the old number")
     patient.version += 1
     patient.updated_at = utcnow()
     db.add(
@@ -154,6 +180,110 @@ def update_patient(
     )
     db.flush()
     return patient
+
+
+def set_contact_preferences(
+    db: Session,
+    *,
+    actor: Actor,
+    patient_id: int,
+    preference: str,
+    text_consent: bool,
+    now: datetime | None = None,
+) -> Patient:
+    """Record how the patient wants to hear from the clinic and whether they consent to
+    text messages (when and who recorded it: the patient in the portal, or staff who
+    heard them say so), as a new version of the record, audited."""
+    _check_access(db, actor, patient_id)
+    patient = _load(db, patient_id)
+    if preference not in CONTACT_PREFERENCES:
+        raise Invalid(
+            "choose e-mail, text message or both", fields={"contact_preference": "unknown"}
+        )
+    if preference in ("text", "both") and not text_consent:
+        raise Invalid(
+            "text messages need the patient's consent: tick the consent box or choose e-mail",
+            fields={"text_consent": "required for text messages"},
+        )
+    if text_consent and not patient.phone:
+        raise Invalid(
+            "add a phone number before recording consent to text messages",
+            fields={"text_consent": "no phone number"},
+        )
+    if preference in ("email", "both") and not patient.email:
+        raise Invalid(
+            "add an e-mail address before choosing e-mail",
+            fields={"contact_preference": "no e-mail address"},
+        )
+    changes = []
+    if preference != patient.contact_preference:
+        patient.contact_preference = preference
+        changes.append(f"prefers {preference}")
+    if text_consent and patient.text_consent_at is None:
+        patient.text_consent_at = now or utcnow()
+        patient.text_consent_by = actor.username
+        changes.append("consented to text messages")
+    elif not text_consent and patient.text_consent_at is not None:
+        patient.text_consent_at = None
+        patient.text_consent_by = actor.username
+        changes.append("withdrew consent to text messages")
+    if not changes:
+        raise Invalid("nothing changed")
+    patient.version += 1
+    patient.updated_at = utcnow()
+    db.add(
+        PatientVersion(
+            patient_id=patient.id,
+            version=patient.version,
+            data=_snapshot(patient),
+            changed_by=actor.username,
+            reason="contact preferences: " + ", ".join(changes),
+        )
+    )
+    audit.record(
+        db,
+        actor=actor,
+        action="patient.contact_preferences",
+        patient_id=patient.id,
+        object_type="patient",
+        object_id=patient.id,
+        detail=", ".join(changes),
+    )
+    db.flush()
+    return patient
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Where messages for a patient may go, for the outbox (whose act audits itself)."""
+
+    email: str | None
+    phone: str | None
+    preference: str
+    may_text: bool
+
+    @property
+    def channels(self) -> list[tuple[str, str]]:
+        """(channel, recipient) pairs the patient wants and allows, e-mail first; a text
+        only with consent; e-mail when a wanted text is impossible but e-mail is not."""
+        found: list[tuple[str, str]] = []
+        if self.preference in ("email", "both") and self.email:
+            found.append(("email", self.email))
+        if self.preference in ("text", "both") and self.may_text and self.phone:
+            found.append(("sms", self.phone))
+        if not found and self.email:
+            found.append(("email", self.email))
+        return found
+
+
+def contact_for(db: Session, patient_id: int) -> Contact:
+    patient = _load(db, patient_id)
+    return Contact(
+        email=patient.email,
+        phone=patient.phone,
+        preference=patient.contact_preference,
+        may_text=patient.text_consent_at is not None and bool(patient.phone),
+    )
 
 
 def _load(db: Session, patient_id: int) -> Patient:

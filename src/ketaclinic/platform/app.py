@@ -166,6 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.effective_secret_key  # noqa: B018 - fail at start-up, not on first request
     settings.effective_audit_key  # noqa: B018 - likewise the audit trail's MAC key
+    settings.check_messaging()  # links need the public address; transports their settings
     app = FastAPI(
         lifespan=_lifespan,
         title="ketaclinic",

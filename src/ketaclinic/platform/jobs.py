@@ -55,6 +55,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from ketaclinic.platform.areas import area_modules
 from ketaclinic.platform.db import Base, UTCDateTime, transaction, utcnow
+from ketaclinic.platform.messaging import clinic_time
 
 log = logging.getLogger("ketaclinic.jobs")
 
@@ -150,7 +151,7 @@ def scheduled_backup(ctx: JobContext) -> str:
                 db,
                 kind=BACKUP_FAILED,
                 subject="The scheduled backup failed",
-                body=f"The backup of {ctx.now:%Y-%m-%d %H:%M} UTC failed: {reason[:400]}. "
+                body=f"The backup of {clinic_time(ctx.now)} failed: {reason[:400]}. "
                 "Take one by hand ('ketaclinic backup') and see the admin's backup page.",
             )
         raise

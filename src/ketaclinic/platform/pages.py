@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -120,11 +121,7 @@ def home(request: Request, db: DB, actor: Actor = allow(*Role)) -> Response:
 
 @router.get("/admin/users", response_class=HTMLResponse)
 def users_page(request: Request, db: DB, _: Actor = allow(Role.admin)) -> Response:
-    return render(
-        request,
-        "users.html",
-        {"users": accounts.list_users(db), "roles": list(Role), "error": None, "form": {}},
-    )
+    return _users(request, db)
 
 
 @router.post("/admin/users", response_class=HTMLResponse)
@@ -134,6 +131,7 @@ def add_user(
     username: Annotated[str, Form()] = "",
     full_name: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
     roles: Annotated[list[str] | None, Form()] = None,
     actor: Actor = allow(Role.admin),
 ) -> Response:
@@ -145,20 +143,69 @@ def add_user(
             full_name=full_name,
             password=password,
             roles=roles or [],
+            email=email,
         )
     except ClinicError as exc:
         db.rollback()
-        form = {"username": username, "full_name": full_name, "roles": roles or []}
-        return render(
+        form = {"username": username, "full_name": full_name, "email": email, "roles": roles or []}
+        return _users(
+            request, db, error=exc.detail, fields=exc.fields, form=form, status=exc.status
+        )
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+def _users(
+    request: Request,
+    db: Session,
+    *,
+    error: str | None = None,
+    fields: dict[str, str] | None = None,
+    form: Mapping[str, object] | None = None,
+    contact_of: int | None = None,
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "users.html",
+        {
+            "users": accounts.list_users(db),
+            "roles": list(Role),
+            "preferences": accounts.ALERT_PREFERENCES,
+            "error": error if contact_of is None else None,
+            "contact_error": error if contact_of is not None else None,
+            "contact_of": contact_of,
+            "fields": fields or {},
+            "form": form or {},
+        },
+        status_code=status,
+    )
+
+
+@router.post("/admin/users/{user_id}/contact", response_class=HTMLResponse)
+def change_contact(
+    request: Request,
+    db: DB,
+    user_id: RecordId,
+    email: Annotated[str, Form()] = "",
+    alert_preference: Annotated[str, Form()] = "email",
+    actor: Actor = allow(Role.admin),
+) -> Response:
+    """A staff member's e-mail address and whether their alerts go there."""
+    try:
+        accounts.set_alert_preference(
+            db, actor=actor, user_id=user_id, email=email, preference=alert_preference
+        )
+    except ClinicError as exc:
+        db.rollback()
+        form = {"email": email, "alert_preference": alert_preference}
+        return _users(
             request,
-            "users.html",
-            {
-                "users": accounts.list_users(db),
-                "roles": list(Role),
-                "error": exc.detail,
-                "form": form,
-            },
-            status_code=exc.status,
+            db,
+            error=exc.detail,
+            fields=exc.fields,
+            form=form,
+            contact_of=user_id,
+            status=exc.status,
         )
     return RedirectResponse("/admin/users", status_code=303)
 

@@ -71,6 +71,29 @@ class Settings(BaseSettings):
     # and the key file that encrypts them, if the clinic keeps one.
     backup_dir: Path | None = None
     backup_key_file: Path | None = None
+    # The address patients and staff reach this ketaclinic at: every link in a message
+    # starts with it. Required in production; in development ``serve`` sets
+    # ``served_at`` from its host and port, so links point where the server listens.
+    public_url: str | None = None
+    served_at: str | None = None
+    # How e-mail leaves: "file" (the outbox file in the data directory, for development)
+    # or "smtp" (the clinic's mail server).
+    email_transport: Literal["file", "smtp"] = "file"
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    # "starttls" (port 587), "tls" (implicit TLS, port 465) or "none" (a local relay only).
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str | None = None
+    smtp_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
+    # How text messages leave: "file" (development) or "twilio" (its REST API).
+    text_transport: Literal["file", "twilio"] = "file"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from: str | None = None
+    twilio_api_url: str = "https://api.twilio.com"
+    text_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
 
     @field_validator("time_zone")
     @classmethod
@@ -80,6 +103,47 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from exc
         return value
+
+    @field_validator("public_url", "served_at")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")) or value[-3:] == "://":
+            raise ValueError(f"{value!r} is not a web address (http://... or https://...)")
+        return value
+
+    @property
+    def effective_public_url(self) -> str:
+        """Where every link in a message points (no trailing slash)."""
+        if self.public_url:
+            return self.public_url
+        if self.mode == "production":
+            raise ConfigurationError(
+                "KETACLINIC_PUBLIC_URL must be set in production mode: the address patients "
+                "reach the clinic at, which every link in a message uses "
+                "(for example: https://portal.example-clinic.org)"
+            )
+        # Development: where ``serve`` listens; a process that serves nothing (a job
+        # run from cron) falls back to the development server's default address.
+        return self.served_at or "http://127.0.0.1:8000"
+
+    def check_messaging(self) -> None:
+        """Refuse settings that would make every message fail later (start-up check)."""
+        _ = self.effective_public_url
+        if self.email_transport == "smtp" and not (self.smtp_host and self.smtp_from):
+            raise ConfigurationError(
+                "KETACLINIC_EMAIL_TRANSPORT=smtp needs KETACLINIC_SMTP_HOST and "
+                "KETACLINIC_SMTP_FROM"
+            )
+        if self.text_transport == "twilio" and not (
+            self.twilio_account_sid and self.twilio_auth_token and self.twilio_from
+        ):
+            raise ConfigurationError(
+                "KETACLINIC_TEXT_TRANSPORT=twilio needs KETACLINIC_TWILIO_ACCOUNT_SID, "
+                "KETACLINIC_TWILIO_AUTH_TOKEN and KETACLINIC_TWILIO_FROM"
+            )
 
     @property
     def zone(self) -> ZoneInfo:

@@ -321,7 +321,60 @@ async def convert_lead(
 # ------------------------------------------------------------------ the patient portal
 
 
+def _contact(
+    errors: dict[str, str] | None = None, form: dict[str, object] | None = None
+) -> dict[str, object]:
+    """What the patients area's contact-preferences form shows, in the portal."""
+    from ketaclinic.patients import service as patients
+
+    return {
+        "cp_action": "/portal/contact-preferences",
+        "cp_errors": errors or {},
+        "cp_form": form,
+        "own": True,
+        "contact_preferences": patients.CONTACT_PREFERENCES,
+        "consent_wording": patients.TEXT_CONSENT_WORDING,
+    }
+
+
 @router.get("/portal", response_class=HTMLResponse)
 def my_portal(request: Request, db: DB, actor: Actor = allow(Role.patient)) -> Response:
     own = portal.overview(db, actor=actor)
-    return render(request, "public/portal.html", {"portal": own, "first": portal.first})
+    return render(
+        request, "public/portal.html", {"portal": own, "first": portal.first, **_contact()}
+    )
+
+
+@router.post("/portal/contact-preferences", response_class=HTMLResponse)
+async def my_contact_preferences(
+    request: Request, db: DB, actor: Actor = allow(Role.patient)
+) -> Response:
+    """The patient says how they want to hear from the clinic, and consents to texts
+    (or withdraws), recorded as theirs."""
+    from ketaclinic.patients import service as patients
+
+    form = await request.form()
+    preference = str(form.get("contact_preference") or "")
+    consent = form.get("text_consent") == "yes"
+    try:
+        patients.set_contact_preferences(
+            db,
+            actor=actor,
+            patient_id=portal.own_patient_id(actor),
+            preference=preference,
+            text_consent=consent,
+        )
+    except ClinicError as exc:
+        db.rollback()
+        own = portal.overview(db, actor=actor)
+        context = _contact(
+            exc.fields or {"form": exc.detail},
+            {"contact_preference": preference, "text_consent": consent},
+        )
+        return render(
+            request,
+            "public/portal.html",
+            {"portal": own, "first": portal.first, **context},
+            status_code=exc.status,
+        )
+    return RedirectResponse("/portal#contact-preferences", status_code=303)

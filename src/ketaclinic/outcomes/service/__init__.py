@@ -7,6 +7,13 @@
 - ``open_alerts(db, *, actor) -> list[Alert]``
 - ``has_open_alert(db, *, patient_id) -> bool`` (flush-only, for discharge)
 - ``run_due_work(db, *, now) -> WorkReport`` (the scheduled work)
+- ``enqueue(db, *, kind, channel, recipient, subject, body, patient_id=None, ...,
+  remind=False) -> OutboxMessage``: a message to a patient or staff member, delivered by
+  the outbox (``{public_url}`` and ``{link}`` are filled in at delivery); ``remind=True``
+  repeats it up to the clinic's ``reminder_count``, a day apart, until
+  ``reminders_until(kind, done)`` says its purpose is done
+- ``declare_text(kind, template)``: the words of a text message of ``kind`` (no
+  clinical content: texts say only their declared words)
 """
 
 from __future__ import annotations
@@ -30,8 +37,10 @@ from ketaclinic.outcomes.service.outbox import (
     FileTransport,
     MemoryTransport,
     Transport,
+    enqueue,
     message_patient,
     notify_admins,
+    reminders_until,
 )
 from ketaclinic.outcomes.service.progress import PatientOutcomes, patient_outcomes
 from ketaclinic.outcomes.service.requests import (
@@ -43,6 +52,7 @@ from ketaclinic.outcomes.service.requests import (
     submit_for_request,
 )
 from ketaclinic.outcomes.service.responses import ScorePoint, record_response, score_history
+from ketaclinic.outcomes.service.texts import declare as declare_text
 from ketaclinic.outcomes.service.work import WorkReport, run_due_work
 
 __all__ = [
@@ -58,7 +68,9 @@ __all__ = [
     "WorkReport",
     "acknowledge",
     "attach_lead_alerts",
+    "declare_text",
     "due_questionnaires",
+    "enqueue",
     "escalate_due",
     "escalation_usernames",
     "message_staff",
@@ -71,6 +83,7 @@ __all__ = [
     "PatientOutcomes",
     "patient_outcomes",
     "record_response",
+    "reminders_until",
     "request_questionnaire",
     "run_due_work",
     "score_history",

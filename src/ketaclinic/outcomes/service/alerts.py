@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from ketaclinic.outcomes.models import SuicidalityAlert
 from ketaclinic.outcomes.service import config, context
 from ketaclinic.outcomes.service.access import CLINICIANS, JOB, require
-from ketaclinic.outcomes.service.outbox import enqueue
+from ketaclinic.outcomes.service.outbox import enqueue_for_staff
+from ketaclinic.outcomes.service.texts import PUBLIC_URL
 from ketaclinic.patients import service as patients
 from ketaclinic.platform import jobs
 from ketaclinic.platform.accounts.models import User
@@ -20,6 +21,7 @@ from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Invalid, NotFound
+from ketaclinic.platform.messaging import clinic_time
 
 Alert = SuicidalityAlert
 ACTIONS: dict[str, str] = {
@@ -31,18 +33,16 @@ ACTIONS: dict[str, str] = {
 
 
 def _notify(db: Session, alert: Alert, users: list[User], *, kind: str, subject: str) -> None:
-    base = str(config.setting(db, "link_base_url")).rstrip("/")
+    raised = clinic_time(alert.raised_at)
     for user in users:
-        # No patient name in the message: it may travel over email or SMS.
-        enqueue(
+        # No patient name in the message: it travels by e-mail. The time is the clinic's.
+        enqueue_for_staff(
             db,
+            user,
             kind=kind,
-            channel="email",
-            recipient=user.email or user.username,
-            recipient_username=user.username,
             subject=subject,
-            body=f"{subject}. Alert {alert.id}, raised {alert.raised_at:%Y-%m-%d %H:%M} UTC. "
-            f"Review and acknowledge it with the action taken: {base}/outcomes/alerts",
+            body=f"{subject}. Alert {alert.id}, raised {raised}. "
+            f"Review and acknowledge it with the action taken: {PUBLIC_URL}/outcomes/alerts",
             patient_id=alert.patient_id,
             alert_id=alert.id,
         )
@@ -277,16 +277,13 @@ def message_staff(
     if not wanted:
         return []
     users = list(db.scalars(select(User).where(User.username.in_(wanted), User.active.is_(True))))
-    base = str(config.setting(db, "link_base_url")).rstrip("/")
     for user in users:
-        enqueue(
+        enqueue_for_staff(
             db,
+            user,
             kind=kind,
-            channel="email",
-            recipient=user.email or user.username,
-            recipient_username=user.username,
             subject=subject,
-            body=f"{body} {base}{path}",
+            body=f"{body} {PUBLIC_URL}{path}",
             patient_id=patient_id,
         )
     return sorted(u.username for u in users)

@@ -131,8 +131,31 @@ DEFAULTS: dict[str, Default] = {
     "tablet_link_minutes": Default(
         60, "A tablet hand-over link stays usable this long: clinic convention", "convention"
     ),
-    "link_base_url": Default(
-        "http://127.0.0.1:8000", "Address patients reach the clinic's ketaclinic at", "convention"
+    # The address links start with is the clinic's public address, a setting of the
+    # installation (KETACLINIC_PUBLIC_URL), not of this table.
+    "reminder_count": Default(
+        3,
+        "Reminders of a questionnaire link or a visit confirmation not yet acted on: up to "
+        "3, as clinics' reminder systems commonly send; clinic convention, not a sourced "
+        "number",
+        "convention",
+    ),
+    "reminder_interval_hours": Default(
+        24,
+        "Reminders go a day apart (after the last one was sent): clinic convention",
+        "convention",
+    ),
+    "reminder_earliest_hour": Default(
+        8,
+        "Reminders wait for the clinic's morning: the US telephone-solicitation rule allows "
+        "calls and texts from 8 a.m. local time (47 CFR 64.1200(c)(1)); reminders are not "
+        "solicitations, so the rule is borrowed, not binding",
+        "secondary",
+    ),
+    "reminder_latest_hour": Default(
+        21,
+        "... and none from 9 p.m. (47 CFR 64.1200(c)(1), borrowed as above)",
+        "secondary",
     ),
     "schedule": Default(
         [asdict(r) for r in DEFAULT_SCHEDULE],
@@ -184,23 +207,32 @@ def schedule(db: Session) -> list[ScheduleRule]:
 def _validate(key: str, value: Any) -> Any:
     if key not in DEFAULTS:
         raise Invalid(f"unknown setting {key!r}", fields={"key": "unknown"})
-    if key in ("escalate_after_minutes", "link_valid_hours", "tablet_link_minutes"):
+    if key in (
+        "escalate_after_minutes",
+        "link_valid_hours",
+        "tablet_link_minutes",
+        "reminder_count",
+        "reminder_interval_hours",
+        "reminder_earliest_hour",
+        "reminder_latest_hour",
+    ):
         try:
             number = int(value)
         except (TypeError, ValueError):
             raise Invalid(f"{key} must be a whole number", fields={key: "not a number"}) from None
-        if not 1 <= number <= 10_080:
-            raise Invalid(f"{key} must be 1 to 10080", fields={key: "out of range"})
+        low, high = {
+            "reminder_count": (0, 10),
+            "reminder_earliest_hour": (0, 23),
+            "reminder_latest_hour": (1, 24),
+        }.get(key, (1, 10_080))
+        if not low <= number <= high:
+            raise Invalid(f"{key} must be {low} to {high}", fields={key: "out of range"})
         return number
-    if key in ("crisis_text", "link_base_url"):
+    if key == "crisis_text":
         text = str(value or "").strip()
         if not 5 <= len(text) <= 2000:
             raise Invalid(f"{key} must be 5 to 2000 characters", fields={key: "length"})
-        if key == "link_base_url" and not text.startswith(("http://", "https://")):
-            raise Invalid(
-                "the address must start with http:// or https://", fields={key: "not a web address"}
-            )
-        return text.rstrip("/") if key == "link_base_url" else text
+        return text
     rules = []
     for raw in value:
         try:

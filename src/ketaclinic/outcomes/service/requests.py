@@ -49,18 +49,22 @@ def link_actor(request: QuestionnaireRequest) -> Actor:
     )
 
 
-def message_for(patient: patients.Patient, request: QuestionnaireRequest) -> dict[str, str] | None:
-    """The link message to the patient's email, else phone; None without either."""
-    name = instruments.get(request.instrument_id).name
+def messages_for(
+    db: Session, patient: patients.Patient, request: QuestionnaireRequest
+) -> list[dict[str, str]]:
+    """The link messages as the patient wants them: e-mail, a text (only with their
+    consent; it says its declared text, no questionnaire name), or both; none without
+    a way to reach them."""
+    # No questionnaire's name: it would say what the patient is treated for to anyone
+    # who reads their e-mail; the page the link opens names it.
     text = (
-        f"{patient.given_name}, your clinic asks you to fill in a short questionnaire "
-        f"({name}). It takes a few minutes: {LINK} (the link works once)."
+        f"{patient.given_name}, your clinic asks you to fill in a short questionnaire. "
+        f"It takes a few minutes: {LINK} (the link works once)."
     )
-    if patient.email:
-        return {"channel": "email", "recipient": patient.email, "body": text}
-    if patient.phone:
-        return {"channel": "sms", "recipient": patient.phone, "body": text}
-    return None
+    return [
+        {"channel": channel, "recipient": recipient, "body": text}
+        for channel, recipient in patients.contact_for(db, patient.id).channels
+    ]
 
 
 def create_request(
@@ -90,8 +94,7 @@ def create_request(
     )
     db.add(request)
     db.flush()
-    message = message_for(patient, request) if delivery == "link" else None
-    if message is not None:
+    for message in messages_for(db, patient, request) if delivery == "link" else []:
         enqueue(
             db,
             kind="questionnaire_link",
@@ -101,6 +104,7 @@ def create_request(
             channel=message["channel"],
             recipient=message["recipient"],
             body=message["body"],
+            remind=True,  # reminded until answered (the clinic's reminder_count)
         )
     return request
 

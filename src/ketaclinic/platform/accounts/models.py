@@ -15,6 +15,10 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(80), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
+    # Where this person's alerts go: "email" (to ``email``) or "none" (the pages only).
+    alert_preference: Mapped[str] = mapped_column(
+        String(10), default="email", server_default="email"
+    )
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # A patient account sees only this patient's record.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -84,7 +85,7 @@ def create_user(
     user = User(
         username=username,
         full_name=full_name.strip(),
-        email=email or None,
+        email=_clean_email(email),
         password_hash=passwords.hash_password(password),
         patient_id=patient_id,
         roles=[UserRole(role=r.value) for r in parsed],
@@ -98,6 +99,47 @@ def create_user(
         object_type="user",
         object_id=user.id,
         detail=f"{username} roles={','.join(r.value for r in parsed)}",
+    )
+    db.flush()
+    return user
+
+
+#: Where a staff member's alerts go: by e-mail to their address, or nowhere but the pages.
+ALERT_PREFERENCES = {"email": "By e-mail", "none": "Not by e-mail (pages only)"}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _clean_email(email: str | None) -> str | None:
+    email = (email or "").strip()
+    if not email:
+        return None
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise Invalid("not an e-mail address", fields={"email": "not an e-mail address"})
+    return email
+
+
+def set_alert_preference(
+    db: Session, *, actor: Actor, user_id: int, email: str | None, preference: str
+) -> User:
+    """A staff member's e-mail address and whether their alerts go there, audited."""
+    user = get_user(db, user_id=user_id)
+    if preference not in ALERT_PREFERENCES:
+        raise Invalid("choose e-mail or none", fields={"alert_preference": "unknown"})
+    clean = _clean_email(email)
+    if preference == "email" and clean is None and Role.patient not in user.role_names:
+        raise Invalid(
+            "alerts by e-mail need an e-mail address", fields={"email": "required for e-mail"}
+        )
+    if clean == user.email and preference == user.alert_preference:
+        return user
+    user.email, user.alert_preference = clean, preference
+    audit.record(
+        db,
+        actor=actor,
+        action="user.contact",
+        object_type="user",
+        object_id=user.id,
+        detail=f"{user.username} alerts={preference} email={'set' if clean else 'none'}",
     )
     db.flush()
     return user

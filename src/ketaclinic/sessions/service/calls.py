@@ -22,6 +22,7 @@ from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Invalid
+from ketaclinic.platform.messaging import clinic_time
 from ketaclinic.sessions.models import InfusionSession, PrescriberCall, SessionAlarm, VitalSign
 from ketaclinic.sessions.service.common import PRESCRIBERS, RUNNERS, load, record, require
 
@@ -90,7 +91,7 @@ def _open(
         kind="prescriber_call",
         subject=f"Prescriber needed at the chair: {level} alarm",
         body=f"Prescriber needed: a {level} alarm in session {row.id} at "
-        f"{now:%Y-%m-%d %H:%M} UTC waits for your decision. Answer it on the session page:",
+        f"{clinic_time(now)} waits for your decision. Answer it on the session page:",
         patient_id=row.patient_id,
         path=f"/sessions/{row.id}#prescriber-calls",
     )
@@ -304,7 +305,7 @@ def _escalate(db: Session, call: PrescriberCall, team: list[str], *, now: dateti
         kind="prescriber_call_escalation",
         subject="ESCALATED: prescriber needed at the chair, no answer in time",
         body=f"Escalated: a {call.level} alarm in session {call.session_id}, raised "
-        f"{call.raised_at:%Y-%m-%d %H:%M} UTC, has had no prescriber's answer in "
+        f"{clinic_time(call.raised_at)}, has had no prescriber's answer in "
         f"{call.respond_within_min} min. Answer it on the session page:",
         patient_id=call.patient_id,
         path=f"/sessions/{call.session_id}#prescriber-calls",
