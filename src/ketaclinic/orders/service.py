@@ -660,3 +660,16 @@ def latest_signer(db: Session, patient_id: int) -> str | None:
         .order_by(Order.signed_at.desc(), Order.id.desc())
         .limit(1)
     )
+
+
+def courses_of_patients(
+    db: Session, patient_ids: Iterable[int] | None = None, *, ids: Iterable[int] | None = None
+) -> list[Course]:
+    """Every course of the patients (``None``: every patient), oldest first, for another
+    area's act that audits itself (the interop area's FHIR reads)."""
+    query = select(Course).order_by(Course.id)
+    if ids is not None:
+        query = query.where(Course.id.in_(sorted(set(ids))))
+    if patient_ids is not None:
+        query = query.where(Course.patient_id.in_(sorted(set(patient_ids))))
+    return list(db.scalars(query))

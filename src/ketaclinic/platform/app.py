@@ -221,7 +221,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=static), name="static")
     for module in [import_module(m) for m in PLATFORM_ROUTERS]:
         app.include_router(module.router)
-    for module in area_modules("api") + area_modules("pages"):
+    # An area's ``fhir`` package (interop's FHIR R4 interface) plugs in the same way.
+    for module in area_modules("api") + area_modules("fhir") + area_modules("pages"):
         app.include_router(module.router)
     return app
 

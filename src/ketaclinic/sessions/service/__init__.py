@@ -14,6 +14,14 @@ from ketaclinic.sessions.service.esketamine import (
     records_to_file,
     sign_record,
 )
+from ketaclinic.sessions.service.export import (
+    DoseGiven,
+    SessionRecord,
+    VitalReading,
+    doses_given,
+    session_records,
+    vital_readings,
+)
 from ketaclinic.sessions.service.infusion import (
     cancel_session,
     chart_device,
@@ -67,6 +75,12 @@ from ketaclinic.sessions.service.vitals import (
 )
 
 __all__ = [
+    "DoseGiven",
+    "SessionRecord",
+    "VitalReading",
+    "doses_given",
+    "session_records",
+    "vital_readings",
     "LiveUpdate",
     "chairs_in_use",
     "live_update",

@@ -1,0 +1,170 @@
+"""The FHIR R4 routes under /fhir: thin, each calling one function of ``reads`` or
+``writes``; every refusal an OperationOutcome (``outcome.FhirRoute``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy.orm import Session
+
+from ketaclinic.interop.fhir import reads, search, writes
+from ketaclinic.interop.fhir.capability import capability_statement
+from ketaclinic.interop.fhir.outcome import FhirError, FhirResponse, FhirRoute
+from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.auth import allow, allow_public, get_db
+from ketaclinic.platform.roles import Role
+
+router = APIRouter(prefix="/fhir", tags=["fhir"], route_class=FhirRoute)
+DB = Annotated[Session, Depends(get_db)]
+#: Who reads patient data over FHIR: the clinical roles, a patient their own record
+#: (admins and researchers do not read identified records; the front desk reads
+#: demographics only). A token bound to one patient is narrowed further in ``reads``.
+CLINICAL_READERS = (Role.prescriber, Role.nurse, Role.patient)
+DEMOGRAPHIC_READERS = (*CLINICAL_READERS, Role.front_desk)
+WRITERS = (Role.prescriber, Role.nurse, Role.patient)
+_FORMATS = {"json", "application/json", "application/fhir+json"}
+_BAD_PARAMETER: dict[int | str, dict[str, Any]] = {
+    400: {"description": "A search parameter or the body is invalid (OperationOutcome)"}
+}
+_MAX_QR_BYTES = 256 * 1024
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/fhir"
+
+
+def _params(request: Request) -> list[tuple[str, str]]:
+    params = list(request.query_params.multi_items())
+    for name, value in params:
+        if name == "_format" and value not in _FORMATS:
+            raise FhirError(f"_format {value!r}: this server speaks JSON only", status=406)
+    accept = request.headers.get("accept", "")
+    if accept and "json" not in accept and "*/*" not in accept:
+        raise FhirError("this server answers application/fhir+json only", status=406)
+    return params
+
+
+def _reader(actor: Actor) -> reads.Reader:
+    return reads.Reader(actor)
+
+
+@router.get("/metadata", response_class=FhirResponse)
+def metadata(request: Request, _: Any = allow_public()) -> FhirResponse:
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    return FhirResponse(capability_statement(base=_base(request), version="0.1.0", now=now))
+
+
+def _search_route(resource_type: str, roles: tuple[Role, ...]) -> Callable[..., FhirResponse]:
+    def search_type(request: Request, db: DB, actor: Actor = allow(*roles)) -> FhirResponse:
+        params = _params(request)
+        count = search.count_of(request.query_params.get("_count"))
+        offset = search.offset_of(request.query_params.get("_offset"))
+        found = reads.find(db, _reader(actor), resource_type, params)
+        return FhirResponse(
+            search.searchset(
+                base=_base(request),
+                path=f"/{resource_type}",
+                params=params,
+                matches=found.matches,
+                included=found.included,
+                count=count,
+                offset=offset,
+            )
+        )
+
+    search_type.__name__ = f"search_{resource_type}"
+    return search_type
+
+
+def _read_route(resource_type: str, roles: tuple[Role, ...]) -> Callable[..., FhirResponse]:
+    def read_instance(
+        resource_id: str, request: Request, db: DB, actor: Actor = allow(*roles)
+    ) -> FhirResponse:
+        _params(request)
+        return FhirResponse(reads.read(db, _reader(actor), resource_type, resource_id))
+
+    read_instance.__name__ = f"read_{resource_type}"
+    return read_instance
+
+
+for _type in [*reads.KINDS, "Questionnaire"]:
+    _roles = (
+        DEMOGRAPHIC_READERS
+        if _type == "Patient"
+        else tuple(Role)
+        if _type == "Questionnaire"
+        else CLINICAL_READERS
+    )
+    router.add_api_route(
+        f"/{_type}",
+        _search_route(_type, _roles),
+        methods=["GET"],
+        response_class=FhirResponse,
+        responses=_BAD_PARAMETER,
+        summary=f"Search {_type}",
+    )
+    router.add_api_route(
+        f"/{_type}/{{resource_id}}",
+        _read_route(_type, _roles),
+        methods=["GET"],
+        response_class=FhirResponse,
+        responses=_BAD_PARAMETER,
+        summary=f"Read {_type}",
+    )
+
+
+async def _json_body(request: Request, limit: int) -> Any:
+    kind = request.headers.get("content-type", "").split(";", 1)[0].strip()
+    if kind not in ("application/fhir+json", "application/json"):
+        raise FhirError("send application/fhir+json", status=415)
+    raw = await request.body()
+    if len(raw) > limit:
+        raise FhirError(f"the body is larger than {limit} bytes", status=413)
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise FhirError("the body is not JSON", status=400) from None
+
+
+@router.post(
+    "/QuestionnaireResponse",
+    response_class=FhirResponse,
+    status_code=201,
+    responses={**_BAD_PARAMETER, 415: {"description": "Not application/fhir+json"}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/fhir+json": {"schema": {"type": "object"}}},
+        }
+    },
+)
+async def create_questionnaire_response(
+    request: Request, db: DB, actor: Actor = allow(*WRITERS)
+) -> FhirResponse:
+    body = await _json_body(request, _MAX_QR_BYTES)
+    from starlette.concurrency import run_in_threadpool
+
+    stored, _alerted = await run_in_threadpool(
+        writes.create_questionnaire_response, db, _reader(actor), body
+    )
+    location = f"{_base(request)}/QuestionnaireResponse/{stored['id']}"
+    return FhirResponse(stored, status_code=201, headers={"Location": location})
+
+
+@router.api_route(
+    "/{rest:path}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    include_in_schema=False,
+    response_class=FhirResponse,
+)
+def unsupported(rest: str, actor: Actor = allow(*Role)) -> FhirResponse:
+    raise FhirError(
+        f"{rest.split('/', 1)[0] or 'this'}: not a resource type or interaction this server "
+        "supports (see GET /fhir/metadata)",
+        status=404,
+        code="not-supported",
+    )
