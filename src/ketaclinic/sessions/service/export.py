@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.orders import service as orders
@@ -39,7 +39,7 @@ class SessionRecord:
     protocol_id: str
     status: str
     created_at: datetime
-    started_at: datetime | None  # the first charted event
+    started_at: datetime | None  # the first charted reading or event
     ended_at: datetime | None  # the last charted event, once the session is over
 
 
@@ -124,9 +124,18 @@ def session_records(
     """Every session of the patients, oldest first."""
     rows = _sessions(db, patient_ids, ids)
     events = _events(db, [r.id for r in rows])
+    first_reading: dict[int, datetime] = {}
+    if rows:
+        for session_id, at in db.execute(
+            select(VitalSign.session_id, func.min(VitalSign.taken_at))
+            .where(VitalSign.session_id.in_([r.id for r in rows]))
+            .group_by(VitalSign.session_id)
+        ):
+            first_reading[session_id] = at
     found = []
     for row in rows:
         charted = events[row.id]
+        moments = [m for m in (first_reading.get(row.id), charted[0].at if charted else None) if m]
         found.append(
             SessionRecord(
                 id=row.id,
@@ -136,7 +145,7 @@ def session_records(
                 protocol_id=row.protocol_id,
                 status=row.status,
                 created_at=row.created_at,
-                started_at=charted[0].at if charted else None,
+                started_at=min(moments) if moments else None,
                 ended_at=charted[-1].at if charted and row.status in OVER else None,
             )
         )
