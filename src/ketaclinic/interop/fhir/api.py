@@ -48,8 +48,10 @@ def _params(request: Request) -> list[tuple[str, str]]:
     return params
 
 
-def _reader(actor: Actor) -> reads.Reader:
-    return reads.Reader(actor)
+def _reader(request: Request, actor: Actor) -> reads.Reader:
+    """The actor, narrowed to one patient when its API token is bound to one."""
+    who = getattr(request.state, "principal", None)
+    return reads.Reader(actor, only_patient=getattr(who, "token_patient_id", None))
 
 
 @router.get("/metadata", response_class=FhirResponse)
@@ -63,7 +65,7 @@ def _search_route(resource_type: str, roles: tuple[Role, ...]) -> Callable[..., 
         params = _params(request)
         count = search.count_of(request.query_params.get("_count"))
         offset = search.offset_of(request.query_params.get("_offset"))
-        found = reads.find(db, _reader(actor), resource_type, params)
+        found = reads.find(db, _reader(request, actor), resource_type, params)
         return FhirResponse(
             search.searchset(
                 base=_base(request),
@@ -85,7 +87,7 @@ def _read_route(resource_type: str, roles: tuple[Role, ...]) -> Callable[..., Fh
         resource_id: str, request: Request, db: DB, actor: Actor = allow(*roles)
     ) -> FhirResponse:
         _params(request)
-        return FhirResponse(reads.read(db, _reader(actor), resource_type, resource_id))
+        return FhirResponse(reads.read(db, _reader(request, actor), resource_type, resource_id))
 
     read_instance.__name__ = f"read_{resource_type}"
     return read_instance
@@ -149,7 +151,7 @@ async def create_questionnaire_response(
     from starlette.concurrency import run_in_threadpool
 
     stored, _alerted = await run_in_threadpool(
-        writes.create_questionnaire_response, db, _reader(actor), body
+        writes.create_questionnaire_response, db, _reader(request, actor), body
     )
     location = f"{_base(request)}/QuestionnaireResponse/{stored['id']}"
     return FhirResponse(stored, status_code=201, headers={"Location": location})
