@@ -31,7 +31,7 @@ _READING_PARTS = {
     "spo2": "spo2",
     "rr": "respiratory_rate",
 }
-ID_PATTERN = re.compile(r"^(vs|bm|qr)-(\d+)-([a-z0-9]+)$")
+ID_PATTERN = re.compile(r"^(vs|bm|qr)-(\d+)-([a-z0-9-]+)$")
 
 
 def _vital(key: str, patient_id: int, id_: str, at: str) -> dict[str, Any]:
