@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ketaclinic.platform.db import Base, UTCDateTime, utcnow
@@ -53,3 +53,42 @@ class Hl7DeadLetter(Base):
     reviewed_by: Mapped[str | None] = mapped_column(String(80))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     review_note: Mapped[str | None] = mapped_column(Text)
+
+
+class FhirImport(Base):
+    """One FHIR Bundle imported into a patient's record: from where, by whom, and how
+    many of its entries were kept, matched or skipped."""
+
+    __tablename__ = "fhir_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    source: Mapped[str] = mapped_column(String(200))
+    bundle_type: Mapped[str] = mapped_column(String(20))  # transaction|collection
+    created: Mapped[int] = mapped_column(Integer)
+    matched: Mapped[int] = mapped_column(Integer)
+    skipped: Mapped[int] = mapped_column(Integer)
+    imported_by: Mapped[str] = mapped_column(String(80))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ImportedFact(Base):
+    """A fact another system sent (a diagnosis, a medication, an allergy, a vital sign),
+    kept apart from what the clinic charted and marked with its source, so the intake
+    can offer it for the clinician to confirm rather than trust it silently."""
+
+    __tablename__ = "fhir_imported_facts"
+    __table_args__ = (Index("ix_fhir_imported_facts_patient_kind", "patient_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("fhir_imports.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # condition|medication|allergy|vital
+    text: Mapped[str] = mapped_column(Text)
+    system: Mapped[str | None] = mapped_column(String(200))
+    code: Mapped[str | None] = mapped_column(String(60))
+    value: Mapped[float | None] = mapped_column(Float)
+    second_value: Mapped[float | None] = mapped_column(Float)  # diastolic, for a BP
+    unit: Mapped[str | None] = mapped_column(String(30))
+    effective: Mapped[str | None] = mapped_column(String(40))  # the sender's date/dateTime
+    source_entry: Mapped[str] = mapped_column(String(200))  # fullUrl or Type/id sent

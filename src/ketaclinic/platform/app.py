@@ -185,7 +185,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory, delay=settings.read_audit_delay_seconds
     )
 
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        larger=[("/fhir", max(settings.max_body_bytes, 2 * settings.fhir_max_bundle_bytes))],
+    )
 
     @app.middleware("http")
     async def one_unit_of_work(request: Request, call_next: Any) -> Response:

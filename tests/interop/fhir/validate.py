@@ -17,6 +17,9 @@ def validated(resource: dict[str, Any]) -> dict[str, Any]:
     model = getattr(_module(kind), kind)
     model.model_validate(resource)
     for entry in resource.get("entry", []) if kind == "Bundle" else []:
-        validated(entry["resource"])
+        if "resource" in entry:
+            validated(entry["resource"])
+        if "outcome" in entry.get("response", {}):
+            validated(entry["response"]["outcome"])
     assert re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", resource.get("id", "x")), resource.get("id")
     return resource

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
-from ketaclinic.interop.fhir import reads, search, writes
+from ketaclinic.interop.fhir import imports, reads, search, writes
 from ketaclinic.interop.fhir.capability import capability_statement
 from ketaclinic.interop.fhir.outcome import FhirError, FhirResponse, FhirRoute
 from ketaclinic.platform.actors import Actor
@@ -26,6 +26,8 @@ DB = Annotated[Session, Depends(get_db)]
 CLINICAL_READERS = (Role.prescriber, Role.nurse, Role.patient)
 DEMOGRAPHIC_READERS = (*CLINICAL_READERS, Role.front_desk)
 WRITERS = (Role.prescriber, Role.nurse, Role.patient)
+#: Who imports another system's record: those who take an intake.
+IMPORTERS = (Role.prescriber, Role.nurse)
 _FORMATS = {"json", "application/json", "application/fhir+json"}
 _BAD_PARAMETER: dict[int | str, dict[str, Any]] = {
     400: {"description": "A search parameter or the body is invalid (OperationOutcome)"}
@@ -93,6 +95,14 @@ def _read_route(resource_type: str, roles: tuple[Role, ...]) -> Callable[..., Fh
     return read_instance
 
 
+@router.get("/Patient/{patient_id}/$everything", response_class=FhirResponse)
+def patient_everything(
+    patient_id: int, request: Request, db: DB, actor: Actor = allow(*CLINICAL_READERS)
+) -> FhirResponse:
+    _params(request)
+    return FhirResponse(reads.everything(db, _reader(request, actor), patient_id))
+
+
 for _type in [*reads.KINDS, "Questionnaire"]:
     _roles = (
         DEMOGRAPHIC_READERS
@@ -119,17 +129,19 @@ for _type in [*reads.KINDS, "Questionnaire"]:
     )
 
 
-async def _json_body(request: Request, limit: int) -> Any:
+async def _json_body(request: Request, limit: int, *, exact: bool = False) -> Any:
+    """The JSON body (with its size in bytes when ``exact``)."""
     kind = request.headers.get("content-type", "").split(";", 1)[0].strip()
     if kind not in ("application/fhir+json", "application/json"):
         raise FhirError("send application/fhir+json", status=415)
     raw = await request.body()
     if len(raw) > limit:
-        raise FhirError(f"the body is larger than {limit} bytes", status=413)
+        raise FhirError(f"the body is larger than {limit} bytes", status=413, code="too-costly")
     try:
-        return json.loads(raw)
+        parsed = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise FhirError("the body is not JSON", status=400) from None
+    return (parsed, len(raw)) if exact else parsed
 
 
 @router.post(
@@ -155,6 +167,53 @@ async def create_questionnaire_response(
     )
     location = f"{_base(request)}/QuestionnaireResponse/{stored['id']}"
     return FhirResponse(stored, status_code=201, headers={"Location": location})
+
+
+@router.post(
+    "",
+    response_class=FhirResponse,
+    responses={
+        **_BAD_PARAMETER,
+        413: {"description": "The bundle is larger than the clinic imports at once"},
+        415: {"description": "Not application/fhir+json"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/fhir+json": {"schema": {"type": "object"}}},
+        },
+        "parameters": [
+            {
+                "name": "dry-run",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string", "enum": ["true", "false"]},
+            }
+        ],
+    },
+)
+async def import_bundle(request: Request, db: DB, actor: Actor = allow(*IMPORTERS)) -> FhirResponse:
+    """A transaction or collection Bundle with one patient's record: ``?dry-run=true``
+    reports what would be created, matched or skipped; otherwise all of it is imported
+    or, on any fault, none of it."""
+    limit = request.app.state.settings.fhir_max_bundle_bytes
+    body = await _json_body(request, 2 * limit, exact=True)
+    dry = request.query_params.get("dry-run", "false")
+    if dry not in ("true", "false"):
+        raise FhirError("dry-run is true or false", status=400)
+    raw, size = body
+    from starlette.concurrency import run_in_threadpool
+
+    report = await run_in_threadpool(
+        imports.plan,
+        db,
+        _reader(request, actor),
+        raw,
+        size=size,
+        max_bytes=limit,
+        dry_run=dry == "true",
+    )
+    return FhirResponse(report.as_bundle(), status_code=200)
 
 
 @router.api_route(

@@ -75,6 +75,22 @@ def capability_statement(*, base: str, version: str, now: str, extra: Any = None
         "Unknown search parameters are refused (400) rather than ignored.",
         "security": {"cors": False, "description": SECURITY},
         "resource": resources,
+        "interaction": [
+            {
+                "code": "transaction",
+                "documentation": "POST /fhir with a transaction or collection Bundle of one "
+                "patient's record (Patient, Condition, MedicationStatement/MedicationRequest, "
+                "vital-sign Observations, AllergyIntolerance): imported all-or-nothing into "
+                "a new or matched patient; ?dry-run=true only reports. The response is a "
+                "transaction-response Bundle with each entry's outcome.",
+            }
+        ],
+        "operation": [
+            {
+                "name": "everything",
+                "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+            }
+        ],
     }
     if extra:
         rest.update(extra)

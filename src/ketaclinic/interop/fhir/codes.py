@@ -193,6 +193,7 @@ KNOWN_SYSTEMS = frozenset(
         "http://www.nlm.nih.gov/research/umls/rxnorm",
         "http://hl7.org/fhir/sid/icd-10",
         "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+        "http://terminology.hl7.org/CodeSystem/v3-ActReason",  # security labels (HTEST)
         "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
         "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification",
         "http://hl7.org/fhir/us/core/CodeSystem/condition-category",

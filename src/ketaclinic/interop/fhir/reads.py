@@ -438,3 +438,16 @@ def _includes(
 
 def instrument_ids() -> list[str]:
     return [fhir_id(i) for i in instruments.ids()]
+
+
+def everything(db: Session, reader: Reader, patient_id: int) -> dict[str, Any]:
+    """The patient's whole record as one collection Bundle (``Patient/{id}/$everything``
+    and ``ketaclinic export fhir``): the Patient first, then each type in turn."""
+    _allowed(db, reader, patient_id)
+    resources = [r for kind in KINDS.values() for r in kind.build(db, [patient_id])]
+    _note(db, reader, [patient_id], "everything")
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"fullUrl": f"{r['resourceType']}/{r['id']}", "resource": r} for r in resources],
+    }

@@ -1,5 +1,5 @@
 """API tokens may be scoped (FHIR read, FHIR write, bulk export) and bound to one
-patient, for the FHIR interface
+patient, for the FHIR interface; FHIR Bundles imported, and the facts they brought
 
 Revision ID: 0019
 Revises: 0014
@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+from ketaclinic.platform.db import UTCDateTime
 
 revision: str = "0019"
 down_revision: str | Sequence[str] | None = "0014"
@@ -27,9 +29,58 @@ def upgrade() -> None:
             batch_op.f("fk_api_tokens_patient_id_patients"), "patients", ["patient_id"], ["id"]
         )
         batch_op.create_index(batch_op.f("ix_api_tokens_patient_id"), ["patient_id"], unique=False)
+    op.create_table(
+        "fhir_imports",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("patient_id", sa.Integer(), nullable=False),
+        sa.Column("source", sa.String(length=200), nullable=False),
+        sa.Column("bundle_type", sa.String(length=20), nullable=False),
+        sa.Column("created", sa.Integer(), nullable=False),
+        sa.Column("matched", sa.Integer(), nullable=False),
+        sa.Column("skipped", sa.Integer(), nullable=False),
+        sa.Column("imported_by", sa.String(length=80), nullable=False),
+        sa.Column("imported_at", UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["patient_id"], ["patients.id"], name=op.f("fk_fhir_imports_patient_id_patients")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_fhir_imports")),
+    )
+    op.create_index(op.f("ix_fhir_imports_patient_id"), "fhir_imports", ["patient_id"])
+    op.create_table(
+        "fhir_imported_facts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("import_id", sa.Integer(), nullable=False),
+        sa.Column("patient_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("system", sa.String(length=200), nullable=True),
+        sa.Column("code", sa.String(length=60), nullable=True),
+        sa.Column("value", sa.Float(), nullable=True),
+        sa.Column("second_value", sa.Float(), nullable=True),
+        sa.Column("unit", sa.String(length=30), nullable=True),
+        sa.Column("effective", sa.String(length=40), nullable=True),
+        sa.Column("source_entry", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["import_id"],
+            ["fhir_imports.id"],
+            name=op.f("fk_fhir_imported_facts_import_id_fhir_imports"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["patient_id"],
+            ["patients.id"],
+            name=op.f("fk_fhir_imported_facts_patient_id_patients"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_fhir_imported_facts")),
+    )
+    op.create_index(op.f("ix_fhir_imported_facts_import_id"), "fhir_imported_facts", ["import_id"])
+    op.create_index(
+        "ix_fhir_imported_facts_patient_kind", "fhir_imported_facts", ["patient_id", "kind"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("fhir_imported_facts")
+    op.drop_table("fhir_imports")
     # A scoped token would become an unscoped one: revoke them rather than widen them.
     op.execute(
         sa.text(
