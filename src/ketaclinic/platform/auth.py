@@ -39,6 +39,7 @@ class Principal:
     # patient it may reach (None: any the user may reach).
     scopes: frozenset[str] | None = None
     token_patient_id: int | None = None
+    token_id: int | None = None
 
 
 FHIR_PREFIX = "/fhir/"

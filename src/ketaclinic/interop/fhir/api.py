@@ -8,14 +8,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from ketaclinic.interop.fhir import imports, reads, search, writes
+from ketaclinic.interop.fhir import bulk, imports, reads, search, writes
 from ketaclinic.interop.fhir.capability import capability_statement
 from ketaclinic.interop.fhir.outcome import FhirError, FhirResponse, FhirRoute
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.auth import allow, allow_public, get_db
+from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 
 router = APIRouter(prefix="/fhir", tags=["fhir"], route_class=FhirRoute)
@@ -93,6 +95,82 @@ def _read_route(resource_type: str, roles: tuple[Role, ...]) -> Callable[..., Fh
 
     read_instance.__name__ = f"read_{resource_type}"
     return read_instance
+
+
+EXPORTERS = (Role.prescriber, Role.nurse, Role.researcher)
+_KICK_OFF: dict[int | str, dict[str, Any]] = {
+    **_BAD_PARAMETER,
+    202: {"description": "Accepted; poll the Content-Location"},
+}
+
+
+def _token_id(request: Request) -> int | None:
+    return getattr(getattr(request.state, "principal", None), "token_id", None)
+
+
+def _kick_off(
+    request: Request, db: Session, actor: Actor, level: str, group: str | None
+) -> Response:
+    params = [(k, v) for k, v in _params(request) if k != "_format"]
+    row = bulk.kick_off(
+        db,
+        _reader(request, actor),
+        level=level,
+        group_id=group,
+        params=params,
+        request_url=str(request.url),
+        token_id=_token_id(request),
+    )
+    return Response(
+        status_code=202, headers={"Content-Location": f"{_base(request)}/_bulk/{row.id}"}
+    )
+
+
+@router.get("/$export", status_code=202, responses=_KICK_OFF)
+def export_system(request: Request, db: DB, actor: Actor = allow(*EXPORTERS)) -> Response:
+    """Bulk Data kick-off for every patient (``Prefer: respond-async``)."""
+    return _kick_off(request, db, actor, "system", None)
+
+
+@router.get("/Patient/$export", status_code=202, responses=_KICK_OFF)
+def export_patients(request: Request, db: DB, actor: Actor = allow(*EXPORTERS)) -> Response:
+    return _kick_off(request, db, actor, "patient", None)
+
+
+@router.get("/Group/{group_id}/$export", status_code=202, responses=_KICK_OFF)
+def export_group(
+    group_id: str, request: Request, db: DB, actor: Actor = allow(*EXPORTERS)
+) -> Response:
+    return _kick_off(request, db, actor, "group", group_id)
+
+
+@router.get(
+    "/_bulk/{export_id}",
+    responses={202: {"description": "In progress (X-Progress)"}},
+)
+def export_status(
+    export_id: RecordId, request: Request, db: DB, actor: Actor = allow(*EXPORTERS)
+) -> Response:
+    manifest = bulk.status(db, actor, _token_id(request), export_id, base=_base(request))
+    if manifest is None:
+        return Response(status_code=202, headers={"X-Progress": "in progress", "Retry-After": "5"})
+    return JSONResponse(manifest)
+
+
+@router.get("/_bulk/{export_id}/{name}")
+def export_file(
+    export_id: RecordId, name: str, request: Request, db: DB, actor: Actor = allow(*EXPORTERS)
+) -> Response:
+    text = bulk.file(db, actor, _token_id(request), export_id, name)
+    return Response(text, media_type="application/fhir+ndjson")
+
+
+@router.delete("/_bulk/{export_id}", status_code=202)
+def export_delete(
+    export_id: RecordId, request: Request, db: DB, actor: Actor = allow(*EXPORTERS)
+) -> Response:
+    bulk.delete(db, actor, _token_id(request), export_id)
+    return Response(status_code=202)
 
 
 @router.get("/Patient/{patient_id}/$everything", response_class=FhirResponse)

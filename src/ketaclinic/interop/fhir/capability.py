@@ -89,7 +89,16 @@ def capability_statement(*, base: str, version: str, now: str, extra: Any = None
             {
                 "name": "everything",
                 "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
-            }
+            },
+            {
+                "name": "export",
+                "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
+                "documentation": "Bulk Data at system (/$export), patient (/Patient/$export) "
+                "and group (/Group/{active-course|any-course}/$export) level: 202 with "
+                "Content-Location, poll for the manifest, NDJSON files for the same client, "
+                "DELETE to discard. _type and _outputFormat=application/fhir+ndjson only. "
+                "A researcher's export is de-identified (HIPAA Safe Harbor).",
+            },
         ],
     }
     if extra:

@@ -77,8 +77,59 @@ def upgrade() -> None:
         "ix_fhir_imported_facts_patient_kind", "fhir_imported_facts", ["patient_id", "kind"]
     )
 
+    _TIME = UTCDateTime(timezone=True)
+    op.create_table(
+        "fhir_exports",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("level", sa.String(length=10), nullable=False),
+        sa.Column("group_id", sa.String(length=64), nullable=True),
+        sa.Column("types", sa.String(length=400), nullable=False),
+        sa.Column("deidentified", sa.Boolean(), nullable=False),
+        sa.Column("request_url", sa.Text(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("username", sa.String(length=80), nullable=False),
+        sa.Column("roles", sa.String(length=200), nullable=False),
+        sa.Column("token_id", sa.Integer(), nullable=True),
+        sa.Column("patient_id", sa.Integer(), nullable=True),
+        sa.Column("requested_at", _TIME, nullable=False),
+        sa.Column("completed_at", _TIME, nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_fhir_exports_user_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["token_id"], ["api_tokens.id"], name=op.f("fk_fhir_exports_token_id_api_tokens")
+        ),
+        sa.ForeignKeyConstraint(
+            ["patient_id"], ["patients.id"], name=op.f("fk_fhir_exports_patient_id_patients")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_fhir_exports")),
+    )
+    op.create_index("ix_fhir_exports_status", "fhir_exports", ["status", "requested_at"])
+    op.create_index(op.f("ix_fhir_exports_user_id"), "fhir_exports", ["user_id"])
+    op.create_index(op.f("ix_fhir_exports_token_id"), "fhir_exports", ["token_id"])
+    op.create_index(op.f("ix_fhir_exports_patient_id"), "fhir_exports", ["patient_id"])
+    op.create_table(
+        "fhir_export_files",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("export_id", sa.Integer(), nullable=False),
+        sa.Column("resource_type", sa.String(length=40), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("ndjson", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["export_id"],
+            ["fhir_exports.id"],
+            name=op.f("fk_fhir_export_files_export_id_fhir_exports"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_fhir_export_files")),
+    )
+    op.create_index(op.f("ix_fhir_export_files_export_id"), "fhir_export_files", ["export_id"])
+
 
 def downgrade() -> None:
+    op.drop_table("fhir_export_files")
+    op.drop_table("fhir_exports")
     op.drop_table("fhir_imported_facts")
     op.drop_table("fhir_imports")
     # A scoped token would become an unscoped one: revoke them rather than widen them.
