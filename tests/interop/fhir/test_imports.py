@@ -197,3 +197,42 @@ def test_only_intake_roles_import(
             headers={**charted.headers(role), "Content-Type": "application/fhir+json"},
         )
         assert refused.status_code == 403, role
+
+
+def test_imported_facts_show_on_the_chart_with_their_source(
+    client: TestClient, charted: Charted
+) -> None:
+    from tests.conftest import login
+
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {
+                "fullUrl": "urn:uuid:0f0e0d0c-0000-4000-8000-000000000001",
+                "resource": {
+                    "resourceType": "Patient",
+                    "identifier": [{"system": "urn:ketaclinic:mrn", "value": charted.mrn}],
+                    "name": [{"family": "Lopez", "given": ["Mario"]}],
+                    "gender": "male",
+                    "birthDate": "1980-01-01",
+                },
+            },
+            {
+                "fullUrl": "urn:uuid:0f0e0d0c-0000-4000-8000-000000000002",
+                "resource": {
+                    "resourceType": "AllergyIntolerance",
+                    "patient": {"reference": "urn:uuid:0f0e0d0c-0000-4000-8000-000000000001"},
+                    "code": {"text": "Latex"},
+                },
+            },
+        ],
+    }
+    done = _post(client, charted, bundle)
+    assert done.status_code == 200, done.text
+    assert done.json()["entry"][0]["response"]["location"] == f"Patient/{charted.patient_id}"
+    login(client, "fhir-prescriber")
+    chart = client.get(f"/patients/{charted.patient_id}")
+    assert chart.status_code == 200
+    assert "Imported from other systems" in chart.text
+    assert "Latex" in chart.text and "urn:uuid:0f0e0d0c-0000-4000-8000-000000000002" in chart.text

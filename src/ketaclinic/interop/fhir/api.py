@@ -175,7 +175,7 @@ def export_delete(
 
 @router.get("/Patient/{patient_id}/$everything", response_class=FhirResponse)
 def patient_everything(
-    patient_id: int, request: Request, db: DB, actor: Actor = allow(*CLINICAL_READERS)
+    patient_id: RecordId, request: Request, db: DB, actor: Actor = allow(*CLINICAL_READERS)
 ) -> FhirResponse:
     _params(request)
     return FhirResponse(reads.everything(db, _reader(request, actor), patient_id))

@@ -6,7 +6,6 @@ the export. A researcher's export is always de-identified (Safe Harbor)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
 from datetime import UTC, date
 from typing import Any
 
@@ -248,7 +247,3 @@ def delete(db: Session, actor: Actor, token_id: int | None, export_id: int) -> N
         db, actor=actor, action="fhir.export.delete", object_type="fhir_export", object_id=row.id
     )
     db.flush()
-
-
-def in_progress_ids(db: Session, ids: Collection[int]) -> list[int]:
-    return [i for i in ids if (r := db.get(FhirExport, i)) is not None and r.status == "accepted"]

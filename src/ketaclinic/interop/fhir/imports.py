@@ -31,6 +31,7 @@ from ketaclinic.interop.fhir.translators import (
 )
 from ketaclinic.interop.models import FhirImport, ImportedFact
 from ketaclinic.patients import service as patients
+from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 
 IMPORTED = (
@@ -554,9 +555,12 @@ def _existing(db: Session, patient_id: int) -> set[tuple[Any, ...]]:
     }
 
 
-def imported_facts(db: Session, *, patient_id: int) -> list[ImportedFact]:
-    """What was imported for the patient (for the intake to offer), oldest first; the
-    caller audits the read."""
+def imported_facts(db: Session, *, actor: Actor, patient_id: int) -> list[ImportedFact]:
+    """What was imported for the patient (for the intake to offer), oldest first."""
+    patients.check_patient(db, actor=actor, patient_id=patient_id)
+    audit.note_read(
+        db, actor=actor, action="patient.imported", patient_id=patient_id, object_type="fhir"
+    )
     return list(
         db.scalars(
             select(ImportedFact)
