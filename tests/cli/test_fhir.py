@@ -29,7 +29,7 @@ def test_a_record_exported_is_imported_back_with_its_report(
     dry = cli.invoke(app, ["import", "fhir", str(out), "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert "dry run: 10 would be created" in dry.output
-    assert "patient matched" in dry.output
+    assert "the patient would be matched" in dry.output
     assert db.scalar(select(func.count(ImportedFact.id))) == 0
     db.rollback()
     done = cli.invoke(app, ["import", "fhir", str(out)])

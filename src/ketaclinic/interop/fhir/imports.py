@@ -73,7 +73,8 @@ class Report:
         verb = "would be" if self.dry_run else "were"
         return (
             f"{self.count('created')} {verb} created, {self.count('matched')} matched, "
-            f"{self.count('skipped')} skipped; patient {self.patient_outcome}"
+            f"{self.count('skipped')} skipped; the patient "
+            f"{'would be' if self.dry_run else 'was'} {self.patient_outcome}"
         )
 
     def as_bundle(self) -> dict[str, Any]:
@@ -249,7 +250,7 @@ def _fact(resource: dict[str, Any]) -> _Fact | str:
     if kind == "Observation":
         vital = observation.vital_of(resource)
         if vital is None:
-            return "only vital signs (BP, heart rate, SpO2, respiratory rate, weight, height)"
+            return "not a vital sign (BP, heart rate, SpO2, respiratory rate, weight, height)"
         if resource.get("status") in ("entered-in-error", "cancelled"):
             return f"its status is {resource.get('status')}"
         when = resource.get("effectiveDateTime") or (resource.get("effectivePeriod") or {}).get(
