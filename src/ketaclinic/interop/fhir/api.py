@@ -20,7 +20,6 @@ from ketaclinic.platform.auth import allow, allow_public, get_db
 from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 
-router = APIRouter(prefix="/fhir", tags=["fhir"], route_class=FhirRoute)
 DB = Annotated[Session, Depends(get_db)]
 #: Who reads patient data over FHIR: the clinical roles, a patient their own record
 #: (admins and researchers do not read identified records; the front desk reads
@@ -35,6 +34,9 @@ _BAD_PARAMETER: dict[int | str, dict[str, Any]] = {
     400: {"description": "A search parameter or the body is invalid (OperationOutcome)"}
 }
 _MAX_QR_BYTES = 256 * 1024
+# Every FHIR route may answer 400: FHIR gives a bad parameter (even a malformed path id)
+# a 400 OperationOutcome where the JSON API says 422.
+router = APIRouter(prefix="/fhir", tags=["fhir"], route_class=FhirRoute, responses=_BAD_PARAMETER)
 
 
 def _base(request: Request) -> str:
