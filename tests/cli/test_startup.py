@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("scipy", "numpy", "matplotlib", "sqlalchemy", "fastapi", "pydantic", "alembic")
+HEAVY = ("scipy", "numpy", "matplotlib", "sqlalchemy", "fastapi", "pydantic", "alembic", "fhir")
 
 
 def test_the_command_line_loads_no_heavy_library_until_a_command_needs_it() -> None:
@@ -25,5 +25,5 @@ def test_help_lists_every_command() -> None:
         check=False,
     )
     assert shown.returncode == 0, shown.stderr
-    for command in ("serve", "demo", "simulate", "audit", "jobs", "user", "worker"):
+    for command in ("serve", "demo", "simulate", "audit", "jobs", "user", "worker", "import"):
         assert command in shown.stdout

@@ -50,6 +50,20 @@ def test_every_route_declares_exactly_one_set_of_roles(app: FastAPI) -> None:
     ]
     assert undeclared == []
     assert len(_api_routes(app)) > 20
+    # The FHIR interface's routes are in the same table and checked the same way.
+    assert {"/fhir/metadata", "/fhir/Patient/{resource_id}", "/fhir/QuestionnaireResponse"} <= {
+        r.path for r in _api_routes(app)
+    }
+
+
+def test_fhir_reads_of_clinical_data_are_for_clinical_roles_and_the_patient(app: FastAPI) -> None:
+    declared = {
+        r.path: _roles_of(r) for r in _api_routes(app) if r.path.startswith("/fhir/Observation")
+    }
+    assert declared == dict.fromkeys(
+        ("/fhir/Observation", "/fhir/Observation/{resource_id}"),
+        frozenset({Role.prescriber, Role.nurse, Role.patient}),
+    )
 
 
 @pytest.fixture

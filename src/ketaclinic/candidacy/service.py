@@ -4,6 +4,7 @@ prescriber's confirmation or override. Every read and write is audited."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
@@ -480,3 +481,19 @@ def medication_summary(
         ),
         unknown=tuple(report.unknown),
     )
+
+
+def latest_intakes(db: Session, patient_ids: Iterable[int] | None = None) -> dict[int, Intake]:
+    """Each patient's latest intake version (``None``: every patient), for another area's
+    act that audits itself (the interop area's FHIR reads)."""
+    query = select(Intake).order_by(Intake.id)
+    if patient_ids is not None:
+        query = query.where(Intake.patient_id.in_(sorted(set(patient_ids))))
+    return {row.patient_id: row for row in db.scalars(query)}
+
+
+def intake_patient(db: Session, intake_id: int) -> int | None:
+    """The patient an intake version belongs to, for another area's act that audits
+    itself."""
+    row = db.get(Intake, intake_id)
+    return row.patient_id if row else None

@@ -103,11 +103,35 @@ def deactivate(username: str) -> None:
 
 
 @user_app.command("token")
-def token(username: str, name: Annotated[str, typer.Option(help="what the token is for")]) -> None:
+def token(
+    username: str,
+    name: Annotated[str, typer.Option(help="what the token is for")],
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(help="limit the token: fhir.read, fhir.write, fhir.export (repeatable)"),
+    ] = None,
+    patient: Annotated[
+        str | None, typer.Option(help="bind the token to this patient's MRN (needs --scope)")
+    ] = None,
+) -> None:
     """Issue an API token for a machine client; it is shown once and stored hashed."""
+    from ketaclinic.patients import service as patients
     from ketaclinic.platform.accounts import service as accounts
+    from ketaclinic.platform.errors import NotFound
 
     with database() as db, one_line_errors():
         user = accounts.get_user(db, username=username.lower())
-        value = accounts.create_api_token(db, actor=CLI_ACTOR, user_id=user.id, name=name)
+        patient_id = None
+        if patient is not None:
+            patient_id = patients.patient_id_for_mrn(db, patient)
+            if patient_id is None:
+                raise NotFound(f"no patient with MRN {patient!r}")
+        value = accounts.create_api_token(
+            db,
+            actor=CLI_ACTOR,
+            user_id=user.id,
+            name=name,
+            scopes=scope or None,
+            patient_id=patient_id,
+        )
     typer.echo(value)

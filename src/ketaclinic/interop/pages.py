@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.interop import service
 from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.areas import ChartSection
 from ketaclinic.platform.auth import allow, get_db
 from ketaclinic.platform.errors import ClinicError
 from ketaclinic.platform.ids import RecordId
@@ -61,3 +62,22 @@ async def review(
         db.rollback()
         return _page(request, db, actor, all=False, error=exc.detail, status_code=exc.status)
     return RedirectResponse("/interop/hl7", status_code=303)
+
+
+def _imported(db: Session, actor: Actor, patient: Any) -> dict[str, Any]:
+    """What other systems sent for the patient (FHIR imports), for the clinician to
+    confirm at the intake: each fact with its source; nothing here is charted."""
+    if not actor.roles & IMPORTED_READERS:
+        return {"allowed": False}
+    from ketaclinic.interop.fhir import imports
+
+    return {
+        "allowed": True,
+        "facts": imports.imported_facts(db, actor=actor, patient_id=patient.id),
+    }
+
+
+IMPORTED_READERS = frozenset({Role.prescriber, Role.nurse})
+CHART_SECTIONS = [
+    ChartSection("imported", "Imported from other systems", "interop/_imported.html", _imported)
+]

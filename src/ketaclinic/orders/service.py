@@ -809,3 +809,16 @@ def courses_with_induction_done(db: Session) -> list[Course]:
             .order_by(Course.id)
         )
     )
+
+
+def courses_of_patients(
+    db: Session, patient_ids: Iterable[int] | None = None, *, ids: Iterable[int] | None = None
+) -> list[Course]:
+    """Every course of the patients (``None``: every patient), oldest first, for another
+    area's act that audits itself (the interop area's FHIR reads)."""
+    query = select(Course).order_by(Course.id)
+    if ids is not None:
+        query = query.where(Course.id.in_(sorted(set(ids))))
+    if patient_ids is not None:
+        query = query.where(Course.patient_id.in_(sorted(set(patient_ids))))
+    return list(db.scalars(query))

@@ -538,3 +538,39 @@ def deidentified_summary(db: Session, *, actor: Actor, today: date) -> dict[str,
         "by_sex": dict(sorted(by_sex.items())),
         "by_age_band": dict(sorted(by_band.items())),
     }
+
+
+def patients_matching(
+    db: Session,
+    *,
+    ids: Iterable[int] | None = None,
+    mrn: str | None = None,
+    name: str | None = None,
+    born_on: date | None = None,
+) -> list[Patient]:
+    """Patients by id, MRN, part of a name or date of birth, in id order, for another
+    area's act that audits itself (the interop area's FHIR search notes a read of each
+    patient it returns)."""
+    stmt = select(Patient).order_by(Patient.id)
+    if ids is not None:
+        stmt = stmt.where(Patient.id.in_(sorted(set(ids))))
+    if mrn is not None:
+        stmt = stmt.where(Patient.mrn == mrn)
+    if born_on is not None:
+        stmt = stmt.where(Patient.date_of_birth == born_on)
+    if name:
+        like = f"%{name.strip().lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Patient.family_name).like(like),
+                func.lower(Patient.given_name).like(like),
+            )
+        )
+    return list(db.scalars(stmt))
+
+
+def measurement_patient(db: Session, measurement_id: int) -> int | None:
+    """The patient a body measurement belongs to, for another area's act that audits
+    itself."""
+    row = db.get(BodyMeasurement, measurement_id)
+    return row.patient_id if row else None

@@ -186,7 +186,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory, delay=settings.read_audit_delay_seconds
     )
 
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        larger=[("/fhir", max(settings.max_body_bytes, 2 * settings.fhir_max_bundle_bytes))],
+    )
 
     @app.middleware("http")
     async def one_unit_of_work(request: Request, call_next: Any) -> Response:
@@ -222,7 +226,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=static), name="static")
     for module in [import_module(m) for m in PLATFORM_ROUTERS]:
         app.include_router(module.router)
-    for module in area_modules("api") + area_modules("pages"):
+    # An area's ``fhir`` package (interop's FHIR R4 interface) plugs in the same way.
+    for module in area_modules("api") + area_modules("fhir") + area_modules("pages"):
         app.include_router(module.router)
     return app
 

@@ -5,6 +5,7 @@ name, so a new area needs no edits elsewhere:
 
 - ``models``: tables (imported for Alembic and the tests)
 - ``api`` and ``pages``: each an ``APIRouter`` named ``router``
+- ``fhir``: an ``APIRouter`` named ``router`` for the FHIR R4 interface (interop's)
 - ``pages.NAV``: ``(label, path, roles)`` entries for the main navigation
 - ``pages.CHART_SECTIONS``: ``ChartSection`` regions of the patient chart
 - ``pages.HOME_SECTIONS``: ``HomeSection`` parts of the role-fitted home page
@@ -12,7 +13,7 @@ name, so a new area needs no edits elsewhere:
 - ``demo``: ``build(db, clinic)`` adds the area's part of the demo clinic
 
 Every area listed here exists: a missing one is a bug and fails at import time. An
-area that is not built yet (FHIR interop, reports) is added when it is.
+area that is not built yet (reports) is added when it is.
 """
 
 from __future__ import annotations

@@ -35,6 +35,31 @@ class Principal:
     actor: Actor
     via: Literal["session", "token"]
     csrf_token: str | None = None
+    # A scoped API token: what it is limited to (None: not limited), and the one
+    # patient it may reach (None: any the user may reach).
+    scopes: frozenset[str] | None = None
+    token_patient_id: int | None = None
+    token_id: int | None = None
+
+
+FHIR_PREFIX = "/fhir/"
+
+
+def _bulk(path: str) -> bool:
+    return "$export" in path or path.startswith(FHIR_PREFIX + "_bulk/")
+
+
+def scope_permits(scopes: frozenset[str], method: str, path: str) -> bool:
+    """Whether a scoped token may make this request: scoped tokens serve the FHIR
+    interface only; bulk export needs ``fhir.export``, other reads ``fhir.read``,
+    writes ``fhir.write``."""
+    if not path.startswith(FHIR_PREFIX):
+        return False
+    if _bulk(path):
+        return "fhir.export" in scopes
+    if method in SAFE_METHODS:
+        return "fhir.read" in scopes
+    return "fhir.write" in scopes
 
 
 def client_ip(request: Request) -> str | None:
@@ -68,7 +93,8 @@ def _resolve(request: Request) -> Principal | None:
             unit_of_work.later(
                 request, lambda later_db: accounts.note_token_used(later_db, token_id=token_id)
             )
-        return Principal(accounts.actor_for(user, ip=ip), "token")
+        scopes = frozenset(row.scopes.split()) if row.scopes is not None else None
+        return Principal(accounts.actor_for(user, ip=ip), "token", None, scopes, row.patient_id)
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
@@ -112,6 +138,14 @@ def allow(*roles: Role) -> Any:
         if not who.actor.roles & allowed:
             _record_denied(request, who.actor)
             raise Forbidden("your role does not permit this")
+        if who.scopes is not None and not scope_permits(
+            who.scopes, request.method, request.url.path
+        ):
+            _record_denied(request, who.actor)
+            raise Forbidden(
+                f"this API token is limited to {', '.join(sorted(who.scopes))}; "
+                "it does not permit this request"
+            )
         if request.method not in SAFE_METHODS and who.via == "session":
             await _check_csrf(request, who.csrf_token)
         return who.actor

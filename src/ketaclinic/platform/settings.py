@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     # Request bodies (JSON, forms) larger than this are refused with a 413 before they
     # are parsed. There are no uploads yet; an upload route would get its own cap.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # A FHIR Bundle imported at once (POST /fhir): a patient's record from another
+    # system, thousands of entries; larger ones are refused with an OperationOutcome
+    # (the body cap under /fhir is twice this, so the refusal is the FHIR one).
+    fhir_max_bundle_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     # Where the scheduled backups go (default: <data dir>/backups; better another disk),
     # and the key file that encrypts them, if the clinic keeps one.
     backup_dir: Path | None = None

@@ -51,11 +51,23 @@ from ketaclinic.outcomes.service.requests import (
     submit_by_link,
     submit_for_request,
 )
-from ketaclinic.outcomes.service.responses import ScorePoint, record_response, score_history
+from ketaclinic.outcomes.service.responses import (
+    Recorded,
+    ScorePoint,
+    StoredResponse,
+    record_from_system,
+    record_response,
+    score_history,
+    stored_responses,
+)
 from ketaclinic.outcomes.service.texts import declare as declare_text
 from ketaclinic.outcomes.service.work import WorkReport, run_due_work
 
 __all__ = [
+    "Recorded",
+    "StoredResponse",
+    "record_from_system",
+    "stored_responses",
     "has_open_alert",
     "message_patient",
     "ACTIONS",

@@ -4,7 +4,7 @@ one transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -384,4 +384,63 @@ def observations_of(db: Session, response_id: int) -> list[OutcomeObservation]:
             .where(OutcomeObservation.response_id == response_id)
             .order_by(OutcomeObservation.id)
         )
+    )
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """A response with its score observations, for another area's act that audits
+    itself (the interop area's FHIR reads)."""
+
+    response: QuestionnaireResponse
+    observations: list[OutcomeObservation]
+
+
+def stored_responses(
+    db: Session,
+    *,
+    patient_ids: Collection[int] | None = None,
+    ids: Collection[int] | None = None,
+) -> list[StoredResponse]:
+    """Every final response of the patients (``None``: every patient), oldest first."""
+    query = select(QuestionnaireResponse).where(QuestionnaireResponse.status == "final")
+    if patient_ids is not None:
+        query = query.where(QuestionnaireResponse.patient_id.in_(sorted(set(patient_ids))))
+    if ids is not None:
+        query = query.where(QuestionnaireResponse.id.in_(sorted(set(ids))))
+    rows = list(
+        db.scalars(query.order_by(QuestionnaireResponse.completed_at, QuestionnaireResponse.id))
+    )
+    by_response: dict[int, list[OutcomeObservation]] = {r.id: [] for r in rows}
+    if rows:
+        for obs in db.scalars(
+            select(OutcomeObservation)
+            .where(OutcomeObservation.response_id.in_(list(by_response)))
+            .order_by(OutcomeObservation.id)
+        ):
+            by_response[obs.response_id].append(obs)
+    return [StoredResponse(r, by_response[r.id]) for r in rows]
+
+
+def record_from_system(
+    db: Session,
+    *,
+    actor: Actor,
+    patient_id: int,
+    instrument_id: str,
+    answers: Any,
+    completed_at: datetime | None = None,
+) -> Recorded:
+    """A questionnaire another system sends (FHIR ``POST /fhir/QuestionnaireResponse``):
+    validated and scored as a portal answer, stored per item with its observations, an
+    alert raised on a suicidality signal exactly as for a link."""
+    return record(
+        db,
+        actor=actor,
+        patient_id=patient_id,
+        instrument_id=instrument_id,
+        answers=answers,
+        context="visit",
+        completed_at=completed_at,
+        via="api",
     )

@@ -76,3 +76,8 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # None: the token acts as its user everywhere (as before scopes). Otherwise the
+    # space-separated scopes it is limited to (``TOKEN_SCOPES``), and, if set, the one
+    # patient whose record it may reach.
+    scopes: Mapped[str | None] = mapped_column(String(120))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), index=True)

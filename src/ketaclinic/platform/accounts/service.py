@@ -378,18 +378,55 @@ def end_session(db: Session, token: str) -> None:
         db.flush()
 
 
-def create_api_token(db: Session, *, actor: Actor, user_id: int, name: str) -> str:
-    """Return the token once; only its hash is kept."""
+#: What a scoped token may do (a token without scopes acts as its user everywhere).
+TOKEN_SCOPES = {
+    "fhir.read": "read the FHIR interface (GET /fhir/...)",
+    "fhir.write": "write through the FHIR interface (POST /fhir/...)",
+    "fhir.export": "start, poll, fetch and delete FHIR bulk exports",
+}
+
+
+def create_api_token(
+    db: Session,
+    *,
+    actor: Actor,
+    user_id: int,
+    name: str,
+    scopes: Iterable[str] | None = None,
+    patient_id: int | None = None,
+) -> str:
+    """Return the token once; only its hash is kept. ``scopes`` limit it (see
+    ``TOKEN_SCOPES``); ``patient_id`` binds it to one patient's record, which needs
+    scopes (a patient-facing app reads one record, never the whole API)."""
     user = get_user(db, user_id=user_id)
+    wanted = sorted(set(scopes)) if scopes is not None else None
+    unknown = [s for s in wanted or [] if s not in TOKEN_SCOPES]
+    if unknown or wanted == []:
+        raise Invalid(
+            f"scopes are {', '.join(TOKEN_SCOPES)}; got {', '.join(unknown) or 'none'}",
+            fields={"scopes": "unknown" if unknown else "empty"},
+        )
+    if patient_id is not None and wanted is None:
+        raise Invalid("a token bound to one patient needs scopes", fields={"scopes": "required"})
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    db.add(ApiToken(user_id=user.id, name=name, token_hash=_sha256(token)))
+    db.add(
+        ApiToken(
+            user_id=user.id,
+            name=name,
+            token_hash=_sha256(token),
+            scopes=" ".join(wanted) if wanted is not None else None,
+            patient_id=patient_id,
+        )
+    )
+    limits = f" scopes={' '.join(wanted)}" if wanted is not None else ""
     audit.record(
         db,
         actor=actor,
         action="token.create",
+        patient_id=patient_id,
         object_type="user",
         object_id=user.id,
-        detail=f"{user.username}: {name}",
+        detail=f"{user.username}: {name}{limits}",
     )
     db.flush()
     return token

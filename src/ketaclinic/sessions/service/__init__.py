@@ -14,6 +14,14 @@ from ketaclinic.sessions.service.esketamine import (
     records_to_file,
     sign_record,
 )
+from ketaclinic.sessions.service.export import (
+    DoseGiven,
+    SessionRecord,
+    VitalReading,
+    doses_given,
+    session_records,
+    vital_readings,
+)
 from ketaclinic.sessions.service.infusion import (
     cancel_session,
     chart_device,
@@ -81,6 +89,12 @@ __all__ = [
     "chart_device_messages",
     "charting_overrides",
     "sessions_of_devices",
+    "DoseGiven",
+    "SessionRecord",
+    "VitalReading",
+    "doses_given",
+    "session_records",
+    "vital_readings",
     "LiveUpdate",
     "chairs_in_use",
     "live_update",

@@ -1,0 +1,37 @@
+"""MedicationAdministration <- an IV infusion (dose, rate, route) or one esketamine
+nasal device given in a session. Lot numbers are not recorded by ketaclinic yet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ketaclinic.interop.fhir import codes
+from ketaclinic.interop.fhir.translators.common import coding, concept, instant, quantity, ref
+
+
+def to_fhir(dose: Any) -> dict[str, Any]:
+    route = codes.ROUTES[dose.route]
+    dosage: dict[str, Any] = {
+        "route": concept(coding(codes.SNOMED, *route.snomed), text=route.text),
+    }
+    if dose.dose_mg is not None:
+        dosage["dose"] = quantity(round(dose.dose_mg, 2), "mg", "mg")
+    if dose.rate_ml_per_h is not None:
+        dosage["rateQuantity"] = quantity(round(dose.rate_ml_per_h, 1), "mL/h", "mL/h")
+    resource: dict[str, Any] = {
+        "resourceType": "MedicationAdministration",
+        "id": dose.id,
+        "status": "completed" if dose.route != "iv" or dose.ended_at else "in-progress",
+        "medicationCodeableConcept": concept(text=codes.DRUGS[dose.route]),
+        "subject": ref("Patient", dose.patient_id),
+        "context": ref("Encounter", dose.session_id),
+        "dosage": dosage,
+    }
+    if dose.route == "iv":
+        period = {"start": instant(dose.started_at)}
+        if dose.ended_at:
+            period["end"] = instant(dose.ended_at)
+        resource["effectivePeriod"] = period
+    else:
+        resource["effectiveDateTime"] = instant(dose.started_at)
+    return resource
