@@ -117,6 +117,40 @@ def test_the_waste_form_needs_the_witnesss_own_password(
     assert "Witness-Nurse" in home.text and 'data-lot="K2401">2 vials' in home.text
 
 
+def test_the_waste_form_offers_as_many_witnesses_as_the_clinic_asks(
+    client: TestClient, db: Session, setup: Ledger
+) -> None:
+    from ketaclinic.configuration import service as configuration
+    from ketaclinic.platform.accounts import service as accounts
+
+    lot_id = received(db, setup, quantity=3).lot_id
+    make_user(db, "nurse", username="third-nurse")
+    configuration.override(
+        db,
+        actor=accounts.actor_for(make_user(db, ["prescriber", "admin"], username="director")),
+        table_key="controlled.rules",
+        target="waste_witnesses",
+        field="value",
+        value="2",
+        reason="state board asks two witnesses for a waste",
+    )
+    db.commit()
+    csrf = login(client, setup.nurse.username)
+    assert 'name="witness_2_username"' in client.get("/controlled/waste").text
+    fields = {
+        "csrf_token": csrf,
+        "lot_id": str(lot_id),
+        "quantity": "1",
+        "reason": "vial cracked",
+        "witness_username": "witness-nurse",
+        "witness_password": PASSWORD,
+    }
+    one = client.post("/controlled/waste", data=fields)
+    assert one.status_code == 422 and 'id="e-witness_2_username"' in one.text
+    both = {**fields, "witness_2_username": "third-nurse", "witness_2_password": PASSWORD}
+    assert client.post("/controlled/waste", data=both, follow_redirects=False).status_code == 303
+
+
 def test_a_count_difference_stays_on_the_home_page_until_a_prescriber_resolves_it(
     client: TestClient, db: Session, setup: Ledger
 ) -> None:

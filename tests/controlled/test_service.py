@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.controlled import service
 from ketaclinic.controlled.models import LedgerEntry, StockCount
+from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.audit.models import AuditEvent
 from ketaclinic.platform.db import begin_writing, make_session_factory
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid
 from ketaclinic.sessions import service as sessions
-from tests.conftest import PASSWORD, committed
+from tests.conftest import PASSWORD, committed, make_user
 from tests.controlled.factories import DEA, SUPPLIER_DEA, Ledger, actor, ledger, received
 from tests.sessions.conftest import ready_iv_session
 from tests.sessions.factories import T0, Staff, staff
@@ -233,6 +234,47 @@ def test_a_witness_is_another_licensed_user_who_types_their_own_password(
     )
     assert done.witnesses[0]["name"] == "Witness-Nurse"
     assert done.witnesses[0]["meaning"] == "witnessed this waste of a controlled substance"
+
+
+def test_a_clinic_that_asks_two_waste_witnesses_gets_two_different_ones(
+    db: Session, setup: Ledger
+) -> None:
+    from ketaclinic.configuration import service as configuration
+
+    lot_id = received(db, setup, quantity=3).lot_id
+    director = accounts.actor_for(make_user(db, ["prescriber", "admin"], username="director"))
+    configuration.override(
+        db,
+        actor=director,
+        table_key="controlled.rules",
+        target="waste_witnesses",
+        field="value",
+        value="2",
+        reason="state board asks two witnesses for a waste",
+    )
+    actor(db, "nurse", "third-nurse")
+
+    def waste(*more: service.WitnessIn) -> object:
+        return service.waste(
+            db,
+            actor=setup.nurse,
+            lot_id=lot_id,
+            quantity=1,
+            reason="spoiled",
+            witness=_witness(),
+            more_witnesses=more,
+        )
+
+    with pytest.raises(Invalid) as one_only:
+        waste()
+    assert one_only.value.fields == {"witness_2_username": "required"}
+    db.rollback()
+    with pytest.raises(Invalid) as twice:
+        waste(_witness())
+    assert twice.value.fields == {"witness_2_username": "same witness"}
+    db.rollback()
+    done = waste(_witness("third-nurse"))
+    assert [w["username"] for w in done.witnesses] == ["witness-nurse", "third-nurse"]
 
 
 def test_destruction_needs_a_supervisor_and_two_different_witnesses(

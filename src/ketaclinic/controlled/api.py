@@ -83,8 +83,16 @@ def receive(body: s.ReceiptIn, db: DB, actor: Actor = allow(*LICENSED)) -> s.Ent
 
 @router.post("/waste", status_code=201)
 def waste(body: s.WasteIn, db: DB, actor: Actor = allow(*LICENSED)) -> s.EntryOut:
-    fields = body.model_dump(exclude={"witness"})
-    return _entry(service.waste(db, actor=actor, witness=_witness(body.witness), **fields))
+    fields = body.model_dump(exclude={"witness", "more_witnesses"})
+    return _entry(
+        service.waste(
+            db,
+            actor=actor,
+            witness=_witness(body.witness),
+            more_witnesses=[_witness(w) for w in body.more_witnesses],
+            **fields,
+        )
+    )
 
 
 @router.post("/destructions", status_code=201)

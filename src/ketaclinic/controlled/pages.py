@@ -59,7 +59,8 @@ async def _submit(
             errors = _errors(exc)
         else:
             return RedirectResponse(done, status_code=303)
-    form.pop("witness_password", None)
+    for key in [k for k in form if k.endswith("password")]:
+        form.pop(key, None)
     form.pop("password", None)
     return again(form, errors)
 
@@ -212,6 +213,7 @@ def _waste_page(
         {
             "to_waste": service.awaiting_waste(db, actor=actor),
             "stock": service.stock(db, actor=actor),
+            "witnesses_needed": service.waste_witnesses_needed(db),
             "form": form,
             "errors": errors,
         },
@@ -243,6 +245,7 @@ async def waste(request: Request, db: DB, actor: Actor = allow(*LICENSED)) -> Re
             actor=actor,
             reason=d.reason,
             witness=service.WitnessIn(d.witness_username, d.witness_password),
+            more_witnesses=[service.WitnessIn(u, p) for u, p in d.further_witnesses()],
             draw_id=d.draw_id,
             mg=d.mg,
             lot_id=d.lot_id,

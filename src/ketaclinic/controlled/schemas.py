@@ -54,6 +54,8 @@ class WitnessIn(In):
 class WasteIn(In):
     reason: str = Field(min_length=1, max_length=2000)
     witness: WitnessIn
+    # Further witnesses, when the clinic's rule asks for more than one.
+    more_witnesses: list[WitnessIn] = Field(default_factory=list, max_length=3)
     draw_id: RecordId | None = None
     mg: float | None = Field(default=None, gt=0, le=100_000)
     lot_id: RecordId | None = None
@@ -70,6 +72,20 @@ class WasteForm(In):
     quantity: float | None = Field(default=None, gt=0, le=1_000_000)
     witness_username: str = Field(min_length=1, max_length=80)
     witness_password: str = Field(min_length=1, max_length=200)
+    witness_2_username: str | None = Field(default=None, max_length=80)
+    witness_2_password: str | None = Field(default=None, max_length=200)
+    witness_3_username: str | None = Field(default=None, max_length=80)
+    witness_3_password: str | None = Field(default=None, max_length=200)
+    witness_4_username: str | None = Field(default=None, max_length=80)
+    witness_4_password: str | None = Field(default=None, max_length=200)
+
+    def further_witnesses(self) -> list[tuple[str, str]]:
+        found = []
+        for n in (2, 3, 4):
+            name = getattr(self, f"witness_{n}_username")
+            if name:
+                found.append((name, getattr(self, f"witness_{n}_password") or ""))
+        return found
 
 
 class DestroyIn(In):

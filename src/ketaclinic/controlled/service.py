@@ -761,6 +761,7 @@ def waste(
     actor: Actor,
     reason: str,
     witness: WitnessIn,
+    more_witnesses: Sequence[WitnessIn] = (),
     draw_id: int | None = None,
     mg: float | None = None,
     lot_id: int | None = None,
@@ -769,8 +770,16 @@ def waste(
 ) -> LedgerEntry:
     """Waste what a dose left (``draw_id`` and ``mg``: the rest of a vial, already out of
     stock) or spoiled stock from a lot (``lot_id`` and ``quantity``: a broken vial), with
-    a licensed witness who authenticates here."""
+    as many licensed witnesses as the clinic's rule asks (one by default), each of whom
+    authenticates here."""
     _require(actor, LICENSED, "waste controlled stock (nurses and prescribers)")
+    needed = waste_witnesses_needed(db)
+    given = [witness, *more_witnesses]
+    if len(given) < needed:
+        raise Invalid(
+            f"this clinic's waste needs {needed} witnesses",
+            fields={f"witness_{len(given) + 1}_username": "required"},
+        )
     text = _text(reason, "why it is wasted (e.g. rest of the vial, spoiled bag)", field="reason")
     if draw_id is not None:
         draw = db.get(LedgerEntry, draw_id)
@@ -794,16 +803,22 @@ def waste(
         patient_id = session_id = None
     else:
         raise Invalid("choose a dose's rest or a lot", fields={"draw_id": "required"})
-    signed = _witness(
-        db,
-        actor=actor,
-        username=witness.username,
-        password=witness.password,
-        meaning="witnessed this waste of a controlled substance",
-        object_type="controlled_entry",
-        field="witness_username",
-        password_field="witness_password",  # noqa: S106 - a form field name
-    )
+    signed_all: list[dict[str, Any]] = []
+    for index, w in enumerate(given[:needed], start=1):
+        prefix = "witness" if index == 1 else f"witness_{index}"
+        signed_all.append(
+            _witness(
+                db,
+                actor=actor,
+                username=w.username,
+                password=w.password,
+                meaning="witnessed this waste of a controlled substance",
+                object_type="controlled_entry",
+                field=f"{prefix}_username",
+                password_field=f"{prefix}_password",
+                others=[s["username"] for s in signed_all],
+            )
+        )
     entry = _entry(
         db,
         actor,
@@ -815,9 +830,10 @@ def waste(
         patient_id=patient_id,
         session_id=session_id,
         refers_to_id=draw_id,
-        witnesses=[signed],
+        witnesses=signed_all,
         reason=text,
     )
+    names = ", ".join(s["username"] for s in signed_all)
     audit.record(
         db,
         actor=actor,
@@ -825,9 +841,15 @@ def waste(
         patient_id=patient_id,
         object_type="controlled_entry",
         object_id=entry.id,
-        detail=f"lot {lot.lot_number}: {wasted_mg:g} mg, witness {signed['username']}",
+        detail=f"lot {lot.lot_number}: {wasted_mg:g} mg, witnessed by {names}",
     )
     return entry
+
+
+def waste_witnesses_needed(db: Session) -> int:
+    """How many witnesses a waste takes here (the clinic's ``waste_witnesses`` rule, at
+    least one and at most four, as many as the forms offer)."""
+    return min(4, max(1, int(rules(db)["waste_witnesses"].value)))
 
 
 def destroy(

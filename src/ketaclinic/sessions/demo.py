@@ -219,6 +219,7 @@ def _chart(db: Session, clinic: DemoClinic, row: InfusionSession, t0: datetime) 
         now=at(leave - 2),
     )
     vitals(leave - 1, rng.uniform(-2, 6))
+    _settle(db, nurse, prescriber, sid, at(leave - 1), iv=row.route == "iv")
     service.discharge(
         db,
         actor=nurse,
@@ -356,6 +357,35 @@ def _observations(db: Session, rng: random.Random, nurse: Actor, sid: int, at: A
             severity=rng.choice(["mild", "moderate"]),
             note="coached; eye mask and music",
             now=at(24),
+        )
+
+
+def _settle(
+    db: Session, nurse: Actor, prescriber: Actor, sid: int, now: datetime, *, iv: bool
+) -> None:
+    """What a nurse does before discharge, as the rules ask: a recovery dissociation
+    score back at baseline (IV: the nasal walk records its own), every alarm
+    acknowledged, and any call for the prescriber answered."""
+    if iv:
+        service.record_score(
+            db,
+            actor=nurse,
+            session_id=sid,
+            instrument_id="cadss6",
+            answers=dict.fromkeys(("item1", "item2", "item6", "item7", "item15", "item22"), 0),
+            now=now,
+        )
+    _acknowledge(db, nurse, sid, now, "reviewed at the chair: settled on recheck")
+    state = service.get_session(db, actor=nurse, session_id=sid, now=now)
+    for call in state.waiting_for_prescriber:
+        service.answer_prescriber_call(
+            db,
+            actor=prescriber,
+            session_id=sid,
+            call_id=call.id,
+            decision="continue",
+            note="seen at the chair; settled on recheck, continue monitoring",
+            now=now,
         )
 
 
