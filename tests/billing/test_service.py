@@ -444,3 +444,42 @@ def test_the_reports_add_revenue_by_service_and_month(
         (second.id, 45_000)
     ]
     assert db.scalar(select(Charge.id).where(Charge.patient_id == second.id)) is not None
+
+
+def test_booking_a_self_pay_patient_opens_the_estimate_they_are_owed(db: Session) -> None:
+    from tests.scheduling.factories import a_chair, a_course, a_team, book, booking, on_duty
+
+    team = a_team(db)
+    price_list(db, team.desk)
+    chair = a_chair(db, team.desk, "Chair 1")
+    for day in ("2030-03-18", "2030-03-20"):
+        on_duty(db, team.desk, team.nurse, day, "08:00", "17:00")
+    maria = a_patient(db)
+    john = a_patient(db, given_name="John", family_name="Park", sex="male")
+    for patient in (maria, john):
+        a_course(db, patient.id)
+    service.record_coverage(
+        db,
+        actor=team.desk,
+        patient_id=john.id,
+        payer_name="Aetna",
+        payer_id="60054",
+        member_id="W1",
+    )
+    # Booked on Friday 1 March 2030 (the factories' clock) for Monday 18 March: at least
+    # 10 business days ahead, so the estimate is due within 3 business days: Wednesday 6.
+    book(db, team.desk, booking(maria.id, "2030-03-18T09:00", chair, team.nurse))
+    book(db, team.desk, booking(john.id, "2030-03-18T11:00", chair, team.nurse))
+    due = service.estimates_due(db, actor=team.desk, on=date(2030, 3, 6))
+    assert [(d.estimate.patient_id, d.estimate.due_on, d.late) for d in due] == [
+        (maria.id, date(2030, 3, 6), False)
+    ]
+    assert due[0].estimate.service_on == date(2030, 3, 18)
+    assert due[0].estimate.service_key == "iv_infusion"
+    # The next infusion of the series is covered by the same estimate (12 months).
+    book(db, team.desk, booking(maria.id, "2030-03-20T09:00", chair, team.nurse))
+    assert len(service.estimates_due(db, actor=team.desk, on=date(2030, 3, 6))) == 1
+    opened = db.scalars(
+        select(AuditEvent).where(AuditEvent.action == "billing.estimate_open")
+    ).all()
+    assert [(e.patient_id, e.actor) for e in opened] == [(maria.id, team.desk.username)]

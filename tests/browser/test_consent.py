@@ -43,6 +43,41 @@ def _new_version_and_account(settings: Settings, patient_id: int) -> None:
     engine.dispose()
 
 
+def draw_signature(page) -> None:  # type: ignore[no-untyped-def]
+    """A zigzag on the signature pad, as a finger or mouse would draw it."""
+    pad = page.locator("#signature-pad")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + 20, box["y"] + box["height"] * 0.7)
+    page.mouse.down()
+    for step in range(1, 12):
+        page.mouse.move(
+            box["x"] + 20 + step * 25, box["y"] + box["height"] * (0.3 if step % 2 else 0.7)
+        )
+    page.mouse.up()
+    assert page.locator("#signature-data").input_value().startswith("data:image/png;base64,")
+
+
+def sign_consents_at_the_clinic(  # type: ignore[no-untyped-def]
+    page, live_server: str, patient_id: int, name: str, kinds: tuple[str, ...]
+) -> None:
+    """The patient signs, on the staff member's screen, each of these documents (none
+    of them asks for a witness)."""
+    for kind in kinds:
+        page.goto(f"{live_server}/patients/{patient_id}/consents")
+        row = page.locator(f'tr[data-kind="{kind}"]')
+        row.get_by_role("link", name=re.compile(r"^Sign version \d+$")).click()
+        page.get_by_label("Your full name").fill(name)
+        draw_signature(page)
+        page.get_by_role("button", name="I have read this and I sign").click()
+        page.wait_for_load_state()
+        assert re.search(rf"/patients/{patient_id}/consents$", page.url), page.locator(
+            "main"
+        ).inner_text()[:600]
+        assert "signed v" in page.locator(f'tr[data-kind="{kind}"]').inner_text()
+
+
 def test_a_patient_signs_on_the_portal_and_the_blocked_session_may_start(
     live_server: str,
     page,
@@ -72,18 +107,7 @@ def test_a_patient_signs_on_the_portal_and_the_blocked_session_may_start(
     page.goto(f"{live_server}/portal/consents")
     page.get_by_role("link", name="Sign version 2").click()
     page.get_by_label("Your full name").fill("Browser Patient")
-    pad = page.locator("#signature-pad")
-    pad.scroll_into_view_if_needed()
-    box = pad.bounding_box()
-    assert box is not None
-    page.mouse.move(box["x"] + 20, box["y"] + box["height"] * 0.7)
-    page.mouse.down()
-    for step in range(1, 12):
-        page.mouse.move(
-            box["x"] + 20 + step * 25, box["y"] + box["height"] * (0.3 if step % 2 else 0.7)
-        )
-    page.mouse.up()
-    assert page.locator("#signature-data").input_value().startswith("data:image/png;base64,")
+    draw_signature(page)
     page.get_by_role("button", name="I have read this and I sign").click()
     page.wait_for_url(re.compile(r"/portal/consents\?signed=1$"))
     assert "signed v2" in page.locator('tr[data-kind="off_label_ketamine"]').inner_text()

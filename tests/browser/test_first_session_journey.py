@@ -15,6 +15,7 @@ from ketaclinic.platform.db import make_engine, make_session_factory
 from ketaclinic.platform.settings import Settings
 from ketaclinic.scheduling.models import StaffAvailability
 from tests.browser.conftest import DEMO_PASSWORD, log_in
+from tests.browser.test_consent import sign_consents_at_the_clinic
 from tests.browser.test_sessions import _chart_assessments, _later, _type_vitals
 
 pytestmark = pytest.mark.browser
@@ -112,6 +113,11 @@ def test_a_patient_goes_from_intake_to_a_signed_first_session(
     with page.expect_navigation():
         page.get_by_role("button", name="Book", exact=True).click()
     assert "/schedule?day=" in page.url, page.get_by_role("alert").all_inner_texts()
+    # At the desk the patient reads and signs the clinic's consents (off-label use,
+    # financial policy) on the screen: the session checklist asks for them.
+    sign_consents_at_the_clinic(
+        page, live_server, NEW_PATIENT, family, ("off_label_ketamine", "financial_policy")
+    )
     _log_out(page)
 
     # Nurse: runs the infusion from today's list to discharge and signs the note.

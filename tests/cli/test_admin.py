@@ -67,7 +67,7 @@ def test_a_bad_role_is_one_clear_line_and_a_non_zero_exit(cli: CliRunner) -> Non
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
         "error: unknown role 'surgeon' (known: admin, prescriber, nurse, front_desk, "
-        "researcher, patient)"
+        "researcher, therapist, patient)"
     ]
 
 

@@ -14,7 +14,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -1109,6 +1109,85 @@ def issue_estimate(
         object_type="billing_estimate",
         object_id=row.id,
         detail=f"total {dollars(row.total_cents)}",
+    )
+    return row
+
+
+# Which priced service a booked visit is (the clinic's price list names services by kind).
+SERVICE_OF_VISIT = {
+    "infusion": "iv_infusion",
+    "esketamine": "esketamine",
+    "consultation": "consultation",
+    "therapy": "integration",
+}
+# One estimate may cover recurring items or services for up to 12 months, 45 CFR
+# 149.610(c) [secondary]: a visit booked within a year of an estimate for the same kind
+# of service is already covered by it.
+RECURRING_ESTIMATE_COVERS = timedelta(days=365)
+
+
+def appointment_booked(
+    db: Session,
+    *,
+    actor: Actor,
+    appointment_id: int,
+    patient_id: int,
+    kind: str,
+    service_on: date,
+    booked_on: date,
+) -> Estimate | None:
+    """Answers ``platform.ports.appointment_booked``: a self-pay patient (no insurance
+    on file) booked for a priced service is owed a good-faith estimate, due by the No
+    Surprises Act timelines counted from the booking, unless an estimate for that kind of
+    service from the last 12 months covers it. Opened in the booking's act, under the
+    booker's name, so it is on the front desk's list of estimates due."""
+    service_kind = SERVICE_OF_VISIT.get(kind)
+    if service_kind is None or coverage_of(db, patient_id) is not None:
+        return None
+    priced = db.scalar(
+        select(PricedService)
+        .where(PricedService.kind == service_kind, PricedService.active.is_(True))
+        .order_by(PricedService.id)
+        .limit(1)
+    )
+    if priced is None:
+        return None  # nothing on the price list to estimate
+    keys = select(PricedService.key).where(PricedService.kind == service_kind)
+    covered = db.scalar(
+        select(Estimate.id)
+        .where(
+            Estimate.patient_id == patient_id,
+            Estimate.service_key.in_(keys),
+            Estimate.asked_on >= booked_on - RECURRING_ESTIMATE_COVERS,
+        )
+        .limit(1)
+    )
+    if covered is not None:
+        return None
+    patient = patients.patient_by_id(db, patient_id)
+    due = _due(booked_on, service_on, False, db)
+    row = Estimate(
+        patient_id=patient_id,
+        recipient_name=f"{patient.given_name} {patient.family_name}",
+        recipient_email=patient.email,
+        requested=False,
+        asked_on=booked_on,
+        service_on=service_on,
+        due_on=due.due_on,
+        due_reason=due.reason,
+        status="due",
+        service_key=priced.key,
+    )
+    db.add(row)
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action="billing.estimate_open",
+        patient_id=patient_id,
+        object_type="billing_estimate",
+        object_id=row.id,
+        detail=f"booked visit {appointment_id}: due {due.due_on}: {due.reason}",
     )
     return row
 

@@ -51,8 +51,11 @@ def known_failure(exc: BaseException) -> str | None:
         )
     if isinstance(exc, ArgumentError | NoSuchModuleError):
         return f"bad KETACLINIC_DATABASE_URL: {exc}"
-    if isinstance(exc, OperationalError):
-        message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    if isinstance(exc, OperationalError) or _raw_driver_error(exc):
+        # A driver's own error arrives unwrapped where a command reads through the raw
+        # cursor (the audit trail's verification streams that way).
+        orig = exc.orig if isinstance(exc, OperationalError) else exc
+        message = str(orig or exc).strip().splitlines()[0]
         if "locked" in message or "lock timeout" in message:
             return (
                 "the database is locked by another process (a migration, a backup or a "
@@ -194,3 +197,10 @@ def _wait_for_locks_briefly(dbapi_conn: Any, _record: Any) -> None:
     with dbapi_conn.cursor() as cursor:
         cursor.execute(f"SET lock_timeout = {int(POSTGRES_LOCK_TIMEOUT_MS)}")
     dbapi_conn.commit()  # a SET inside the connection's first transaction would be undone
+
+
+def _raw_driver_error(exc: BaseException) -> bool:
+    """An error of the database driver itself (sqlite3 or psycopg), not SQLAlchemy's."""
+    import sqlite3
+
+    return isinstance(exc, sqlite3.Error) or type(exc).__module__.startswith("psycopg")

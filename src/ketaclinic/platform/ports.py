@@ -245,3 +245,42 @@ def score_recorded(db: Session, *, patient_id: int, instrument_id: str, response
     checks its relapse rule (answered by ``care.service.score_recorded``)."""
     hook = cast(ScoreRecorded, import_module("ketaclinic.care.service").score_recorded)
     hook(db, patient_id=patient_id, instrument_id=instrument_id, response_id=response_id)
+
+
+class AppointmentBooked(Protocol):
+    def __call__(
+        self,
+        db: Session,
+        *,
+        actor: Any,
+        appointment_id: int,
+        patient_id: int,
+        kind: str,
+        service_on: date,
+        booked_on: date,
+    ) -> None: ...
+
+
+def appointment_booked(
+    db: Session,
+    *,
+    actor: Any,
+    appointment_id: int,
+    patient_id: int,
+    kind: str,
+    service_on: date,
+    booked_on: date,
+) -> None:
+    """A visit was booked, inside the booking's transaction: billing opens the
+    good-faith estimate a self-pay patient is owed (answered by
+    ``billing.service.appointment_booked``)."""
+    hook = cast(AppointmentBooked, import_module("ketaclinic.billing.service").appointment_booked)
+    hook(
+        db,
+        actor=actor,
+        appointment_id=appointment_id,
+        patient_id=patient_id,
+        kind=kind,
+        service_on=service_on,
+        booked_on=booked_on,
+    )

@@ -18,6 +18,7 @@ from ketaclinic.clinical.dosing import Protocol
 from ketaclinic.configuration import service as configuration
 from ketaclinic.orders import service as orders
 from ketaclinic.patients import service as patients
+from ketaclinic.platform import ports
 from ketaclinic.platform.accounts.models import User
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.db import utcnow
@@ -381,6 +382,15 @@ def book(
     # Last, because another area's service may commit.
     if planned is not None:
         orders.mark_planned_session(db, actor=actor, planned_session_id=planned.id, status="booked")
+    ports.appointment_booked(
+        db,
+        actor=actor,
+        appointment_id=row.id,
+        patient_id=row.patient_id,
+        kind=row.kind,
+        service_on=row.starts_at.astimezone(tz).date(),
+        booked_on=(now or utcnow()).astimezone(tz).date(),
+    )
     db.flush()
     return row
 
