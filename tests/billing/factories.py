@@ -95,7 +95,7 @@ def price_list(db: Session, desk: Actor) -> PriceList:
         amount_cents=90_000,
         effective_from=LONG_AGO,
         protocol_id="in_esketamine",
-        codes_used=["G2082", "J0013"],
+        codes_used=["G2082", "G2083"],
     )
     series = service.add_plan(
         db,

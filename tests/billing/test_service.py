@@ -267,7 +267,8 @@ def test_a_spravato_session_claim_validates_with_pyx12(
     order = esketamine_order(db, patient, dose_mg=56.0)
     given_session(db, patient, order, at_day(date(2026, 3, 10)))
     (charge,) = service.post_session_charges(db, actor=team.desk, patient_id=patient.id)
-    assert [(line["code"], line["units"]) for line in charge.lines] == [("G2082", 1), ("J0013", 56)]
+    # G2082 includes the drug's provision: no J0013 line beside it.
+    assert [(line["code"], line["units"]) for line in charge.lines] == [("G2082", 1)]
     assert charge.amount_cents == 90_000
     with pytest.raises(Invalid, match="insurer"):
         service.claim_837p(db, actor=team.desk, charge_ids=[charge.id])
@@ -291,7 +292,6 @@ def test_a_spravato_session_claim_validates_with_pyx12(
         "HL*2*1*22*0",
         "CLM*KC",
         "SV1*HC:G2082*900*UN*1",
-        "SV1*HC:J0013*0*UN*56",
         "HI*ABK:F332",
     ):
         assert loop in text, loop
@@ -302,7 +302,8 @@ def test_a_spravato_session_claim_validates_with_pyx12(
     assert not claims.validate(broken)[0]
     form = service.cms1500(db, actor=team.desk, charge_ids=[charge.id])
     assert form["33a_npi"] == "1234567893"
-    assert [line["24d_procedure"] for line in form["claims"][0]["24_lines"]] == ["G2082", "J0013"]
+    assert [line["24d_procedure"] for line in form["claims"][0]["24_lines"]] == ["G2082"]
+    assert "J0013" not in text
     assert form["claims"][0]["28_total_charge_cents"] == 90_000
 
 

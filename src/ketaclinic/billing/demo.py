@@ -69,7 +69,7 @@ def build(db: Session, clinic: DemoClinic) -> None:
         amount_cents=ESKETAMINE,
         effective_from=long_ago,
         protocol_id="in_esketamine",
-        codes_used=["G2082", "J0013"],
+        codes_used=["G2082", "G2083"],
     )
     service.add_service(
         db,

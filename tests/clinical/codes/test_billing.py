@@ -52,9 +52,12 @@ def test_the_spravato_visit_code_follows_the_dose(dose: float, visit: str) -> No
 def test_the_esketamine_drug_code_is_s0013_until_2025_and_j0013_from_2026() -> None:
     assert codes.esketamine_drug_code(date(2025, 12, 31)).code == "S0013"
     assert codes.esketamine_drug_code(date(2026, 1, 1)).code == "J0013"
-    lines = codes.esketamine_lines(84, date(2026, 1, 1))
+    # The G-codes include the drug: no drug line unless the payer bills it apart.
+    assert _codes(codes.esketamine_lines(84, date(2026, 1, 1))) == [("G2083", 1)]
+    lines = codes.esketamine_lines(84, date(2026, 1, 1), with_drug=True)
     assert _codes(lines) == [("G2083", 1), ("J0013", 84)]
-    assert _codes(codes.esketamine_lines(56, date(2025, 6, 1))) == [("G2082", 1), ("S0013", 56)]
+    split = codes.esketamine_lines(56, date(2025, 6, 1), with_drug=True)
+    assert _codes(split) == [("G2082", 1), ("S0013", 56)]
 
 
 def test_prolonged_service_is_not_billed_with_the_spravato_monitoring_codes() -> None:

@@ -35,7 +35,9 @@ _SPRAVATO_SOURCE = (
     "HCPCS G2082 (visit with supervision of esketamine self-administration, up to 56 mg, "
     "includes 2 hours' post-administration observation) and G2083 (more than 56 mg), "
     "created by CMS in the CY2020 physician fee schedule (BCBS Massachusetts 2023; "
-    "QualChoice BI641; shared/clinical-reference.md section 7)"
+    "QualChoice BI641; shared/clinical-reference.md section 7); the descriptor includes "
+    "the provision of the drug, so no separate drug code goes with it (CarePartners of "
+    "Connecticut 2022 and coding guides re-read on 2026-12-02)"
 )
 _J0013_SOURCE = (
     "HCPCS J0013 esketamine, nasal spray, 1 mg, replacing the temporary code S0013 from "
@@ -379,10 +381,14 @@ def esketamine_lines(
     day: date,
     rows: dict[str, BillingCode] | None = None,
     *,
-    with_drug: bool = True,
+    with_drug: bool = False,
 ) -> list[Line]:
-    """G2082 up to 56 mg, G2083 above; the drug, when the clinic bills it, in 1 mg
-    units under the code valid on the day."""
+    """G2082 up to 56 mg, G2083 above. Their descriptors include the *provision* of the
+    esketamine ("provision of up to 56 mg of esketamine nasal self-administration"), so a
+    session billed with them carries no drug line: adding J0013 would bill the drug twice.
+    ``with_drug`` adds the drug in 1 mg units under the code valid on the day, for a payer
+    that takes the drug apart from the visit (split billing with an E/M code instead of the
+    G-code; not yet offered by the price list)."""
     table = rows or CODES
     visit = None
     for code_id in ("G2082", "G2083"):
