@@ -118,3 +118,151 @@ def test_front_desk_is_refused_the_candidacy_page(client: TestClient, db: Sessio
     login(client, "frontdesk")
     assert client.get(f"/patients/{patient.id}/candidacy").status_code == 403
     assert client.get(f"/patients/{patient.id}/intake/new").status_code == 403
+
+
+def _vital(n: int, code: str, when: str, **value: object) -> dict[str, object]:
+    return {
+        "fullUrl": f"urn:uuid:5e1f0000-0000-4000-8000-00000000000{n}",
+        "resource": {
+            "resourceType": "Observation",
+            "status": "final",
+            "category": [
+                {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                            "code": "vital-signs",
+                        }
+                    ]
+                }
+            ],
+            "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+            "subject": {"reference": "urn:uuid:5e1f0000-0000-4000-8000-000000000001"},
+            "effectiveDateTime": when,
+            **value,
+        },
+    }
+
+
+def _pressure(n: int, when: str, systolic: int, diastolic: int) -> dict[str, object]:
+    def part(code: str, value: int) -> dict[str, object]:
+        return {
+            "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+            "valueQuantity": {
+                "value": value,
+                "unit": "mmHg",
+                "system": "http://unitsofmeasure.org",
+                "code": "mm[Hg]",
+            },
+        }
+
+    return _vital(
+        n, "85354-9", when, component=[part("8480-6", systolic), part("8462-4", diastolic)]
+    )
+
+
+def test_a_new_intake_is_pre_filled_from_imported_facts_each_marked_with_its_source(
+    client: TestClient, db: Session
+) -> None:
+    import json
+
+    from ketaclinic.candidacy.models import Intake
+    from ketaclinic.platform.accounts import service as accounts
+    from tests.conftest import TEST_ACTOR
+
+    patient = a_patient(db, sex="female")
+    nurse = make_user(db, "nurse")
+    token = accounts.create_api_token(db, actor=TEST_ACTOR, user_id=nurse.id, name="fhir")
+    db.commit()
+    subject = {"reference": "urn:uuid:5e1f0000-0000-4000-8000-000000000001"}
+    bundle = {
+        "resourceType": "Bundle",
+        "id": "referral-42",
+        "type": "collection",
+        "entry": [
+            {
+                "fullUrl": subject["reference"],
+                "resource": {
+                    "resourceType": "Patient",
+                    "identifier": [{"system": "urn:ketaclinic:mrn", "value": patient.mrn}],
+                    "name": [{"family": patient.family_name, "given": [patient.given_name]}],
+                    "gender": "female",
+                    "birthDate": patient.date_of_birth.isoformat(),
+                },
+            },
+            {
+                "fullUrl": "urn:uuid:5e1f0000-0000-4000-8000-000000000002",
+                "resource": {
+                    "resourceType": "Condition",
+                    "subject": subject,
+                    "code": {
+                        "coding": [
+                            {
+                                "system": "http://hl7.org/fhir/sid/icd-10-cm",
+                                "code": "F43.10",
+                                "display": "Post-traumatic stress disorder, unspecified",
+                            }
+                        ]
+                    },
+                    "recordedDate": "2025-11-03",
+                },
+            },
+            {
+                "fullUrl": "urn:uuid:5e1f0000-0000-4000-8000-000000000003",
+                "resource": {
+                    "resourceType": "MedicationStatement",
+                    "status": "active",
+                    "subject": subject,
+                    "medicationCodeableConcept": {"text": "Sertraline 100 mg daily"},
+                    "dateAsserted": "2025-11-03",
+                },
+            },
+            _pressure(4, "2025-10-01T09:00:00Z", 150, 95),
+            _pressure(5, "2025-11-03T09:00:00Z", 132, 84),
+            _vital(
+                6,
+                "29463-7",
+                "2025-11-03T09:05:00Z",
+                valueQuantity={
+                    "value": 81.5,
+                    "unit": "kg",
+                    "system": "http://unitsofmeasure.org",
+                    "code": "kg",
+                },
+            ),
+        ],
+    }
+    done = client.post(
+        "/fhir",
+        content=json.dumps(bundle).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"},
+    )
+    assert done.status_code == 200, done.text
+    login(client, "nurse")
+    page = client.get(f"/patients/{patient.id}/intake/new")
+    assert page.status_code == 200
+    html = page.text
+    # The latest blood pressure (3 November), not the older one; the weight; the drug.
+    assert 'name="bp_systolic" type="number" value="132"' in html
+    assert 'name="bp_diastolic" type="number" value="84"' in html
+    assert 'name="weight_kg" type="number" value="81.5"' in html
+    assert ">Sertraline 100 mg daily</textarea>" in html
+    assert 'name="finding.ptsd" value="yes" checked' in html
+    for field in ("bp_systolic", "bp_diastolic", "weight_kg", "medications", "finding.ptsd"):
+        assert f'id="i-{field}">imported from referral-42, 2025-11-03</p>' in html, field
+    assert "Post-traumatic stress disorder" in html and "(F43.10)" in html
+    # Nothing is saved until the clinician submits the form.
+    assert db.query(Intake).filter(Intake.patient_id == patient.id).count() == 0
+    db.rollback()
+
+
+def test_with_nothing_imported_the_intake_shows_no_import_mark(
+    client: TestClient, db: Session
+) -> None:
+    patient = a_patient(db)
+    make_user(db, "nurse")
+    db.commit()
+    login(client, "nurse")
+    page = client.get(f"/patients/{patient.id}/intake/new")
+    assert page.status_code == 200
+    assert 'class="imported' not in page.text  # nothing imported: no mark

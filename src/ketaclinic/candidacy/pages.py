@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.candidacy import forms, service
 from ketaclinic.candidacy.schemas import DecisionIn
 from ketaclinic.clinical import dosing, screening
+from ketaclinic.interop import service as interop
 from ketaclinic.outcomes import service as outcomes
 from ketaclinic.patients import service as patients
 from ketaclinic.platform.actors import Actor
@@ -55,6 +56,8 @@ def _form_context(
         "answer_text": forms.answer_text,
         "trial_rows": forms.trial_rows(form),
         "correcting": None,
+        "imported": {},
+        "diagnoses": [],
         **extra,
     }
 
@@ -84,6 +87,11 @@ def new_intake(
         form["finding.pregnancy"] = "no"
     weight, height = patients.current_body(patient)
     form.update({"weight_kg": weight, "height_cm": height})
+    # Facts imported from other systems fill the fields the clinic's own record leaves
+    # empty, each marked with its source; the clinician reviews them and submits.
+    facts = interop.imported_intake_facts(db, actor=actor, patient_id=patient.id)
+    marks = {k: m for k, m in facts.marks.items() if form.get(k) is None}
+    form.update({k: v for k, v in facts.values.items() if k in marks})
     notice = None
     if lead is not None:
         answers, notice = _lead_answers(db, actor, lead)
@@ -92,7 +100,9 @@ def new_intake(
             form["lead_id"] = lead
             notice = f"Pre-filled from self-screen lead {lead}: check every answer."
     return render(
-        request, "candidacy/intake_form.html", _form_context(patient, form, {}, notice=notice)
+        request,
+        "candidacy/intake_form.html",
+        _form_context(patient, form, {}, notice=notice, imported=marks, diagnoses=facts.diagnoses),
     )
 
 

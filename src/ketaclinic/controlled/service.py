@@ -1727,3 +1727,27 @@ def lot_stock(db: Session, lot_id: int) -> StockLine:
 def loss_reports(db: Session, *, actor: Actor) -> list[LossReport]:
     _require(actor, SUPERVISORS, "read loss reports")
     return list(db.scalars(select(LossReport).order_by(LossReport.created_at.desc()).limit(50)))
+
+
+def lots_of_sessions(
+    db: Session, session_ids: Iterable[int]
+) -> dict[int, list[tuple[datetime, str]]]:
+    """The lot numbers stock was drawn from for each session (an infusion's draw, each
+    nasal device's administration), in the order drawn: for a record of what was given."""
+    found: dict[int, list[tuple[datetime, str]]] = {}
+    ids = sorted(set(session_ids))
+    if not ids:
+        return found
+    for session_id, at, lot_number in db.execute(
+        select(LedgerEntry.session_id, LedgerEntry.at, ControlledLot.lot_number)
+        .join(ControlledLot, ControlledLot.id == LedgerEntry.lot_id)
+        .where(
+            LedgerEntry.session_id.in_(ids),
+            LedgerEntry.kind.in_(("draw", "administer")),
+            LedgerEntry.units_milli != 0,  # an infusion's "given" entry moves no stock
+        )
+        .order_by(LedgerEntry.at, LedgerEntry.id)
+    ):
+        if session_id is not None:  # always, by the filter: for the type checker
+            found.setdefault(session_id, []).append((at, lot_number))
+    return found

@@ -16,7 +16,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.interop.hl7 import pcd01
-from ketaclinic.interop.models import Hl7DeadLetter, Hl7Message
+from ketaclinic.interop.models import FhirImport, Hl7DeadLetter, Hl7Message, ImportedFact
 from ketaclinic.patients import service as patients
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
@@ -496,3 +496,88 @@ def review_dead_letter(
     )
     db.flush()
     return letter
+
+
+@dataclass(frozen=True)
+class IntakeFacts:
+    """What a patient's imported records offer the intake form: field values, and
+    beside each field the mark "imported from <source>, <date>" the clinician reviews.
+    Diagnoses that name one of the candidacy indications by its code answer that
+    question; every imported diagnosis is listed with its mark."""
+
+    values: dict[str, Any]
+    marks: dict[str, str]
+    diagnoses: list[str]
+
+
+def _mark(source: str, effective: str | None, imported_on: datetime) -> str:
+    # The sender's date of the fact when it gave one, else the day it was imported.
+    when = (effective or "")[:10] or imported_on.date().isoformat()
+    return f"imported from {source}, {when}"
+
+
+def imported_intake_facts(db: Session, *, actor: Actor, patient_id: int) -> IntakeFacts:
+    """Diagnoses, current medications, the latest blood pressure and weight from the
+    patient's imported facts, for a new intake to pre-fill (nothing is saved here)."""
+    from ketaclinic.interop.fhir import codes
+
+    patients.check_patient(db, actor=actor, patient_id=patient_id)
+    audit.note_read(
+        db, actor=actor, action="patient.imported", patient_id=patient_id, object_type="fhir"
+    )
+    facts = list(
+        db.scalars(
+            select(ImportedFact)
+            .where(ImportedFact.patient_id == patient_id)
+            .order_by(ImportedFact.id)
+        )
+    )
+    sources = {
+        row.id: row
+        for row in db.scalars(
+            select(FhirImport).where(FhirImport.id.in_({f.import_id for f in facts}))
+        )
+    }
+    by_code = {i.icd10cm[0]: key for key, i in codes.INDICATIONS.items() if i.icd10cm}
+    values: dict[str, Any] = {}
+    marks: dict[str, str] = {}
+    diagnoses: list[str] = []
+    medications: list[str] = []
+    medication_marks: list[str] = []
+
+    def mark(fact: Any) -> str:
+        batch = sources[fact.import_id]
+        return _mark(batch.source, fact.effective, batch.imported_at)
+
+    def newest(kind_code: str) -> Any:
+        found = [f for f in facts if f.kind == "vital" and f.code == kind_code]
+        # ISO dates sort as text; an undated fact counts as the oldest, then by arrival.
+        return max(found, key=lambda f: (f.effective or "", f.id), default=None)
+
+    for fact in facts:
+        if fact.kind == "condition":
+            diagnoses.append(f"{fact.text}{f' ({fact.code})' if fact.code else ''} · {mark(fact)}")
+            indication = by_code.get(fact.code or "") if fact.system == codes.ICD10CM else None
+            if indication is not None:
+                values[f"finding.{indication}"] = "yes"
+                marks[f"finding.{indication}"] = mark(fact)
+        elif fact.kind == "medication" and fact.text not in medications:
+            medications.append(fact.text)
+            medication_marks.append(mark(fact))
+    if medications:
+        values["medications"] = "\n".join(medications)
+        marks["medications"] = "; ".join(dict.fromkeys(medication_marks))
+    pressure = newest(codes.VITALS["blood_pressure"].codes[0][0])
+    if pressure is not None and pressure.value is not None:
+        values["bp_systolic"] = _number(pressure.value)
+        values["bp_diastolic"] = _number(pressure.second_value)
+        marks["bp_systolic"] = marks["bp_diastolic"] = mark(pressure)
+    weight = newest(codes.VITALS["weight"].codes[0][0])
+    if weight is not None and weight.value is not None:
+        values["weight_kg"] = weight.value
+        marks["weight_kg"] = mark(weight)
+    return IntakeFacts(values, marks, diagnoses)
+
+
+def _number(value: float | None) -> float | int | None:
+    return int(value) if value is not None and float(value).is_integer() else value

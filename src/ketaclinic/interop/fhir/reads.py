@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.candidacy import service as candidacy
 from ketaclinic.clinical import instruments
+from ketaclinic.controlled import service as controlled
 from ketaclinic.interop.fhir import search
 from ketaclinic.interop.fhir.outcome import FhirError
 from ketaclinic.interop.fhir.translators import (
@@ -104,7 +105,23 @@ def _allergies(db: Session, ids: Collection[int] | None) -> list[dict[str, Any]]
 
 
 def _administrations(db: Session, ids: Collection[int] | None) -> list[dict[str, Any]]:
-    return [medication_administration.to_fhir(d) for d in sessions.doses_given(db, patient_ids=ids)]
+    doses = sessions.doses_given(db, patient_ids=ids)
+    drawn = controlled.lots_of_sessions(db, {d.session_id for d in doses})
+    return [
+        medication_administration.to_fhir(d, _lot(d, drawn.get(d.session_id, []))) for d in doses
+    ]
+
+
+def _lot(dose: Any, drawn: list[tuple[Any, str]]) -> str | None:
+    """The ledger lot a dose came from: an infusion's draw; a nasal device's own
+    administration (drawn at the device's moment), else the session's one lot."""
+    if dose.route == "iv":
+        return drawn[0][1] if drawn else None
+    at_device = [lot for at, lot in drawn if at == dose.started_at]
+    if at_device:
+        return at_device[0]
+    lots = {lot for _, lot in drawn}
+    return lots.pop() if len(lots) == 1 else None
 
 
 def _encounters(db: Session, ids: Collection[int] | None) -> list[dict[str, Any]]:

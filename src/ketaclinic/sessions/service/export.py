@@ -13,7 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.orders import service as orders
+from ketaclinic.sessions import pump
 from ketaclinic.sessions.models import InfusionSession, SessionEvent, VitalSign
+from ketaclinic.sessions.service.common import minutes
+from ketaclinic.sessions.service.view import PUMP_KINDS
 
 
 @dataclass(frozen=True)
@@ -54,9 +57,10 @@ class DoseGiven:
     route: str  # iv|esketamine_nasal
     started_at: datetime
     ended_at: datetime | None
-    dose_mg: float | None
+    dose_mg: float | None  # what was given: the pump record's replay, a device's mg
     rate_ml_per_h: float | None
     concentration_mg_per_ml: float | None
+    ordered_mg: float | None = None  # the signed order's dose, for an infusion
 
 
 OVER = ("discharged", "signed", "cosigned", "cancelled")
@@ -159,7 +163,9 @@ def doses_given(
     session_ids: Collection[int] | None = None,
 ) -> list[DoseGiven]:
     """Every infusion and nasal device given to the patients, oldest first. An IV
-    infusion's dose is its signed order's dose and its rate the first charted rate."""
+    infusion's dose is what the pump record says went in up to its stop (the same
+    replay the chart and the controlled-substance ledger use; none while it runs, or
+    when the record cannot be replayed), its rate the first charted rate."""
     rows = _sessions(db, patient_ids, session_ids)
     events = _events(db, [r.id for r in rows])
     ordered = orders.orders_by_id(db, {r.order_id for r in rows})
@@ -180,10 +186,11 @@ def doses_given(
                     route=row.route,
                     started_at=starts[0].at,
                     ended_at=stops[-1].at if stops else None,
-                    dose_mg=order.dose_mg if order else None,
+                    dose_mg=_given_mg(charted, order) if stops else None,
                     rate_ml_per_h=starts[0].rate_ml_per_h
                     or (order.rate_ml_per_h if order else None),
                     concentration_mg_per_ml=order.concentration_mg_per_ml if order else None,
+                    ordered_mg=order.dose_mg if order else None,
                 )
             )
             continue
@@ -206,3 +213,22 @@ def doses_given(
             )
     found.sort(key=lambda d: (d.started_at, d.id))
     return found
+
+
+def _given_mg(charted: list[SessionEvent], order: Any) -> float | None:
+    """The mg the pump record says went in, from the first start to the last stop."""
+    acts = [e for e in charted if e.kind in PUMP_KINDS]
+    if order is None or not acts:
+        return None
+    origin = acts[0].at
+    try:
+        status = pump.replay(
+            [pump.PumpEvent(e.kind, minutes(e.at, origin), e.rate_ml_per_h) for e in acts],  # type: ignore[arg-type]
+            now_min=minutes(acts[-1].at, origin),
+            initial_rate_ml_per_h=order.rate_ml_per_h or 0.0,
+            total_volume_ml=order.total_volume_ml or 0.0,
+            dose_mg=order.dose_mg,
+        )
+    except ValueError:
+        return None  # a record the replay refuses: no amount rather than a guess
+    return round(status.mg, 3)

@@ -1,5 +1,8 @@
 """MedicationAdministration <- an IV infusion (dose, rate, route) or one esketamine
-nasal device given in a session. Lot numbers are not recorded by ketaclinic yet."""
+nasal device given in a session, as given: an infusion's dose is what the pump record
+says went in, not the order's. R4 MedicationAdministration has no lot element: the lot
+the controlled-substance ledger drew from goes in a contained Medication's
+``batch.lotNumber`` (R4 Medication.batch), which ``medicationReference`` names."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from ketaclinic.interop.fhir import codes
 from ketaclinic.interop.fhir.translators.common import coding, concept, instant, quantity, ref
 
 
-def to_fhir(dose: Any) -> dict[str, Any]:
+def to_fhir(dose: Any, lot_number: str | None = None) -> dict[str, Any]:
     route = codes.ROUTES[dose.route]
     dosage: dict[str, Any] = {
         "route": concept(coding(codes.SNOMED, *route.snomed), text=route.text),
@@ -27,6 +30,19 @@ def to_fhir(dose: Any) -> dict[str, Any]:
         "context": ref("Encounter", dose.session_id),
         "dosage": dosage,
     }
+    if lot_number:
+        del resource["medicationCodeableConcept"]
+        resource["contained"] = [
+            {
+                "resourceType": "Medication",
+                "id": "given",
+                "code": concept(text=codes.DRUGS[dose.route]),
+                "batch": {"lotNumber": lot_number},
+            }
+        ]
+        resource["medicationReference"] = {"reference": "#given"}
+    if getattr(dose, "ordered_mg", None) is not None and dose.ordered_mg != dose.dose_mg:
+        resource["note"] = [{"text": f"ordered dose {dose.ordered_mg:g} mg"}]
     if dose.route == "iv":
         period = {"start": instant(dose.started_at)}
         if dose.ended_at:
