@@ -1118,6 +1118,14 @@ def score_recorded(db: Session, *, patient_id: int, instrument_id: str, response
     the relapse rule proposes a booster to the prescriber (one open proposal at a time)."""
     if instrument_id not in {r.instrument_id for r in clinical_plan.RELAPSE.values()}:
         return
+    _propose_on_signal(
+        db, patient_id=patient_id, instrument_id=instrument_id, response_id=response_id
+    )
+
+
+def _propose_on_signal(
+    db: Session, *, patient_id: int, instrument_id: str, response_id: int | None
+) -> None:
     found = relapse_check(db, patient_id=patient_id, instrument_id=instrument_id)
     if found is None:
         return
@@ -1150,6 +1158,74 @@ def score_recorded(db: Session, *, patient_id: int, instrument_id: str, response
         f"relapse rule {signal.rule.id}: {', '.join(f'{v:g}' for v in signal.values)}",
     )
     db.flush()
+
+
+def relapse_sweep(db: Session) -> int:
+    """The daily look at every course in maintenance (not only when a score is
+    recorded): a relapse signal with no proposal waiting proposes a booster. Returns the
+    number proposed."""
+    patient_ids = sorted(
+        set(
+            db.scalars(
+                select(CourseDecision.patient_id).where(CourseDecision.choice == "maintenance")
+            )
+        )
+    )
+    instruments = sorted({r.instrument_id for r in clinical_plan.RELAPSE.values()})
+    before = len(db.scalars(select(BoosterProposal.id)).all())
+    for patient_id in patient_ids:
+        for instrument_id in instruments:
+            _propose_on_signal(
+                db, patient_id=patient_id, instrument_id=instrument_id, response_id=None
+            )
+    return len(db.scalars(select(BoosterProposal.id)).all()) - before
+
+
+def escalation_due_at(db: Session, proposal: BoosterProposal) -> datetime:
+    """The proposal's time plus the clinic's business days, at the same clinic time."""
+    rule = clinical_plan.escalation_rules(configuration.clinic_overrides(db, "course.escalation"))[
+        "booster_proposal"
+    ]
+    zone = get_settings().zone
+    local = proposal.proposed_at.astimezone(zone)
+    day = clinical_plan.add_business_days(local.date(), rule.business_days)
+    return datetime.combine(day, local.timetz())
+
+
+def escalate_unanswered_boosters(db: Session, *, now: datetime) -> int:
+    """A proposal the primary clinician has not answered in time goes to every
+    prescriber (those not told yet); a proposal already sent to every prescriber needs
+    no escalation. Returns the number escalated."""
+    escalated = 0
+    prescribers = outcomes.prescriber_usernames(db)
+    waiting = db.scalars(select(BoosterProposal).where(BoosterProposal.status == "proposed"))
+    for proposal in list(waiting):
+        told = set(proposal.notified or [])
+        missing = [u for u in prescribers if u not in told]
+        if not missing or escalation_due_at(db, proposal) > now:
+            continue
+        outcomes.message_staff(
+            db,
+            usernames=missing,
+            kind="booster_proposal",
+            subject="Booster proposal unanswered: escalated",
+            body="A booster proposal waits past its time for an answer. Review it:",
+            patient_id=proposal.patient_id,
+            path=f"/care/boosters/{proposal.id}",
+        )
+        proposal.notified = sorted(told | set(missing))
+        _record(
+            db,
+            CARE_JOB,
+            "booster.escalate",
+            proposal.patient_id,
+            "booster_proposal",
+            proposal.id,
+            f"unanswered: to {len(missing)} prescriber(s)",
+        )
+        escalated += 1
+    db.flush()
+    return escalated
 
 
 def request_booster(db: Session, *, actor: Actor, note: str = "") -> BoosterProposal:
