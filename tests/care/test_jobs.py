@@ -1,6 +1,7 @@
 """The care area's jobs with a hand-set clock: a booster proposal the primary clinician
 leaves unanswered goes to every prescriber after 2 business days; the daily relapse
-sweep proposes a booster from scores already recorded."""
+sweep proposes a booster from scores already recorded; a course decision due goes to the
+primary clinician first, then to every prescriber."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from sqlalchemy.orm import Session
 from ketaclinic.care import jobs as care_jobs
 from ketaclinic.care import service
 from ketaclinic.care.models import BoosterProposal
+from ketaclinic.orders import service as orders
 from ketaclinic.platform import jobs
 from ketaclinic.platform.audit.models import AuditEvent
 from tests.care.factories import a_patient_on_course, a_user, on_team
-from tests.care.test_service import _monthly_phq9
+from tests.care.test_service import _monthly_phq9, _planned
 from tests.orders.factories import signer
 
 
@@ -81,6 +83,31 @@ def test_the_daily_sweep_proposes_from_scores_already_recorded(db: Session) -> N
 
 def test_the_care_jobs_are_declared_on_the_clock() -> None:
     names = {job.name for job in jobs.scheduled()}
-    assert {"care.escalate_boosters", "care.relapse_sweep"} <= names
+    assert {"care.escalate_boosters", "care.escalate_decisions", "care.relapse_sweep"} <= names
     assert jobs.get("care.relapse_sweep").cron == "0 2 * * *"
     assert care_jobs.JOBS[0].every == timedelta(minutes=15)
+
+
+def test_a_decision_due_goes_to_the_primary_clinician_then_to_every_prescriber(
+    db: Session,
+) -> None:
+    primary = a_user(db, "prescriber", "dr.primary")
+    a_user(db, "prescriber", "dr.other")
+    patient, course = a_patient_on_course(db)
+    on_team(db, patient, primary, "prescriber", primary=True)
+    for p in _planned(db, course.id)[:6]:
+        orders.mark_planned_session(db, actor=primary, planned_session_id=p.id, status="completed")
+    now = datetime.now(UTC)
+    assert service.escalate_decisions_due(db, now=now) == (1, 0)
+    sent = db.scalar(select(AuditEvent).where(AuditEvent.action == "course.decision_notify"))
+    assert sent is not None and sent.detail == "to 1 clinician(s)"  # the primary alone
+    assert service.escalate_decisions_due(db, now=now) == (0, 0)  # not twice, not yet
+    # A week later (at least 2 business days whatever the weekday): every prescriber.
+    week = now + timedelta(days=7)
+    assert service.escalate_decisions_due(db, now=week) == (0, 1)
+    assert service.escalate_decisions_due(db, now=week) == (0, 0)
+    # Decided: nothing more is sent.
+    service.decide(
+        db, actor=primary, course_id=course.id, choice="extend", reason="partial", extra_sessions=2
+    )
+    assert service.escalate_decisions_due(db, now=week + timedelta(days=7)) == (0, 0)

@@ -17,6 +17,12 @@ def escalate_boosters(ctx: JobContext) -> str:
         )
 
 
+def escalate_decisions(ctx: JobContext) -> str:
+    with ctx.transaction() as db:
+        first, escalated = service.escalate_decisions_due(db, now=ctx.now)
+    return f"course decisions: {first} sent to the primary clinician, {escalated} escalated"
+
+
 def relapse_sweep(ctx: JobContext) -> str:
     with ctx.transaction() as db:
         return f"{service.relapse_sweep(db)} booster(s) proposed by the relapse rule"
@@ -28,6 +34,13 @@ JOBS = [
         "Send every booster proposal the primary clinician left unanswered past the "
         "clinic's business days to every prescriber",
         escalate_boosters,
+        every=timedelta(minutes=15),
+    ),
+    Job(
+        "care.escalate_decisions",
+        "Send each course decision that came due to the primary clinician, and to every "
+        "prescriber when unanswered past the clinic's business days",
+        escalate_decisions,
         every=timedelta(minutes=15),
     ),
     Job(

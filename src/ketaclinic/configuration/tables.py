@@ -92,7 +92,7 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "course.escalation",
-            "When an unanswered booster proposal goes to every prescriber",
+            "When an unanswered booster proposal or course decision goes to every prescriber",
             lambda: course_plan.ESCALATION,
         ),
         Table(

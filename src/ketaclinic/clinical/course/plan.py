@@ -222,6 +222,16 @@ ESCALATION: dict[str, Escalation] = {
         ),
         evidence="convention",
     ),
+    "course_decision": Escalation(
+        id="course_decision",
+        business_days=2,
+        description="A course decision due, unanswered by the primary clinician",
+        source=(
+            "Clinic convention, no primary source found: the next session of a course "
+            "waits on the decision, so it should not wait past the next working days"
+        ),
+        evidence="convention",
+    ),
 }
 
 
