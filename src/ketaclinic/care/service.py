@@ -47,6 +47,7 @@ from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.accounts.models import User
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
+from ketaclinic.platform.audit.models import AuditEvent
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from ketaclinic.platform.roles import Role
@@ -1118,6 +1119,14 @@ def score_recorded(db: Session, *, patient_id: int, instrument_id: str, response
     the relapse rule proposes a booster to the prescriber (one open proposal at a time)."""
     if instrument_id not in {r.instrument_id for r in clinical_plan.RELAPSE.values()}:
         return
+    _propose_on_signal(
+        db, patient_id=patient_id, instrument_id=instrument_id, response_id=response_id
+    )
+
+
+def _propose_on_signal(
+    db: Session, *, patient_id: int, instrument_id: str, response_id: int | None
+) -> None:
     found = relapse_check(db, patient_id=patient_id, instrument_id=instrument_id)
     if found is None:
         return
@@ -1150,6 +1159,74 @@ def score_recorded(db: Session, *, patient_id: int, instrument_id: str, response
         f"relapse rule {signal.rule.id}: {', '.join(f'{v:g}' for v in signal.values)}",
     )
     db.flush()
+
+
+def relapse_sweep(db: Session) -> int:
+    """The daily look at every course in maintenance (not only when a score is
+    recorded): a relapse signal with no proposal waiting proposes a booster. Returns the
+    number proposed."""
+    patient_ids = sorted(
+        set(
+            db.scalars(
+                select(CourseDecision.patient_id).where(CourseDecision.choice == "maintenance")
+            )
+        )
+    )
+    instruments = sorted({r.instrument_id for r in clinical_plan.RELAPSE.values()})
+    before = len(db.scalars(select(BoosterProposal.id)).all())
+    for patient_id in patient_ids:
+        for instrument_id in instruments:
+            _propose_on_signal(
+                db, patient_id=patient_id, instrument_id=instrument_id, response_id=None
+            )
+    return len(db.scalars(select(BoosterProposal.id)).all()) - before
+
+
+def escalation_due_at(db: Session, proposal: BoosterProposal) -> datetime:
+    """The proposal's time plus the clinic's business days, at the same clinic time."""
+    rule = clinical_plan.escalation_rules(configuration.clinic_overrides(db, "course.escalation"))[
+        "booster_proposal"
+    ]
+    zone = get_settings().zone
+    local = proposal.proposed_at.astimezone(zone)
+    day = clinical_plan.add_business_days(local.date(), rule.business_days)
+    return datetime.combine(day, local.timetz())
+
+
+def escalate_unanswered_boosters(db: Session, *, now: datetime) -> int:
+    """A proposal the primary clinician has not answered in time goes to every
+    prescriber (those not told yet); a proposal already sent to every prescriber needs
+    no escalation. Returns the number escalated."""
+    escalated = 0
+    prescribers = outcomes.prescriber_usernames(db)
+    waiting = db.scalars(select(BoosterProposal).where(BoosterProposal.status == "proposed"))
+    for proposal in list(waiting):
+        told = set(proposal.notified or [])
+        missing = [u for u in prescribers if u not in told]
+        if not missing or escalation_due_at(db, proposal) > now:
+            continue
+        outcomes.message_staff(
+            db,
+            usernames=missing,
+            kind="booster_proposal",
+            subject="Booster proposal unanswered: escalated",
+            body="A booster proposal waits past its time for an answer. Review it:",
+            patient_id=proposal.patient_id,
+            path=f"/care/boosters/{proposal.id}",
+        )
+        proposal.notified = sorted(told | set(missing))
+        _record(
+            db,
+            CARE_JOB,
+            "booster.escalate",
+            proposal.patient_id,
+            "booster_proposal",
+            proposal.id,
+            f"unanswered: to {len(missing)} prescriber(s)",
+        )
+        escalated += 1
+    db.flush()
+    return escalated
 
 
 def request_booster(db: Session, *, actor: Actor, note: str = "") -> BoosterProposal:
@@ -1469,12 +1546,8 @@ class DecisionDue:
     mine: bool
 
 
-def decisions_due(db: Session, *, actor: Actor) -> list[DecisionDue]:
-    """Courses whose induction series is given and that wait for the prescriber's
-    decision: the courses whose primary clinician is the actor first, then the rest of
-    the clinic's (so that a decision reaches the primary clinician first, and is not lost
-    when they are away)."""
-    _require(actor, DECIDERS, "decide on a course")
+def _courses_due(db: Session) -> list[tuple[orders.Course, datetime | None]]:
+    """The courses waiting for a decision, each with the time of its latest decision."""
     courses = orders.courses_with_induction_done(db)
     if not courses:
         return []
@@ -1485,12 +1558,101 @@ def decisions_due(db: Session, *, actor: Actor) -> list[DecisionDue]:
         .order_by(CourseDecision.decided_at, CourseDecision.id)
     ):
         latest[row.course_id] = row
-    due = [
-        c
+    return [
+        (c, latest[c.id].decided_at if c.id in latest else None)
         for c in courses
         if c.id not in latest
         or (latest[c.id].choice in ("extend", "titrate") and latest[c.id].extra_sessions)
     ]
+
+
+def _told_at(db: Session, action: str, course_id: int, since: datetime | None) -> datetime | None:
+    """When the job last sent this course's decision ``action`` (after its latest
+    decision), from the audit trail that records each message."""
+    query = select(AuditEvent.at).where(
+        AuditEvent.action == action,
+        AuditEvent.object_type == "course",
+        AuditEvent.object_id == str(course_id),
+    )
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    return db.scalar(query.order_by(AuditEvent.at.desc()).limit(1))
+
+
+def escalate_decisions_due(db: Session, *, now: datetime) -> tuple[int, int]:
+    """A course decision that came due is sent to the primary clinician first (every
+    prescriber without one); unanswered after the clinic's business days, to every
+    prescriber. Returns (sent first, escalated)."""
+    rule = clinical_plan.escalation_rules(configuration.clinic_overrides(db, "course.escalation"))[
+        "course_decision"
+    ]
+    zone = get_settings().zone
+    first = escalated = 0
+    for course, since in _courses_due(db):
+        path = f"/care/courses/{course.id}/decision"
+        told = _told_at(db, "course.decision_notify", course.id, since)
+        if told is None:
+            primary = primary_clinician_username(db, patient_id=course.patient_id)
+            team = [primary] if primary else outcomes.prescriber_usernames(db)
+            outcomes.message_staff(
+                db,
+                usernames=team,
+                kind="course_decision",
+                subject="Course decision due",
+                body="The induction series is given: the course waits for a decision:",
+                patient_id=course.patient_id,
+                path=path,
+            )
+            _record(
+                db,
+                CARE_JOB,
+                "course.decision_notify",
+                course.patient_id,
+                "course",
+                course.id,
+                f"to {len(team)} clinician(s)",
+            )
+            first += 1
+            continue
+        local = told.astimezone(zone)
+        due_at = datetime.combine(
+            clinical_plan.add_business_days(local.date(), rule.business_days), local.timetz()
+        )
+        if due_at > now or _told_at(db, "course.decision_escalate", course.id, since):
+            continue
+        team = outcomes.prescriber_usernames(db)
+        outcomes.message_staff(
+            db,
+            usernames=team,
+            kind="course_decision",
+            subject="Course decision unanswered: escalated",
+            body="A course decision waits past its time. Decide:",
+            patient_id=course.patient_id,
+            path=path,
+        )
+        _record(
+            db,
+            CARE_JOB,
+            "course.decision_escalate",
+            course.patient_id,
+            "course",
+            course.id,
+            f"unanswered: to {len(team)} prescriber(s)",
+        )
+        escalated += 1
+    db.flush()
+    return first, escalated
+
+
+def decisions_due(db: Session, *, actor: Actor) -> list[DecisionDue]:
+    """Courses whose induction series is given and that wait for the prescriber's
+    decision: the courses whose primary clinician is the actor first, then the rest of
+    the clinic's (so that a decision reaches the primary clinician first, and is not lost
+    when they are away)."""
+    _require(actor, DECIDERS, "decide on a course")
+    due = [course for course, _ in _courses_due(db)]
+    if not due:
+        return []
     ids = {c.patient_id for c in due}
     names = patients.display_names(db, ids)
     primaries = (

@@ -91,6 +91,11 @@ TABLES: dict[str, Table] = {
             "course.relapse", "Relapse rules that propose a booster", lambda: course_plan.RELAPSE
         ),
         Table(
+            "course.escalation",
+            "When an unanswered booster proposal or course decision goes to every prescriber",
+            lambda: course_plan.ESCALATION,
+        ),
+        Table(
             "course.therapy_phases",
             "Psychotherapy phases and booked lengths",
             lambda: course_plan.THERAPY_PHASES,

@@ -196,3 +196,56 @@ THERAPY_PHASES: dict[str, TherapyPhase] = {
 
 def therapy_phases(overrides: Iterable[Override] = ()) -> dict[str, TherapyPhase]:
     return apply(THERAPY_PHASES, tuple(overrides))
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """How long a question to the primary clinician waits for an answer, in business
+    days (Monday to Friday), before it goes to every prescriber."""
+
+    id: str
+    business_days: int
+    description: str
+    source: str
+    evidence: Evidence
+
+
+ESCALATION: dict[str, Escalation] = {
+    "booster_proposal": Escalation(
+        id="booster_proposal",
+        business_days=2,
+        description="A booster proposal unanswered by the primary clinician",
+        source=(
+            "Clinic convention, no primary source found: a relapse signal in maintenance is "
+            "not an emergency (suicidality alerts escalate on their own rule), but a "
+            "booster should not wait past the next working days"
+        ),
+        evidence="convention",
+    ),
+    "course_decision": Escalation(
+        id="course_decision",
+        business_days=2,
+        description="A course decision due, unanswered by the primary clinician",
+        source=(
+            "Clinic convention, no primary source found: the next session of a course "
+            "waits on the decision, so it should not wait past the next working days"
+        ),
+        evidence="convention",
+    ),
+}
+
+
+def escalation_rules(overrides: Iterable[Override] = ()) -> dict[str, Escalation]:
+    return apply(ESCALATION, tuple(overrides))
+
+
+def add_business_days(start: date, days: int) -> date:
+    """``days`` working days (Monday to Friday) after ``start``; public holidays are the
+    clinic's to account for (not modelled)."""
+    current = start
+    left = days
+    while left > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            left -= 1
+    return current
