@@ -202,6 +202,27 @@ def test_the_delivery_failures_page_masks_recipients_and_an_admin_retries_or_can
     assert [m["to"] for m in transport.sent] == ["maria@example.org"]
 
 
+def test_the_administrators_outbox_masks_recipients_and_its_read_is_audited(
+    db: Session, client: object
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from tests.conftest import login
+
+    assert isinstance(client, TestClient)
+    _ask(db, a_patient(db, email="maria@example.org").id)
+    db.commit()
+    staff(db, "admin", "ada")
+    login(client, "ada")
+    page = client.get("/outcomes/outbox")
+    assert page.status_code == 200
+    assert "m***@example.org" in page.text and "maria@example.org" not in page.text
+    db.expire_all()
+    assert "outbox.read" in set(
+        db.scalars(select(AuditEvent.action).where(AuditEvent.actor == "ada"))
+    )
+
+
 # ----------------------------------------------------------------------- text messages
 def _consenting(db: Session, preference: str = "text") -> patients.Patient:
     patient = a_patient(db, email="maria@example.org", phone="(555) 201-3344")

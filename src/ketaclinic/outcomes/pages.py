@@ -564,9 +564,8 @@ async def change_settings(request: Request, db: DB, actor: Actor = allow(Role.ad
 
 
 @router.get("/outcomes/outbox", response_class=HTMLResponse)
-def outbox_page(request: Request, db: DB, _: Actor = allow(Role.admin)) -> Response:
-    rows = outbox.recent_messages(db)
-    db.rollback()
+def outbox_page(request: Request, db: DB, actor: Actor = allow(Role.admin)) -> Response:
+    rows = outbox.recent_messages(db, actor=actor)
     return render(request, "outcomes/outbox.html", {"rows": rows})
 
 

@@ -409,8 +409,19 @@ def deliver_pending(
     return Delivery(**counts)
 
 
-def recent_messages(db: Session, *, limit: int = 200) -> list[OutboxMessage]:
-    return list(db.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)))
+def recent_messages(db: Session, *, actor: Actor, limit: int = 200) -> list[OutboxMessage]:
+    """The newest messages, for the administrator's outbox page (recipients shown masked,
+    no body); the read is audited, as the addresses are patients' and staff's."""
+    rows = list(db.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)))
+    audit.note_read(
+        db,
+        actor=actor,
+        action="outbox.read",
+        object_type="outbox_message",
+        detail=f"{len(rows)} recent message(s) listed",
+    )
+    db.flush()
+    return rows
 
 
 # ------------------------------------------------------------------ delivery failures
