@@ -980,15 +980,38 @@ def open_estimate(
     """An estimate the clinic owes a self-pay patient: scheduled (due by the timelines)
     or asked for."""
     _writer(db, actor, patient_id)
+    return _open_for_patient(
+        db,
+        actor=actor,
+        patient_id=patient_id,
+        service_on=service_on,
+        requested=requested,
+        asked_on=asked_on or today(),
+        service_key=service_key,
+    )
+
+
+def _open_for_patient(
+    db: Session,
+    *,
+    actor: Actor,
+    patient_id: int,
+    service_on: date | None,
+    requested: bool,
+    asked_on: date,
+    service_key: str | None,
+    why: str = "",
+) -> Estimate:
+    """The estimate's row, due by the timelines from ``asked_on``, and its audit row; the
+    caller has checked who may open it."""
     patient = patients.patient_by_id(db, patient_id)
-    day = asked_on or today()
-    due = _due(day, service_on, requested, db)
+    due = _due(asked_on, service_on, requested, db)
     row = Estimate(
         patient_id=patient_id,
         recipient_name=f"{patient.given_name} {patient.family_name}",
         recipient_email=patient.email,
         requested=requested,
-        asked_on=day,
+        asked_on=asked_on,
         service_on=service_on,
         due_on=due.due_on,
         due_reason=due.reason,
@@ -1004,7 +1027,7 @@ def open_estimate(
         patient_id=patient_id,
         object_type="billing_estimate",
         object_id=row.id,
-        detail=f"due {due.due_on}: {due.reason}",
+        detail=f"{why}due {due.due_on}: {due.reason}",
     )
     return row
 
@@ -1164,32 +1187,16 @@ def appointment_booked(
     )
     if covered is not None:
         return None
-    patient = patients.patient_by_id(db, patient_id)
-    due = _due(booked_on, service_on, False, db)
-    row = Estimate(
-        patient_id=patient_id,
-        recipient_name=f"{patient.given_name} {patient.family_name}",
-        recipient_email=patient.email,
-        requested=False,
-        asked_on=booked_on,
-        service_on=service_on,
-        due_on=due.due_on,
-        due_reason=due.reason,
-        status="due",
-        service_key=priced.key,
-    )
-    db.add(row)
-    db.flush()
-    audit.record(
+    return _open_for_patient(
         db,
         actor=actor,
-        action="billing.estimate_open",
         patient_id=patient_id,
-        object_type="billing_estimate",
-        object_id=row.id,
-        detail=f"booked visit {appointment_id}: due {due.due_on}: {due.reason}",
+        service_on=service_on,
+        requested=False,
+        asked_on=booked_on,
+        service_key=priced.key,
+        why=f"booked visit {appointment_id}: ",
     )
-    return row
 
 
 @dataclass(frozen=True)
