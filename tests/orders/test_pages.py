@@ -73,7 +73,7 @@ def test_a_prescriber_opens_a_course_previews_the_arithmetic_and_signs(
     order_url = drafted.headers["location"]
     wrong = client.post(f"{order_url}/sign", data={"csrf_token": csrf, "password": "guess"})
     assert wrong.status_code == 422 and "the password is not right" in wrong.text
-    assert 'id="e-sign-password"' in wrong.text and "order-draft" in wrong.text
+    assert 'id="e-password"' in wrong.text and "order-draft" in wrong.text
     signed = client.post(
         f"{order_url}/sign", data={"csrf_token": csrf, "password": PASSWORD}, follow_redirects=False
     )

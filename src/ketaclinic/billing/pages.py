@@ -5,6 +5,7 @@ own bills in the portal."""
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -20,6 +21,7 @@ from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.areas import ChartSection
 from ketaclinic.platform.auth import Principal, allow, allow_public, check_login_csrf, get_db
 from ketaclinic.platform.errors import ClinicError, Forbidden, Invalid
+from ketaclinic.platform.forms import field_errors
 from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.pdf import PDF_MEDIA_TYPE
 from ketaclinic.platform.roles import Role
@@ -140,9 +142,7 @@ async def estimate_request(
         )
     except ClinicError as exc:
         db.rollback()
-        return _estimate_form(
-            request, db, form=form, errors=exc.fields or {"form": exc.detail}, status=exc.status
-        )
+        return _estimate_form(request, db, form=form, errors=field_errors(exc), status=exc.status)
     return render(request, "billing/estimate_requested.html", {"estimate": row, "token": token})
 
 
@@ -217,9 +217,7 @@ async def add_service(request: Request, db: DB, actor: Actor = allow(*MONEY)) ->
         )
     except ClinicError as exc:
         db.rollback()
-        return _desk(
-            request, db, actor, errors=exc.fields or {"form": exc.detail}, status=exc.status
-        )
+        return _desk(request, db, actor, errors=field_errors(exc), status=exc.status)
     return RedirectResponse("/billing", status_code=303)
 
 
@@ -261,9 +259,7 @@ async def add_plan(request: Request, db: DB, actor: Actor = allow(*MONEY)) -> Re
         )
     except ClinicError as exc:
         db.rollback()
-        return _desk(
-            request, db, actor, errors=exc.fields or {"form": exc.detail}, status=exc.status
-        )
+        return _desk(request, db, actor, errors=field_errors(exc), status=exc.status)
     return RedirectResponse("/billing", status_code=303)
 
 
@@ -275,6 +271,7 @@ def _account(
     patient_id: int,
     *,
     errors: dict[str, str] | None = None,
+    form: Mapping[str, str] | None = None,
     status: int = 200,
 ) -> Response:
     return render(
@@ -289,6 +286,7 @@ def _account(
             if actor.roles & service.MONEY
             else None,
             "errors": errors or {},
+            "form": {k: v for k, v in (form or {}).items() if k != "csrf_token"},
             "money": service.dollars,
             "today": service.today(),
         },
@@ -316,7 +314,8 @@ async def _act(request: Request, db: Session, actor: Actor, patient_id: int, act
             db,
             actor,
             patient_id,
-            errors=exc.fields or {"form": exc.detail},
+            errors=field_errors(exc),
+            form=form,
             status=exc.status,
         )
     return RedirectResponse(f"/billing/patients/{patient_id}", status_code=303)

@@ -20,7 +20,7 @@ from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.areas import ChartSection
 from ketaclinic.platform.auth import allow, get_db
 from ketaclinic.platform.errors import ClinicError
-from ketaclinic.platform.forms import parse
+from ketaclinic.platform.forms import field_errors, parse
 from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.web import render
@@ -34,6 +34,20 @@ VERDICT_WORDS = {
     "eligible_with_precautions": "Eligible with precautions",
     "not_eligible": "Not eligible",
     "needs_information": "Needs more information",
+}
+
+
+INTAKE_LABELS = {
+    "taken_on": "Date of the intake",
+    "protocol_id": "Intended protocol",
+    "episodes": "Number of depressive episodes",
+    "heart_rate": "Heart rate",
+    "bp_systolic": "Blood pressure, systolic",
+    "bp_diastolic": "Blood pressure, diastolic",
+    "spo2": "SpO2",
+    "weight_kg": "Weight",
+    "height_cm": "Height",
+    "reason": "Why is the intake corrected",
 }
 
 
@@ -55,6 +69,8 @@ def _form_context(
         ],
         "answer_text": forms.answer_text,
         "trial_rows": forms.trial_rows(form),
+        # The words of each input, for the list of errors at the top of the form.
+        "labels": {**INTAKE_LABELS, **{f"finding.{r.id}": r.question for r in rules}},
         "correcting": None,
         "imported": {},
         "diagnoses": [],
@@ -117,7 +133,7 @@ async def create_intake(
             service.create_intake(db, actor=actor, patient_id=patient_id, data=data)
         except ClinicError as exc:
             db.rollback()
-            errors = exc.fields or {"form": exc.detail}
+            errors = field_errors(exc)
         else:
             return RedirectResponse(f"/patients/{patient_id}/candidacy", status_code=303)
     patient = patients.get_patient(db, actor=actor, patient_id=patient_id, purpose="intake")
@@ -188,7 +204,7 @@ async def correct(
             service.correct_intake(db, actor=actor, intake_id=intake_id, data=data, reason=reason)
         except ClinicError as exc:
             db.rollback()
-            errors = exc.fields or {"form": exc.detail}
+            errors = field_errors(exc)
         else:
             return RedirectResponse(f"/patients/{patient_id}/candidacy", status_code=303)
     intake = service.get_intake(db, actor=actor, intake_id=intake_id)
@@ -269,7 +285,7 @@ async def decide(
             service.decide(db, actor=actor, patient_id=patient_id, data=data)
         except ClinicError as exc:
             db.rollback()
-            errors = exc.fields or {"form": exc.detail}
+            errors = field_errors(exc)
             if exc.fields:
                 errors.setdefault("form", exc.detail)
         else:

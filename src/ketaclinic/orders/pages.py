@@ -21,7 +21,7 @@ from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.areas import ChartSection
 from ketaclinic.platform.auth import allow, get_db
 from ketaclinic.platform.errors import ClinicError, NotFound
-from ketaclinic.platform.forms import form_values, parse
+from ketaclinic.platform.forms import field_errors, form_values, parse
 from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.web import render
@@ -47,23 +47,20 @@ def parse_order(form: dict[str, Any], protocol_id: str) -> tuple[OrderIn | None,
     try:
         return OrderIn.model_validate(values), {}
     except ValidationError as exc:
-        errors: dict[str, str] = {}
-        for err in exc.errors():
-            loc = err["loc"]
-            name = str(loc[0]) if loc else "form"
-            if name == "overrides" and len(loc) >= 3:
-                name = f"override_{loc[2]}"
-            errors.setdefault(name, err["msg"].removeprefix("Value error, "))
-        return None, errors
+        return None, field_errors(exc, rename=_input_of)
+
+
+def _input_of(loc: tuple[Any, ...]) -> str:
+    """The input a service's field is typed in: an override's parts are ``override_*``."""
+    if not loc:
+        return "form"
+    if str(loc[0]) == "overrides":
+        return f"override_{loc[-1]}" if len(loc) >= 3 else "override_field"
+    return str(loc[0])
 
 
 def _errors_of(exc: ClinicError) -> dict[str, str]:
-    errors = {
-        (f"override_{k.split('.')[-1]}" if k.startswith("overrides") else k): v
-        for k, v in exc.fields.items()
-    }
-    errors["form"] = exc.detail
-    return errors
+    return field_errors(exc, rename=_input_of)
 
 
 def _order_defaults(p: dosing.Protocol, order: Order | None = None) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from ketaclinic.platform.auth import (
 )
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import ClinicError, Invalid
+from ketaclinic.platform.forms import field_errors
 from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.web import end_tablet_lock, hand_tablet_to_patient, render
@@ -559,7 +560,7 @@ async def change_settings(request: Request, db: DB, actor: Actor = allow(Role.ad
         config.change_setting(db, actor=actor, key=key, value=value, reason=reason)
     except Invalid as exc:
         db.rollback()
-        return _settings(request, db, exc.fields or {"form": exc.detail}, None, 422)
+        return _settings(request, db, field_errors(exc), None, 422)
     return _settings(request, db, {}, key)
 
 

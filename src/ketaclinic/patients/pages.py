@@ -17,7 +17,7 @@ from ketaclinic.platform.areas import HomeSection, chart_sections
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.auth import allow, get_db
 from ketaclinic.platform.errors import ClinicError
-from ketaclinic.platform.forms import parse
+from ketaclinic.platform.forms import field_errors, parse
 from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.web import render
@@ -72,7 +72,7 @@ async def create(request: Request, db: DB, actor: Actor = allow(*DESK)) -> Respo
             patient = service.create_patient(db, actor=actor, data=data)
         except ClinicError as exc:
             db.rollback()
-            errors = exc.fields or {"form": exc.detail}
+            errors = field_errors(exc)
         else:
             return RedirectResponse(_landing(actor, patient.id), status_code=303)
     return render(
@@ -163,7 +163,7 @@ async def contact_preferences(
         )
     except ClinicError as exc:
         db.rollback()
-        errors = exc.fields or {"form": exc.detail}
+        errors = field_errors(exc)
         patient = service.get_patient(db, actor=actor, patient_id=patient_id, purpose="edit")
         values = {name: getattr(patient, name) for name in service.DEMOGRAPHIC_FIELDS}
         return render(
@@ -199,7 +199,7 @@ async def edit(
             )
         except ClinicError as exc:
             db.rollback()
-            errors = exc.fields or {"form": exc.detail}
+            errors = field_errors(exc)
         else:
             return RedirectResponse(_landing(actor, patient_id), status_code=303)
     patient = service.get_patient(db, actor=actor, patient_id=patient_id, purpose="edit")
@@ -227,7 +227,7 @@ async def add_measurement(
             service.add_measurement(db, actor=actor, patient_id=patient_id, data=data)
         except ClinicError as exc:
             db.rollback()
-            errors = exc.fields or {"form": exc.detail}
+            errors = field_errors(exc)
         else:
             return RedirectResponse(f"{_landing(actor, patient_id)}#measurements", status_code=303)
     detail = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in errors.items())

@@ -25,6 +25,7 @@ from ketaclinic.platform.auth import (
     principal,
 )
 from ketaclinic.platform.errors import ClinicError
+from ketaclinic.platform.forms import field_errors
 from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.web import end_tablet_lock, is_secure, render
@@ -59,6 +60,19 @@ async def login(
     _: Principal | None = allow_public(),
 ) -> Response:
     await check_login_csrf(request)
+    missing = {
+        name: f"give your {name}"
+        for name, value in (("username", username), ("password", password))
+        if not value.strip()
+    }
+    if missing:
+        return render(
+            request,
+            "login.html",
+            {"next": next, "errors": missing, "username": username},
+            status_code=422,
+            who=None,
+        )
     settings = request.app.state.settings
     result = accounts.authenticate(
         db,
@@ -148,9 +162,7 @@ def add_user(
     except ClinicError as exc:
         db.rollback()
         form = {"username": username, "full_name": full_name, "email": email, "roles": roles or []}
-        return _users(
-            request, db, error=exc.detail, fields=exc.fields, form=form, status=exc.status
-        )
+        return _users(request, db, errors=field_errors(exc), form=form, status=exc.status)
     return RedirectResponse("/admin/users", status_code=303)
 
 
@@ -158,8 +170,7 @@ def _users(
     request: Request,
     db: Session,
     *,
-    error: str | None = None,
-    fields: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
     form: Mapping[str, object] | None = None,
     contact_of: int | None = None,
     status: int = 200,
@@ -171,10 +182,9 @@ def _users(
             "users": accounts.list_users(db),
             "roles": list(Role),
             "preferences": accounts.ALERT_PREFERENCES,
-            "error": error if contact_of is None else None,
-            "contact_error": error if contact_of is not None else None,
+            "errors": (errors or {}) if contact_of is None else {},
+            "contact_errors": (errors or {}) if contact_of is not None else {},
             "contact_of": contact_of,
-            "fields": fields or {},
             "form": form or {},
         },
         status_code=status,
@@ -199,13 +209,7 @@ def change_contact(
         db.rollback()
         form = {"email": email, "alert_preference": alert_preference}
         return _users(
-            request,
-            db,
-            error=exc.detail,
-            fields=exc.fields,
-            form=form,
-            contact_of=user_id,
-            status=exc.status,
+            request, db, errors=field_errors(exc), form=form, contact_of=user_id, status=exc.status
         )
     return RedirectResponse("/admin/users", status_code=303)
 

@@ -21,7 +21,7 @@ from ketaclinic.platform.auth import (
     get_db,
 )
 from ketaclinic.platform.errors import ClinicError, Conflict, Forbidden, Invalid, NotFound
-from ketaclinic.platform.forms import parse
+from ketaclinic.platform.forms import field_errors, parse
 from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.web import render
@@ -303,7 +303,7 @@ async def convert_lead(
             )
         except (Invalid, Conflict) as exc:
             db.rollback()
-            errors = exc.fields or {"form": exc.detail}
+            errors = field_errors(exc)
         else:
             return RedirectResponse(f"/leads/{lead_id}", status_code=303)
     return _lead_page(
@@ -368,7 +368,7 @@ async def my_contact_preferences(
         db.rollback()
         own = portal.overview(db, actor=actor)
         context = _contact(
-            exc.fields or {"form": exc.detail},
+            field_errors(exc),
             {"contact_preference": preference, "text_consent": consent},
         )
         return render(

@@ -16,7 +16,7 @@ from ketaclinic.patients import service as patients
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.auth import allow, get_db
 from ketaclinic.platform.errors import ClinicError, Invalid
-from ketaclinic.platform.forms import parse
+from ketaclinic.platform.forms import field_errors, parse
 from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.web import render
@@ -246,20 +246,19 @@ def booking_form(
 async def book(request: Request, db: DB, actor: Actor = allow(*BOOK)) -> Response:
     form = dict(await request.form())
     data, errors = parse(BookingIn, form)
-    message = ""
+    status = 422
     if data is not None:
         try:
             row = service.book(db, actor=actor, data=data, zone=_zone(request))
         except ClinicError as exc:
             db.rollback()
-            errors, message = exc.fields, exc.detail
+            errors, status = field_errors(exc), 409
         else:
             day = row.starts_at.astimezone(_zone(request)).date()
             return RedirectResponse(f"/schedule?day={day.isoformat()}#a{row.id}", status_code=303)
     context = _booking_context(request, db, actor, _int(str(form.get("patient_id", ""))), form)
     context["errors"] = errors
-    context["message"] = message or "The booking was not saved: correct the fields marked below."
-    return render(request, "scheduling/book.html", context, status_code=409 if message else 422)
+    return render(request, "scheduling/book.html", context, status_code=status)
 
 
 # ------------------------------------------------------------------ one appointment
