@@ -75,7 +75,7 @@ def test_a_bad_signature_is_shown_at_the_field_and_nothing_is_stored(
         data={**form, "typed_name": "Tom Reyes", "signature": "data:image/png;base64,SGVsbG8="},
     )
     assert bad.status_code == 422
-    assert 'aria-invalid="true" aria-describedby="err-signature"' in bad.text
+    assert 'aria-invalid="true" aria-describedby="e-signature"' in bad.text
     assert 'value="Tom Reyes"' in bad.text
     stale = client.post(
         f"/portal/consents/{doc.id}/sign",
@@ -130,7 +130,7 @@ def test_an_administrator_writes_a_new_version_and_the_old_one_stays(
     short = client.post(
         "/consents/off_label_ketamine/new", data={"csrf_token": csrf, "title": "Off", "body": "x"}
     )
-    assert short.status_code == 422 and 'aria-describedby="err-body"' in short.text
+    assert short.status_code == 422 and 'aria-describedby="e-body"' in short.text
     made = client.post(
         "/consents/off_label_ketamine/new",
         data={"csrf_token": csrf, "title": "Off-label ketamine", "body": first.body + " Two."},
@@ -192,7 +192,7 @@ def test_a_nurse_hands_the_tablet_over_and_it_stays_on_the_one_document_until_si
     assert page.status_code == 200 and "Witness username" in page.text
     form = {"text_sha256": doc.body_sha256, "typed_name": "Tom Reyes", "signature": data_url()}
     wrong = client.post(home, data={**form, "witness_username": "nurse", "witness_password": "x"})
-    assert wrong.status_code == 422 and 'aria-describedby="err-password"' in wrong.text
+    assert wrong.status_code == 422 and 'aria-describedby="e-password"' in wrong.text
     assert _count(db, ConsentSignature) == 0
     done = client.post(
         home, data={**form, "witness_username": "nurse", "witness_password": PASSWORD}

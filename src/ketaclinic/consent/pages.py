@@ -26,6 +26,7 @@ from ketaclinic.platform.auth import (
 )
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import ClinicError, Forbidden, NotFound
+from ketaclinic.platform.forms import field_errors
 from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.pdf import PDF_MEDIA_TYPE
 from ketaclinic.platform.roles import Role
@@ -145,8 +146,7 @@ def publish(
             db,
             kind=kind,
             values=values,
-            errors=exc.fields,
-            error=exc.detail,
+            errors=field_errors(exc),
             status_code=exc.status,
         )
     return RedirectResponse("/consents", status_code=303)
@@ -261,8 +261,7 @@ def portal_sign(
             patient_name=actor.full_name,
             back="/portal/consents",
             values={"typed_name": typed_name},
-            errors=exc.fields,
-            error=exc.detail,
+            errors=field_errors(exc),
             status_code=exc.status,
         )
     return RedirectResponse("/portal/consents?signed=1", status_code=303)
@@ -339,8 +338,7 @@ def clinic_sign(
             patient_name=patient.display_name,
             back=f"/patients/{patient_id}/consents",
             values={"typed_name": typed_name, "witness_username": witness_username},
-            errors=exc.fields,
-            error=exc.detail,
+            errors=field_errors(exc),
             status_code=exc.status,
         )
     return RedirectResponse(f"/patients/{patient_id}/consents", status_code=303)
@@ -450,8 +448,7 @@ def tablet_sign(
             handover,
             token,
             values={"typed_name": typed_name, "witness_username": witness_username},
-            errors=exc.fields,
-            error=exc.detail,
+            errors=field_errors(exc),
             status_code=exc.status,
         )
     response = render(request, "consent/tablet_thanks.html", {})

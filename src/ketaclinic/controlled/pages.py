@@ -18,7 +18,7 @@ from ketaclinic.controlled import service
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.auth import allow, get_db
 from ketaclinic.platform.errors import ClinicError, Invalid
-from ketaclinic.platform.forms import parse
+from ketaclinic.platform.forms import field_errors, parse
 from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.pdf import PDF_MEDIA_TYPE
 from ketaclinic.platform.roles import Role
@@ -34,9 +34,7 @@ NAV = [("Controlled substances", "/controlled", frozenset(READERS))]
 
 
 def _errors(exc: ClinicError) -> dict[str, str]:
-    errors = {k: exc.detail for k in exc.fields} if exc.fields else {}
-    errors["form"] = exc.detail
-    return errors
+    return field_errors(exc)
 
 
 async def _submit(

@@ -22,6 +22,7 @@ from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.areas import ChartSection, HomeSection
 from ketaclinic.platform.auth import Principal, allow, get_db, request_session
 from ketaclinic.platform.errors import ClinicError, Invalid
+from ketaclinic.platform.forms import field_errors
 from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.web import render
@@ -200,11 +201,12 @@ def _page(
     *,
     error: str | None = None,
     fields: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
     status_code: int = 200,
     all_readings: bool = False,
 ) -> Response:
     ctx = _context(request, db, actor, session_id, all_readings=all_readings)
-    ctx.update({"error": error, "fields": fields or {}})
+    ctx.update({"error": error, "fields": fields or {}, "form": form or {}})
     return render(request, "sessions/session.html", ctx, status_code=status_code)
 
 
@@ -221,13 +223,16 @@ async def _act(
         call(form)
     except ClinicError as exc:
         db.rollback()
-        detail = exc.detail
-        if exc.fields:
-            detail += (
-                " (" + ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in exc.fields.items()) + ")"
-            )
+        typed = {k: v for k, v in form.items() if isinstance(v, str) and "password" not in k}
         return _page(
-            request, db, actor, session_id, error=detail, fields=exc.fields, status_code=exc.status
+            request,
+            db,
+            actor,
+            session_id,
+            error=exc.detail,
+            fields=field_errors(exc) if exc.fields else {},
+            form=typed,
+            status_code=exc.status,
         )
     return RedirectResponse(f"/sessions/{session_id}#{anchor}", status_code=303)
 
