@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.billing import service
 from tests.billing.factories import Desk, PriceList, at_day, given_session, people, price_list
 from tests.conftest import committed, login, make_user
+from tests.forms import marked, unmarked
 from tests.sessions.factories import esketamine_order, iv_order, male_patient
 
 
@@ -170,3 +171,31 @@ def test_the_claim_file_for_a_spravato_session(
     form = client.get(f"/billing/claims/cms1500?charge_ids={charge_id}")
     assert form.status_code == 200 and "G2082" in form.text
     assert client.get("/billing/claims/837p?charge_ids=x").status_code == 422
+
+
+def test_a_payment_of_a_bad_amount_marks_the_amount_and_keeps_method_and_reference(
+    client: TestClient, db: Session, team: Desk, prices: PriceList
+) -> None:
+    pid = _patient_with_sessions(db, team, prices)
+    csrf = login(client, team.desk.username)
+    refused = client.post(
+        f"/billing/patients/{pid}/payments",
+        data={
+            "csrf_token": csrf,
+            "amount": "12.345",
+            "method": "card",
+            "reference": "T-9",
+            "received_on": "2026-03-10",
+        },
+    )
+    assert refused.status_code == 422
+    amount = marked(refused.text, "amount")
+    assert amount.value == "12.345" and amount.message
+    assert unmarked(refused.text, "reference") and 'value="T-9"' in refused.text
+    assert "<option selected>card</option>" in refused.text
+    assert service.totals_of(db, pid).paid_cents == 0
+    bad_day = client.post(
+        f"/billing/patients/{pid}/payments",
+        data={"csrf_token": csrf, "amount": "20", "method": "cash", "received_on": "10/03/2026"},
+    )
+    assert marked(bad_day.text, "received_on").value == "10/03/2026"

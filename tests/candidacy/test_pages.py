@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from tests.candidacy.factories import all_answers, an_intake
 from tests.conftest import login, make_user
+from tests.forms import marked, summary_text, unmarked
 from tests.patients.factories import a_patient
 
 
@@ -266,3 +267,23 @@ def test_with_nothing_imported_the_intake_shows_no_import_mark(
     page = client.get(f"/patients/{patient.id}/intake/new")
     assert page.status_code == 200
     assert 'class="imported' not in page.text  # nothing imported: no mark
+
+
+def test_a_refused_intake_marks_each_wrong_answer_and_links_it_from_the_summary(
+    client: TestClient, db: Session
+) -> None:
+    patient = a_patient(db)
+    make_user(db, "nurse")
+    db.commit()
+    csrf = login(client, "nurse")
+    data = _form(csrf, heart_rate="fast", weight_kg="70", **{"trial-0-duration_weeks": "-3"})
+    del data["finding.pregnancy"]
+    refused = client.post(f"/patients/{patient.id}/intake", data=data)
+    assert refused.status_code == 422
+    pregnancy = marked(refused.text, "finding.pregnancy")  # a yes/no/unknown question
+    assert pregnancy.control.attrs["type"] == "radio" and pregnancy.message
+    assert "Is there a pregnancy" in summary_text(refused.text)  # the question, not its code
+    heart_rate = marked(refused.text, "heart_rate")
+    assert heart_rate.value == "fast" and heart_rate.message
+    assert marked(refused.text, "trial-0-duration_weeks").value == "-3"
+    assert 'value="70"' in refused.text and unmarked(refused.text, "weight_kg")

@@ -16,6 +16,7 @@ from ketaclinic.consent.models import ConsentDocument, ConsentSignature, Readine
 from ketaclinic.platform.db import utcnow
 from tests.conftest import PASSWORD, login
 from tests.consent.factories import data_url, document, patient_account, people
+from tests.forms import marked, parse, summary_text
 from tests.sessions.factories import appointment, male_patient
 
 
@@ -193,6 +194,9 @@ def test_a_nurse_hands_the_tablet_over_and_it_stays_on_the_one_document_until_si
     form = {"text_sha256": doc.body_sha256, "typed_name": "Tom Reyes", "signature": data_url()}
     wrong = client.post(home, data={**form, "witness_username": "nurse", "witness_password": "x"})
     assert wrong.status_code == 422 and 'aria-describedby="e-password"' in wrong.text
+    witness = marked(wrong.text, "witness_password")
+    assert witness.control.attrs["id"] == "w-pass" and witness.value == ""
+    assert 'value="nurse"' in wrong.text and 'value="Tom Reyes"' in wrong.text
     assert _count(db, ConsentSignature) == 0
     done = client.post(
         home, data={**form, "witness_username": "nurse", "witness_password": PASSWORD}
@@ -205,3 +209,28 @@ def test_a_nurse_hands_the_tablet_over_and_it_stays_on_the_one_document_until_si
     # Used once: the lock is gone and the token opens nothing more.
     assert client.get(home).status_code == 410
     assert client.get("/login").status_code == 200
+
+
+def test_signing_without_a_name_marks_the_name_and_a_bad_drawing_marks_the_pad(
+    client: TestClient, db: Session
+) -> None:
+    staff = people(db)
+    patient = male_patient(db)
+    doc = document(db, staff.admin)
+    patient_account(db, patient)
+    login(client, "pat")
+    form = _sign_form(client.get(f"/portal/consents/{doc.id}/sign").text)
+    nameless = client.post(
+        f"/portal/consents/{doc.id}/sign", data={**form, "typed_name": "", "signature": data_url()}
+    )
+    assert nameless.status_code == 422
+    name = marked(nameless.text, "typed_name")
+    assert name.control.attrs["id"] == "typed-name" and name.message
+    scribble = client.post(
+        f"/portal/consents/{doc.id}/sign",
+        data={**form, "typed_name": "Tom Reyes", "signature": "data:image/png;base64,SGVsbG8="},
+    )
+    pad = {e.attrs.get("id"): e for e in parse(scribble.text).walk()}
+    assert pad["signature-pad"].attrs["aria-invalid"] == "true"
+    assert pad["e-signature"].text and "Your signature" in summary_text(scribble.text)
+    assert _count(db, ConsentSignature) == 0

@@ -16,6 +16,7 @@ from ketaclinic.controlled import service
 from ketaclinic.controlled.models import LedgerEntry
 from tests.conftest import PASSWORD, login, make_user
 from tests.controlled.factories import SUPPLIER_DEA, Ledger, ledger, received
+from tests.forms import marked, unmarked
 
 
 @pytest.fixture
@@ -71,8 +72,13 @@ def test_a_nurse_receives_a_lot_and_a_wrong_dea_number_is_shown_at_its_field(
     }
     bad = client.post("/controlled/receive", data=fields)
     assert bad.status_code == 422
-    assert 'id="f-supplier_dea_number"' in bad.text and 'aria-invalid="true"' in bad.text
-    assert 'value="K1"' in bad.text  # what was typed stays
+    dea = marked(bad.text, "supplier_dea_number")
+    assert dea.control.attrs["id"] == "f-supplier_dea_number" and dea.message
+    assert dea.value == fields["supplier_dea_number"]
+    assert unmarked(bad.text, "lot_number") and 'value="K1"' in bad.text  # what was typed stays
+    no_quantity = client.post("/controlled/receive", data={**fields, "quantity": "a dozen"})
+    quantity = marked(no_quantity.text, "quantity")
+    assert quantity.value == "a dozen" and quantity.message == "give a number"
     good = client.post(
         "/controlled/receive",
         data={**fields, "supplier_dea_number": SUPPLIER_DEA},

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from tests.candidacy.factories import cleared_patient
 from tests.conftest import PASSWORD, login, make_user
+from tests.forms import marked, unmarked
 from tests.orders.factories import a_weighed_patient
 from tests.patients.factories import a_patient
 
@@ -97,3 +98,45 @@ def test_a_prescriber_opens_a_course_previews_the_arithmetic_and_signs(
     )
     assert section.title == "Treatment plan and orders"
     assert "156.0 mL/h" in html and "signed by prescriber" in html
+
+
+def test_a_refused_order_marks_the_dose_and_the_override_and_keeps_the_figures(
+    client: TestClient, db: Session
+) -> None:
+    patient = a_weighed_patient(db, weight=80)
+    cleared_patient(db, patient.id)
+    make_user(db, "prescriber")
+    db.commit()
+    csrf = login(client, "prescriber")
+    opened = client.post(
+        f"/patients/{patient.id}/courses",
+        data={
+            "csrf_token": csrf,
+            "protocol_id": "iv_ketamine",
+            "indication": "treatment_resistant_depression",
+        },
+        follow_redirects=False,
+    )
+    course_url = opened.headers["location"]
+    fields = {"csrf_token": csrf, "concentration_mg_per_ml": "10", "bag_volume_ml": "100"}
+    too_high = client.post(
+        f"{course_url}/orders", data={**fields, "dose_mg_per_kg": "1.5", "action": "draft"}
+    )
+    assert too_high.status_code == 422
+    dose = marked(too_high.text, "dose_mg_per_kg")
+    assert dose.value == "1.5" and dose.message
+    assert unmarked(too_high.text, "bag_volume_ml") and 'value="100"' in too_high.text
+    short_reason = client.post(
+        f"{course_url}/orders",
+        data={
+            **fields,
+            "dose_mg_per_kg": "0.5",
+            "override_field": "max_dose_mg",
+            "override_value": "120",
+            "override_reason": "short",
+            "action": "draft",
+        },
+    )
+    reason = marked(short_reason.text, "override_reason")
+    assert reason.value == "short" and reason.message
+    assert 'value="max_dose_mg" selected' in short_reason.text

@@ -4,6 +4,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.conftest import login, make_user
+from tests.forms import marked, unmarked
 
 
 def test_the_registration_form_shows_each_field_error_and_keeps_the_input(
@@ -24,9 +25,11 @@ def test_the_registration_form_shows_each_field_error_and_keeps_the_input(
     )
     assert response.status_code == 422
     page = response.text
-    assert "date of birth is in the future" in page
-    assert "not an email address" in page
-    assert 'value="Ana"' in page
+    assert "date of birth is in the future" in marked(page, "date_of_birth").message
+    email = marked(page, "email")
+    assert "not an email address" in email.message and email.value == "not-an-email"
+    assert marked(page, "family_name").message == "this is required"
+    assert 'value="Ana"' in page and unmarked(page, "given_name")
 
 
 def test_front_desk_registers_a_patient_and_lands_on_the_demographics(
@@ -132,3 +135,33 @@ def test_the_front_desk_records_contact_preferences_and_consent_to_texts(
         select(AuditEvent.detail).where(AuditEvent.action == "patient.contact_preferences")
     ).all()
     assert actions == ["prefers both, consented to text messages"]
+
+
+def test_an_edit_with_a_bad_phone_and_no_reason_marks_both_and_saves_nothing(
+    client: TestClient, db: Session
+) -> None:
+    from tests.patients.factories import a_patient
+
+    patient = a_patient(db)
+    make_user(db, "front_desk")
+    db.commit()
+    csrf = login(client, "frontdesk")
+    refused = client.post(
+        f"/patients/{patient.id}/edit",
+        data={
+            "csrf_token": csrf,
+            "version": str(patient.version),
+            "given_name": "Maria",
+            "family_name": "Lopez-Ortiz",
+            "date_of_birth": "1980-05-17",
+            "sex": "female",
+            "email": "maria@",
+            "reason": "",
+        },
+    )
+    assert refused.status_code == 422
+    assert marked(refused.text, "reason").message == "this is required"
+    assert marked(refused.text, "email").value == "maria@"
+    assert 'value="Lopez-Ortiz"' in refused.text  # what was typed, not the record
+    chart = client.get(f"/patients/{patient.id}/edit").text
+    assert 'value="Lopez"' in chart and "Lopez-Ortiz" not in chart

@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.conftest import login
+from tests.forms import marked, unmarked
 from tests.patients.factories import a_patient
 from tests.scheduling.factories import a_chair, a_course, a_team, on_duty
 
@@ -192,3 +193,24 @@ def test_admin_manages_chairs_and_the_rota_through_the_pages(
         client.post("/schedule/availability", data=span, follow_redirects=False).status_code == 303
     )
     assert "12:00" in client.get(f"/schedule/availability?start={DAY}").text
+
+
+def test_a_refused_booking_marks_the_start_or_the_chair_and_keeps_the_choices(
+    client: TestClient, db: Session
+) -> None:
+    team = _clinic(db)
+    csrf = login(client, "frontdesk")
+    no_time = client.post(
+        "/schedule/book", data=_form(team, team.maria, csrf) | {"starts_at": "tomorrow"}
+    )
+    assert no_time.status_code == 422
+    starts = marked(no_time.text, "starts_at")
+    assert starts.value == "tomorrow" and starts.message
+    chair = str(team.chair.id)
+    assert unmarked(no_time.text, "chair_id") and f'value="{chair}" selected' in no_time.text
+    client.post("/schedule/book", data=_form(team, team.maria, csrf), follow_redirects=False)
+    taken = client.post("/schedule/book", data=_form(team, team.john, csrf, "09:30"))
+    assert taken.status_code == 409
+    chair_taken = marked(taken.text, "chair_id")
+    assert chair_taken.control.attrs["id"] == "f-chair" and chair_taken.value == chair
+    assert "Chair 1 is already booked from 09:00 to 10:10" in chair_taken.message

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from tests.candidacy.factories import an_intake
 from tests.conftest import login
+from tests.forms import marked, unmarked
 from tests.sessions.factories import iv_order, male_patient, staff
 
 
@@ -97,3 +98,20 @@ def test_without_an_intake_the_session_screen_says_medications_are_not_recorded(
 ) -> None:
     url, _, _ = open_session(client, db)
     assert "No intake on file: medications and allergies not recorded." in client.get(url).text
+
+
+def test_a_vital_sign_typed_wrong_is_marked_and_the_other_readings_stay_typed(
+    client: TestClient, db: Session
+) -> None:
+    url, csrf, _ = open_session(client, db)
+    reading = {"csrf_token": csrf, "heart_rate": "7O", "systolic_bp": "128"}
+    reading |= {"diastolic_bp": "82", "spo2": "98", "respiratory_rate": "14"}
+    refused = client.post(url + "/vitals", data=reading)
+    assert refused.status_code == 422
+    heart_rate = marked(refused.text, "heart_rate")
+    assert heart_rate.control.attrs["id"] == "v-hr" and heart_rate.value == "7O"
+    assert "not a whole number" in heart_rate.message
+    assert unmarked(refused.text, "systolic_bp") and 'value="128"' in refused.text
+    assert '<span id="latest-time">none yet</span>' in client.get(url).text  # nothing charted
+    late = client.post(url + "/vitals", data=reading | {"heart_rate": "72", "taken_at": "9h"})
+    assert marked(late.text, "taken_at").value == "9h"

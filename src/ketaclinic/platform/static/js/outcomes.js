@@ -13,7 +13,8 @@
     box = document.createElement("div");
     box.id = "banners";
     box.className = "banners";
-    box.setAttribute("role", "alert");
+    box.setAttribute("role", "status");
+    box.setAttribute("aria-live", "polite");
     var header = document.querySelector("header.topbar");
     if (header && header.parentNode) {
       header.parentNode.insertBefore(box, header.nextSibling);
@@ -24,7 +25,13 @@
   }
 
   function show(banners) {
-    var box = container();
+    var box = document.getElementById("banners");
+    var now = banners.map(function (b) { return b.text; }).join("\n");
+    var shown = box ? Array.prototype.map.call(
+      box.querySelectorAll("[" + OWN + "], a[href='/outcomes/alerts']"),
+      function (n) { return n.textContent; }).join("\n") : "";
+    if (now === shown) { return; }  // unchanged: say nothing again
+    box = container();
     // Replace alert banners (ours, or the server-rendered one pointing at the queue).
     var old = box.querySelectorAll("[" + OWN + "], a[href='/outcomes/alerts']");
     for (var i = 0; i < old.length; i++) {
@@ -45,6 +52,7 @@
       }
       box.appendChild(p);
     });
+    if (window.ketaclinicBanners) { window.ketaclinicBanners.remember(box); }
   }
 
   function poll() {
