@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -81,12 +82,84 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser: object) -> Iterator[object]:
-    context = browser.new_context()  # type: ignore[attr-defined]
+def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
+    with_axe = request.node.get_closest_marker("axe") is not None
+    # axe-core goes in as a script tag, which the app's Content-Security-Policy refuses.
+    context = browser.new_context(bypass_csp=with_axe)  # type: ignore[attr-defined]
     tab = context.new_page()
     tab.set_default_timeout(10_000)
+    checker = None
+    if with_axe:
+        checker = Axe(tab, request.getfixturevalue("monkeypatch"))
     yield tab
+    if checker is not None:
+        checker.check()  # the page the test ends on
+        checker.assert_accessible()
     context.close()
+
+
+# ------------------------------------------------------------------ axe-core
+
+AXE_JS = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+FAILING_IMPACTS = ("serious", "critical")
+# WCAG 2.0/2.1 A and AA rules, and axe's best practices (landmarks, headings).
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+
+
+class Axe:
+    """Checks each page with axe-core before the test leaves it: before every click and
+    every ``goto`` the current document is checked once (a mark in the document says it
+    was), so every page of a journey is checked in the state the test left it, forms
+    filled or refused with their errors. ``npm ci --prefix tests/browser/axe``
+    (scripts/test) installs the pinned axe-core."""
+
+    def __init__(self, tab: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        from playwright.sync_api import Locator, Page
+
+        if not AXE_JS.exists():
+            pytest.fail(f"{AXE_JS} is missing: run npm ci --prefix tests/browser/axe")
+        self.tab = tab
+        self.checked: list[str] = []
+        self.violations: dict[str, list[str]] = {}  # what is wrong where -> on which pages
+
+        def first_check(method: Any, page_of: Any) -> Any:
+            def checked(this: Any, *args: Any, **kwargs: Any) -> Any:
+                if page_of(this) is tab:
+                    self.check()
+                return method(this, *args, **kwargs)
+
+            return checked
+
+        monkeypatch.setattr(Page, "goto", first_check(Page.goto, lambda p: p))
+        monkeypatch.setattr(Locator, "click", first_check(Locator.click, lambda loc: loc.page))
+
+    def check(self) -> None:
+        tab = self.tab
+        if not tab.url.startswith("http"):
+            return
+        if tab.evaluate("document.contentType !== 'text/html' || window.__axeChecked === true"):
+            return
+        if not tab.evaluate("typeof window.axe === 'object'"):
+            tab.add_script_tag(path=str(AXE_JS))
+        result = tab.evaluate(
+            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
+            " resultTypes: ['violations']}).then(r => { window.__axeChecked = true; return r; })",
+            AXE_TAGS,
+        )
+        self.checked.append(tab.url)
+        for v in result["violations"]:
+            if v["impact"] in FAILING_IMPACTS:
+                targets = "; ".join(",".join(n["target"]) for n in v["nodes"][:5])
+                what = f"{v['id']} ({v['impact']}): {v['help']} at {targets}"
+                self.violations.setdefault(what, []).append(tab.url)
+
+    def assert_accessible(self) -> None:
+        assert self.checked, "axe checked no page"
+        found = [
+            f"{what}\n    on {', '.join(dict.fromkeys(urls))}"
+            for what, urls in self.violations.items()
+        ]
+        assert not found, "axe-core found serious or critical violations:\n" + "\n".join(found)
 
 
 def log_in(page: object, base: str, username: str, password: str = DEMO_PASSWORD) -> None:

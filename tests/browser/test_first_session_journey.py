@@ -18,7 +18,8 @@ from tests.browser.conftest import DEMO_PASSWORD, log_in
 from tests.browser.test_consent import sign_consents_at_the_clinic
 from tests.browser.test_sessions import _chart_assessments, _later, _type_vitals
 
-pytestmark = pytest.mark.browser
+# Every page of the journey is checked with axe-core as the browser leaves it.
+pytestmark = [pytest.mark.browser, pytest.mark.axe]
 NEW_PATIENT = 36  # the demo (seed 7) leaves its last patient without an intake
 
 

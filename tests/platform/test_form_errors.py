@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
@@ -13,6 +14,7 @@ from ketaclinic.platform.errors import Conflict, Invalid
 from ketaclinic.platform.forms import field_errors, parse
 from tests.conftest import login, make_user
 from tests.forms import marked, summary_text, unmarked
+from tests.forms import parse as parse_html
 
 
 class _Visit(BaseModel):
@@ -125,3 +127,18 @@ def test_an_unknown_address_marks_that_staff_members_email_input(
     email = marked(refused.text, "email")
     assert email.control.attrs["id"] == f"email-{nurse.id}"
     assert email.message == "not an e-mail address" and email.value == "not-an-address"
+
+
+def test_the_banner_is_a_polite_status_region_not_an_alert(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ketaclinic.platform import web
+
+    banner = {"level": "alarm", "text": "1 open suicidality alert", "href": "/outcomes/alerts"}
+    monkeypatch.setattr(web, "banner_providers", lambda: [lambda request, who: [banner]])
+    make_user(db, "nurse", username="bo")
+    login(client, "bo")
+    boxes = [e for e in parse_html(client.get("/").text).walk() if e.attrs.get("id") == "banners"]
+    assert len(boxes) == 1 and "1 open suicidality alert" in boxes[0].text
+    assert boxes[0].attrs["role"] == "status" and boxes[0].attrs["aria-live"] == "polite"
+    assert not any(e.attrs.get("role") == "alert" for e in boxes[0].walk())
