@@ -134,6 +134,16 @@ class Axe:
         monkeypatch.setattr(Locator, "click", first_check(Locator.click, lambda loc: loc.page))
 
     def check(self) -> None:
+        for _ in range(3):
+            try:
+                return self._check()
+            except Exception as exc:  # a page that reloads itself went on meanwhile
+                if "context was destroyed" not in str(exc):
+                    raise
+                self.tab.wait_for_load_state()
+        raise AssertionError(f"{self.tab.url} changed under every axe check")
+
+    def _check(self) -> None:
         tab = self.tab
         if not tab.url.startswith("http"):
             return

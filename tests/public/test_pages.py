@@ -178,7 +178,7 @@ def test_front_desk_handles_a_lead_and_converts_it(client: TestClient, db: Sessi
         f"/leads/{lead_id}/convert",
         data={"csrf_token": csrf, "given_name": "Robin", "family_name": "Vale", "sex": "female"},
     )
-    assert response.status_code == 422 and "Field required" in response.text
+    assert response.status_code == 422 and "this is required" in response.text
     response = client.post(
         f"/leads/{lead_id}/convert",
         data={

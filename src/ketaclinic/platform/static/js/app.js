@@ -43,3 +43,33 @@ window.ketaclinicBanners = (function () {
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
 })();
+
+// A page that keeps itself current (data-refresh="seconds") reloads on that beat, and its
+// toggle button pauses it (WCAG 2.1 SC 2.2.1: a time limit the person can turn off), which this
+// tab remembers; a page being typed into is not reloaded under the person's hands.
+(function () {
+  var box = document.querySelector("[data-refresh]");
+  if (!box) { return; }
+  box.hidden = false;  // the pause works with the script that refreshes
+  var KEY = "ketaclinic.refresh.stopped:" + window.location.pathname;
+  var button = box.querySelector("button");
+  var seconds = Math.max(2, parseInt(box.getAttribute("data-refresh"), 10) || 5);
+  function stopped() {
+    try { return window.sessionStorage.getItem(KEY) === "1"; } catch (e) { return false; }
+  }
+  function show() {
+    if (!button) { return; }
+    button.setAttribute("aria-pressed", stopped() ? "true" : "false");
+  }
+  if (button) {
+    button.addEventListener("click", function () {
+      try { window.sessionStorage.setItem(KEY, stopped() ? "0" : "1"); } catch (e) { /* */ }
+      show();
+    });
+  }
+  show();
+  window.setInterval(function () {
+    var typing = document.activeElement && /^(INPUT|SELECT|TEXTAREA)$/.test(document.activeElement.tagName);
+    if (!stopped() && !typing) { window.location.reload(); }
+  }, seconds * 1000);
+})();
