@@ -241,7 +241,8 @@ def test_a_bundle_of_several_patients_reports_each_then_imports_all(
         assert owned  # each patient got their own facts
     db.rollback()
     again = validated(_post(client, charted, bundle).json())
-    assert _tags(again, "urn:ketaclinic:import")[0].endswith("3 patients: 0 were created, 3 matched")
+    (summary,) = _tags(again, "urn:ketaclinic:import")
+    assert summary.endswith("3 patients: 0 were created, 3 matched")
 
 
 def test_a_fault_in_one_patient_of_a_bundle_imports_none_of_them(
