@@ -293,6 +293,12 @@ def _fact(resource: dict[str, Any]) -> _Fact | str:
             else "no medication named"
         )
     if kind == "AllergyIntolerance":
+        verified = ((resource.get("verificationStatus") or {}).get("coding") or [{}])[0]
+        if verified.get("code") in ("refuted", "entered-in-error"):
+            return f"its verification status is {verified.get('code')}"
+        clinical = ((resource.get("clinicalStatus") or {}).get("coding") or [{}])[0]
+        if clinical.get("code") in ("inactive", "resolved"):
+            return f"its clinical status is {clinical.get('code')}: not a current allergy"
         text = allergy_intolerance.imported_text(resource)
         system, code = _coded(resource)
         return (
