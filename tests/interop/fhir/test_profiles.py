@@ -1,5 +1,6 @@
-"""Every resource the server returns for a charted record meets FHIR R4 and each US Core
-profile it claims (``meta.profile``), checked offline in one batch per test."""
+"""Every resource the server returns for a charted record (and its CapabilityStatement
+and an OperationOutcome) meets FHIR R4 and each US Core profile it claims
+(``meta.profile``), checked offline in one batch per test."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ def _served(client: TestClient, charted: Charted) -> list[dict[str, Any]]:
         bundle = get(client, f"/fhir/{kind}?patient={charted.patient_id}", charted).json()
         found += [e["resource"] for e in bundle.get("entry", [])]
     found += [e["resource"] for e in get(client, "/fhir/Questionnaire", charted).json()["entry"]]
+    found.append(get(client, "/fhir/metadata", charted).json())
+    found.append(get(client, "/fhir/Encounter/999999", charted).json())  # an OperationOutcome
     return found
 
 
@@ -34,7 +37,12 @@ def test_every_resource_of_a_charted_record_meets_the_profiles_it_claims(
     client: TestClient, charted: Charted
 ) -> None:
     served = _served(client, charted)
-    assert {r["resourceType"] for r in served} == {*reads.KINDS, "Questionnaire"}
+    assert {r["resourceType"] for r in served} == {
+        *reads.KINDS,
+        "Questionnaire",
+        "CapabilityStatement",
+        "OperationOutcome",
+    }
     findings = profiles.check(served)
     assert profiles.failures(findings) == []
     checked = {url for f in findings for url in f.checked}
