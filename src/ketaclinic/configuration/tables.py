@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ketaclinic.clinical import consent, controlled, monitoring
+from ketaclinic.clinical import consent, controlled, monitoring, records
 from ketaclinic.clinical.codes import billing as billing_codes
 from ketaclinic.clinical.codes import estimates as estimate_rules
 from ketaclinic.clinical.codes import mdc
@@ -126,6 +126,11 @@ TABLES: dict[str, Table] = {
             "consent.requirements",
             "Signed consents each protocol requires",
             lambda: consent.REQUIREMENTS,
+        ),
+        Table(
+            "records.bulk_export",
+            "FHIR bulk export: how long its files are kept, how often it is tried",
+            lambda: records.BULK_EXPORT,
         ),
         Table(
             "consent.readiness",

@@ -517,8 +517,8 @@ def _mark(source: str, effective: str | None, imported_on: datetime) -> str:
 
 
 def imported_intake_facts(db: Session, *, actor: Actor, patient_id: int) -> IntakeFacts:
-    """Diagnoses, current medications, the latest blood pressure and weight from the
-    patient's imported facts, for a new intake to pre-fill (nothing is saved here)."""
+    """Diagnoses, current medications, allergies, the latest blood pressure and weight
+    from the patient's imported facts, for a new intake to pre-fill (nothing is saved here)."""
     from ketaclinic.interop.fhir import codes
 
     patients.check_patient(db, actor=actor, patient_id=patient_id)
@@ -544,6 +544,8 @@ def imported_intake_facts(db: Session, *, actor: Actor, patient_id: int) -> Inta
     diagnoses: list[str] = []
     medications: list[str] = []
     medication_marks: list[str] = []
+    allergies: list[str] = []
+    allergy_marks: list[str] = []
 
     def mark(fact: Any) -> str:
         batch = sources[fact.import_id]
@@ -564,9 +566,16 @@ def imported_intake_facts(db: Session, *, actor: Actor, patient_id: int) -> Inta
         elif fact.kind == "medication" and fact.text not in medications:
             medications.append(fact.text)
             medication_marks.append(mark(fact))
+        elif fact.kind == "allergy" and fact.text.lower() not in {a.lower() for a in allergies}:
+            allergies.append(fact.text)
+            allergy_marks.append(mark(fact))
     if medications:
         values["medications"] = "\n".join(medications)
         marks["medications"] = "; ".join(dict.fromkeys(medication_marks))
+    if allergies:
+        # The intake records allergies as free text, one a line (as medications).
+        values["allergies"] = "\n".join(allergies)
+        marks["allergies"] = "; ".join(dict.fromkeys(allergy_marks))
     pressure = newest(codes.VITALS["blood_pressure"].codes[0][0])
     if pressure is not None and pressure.value is not None:
         values["bp_systolic"] = _number(pressure.value)

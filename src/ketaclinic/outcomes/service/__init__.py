@@ -55,6 +55,7 @@ from ketaclinic.outcomes.service.responses import (
     Recorded,
     ScorePoint,
     StoredResponse,
+    count_responses,
     record_from_system,
     record_response,
     score_history,
@@ -66,6 +67,7 @@ from ketaclinic.outcomes.service.work import WorkReport, run_due_work
 __all__ = [
     "Recorded",
     "StoredResponse",
+    "count_responses",
     "record_from_system",
     "stored_responses",
     "has_open_alert",

@@ -16,9 +16,12 @@ from ketaclinic.sessions.service.esketamine import (
 )
 from ketaclinic.sessions.service.export import (
     DoseGiven,
+    ReadingWindow,
     SessionRecord,
     VitalReading,
+    count_sessions,
     doses_given,
+    reading_window,
     session_records,
     vital_readings,
 )
@@ -90,9 +93,12 @@ __all__ = [
     "charting_overrides",
     "sessions_of_devices",
     "DoseGiven",
+    "ReadingWindow",
     "SessionRecord",
     "VitalReading",
+    "count_sessions",
     "doses_given",
+    "reading_window",
     "session_records",
     "vital_readings",
     "LiveUpdate",
