@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import statistics
 import sys
 import tempfile
@@ -309,7 +310,11 @@ def _in_process(
         import pstats
 
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+        if os.environ.get("HL7_PROFILE_OUT"):
+            profiler.dump_stats(os.environ["HL7_PROFILE_OUT"])
+        order = os.environ.get("HL7_PROFILE_SORT", "cumulative")
+        shown = int(os.environ.get("HL7_PROFILE_N", "30"))
+        pstats.Stats(profiler).sort_stats(order).print_stats(shown)
     assert codes == {"AA": len(raws)}, codes
     return len(raws), took
 
