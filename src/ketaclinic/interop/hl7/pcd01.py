@@ -156,7 +156,9 @@ def _time(raw: str, zone: tzinfo, where: str) -> datetime:
         raise Refused("AE", DATA_TYPE_ERROR, f"{where}: {raw!r} is not an HL7 date and time", where)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return moment
+    # The same instant in UTC: compared and hashed from here on without calling back
+    # into the parser's own offset class for each comparison.
+    return moment.astimezone(UTC)
 
 
 def decode(
@@ -189,6 +191,7 @@ def decode(
         obr_time = value(message.segment("OBR"), 7)
     decoded = Decoded(message, sender[:180], control_id[:199], mrn, "", model)
     devices: set[str] = set()
+    times: dict[str, datetime] = {}  # the OBX of a message share one or two times
     for n, obx in enumerate(message.all("OBX"), start=1):
         where = f"OBX[{n}]"
         code_text = value(obx, 3, 1)
@@ -247,7 +250,9 @@ def decode(
                 code,
                 row.vital,
                 round(number, 1) if row.vital in DECIMAL_VITALS else int(round(number)),
-                _time(when, zone, f"{where}-14"),
+                times[when]
+                if when in times
+                else times.setdefault(when, _time(when, zone, f"{where}-14")),
                 status == CORRECTED,
             )
         )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Integer, Table, bindparam, column, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,7 @@ from ketaclinic.clinical import monitoring
 from ketaclinic.configuration import service as configuration
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
-from ketaclinic.platform.db import utcnow
+from ketaclinic.platform.db import UTCDateTime, utcnow
 from ketaclinic.platform.errors import Conflict, Invalid, NotFound
 from ketaclinic.sessions.models import InfusionSession, SessionAlarm, VitalSign
 from ketaclinic.sessions.service import calls, view
@@ -393,8 +393,9 @@ def chart_device_groups(
         for g in busy
     }
     with db.no_autoflush:
+        read = _Prefetched.read(db, [(states[g.session_id], new[g.session_id]) for g in busy])
         windows = {
-            g.session_id: _windows(db, states[g.session_id], new[g.session_id]) for g in busy
+            g.session_id: _windows(db, states[g.session_id], new[g.session_id], read) for g in busy
         }
     _insert(db, [v for g in busy for v in new[g.session_id]])
     entries = []
@@ -538,14 +539,131 @@ def _by_phase(state: view.SessionView, new: Sequence[Charted]) -> dict[str, list
     return by_phase
 
 
-def _windows(db: Session, state: view.SessionView, new: Sequence[Charted]) -> dict[str, _Window]:
+def _windows(
+    db: Session,
+    state: view.SessionView,
+    new: Sequence[Charted],
+    read: _Prefetched | None = None,
+) -> dict[str, _Window]:
     """The prior window of each phase the new readings (in time order) fall in, read
-    before they are added."""
+    before they are added (``read``: what a group read for all its sessions at once)."""
     return {
-        phase: _window(db, state, phase, rows)
+        phase: _window(db, state, phase, rows, read)
         for phase, rows in _by_phase(state, new).items()
         if phase != "pre_infusion" and state.dose_start is not None
     }
+
+
+def _in_phase(state: view.SessionView, phase: str) -> list[Any]:
+    return [
+        VitalSign.session_id == state.session.id,
+        VitalSign.entered_in_error_at.is_(None),
+        *_phase_bounds(state, phase),
+    ]
+
+
+_COLUMNS = (VitalSign.id, VitalSign.taken_at, *(getattr(VitalSign, p) for p in view.PARAMETERS))
+
+
+@dataclass
+class _Prefetched:
+    """What the windows of a group's sessions start from, read for all of them with two
+    statements (whatever their number): each session's pre-dose baseline candidates, and
+    the newest ``_NEWEST`` prior readings of each phase its new readings fall in."""
+
+    baselines: dict[int, monitoring.VitalSigns | None]
+    newest: dict[tuple[int, str], list[Any]]
+
+    @classmethod
+    def read(
+        cls, db: Session, groups: Sequence[tuple[view.SessionView, Sequence[Charted]]]
+    ) -> _Prefetched:
+        dosed = [(state, new) for state, new in groups if state.dose_start is not None]
+        keys = [
+            (state, phase)
+            for state, new in dosed
+            for phase in _by_phase(state, new)
+            if phase != "pre_infusion"
+        ]
+        out = cls({}, {})
+        if not keys:
+            return out
+        # One statement of short indexed reads (each a LIMIT on the (session_id,
+        # taken_at) index), tagged k. Per session n: the last pre-dose reading with a
+        # blood pressure (k = 2n) and the last pre-dose reading at all (k = 2n + 1);
+        # per (session, phase) m: its newest ``_NEWEST`` readings (k = 2 * len(dosed) + m).
+        parts: list[str] = []
+        binds: dict[str, Any] = {}
+        for n, (state, _) in enumerate(dosed):
+            binds[f"s{n}"], binds[f"d{n}"] = state.session.id, state.dose_start
+            where = f"session_id = :s{n} AND entered_in_error_at IS NULL AND taken_at < :d{n}"
+            parts.append(_part(2 * n, where + " AND systolic_bp IS NOT NULL", 1))
+            parts.append(_part(2 * n + 1, where, 1))
+        first = 2 * len(dosed)
+        for m, (state, phase) in enumerate(keys):
+            bounds = _phase_range(state, phase)
+            binds[f"p{m}"], binds[f"lo{m}"] = state.session.id, bounds[0]
+            where = f"session_id = :p{m} AND entered_in_error_at IS NULL AND taken_at >= :lo{m}"
+            if bounds[1] is not None:
+                binds[f"hi{m}"] = bounds[1]
+                where += f" AND taken_at < :hi{m}"
+            parts.append(_part(first + m, where, _NEWEST))
+        statement = (
+            text(" UNION ALL ".join(parts))
+            .bindparams(
+                *(
+                    bindparam(name, type_=UTCDateTime() if name[0] in "dlh" else Integer())
+                    for name in binds
+                )
+            )
+            .columns(
+                column("k", Integer()),
+                column("id", Integer()),
+                column("taken_at", UTCDateTime()),
+                *(column(p, Integer()) for p in view.PARAMETERS),
+            )
+        )
+        rows: dict[int, list[Any]] = {}
+        for row in db.execute(statement, binds):
+            rows.setdefault(row.k, []).append(row)
+        for n, (state, _) in enumerate(dosed):
+            found = (rows.get(2 * n) or rows.get(2 * n + 1) or [None])[0]
+            out.baselines[state.session.id] = (
+                None
+                if found is None
+                else monitoring.VitalSigns(
+                    at_min=0.0, **{p: getattr(found, p) for p in view.PARAMETERS}
+                )
+            )
+        for m, (state, phase) in enumerate(keys):
+            # Newest first, as ``_window`` reads them.
+            out.newest[(state.session.id, phase)] = sorted(
+                rows.get(first + m, []), key=lambda r: (r.taken_at, r.id), reverse=True
+            )
+        return out
+
+
+_PARAMETER_COLUMNS = ", ".join(view.PARAMETERS)
+
+
+def _part(k: int, where: str, limit: int) -> str:
+    # Every value is a bound parameter; k and limit are this module's own integers, the
+    # ``where`` text this module's own conditions.
+    return (
+        f"SELECT * FROM (SELECT {int(k)} AS k, id, taken_at, {_PARAMETER_COLUMNS} "  # noqa: S608
+        f"FROM vital_signs WHERE {where} ORDER BY taken_at DESC, id DESC "
+        f"LIMIT {int(limit)}) AS w{int(k)}"
+    )
+
+
+def _phase_range(state: view.SessionView, phase: str) -> tuple[datetime, datetime | None]:
+    """``_phase_bounds`` as (from, before): the phase's readings are from <= t < before."""
+    assert state.dose_start is not None
+    if phase == "recovery":
+        start = state.dose_start if state.esketamine else state.dose_end
+        assert start is not None
+        return start, None
+    return state.dose_start, state.dose_end
 
 
 def _raise_phases(
@@ -578,7 +696,13 @@ def _phase_bounds(state: view.SessionView, phase: str) -> list[Any]:
     return bounds
 
 
-def _window(db: Session, state: view.SessionView, phase: str, new: list[Charted]) -> _Window:
+def _window(
+    db: Session,
+    state: view.SessionView,
+    phase: str,
+    new: list[Charted],
+    read: _Prefetched | None = None,
+) -> _Window:
     """What ``monitoring.assess_new`` needs of the prior readings of ``phase`` (the
     ``monitoring.prior_window`` of them, read with indexed queries), and the baseline.
     With a reading charted late, the whole phase (then the second item holds its rows).
@@ -588,21 +712,23 @@ def _window(db: Session, state: view.SessionView, phase: str, new: list[Charted]
     the readings before them irrelevant: usually three short queries."""
     assert state.dose_start is not None
     origin = state.dose_start
-    baseline = _baseline(db, state)
-    in_phase = [
-        VitalSign.session_id == state.session.id,
-        VitalSign.entered_in_error_at.is_(None),
-        *_phase_bounds(state, phase),
-    ]
-    columns = [VitalSign.id, VitalSign.taken_at, *(getattr(VitalSign, p) for p in view.PARAMETERS)]
-    # The newest few first: the latest names each parameter's latest time, and one of
-    # them that crosses no rule usually makes everything older irrelevant.
-    newest = db.execute(
-        select(*columns)
-        .where(*in_phase)
-        .order_by(VitalSign.taken_at.desc(), VitalSign.id.desc())
-        .limit(_NEWEST)
-    ).all()
+    in_phase = _in_phase(state, phase)
+    columns = _COLUMNS
+    if read is not None:
+        baseline = read.baselines[state.session.id]
+        newest = read.newest[(state.session.id, phase)]
+    else:
+        baseline = _baseline(db, state)
+        # The newest few first: the latest names each parameter's latest time, and one
+        # of them that crosses no rule usually makes everything older irrelevant.
+        newest = list(
+            db.execute(
+                select(*columns)
+                .where(*in_phase)
+                .order_by(VitalSign.taken_at.desc(), VitalSign.id.desc())
+                .limit(_NEWEST)
+            ).all()
+        )
     if not newest:
         return [], None, baseline
     last = newest[0]
