@@ -10,9 +10,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.interop.hl7 import pcd01
@@ -243,7 +243,7 @@ def _chart_sessions(
     ]
     if stored:
         db.execute(
-            insert(Hl7Message),
+            insert(cast(Table, Hl7Message.__table__)),
             [
                 {
                     "sender": p.decoded.sender,
