@@ -198,14 +198,23 @@ def decode(
         device = value(obx, 18, 1)
         if device:
             devices.add(device)
-        if not code_text.isdigit():
+        if code_text.isdigit():
+            code = int(code_text)
+        elif value(obx, 3, 3).upper() == mdc.MDIL_SYSTEM:
+            # A Philips identifier: the same term in hexadecimal (``mdc.MDIL_SOURCE``);
+            # one of a partition ketaclinic does not chart is noted, not refused.
+            found = mdc.mdil_code(code_text, value(obx, 3, 3))
+            if found is None:
+                decoded.skipped.append(f"{code_text} (MDIL, not a vital sign)")
+                continue
+            code = found
+        else:
             raise Refused(
                 "AE",
                 TABLE_VALUE_NOT_FOUND,
                 f"{where}-3: {code_text!r} is not an MDC code",
                 f"{where}-3",
             )
-        code = int(code_text)
         value_text = value(obx, 5)
         if code in mdc.CONTAINERS and not value_text:
             continue
@@ -219,6 +228,9 @@ def decode(
             continue
         unit = value(obx, 6, 1)
         unit_name = value(obx, 6, 2)
+        if unit and not unit.isdigit():
+            mdil_unit = mdc.mdil_code(unit, value(obx, 6, 3))
+            unit = str(mdil_unit) if mdil_unit is not None else unit
         factor = mdc.conversion(row, unit, unit_name)
         if factor is None:
             raise Refused(
