@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.interop.fhir import bulk, imports, reads, search, writes
 from ketaclinic.interop.fhir.capability import capability_statement
 from ketaclinic.interop.fhir.outcome import FhirError, FhirResponse, FhirRoute
+from ketaclinic.platform import unit_of_work
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.auth import allow, allow_public, get_db
 from ketaclinic.platform.ids import RecordId
@@ -116,6 +117,8 @@ def _token_id(request: Request) -> int | None:
 def _kick_off(
     request: Request, db: Session, actor: Actor, level: str, group: str | None
 ) -> Response:
+    # The Bulk Data kick-off is a GET that starts a job: a write by the standard's design.
+    unit_of_work.writes_while_reading(request)
     params = [(k, v) for k, v in _params(request) if k != "_format"]
     row = bulk.kick_off(
         db,
