@@ -60,7 +60,8 @@ def _type_vitals(page, hr: str, sbp: str, dbp: str, spo2: str, rr: str) -> None:
         page.keyboard.press("Tab")
         page.keyboard.type(value)
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/sessions/\d+#vitals"))
+    # A tab the nurse chose below the cockpit stays chosen (``?tab=``).
+    page.wait_for_url(re.compile(r"/sessions/\d+(\?tab=\w+)?#vitals"))
 
 
 def _chart_assessments(page) -> None:  # type: ignore[no-untyped-def]
