@@ -21,6 +21,10 @@ WIDTH, HEIGHT = 1366, 768
 
 def _on_screen(page, selector: str) -> None:  # type: ignore[no-untyped-def]
     """The element is drawn inside the viewport, the page not scrolled."""
+    import os
+    if os.environ.get("COCKPIT_SHOT"):
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=os.environ["COCKPIT_SHOT"])
     assert page.evaluate("window.scrollY") == 0
     box = page.locator(selector).bounding_box()
     assert box is not None, f"{selector} is not drawn"

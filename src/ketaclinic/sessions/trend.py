@@ -21,6 +21,8 @@ Y_TICKS = (0, 50, 100, 150, 200)
 STEPS_MIN = (5, 10, 15, 30, 60, 120, 240)
 # The chart spans at least half an hour, so a few readings do not fill it edge to edge.
 MIN_SPAN = timedelta(minutes=30)
+# Each point is marked with a dot while there are few (a lone reading shows at all).
+DOTS_UP_TO = 40
 CSS = {"systolic_bp": "t-sbp", "diastolic_bp": "t-dbp", "heart_rate": "t-hr", "spo2": "t-spo2"}
 NAMES = {
     "systolic_bp": "systolic",
@@ -109,5 +111,11 @@ def render(points: Sequence[TrendPoint], *, start: datetime | None, zone: ZoneIn
             f'<polyline points="{coords}" class="trend-line {css}" data-series="{name}">'
             f"<title>{NAMES[name]}</title></polyline>"
         )
+        if len(shown) <= DOTS_UP_TO:
+            parts += [
+                f'<circle cx="{px(at):.1f}" cy="{py(v[0]):.1f}" r="2.5" class="trend-dot {css}"/>'
+                for at, v in shown
+                if v
+            ]
     parts.append("</svg>")
     return "".join(parts)

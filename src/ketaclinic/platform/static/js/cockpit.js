@@ -12,11 +12,12 @@
       var panel = document.getElementById(a.dataset.tab);
       if (panel) { panel.hidden = !on; }
     });
-    // Every form posts the tab, so its redirect comes back to it.
+    if (!remember) { return true; }
+    // Every form posts the tab chosen, so its redirect comes back to it.
     Array.prototype.forEach.call(document.querySelectorAll('input[name="tab"]'), function (input) {
       input.value = id;
     });
-    if (remember && window.history && window.URL) {
+    if (window.history && window.URL) {
       var url = new URL(window.location.href);
       url.searchParams.set("tab", id);
       if (id !== "readings") { url.searchParams.delete("page"); }
@@ -42,10 +43,20 @@
     event.preventDefault();
   });
   // A link into a section (#observations, #scores, ...) opens the tab that holds it.
+  // A form of the cockpit returns to its anchor (#vitals, #alarms): the cockpit is the
+  // whole screen, so the page stays at its top rather than jump to it.
   function fromHash() {
     var id = window.location.hash.slice(1);
+    var target = id ? document.getElementById(id) : null;
+    if (target && target.closest && target.closest(".cockpit, .cockpit-head")) {
+      window.scrollTo(0, 0);
+      // The browser scrolls to the anchor again once the page has loaded.
+      window.addEventListener("load", function () {
+        window.requestAnimationFrame(function () { window.scrollTo(0, 0); });
+      });
+      return;
+    }
     if (!id || show(id, false)) { return; }
-    var target = document.getElementById(id);
     var panel = target && target.closest ? target.closest(".tab-panel") : null;
     if (panel) { show(panel.id, false); }
   }
@@ -91,7 +102,7 @@
     shown.forEach(function (t) { t.setAttribute("x", px(Number(t.dataset.t)).toFixed(1)); });
   }
   function draw() {
-    Array.prototype.forEach.call(svg.querySelectorAll("polyline, polygon.trend-band"), function (el) { el.remove(); });
+    Array.prototype.forEach.call(svg.querySelectorAll("polyline, polygon.trend-band, circle.trend-dot"), function (el) { el.remove(); });
     SERIES.forEach(function (name) {
       var shown = points.filter(function (p) { return p[name]; });
       if (!shown.length) { return; }
@@ -112,6 +123,16 @@
       title.textContent = NAMES[name];
       line.appendChild(title);
       svg.appendChild(line);
+      if (shown.length <= 40) {
+        shown.forEach(function (p) {
+          var dot = document.createElementNS(NS, "circle");
+          dot.setAttribute("cx", px(p.t).toFixed(1));
+          dot.setAttribute("cy", py(p[name][0]).toFixed(1));
+          dot.setAttribute("r", "2.5");
+          dot.setAttribute("class", "trend-dot " + CSS[name]);
+          svg.appendChild(dot);
+        });
+      }
     });
   }
   document.addEventListener("ketaclinic:vitals", function (event) {
