@@ -22,6 +22,7 @@ WIDTH, HEIGHT = 1366, 768
 def _on_screen(page, selector: str) -> None:  # type: ignore[no-untyped-def]
     """The element is drawn inside the viewport, the page not scrolled."""
     import os
+
     if os.environ.get("COCKPIT_SHOT"):
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=os.environ["COCKPIT_SHOT"])
@@ -60,7 +61,7 @@ def test_a_nurse_runs_a_session_from_the_cockpit_without_scrolling(
     page.get_by_role("button", name="Save checklist").click()
     _type_vitals(page, "72", "124", "80", "98", "14")
     page.get_by_role("button", name="Start infusion").click()
-    assert page.locator("#pump-state").inner_text().lower() == "running"
+    assert page.locator("#pump-state").inner_text() == "running"
 
     # The cockpit at a glance: the infusion, the latest vitals and trend, the next
     # reading due and the entry forms, all inside the screen.
@@ -90,17 +91,18 @@ def test_a_nurse_runs_a_session_from_the_cockpit_without_scrolling(
     assert not re.search(r"\d+\.\d+ min", alarms), alarms
     while page.locator("#alarms").count():
         _on_screen(page, "#alarms input[name=note]")
-        page.locator("#alarms input[name=note]").first.fill("rechecked after 5 min, told prescriber")
+        note = page.locator("#alarms input[name=note]").first
+        note.fill("rechecked after 5 min, told prescriber")
         page.locator("#alarms").get_by_role("button", name="Acknowledge").first.click()
         page.wait_for_load_state()
     assert page.locator("#no-alarms").is_visible()
 
     # Pause and resume from the cockpit.
     page.get_by_role("button", name="Pause").click()
-    assert page.locator("#pump-state").inner_text().lower() == "paused"
+    assert page.locator("#pump-state").inner_text() == "paused"
     _on_screen(page, "#infusion")
     page.get_by_role("button", name="Resume").click()
-    assert page.locator("#pump-state").inner_text().lower() == "running"
+    assert page.locator("#pump-state").inner_text() == "running"
 
     # The sections below: a tab chosen stays chosen across a post and a reload.
     page.get_by_role("tab", name="Side effects & notes").click()
@@ -130,7 +132,7 @@ def test_a_nurse_runs_a_session_from_the_cockpit_without_scrolling(
     # Stop, recover, discharge: the discharge tab is a click away.
     page.get_by_label("Stop: reason").fill("infusion complete")
     page.get_by_role("button", name="Stop infusion").click()
-    assert page.locator("#pump-state").inner_text().lower() == "stopped"
+    assert page.locator("#pump-state").inner_text() == "stopped"
     _later(monkeypatch, 40)
     _type_vitals(page, "76", "132", "84", "98", "14")
     page.get_by_role("tab", name="Discharge").click()

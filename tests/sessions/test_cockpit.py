@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
@@ -18,9 +17,10 @@ from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.settings import get_settings
 from ketaclinic.sessions import service
 from ketaclinic.sessions.models import InfusionSession, VitalSign
-from ketaclinic.sessions.service import cockpit, view
+from ketaclinic.sessions.service import cockpit, esketamine, view
 from tests.conftest import login
 from tests.interop.factories import Chair, infusing_chair
+from tests.sessions.conftest import at
 from tests.sessions.factories import staff
 
 
@@ -226,3 +226,27 @@ def test_the_session_screen_pages_its_readings_and_keeps_the_chosen_tab(
     # With no tab chosen the forms carry none, and the moment picks the section.
     assert 'name="tab" value=""' in first
 
+
+def test_the_rems_form_reads_the_same_from_the_bounded_view(
+    client: TestClient, db: Session
+) -> None:
+    from tests.sessions.factories import ESCORTED
+    from tests.sessions.test_esketamine import dose_and_observe, open_session
+
+    team = staff(db)
+    sid = open_session(db, team)
+    dose_and_observe(db, team, sid)
+    service.discharge(db, actor=team.nurse, session_id=sid, now=at(130), **ESCORTED)
+    row = db.get(InfusionSession, sid)
+    assert row is not None
+    whole = view.build(db, actor=team.nurse, row=row, now=at(131))
+    bounded = view.build(db, actor=team.nurse, row=row, now=at(131), bounded=True)
+    assert esketamine.auto_values(bounded) == esketamine.auto_values(whole)
+    assert esketamine.auto_values(bounded)["bp_40_min"] == "150/92"
+    # The esketamine screen: the devices in the cockpit, the REMS record a tab away.
+    db.commit()
+    login(client, "nurse")
+    page = client.get(f"/sessions/{sid}").text
+    assert 'id="devices-given">2 of 2</strong>' in page
+    assert 'data-tab="record">REMS record</a>' in page
+    assert "nasal esketamine" in page.split('id="top"', 1)[1].split("</header>", 1)[0]

@@ -4,8 +4,8 @@ from ketaclinic.sessions.service.calls import DECISIONS as PRESCRIBER_DECISIONS
 from ketaclinic.sessions.service.calls import answer_call as answer_prescriber_call
 from ketaclinic.sessions.service.calls import open_calls as open_prescriber_calls
 from ketaclinic.sessions.service.calls import open_count_for as prescriber_calls_for
-from ketaclinic.sessions.service.cockpit import READINGS_PAGE, Cockpit, get_cockpit
 from ketaclinic.sessions.service.checklist import answer_checklist, override_checklist
+from ketaclinic.sessions.service.cockpit import READINGS_PAGE, Cockpit, get_cockpit
 from ketaclinic.sessions.service.discharge import add_addendum, cosign_note, discharge, sign_note
 from ketaclinic.sessions.service.esketamine import (
     answer_record,

@@ -115,9 +115,7 @@ def trend(db: Session, session_id: int, points: int = TREND_POINTS) -> list[Tren
     """The session's valid readings in time order cut into ``points`` shares of (nearly)
     equal count by the database (``ntile``), each share averaged there: at most
     ``points`` rows come back however long the chart."""
-    share = (
-        func.ntile(points).over(order_by=(VitalSign.taken_at, VitalSign.id)).label("share")
-    )
+    share = func.ntile(points).over(order_by=(VitalSign.taken_at, VitalSign.id)).label("share")
     ranked = (
         select(VitalSign.taken_at, *(getattr(VitalSign, p) for p in TREND), share)
         .where(VitalSign.session_id == session_id, VitalSign.entered_in_error_at.is_(None))

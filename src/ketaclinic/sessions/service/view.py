@@ -240,9 +240,7 @@ def build(
         now=now,
         events=_rows(db, SessionEvent, (SessionEvent.at, SessionEvent.id), row.id),
         vitals=(
-            []
-            if bounded
-            else _rows(db, VitalSign, (VitalSign.taken_at, VitalSign.id), row.id)
+            [] if bounded else _rows(db, VitalSign, (VitalSign.taken_at, VitalSign.id), row.id)
         ),
         alarms=_rows(db, SessionAlarm, (SessionAlarm.raised_at, SessionAlarm.id), row.id),
         entries=_rows(db, SessionEntry, (SessionEntry.at, SessionEntry.id), row.id),
