@@ -20,13 +20,10 @@ WIDTH, HEIGHT = 1366, 768
 
 
 def _on_screen(page, selector: str) -> None:  # type: ignore[no-untyped-def]
-    """The element is drawn inside the viewport, the page not scrolled."""
-    import os
-
-    if os.environ.get("COCKPIT_SHOT"):
-        page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(path=os.environ["COCKPIT_SHOT"])
-    assert page.evaluate("window.scrollY") == 0
+    """The element is drawn inside the viewport, the page not scrolled (the page has
+    loaded: a form's redirect to an anchor of the cockpit keeps the page at its top)."""
+    page.wait_for_load_state()
+    page.wait_for_function("() => window.scrollY === 0", timeout=2000)
     box = page.locator(selector).bounding_box()
     assert box is not None, f"{selector} is not drawn"
     assert box["y"] >= 0 and box["y"] + box["height"] <= HEIGHT, (selector, box)
@@ -113,6 +110,7 @@ def test_a_nurse_runs_a_session_from_the_cockpit_without_scrolling(
     page.wait_for_url(re.compile(r"tab=observations"))
     assert page.locator("#observations").is_visible()
     assert "comfortable, music on" in page.locator("#observations").inner_text()
+    _no_sideways_scroll(page)
     page.reload()
     assert page.locator("#observations").is_visible()
     assert page.get_by_role("tab", name="Side effects & notes").get_attribute("aria-selected") == (
@@ -121,6 +119,7 @@ def test_a_nurse_runs_a_session_from_the_cockpit_without_scrolling(
     # The readings table lists what was charted, phases by their names.
     page.get_by_role("tab", name="Readings").click()
     assert page.locator("#vitals-table").is_visible()
+    _no_sideways_scroll(page)
     table = page.locator("#vitals-table").inner_text()
     assert "162/112" in table and "before dosing" in table and "pre_infusion" not in table
     # A reading typed from the cockpit returns to the tab in use.
