@@ -257,10 +257,7 @@ def next_planned_session(db: Session, *, actor: Actor, patient_id: int) -> Plann
             .order_by(PlannedSession.number, PlannedSession.id)
             .limit(1)
         ).first()
-    _audit(
-        db, actor, "planned_session.next", patient_id, "planned_session", row.id if row else None
-    )
-    db.flush()
+    _read(db, actor, "planned_session.next", patient_id, "planned_session", row.id if row else None)
     return row
 
 

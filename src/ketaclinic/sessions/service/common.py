@@ -148,3 +148,46 @@ def alarm_message(alarm: monitoring.Alarm, *, phase: str, taken_at: datetime | N
     else:
         when = f" at {clock}, {whole} min after dosing began"
     return alarm.message.replace(f" at {alarm.at_min:.0f} min", when, 1)
+
+def close_alarms_of_entry_in_error(
+    db: Session,
+    actor: Actor,
+    row: InfusionSession,
+    *,
+    entry_id: int,
+    reason: str,
+    at: datetime,
+) -> list[SessionAlarm]:
+    """An alarm raised by an entry that was entered in error (a symptom or a sedation
+    score charted on the wrong chair) no longer stands: it is acknowledged by whoever
+    marked the error, with their reason, so it neither holds discharge nor stays on the
+    chair's screen. A prescriber call it opened stays for the prescriber to answer.
+
+    Only entries: each raises its own alarm. A vital sign's alarm may stand for a run of
+    readings (confirmed over minutes), so closing it with one artefact could silence a
+    real breach; a nurse acknowledges that one after looking."""
+    from sqlalchemy import select
+
+    closed = list(
+        db.scalars(
+            select(SessionAlarm).where(
+                SessionAlarm.session_id == row.id,
+                SessionAlarm.entry_id == entry_id,
+                SessionAlarm.acknowledged_at.is_(None),
+            )
+        )
+    )
+    for alarm in closed:
+        alarm.acknowledged_at = at
+        alarm.acknowledged_by = actor.username
+        alarm.acknowledgement_note = f"entered in error: {reason}"
+        record(
+            db,
+            actor,
+            "alarm.acknowledge",
+            row,
+            object_type="session_alarm",
+            object_id=alarm.id,
+            detail=f"{alarm.rule_id}: entered in error: {reason}",
+        )
+    return closed
