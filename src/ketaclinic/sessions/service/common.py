@@ -149,6 +149,7 @@ def alarm_message(alarm: monitoring.Alarm, *, phase: str, taken_at: datetime | N
         when = f" at {clock}, {whole} min after dosing began"
     return alarm.message.replace(f" at {alarm.at_min:.0f} min", when, 1)
 
+
 def close_alarms_of_entry_in_error(
     db: Session,
     actor: Actor,
