@@ -5,6 +5,7 @@ from ketaclinic.sessions.service.calls import answer_call as answer_prescriber_c
 from ketaclinic.sessions.service.calls import open_calls as open_prescriber_calls
 from ketaclinic.sessions.service.calls import open_count_for as prescriber_calls_for
 from ketaclinic.sessions.service.checklist import answer_checklist, override_checklist
+from ketaclinic.sessions.service.cockpit import READINGS_PAGE, Cockpit, get_cockpit
 from ketaclinic.sessions.service.discharge import add_addendum, cosign_note, discharge, sign_note
 from ketaclinic.sessions.service.esketamine import (
     answer_record,
@@ -85,6 +86,9 @@ from ketaclinic.sessions.service.vitals import (
 )
 
 __all__ = [
+    "READINGS_PAGE",
+    "Cockpit",
+    "get_cockpit",
     "DeviceBatch",
     "DeviceMessage",
     "SessionMessages",

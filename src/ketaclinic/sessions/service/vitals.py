@@ -875,6 +875,7 @@ def _raise(
             phase=phase,
             raised_at=new[-1].recorded_at,
             vital_sign_id=source_row.id,
+            taken_at=source_row.taken_at,
         )
         db.add(stored)
         raised.append(stored)
