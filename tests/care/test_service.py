@@ -17,6 +17,7 @@ from ketaclinic.orders.models import PlannedSession
 from ketaclinic.outcomes import service as outcomes
 from ketaclinic.outcomes.models import SuicidalityAlert
 from ketaclinic.patients import service as patients
+from ketaclinic.platform.clock import clinic_today
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from ketaclinic.scheduling.models import Appointment
 from tests.care.factories import a_patient_on_course, a_room, a_user, on_team
@@ -229,7 +230,7 @@ def test_maintenance_plans_boosters_tapering_weekly_to_monthly(db: Session) -> N
         reason="remission after the induction",
         schedule_id="iv_taper",
     )
-    start = service.today()
+    start = clinic_today()
     # iv_taper: 2 weekly, 2 fortnightly, 2 monthly: days 7, 14, 28, 42, 70, 98.
     assert [(p.kind, (p.earliest_on - start).days) for p in done.planned if p.earliest_on] == [
         ("booster", 7),
@@ -259,7 +260,7 @@ def test_a_maintenance_schedule_changed_for_one_course_is_recorded(db: Session) 
         fortnightly=0,
         monthly=3,
     )
-    start = service.today()
+    start = clinic_today()
     assert [(p.earliest_on - start).days for p in done.planned if p.earliest_on] == [28, 56, 84]
     assert done.decision.schedule is not None
     assert done.decision.schedule["changed_for_this_course"] == {

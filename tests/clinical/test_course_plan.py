@@ -72,14 +72,6 @@ def test_every_plan_row_names_its_source_and_firmness() -> None:
         plan.maintenance("nightly")
 
 
-def test_business_days_skip_the_weekend() -> None:
-    # Friday 27 November 2026 + 2 working days = Tuesday 1 December (by hand).
-    assert plan.add_business_days(date(2026, 11, 27), 2) == date(2026, 12, 1)
-    # Wednesday + 2 = Friday; + 0 = the same day.
-    assert plan.add_business_days(date(2026, 11, 25), 2) == date(2026, 11, 27)
-    assert plan.add_business_days(date(2026, 11, 25), 0) == date(2026, 11, 25)
-
-
 def test_a_clinic_gives_booster_proposals_one_business_day() -> None:
     assert plan.escalation_rules()["booster_proposal"].business_days == 2
     rule = plan.escalation_rules(

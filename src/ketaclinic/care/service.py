@@ -36,6 +36,7 @@ from ketaclinic.care.models import (
     TherapyNote,
     TherapySession,
 )
+from ketaclinic.clinical import calendar
 from ketaclinic.clinical import course as clinical_course
 from ketaclinic.clinical.course import plan as clinical_plan
 from ketaclinic.configuration import service as configuration
@@ -48,6 +49,7 @@ from ketaclinic.platform.accounts.models import User
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.audit.models import AuditEvent
+from ketaclinic.platform.clock import clinic_today
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from ketaclinic.platform.roles import Role
@@ -125,10 +127,6 @@ def _text(value: str | None, *, field: str, what: str, required: bool, limit: in
             f"{what} is too long ({limit} characters at most)", fields={field: "too long"}
         )
     return cleaned
-
-
-def today() -> date:
-    return utcnow().astimezone(get_settings().zone).date()
 
 
 # ------------------------------------------------------------------ the care team
@@ -683,7 +681,7 @@ def add_medication(
     prescriber = _text(
         prescriber, field="prescriber", what="who prescribes it", required=True, limit=200
     )
-    if started_on > today() + timedelta(days=365):
+    if started_on > clinic_today() + timedelta(days=365):
         raise Invalid("the start date is more than a year ahead", fields={"started_on": "too far"})
     row = MedicationEntry(
         patient_id=patient_id,
@@ -997,7 +995,7 @@ def decide(
             "evidence": declared.evidence,
             "changed_for_this_course": changed,
         }
-        dates = clinical_plan.booster_dates(today(), gaps)
+        dates = clinical_plan.booster_dates(clinic_today(), gaps)
         planned = orders.add_planned_sessions(
             db,
             actor=actor,
@@ -1189,7 +1187,7 @@ def escalation_due_at(db: Session, proposal: BoosterProposal) -> datetime:
     ]
     zone = get_settings().zone
     local = proposal.proposed_at.astimezone(zone)
-    day = clinical_plan.add_business_days(local.date(), rule.business_days)
+    day = calendar.add_business_days(local.date(), rule.business_days, configuration.holidays(db))
     return datetime.combine(day, local.timetz())
 
 
@@ -1288,7 +1286,7 @@ def accept_booster(
         actor=actor,
         course_id=row.course_id,
         kind="booster",
-        earliest_on=[earliest_on or today()],
+        earliest_on=[earliest_on or clinic_today()],
         reason=f"booster proposal {row.id} accepted",
     )
     row.status = "accepted"
@@ -1616,7 +1614,10 @@ def escalate_decisions_due(db: Session, *, now: datetime) -> tuple[int, int]:
             continue
         local = told.astimezone(zone)
         due_at = datetime.combine(
-            clinical_plan.add_business_days(local.date(), rule.business_days), local.timetz()
+            calendar.add_business_days(
+                local.date(), rule.business_days, configuration.holidays(db)
+            ),
+            local.timetz(),
         )
         if due_at > now or _told_at(db, "course.decision_escalate", course.id, since):
             continue

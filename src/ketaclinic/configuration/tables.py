@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ketaclinic.clinical import consent, controlled, monitoring
+from ketaclinic.clinical import calendar, consent, controlled, monitoring
 from ketaclinic.clinical.codes import billing as billing_codes
 from ketaclinic.clinical.codes import estimates as estimate_rules
 from ketaclinic.clinical.codes import mdc
@@ -121,6 +121,11 @@ TABLES: dict[str, Table] = {
             "billing.dispute",
             "When a bill over its estimate may be disputed",
             lambda: estimate_rules.DISPUTE,
+        ),
+        Table(
+            "calendar.holidays",
+            "Holidays that are not business days (US federal, observed)",
+            lambda: calendar.HOLIDAYS,
         ),
         Table(
             "consent.requirements",

@@ -201,7 +201,8 @@ def therapy_phases(overrides: Iterable[Override] = ()) -> dict[str, TherapyPhase
 @dataclass(frozen=True)
 class Escalation:
     """How long a question to the primary clinician waits for an answer, in business
-    days (Monday to Friday), before it goes to every prescriber."""
+    days (``clinical.calendar``: Monday to Friday less the clinic's holidays), before it
+    goes to every prescriber."""
 
     id: str
     business_days: int
@@ -237,15 +238,3 @@ ESCALATION: dict[str, Escalation] = {
 
 def escalation_rules(overrides: Iterable[Override] = ()) -> dict[str, Escalation]:
     return apply(ESCALATION, tuple(overrides))
-
-
-def add_business_days(start: date, days: int) -> date:
-    """``days`` working days (Monday to Friday) after ``start``; public holidays are the
-    clinic's to account for (not modelled)."""
-    current = start
-    left = days
-    while left > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            left -= 1
-    return current
