@@ -78,3 +78,22 @@ def test_a_clinic_gives_booster_proposals_one_business_day() -> None:
         [Override("booster_proposal", "business_days", 1, by="dr.chen", reason="clinic policy")]
     )["booster_proposal"]
     assert rule.business_days == 1
+
+
+def test_kap_protocols_ask_for_a_signed_preparation_note_before_the_first_dose() -> None:
+    rules = plan.preparation_requirements()
+    assert rules["sublingual_ketamine"].required and rules["im_ketamine"].required
+    assert rules["sublingual_ketamine"].evidence == "secondary"
+    assert "ASKP3" in rules["sublingual_ketamine"].source
+    assert not rules["iv_ketamine"].required and not rules["in_esketamine"].required
+    assert plan.preparation_status(rules["sublingual_ketamine"], 0).met is False
+    assert plan.preparation_status(rules["sublingual_ketamine"], 1).met is True
+
+
+def test_a_clinic_asks_for_two_preparation_notes() -> None:
+    rule = plan.preparation_requirements(
+        [Override("im_ketamine", "notes", 2, by="dr.chen", reason="two preparation visits")]
+    )["im_ketamine"]
+    status = plan.preparation_status(rule, 1)
+    assert not status.met and "1 of 2 signed preparation note(s)" in status.text
+    assert plan.preparation_status(rule, 2).met

@@ -100,6 +100,11 @@ TABLES: dict[str, Table] = {
             "Psychotherapy phases and booked lengths",
             lambda: course_plan.THERAPY_PHASES,
         ),
+        Table(
+            "course.preparation",
+            "Preparation therapy notes required before a course's first dose",
+            lambda: course_plan.PREPARATION,
+        ),
         Table("codes.mdc", "Bedside monitor codes (IEEE 11073 MDC)", lambda: mdc.MDC),
         Table(
             "codes.mdc_units",
