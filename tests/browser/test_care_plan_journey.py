@@ -40,6 +40,7 @@ from ketaclinic.orders import service as orders
 from ketaclinic.orders.models import Course, PlannedSession
 from ketaclinic.outcomes import service as outcomes
 from ketaclinic.patients import service as patients
+from ketaclinic.patients.models import Patient
 from ketaclinic.patients.schemas import MeasurementIn
 from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
@@ -235,6 +236,18 @@ def _give_sessions(
             )
 
 
+def _off_the_therapists_teams(settings: Settings) -> tuple[int, str]:
+    """A demo patient on no care team of therapist.nguyen."""
+    with _db(settings) as db:
+        therapist = _staff(db)["therapist.nguyen"]
+        mine = care.care_team_patient_ids(db, user_id=therapist.user_id)
+        other = db.scalars(
+            select(Patient).where(Patient.id.not_in(mine)).order_by(Patient.id)
+        ).first()
+        assert other is not None
+        return other.id, other.display_name
+
+
 def _accepted_booster(settings: Settings, course_id: int) -> int:
     with _db(settings) as db:
         proposal = db.scalars(
@@ -318,6 +331,11 @@ def test_a_fresh_induction_to_maintenance_and_a_booster_from_the_relapse_rule(
     )
     chart = therapist.goto(f"{live_server}/patients/{patient_id}")
     assert chart is not None and chart.status == 403
+    other_id, other_name = _off_the_therapists_teams(settings)
+    therapist.goto(f"{live_server}/care/patients")
+    assert therapist.get_by_role("link", name=other_name).count() == 0
+    other = therapist.goto(f"{live_server}/care/patients/{other_id}")
+    assert other is not None and other.status == 404
 
     # Two months later: two monthly PHQ-9 answers in the portal, 11 then 13.
     later = now + timedelta(days=60)

@@ -157,6 +157,9 @@ def test_a_switch_the_candidacy_does_not_cover_sends_the_prescriber_to_evaluate_
     client: TestClient, db: Session
 ) -> None:
     patient, course = a_patient_on_course(db)
+    # Plain ids: reading an expired row later would open a transaction of the test's own
+    # (on PostgreSQL a savepoint) that the request's writes land inside.
+    patient_id, course_id = patient.id, course.id
     make_user(db, "prescriber", username="dr.page")
     db.rollback()
     csrf = login(client, "dr.page")
@@ -166,21 +169,21 @@ def test_a_switch_the_candidacy_does_not_cover_sends_the_prescriber_to_evaluate_
         "protocol_id": "in_esketamine",
         "reason": "IV infusions not tolerated",
     }
-    refused = client.post(f"/care/courses/{course.id}/decision", data=form)
+    refused = client.post(f"/care/courses/{course_id}/decision", data=form)
     assert refused.status_code == 422
     assert "the course is not switched" in refused.text
-    link = f'href="/patients/{patient.id}/intake/new?route=intranasal" id="evaluate-candidacy"'
+    link = f'href="/patients/{patient_id}/intake/new?route=intranasal" id="evaluate-candidacy"'
     assert link in refused.text
     db.expire_all()
     assert db.scalar(select(CourseDecision)) is None
     assert db.scalars(select(Order).where(Order.status == "draft")).first() is None
 
-    _cleared_for(db, patient.id, "intranasal")
-    switched = client.post(f"/care/courses/{course.id}/decision", data=form, follow_redirects=False)
+    _cleared_for(db, patient_id, "intranasal")
+    switched = client.post(f"/care/courses/{course_id}/decision", data=form, follow_redirects=False)
     assert switched.status_code == 303
     db.rollback()
     draft = db.scalars(select(Order).where(Order.status == "draft")).one()
-    assert draft.protocol_id == "in_esketamine" and draft.course_id != course.id
+    assert draft.protocol_id == "in_esketamine" and draft.course_id != course_id
     assert switched.headers["location"] == f"/orders/{draft.id}"
 
 

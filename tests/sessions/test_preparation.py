@@ -5,9 +5,11 @@ lifted otherwise only by a prescriber's override with a reason."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from ketaclinic.care import service as care
@@ -21,6 +23,7 @@ from tests.care.factories import a_room, a_user, on_team
 from tests.conftest import PASSWORD, committed, make_user
 from tests.sessions.conftest import at, ready_iv_session
 from tests.sessions.factories import T0, Staff
+from tests.sessions.test_pages import open_session
 from tests.sessions.test_service import second_session
 
 
@@ -113,3 +116,13 @@ def test_the_second_session_of_the_course_asks_for_no_preparation(db: Session, t
     _iv_as_kap(db)
     state = service.get_session(db, actor=team.nurse, session_id=sid, now=at(48 * 60 + 3))
     assert "preparation" not in {i.rule.id for i in state.checklist}
+
+
+def test_the_session_page_shows_the_preparation_item_unmet(client: TestClient, db: Session) -> None:
+    _iv_as_kap(db)
+    url, _, _ = open_session(client, db)
+    page = client.get(url).text
+    item = re.search(r'<li class="(\w+)" data-item="preparation">(.*?)</li>', page, re.S)
+    assert item is not None and item.group(1) == "unmet"
+    assert "Preparation therapy note signed before the first dose" in item.group(2)
+    assert "0 of 1 signed preparation note(s)" in item.group(2)
