@@ -490,6 +490,23 @@ def test_a_loss_report_has_the_form_106_data_and_a_notice_due_the_next_business_
     assert noted.notified_by == setup.admin.username
 
 
+def test_a_loss_discovered_the_day_before_thanksgiving_is_due_on_the_friday_after(
+    db: Session, setup: Ledger
+) -> None:
+    lot_id = received(db, setup, quantity=10).lot_id
+    report = service.report_loss(
+        db,
+        actor=setup.prescriber,
+        location_id=setup.location.id,
+        kind="significant_loss",
+        discovered_on=date(2026, 11, 25),
+        circumstances="count short at closing",
+        lines=[service.LossLine(lot_id, 1)],
+    )
+    # Wednesday 25 November 2026; Thursday 26 is Thanksgiving: Friday 27 (by hand).
+    assert report.notice_due_on == date(2026, 11, 27)
+
+
 def test_every_act_is_audited(db: Session, setup: Ledger) -> None:
     lot_id = received(db, setup, quantity=2).lot_id
     service.count(db, actor=setup.nurse, lot_id=lot_id, found=2)

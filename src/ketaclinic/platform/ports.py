@@ -284,3 +284,35 @@ def appointment_booked(
         service_on=service_on,
         booked_on=booked_on,
     )
+
+
+# ------------------------------------------------------------------ preparation
+
+
+@dataclass(frozen=True)
+class PreparationCheck:
+    """The checklist item a course's first dosing session gets when its protocol asks for
+    preparation (ketamine-assisted psychotherapy): met when the signed preparation notes
+    the clinic's table asks for are on file."""
+
+    id: str
+    label: str
+    met: bool
+    text: str
+    basis: str
+    evidence: str
+
+
+class PreparationLookup(Protocol):
+    def __call__(
+        self, db: Session, *, patient_id: int, protocol_id: str, course_id: int
+    ) -> PreparationCheck | None: ...
+
+
+def preparation_check(
+    db: Session, *, patient_id: int, protocol_id: str, course_id: int
+) -> PreparationCheck | None:
+    """The preparation item of a course's first dosing session; None when the protocol
+    asks for none (answered by ``care.service.preparation_check``)."""
+    check = cast(PreparationLookup, import_module("ketaclinic.care.service").preparation_check)
+    return check(db, patient_id=patient_id, protocol_id=protocol_id, course_id=course_id)

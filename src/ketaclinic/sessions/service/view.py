@@ -267,6 +267,7 @@ def build(
     _derive_readings(view)
     _derive_checklist(view, db)
     view.checklist += consent_items(db, view)
+    view.checklist += preparation_items(db, view)
     _derive_schedule(view)
     view.open_suicidality_alert = ports.open_suicidality_alert(db, patient_id=row.patient_id)
     view.prescriber_calls = calls.calls_of_session(db, row.id)
@@ -524,6 +525,49 @@ def consent_items(db: Session, view: SessionView) -> list[checklist_rules.Checkl
             appointment_id=view.session.appointment_id,
         )
     ]
+
+
+def _first_dose_of_course(db: Session, row: InfusionSession) -> bool:
+    """No other session of the course has started dosing (infusion start or a nasal
+    device), so that this one gives the course's first dose."""
+    if row.course_id is None:
+        return False
+    earlier = db.scalar(
+        select(SessionEvent.id)
+        .join(InfusionSession, InfusionSession.id == SessionEvent.session_id)
+        .where(
+            InfusionSession.course_id == row.course_id,
+            InfusionSession.id != row.id,
+            InfusionSession.status != "cancelled",
+            SessionEvent.kind.in_(("start", "device")),
+            SessionEvent.entered_in_error_at.is_(None),
+        )
+        .limit(1)
+    )
+    return earlier is None
+
+
+def preparation_items(db: Session, view: SessionView) -> list[checklist_rules.ChecklistItem]:
+    """The item the care plan adds to a course's first dosing session when its protocol
+    asks for preparation before the first dose (ketamine-assisted psychotherapy)."""
+    row = view.session
+    if row.course_id is None or not _first_dose_of_course(db, row):
+        return []
+    check = ports.preparation_check(
+        db, patient_id=row.patient_id, protocol_id=row.protocol_id, course_id=row.course_id
+    )
+    if check is None:
+        return []
+    rule = checklist_rules.ChecklistRule(
+        check.id,
+        check.label,
+        (),
+        (),
+        (view.route,),
+        check.basis,
+        check.evidence,  # type: ignore[arg-type]
+    )
+    return [checklist_rules.ChecklistItem(rule, check.met, None, check.text)]
 
 
 def observation_min(route: str, overrides: Sequence[Override] = ()) -> float:
