@@ -97,7 +97,11 @@ def day_view(
     columns = [(c, [r for r in rows if r.chair_id == c.id]) for c in chairs]
     without_chair = [r for r in rows if r.chair_id is None]
     starts, ends = service.day_bounds(shown, zone)
-    duty = service.availability(db, actor=actor, starts=starts, ends=ends)
+    duty = service.day_rota(db, actor=actor, starts=starts, ends=ends)
+    visits: dict[int, int] = {}
+    for r in rows:
+        if r.nurse_user_id is not None and r.status != "cancelled":
+            visits[r.nurse_user_id] = visits.get(r.nurse_user_id, 0) + 1
     return render(
         request,
         "scheduling/day.html",
@@ -109,6 +113,7 @@ def day_view(
             "columns": columns,
             "without_chair": without_chair,
             "duty": duty,
+            "visits_of": visits,
             "can_book": actor.has_any(set(BOOK)),
             **_people(db, actor, rows),
         },
