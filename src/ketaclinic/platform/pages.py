@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -232,10 +233,50 @@ def deactivate(
 
 @router.get("/admin/audit", response_class=HTMLResponse)
 def audit_page(
-    request: Request, db: DB, action: str | None = None, actor: Actor = allow(Role.admin)
+    request: Request,
+    db: DB,
+    action: str | None = None,
+    patient: RecordId | None = None,
+    before: RecordId | None = None,
+    after: RecordId | None = None,
+    actor: Actor = allow(Role.admin),
 ) -> Response:
-    entries = audit.view_trail(db, actor=actor, action=action or None, limit=300)
-    return render(request, "audit.html", {"events": entries, "action": action or ""})
+    """The trail a page at a time, newest first; the filters ride along in the links."""
+    page = audit.trail_page(
+        db, actor=actor, action=action or None, patient_id=patient, before=before, after=after
+    )
+    kept = {k: v for k, v in (("action", action or ""), ("patient", patient)) if v}
+    return render(
+        request,
+        "audit.html",
+        {
+            "events": page.entries,
+            "page": page,
+            "action": action or "",
+            "patient": patient,
+            "older_link": _audit_link(kept, before=page.older),
+            "newer_link": _audit_link(kept, after=page.newer),
+            "newest_link": _audit_link(kept, newest=True),
+            "paged": before is not None or after is not None,
+        },
+    )
+
+
+def _audit_link(
+    kept: Mapping[str, object],
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    newest: bool = False,
+) -> str | None:
+    if before is None and after is None and not newest:
+        return None
+    query = dict(kept)
+    if before is not None:
+        query["before"] = before
+    if after is not None:
+        query["after"] = after
+    return "/admin/audit" + ("?" + urlencode(query) if query else "")
 
 
 @router.get("/admin/audit/verify", response_class=HTMLResponse)
