@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.platform import backups, unit_of_work
 from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
-from ketaclinic.platform.areas import home_sections, patient_home
+from ketaclinic.platform.areas import ROLE_HOMES, HomeSection, home_sections, patient_home
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.auth import (
     SESSION_COOKIE,
@@ -110,11 +110,22 @@ def home(request: Request, db: DB, actor: Actor = allow(*Role)) -> Response:
     if landing is not None:
         return RedirectResponse(landing, status_code=303)
     context: dict[str, object] = {}
+    parts: dict[Role, list[tuple[HomeSection, object]]] = {}
     for section in home_sections():
-        if actor.has_any(section.roles):
-            found = section.load(db, actor)
-            if found is not None:
-                context[section.key] = found
+        if not actor.has_any(section.roles):
+            continue
+        if section.home is not None and section.home not in actor.roles:
+            continue
+        found = section.load(db, actor)
+        if found is None:
+            continue
+        if section.template is not None and section.home is not None:
+            parts.setdefault(section.home, []).append((section, found))
+        else:
+            context[section.key] = found
+    context["homes"] = [
+        (role, heading, parts[role]) for role, heading in ROLE_HOMES if role in parts
+    ]
     if Role.admin in actor.roles:
         context["users"] = accounts.list_users(db)
     return render(request, "home.html", context)

@@ -21,6 +21,7 @@ from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.web import render
 from ketaclinic.scheduling import service
+from ketaclinic.scheduling.home import HOME_SECTIONS as HOME_SECTIONS  # the home page's parts
 from ketaclinic.scheduling.models import Appointment
 from ketaclinic.scheduling.rules import KIND_LABELS, KINDS
 from ketaclinic.scheduling.schemas import (

@@ -4,12 +4,14 @@ name the calendar's types through this package (``Appointment``, ``Chair`` ...).
 from ketaclinic.scheduling.models import Appointment, Chair, StaffAvailability
 from ketaclinic.scheduling.service.booking import Length, book, cancel, reschedule, session_length
 from ketaclinic.scheduling.service.reading import (
+    DeskDay,
     PlannedVisit,
     appointment_by_id,
     appointments_between,
     appointments_for_day,
     appointments_for_week,
     day_bounds,
+    desk_day,
     get_appointment,
     patient_names,
     planned_visits,
@@ -43,6 +45,8 @@ from ketaclinic.scheduling.service.visits import (
 )
 
 __all__ = [
+    "DeskDay",
+    "desk_day",
     "THERAPY_KIND",
     "add_therapy_room",
     "book_therapy",
