@@ -53,9 +53,7 @@ def _day(db: Session, team: Staff) -> dict[str, Any]:
     }
 
 
-def test_each_chair_is_shown_in_its_state_with_its_readings_due(
-    db: Session, team: Staff
-) -> None:
+def test_each_chair_is_shown_in_its_state_with_its_readings_due(db: Session, team: Staff) -> None:
     made = _day(db, team)
     board = service.chair_board(db, actor=team.nurse, now=at(72))
     assert board.counts == {"ready": 1, "recovery": 1, "running": 1, "checklist": 1, "waiting": 1}
@@ -97,9 +95,7 @@ def test_a_discharged_session_waits_for_its_note_and_then_for_the_co_signature(
     service.sign_note(db, actor=team.nurse, session_id=row.id, password=PASSWORD, now=at(75))
     (waiting,) = service.notes_to_cosign(db, actor=team.prescriber)
     assert (waiting.session_id, waiting.patient_id) == (row.id, row.patient_id)
-    service.cosign_note(
-        db, actor=team.prescriber, session_id=row.id, password=PASSWORD, now=at(80)
-    )
+    service.cosign_note(db, actor=team.prescriber, session_id=row.id, password=PASSWORD, now=at(80))
     assert service.notes_to_cosign(db, actor=team.prescriber) == []
     assert service.chair_board(db, actor=team.nurse, now=at(81)).counts == {"done": 1}
 
