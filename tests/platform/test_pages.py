@@ -4,6 +4,7 @@ trail a page at a time."""
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -136,3 +137,22 @@ def test_a_bad_audit_page_cursor_is_refused_with_a_clear_error(
     login(client, "ada")
     assert client.get("/admin/audit?before=-3").status_code == 422
     assert client.get("/admin/audit?patient=x").status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("roles", "headings"),
+    [
+        (["nurse", "prescriber"], ["At the chairs today", "To sign and decide"]),
+        (["front_desk"], ["The front desk today"]),
+        (["admin", "prescriber"], ["To sign and decide", "Safety and outcomes"]),
+        (["therapist"], ["My therapy patients"]),
+        (["researcher"], []),
+    ],
+)
+def test_a_person_with_several_roles_sees_each_roles_home_in_turn(
+    client: TestClient, db: Session, roles: list[str], headings: list[str]
+) -> None:
+    make_user(db, roles, username="someone")
+    login(client, "someone")
+    page = client.get("/").text
+    assert re.findall(r'<h2 id="home-[a-z_]+-title">([^<]+)</h2>', page) == headings
