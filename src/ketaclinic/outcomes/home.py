@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ketaclinic.clinical import dosing
 from ketaclinic.outcomes import service
 from ketaclinic.outcomes.service import statistics
 from ketaclinic.platform.actors import Actor
@@ -18,6 +19,13 @@ from ketaclinic.platform.roles import Role
 # The outcome rates' default window on the home page: courses begun in the last year
 # (ketaclinic's own reporting period, not a clinical number; /outcomes/clinic takes any).
 OUTCOME_DAYS = 365
+# How the home names the indications of ``config.INDICATIONS``.
+INDICATION_NAMES = {
+    "treatment_resistant_depression": "Treatment-resistant depression",
+    "ptsd": "PTSD",
+    "suicidal_ideation": "Depression with suicidal ideation",
+    "substance_use_disorder": "Substance use disorder",
+}
 
 
 def _alerts(db: Session, actor: Actor) -> Any:
@@ -31,6 +39,8 @@ def _rates(db: Session, actor: Actor) -> Any:
         "groups": statistics.clinic_outcomes(db, actor=actor, start=start, end=end),
         "start": start,
         "end": end,
+        "protocols": {p.id: p.name for p in dosing.protocols()},
+        "indications": INDICATION_NAMES,
     }
 
 

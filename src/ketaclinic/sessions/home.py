@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ketaclinic.clinical import monitoring
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.areas import HomeSection
 from ketaclinic.platform.roles import Role
@@ -26,7 +27,9 @@ def _to_cosign(db: Session, actor: Actor) -> Any:
 
 
 def _safety(db: Session, actor: Actor) -> Any:
-    return service.safety_summary(db, actor=actor)
+    found = service.safety_summary(db, actor=actor)
+    names = {k: e.label for k, e in monitoring.SIDE_EFFECTS.items()}
+    return {"figures": found, "effects": names}
 
 
 NURSE = frozenset({Role.nurse})
