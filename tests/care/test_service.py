@@ -616,3 +616,34 @@ def test_a_finished_induction_waits_for_a_decision_first_with_its_primary_clinic
         db, actor=primary, course_id=course.id, choice="extend", reason="partial", extra_sessions=2
     )
     assert [r.course.id for r in service.decisions_due(db, actor=primary)] == [other_course.id]
+
+
+def test_the_therapists_home_splits_sessions_held_and_unwritten_from_those_to_come(
+    db: Session,
+) -> None:
+    therapist = a_user(db, "therapist", "therapist.nguyen")
+    patient, _ = a_patient_on_course(db)
+    on_team(db, patient, therapist, "therapist")
+    room = a_room(db)
+    assert therapist.user_id is not None
+    booked = [
+        service.schedule_therapy(
+            db,
+            actor=therapist,
+            patient_id=patient.id,
+            phase=phase,
+            therapist_user_id=therapist.user_id,
+            starts_at=SOON + timedelta(days=offset),
+            room_id=room.id,
+        )
+        for phase, offset in (("preparation", 0), ("integration", 3))
+    ]
+    # The preparation was held this morning (moved back, as time would have).
+    booked[0].starts_at = datetime.now(UTC) - timedelta(hours=3)
+    db.flush()
+    home = service.therapist_home(db, actor=therapist)
+    assert home is not None
+    assert [s.id for s in home.to_write] == [booked[0].id]
+    assert [s.id for s in home.next_sessions] == [booked[1].id]
+    assert [p.id for p in home.patients] == [patient.id]
+    assert home.names[patient.id] == patient.display_name

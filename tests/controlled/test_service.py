@@ -339,6 +339,8 @@ def test_a_count_that_differs_opens_a_discrepancy_a_prescriber_resolves_with_a_r
     )
     assert opened is not None and opened.difference_milli == -1_000
     assert [d.id for d, _ in service.open_discrepancies(db, actor=setup.nurse)] == [opened.id]
+    summary = service.discrepancy_summary(db, actor=setup.prescriber)
+    assert (summary.open, summary.oldest_opened_at) == (1, opened.opened_at)
     with pytest.raises(Forbidden):
         service.resolve(db, actor=setup.nurse, discrepancy_id=opened.id, reason="miscount earlier")
     with pytest.raises(Invalid):
@@ -351,6 +353,7 @@ def test_a_count_that_differs_opens_a_discrepancy_a_prescriber_resolves_with_a_r
     )
     assert done.status == "resolved" and done.resolved_by == setup.prescriber.username
     assert service.open_discrepancies(db, actor=setup.nurse) == []
+    assert service.discrepancy_summary(db, actor=setup.prescriber).open == 0
     adjustment = db.get(LedgerEntry, done.adjustment_id)
     assert adjustment is not None and adjustment.balance_after_milli == 9_000
     with pytest.raises(Conflict):

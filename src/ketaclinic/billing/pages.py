@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from sqlalchemy.orm import Session
 
 from ketaclinic.billing import documents, service
+from ketaclinic.billing.home import HOME_SECTIONS as HOME_SECTIONS  # the home page's parts
 from ketaclinic.billing.models import PAYMENT_METHODS, SERVICE_KINDS
 from ketaclinic.clinical.codes import billing as codes
 from ketaclinic.platform.actors import Actor

@@ -147,6 +147,24 @@ def care_team_patient_ids(db: Session, *, user_id: int | None) -> frozenset[int]
     )
 
 
+def _primaries(db: Session, patient_ids: set[int]) -> dict[int, str]:
+    """``primary_clinician_username`` for several patients, in one query."""
+    if not patient_ids:
+        return {}
+    return dict(
+        db.execute(
+            select(CareTeamMember.patient_id, User.username)
+            .join(User, User.id == CareTeamMember.user_id)
+            .where(
+                CareTeamMember.patient_id.in_(sorted(patient_ids)),
+                CareTeamMember.primary.is_(True),
+                CareTeamMember.ended_at.is_(None),
+                User.active.is_(True),
+            )
+        ).all()
+    )
+
+
 def primary_clinician_username(db: Session, *, patient_id: int) -> str | None:
     """Answers ``platform.ports.primary_clinician``: the current primary clinician's
     username, if they are an active user."""
@@ -1506,12 +1524,9 @@ def open_proposals(db: Session, *, actor: Actor) -> list[ProposalRow]:
         )
     )
     names = patients.display_names(db, {r.patient_id for r in rows})
+    primaries = _primaries(db, {r.patient_id for r in rows})
     result = [
-        ProposalRow(
-            r,
-            names.get(r.patient_id, ""),
-            primary_clinician_username(db, patient_id=r.patient_id) == actor.username,
-        )
+        ProposalRow(r, names.get(r.patient_id, ""), primaries.get(r.patient_id) == actor.username)
         for r in rows
     ]
     for pid in sorted({r.patient_id for r in rows}):
@@ -1674,6 +1689,16 @@ class TherapistHome:
     patients: list[patients.Patient]
     upcoming: list[TherapySession]
     names: dict[int, str]
+    now: datetime | None = None
+
+    @property
+    def to_write(self) -> list[TherapySession]:
+        """Sessions held (their time has passed) whose note is not signed yet."""
+        return [s for s in self.upcoming if self.now is not None and s.starts_at < self.now]
+
+    @property
+    def next_sessions(self) -> list[TherapySession]:
+        return [s for s in self.upcoming if self.now is None or s.starts_at >= self.now]
 
 
 def therapist_home(db: Session, *, actor: Actor) -> TherapistHome | None:
@@ -1696,7 +1721,7 @@ def therapist_home(db: Session, *, actor: Actor) -> TherapistHome | None:
     for pid in sorted({s.patient_id for s in upcoming}):
         _read(db, actor, "therapy.upcoming", pid, "therapy_session", "therapist home")
     db.flush()
-    return TherapistHome(mine, upcoming, names)
+    return TherapistHome(mine, upcoming, names, utcnow())
 
 
 @dataclass
@@ -1818,21 +1843,7 @@ def decisions_due(db: Session, *, actor: Actor) -> list[DecisionDue]:
         return []
     ids = {c.patient_id for c in due}
     names = patients.display_names(db, ids)
-    primaries = (
-        dict(
-            db.execute(
-                select(CareTeamMember.patient_id, User.username)
-                .join(User, User.id == CareTeamMember.user_id)
-                .where(
-                    CareTeamMember.patient_id.in_(ids),
-                    CareTeamMember.primary.is_(True),
-                    CareTeamMember.ended_at.is_(None),
-                )
-            ).all()
-        )
-        if ids
-        else {}
-    )
+    primaries = _primaries(db, ids)
     for pid in sorted(ids):
         _read(db, actor, "course.decision_due", pid, "course", "decisions due")
     db.flush()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.controlled import schemas as s
 from ketaclinic.controlled import service
+from ketaclinic.controlled.home import HOME_SECTIONS as HOME_SECTIONS  # the home page's parts
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.auth import allow, get_db
 from ketaclinic.platform.clock import clinic_today

@@ -1749,3 +1749,18 @@ def lots_of_sessions(
         if session_id is not None:  # always, by the filter: for the type checker
             found.setdefault(session_id, []).append((at, lot_number))
     return found
+
+
+@dataclass(frozen=True)
+class DiscrepancySummary:
+    open: int
+    oldest_opened_at: datetime | None
+
+
+def discrepancy_summary(db: Session, *, actor: Actor) -> DiscrepancySummary:
+    """How many count discrepancies are open and since when (one aggregate query)."""
+    _require(actor, READERS, "see controlled stock")
+    count, oldest = db.execute(
+        select(func.count(), func.min(Discrepancy.opened_at)).where(Discrepancy.status == "open")
+    ).one()
+    return DiscrepancySummary(int(count or 0), oldest)

@@ -29,6 +29,19 @@ def open_suicidality_alert(db: Session, *, patient_id: int) -> bool:
     return check(db, patient_id=patient_id)
 
 
+class OpenAlertsOf(Protocol):
+    def __call__(self, db: Session, *, patient_ids: Sequence[int]) -> set[int]: ...
+
+
+def patients_with_open_alert(db: Session, *, patient_ids: Sequence[int]) -> set[int]:
+    """Which of these patients have a suicidality alert nobody has acknowledged yet, in
+    one query (answered by ``outcomes.service.patients_with_open_alert``)."""
+    check = cast(
+        OpenAlertsOf, import_module("ketaclinic.outcomes.service").patients_with_open_alert
+    )
+    return check(db, patient_ids=patient_ids)
+
+
 class AdminNotice(Protocol):
     def __call__(self, db: Session, *, kind: str, subject: str, body: str) -> int: ...
 

@@ -20,13 +20,14 @@ from ketaclinic.clinical import instruments, monitoring
 from ketaclinic.controlled import service as controlled
 from ketaclinic.patients import service as patients
 from ketaclinic.platform.actors import Actor
-from ketaclinic.platform.areas import ChartSection, HomeSection
+from ketaclinic.platform.areas import ChartSection
 from ketaclinic.platform.auth import Principal, allow, get_db, request_session
 from ketaclinic.platform.errors import ClinicError, Invalid
 from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.web import render
 from ketaclinic.sessions import service, trend
+from ketaclinic.sessions.home import HOME_SECTIONS as HOME_SECTIONS  # the home page's parts
 from ketaclinic.sessions.service import esketamine, records
 from ketaclinic.sessions.service.view import SessionView
 
@@ -77,13 +78,6 @@ def default_tab(state: SessionView) -> str:
     if state.dose_end is None:
         return "readings"
     return "discharge"
-
-
-def _my_calls(db: Session, actor: Actor) -> Any:
-    return service.open_prescriber_calls(db, actor=actor, mine=True) or None
-
-
-HOME_SECTIONS = [HomeSection("prescriber_calls", frozenset({Role.prescriber}), _my_calls)]
 
 
 def _banners(request: Request, who: Principal) -> list[dict[str, Any]]:

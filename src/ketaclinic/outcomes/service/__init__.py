@@ -6,6 +6,7 @@
 - ``due_questionnaires(db, *, actor, patient_id) -> list[DueQuestionnaire]``
 - ``open_alerts(db, *, actor) -> list[Alert]``
 - ``has_open_alert(db, *, patient_id) -> bool`` (flush-only, for discharge)
+- ``patients_with_open_alert(db, *, patient_ids) -> set[int]`` (the same, for several)
 - ``run_due_work(db, *, now) -> WorkReport`` (the scheduled work)
 - ``enqueue(db, *, kind, channel, recipient, subject, body, patient_id=None, ...,
   remind=False) -> OutboxMessage``: a message to a patient or staff member, delivered by
@@ -29,7 +30,9 @@ from ketaclinic.outcomes.service.alerts import (
     has_open_alert,
     message_staff,
     open_alerts,
+    open_alerts_named,
     open_counts,
+    patients_with_open_alert,
     prescriber_usernames,
     raise_for_lead,
 )
@@ -71,6 +74,7 @@ __all__ = [
     "record_from_system",
     "stored_responses",
     "has_open_alert",
+    "patients_with_open_alert",
     "message_patient",
     "ACTIONS",
     "Alert",
@@ -93,6 +97,7 @@ __all__ = [
     "flag_by_clinician",
     "notify_admins",
     "open_alerts",
+    "open_alerts_named",
     "open_counts",
     "PatientOutcomes",
     "patient_outcomes",

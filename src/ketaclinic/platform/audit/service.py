@@ -456,6 +456,71 @@ def view_trail(
     return shown_to(actor, events)
 
 
+# Rows on one page of the audit trail (ketaclinic's own page size).
+TRAIL_PAGE = 50
+
+
+@dataclass(frozen=True)
+class TrailPage:
+    """One page of the trail, newest first. ``older``: the id to page on from (the rows
+    below it), None on the last page; ``newer``: the id to page back from, None on the
+    first (newest) page."""
+
+    entries: list[Entry]
+    older: int | None
+    newer: int | None
+
+
+def trail_page(
+    db: Session,
+    *,
+    actor: Actor,
+    action: str | None = None,
+    patient_id: int | None = None,
+    before: int | None = None,
+    after: int | None = None,
+    size: int = TRAIL_PAGE,
+) -> TrailPage:
+    """A page of the trail read in SQL by id (keyset paging, so a page costs the same
+    deep in a trail of millions): the ``size`` rows below ``before`` or, paging back,
+    above ``after``, filtered by action prefix and patient. Audited as ``audit.view``."""
+    if not 1 <= size <= 500:
+        raise Invalid("a page holds 1 to 500 rows", fields={"size": str(size)})
+    filters = [f"action={action!r}"] if action else []
+    if patient_id is not None:
+        filters.append(f"patient={patient_id}")
+    where = []
+    if action:
+        where.append(AuditEvent.action.startswith(action, autoescape=True))
+    if patient_id is not None:
+        where.append(AuditEvent.patient_id == patient_id)
+    query = select(AuditEvent).where(*where)
+    if after is not None and before is None:
+        rows = list(
+            db.scalars(query.where(AuditEvent.id > after).order_by(AuditEvent.id).limit(size + 1))
+        )
+        newer = rows[size - 1].id if len(rows) > size else None
+        rows = list(reversed(rows[:size]))
+        older_exists = True
+    else:
+        if before is not None:
+            query = query.where(AuditEvent.id < before)
+        rows = list(db.scalars(query.order_by(AuditEvent.id.desc()).limit(size + 1)))
+        older_exists = len(rows) > size
+        rows = rows[:size]
+        newer = rows[0].id if before is not None and rows else None
+    page = "newest" if before is None and after is None else f"before {before} after {after}"
+    note_read(
+        db,
+        actor=actor,
+        action="audit.view",
+        patient_id=patient_id,
+        detail="filter " + (", ".join(filters) or "none") + f", {page}, {len(rows)} rows",
+    )
+    older = rows[-1].id if rows and older_exists else None
+    return TrailPage(shown_to(actor, rows), older, newer)
+
+
 VERIFY_ASKED = "audit.verify_requested"
 VERIFIED = "audit.verify"
 
@@ -579,4 +644,7 @@ __all__ = [
     "verification_state",
     "VerificationState",
     "view_trail",
+    "trail_page",
+    "TrailPage",
+    "TRAIL_PAGE",
 ]

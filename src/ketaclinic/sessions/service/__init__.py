@@ -1,5 +1,17 @@
 """What people do in an infusion session, one function per act (see each module)."""
 
+from ketaclinic.sessions.service.board import (
+    STATES as CHAIR_STATES,
+)
+from ketaclinic.sessions.service.board import (
+    ChairBoard,
+    ChairRow,
+    NoteToCosign,
+    Safety,
+    chair_board,
+    notes_to_cosign,
+    safety_summary,
+)
 from ketaclinic.sessions.service.calls import DECISIONS as PRESCRIBER_DECISIONS
 from ketaclinic.sessions.service.calls import answer_call as answer_prescriber_call
 from ketaclinic.sessions.service.calls import open_calls as open_prescriber_calls
@@ -89,6 +101,14 @@ __all__ = [
     "READINGS_PAGE",
     "Cockpit",
     "get_cockpit",
+    "CHAIR_STATES",
+    "ChairBoard",
+    "ChairRow",
+    "NoteToCosign",
+    "Safety",
+    "chair_board",
+    "notes_to_cosign",
+    "safety_summary",
     "DeviceBatch",
     "DeviceMessage",
     "SessionMessages",
