@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ketaclinic.clinical import consent, controlled, monitoring
+from ketaclinic.clinical import consent, controlled, disclosure, monitoring
 from ketaclinic.clinical.codes import billing as billing_codes
 from ketaclinic.clinical.codes import estimates as estimate_rules
 from ketaclinic.clinical.codes import mdc
@@ -131,6 +131,11 @@ TABLES: dict[str, Table] = {
             "consent.readiness",
             "Day-before readiness windows (food, liquids, nasal sprays)",
             lambda: consent.WINDOWS,
+        ),
+        Table(
+            "disclosure.suppression",
+            "Small cells suppressed in research tables",
+            lambda: disclosure.SUPPRESSION,
         ),
     )
 }

@@ -7,9 +7,19 @@ from ketaclinic.sessions.service.calls import open_count_for as prescriber_calls
 from ketaclinic.sessions.service.checklist import answer_checklist, override_checklist
 from ketaclinic.sessions.service.discharge import add_addendum, cosign_note, discharge, sign_note
 from ketaclinic.sessions.service.esketamine import (
+    RECORD_MEANING as REMS_RECORD_MEANING,
+)
+from ketaclinic.sessions.service.esketamine import (
+    TEMPLATE as REMS_FORM_FIELDS,
+)
+from ketaclinic.sessions.service.esketamine import (
+    TEMPLATE_VERSION as REMS_FORM_VERSION,
+)
+from ketaclinic.sessions.service.esketamine import (
     answer_record,
     enrolment_for,
     file_record,
+    form_values as rems_form_values,
     record_enrolment,
     records_to_file,
     sign_record,
@@ -56,6 +66,12 @@ from ketaclinic.sessions.service.records import (
     record_side_effect,
     record_symptom,
 )
+from ketaclinic.sessions.service.safety import (
+    AdverseEvent,
+    PeriodSafety,
+    ProtocolSafety,
+    period_safety,
+)
 from ketaclinic.sessions.service.summary import (
     SessionSummary,
     completed_sessions,
@@ -82,6 +98,14 @@ from ketaclinic.sessions.service.vitals import (
 )
 
 __all__ = [
+    "REMS_FORM_FIELDS",
+    "REMS_FORM_VERSION",
+    "REMS_RECORD_MEANING",
+    "rems_form_values",
+    "AdverseEvent",
+    "PeriodSafety",
+    "ProtocolSafety",
+    "period_safety",
     "DeviceBatch",
     "DeviceMessage",
     "SessionMessages",
