@@ -30,7 +30,7 @@ class ScoreSeries:
 def score_chart_png(series: ScoreSeries, *, dpi: int = 150) -> bytes:
     """A line of the scores with the response and remission lines dashed across it."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from matplotlib.dates import AutoDateLocator, DateFormatter
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
@@ -60,9 +60,10 @@ def score_chart_png(series: ScoreSeries, *, dpi: int = 150) -> bytes:
     axes.set_ylim(0, top)
     # Whole-number ticks (a score is a whole number): no 5.4 or 47 on the axis.
     axes.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True, steps=[1, 2, 5, 10]))
-    locator = AutoDateLocator(minticks=3, maxticks=8)
-    axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    # Days as a reader writes them (Oct 06), the zone the points are already in.
+    zone = xs[0].tzinfo if xs else None
+    axes.xaxis.set_major_locator(AutoDateLocator(minticks=3, maxticks=7, tz=zone))
+    axes.xaxis.set_major_formatter(DateFormatter("%b %d", tz=zone))
     axes.set_ylabel("Total score")
     axes.set_title(series.name, fontsize=10, loc="left")
     axes.grid(True, axis="y", color="#dddddd", linewidth=0.6)

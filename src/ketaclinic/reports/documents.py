@@ -36,7 +36,8 @@ def identity(doc: ClinicDocument, patient: Any, *extra: tuple[str, str]) -> None
             ("Date of birth", patient.date_of_birth.isoformat()),
             ("Medical record number", patient.mrn),
             *extra,
-        ]
+        ],
+        label_width=54,
     )
 
 
@@ -232,7 +233,7 @@ def rems_form(form: RemsForm, zone: ZoneInfo) -> bytes:
                 else "–",
             ),
         ],
-        label_width=58,
+        label_width=64,
     )
     doc.paragraph("The patient must be monitored for at least 2 hours.", small=True)
     doc.table(
@@ -472,7 +473,7 @@ def clinic_report(
             ]
             for p in safety.protocols
         ],
-        widths=[40, 16, 14, 30, 18, 24, 20, 16],
+        widths=[38, 16, 14, 28, 18, 24, 24, 16],
         align_right=(1, 2, 4, 6, 7),
         empty="No session given in this period.",
     )
