@@ -602,7 +602,8 @@ class PatientMask:
         return value + self.shift
 
     def moment(self, value: datetime) -> datetime:
-        return value + self.shift
+        """Shifted, to the whole second (a dataset keeps no sub-second detail)."""
+        return (value + self.shift).replace(microsecond=0)
 
     def record(self, kind: str, record_id: object) -> str:
         """A pseudonym for one of this patient's records (a session, a response)."""
