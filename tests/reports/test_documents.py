@@ -243,9 +243,7 @@ def test_a_patient_reaches_no_one_elses_progress_report(db: Session) -> None:
     with pytest.raises(NotFound):
         service.progress_report_pdf(db, actor=me, patient_id=other.id)
     with pytest.raises(NotFound):
-        service.progress_report_pdf(
-            db, actor=me, patient_id=me.patient_id, audience="referring"
-        )
+        service.progress_report_pdf(db, actor=me, patient_id=me.patient_id, audience="referring")
 
 
 def test_the_referring_clinicians_copy_names_them_from_the_care_team(db: Session) -> None:
@@ -267,7 +265,9 @@ def test_the_referring_clinicians_copy_names_them_from_the_care_team(db: Session
 def test_without_a_referring_clinician_their_copy_is_refused_with_the_reason(
     db: Session,
 ) -> None:
-    referred = set(db.scalars(select(CareTeamMember.patient_id).where(CareTeamMember.role == "referring")))
+    referred = set(
+        db.scalars(select(CareTeamMember.patient_id).where(CareTeamMember.role == "referring"))
+    )
     patient = db.scalars(select(Patient).where(Patient.id.not_in(referred))).first()
     with pytest.raises(Conflict, match="no referring clinician"):
         service.progress_report_pdf(

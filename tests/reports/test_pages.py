@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -23,7 +22,6 @@ from ketaclinic.platform.settings import get_settings
 from ketaclinic.sessions.models import InfusionSession, MonitoringRecord
 from tests.conftest import login
 from tests.reports.conftest import pdf_text
-
 
 Login = Callable[[str], TestClient]
 
@@ -69,9 +67,7 @@ def test_the_printable_note_has_the_letterhead_and_birth_date_and_no_banner(
     assert patient.date_of_birth.isoformat() in note.text and patient.mrn in note.text
 
 
-def test_the_pdfs_download_for_the_clinicians_and_no_one_else(
-    as_user: Login, db: Session
-) -> None:
+def test_the_pdfs_download_for_the_clinicians_and_no_one_else(as_user: Login, db: Session) -> None:
     row = _signed(db)
     record = db.scalars(select(MonitoringRecord).order_by(MonitoringRecord.id)).first()
     urls = [
@@ -103,7 +99,9 @@ def test_the_chart_links_each_report_and_the_referring_clinicians_copy(
     client = as_user("dr.rivera")
     chart = client.get(f"/patients/{member.patient_id}")
     assert 'id="chart-reports"' in chart.text
-    link = f"/reports/patients/{member.patient_id}/progress.pdf?for=referring&amp;member={member.id}"
+    link = (
+        f"/reports/patients/{member.patient_id}/progress.pdf?for=referring&amp;member={member.id}"
+    )
     assert link in chart.text and member.name in chart.text
     pdf = client.get(link.replace("&amp;", "&"))
     assert f"Prepared for {member.name}" in pdf_text(pdf.content)

@@ -111,7 +111,9 @@ def test_each_patient_keeps_the_fhir_exports_pseudonym_and_a_date_shift_of_their
         by = deidentify.offset(key, str(patient_id))
         shifts.add(by)
         assert abs(by) <= timedelta(days=deidentify.SHIFT_DAYS)
-        theirs = sorted(r.started_at for r in real.values() if r.patient_id == patient_id and r.started_at)
+        theirs = sorted(
+            r.started_at for r in real.values() if r.patient_id == patient_id and r.started_at
+        )
         exported = sorted(datetime.fromisoformat(r["started_at"]) for r in mine if r["started_at"])
         assert exported == [moment.replace(microsecond=0) + by for moment in theirs]
     assert len(shifts) > 1, "each patient has an offset of their own"

@@ -30,14 +30,15 @@ class ScoreSeries:
 def score_chart_png(series: ScoreSeries, *, dpi: int = 150) -> bytes:
     """A line of the scores with the response and remission lines dashed across it."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.dates import AutoDateLocator, DateFormatter
+    from matplotlib.dates import AutoDateLocator, DateFormatter, date2num
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
     figure = Figure(figsize=(7.0, 2.6), dpi=dpi)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot(1, 1, 1)
-    xs = [when for when, _ in series.points]
+    moments = [when for when, _ in series.points]
+    xs = date2num(moments)
     ys = [total for _, total in series.points]
     axes.plot(xs, ys, color=INK, marker="o", linewidth=1.6, markersize=4, label=series.name)
     if series.response_line is not None:
@@ -61,7 +62,7 @@ def score_chart_png(series: ScoreSeries, *, dpi: int = 150) -> bytes:
     # Whole-number ticks (a score is a whole number): no 5.4 or 47 on the axis.
     axes.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True, steps=[1, 2, 5, 10]))
     # Days as a reader writes them (Oct 06), the zone the points are already in.
-    zone = xs[0].tzinfo if xs else None
+    zone = moments[0].tzinfo if moments else None
     axes.xaxis.set_major_locator(AutoDateLocator(minticks=3, maxticks=7, tz=zone))
     axes.xaxis.set_major_formatter(DateFormatter("%b %d", tz=zone))
     axes.set_ylabel("Total score")

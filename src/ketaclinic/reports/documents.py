@@ -50,9 +50,7 @@ CHRONOLOGY = "\n\nChronology:\n"
 DISCHARGE = "\n\nDischarge criteria"
 
 
-def session_note(
-    *, state: Any, zone: ZoneInfo, protocol: str, addenda: Sequence[Any]
-) -> bytes:
+def session_note(*, state: Any, zone: ZoneInfo, protocol: str, addenda: Sequence[Any]) -> bytes:
     """The signed note as signed (its frozen text; its chronology as a table), the
     signature and co-signature with their meaning and time, then every addendum."""
     note, session = state.note, state.session
@@ -432,8 +430,10 @@ def clinic_report(
             for g in groups
         ]
         + (
-            [["All", "", sum(g.courses for g in groups), sum(g.evaluable for g in groups)]
-             + [rate(overall[0]), rate(overall[1])]]
+            [
+                ["All", "", sum(g.courses for g in groups), sum(g.evaluable for g in groups)]
+                + [rate(overall[0]), rate(overall[1])]
+            ]
             if groups
             else []
         ),

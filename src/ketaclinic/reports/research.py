@@ -26,8 +26,14 @@ class Column:
     deidentification: str = "kept as recorded"
 
 
-PSEUDONYM = "keyed pseudonym (HMAC-SHA-256 with the clinic's secret key), the same as in the clinic's de-identified FHIR export; not reversible without the key"
-SHIFTED = "moved by the patient's own date offset (the same for every date of one patient, so intervals survive)"
+PSEUDONYM = (
+    "keyed pseudonym (HMAC-SHA-256 with the clinic's secret key), the same as in the "
+    "clinic's de-identified FHIR export; not reversible without the key"
+)
+SHIFTED = (
+    "moved by the patient's own date offset (the same for every date of one patient, so "
+    "intervals survive)"
+)
 AGE = "whole years on that day; everyone over 89 is grouped as '90 or older'"
 
 SESSION_COLUMNS: tuple[Column, ...] = (
@@ -40,7 +46,11 @@ SESSION_COLUMNS: tuple[Column, ...] = (
     Column("status", "string", "open, discharged, signed, cosigned or cancelled"),
     Column("started_at", "timestamp", "First charted reading or event (UTC)", SHIFTED),
     Column("ended_at", "timestamp", "Last charted event once the session is over (UTC)", SHIFTED),
-    Column("dose_mg", "float", "Drug given in the session (mg): the pump record's replay or the nasal devices"),
+    Column(
+        "dose_mg",
+        "float",
+        "Drug given in the session (mg): the pump record's replay or the nasal devices",
+    ),
     Column("sex", "string", "Sex as recorded"),
     Column("age", "string", "Age at the session", AGE),
     Column("birth_year", "string", "Year of birth, shifted; empty for everyone over 89", SHIFTED),
@@ -55,7 +65,11 @@ SCORE_COLUMNS: tuple[Column, ...] = (
     Column("severity", "string", "Severity band (or risk level) of the total"),
     Column("context", "string", "When it was taken: baseline, weekly, pre_session, visit..."),
     Column("completed_at", "timestamp", "When the questionnaire was completed (UTC)", SHIFTED),
-    Column("days_from_first_session", "float", "Days from the patient's first session to this score (negative: before)"),
+    Column(
+        "days_from_first_session",
+        "float",
+        "Days from the patient's first session to this score (negative: before)",
+    ),
     Column("sex", "string", "Sex as recorded"),
     Column("age", "string", "Age when completed", AGE),
 )
@@ -92,7 +106,9 @@ def parquet_bytes(columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> 
         "timestamp": pa.timestamp("s", tz="UTC"),
     }
     schema = pa.schema([pa.field(c.name, kinds[c.kind]) for c in columns])
-    table = pa.Table.from_pylist([{c.name: row.get(c.name) for c in columns} for row in rows], schema=schema)
+    table = pa.Table.from_pylist(
+        [{c.name: row.get(c.name) for c in columns} for row in rows], schema=schema
+    )
     out = io.BytesIO()
     pq.write_table(table, out)
     return out.getvalue()

@@ -19,10 +19,12 @@ from ketaclinic.sessions.service.esketamine import (
     answer_record,
     enrolment_for,
     file_record,
-    form_values as rems_form_values,
     record_enrolment,
     records_to_file,
     sign_record,
+)
+from ketaclinic.sessions.service.esketamine import (
+    form_values as rems_form_values,
 )
 from ketaclinic.sessions.service.export import (
     DoseGiven,

@@ -103,7 +103,9 @@ def period_safety(db: Session, *, actor: Actor, start: datetime, end: datetime) 
     ):
         with_alarm[(protocol, route)] = distinct
     entries = db.execute(
-        select(InfusionSession.protocol_id, InfusionSession.route, SessionEntry.kind, SessionEntry.data)
+        select(
+            InfusionSession.protocol_id, InfusionSession.route, SessionEntry.kind, SessionEntry.data
+        )
         .join(InfusionSession, InfusionSession.id == SessionEntry.session_id)
         .where(
             *in_period,
