@@ -148,3 +148,13 @@ def test_the_researcher_sees_suppressed_tables_and_takes_an_audited_export(
     assert "de-identified" in (audited[0].detail or "")
     client = as_user("dr.chen")
     assert client.get("/reports/research/export.zip").status_code == 403
+
+
+def test_the_researchers_home_cohort_shows_small_cells_suppressed(
+    as_user: Login, db: Session
+) -> None:
+    home = as_user("research.patel").get("/")
+    cohort = home.text.split('id="cohort"', 1)[1].split("</section>", 1)[0]
+    cells = [c.split("</td>", 1)[0] for c in cohort.split("<td>")[1:]][1::2]
+    assert cells and all(c == "&lt;11" or int(c) >= 11 or c == "0" for c in cells)
+    assert "&lt;11" in cohort

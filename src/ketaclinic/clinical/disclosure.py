@@ -8,8 +8,11 @@ the clinical defaults.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
+
+from ketaclinic.clinical.overrides import Override, apply
 
 Evidence = Literal["confirmed", "secondary", "convention"]
 
@@ -36,7 +39,10 @@ SUPPRESSION: dict[str, Suppression] = {
     "research_tables": Suppression("research_tables", 11, True, _CMS_SOURCE, "secondary"),
 }
 
-SUPPRESSED = "<11"
+
+def research_rule(overrides: Iterable[Override] = ()) -> Suppression:
+    """The rule of the researcher's tables, with the clinic's overrides applied."""
+    return apply(SUPPRESSION, overrides)["research_tables"]
 
 
 def suppressed(count: int, rule: Suppression) -> bool:

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from ketaclinic.care import service as care
 from ketaclinic.clinical import disclosure, instruments
 from ketaclinic.clinical.dosing import table as dosing_table
-from ketaclinic.clinical.overrides import apply
 from ketaclinic.configuration import service as configuration
 from ketaclinic.interop import service as interop
 from ketaclinic.outcomes import service as outcomes
@@ -310,8 +309,7 @@ def clinic_report_pdf(db: Session, *, actor: Actor, start: date, end: date) -> P
 
 # ------------------------------------------------------------------ research
 def _suppression(db: Session) -> disclosure.Suppression:
-    rows = apply(disclosure.SUPPRESSION, configuration.overrides_for(db, "disclosure.suppression"))
-    return rows["research_tables"]
+    return disclosure.research_rule(configuration.overrides_for(db, "disclosure.suppression"))
 
 
 @dataclass(frozen=True)
