@@ -341,3 +341,18 @@ def test_a_nurse_or_researcher_reads_no_clinic_report(db: Session) -> None:
             service.clinic_report_pdf(
                 db, actor=actor(db, username), start=date(2026, 1, 1), end=date(2026, 2, 1)
             )
+
+
+def test_a_patient_with_nothing_scored_yet_gets_a_report_that_says_so(db: Session) -> None:
+    scored = set(db.scalars(select(QuestionnaireResponse.patient_id)))
+    treated = set(db.scalars(select(InfusionSession.patient_id)))
+    patient = db.scalars(
+        select(Patient).where(Patient.id.not_in(scored | treated)).order_by(Patient.id)
+    ).first()
+    assert patient is not None
+    text = pdf_text(
+        service.progress_report_pdf(db, actor=actor(db, "dr.rivera"), patient_id=patient.id).content
+    )
+    assert "No questionnaire has been scored yet." in text
+    assert "No session given yet." in text
+    assert patient.mrn in text

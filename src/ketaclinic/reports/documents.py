@@ -341,14 +341,9 @@ def progress_report(report: Progress, zone: ZoneInfo) -> bytes:
         lines.append(", ".join(parts))
     primary = standing.primary
     if primary is not None:
-        lines.append(
-            "Latest: " + report.category_words.get(primary.category, primary.category)
-            if hasattr(primary, "category")
-            else ""
-        )
+        lines.append("Latest: " + report.category_words.get(primary.category, primary.category))
     for line in lines:
-        if line:
-            doc.paragraph(line, small=True)
+        doc.paragraph(line, small=True)
     doc.heading("Sessions given")
     doc.table(
         ["Session", "Date", "Kind"],

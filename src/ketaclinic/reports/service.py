@@ -138,11 +138,7 @@ def rems_form_pdf(db: Session, *, actor: Actor, session_id: int) -> Pdf:
         first_treatment=state.session.number == 1,
         enrolment_id=state.enrolment.enrolment_id if state.enrolment else None,
         values=values,
-        monitor_name=(
-            (record.signed_by_name or monitor.full_name)
-            if monitor is not None
-            else (record.signed_by_name or "–")
-        ),
+        monitor_name=record.signed_by_name or (monitor.full_name if monitor else "–"),
         monitor_email=(monitor.email or "") if monitor is not None else "",
         prescriber_name=(
             prescriber.full_name if prescriber is not None else state.order.signed_by or "–"
