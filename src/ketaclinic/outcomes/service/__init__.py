@@ -45,7 +45,15 @@ from ketaclinic.outcomes.service.outbox import (
     notify_admins,
     reminders_until,
 )
-from ketaclinic.outcomes.service.progress import PatientOutcomes, patient_outcomes
+from ketaclinic.outcomes.service.progress import (
+    CATEGORIES,
+    STAGES,
+    PatientOutcomes,
+    Standing,
+    Trend,
+    patient_outcomes,
+    progress_report,
+)
 from ketaclinic.outcomes.service.requests import (
     DueQuestionnaire,
     due_questionnaires,
@@ -64,10 +72,25 @@ from ketaclinic.outcomes.service.responses import (
     score_history,
     stored_responses,
 )
+from ketaclinic.outcomes.service.statistics import (
+    GroupOutcome,
+    Rate,
+    clinic_outcomes,
+    wilson_interval,
+)
 from ketaclinic.outcomes.service.texts import declare as declare_text
 from ketaclinic.outcomes.service.work import WorkReport, run_due_work
 
 __all__ = [
+    "CATEGORIES",
+    "STAGES",
+    "Standing",
+    "Trend",
+    "progress_report",
+    "GroupOutcome",
+    "Rate",
+    "clinic_outcomes",
+    "wilson_interval",
     "Recorded",
     "StoredResponse",
     "count_responses",
