@@ -7,14 +7,16 @@ review of refused and held messages is for nurses and admins."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
-from typing import Any
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
+from ketaclinic.interop.fhir import deidentify
 from ketaclinic.interop.hl7 import pcd01
 from ketaclinic.interop.models import FhirImport, Hl7DeadLetter, Hl7Message, ImportedFact
 from ketaclinic.patients import service as patients
@@ -23,6 +25,7 @@ from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import ClinicError, Conflict, Forbidden, Invalid, NotFound
 from ketaclinic.platform.roles import Role
+from ketaclinic.platform.settings import get_settings
 from ketaclinic.sessions import service as sessions
 
 REVIEWERS = frozenset({Role.nurse, Role.admin})
@@ -180,8 +183,28 @@ def _stored(db: Session, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
     return {(sender, control) for sender, control in found} & keys
 
 
+class _Controls:
+    """Control ids (MSH-10, at most 20 characters) for the acknowledgements of a group:
+    one random prefix a group and a counter, instead of a random draw (a system call)
+    for each message."""
+
+    def __init__(self) -> None:
+        self.prefix = uuid.uuid4().hex[:14]
+        self.count = 0
+
+    def next(self) -> str:
+        self.count += 1
+        return f"{self.prefix}{self.count:06d}"
+
+
+_controls = threading.local()
+
+
 def _ack_text(message: pcd01.Message, code: str) -> str:
-    return pcd01.ack(message, code, control=uuid.uuid4().hex[:20])
+    controls = getattr(_controls, "current", None)
+    if controls is None or controls.count >= 999_999:
+        controls = _controls.current = _Controls()
+    return pcd01.ack(message, code, control=controls.next())
 
 
 def _matched(db: Session, decoded: pcd01.Decoded, bound: sessions.DeviceSession | None) -> int:
@@ -243,7 +266,7 @@ def _chart_sessions(
     ]
     if stored:
         db.execute(
-            insert(Hl7Message),
+            insert(cast(Table, Hl7Message.__table__)),
             [
                 {
                     "sender": p.decoded.sender,
@@ -517,8 +540,8 @@ def _mark(source: str, effective: str | None, imported_on: datetime) -> str:
 
 
 def imported_intake_facts(db: Session, *, actor: Actor, patient_id: int) -> IntakeFacts:
-    """Diagnoses, current medications, the latest blood pressure and weight from the
-    patient's imported facts, for a new intake to pre-fill (nothing is saved here)."""
+    """Diagnoses, current medications, allergies, the latest blood pressure and weight
+    from the patient's imported facts, for a new intake to pre-fill (nothing is saved here)."""
     from ketaclinic.interop.fhir import codes
 
     patients.check_patient(db, actor=actor, patient_id=patient_id)
@@ -544,6 +567,8 @@ def imported_intake_facts(db: Session, *, actor: Actor, patient_id: int) -> Inta
     diagnoses: list[str] = []
     medications: list[str] = []
     medication_marks: list[str] = []
+    allergies: list[str] = []
+    allergy_marks: list[str] = []
 
     def mark(fact: Any) -> str:
         batch = sources[fact.import_id]
@@ -564,9 +589,16 @@ def imported_intake_facts(db: Session, *, actor: Actor, patient_id: int) -> Inta
         elif fact.kind == "medication" and fact.text not in medications:
             medications.append(fact.text)
             medication_marks.append(mark(fact))
+        elif fact.kind == "allergy" and fact.text.lower() not in {a.lower() for a in allergies}:
+            allergies.append(fact.text)
+            allergy_marks.append(mark(fact))
     if medications:
         values["medications"] = "\n".join(medications)
         marks["medications"] = "; ".join(dict.fromkeys(medication_marks))
+    if allergies:
+        # The intake records allergies as free text, one a line (as medications).
+        values["allergies"] = "\n".join(allergies)
+        marks["allergies"] = "; ".join(dict.fromkeys(allergy_marks))
     pressure = newest(codes.VITALS["blood_pressure"].codes[0][0])
     if pressure is not None and pressure.value is not None:
         values["bp_systolic"] = _number(pressure.value)
@@ -581,3 +613,58 @@ def imported_intake_facts(db: Session, *, actor: Actor, patient_id: int) -> Inta
 
 def _number(value: float | None) -> float | int | None:
     return int(value) if value is not None and float(value).is_integer() else value
+
+
+# ------------------------------------------------------------------ de-identification
+@dataclass(frozen=True)
+class PatientMask:
+    """How one patient appears in a de-identified dataset (HIPAA Safe Harbor, the rule
+    of the FHIR bulk export, ``interop.fhir.deidentify``): a keyed pseudonym, the same
+    as the patient's in a de-identified FHIR export; every date moved by one per-patient
+    offset (intervals survive); a year of birth, or the group of everyone over 89."""
+
+    pseudonym: str
+    shift: timedelta
+    birth_year: str | None  # shifted; None when the patient is over 89
+    age: str  # whole years today, or "90 or older"
+
+    def day(self, value: date) -> date:
+        return value + self.shift
+
+    def moment(self, value: datetime) -> datetime:
+        """Shifted, to the whole second (a dataset keeps no sub-second detail)."""
+        return (value + self.shift).replace(microsecond=0)
+
+    def record(self, kind: str, record_id: object) -> str:
+        """A pseudonym for one of this patient's records (a session, a response)."""
+        return deidentify.pseudonym(_deidentification_key(), kind, f"{self.pseudonym}/{record_id}")
+
+
+SAFE_HARBOR = deidentify.SAFE_HARBOR
+DATE_SHIFT_SOURCE = deidentify.SHIFT_SOURCE
+OLDEST_GROUP = deidentify.OLDEST_GROUP
+
+
+def _deidentification_key() -> bytes:
+    return get_settings().effective_secret_key.encode()
+
+
+def age_group(born: date, *, on: date) -> str:
+    """Whole years on ``on``, or the one group of everyone over 89 (Safe Harbor)."""
+    return deidentify.age_group(born, today=on)
+
+
+def patient_masks(born: dict[int, date], *, today: date) -> dict[int, PatientMask]:
+    """The mask of each patient (id -> date of birth), from the clinic's secret key, for
+    another area's act that audits itself (the research export)."""
+    key = _deidentification_key()
+    found = {}
+    for patient_id, dob in born.items():
+        by = deidentify.offset(key, str(patient_id))
+        found[patient_id] = PatientMask(
+            pseudonym=deidentify.pseudonym(key, "Patient", str(patient_id)),
+            shift=by,
+            birth_year=deidentify.birth_year(dob, by=by, today=today),
+            age=deidentify.age_group(dob, today=today),
+        )
+    return found

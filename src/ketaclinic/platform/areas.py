@@ -12,8 +12,7 @@ name, so a new area needs no edits elsewhere:
 - ``pages.PATIENT_HOME``: where a patient account lands instead of the staff home
 - ``demo``: ``build(db, clinic)`` adds the area's part of the demo clinic
 
-Every area listed here exists: a missing one is a bug and fails at import time. An
-area that is not built yet (reports) is added when it is.
+Every area listed here exists: a missing one is a bug and fails at import time.
 """
 
 from __future__ import annotations
@@ -44,6 +43,7 @@ AREAS = (
     "public",
     "billing",
     "configuration",
+    "reports",
 )
 
 
@@ -75,11 +75,26 @@ class ChartSection:
 class HomeSection:
     """A part of the home page: ``key`` is set in the page's context to what
     ``load(db, actor)`` returns, for an actor with one of ``roles``; a ``None`` leaves
-    the part out."""
+    the part out. A part with a ``template`` belongs to the home of role ``home`` (the
+    nurse's, the prescriber's ...): the page shows it under that role's heading, its
+    template getting ``data``, and a person with several roles sees each role's parts."""
 
     key: str
     roles: frozenset[Role]
     load: Callable[[Session, Actor], Any]
+    home: Role | None = None
+    template: str | None = None
+
+
+# The role homes in the order the page shows them to a person with several roles, with
+# their headings.
+ROLE_HOMES: tuple[tuple[Role, str], ...] = (
+    (Role.nurse, "At the chairs today"),
+    (Role.prescriber, "To sign and decide"),
+    (Role.front_desk, "The front desk today"),
+    (Role.admin, "Safety and outcomes"),
+    (Role.therapist, "My therapy patients"),
+)
 
 
 def chart_sections() -> list[ChartSection]:

@@ -6,6 +6,7 @@
 - ``due_questionnaires(db, *, actor, patient_id) -> list[DueQuestionnaire]``
 - ``open_alerts(db, *, actor) -> list[Alert]``
 - ``has_open_alert(db, *, patient_id) -> bool`` (flush-only, for discharge)
+- ``patients_with_open_alert(db, *, patient_ids) -> set[int]`` (the same, for several)
 - ``run_due_work(db, *, now) -> WorkReport`` (the scheduled work)
 - ``enqueue(db, *, kind, channel, recipient, subject, body, patient_id=None, ...,
   remind=False) -> OutboxMessage``: a message to a patient or staff member, delivered by
@@ -29,7 +30,9 @@ from ketaclinic.outcomes.service.alerts import (
     has_open_alert,
     message_staff,
     open_alerts,
+    open_alerts_named,
     open_counts,
+    patients_with_open_alert,
     prescriber_usernames,
     raise_for_lead,
 )
@@ -42,7 +45,15 @@ from ketaclinic.outcomes.service.outbox import (
     notify_admins,
     reminders_until,
 )
-from ketaclinic.outcomes.service.progress import PatientOutcomes, patient_outcomes
+from ketaclinic.outcomes.service.progress import (
+    CATEGORIES,
+    STAGES,
+    PatientOutcomes,
+    Standing,
+    Trend,
+    patient_outcomes,
+    progress_report,
+)
 from ketaclinic.outcomes.service.requests import (
     DueQuestionnaire,
     due_questionnaires,
@@ -55,20 +66,38 @@ from ketaclinic.outcomes.service.responses import (
     Recorded,
     ScorePoint,
     StoredResponse,
+    count_responses,
     record_from_system,
     record_response,
     score_history,
     stored_responses,
 )
+from ketaclinic.outcomes.service.statistics import (
+    GroupOutcome,
+    Rate,
+    clinic_outcomes,
+    wilson_interval,
+)
 from ketaclinic.outcomes.service.texts import declare as declare_text
 from ketaclinic.outcomes.service.work import WorkReport, run_due_work
 
 __all__ = [
+    "CATEGORIES",
+    "STAGES",
+    "Standing",
+    "Trend",
+    "progress_report",
+    "GroupOutcome",
+    "Rate",
+    "clinic_outcomes",
+    "wilson_interval",
     "Recorded",
     "StoredResponse",
+    "count_responses",
     "record_from_system",
     "stored_responses",
     "has_open_alert",
+    "patients_with_open_alert",
     "message_patient",
     "ACTIONS",
     "Alert",
@@ -91,6 +120,7 @@ __all__ = [
     "flag_by_clinician",
     "notify_admins",
     "open_alerts",
+    "open_alerts_named",
     "open_counts",
     "PatientOutcomes",
     "patient_outcomes",

@@ -1,11 +1,33 @@
 """What people do in an infusion session, one function per act (see each module)."""
 
+from ketaclinic.sessions.service.board import (
+    STATES as CHAIR_STATES,
+)
+from ketaclinic.sessions.service.board import (
+    ChairBoard,
+    ChairRow,
+    NoteToCosign,
+    Safety,
+    chair_board,
+    notes_to_cosign,
+    safety_summary,
+)
 from ketaclinic.sessions.service.calls import DECISIONS as PRESCRIBER_DECISIONS
 from ketaclinic.sessions.service.calls import answer_call as answer_prescriber_call
 from ketaclinic.sessions.service.calls import open_calls as open_prescriber_calls
 from ketaclinic.sessions.service.calls import open_count_for as prescriber_calls_for
 from ketaclinic.sessions.service.checklist import answer_checklist, override_checklist
+from ketaclinic.sessions.service.cockpit import READINGS_PAGE, Cockpit, get_cockpit
 from ketaclinic.sessions.service.discharge import add_addendum, cosign_note, discharge, sign_note
+from ketaclinic.sessions.service.esketamine import (
+    RECORD_MEANING as REMS_RECORD_MEANING,
+)
+from ketaclinic.sessions.service.esketamine import (
+    TEMPLATE as REMS_FORM_FIELDS,
+)
+from ketaclinic.sessions.service.esketamine import (
+    TEMPLATE_VERSION as REMS_FORM_VERSION,
+)
 from ketaclinic.sessions.service.esketamine import (
     answer_record,
     enrolment_for,
@@ -14,11 +36,17 @@ from ketaclinic.sessions.service.esketamine import (
     records_to_file,
     sign_record,
 )
+from ketaclinic.sessions.service.esketamine import (
+    form_values as rems_form_values,
+)
 from ketaclinic.sessions.service.export import (
     DoseGiven,
+    ReadingWindow,
     SessionRecord,
     VitalReading,
+    count_sessions,
     doses_given,
+    reading_window,
     session_records,
     vital_readings,
 )
@@ -56,6 +84,12 @@ from ketaclinic.sessions.service.records import (
     record_side_effect,
     record_symptom,
 )
+from ketaclinic.sessions.service.safety import (
+    AdverseEvent,
+    PeriodSafety,
+    ProtocolSafety,
+    period_safety,
+)
 from ketaclinic.sessions.service.summary import (
     SessionSummary,
     completed_sessions,
@@ -82,6 +116,25 @@ from ketaclinic.sessions.service.vitals import (
 )
 
 __all__ = [
+    "READINGS_PAGE",
+    "Cockpit",
+    "get_cockpit",
+    "CHAIR_STATES",
+    "ChairBoard",
+    "ChairRow",
+    "NoteToCosign",
+    "Safety",
+    "chair_board",
+    "notes_to_cosign",
+    "safety_summary",
+    "REMS_FORM_FIELDS",
+    "REMS_FORM_VERSION",
+    "REMS_RECORD_MEANING",
+    "rems_form_values",
+    "AdverseEvent",
+    "PeriodSafety",
+    "ProtocolSafety",
+    "period_safety",
     "DeviceBatch",
     "DeviceMessage",
     "SessionMessages",
@@ -90,9 +143,12 @@ __all__ = [
     "charting_overrides",
     "sessions_of_devices",
     "DoseGiven",
+    "ReadingWindow",
     "SessionRecord",
     "VitalReading",
+    "count_sessions",
     "doses_given",
+    "reading_window",
     "session_records",
     "vital_readings",
     "LiveUpdate",
