@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ketaclinic.clinical import labels
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.pdf import ClinicDocument, Signature, clinic_letterhead
 
@@ -415,7 +416,7 @@ def clinic_report(
         ["Indication", "Protocol", "Courses", "Evaluable", "Response", "Remission"],
         [
             [
-                g.indication.replace("_", " "),
+                labels.name(g.indication),
                 protocol_names.get(g.protocol_id, g.protocol_id),
                 g.courses,
                 g.evaluable,

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from ketaclinic.care import service as care
-from ketaclinic.clinical import disclosure, instruments
+from ketaclinic.clinical import disclosure, instruments, labels
 from ketaclinic.clinical.dosing import table as dosing_table
 from ketaclinic.configuration import service as configuration
 from ketaclinic.interop import service as interop
@@ -384,7 +384,7 @@ def research_tables(
         by_age_band=[(k, _cell(v, rule)) for k, v in cohort["by_age_band"].items()],
         outcomes=[
             OutcomeRow(
-                indication=g.indication.replace("_", " "),
+                indication=labels.name(g.indication),
                 protocol=names.get(g.protocol_id, g.protocol_id),
                 courses=_cell(g.courses, rule),
                 evaluable=_cell(g.evaluable, rule),
