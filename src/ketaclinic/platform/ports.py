@@ -284,3 +284,21 @@ def appointment_booked(
         service_on=service_on,
         booked_on=booked_on,
     )
+
+
+# ------------------------------------------------------------------ kept summaries
+
+
+class CourseFactsChanged(Protocol):
+    def __call__(self, db: Session, *, patient_id: int) -> int: ...
+
+
+def course_facts_changed(db: Session, *, patient_id: int) -> int:
+    """A fact a course's standing is derived from changed (a session given, a course
+    opened or extended, a visit completed): the patient's kept course summaries are
+    derived again in the caller's transaction (answered by
+    ``outcomes.service.refresh_course_summaries``); how many courses."""
+    refresh = cast(
+        CourseFactsChanged, import_module("ketaclinic.outcomes.service").refresh_course_summaries
+    )
+    return refresh(db, patient_id=patient_id)

@@ -56,6 +56,9 @@ from ketaclinic.sessions.service.records import (
     record_side_effect,
     record_symptom,
 )
+from ketaclinic.sessions.service.summaries import differences as summary_differences
+from ketaclinic.sessions.service.summaries import rebuild as rebuild_summaries
+from ketaclinic.sessions.service.summaries import values_of as session_summary_values
 from ketaclinic.sessions.service.summary import (
     SessionSummary,
     completed_sessions,
@@ -82,6 +85,9 @@ from ketaclinic.sessions.service.vitals import (
 )
 
 __all__ = [
+    "session_summary_values",
+    "rebuild_summaries",
+    "summary_differences",
     "DeviceBatch",
     "DeviceMessage",
     "SessionMessages",

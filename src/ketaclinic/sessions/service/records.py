@@ -13,7 +13,7 @@ from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Invalid
 from ketaclinic.sessions.models import SessionEntry
-from ketaclinic.sessions.service import observations, view
+from ketaclinic.sessions.service import observations, summaries, view
 from ketaclinic.sessions.service.common import (
     RUNNERS,
     charted_time,
@@ -124,6 +124,7 @@ def record_score(
         observations.raise_alarms(
             db, actor=actor, row=load_open(db, session_id), entry=entry, moaas=int(result.total)
         )
+    summaries.refresh(db, entry.session_id)
     return entry
 
 
@@ -145,7 +146,7 @@ def record_side_effect(
     if severity not in SEVERITIES:
         raise Invalid("severity is mild, moderate or severe", fields={"severity": "invalid"})
     grade = getattr(effect, severity)
-    return _entry(
+    entry = _entry(
         db,
         actor,
         session_id,
@@ -157,6 +158,8 @@ def record_side_effect(
         text=note.strip()[:2000] or None,
         detail=f"{effect_id} {severity}",
     )
+    summaries.refresh(db, entry.session_id)
+    return entry
 
 
 def record_symptom(
@@ -211,6 +214,7 @@ def record_symptom(
     observations.raise_alarms(
         db, actor=actor, row=row, entry=entry, symptoms=[symptom_id], state=state
     )
+    summaries.refresh(db, entry.session_id)
     return entry
 
 
@@ -237,7 +241,7 @@ def record_intervention(
     if route not in ROUTES:
         raise Invalid(f"route is one of {', '.join(ROUTES)}", fields={"route": "invalid"})
     why = reason_text(reason, what="the reason it was given")
-    return _entry(
+    entry = _entry(
         db,
         actor,
         session_id,
@@ -250,6 +254,8 @@ def record_intervention(
         text=why,
         detail=f"{name} {dose:g} {unit} {route}",
     )
+    summaries.refresh(db, entry.session_id)
+    return entry
 
 
 def record_note(
@@ -295,5 +301,6 @@ def mark_entry_in_error(
         object_id=entry.id,
         detail=entry.error_reason,
     )
+    summaries.refresh(db, row.id)
     db.flush()
     return entry
