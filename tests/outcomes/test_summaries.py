@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -13,6 +14,7 @@ from ketaclinic.outcomes import service
 from ketaclinic.outcomes.models import CourseSummaryRow
 from ketaclinic.outcomes.service import statistics
 from ketaclinic.platform.db import utcnow
+from tests.conftest import login, make_user
 from tests.outcomes.helpers import a_course, a_patient, given_sessions, phq9, staff
 
 SESSION_DAYS = [0, 2, 4, 7, 9, 11]
@@ -104,3 +106,31 @@ def test_the_clinic_rates_read_the_kept_rows_and_no_session_or_score(
     read = " ".join(seen)
     for table in ("questionnaire_responses", "session_events", "vital_signs", "courses "):
         assert table not in read
+
+
+def test_the_course_dashboard_shows_the_kept_standing(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_user(db, "prescriber")
+    nurse = staff(db, "nurse")
+    start = utcnow() - timedelta(days=30)
+    patient = a_patient(db, given_name="Oda")
+    given_sessions(monkeypatch, {patient.id: [start + timedelta(days=d) for d in (0, 2, 4, 7)]})
+    a_course(db, patient.id, created_at=start - timedelta(days=7))
+    for day, total in ((-2, 20), (8, 19)):
+        service.record_response(
+            db,
+            actor=nurse,
+            patient_id=patient.id,
+            instrument_id="phq9",
+            answers=phq9(total),
+            completed_at=start + timedelta(days=day),
+        )
+    db.commit()
+    login(client, "prescriber")
+    page = client.get("/outcomes/dashboard")
+    assert page.status_code == 200
+    # Four of six sessions given and 20 -> 19: the interim evaluation the course rules ask.
+    assert "<td>4 / 6</td>" in page.text
+    assert "phq9 20 → 19 (non response)" in page.text
+    assert "interim evaluation due" in page.text
