@@ -45,19 +45,6 @@ def migrate(
         migrations.upgrade(url)
         if not current and not no_backup:
             backups.record_taken(conf, made)
-    if not current:
-        # Rows a newer schema keeps (summaries of the records made before it) are derived
-        # from the facts once, in one transaction.
-        import sys
-
-        from ketaclinic.cli.summaries import rebuild_all
-
-        with database() as db, one_line_errors():
-            made_rows = rebuild_all(db, only_missing=True, progress=sys.stderr.isatty())
-        if any(made_rows):
-            typer.echo(
-                f"summaries derived from the facts: {made_rows[0]} sessions, {made_rows[1]} courses"
-            )
     typer.echo("database schema is current")
 
 

@@ -302,3 +302,14 @@ def course_facts_changed(db: Session, *, patient_id: int) -> int:
         CourseFactsChanged, import_module("ketaclinic.outcomes.service").refresh_course_summaries
     )
     return refresh(db, patient_id=patient_id)
+
+
+def derive_missing_summaries(db: Session) -> tuple[int, int]:
+    """Derive the kept summary of every session and course that has none from its facts,
+    sessions first (answered by ``sessions.service.rebuild_summaries`` and
+    ``outcomes.service.rebuild_course_summaries``); how many of each."""
+    sessions = import_module("ketaclinic.sessions.service")
+    outcomes = import_module("ketaclinic.outcomes.service")
+    made = int(sessions.rebuild_summaries(db, only_missing=True))
+    courses = int(outcomes.rebuild_course_summaries(db, only_missing=True))
+    return made, courses

@@ -7,10 +7,10 @@ response and remission as ``clinical.course.evaluate`` classified them). The act
 change their facts keep them, in their own transaction; the chart, the course
 dashboard and the clinic's outcomes read them instead of every reading and score.
 
-The rows of a clinic that existed before are derived from its facts by
-``ketaclinic migrate`` after this revision (only the missing rows), or at any time by
-``ketaclinic summaries rebuild``: the derivation is the services' own code, which a
-migration file must not import (a later schema would break it).
+The rows of a clinic that existed before are derived from its facts right after the
+upgrade (``platform.migrate.upgrade``: only the missing rows, in one transaction), or at
+any time by ``ketaclinic summaries rebuild``: the derivation is the services' own code,
+which a migration file must not import (a later schema would break it).
 
 Revision ID: 0023
 Revises: 0022
