@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import statistics
 import sys
 import tempfile
@@ -39,7 +40,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ketaclinic.orders.models import Course, Order
@@ -48,6 +49,7 @@ from ketaclinic.patients.schemas import PatientIn
 from ketaclinic.platform import migrate
 from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.audit import chain
 from ketaclinic.platform.db import make_engine, make_session_factory, transaction, utcnow
 from ketaclinic.platform.model_registry import load_all
 from ketaclinic.platform.roles import Role
@@ -55,6 +57,10 @@ from ketaclinic.sessions import service
 from ketaclinic.sessions.models import VitalSign
 
 ZONE = ZoneInfo("America/New_York")
+# Processor seconds of this process for the last ingest and raw runs: steadier than the
+# wall clock on a shared machine (on SQLite the database's work is in this process too;
+# on PostgreSQL the server's is not, so only the wall-clock ratio compares there).
+CPU: dict[str, float] = {}
 SETUP = Actor(user_id=None, username="benchmarks/hl7.py", roles=frozenset({Role.admin}))
 
 
@@ -231,11 +237,90 @@ def _raw(factory: sessionmaker[Session], session_id: int, rows: int) -> float:
         for i in range(rows)
     ]
     with factory() as db:
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         db.execute(insert(VitalSign), values)
         db.commit()
         took = time.perf_counter() - began
+        CPU["raw"] = time.process_time() - cpu
     return took
+
+
+def _raw_same(
+    factory: sessionmaker[Session], chairs: list[tuple[int, str, str]], per_chair: int, tag: str
+) -> float:
+    """Seconds to insert every row the in-process ingest of the same messages writes,
+    with one executemany a table and one commit: the readings, the messages' control
+    ids, and one audit row per session and group (plain rows, no MAC or checks)."""
+    from ketaclinic.interop.hl7.listener import MAX_GROUP
+    from ketaclinic.interop.models import Hl7Message
+    from ketaclinic.platform.audit.models import AuditEvent
+
+    now = utcnow()
+    n = per_chair * len(chairs)
+    readings, messages = [], []
+    for k in range(per_chair):
+        for index, (session_id, _, device) in enumerate(chairs):
+            readings.append(
+                {
+                    "session_id": session_id,
+                    "taken_at": now - timedelta(seconds=per_chair - k),
+                    "heart_rate": 70 + k % 5,
+                    "systolic_bp": 124 + k % 7,
+                    "diastolic_bp": 78,
+                    "spo2": 97,
+                    "respiratory_rate": 14,
+                    "source": "device",
+                    "recorded_at": now,
+                }
+            )
+            messages.append(
+                {
+                    "sender": f"{device}^raw",
+                    "control_id": f"{tag}-raw-{index}-{k}",
+                    "device_id": device,
+                    "session_id": session_id,
+                    "readings": 1,
+                    "received_at": now,
+                }
+            )
+    groups = -(-n // MAX_GROUP)
+    with factory() as db:
+        # Real, keyed audit rows (the trail stays verifiable), made before the clock starts.
+        key = chain.audit_key(db)
+        count = groups * len(chairs)
+        if db.get_bind().dialect.name == "postgresql":
+            ids = list(
+                db.execute(
+                    text(
+                        "SELECT nextval(pg_get_serial_sequence('audit_events', 'id')) "
+                        "FROM generate_series(1, :n)"
+                    ),
+                    {"n": count},
+                ).scalars()
+            )
+        else:
+            first = db.scalar(text("SELECT coalesce(max(id), 0) + 1 FROM audit_events"))
+            ids = list(range(first, first + count))
+        events = []
+        for event_id in ids:
+            event = AuditEvent(
+                id=event_id,
+                at=now,
+                actor=SETUP.username,
+                action="session.vitals.record",
+                object_type="vital_sign",
+                detail="raw insert",
+                sensitive=True,
+            )
+            event.mac, event.mac_version = chain.row_mac(key, event), chain.MAC_VERSION
+            events.append({c.key: getattr(event, c.key) for c in AuditEvent.__table__.columns})
+        began, cpu = time.perf_counter(), time.process_time()
+        db.execute(insert(VitalSign), readings)
+        db.execute(insert(Hl7Message), messages)
+        db.execute(insert(AuditEvent), events)
+        db.commit()
+        CPU["same"] = time.process_time() - cpu
+        return time.perf_counter() - began
 
 
 def _raw_each(factory: sessionmaker[Session], session_id: int, rows: int) -> float:
@@ -298,24 +383,44 @@ def _in_process(
 
         profiler = cProfile.Profile()
         profiler.enable()
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     codes: dict[str, int] = {}
     for start in range(0, len(raws), MAX_GROUP):
         group = [_Waiting(raw, None, None) for raw in raws[start : start + MAX_GROUP]]
         for answer in listener.handle_group(group):
             codes[answer.code] = codes.get(answer.code, 0) + 1
     took = time.perf_counter() - began
+    CPU["ingest"] = time.process_time() - cpu
     if profiler is not None:
         import pstats
 
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+        if os.environ.get("HL7_PROFILE_OUT"):
+            profiler.dump_stats(os.environ["HL7_PROFILE_OUT"])
+        order = os.environ.get("HL7_PROFILE_SORT", "cumulative")
+        shown = int(os.environ.get("HL7_PROFILE_N", "30"))
+        pstats.Stats(profiler).sort_stats(order).print_stats(shown)
     assert codes == {"AA": len(raws)}, codes
     return len(raws), took
 
 
+def _load() -> str:
+    """The 1-minute load average beside a figure (the machine may be shared)."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:  # pragma: no cover - no load average on this platform
+        return "n/a"
+
+
 def run(
-    url: str, label: str, chairs: int, seconds: float, per_chair: int = 100, profile: bool = False
+    url: str,
+    label: str,
+    chairs: int,
+    seconds: float,
+    per_chair: int = 100,
+    profile: bool = False,
+    repeats: int = 1,
+    in_process_only: bool = False,
 ) -> None:
     from ketaclinic.interop.hl7.listener import running
 
@@ -328,14 +433,36 @@ def run(
     print(f"\n{label}: {chairs} monitors, {seconds:g} s per run")
     with running(factory, zone=ZONE) as (listener, port):
         # In process first: its readings are dated the last seconds, before the MLLP runs'.
-        n, ingest = _in_process(listener, found, per_chair, tag, profile)
-        raw = _raw(factory, found[0][0], n)
-        print(
-            f"  in process : {n} messages (one reading each) in groups of up to 200: "
-            f"{ingest * 1000:.0f} ms ({n / ingest:,.0f} msg/s, {ingest / n * 1e6:.0f} us a "
-            f"message); raw executemany of {n} rows {raw * 1000:.1f} ms: ingest costs "
-            f"{ingest / raw:.1f}x the raw insert"
-        )
+        # Each repeat on sessions of its own (readings after none already charted), each
+        # ingest beside the raw inserts of the same rows, so that the ratios compare
+        # figures taken under the same load.
+        ratios, same_ratios, cpu_ratios = [], [], []
+        for repeat in range(repeats):
+            chairs_now = found if repeat == 0 else _chairs(factory, chairs, f"{tag}r{repeat}")
+            n, ingest = _in_process(listener, chairs_now, per_chair, f"{tag}r{repeat}", profile)
+            raw = _raw(factory, chairs_now[0][0], n)
+            same = _raw_same(factory, chairs_now, per_chair, f"{tag}r{repeat}")
+            ratios.append(ingest / raw)
+            same_ratios.append(ingest / same)
+            cpu_ratios.append(CPU["ingest"] / max(CPU["same"], 1e-9))
+            print(
+                f"  in process : {n} messages (one reading each) in groups of up to 200: "
+                f"{ingest * 1000:.0f} ms ({n / ingest:,.0f} msg/s, {ingest / n * 1e6:.0f} us "
+                f"a message); raw executemany of the {n} readings {raw * 1000:.1f} ms: "
+                f"{ingest / raw:.1f}x; of every row it writes (readings, control ids, audit) "
+                f"{same * 1000:.1f} ms: {ingest / same:.1f}x; processor time "
+                f"{CPU['ingest'] * 1000:.0f} ms against {CPU['same'] * 1000:.1f} ms: "
+                f"{cpu_ratios[-1]:.1f}x; load {_load()}"
+            )
+        if repeats > 1:
+            print(
+                f"  in process, median of {repeats}: {statistics.median(ratios):.1f}x the raw "
+                f"readings insert, {statistics.median(same_ratios):.1f}x the raw insert of "
+                f"every row it writes; in processor time {statistics.median(cpu_ratios):.1f}x"
+            )
+        if in_process_only:
+            engine.dispose()
+            return
         for paced in (True, False):
             groups = listener.groups
             # The monitors run in a process of their own: their threads would otherwise
@@ -347,7 +474,7 @@ def run(
                 f"  {'paced 1/s ' if paced else 'flat out  '}: {r['messages']:6d} messages, "
                 f"{r['per_second']:7.1f} acked/s, p50 {r['p50_ms']:6.1f} ms, "
                 f"p95 {r['p95_ms']:6.1f} ms, max {r['max_ms']:7.1f} ms, codes {r['codes']}, "
-                f"{r['messages'] / groups:.1f} messages a commit"
+                f"{r['messages'] / groups:.1f} messages a commit; load {_load()}"
             )
             if not paced:
                 per_message = r["wall_s"] / max(1, r["messages"])
@@ -380,8 +507,17 @@ def main() -> None:
         "--per-chair", type=int, default=100, help="messages a chair in the in-process run"
     )
     parser.add_argument("--profile", action="store_true", help="cProfile the in-process run")
+    parser.add_argument("--repeat", type=int, default=1, help="in-process runs (median shown)")
+    parser.add_argument(
+        "--in-process-only", action="store_true", help="skip the MLLP runs over loopback"
+    )
     args = parser.parse_args()
-    options = {"per_chair": args.per_chair, "profile": args.profile}
+    options = {
+        "per_chair": args.per_chair,
+        "profile": args.profile,
+        "repeats": args.repeat,
+        "in_process_only": args.in_process_only,
+    }
     if not args.no_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             run(

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from ketaclinic.controlled import service
 from ketaclinic.controlled.models import ControlledLot, LedgerEntry
+from ketaclinic.platform.clock import clinic_today
 from ketaclinic.platform.db import make_engine, make_session_factory
 from ketaclinic.platform.settings import Settings
 from tests.browser.conftest import DEMO_PASSWORD, log_in
@@ -67,7 +68,7 @@ def test_a_dose_is_drawn_from_a_lot_wasted_with_a_witness_counted_and_reconciled
     page,
     settings: Settings,  # type: ignore[no-untyped-def]
 ) -> None:
-    today = service.today()
+    today = clinic_today()
     log_in(page, live_server, "nurse.okafor")
     _receive(page, live_server, "BR-ONE", "4", (today + timedelta(days=90)).isoformat())
     _receive(page, live_server, "BR-TWO", "6", (today + timedelta(days=500)).isoformat())

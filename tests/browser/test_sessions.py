@@ -60,7 +60,8 @@ def _type_vitals(page, hr: str, sbp: str, dbp: str, spo2: str, rr: str) -> None:
         page.keyboard.press("Tab")
         page.keyboard.type(value)
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/sessions/\d+#vitals"))
+    # A tab the nurse chose below the cockpit stays chosen (``?tab=``).
+    page.wait_for_url(re.compile(r"/sessions/\d+(\?tab=\w+)?#vitals"))
 
 
 def _chart_assessments(page) -> None:  # type: ignore[no-untyped-def]
@@ -113,11 +114,13 @@ def test_a_nurse_runs_an_infusion_from_checklist_to_discharge(
     page.get_by_role("button", name="Stop infusion").click()
     assert page.locator("#pump-state").inner_text() == "stopped"
 
-    # In recovery, a symptom from the declared list escalates at once.
+    # In recovery, a symptom from the declared list escalates at once (its form is
+    # under the cockpit, in the side effects tab).
+    page.get_by_role("tab", name="Side effects & notes").click()
     page.get_by_label("Symptom that escalates at once").select_option("chest_pain")
     page.get_by_label("Symptom note").fill("central, pressing")
     page.get_by_role("button", name="Chart symptom").click()
-    page.wait_for_url(re.compile(r"/sessions/\d+#alarms"))
+    page.wait_for_url(re.compile(r"/sessions/\d+\?tab=observations#alarms"))
     assert "Chest pain charted at" in page.locator("#alarms").inner_text()
     assert "Waiting for prescriber" in page.locator("#prescriber-calls").inner_text()
     page.locator("#alarms input[name=note]").first.fill("ECG done, prescriber on the way")
@@ -126,6 +129,7 @@ def test_a_nurse_runs_an_infusion_from_checklist_to_discharge(
 
     _later(monkeypatch, 40)
     _type_vitals(page, "76", "132", "84", "98", "14")
+    page.get_by_role("tab", name="Discharge").click()
     _chart_assessments(page)
     # The nurse answers for the escort and the no-driving instruction (Spravato PI).
     page.locator('input[name="escort_recorded"][value="yes"]').check()

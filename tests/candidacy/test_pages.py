@@ -161,6 +161,36 @@ def _pressure(n: int, when: str, systolic: int, diastolic: int) -> dict[str, obj
     )
 
 
+def _allergy(
+    n: int, substance: str, when: str, *, verification: str = "", clinical: str = ""
+) -> dict[str, object]:
+    resource: dict[str, object] = {
+        "resourceType": "AllergyIntolerance",
+        "patient": {"reference": "urn:uuid:5e1f0000-0000-4000-8000-000000000001"},
+        "code": {"text": substance},
+        "recordedDate": when,
+    }
+    if verification:
+        resource["verificationStatus"] = {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification",
+                    "code": verification,
+                }
+            ]
+        }
+    if clinical:
+        resource["clinicalStatus"] = {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
+                    "code": clinical,
+                }
+            ]
+        }
+    return {"fullUrl": f"urn:uuid:5e1f0000-0000-4000-8000-00000000000{n}", "resource": resource}
+
+
 def test_a_new_intake_is_pre_filled_from_imported_facts_each_marked_with_its_source(
     client: TestClient, db: Session
 ) -> None:
@@ -217,6 +247,9 @@ def test_a_new_intake_is_pre_filled_from_imported_facts_each_marked_with_its_sou
                     "dateAsserted": "2025-11-03",
                 },
             },
+            _allergy(7, "Penicillin", "2025-11-03"),
+            _allergy(8, "Latex", "2025-11-03", verification="refuted"),
+            _allergy(9, "Codeine", "2025-11-03", clinical="resolved"),
             _pressure(4, "2025-10-01T09:00:00Z", 150, 95),
             _pressure(5, "2025-11-03T09:00:00Z", 132, 84),
             _vital(
@@ -247,8 +280,18 @@ def test_a_new_intake_is_pre_filled_from_imported_facts_each_marked_with_its_sou
     assert 'name="bp_diastolic" type="number" value="84"' in html
     assert 'name="weight_kg" type="number" value="81.5"' in html
     assert ">Sertraline 100 mg daily</textarea>" in html
+    # The current allergy; not one the sender refuted, nor one resolved.
+    assert 'name="allergies" rows="3">Penicillin</textarea>' in html
+    assert "Latex" not in html and "Codeine" not in html
     assert 'name="finding.ptsd" value="yes" checked' in html
-    for field in ("bp_systolic", "bp_diastolic", "weight_kg", "medications", "finding.ptsd"):
+    for field in (
+        "bp_systolic",
+        "bp_diastolic",
+        "weight_kg",
+        "medications",
+        "allergies",
+        "finding.ptsd",
+    ):
         assert f'id="i-{field}">imported from referral-42, 2025-11-03</p>' in html, field
     assert "Post-traumatic stress disorder" in html and "(F43.10)" in html
     # Nothing is saved until the clinician submits the form.

@@ -17,6 +17,7 @@ from tests.candidacy.factories import (
     a_decision,
     all_answers,
     an_intake,
+    cleared_patient,
     intake_in,
 )
 from tests.patients.factories import a_patient
@@ -262,3 +263,22 @@ def test_it_refuses_an_age_or_blood_pressure_that_contradicts_the_record(db: Ses
     assert {"finding.age_outside_clinic_range", "finding.measured_systolic_bp"} <= set(
         exc.value.fields
     )
+
+
+def test_only_an_intake_without_a_decision_waits_for_the_prescriber(db: Session) -> None:
+    waiting = a_patient(db)
+    decided = a_patient(db, given_name="Dee")
+    corrected = a_patient(db, given_name="Cora")
+    first = an_intake(db, waiting.id)
+    cleared_patient(db, decided.id)
+    old = cleared_patient(db, corrected.id)
+    # A new intake after the decision (a later visit) waits for a decision of its own.
+    newer = an_intake(db, corrected.id)
+    found = service.decisions_waiting(db, actor=PRESCRIBER)
+    assert [(w.intake.id, w.patient_name) for w in found] == [
+        (first.id, waiting.display_name),
+        (newer.id, corrected.display_name),
+    ]
+    assert old.id not in {w.intake.id for w in found}
+    with pytest.raises(Forbidden):
+        service.decisions_waiting(db, actor=NURSE)

@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from ketaclinic.care import service
+from ketaclinic.platform.clock import clinic_today
 from tests.care.factories import a_patient_on_course, a_user, on_team
 from tests.conftest import login
 from tests.orders.factories import signer
@@ -25,7 +26,7 @@ def test_the_api_gives_the_care_team_and_the_medication_plan_to_the_team_only(
         name="diazepam",
         kind="psychiatric",
         prescriber="Dr. Family GP",
-        started_on=service.today(),
+        started_on=clinic_today(),
     )
     db.commit()
     login(client, "therapist.nguyen")

@@ -63,6 +63,17 @@ def test_an_unanswered_proposal_goes_to_every_prescriber_after_2_business_days(
     assert service.escalate_unanswered_boosters(db, now=tuesday + timedelta(days=3)) == 0
 
 
+def test_a_proposal_made_before_christmas_waits_past_the_holiday(db: Session) -> None:
+    proposal = _proposal_waiting(db)
+    # Thursday 24 December 2026 10:00 UTC (05:00 in New York); Friday 25 is Christmas
+    # Day: 2 business days later is Tuesday 29 December at 05:00 clinic time, 10:00 UTC.
+    proposal.proposed_at = datetime(2026, 12, 24, 10, 0, tzinfo=UTC)
+    db.flush()
+    assert service.escalation_due_at(db, proposal) == datetime(2026, 12, 29, 10, 0, tzinfo=UTC)
+    assert service.escalate_unanswered_boosters(db, now=datetime(2026, 12, 28, 23, tzinfo=UTC)) == 0
+    assert service.escalate_unanswered_boosters(db, now=datetime(2026, 12, 29, 10, tzinfo=UTC)) == 1
+
+
 def test_an_answered_proposal_is_not_escalated(db: Session) -> None:
     proposal = _proposal_waiting(db)
     service.accept_booster(db, actor=signer(db), proposal_id=proposal.id)

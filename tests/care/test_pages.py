@@ -11,6 +11,7 @@ from ketaclinic.care import service
 from ketaclinic.care.models import CourseDecision, TherapySession
 from ketaclinic.orders.models import Order
 from ketaclinic.outcomes import service as outcomes
+from tests.candidacy.factories import cleared_patient
 from tests.care.factories import a_patient_on_course, a_room, a_user, on_team
 from tests.conftest import PASSWORD, committed, login, make_user
 from tests.orders.factories import signer
@@ -150,6 +151,45 @@ def test_a_decision_without_a_reason_is_refused_at_the_field(
     assert 'aria-describedby="e-reason"' in refused.text
     db.expire_all()
     assert db.scalar(select(CourseDecision)) is None
+
+
+def test_a_switch_the_candidacy_does_not_cover_sends_the_prescriber_to_evaluate_it(
+    client: TestClient, db: Session
+) -> None:
+    patient, course = a_patient_on_course(db)
+    # Plain ids: reading an expired row later would open a transaction of the test's own
+    # (on PostgreSQL a savepoint) that the request's writes land inside.
+    patient_id, course_id = patient.id, course.id
+    make_user(db, "prescriber", username="dr.page")
+    db.rollback()
+    csrf = login(client, "dr.page")
+    form = {
+        "csrf_token": csrf,
+        "choice": "switch_route",
+        "protocol_id": "in_esketamine",
+        "reason": "IV infusions not tolerated",
+    }
+    refused = client.post(f"/care/courses/{course_id}/decision", data=form)
+    assert refused.status_code == 422
+    assert "the course is not switched" in refused.text
+    link = f'href="/patients/{patient_id}/intake/new?route=intranasal" id="evaluate-candidacy"'
+    assert link in refused.text
+    db.expire_all()
+    assert db.scalar(select(CourseDecision)) is None
+    assert db.scalars(select(Order).where(Order.status == "draft")).first() is None
+
+    _cleared_for(db, patient_id, "intranasal")
+    switched = client.post(f"/care/courses/{course_id}/decision", data=form, follow_redirects=False)
+    assert switched.status_code == 303
+    db.rollback()
+    draft = db.scalars(select(Order).where(Order.status == "draft")).one()
+    assert draft.protocol_id == "in_esketamine" and draft.course_id != course_id
+    assert switched.headers["location"] == f"/orders/{draft.id}"
+
+
+@committed
+def _cleared_for(db: Session, patient_id: int, route: str) -> None:
+    cleared_patient(db, patient_id, route=route)
 
 
 @committed

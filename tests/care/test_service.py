@@ -11,14 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaclinic.care import service
-from ketaclinic.care.models import BoosterProposal, TherapyNote
+from ketaclinic.care.models import BoosterProposal, CourseDecision, TherapyNote
 from ketaclinic.orders import service as orders
 from ketaclinic.orders.models import PlannedSession
 from ketaclinic.outcomes import service as outcomes
 from ketaclinic.outcomes.models import SuicidalityAlert
 from ketaclinic.patients import service as patients
+from ketaclinic.platform.clock import clinic_today
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from ketaclinic.scheduling.models import Appointment
+from tests.candidacy.factories import cleared_patient
 from tests.care.factories import a_patient_on_course, a_room, a_user, on_team
 from tests.conftest import PASSWORD
 from tests.orders.factories import signer
@@ -229,7 +231,7 @@ def test_maintenance_plans_boosters_tapering_weekly_to_monthly(db: Session) -> N
         reason="remission after the induction",
         schedule_id="iv_taper",
     )
-    start = service.today()
+    start = clinic_today()
     # iv_taper: 2 weekly, 2 fortnightly, 2 monthly: days 7, 14, 28, 42, 70, 98.
     assert [(p.kind, (p.earliest_on - start).days) for p in done.planned if p.earliest_on] == [
         ("booster", 7),
@@ -259,7 +261,7 @@ def test_a_maintenance_schedule_changed_for_one_course_is_recorded(db: Session) 
         fortnightly=0,
         monthly=3,
     )
-    start = service.today()
+    start = clinic_today()
     assert [(p.earliest_on - start).days for p in done.planned if p.earliest_on] == [28, 56, 84]
     assert done.decision.schedule is not None
     assert done.decision.schedule["changed_for_this_course"] == {
@@ -277,6 +279,79 @@ def test_stopping_a_course_cancels_its_planned_sessions(db: Session) -> None:
     assert done.order is None
     assert course.status == "stopped"
     assert {p.status for p in _planned(db, course.id)} == {"cancelled"}
+
+
+def test_switching_route_opens_the_next_course_with_a_draft_order_and_its_series(
+    db: Session,
+) -> None:
+    patient, course = a_patient_on_course(db)
+    cleared_patient(db, patient.id, route="intranasal")
+    doctor = signer(db)
+    done = service.decide(
+        db,
+        actor=doctor,
+        course_id=course.id,
+        choice="switch_route",
+        reason="IV infusions not tolerated: try esketamine",
+        protocol_id="in_esketamine",
+    )
+    assert course.status == "stopped" and course.end_reason is not None
+    assert "switching route to in_esketamine" in course.end_reason
+    assert {p.status for p in _planned(db, course.id)} == {"cancelled"}
+    new = done.next_course
+    assert new is not None and new.status == "active" and new.protocol_id == "in_esketamine"
+    assert new.indication == course.indication
+    # SPRAVATO weeks 1-4 twice a week: 8 induction sessions; 56 mg on day 1 under 65
+    # (the patient was born in 1980).
+    assert [(p.number, p.kind, p.status) for p in done.planned] == [
+        (n, "induction", "planned") for n in range(1, 9)
+    ]
+    assert done.order is not None and done.order.status == "draft"
+    assert done.order.course_id == new.id and done.order.dose_mg == 56
+    assert done.order.signed_at is None
+    assert done.decision.order_id == done.order.id
+    assert done.decision.planned_session_ids == [p.id for p in done.planned]
+    assert orders.active_course(db, actor=doctor, patient_id=patient.id) is new
+
+
+def test_a_switch_the_candidacy_decision_does_not_cover_changes_nothing(db: Session) -> None:
+    patient, course = a_patient_on_course(db)
+    doctor = signer(db)
+    screen = service.decision_screen(db, actor=doctor, course_id=course.id)
+    esketamine = next(o for o in screen.switch_options if o.protocol_id == "in_esketamine")
+    assert not esketamine.covered
+    assert esketamine.evaluate_path == f"/patients/{patient.id}/intake/new?route=intranasal"
+    with pytest.raises(Conflict) as refused:
+        service.decide(
+            db,
+            actor=doctor,
+            course_id=course.id,
+            choice="switch_route",
+            reason="IV infusions not tolerated",
+            protocol_id="in_esketamine",
+        )
+    assert "covers the intravenous route, not intranasal" in refused.value.detail
+    assert f"/patients/{patient.id}/intake/new?route=intranasal" in refused.value.detail
+    assert course.status == "active"
+    assert [c.id for c in orders.courses(db, actor=doctor, patient_id=patient.id)] == [course.id]
+    assert not db.scalars(select(CourseDecision)).all()
+
+
+def test_a_switch_names_a_protocol_on_another_route(db: Session) -> None:
+    patient, course = a_patient_on_course(db)
+    doctor = signer(db)
+    for protocol_id, field in ((None, "protocol_id"), ("iv_ketamine", "protocol_id")):
+        with pytest.raises(Invalid) as refused:
+            service.decide(
+                db,
+                actor=doctor,
+                course_id=course.id,
+                choice="switch_route",
+                reason="switch",
+                protocol_id=protocol_id,
+            )
+        assert field in refused.value.fields
+    assert course.status == "active"
 
 
 def _monthly_phq9(db: Session, patient_id: int, total: int, at: datetime) -> None:
@@ -541,3 +616,34 @@ def test_a_finished_induction_waits_for_a_decision_first_with_its_primary_clinic
         db, actor=primary, course_id=course.id, choice="extend", reason="partial", extra_sessions=2
     )
     assert [r.course.id for r in service.decisions_due(db, actor=primary)] == [other_course.id]
+
+
+def test_the_therapists_home_splits_sessions_held_and_unwritten_from_those_to_come(
+    db: Session,
+) -> None:
+    therapist = a_user(db, "therapist", "therapist.nguyen")
+    patient, _ = a_patient_on_course(db)
+    on_team(db, patient, therapist, "therapist")
+    room = a_room(db)
+    assert therapist.user_id is not None
+    booked = [
+        service.schedule_therapy(
+            db,
+            actor=therapist,
+            patient_id=patient.id,
+            phase=phase,
+            therapist_user_id=therapist.user_id,
+            starts_at=SOON + timedelta(days=offset),
+            room_id=room.id,
+        )
+        for phase, offset in (("preparation", 0), ("integration", 3))
+    ]
+    # The preparation was held this morning (moved back, as time would have).
+    booked[0].starts_at = datetime.now(UTC) - timedelta(hours=3)
+    db.flush()
+    home = service.therapist_home(db, actor=therapist)
+    assert home is not None
+    assert [s.id for s in home.to_write] == [booked[0].id]
+    assert [s.id for s in home.next_sessions] == [booked[1].id]
+    assert [p.id for p in home.patients] == [patient.id]
+    assert home.names[patient.id] == patient.display_name

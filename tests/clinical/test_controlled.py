@@ -3,8 +3,6 @@ notice, the estimate limit, each worked by hand."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from ketaclinic.clinical import controlled
@@ -27,13 +25,6 @@ def test_a_dea_number_is_two_letters_seven_digits_and_a_matching_check_digit(
     number: str, ok: bool
 ) -> None:
     assert (controlled.dea_number_problem(number) is None) is ok
-
-
-def test_the_loss_notice_is_due_one_business_day_after_discovery() -> None:
-    assert controlled.next_business_day(date(2026, 12, 1)) == date(2026, 12, 2)  # Tue -> Wed
-    assert controlled.next_business_day(date(2026, 12, 4)) == date(2026, 12, 7)  # Fri -> Mon
-    assert controlled.next_business_day(date(2026, 12, 5)) == date(2026, 12, 7)  # Sat -> Mon
-    assert controlled.next_business_day(date(2026, 12, 4), 2) == date(2026, 12, 8)
 
 
 def test_an_opened_container_is_estimated_only_up_to_the_limit() -> None:

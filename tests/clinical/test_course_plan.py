@@ -72,17 +72,28 @@ def test_every_plan_row_names_its_source_and_firmness() -> None:
         plan.maintenance("nightly")
 
 
-def test_business_days_skip_the_weekend() -> None:
-    # Friday 27 November 2026 + 2 working days = Tuesday 1 December (by hand).
-    assert plan.add_business_days(date(2026, 11, 27), 2) == date(2026, 12, 1)
-    # Wednesday + 2 = Friday; + 0 = the same day.
-    assert plan.add_business_days(date(2026, 11, 25), 2) == date(2026, 11, 27)
-    assert plan.add_business_days(date(2026, 11, 25), 0) == date(2026, 11, 25)
-
-
 def test_a_clinic_gives_booster_proposals_one_business_day() -> None:
     assert plan.escalation_rules()["booster_proposal"].business_days == 2
     rule = plan.escalation_rules(
         [Override("booster_proposal", "business_days", 1, by="dr.chen", reason="clinic policy")]
     )["booster_proposal"]
     assert rule.business_days == 1
+
+
+def test_kap_protocols_ask_for_a_signed_preparation_note_before_the_first_dose() -> None:
+    rules = plan.preparation_requirements()
+    assert rules["sublingual_ketamine"].required and rules["im_ketamine"].required
+    assert rules["sublingual_ketamine"].evidence == "secondary"
+    assert "ASKP3" in rules["sublingual_ketamine"].source
+    assert not rules["iv_ketamine"].required and not rules["in_esketamine"].required
+    assert plan.preparation_status(rules["sublingual_ketamine"], 0).met is False
+    assert plan.preparation_status(rules["sublingual_ketamine"], 1).met is True
+
+
+def test_a_clinic_asks_for_two_preparation_notes() -> None:
+    rule = plan.preparation_requirements(
+        [Override("im_ketamine", "notes", 2, by="dr.chen", reason="two preparation visits")]
+    )["im_ketamine"]
+    status = plan.preparation_status(rule, 1)
+    assert not status.met and "1 of 2 signed preparation note(s)" in status.text
+    assert plan.preparation_status(rule, 2).met

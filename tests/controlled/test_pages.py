@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.controlled import service
 from ketaclinic.controlled.models import LedgerEntry
+from ketaclinic.platform.clock import clinic_today
 from tests.conftest import PASSWORD, login, make_user
 from tests.controlled.factories import SUPPLIER_DEA, Ledger, ledger, received
 
@@ -24,7 +25,7 @@ def setup(db: Session) -> Ledger:
 
 
 def _today() -> str:
-    return service.today().isoformat()
+    return clinic_today().isoformat()
 
 
 @pytest.mark.parametrize("role", ["front_desk", "researcher"])

@@ -339,6 +339,8 @@ def test_a_count_that_differs_opens_a_discrepancy_a_prescriber_resolves_with_a_r
     )
     assert opened is not None and opened.difference_milli == -1_000
     assert [d.id for d, _ in service.open_discrepancies(db, actor=setup.nurse)] == [opened.id]
+    summary = service.discrepancy_summary(db, actor=setup.prescriber)
+    assert (summary.open, summary.oldest_opened_at) == (1, opened.opened_at)
     with pytest.raises(Forbidden):
         service.resolve(db, actor=setup.nurse, discrepancy_id=opened.id, reason="miscount earlier")
     with pytest.raises(Invalid):
@@ -351,6 +353,7 @@ def test_a_count_that_differs_opens_a_discrepancy_a_prescriber_resolves_with_a_r
     )
     assert done.status == "resolved" and done.resolved_by == setup.prescriber.username
     assert service.open_discrepancies(db, actor=setup.nurse) == []
+    assert service.discrepancy_summary(db, actor=setup.prescriber).open == 0
     adjustment = db.get(LedgerEntry, done.adjustment_id)
     assert adjustment is not None and adjustment.balance_after_milli == 9_000
     with pytest.raises(Conflict):
@@ -488,6 +491,23 @@ def test_a_loss_report_has_the_form_106_data_and_a_notice_due_the_next_business_
         db, actor=setup.admin, report_id=report.id, reference="e-mail to the Field Division"
     )
     assert noted.notified_by == setup.admin.username
+
+
+def test_a_loss_discovered_the_day_before_thanksgiving_is_due_on_the_friday_after(
+    db: Session, setup: Ledger
+) -> None:
+    lot_id = received(db, setup, quantity=10).lot_id
+    report = service.report_loss(
+        db,
+        actor=setup.prescriber,
+        location_id=setup.location.id,
+        kind="significant_loss",
+        discovered_on=date(2026, 11, 25),
+        circumstances="count short at closing",
+        lines=[service.LossLine(lot_id, 1)],
+    )
+    # Wednesday 25 November 2026; Thursday 26 is Thanksgiving: Friday 27 (by hand).
+    assert report.notice_due_on == date(2026, 11, 27)
 
 
 def test_every_act_is_audited(db: Session, setup: Ledger) -> None:

@@ -18,6 +18,7 @@ from ketaclinic.interop.hl7.messages import oru_r01
 from ketaclinic.interop.models import Hl7DeadLetter, Hl7Message
 from ketaclinic.platform.audit.models import AuditEvent
 from ketaclinic.platform.db import utcnow
+from ketaclinic.sessions import service as sessions
 from ketaclinic.sessions.models import SessionAlarm, VitalSign
 from tests.interop.factories import Chair, infusing_chair
 from tests.sessions.factories import Staff, staff
@@ -217,3 +218,46 @@ def test_a_group_costs_the_same_statements_for_two_messages_a_session_or_twenty(
         assert {a.code for a in answers if a is not None} == {"AA"}
         costs.append(len(seen))
     assert costs[1] == costs[2], costs
+
+
+def test_a_long_surge_sent_a_few_messages_a_group_raises_what_it_raises_charted_by_hand(
+    db: Session, team: Staff
+) -> None:
+    # A systolic of 185 for six minutes (a recheck at once, a pause once it has lasted
+    # five), a minute back at 130, then two more minutes at 185 (a recheck again, no
+    # pause): a reading every 15 seconds, three messages a group, so that the run lasts
+    # longer than the newest readings a group reads first.
+    monitored = infusing_chair(db, team, device_id="MON-LONG")
+    by_hand = infusing_chair(db, team, device_id="MON-HAND")
+    now = utcnow()
+    feed = []
+    for n in range(36):
+        sbp = 130 if 24 <= n < 28 else 185
+        at = now - timedelta(seconds=15 * (36 - n))
+        feed.append((at, {"systolic_bp": sbp, "diastolic_bp": 85, "heart_rate": 80, "spo2": 97}))
+    raws = [
+        oru_r01(control_id=f"L{n}", mrn=monitored.mrn, device_id="MON-LONG", at=at, values=v)
+        for n, (at, v) in enumerate(feed)
+    ]
+    for first in range(0, len(raws), 3):
+        group = [service.Incoming(r) for r in raws[first : first + 3]]
+        answers = service.receive_group(db, group=group, zone=ZONE, now=now)
+        assert [a.code if a else None for a in answers] == ["AA"] * len(group)
+    for at, values in feed:
+        sessions.record_vitals(
+            db,
+            actor=team.nurse,
+            session_id=by_hand.session_id,
+            taken_at=at,
+            heart_rate=values["heart_rate"],
+            systolic_bp=values["systolic_bp"],
+            diastolic_bp=values["diastolic_bp"],
+            spo2=values["spo2"],
+            respiratory_rate=None,
+            source="monitor",
+            now=at,
+        )
+    raised = _alarms(db, monitored.session_id)
+    assert raised == _alarms(db, by_hand.session_id)
+    expected = ["inf_sbp_recheck", "inf_sbp_pause", "inf_sbp_recheck"]
+    assert [rule for rule, _, _ in raised] == expected

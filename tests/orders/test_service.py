@@ -272,3 +272,19 @@ def test_reads_of_orders_are_audited(db: Session) -> None:
     ).all()
     assert [r.action for r in rows] == ["order.view"]
     assert "planned_session.list" in rows[0].detail
+
+
+def test_a_drafted_order_waits_on_the_prescribers_list_until_it_is_signed(
+    db: Session,
+) -> None:
+    patient = a_weighed_patient(db)
+    course = a_course(db, patient)
+    signed = a_signed_order(db, a_course(db, a_weighed_patient(db, given_name="Ann")))
+    draft = service.draft_order(db, actor=PRESCRIBER, course_id=course.id, data=IV)
+    waiting = service.drafts_to_sign(db, actor=PRESCRIBER)
+    assert [(w.order.id, w.patient_name) for w in waiting] == [(draft.id, patient.display_name)]
+    assert signed.id not in {w.order.id for w in waiting}
+    service.sign_order(db, actor=signer(db), order_id=draft.id, password=PASSWORD)
+    assert service.drafts_to_sign(db, actor=PRESCRIBER) == []
+    with pytest.raises(Forbidden):
+        service.drafts_to_sign(db, actor=NURSE)

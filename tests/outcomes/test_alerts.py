@@ -135,3 +135,19 @@ def test_a_notice_for_an_alert_already_acknowledged_is_not_sent(db: Session) -> 
     transport = MemoryTransport()
     result = deliver_pending(db, now=utcnow(), transport=transport)
     assert (result.sent, result.skipped) == (0, 1) and transport.sent == []
+
+
+def test_the_open_alerts_come_with_their_patients_names_and_an_acknowledged_one_leaves(
+    db: Session,
+) -> None:
+    nurse = staff(db, "nurse")
+    doctor = staff(db, "prescriber", "dr.x")
+    first, second, calm = a_patient(db), a_patient(db), a_patient(db)
+    one = service.flag_by_clinician(db, actor=nurse, patient_id=first.id, note="said goodbye")
+    service.flag_by_clinician(db, actor=nurse, patient_id=second.id, note="gave things away")
+    service.acknowledge(db, actor=doctor, alert_id=one.id, action="safety_plan_reviewed")
+    named = service.open_alerts_named(db, actor=doctor)
+    assert [(a.patient_id, name) for a, name in named] == [(second.id, second.display_name)]
+    ids = [first.id, second.id, calm.id]
+    assert service.patients_with_open_alert(db, patient_ids=ids) == {second.id}
+    assert service.patients_with_open_alert(db, patient_ids=[]) == set()

@@ -227,7 +227,7 @@ def test_front_desk_cannot_open_outcomes_and_researchers_see_counts_only(
     client.cookies.clear()
     login(client, "researcher")
     page = client.get("/outcomes/clinic")
-    assert page.status_code == 200 and "treatment resistant depression" in page.text
+    assert page.status_code == 200 and "treatment-resistant depression" in page.text
     assert "Lopez" not in page.text
     assert client.get("/outcomes/dashboard").status_code == 403
 

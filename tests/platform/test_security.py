@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaclinic.platform.accounts import service as accounts
+from ketaclinic.platform.audit.models import AuditEvent
 from tests.conftest import PASSWORD, TEST_ACTOR, login, make_user
 
 PATIENT = {
@@ -55,6 +57,18 @@ def test_a_cookie_authenticated_api_write_needs_the_csrf_token(
     assert refused.headers["content-type"].startswith("application/problem+json")
     accepted = client.post("/api/patients", json=PATIENT, headers={"X-CSRF-Token": csrf})
     assert accepted.status_code == 201
+
+
+def test_a_form_with_a_wrong_csrf_token_is_refused_and_the_refusal_is_in_the_trail(
+    client: TestClient, db: Session
+) -> None:
+    nurse = make_user(db, "nurse")
+    db.commit()
+    login(client, "nurse")
+    refused = client.post("/api/patients", json=PATIENT, headers={"X-CSRF-Token": "forged"})
+    assert refused.status_code == 403
+    row = db.scalars(select(AuditEvent).where(AuditEvent.action == "access.denied")).one()
+    assert (row.actor_id, row.detail, row.reason) == (nurse.id, "POST /api/patients", "csrf")
 
 
 def test_a_bearer_token_client_needs_no_csrf_token(client: TestClient, db: Session) -> None:

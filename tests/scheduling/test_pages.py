@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from ketaclinic.platform.accounts.models import User
 from tests.conftest import login
 from tests.patients.factories import a_patient
 from tests.scheduling.factories import a_chair, a_course, a_team, on_duty
@@ -192,3 +193,20 @@ def test_admin_manages_chairs_and_the_rota_through_the_pages(
         client.post("/schedule/availability", data=span, follow_redirects=False).status_code == 303
     )
     assert "12:00" in client.get(f"/schedule/availability?start={DAY}").text
+
+
+def test_the_day_view_shows_the_nurse_a_booking_names_to_a_prescriber_off_the_rota(
+    client: TestClient, db: Session
+) -> None:
+    team = _clinic(db)
+    desk = TestClient(client.app)
+    csrf = login(desk, "frontdesk")
+    booked = desk.post("/schedule/book", data=_form(team, team.maria, csrf), follow_redirects=False)
+    assert booked.status_code == 303
+    login(client, "prescriber")  # on no rota of their own
+    day = client.get(f"/schedule?day={DAY}")
+    rota = day.text.split("<h2>On duty</h2>", 1)[1].split("</section>", 1)[0]
+    assert "No one is on the duty rota" not in rota
+    nurse_name = db.get(User, team.nurse.user_id).full_name
+    assert f"{nurse_name}: 08:00–17:00" in rota
+    assert "(1 visit today)" in rota

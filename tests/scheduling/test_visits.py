@@ -289,3 +289,39 @@ def test_a_patient_sees_only_their_own_upcoming_visits(db: Session, clinic) -> N
 def test_a_researcher_cannot_read_the_calendar(db: Session, clinic) -> None:
     with pytest.raises(Forbidden):
         service.appointments_for_day(db, actor=clinic.researcher, day=date(2030, 3, 4), zone=ZONE)
+
+
+def test_the_front_desks_day_counts_arrivals_check_ins_and_tomorrows_unconfirmed(
+    db: Session, clinic
+) -> None:
+    day = date(2030, 3, 4)
+    john = a_patient(db, given_name="John", family_name="Park")
+    a_course(db, john.id)
+    later = book(db, clinic.desk, booking(john.id, f"{DAY}T12:00", clinic.chair2, clinic.nurse))
+    before = service.desk_day(db, actor=clinic.desk, day=date(2030, 3, 3), zone=ZONE)
+    assert (before.arrivals, before.next_day, before.unconfirmed) == ([], day, 2)
+    service.confirm(
+        db,
+        actor=clinic.desk,
+        appointment_id=later.id,
+        fasting=True,
+        ride_home=True,
+        no_nasal_decongestant=None,
+    )
+    eve = service.desk_day(db, actor=clinic.desk, day=date(2030, 3, 3), zone=ZONE)
+    assert eve.unconfirmed == 1
+    service.mark_appointment(
+        db,
+        actor=clinic.desk,
+        appointment_id=clinic.visit.id,
+        status="checked_in",
+        now=datetime(2030, 3, 4, 13, 50, tzinfo=UTC),
+    )
+    found = service.desk_day(db, actor=clinic.desk, day=day, zone=ZONE)
+    assert [a.id for a in found.arrivals] == [clinic.visit.id, later.id]
+    assert (found.checked_in, found.expected) == (1, 1)
+    assert found.names[john.id] == john.display_name
+    service.cancel(db, actor=clinic.desk, appointment_id=later.id, reason="flu")
+    assert [a.id for a in service.desk_day(db, actor=clinic.desk, day=day, zone=ZONE).arrivals] == [
+        clinic.visit.id
+    ]

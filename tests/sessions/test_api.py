@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
+from sqlalchemy import event, func, insert, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from ketaclinic.platform.db import utcnow
+from ketaclinic.sessions import service
+from ketaclinic.sessions.models import VitalSign
 from tests.conftest import login
-from tests.sessions.factories import iv_order, male_patient, staff
+from tests.sessions.factories import Staff, iv_order, male_patient, staff
 
 
 def setup(db: Session) -> int:
@@ -132,3 +139,96 @@ def test_the_session_page_shows_the_checklist_and_the_prediction(
     assert bad.status_code == 422 and "systolic bp" in bad.text
     chart = client.get(f"/patients/{patient_id}")
     assert "Sessions" in chart.text and "Start a walk-in session" in chart.text
+
+
+def _monitored_session(db: Session, team: Staff, readings: int) -> int:
+    """An IV session two hours old, its infusion given, with ``readings`` readings a
+    monitor charted two seconds apart up to a minute ago."""
+    now = utcnow()
+    start = now - timedelta(hours=2)
+    patient = male_patient(db, mrn=f"KC-LOAD-{readings}")
+    iv_order(db, patient)
+    row = service.start_walk_in_session(db, actor=team.nurse, patient_id=patient.id, now=start)
+    service.answer_checklist(
+        db,
+        actor=team.nurse,
+        session_id=row.id,
+        answers={"identity": "yes", "consent": "yes", "fasting": "yes", "driver": "yes"},
+        now=start,
+    )
+    service.record_vitals(
+        db,
+        actor=team.nurse,
+        session_id=row.id,
+        taken_at=start,
+        heart_rate=72,
+        systolic_bp=126,
+        diastolic_bp=80,
+        spo2=98,
+        respiratory_rate=14,
+        now=start,
+    )
+    dose = start + timedelta(minutes=1)
+    service.chart_pump(db, actor=team.nurse, session_id=row.id, kind="start", at=dose, now=dose)
+    last = now - timedelta(minutes=1)
+    db.execute(
+        insert(VitalSign),
+        [
+            {
+                "session_id": row.id,
+                "taken_at": last - timedelta(seconds=2 * (readings - 1 - i)),
+                "heart_rate": 70 + i % 5,
+                "systolic_bp": 120 + i % 9,
+                "diastolic_bp": 78,
+                "spo2": 97,
+                "respiratory_rate": 14,
+                "source": "device",
+                "recorded_at": now,
+            }
+            for i in range(readings - 1)
+        ],
+    )
+    db.commit()
+    return row.id
+
+
+def test_a_reading_posted_at_the_3000th_costs_the_statements_it_cost_at_the_10th(
+    client: TestClient, db: Session
+) -> None:
+    team = staff(db)
+    few, many = _monitored_session(db, team, 10), _monitored_session(db, team, 3000)
+    csrf = {"X-CSRF-Token": login(client, "nurse")}
+    reading = {"heart_rate": 74, "systolic_bp": 124, "diastolic_bp": 80, "spo2": 97}
+
+    def post(session_id: int) -> list[str]:
+        seen: list[str] = []
+
+        def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+            seen.append(" ".join(statement.split()))
+
+        event.listen(Engine, "before_cursor_execute", note)
+        try:
+            answer = client.post(f"/api/sessions/{session_id}/vitals", json=reading, headers=csrf)
+        finally:
+            event.remove(Engine, "before_cursor_execute", note)
+        assert answer.status_code == 201, answer.text
+        # The act's own statements: sealing the audit trail, due now and then whatever
+        # the act, is left out (savepoints with it).
+        return [
+            s
+            for s in seen
+            if "audit_seals" not in s and "FROM audit_events" not in s and "SAVEPOINT" not in s
+        ]
+
+    post(few)  # the first request of the app also reads what it keeps for later
+    at_10, at_3000 = post(few), post(many)
+    assert len(at_3000) == len(at_10), (at_10, at_3000)
+    # Every read of the readings is bounded (a LIMIT on the session's index, or one
+    # row by its key): none grows with the chart.
+    reads = [s for s in at_3000 if s.startswith("SELECT") and "FROM vital_signs" in s]
+    assert reads
+    assert all(" LIMIT " in s or "vital_signs.id =" in s for s in reads), reads
+    counted = db.scalar(
+        select(func.count()).select_from(VitalSign).where(VitalSign.session_id == many)
+    )
+    assert counted == 3001

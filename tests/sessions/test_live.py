@@ -77,8 +77,12 @@ def test_a_session_with_a_long_monitor_feed_shows_its_latest_readings(
     login(client, "nurse")
     page = client.get(f"/sessions/{chair.session_id}")
     assert page.status_code == 200
-    assert page.text.count('placeholder="why wrong"') == 200
-    assert "Show all 1201 readings" in page.text
-    everything = client.get(f"/sessions/{chair.session_id}?readings=all")
-    assert everything.text.count('placeholder="why wrong"') == 1201
-    assert client.get(f"/sessions/{chair.session_id}?readings=bogus").status_code == 422
+    # The newest page of the table (50 rows), and the way to every older one.
+    assert page.text.count('placeholder="why wrong"') == service.READINGS_PAGE
+    assert "Readings 1 to 50 of 1201, newest first (page 1 of 25)" in page.text
+    oldest = client.get(f"/sessions/{chair.session_id}?tab=readings&page=24")
+    assert oldest.text.count('placeholder="why wrong"') == 1
+    assert "Readings 1201 to 1201 of 1201" in oldest.text
+    # The pre-dose reading the session began with is the oldest row.
+    assert "128/82" in oldest.text.split('id="vitals-table"', 1)[1]
+    assert client.get(f"/sessions/{chair.session_id}?page=-1").status_code == 422

@@ -310,3 +310,30 @@ def test_the_medical_directors_threshold_reaches_the_chair(client: TestClient, d
     assert alarm is not None and (alarm.rule_id, alarm.level) == ("moaas_deep_sedation", "stop")
     call = db.scalar(select(PrescriberCall))
     assert call is not None and call.alarm_id == alarm.id
+
+
+def test_a_symptom_marked_in_error_no_longer_holds_its_alarm_open(
+    client: TestClient, db: Session
+) -> None:
+    url, csrf = _running(client, db)
+    client.post(url + "/symptoms", data={"csrf_token": csrf, "symptom_id": "seizure"})
+    _fresh(db)
+    entry = db.scalar(select(SessionEntry).where(SessionEntry.kind == "symptom"))
+    assert entry is not None
+    marked = client.post(
+        f"{url}/entries/{entry.id}/error",
+        data={"csrf_token": csrf, "reason": "charted on the wrong chair"},
+    )
+    assert marked.status_code == 200
+    _fresh(db)
+    alarm = db.scalar(select(SessionAlarm).where(SessionAlarm.entry_id == entry.id))
+    assert alarm is not None and alarm.acknowledged_by == "nurse"
+    assert alarm.acknowledgement_note == "entered in error: charted on the wrong chair"
+    # The prescriber was called; the call stays for the prescriber to close.
+    call = db.scalar(select(PrescriberCall))
+    assert call is not None and call.answered_at is None
+    assert db.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.action == "session.alarm.acknowledge")
+    )

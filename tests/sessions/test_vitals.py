@@ -87,10 +87,17 @@ def test_a_surge_confirmed_over_five_minutes_pauses_once_on_a_long_feed(
     ).all()
     # inf_sbp_recheck at the first 185 (17.25 min); inf_sbp_pause once 5 minutes of
     # readings at or above 180 are charted (22.25 min); nothing more for the same run.
-    assert [(a.rule_id, a.message.split(" at ")[1].split(" min")[0]) for a in alarms] == [
-        ("inf_sbp_recheck", "16.25"),
-        ("inf_sbp_pause", "21.25"),
+    # Minutes count from the start of dosing (1 min), shown whole beside the clock time.
+    taken = {a.id: db.get(VitalSign, a.vital_sign_id).taken_at for a in alarms}  # type: ignore[union-attr]
+    assert [(a.rule_id, taken[a.id]) for a in alarms] == [
+        ("inf_sbp_recheck", at(17.25)),
+        ("inf_sbp_pause", at(22.25)),
     ]
+    assert [a.message.split(", ")[1].split(":")[0] for a in alarms] == [
+        "16 min into the infusion",
+        "21 min into the infusion",
+    ]
+    assert "(confirmed over 5 min)" in alarms[1].message
 
 
 def test_a_reading_charted_late_is_assessed_with_its_whole_phase(db: Session, team: Staff) -> None:

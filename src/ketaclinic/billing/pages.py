@@ -14,11 +14,13 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from sqlalchemy.orm import Session
 
 from ketaclinic.billing import documents, service
+from ketaclinic.billing.home import HOME_SECTIONS as HOME_SECTIONS  # the home page's parts
 from ketaclinic.billing.models import PAYMENT_METHODS, SERVICE_KINDS
 from ketaclinic.clinical.codes import billing as codes
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.areas import ChartSection
 from ketaclinic.platform.auth import Principal, allow, allow_public, check_login_csrf, get_db
+from ketaclinic.platform.clock import clinic_today
 from ketaclinic.platform.errors import ClinicError, Forbidden, Invalid
 from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.pdf import PDF_MEDIA_TYPE
@@ -209,9 +211,9 @@ async def add_service(request: Request, db: DB, actor: Actor = allow(*MONEY)) ->
             kind=form.get("kind", ""),
             amount_cents=cents_from(form.get("price"), "price"),
             effective_from=day_from(
-                form.get("effective_from") or str(service.today()), "effective_from"
+                form.get("effective_from") or str(clinic_today()), "effective_from"
             )
-            or service.today(),
+            or clinic_today(),
             protocol_id=form.get("protocol_id") or None,
             codes_used=[c.strip() for c in form.get("codes", "").split(",") if c.strip()],
         )
@@ -235,7 +237,7 @@ async def set_price(
             service_id=service_id,
             amount_cents=cents_from(form.get("price"), f"price-{service_id}"),
             effective_from=day_from(form.get("effective_from"), f"price-{service_id}")
-            or service.today(),
+            or clinic_today(),
             reason=form.get("reason", ""),
         )
     except ClinicError as exc:
@@ -290,7 +292,7 @@ def _account(
             else None,
             "errors": errors or {},
             "money": service.dollars,
-            "today": service.today(),
+            "today": clinic_today(),
         },
         status_code=status,
     )
@@ -349,7 +351,7 @@ async def charge_service(
             actor=actor,
             patient_id=patient_id,
             service_id=int_from(f.get("service_id"), "service_id") or 0,
-            on=day_from(f.get("on"), "on") or service.today(),
+            on=day_from(f.get("on"), "on") or clinic_today(),
         ),
     )
 
@@ -368,7 +370,7 @@ async def buy_package(
             actor=actor,
             patient_id=patient_id,
             plan_id=int_from(f.get("plan_id"), "plan_id") or 0,
-            on=day_from(f.get("bought_on") or str(service.today()), "bought_on") or service.today(),
+            on=day_from(f.get("bought_on") or str(clinic_today()), "bought_on") or clinic_today(),
         ),
     )
 
@@ -388,8 +390,8 @@ async def record_payment(
             patient_id=patient_id,
             method=f.get("method", ""),
             amount_cents=cents_from(f.get("amount"), "amount"),
-            on=day_from(f.get("received_on") or str(service.today()), "received_on")
-            or service.today(),
+            on=day_from(f.get("received_on") or str(clinic_today()), "received_on")
+            or clinic_today(),
             reference=f.get("reference"),
             note=f.get("note"),
             package_id=int_from(f.get("package_id"), "package_id", required=False),
@@ -418,7 +420,7 @@ async def refund(
             actor=actor,
             payment_id=payment_id,
             amount_cents=cents_from(f.get("amount"), "refund_amount"),
-            on=service.today(),
+            on=clinic_today(),
             reason=f.get("reason", ""),
             patient_id=patient_id,
         ),
@@ -441,7 +443,7 @@ async def adjust(
             kind=f.get("kind", ""),
             amount_cents=cents_from(f.get("adjust_amount"), "adjust_amount"),
             reason=f.get("reason", ""),
-            on=service.today(),
+            on=clinic_today(),
             charge_id=int_from(f.get("charge_id"), "charge_id", required=False),
         ),
     )

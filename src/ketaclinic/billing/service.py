@@ -41,6 +41,7 @@ from ketaclinic.orders import service as orders
 from ketaclinic.patients import service as patients
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
+from ketaclinic.platform.clock import clinic_today
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from ketaclinic.platform.roles import Role
@@ -51,10 +52,6 @@ from ketaclinic.sessions import service as sessions
 MONEY = frozenset({Role.front_desk, Role.admin})
 BALANCE_READERS = MONEY | {Role.prescriber}
 OWNER = frozenset({Role.admin})
-
-
-def today() -> date:
-    return datetime.now(get_settings().zone).date()
 
 
 def _require(actor: Actor, roles: frozenset[Role], what: str) -> None:
@@ -119,7 +116,7 @@ def price_on(db: Session, service_id: int, day: date) -> int | None:
 
 def price_list(db: Session, *, on: date | None = None, public_only: bool = False) -> list[PriceRow]:
     """The services and their price on ``on`` (no patient data: anyone may read it)."""
-    day = on or today()
+    day = on or clinic_today()
     query = select(PricedService).where(PricedService.active.is_(True))
     if public_only:
         query = query.where(PricedService.public.is_(True))
@@ -916,7 +913,11 @@ def _token_hash(token: str) -> str:
 def _due(asked_on: date, service_on: date | None, requested: bool, db: Session) -> gfe.EstimateDue:
     timelines = apply(gfe.TIMELINES, configuration.overrides_for(db, "billing.estimate_timelines"))
     return gfe.estimate_due(
-        asked_on=asked_on, service_on=service_on, requested=requested, timelines=timelines
+        asked_on=asked_on,
+        service_on=service_on,
+        requested=requested,
+        timelines=timelines,
+        holidays=configuration.holidays(db),
     )
 
 
@@ -937,7 +938,7 @@ def request_estimate(
         raise Invalid("your name is needed", fields={"name": "required"})
     if service_key and service_by_key(db, service_key) is None:
         raise Invalid("choose a service from the list", fields={"service_key": "unknown"})
-    day = asked_on or today()
+    day = asked_on or clinic_today()
     due = _due(day, service_on, True, db)
     token = secrets.token_urlsafe(24)
     lead_id = public.lead_id_for_email(db, email) if email else None
@@ -986,7 +987,7 @@ def open_estimate(
         patient_id=patient_id,
         service_on=service_on,
         requested=requested,
-        asked_on=asked_on or today(),
+        asked_on=asked_on or clinic_today(),
         service_key=service_key,
     )
 
@@ -1115,7 +1116,7 @@ def issue_estimate(
     chosen = list(items) if items else proposed_items(db, row.service_key)
     if not chosen:
         raise Invalid("an estimate needs at least one item (the price list is empty)")
-    day = (at or utcnow()).astimezone(get_settings().zone).date()
+    day = clinic_today(at)
     priced = [_item_json(db, item, row.service_on or day) for item in chosen]
     row.items = priced
     row.total_cents = sum(i["total_cents"] for i in priced)
@@ -1208,7 +1209,7 @@ class DueEstimate:
 def estimates_due(db: Session, *, actor: Actor, on: date | None = None) -> list[DueEstimate]:
     """Estimates not yet issued, soonest due first, with those past their day marked."""
     _require(actor, MONEY, "good-faith estimates")
-    day = on or today()
+    day = on or clinic_today()
     rows = list(
         db.scalars(
             select(Estimate).where(Estimate.status == "due").order_by(Estimate.due_on, Estimate.id)
@@ -1391,8 +1392,8 @@ def superbill(
     days = [c.service_on for c in charges]
     return Superbill(
         patient=patients.patient_by_id(db, patient_id),
-        start=start or (min(days) if days else today()),
-        end=end or (max(days) if days else today()),
+        start=start or (min(days) if days else clinic_today()),
+        end=end or (max(days) if days else clinic_today()),
         lines=[SuperbillLine(c, paid.get(c.id, 0)) for c in charges],
         diagnoses=[table[c] for c in wanted if c in table],
     )

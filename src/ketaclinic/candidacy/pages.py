@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from ketaclinic.candidacy import forms, service
+from ketaclinic.candidacy.home import HOME_SECTIONS as HOME_SECTIONS  # the home page's parts
 from ketaclinic.candidacy.schemas import DecisionIn
 from ketaclinic.clinical import dosing, screening
 from ketaclinic.interop import service as interop

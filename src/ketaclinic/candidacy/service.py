@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.candidacy.models import CandidacyDecision, Intake
@@ -497,3 +497,31 @@ def intake_patient(db: Session, intake_id: int) -> int | None:
     itself."""
     row = db.get(Intake, intake_id)
     return row.patient_id if row else None
+
+
+@dataclass(frozen=True)
+class Waiting:
+    intake: Intake
+    patient_name: str
+
+
+def decisions_waiting(db: Session, *, actor: Actor, limit: int = 50) -> list[Waiting]:
+    """Patients whose current intake (their latest) has no prescriber's decision
+    yet, oldest intake first: one query, and one for the names."""
+    _require(actor, DECIDING_ROLES, "decide on candidacy")
+    latest = select(func.max(Intake.id)).group_by(Intake.patient_id)
+    rows = list(
+        db.scalars(
+            select(Intake)
+            .where(
+                Intake.id.in_(latest),
+                ~exists().where(CandidacyDecision.intake_id == Intake.id),
+            )
+            .order_by(Intake.recorded_at, Intake.id)
+            .limit(limit)
+        )
+    )
+    names = patients.display_names(db, {r.patient_id for r in rows})
+    for r in rows:
+        _read(db, actor, "candidacy.waiting", r.patient_id, r.id)
+    return [Waiting(r, names.get(r.patient_id, "?")) for r in rows]

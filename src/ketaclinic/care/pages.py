@@ -11,12 +11,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from ketaclinic.care import service
+from ketaclinic.care.home import HOME_SECTIONS as HOME_SECTIONS  # the home page's parts
 from ketaclinic.care.schemas import DecisionIn, MedicationIn, MemberIn, NoteIn, StopIn, TherapyIn
 from ketaclinic.clinical import instruments
 from ketaclinic.orders import service as orders
 from ketaclinic.patients import service as patients
 from ketaclinic.platform.actors import Actor
-from ketaclinic.platform.areas import ChartSection, HomeSection
+from ketaclinic.platform.areas import ChartSection
 from ketaclinic.platform.auth import allow, get_db
 from ketaclinic.platform.errors import ClinicError, Invalid, NotFound
 from ketaclinic.platform.forms import parse
@@ -449,18 +450,3 @@ def patients_course(db: Session, actor: Actor, patient_id: int) -> Any:
 
 
 CHART_SECTIONS = [ChartSection("care", "Care team and plan", "care/_chart.html", _chart)]
-
-
-def _home(db: Session, actor: Actor) -> dict[str, Any] | None:
-    found: dict[str, Any] = {}
-    if Role.therapist in actor.roles:
-        found["therapist"] = service.therapist_home(db, actor=actor)
-    if Role.prescriber in actor.roles:
-        found["boosters"] = service.open_proposals(db, actor=actor)
-        found["decisions"] = service.decisions_due(db, actor=actor)
-    return found or None
-
-
-HOME_SECTIONS = [
-    HomeSection("care_home", frozenset({Role.therapist, Role.prescriber}), _home),
-]

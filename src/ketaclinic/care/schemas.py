@@ -74,6 +74,10 @@ class DecisionIn(BaseModel):
     weekly: int | None = Field(default=None, ge=0, le=12)
     fortnightly: int | None = Field(default=None, ge=0, le=12)
     monthly: int | None = Field(default=None, ge=0, le=12)
+    protocol_id: str | None = Field(default=None, max_length=60)
+    concentration_mg_per_ml: float | None = Field(default=None, gt=0, le=1000)
+    bag_volume_ml: float | None = Field(default=None, gt=0, le=2000)
+    series_sessions: int | None = Field(default=None, ge=1, le=60)
 
 
 class MemberOut(BaseModel):

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ketaclinic.candidacy import service as candidacy
 from ketaclinic.care.models import (
     TEAM_ROLES,
     BoosterProposal,
@@ -36,6 +37,7 @@ from ketaclinic.care.models import (
     TherapyNote,
     TherapySession,
 )
+from ketaclinic.clinical import calendar, dosing
 from ketaclinic.clinical import course as clinical_course
 from ketaclinic.clinical.course import plan as clinical_plan
 from ketaclinic.configuration import service as configuration
@@ -48,6 +50,7 @@ from ketaclinic.platform.accounts.models import User
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.audit.models import AuditEvent
+from ketaclinic.platform.clock import clinic_today
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from ketaclinic.platform.roles import Role
@@ -127,10 +130,6 @@ def _text(value: str | None, *, field: str, what: str, required: bool, limit: in
     return cleaned
 
 
-def today() -> date:
-    return utcnow().astimezone(get_settings().zone).date()
-
-
 # ------------------------------------------------------------------ the care team
 
 
@@ -145,6 +144,24 @@ def care_team_patient_ids(db: Session, *, user_id: int | None) -> frozenset[int]
                 CareTeamMember.user_id == user_id, CareTeamMember.ended_at.is_(None)
             )
         )
+    )
+
+
+def _primaries(db: Session, patient_ids: set[int]) -> dict[int, str]:
+    """``primary_clinician_username`` for several patients, in one query."""
+    if not patient_ids:
+        return {}
+    return dict(
+        db.execute(
+            select(CareTeamMember.patient_id, User.username)
+            .join(User, User.id == CareTeamMember.user_id)
+            .where(
+                CareTeamMember.patient_id.in_(sorted(patient_ids)),
+                CareTeamMember.primary.is_(True),
+                CareTeamMember.ended_at.is_(None),
+                User.active.is_(True),
+            )
+        ).all()
     )
 
 
@@ -631,6 +648,48 @@ def add_therapy_addendum(
     return note
 
 
+# ------------------------------------------------------------------ preparation
+
+
+PREPARATION_LABEL = "Preparation therapy note signed before the first dose"
+
+
+def preparation_check(
+    db: Session, *, patient_id: int, protocol_id: str, course_id: int
+) -> ports.PreparationCheck | None:
+    """Answers ``platform.ports.preparation_check``: for a protocol whose row in the
+    clinic's ``course.preparation`` table is required, whether the signed preparation
+    notes (of sessions of this course, or of no course) are on file. Flush-free; the
+    session's read audits itself."""
+    rules = clinical_plan.preparation_requirements(
+        configuration.overrides_for(db, "course.preparation")
+    )
+    rule = rules.get(protocol_id)
+    if rule is None or not rule.required:
+        return None
+    signed = len(
+        db.scalars(
+            select(TherapyNote.id)
+            .join(TherapySession, TherapySession.id == TherapyNote.therapy_session_id)
+            .where(
+                TherapySession.patient_id == patient_id,
+                TherapySession.phase == "preparation",
+                TherapyNote.kind == "note",
+                (TherapySession.course_id == course_id) | TherapySession.course_id.is_(None),
+            )
+        ).all()
+    )
+    status = clinical_plan.preparation_status(rule, signed)
+    return ports.PreparationCheck(
+        id="preparation",
+        label=PREPARATION_LABEL,
+        met=status.met,
+        text=status.text,
+        basis=rule.source,
+        evidence=rule.evidence,
+    )
+
+
 # ------------------------------------------------------------------ medication plan
 
 
@@ -683,7 +742,7 @@ def add_medication(
     prescriber = _text(
         prescriber, field="prescriber", what="who prescribes it", required=True, limit=200
     )
-    if started_on > today() + timedelta(days=365):
+    if started_on > clinic_today() + timedelta(days=365):
         raise Invalid("the start date is more than a year ahead", fields={"started_on": "too far"})
     row = MedicationEntry(
         patient_id=patient_id,
@@ -820,6 +879,59 @@ class DecisionScreen:
     proposals: list[BoosterProposal]
     medication_changes: list[ports.MedicationChange]
     in_maintenance: bool = False
+    switch_options: list[SwitchOption] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SwitchOption:
+    """A protocol on another route the course may switch to, and whether the patient's
+    candidacy decision covers that route (else where to evaluate it)."""
+
+    protocol_id: str
+    label: str
+    route: str
+    infusion: bool
+    covered: bool
+    why: str
+    evaluate_path: str
+
+
+def _other_routes(course: orders.Course) -> list[dosing.Protocol]:
+    table = {p.id: p for p in dosing.protocols()}
+    here = table[course.protocol_id].route if course.protocol_id in table else None
+    return [p for p in table.values() if p.route != here]
+
+
+def switch_options(db: Session, *, actor: Actor, course: orders.Course) -> list[SwitchOption]:
+    """The protocols of the other routes, each with what the patient's current
+    candidacy decision says of its route: a course opens only on a route a decision
+    clears (``orders.open_course``)."""
+    cleared = candidacy.clearance(db, actor=actor, patient_id=course.patient_id)
+    decided_route = cleared.decision.route if cleared.decision is not None else None
+    found = []
+    for p in _other_routes(course):
+        covered = cleared.cleared and decided_route == p.route
+        if covered:
+            why = f"candidacy decided for the {p.route} route: {cleared.why}"
+        elif cleared.cleared:
+            why = (
+                f"the candidacy decision covers the {decided_route} route, not {p.route}: "
+                f"record an intake for the {p.route} route and decide candidacy on it first"
+            )
+        else:
+            why = f"no candidacy decision clears a course: {cleared.why}"
+        found.append(
+            SwitchOption(
+                p.id,
+                f"{p.name} ({p.route})",
+                p.route,
+                p.infusion,
+                covered,
+                why,
+                f"/patients/{course.patient_id}/intake/new?route={p.route}",
+            )
+        )
+    return found
 
 
 def _maintenance_rows(db: Session) -> dict[str, clinical_plan.MaintenanceSchedule]:
@@ -888,6 +1000,9 @@ def decision_screen(
             db, actor=actor, patient_id=course.patient_id
         ),
         in_maintenance=_maintenance_since(db, course.id) is not None,
+        switch_options=switch_options(db, actor=actor, course=course)
+        if course.status == "active"
+        else [],
     )
 
 
@@ -896,6 +1011,7 @@ class Decided:
     decision: CourseDecision
     order: orders.Order | None
     planned: list[orders.PlannedSession] = field(default_factory=list)
+    next_course: orders.Course | None = None
 
 
 def _classification_words(db: Session, actor: Actor, patient_id: int) -> str:
@@ -918,11 +1034,22 @@ def decide(
     weekly: int | None = None,
     fortnightly: int | None = None,
     monthly: int | None = None,
+    protocol_id: str | None = None,
+    concentration_mg_per_ml: float | None = None,
+    bag_volume_ml: float | None = None,
+    series_sessions: int | None = None,
     now: datetime | None = None,
 ) -> Decided:
     """Record the prescriber's decision with its reason and the classification it was
     made on, and do what it means through the orders service: the next order draft (to
-    sign) and the planned sessions (for the front desk to book)."""
+    sign) and the planned sessions (for the front desk to book).
+
+    Switching route (``protocol_id`` on another route) stops the course and opens the
+    next one on that protocol, with its induction series planned and a draft order at
+    the protocol's standard dose (``concentration_mg_per_ml`` and ``bag_volume_ml`` for
+    an infusion; ``series_sessions`` where the protocol sets no series length), when
+    the patient's candidacy decision covers that route. When it does not, nothing is
+    changed: the refusal says so and where to evaluate candidacy for that route."""
     _require(actor, DECIDERS, "decide on a course")
     if choice not in CHOICES:
         raise Invalid(
@@ -935,6 +1062,7 @@ def decide(
     current = orders.current_order(db, actor=actor, course_id=course.id)
     words = _classification_words(db, actor, course.patient_id)
     order = None
+    next_course = None
     planned: list[orders.PlannedSession] = []
     schedule: dict[str, Any] | None = None
     label = CHOICES[choice]
@@ -997,7 +1125,7 @@ def decide(
             "evidence": declared.evidence,
             "changed_for_this_course": changed,
         }
-        dates = clinical_plan.booster_dates(today(), gaps)
+        dates = clinical_plan.booster_dates(clinic_today(), gaps)
         planned = orders.add_planned_sessions(
             db,
             actor=actor,
@@ -1012,13 +1140,39 @@ def decide(
         )
         label = f"{label}: {declared.label}" + (" (changed for this course)" if changed else "")
     elif choice == "switch_route":
+        target = _switch_target(db, actor, course, protocol_id)
+        if target.infusion and concentration_mg_per_ml is None:
+            raise Invalid(
+                "give the drug concentration of the infusion's order",
+                fields={"concentration_mg_per_ml": "required for an infusion"},
+            )
         orders.end_course(
             db,
             actor=actor,
             course_id=course.id,
             status="stopped",
-            reason=f"switching route: {reason}",
+            reason=f"switching route to {target.protocol_id} ({target.route}): {reason}",
         )
+        next_course = orders.open_course(
+            db,
+            actor=actor,
+            patient_id=course.patient_id,
+            protocol_id=target.protocol_id,
+            indication=course.indication,
+            series_sessions=series_sessions,
+        )
+        order = orders.draft_order(
+            db,
+            actor=actor,
+            course_id=next_course.id,
+            data=orders.OrderIn(
+                concentration_mg_per_ml=concentration_mg_per_ml if target.infusion else None,
+                bag_volume_ml=bag_volume_ml if target.infusion else None,
+                notes=f"Route switched from course {course.id} ({course.protocol_id})",
+            ),
+        )
+        planned = orders.planned_sessions(db, actor=actor, course_id=next_course.id)
+        label = f"{label} to {target.label}: course {next_course.id}"
     else:
         orders.end_course(db, actor=actor, course_id=course.id, status="stopped", reason=reason)
     decision = CourseDecision(
@@ -1048,7 +1202,31 @@ def decide(
         + (f"; order draft {order.id}" if order is not None else ""),
     )
     db.flush()
-    return Decided(decision, order, planned)
+    return Decided(decision, order, planned, next_course)
+
+
+def _switch_target(
+    db: Session, actor: Actor, course: orders.Course, protocol_id: str | None
+) -> SwitchOption:
+    """The protocol a switch goes to, refused (before anything is written) unless it is
+    on another route and the patient's candidacy decision covers that route."""
+    if not protocol_id:
+        raise Invalid(
+            "choose the protocol of the route to switch to", fields={"protocol_id": "required"}
+        )
+    options = {o.protocol_id: o for o in switch_options(db, actor=actor, course=course)}
+    if protocol_id not in options:
+        raise Invalid(
+            f"{protocol_id} is not a protocol on another route than this course's",
+            fields={"protocol_id": "not another route"},
+        )
+    target = options[protocol_id]
+    if not target.covered:
+        raise Conflict(
+            f"the course is not switched: {target.why} ({target.evaluate_path})",
+            fields={"protocol_id": "candidacy does not cover this route"},
+        )
+    return target
 
 
 def course_decisions(db: Session, *, actor: Actor, course_id: int) -> list[CourseDecision]:
@@ -1189,7 +1367,7 @@ def escalation_due_at(db: Session, proposal: BoosterProposal) -> datetime:
     ]
     zone = get_settings().zone
     local = proposal.proposed_at.astimezone(zone)
-    day = clinical_plan.add_business_days(local.date(), rule.business_days)
+    day = calendar.add_business_days(local.date(), rule.business_days, configuration.holidays(db))
     return datetime.combine(day, local.timetz())
 
 
@@ -1288,7 +1466,7 @@ def accept_booster(
         actor=actor,
         course_id=row.course_id,
         kind="booster",
-        earliest_on=[earliest_on or today()],
+        earliest_on=[earliest_on or clinic_today()],
         reason=f"booster proposal {row.id} accepted",
     )
     row.status = "accepted"
@@ -1346,12 +1524,9 @@ def open_proposals(db: Session, *, actor: Actor) -> list[ProposalRow]:
         )
     )
     names = patients.display_names(db, {r.patient_id for r in rows})
+    primaries = _primaries(db, {r.patient_id for r in rows})
     result = [
-        ProposalRow(
-            r,
-            names.get(r.patient_id, ""),
-            primary_clinician_username(db, patient_id=r.patient_id) == actor.username,
-        )
+        ProposalRow(r, names.get(r.patient_id, ""), primaries.get(r.patient_id) == actor.username)
         for r in rows
     ]
     for pid in sorted({r.patient_id for r in rows}):
@@ -1514,6 +1689,16 @@ class TherapistHome:
     patients: list[patients.Patient]
     upcoming: list[TherapySession]
     names: dict[int, str]
+    now: datetime | None = None
+
+    @property
+    def to_write(self) -> list[TherapySession]:
+        """Sessions held (their time has passed) whose note is not signed yet."""
+        return [s for s in self.upcoming if self.now is not None and s.starts_at < self.now]
+
+    @property
+    def next_sessions(self) -> list[TherapySession]:
+        return [s for s in self.upcoming if self.now is None or s.starts_at >= self.now]
 
 
 def therapist_home(db: Session, *, actor: Actor) -> TherapistHome | None:
@@ -1536,7 +1721,7 @@ def therapist_home(db: Session, *, actor: Actor) -> TherapistHome | None:
     for pid in sorted({s.patient_id for s in upcoming}):
         _read(db, actor, "therapy.upcoming", pid, "therapy_session", "therapist home")
     db.flush()
-    return TherapistHome(mine, upcoming, names)
+    return TherapistHome(mine, upcoming, names, utcnow())
 
 
 @dataclass
@@ -1616,7 +1801,10 @@ def escalate_decisions_due(db: Session, *, now: datetime) -> tuple[int, int]:
             continue
         local = told.astimezone(zone)
         due_at = datetime.combine(
-            clinical_plan.add_business_days(local.date(), rule.business_days), local.timetz()
+            calendar.add_business_days(
+                local.date(), rule.business_days, configuration.holidays(db)
+            ),
+            local.timetz(),
         )
         if due_at > now or _told_at(db, "course.decision_escalate", course.id, since):
             continue
@@ -1655,21 +1843,7 @@ def decisions_due(db: Session, *, actor: Actor) -> list[DecisionDue]:
         return []
     ids = {c.patient_id for c in due}
     names = patients.display_names(db, ids)
-    primaries = (
-        dict(
-            db.execute(
-                select(CareTeamMember.patient_id, User.username)
-                .join(User, User.id == CareTeamMember.user_id)
-                .where(
-                    CareTeamMember.patient_id.in_(ids),
-                    CareTeamMember.primary.is_(True),
-                    CareTeamMember.ended_at.is_(None),
-                )
-            ).all()
-        )
-        if ids
-        else {}
-    )
+    primaries = _primaries(db, ids)
     for pid in sorted(ids):
         _read(db, actor, "course.decision_due", pid, "course", "decisions due")
     db.flush()

@@ -18,6 +18,10 @@ class OneLineErrors(TyperGroup):
 
         try:
             return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.exceptions.TyperException):
+            # Click's own ends (``--help``, a usage error) are not failures: judging them
+            # would import the whole application just to print a help text.
+            raise
         except Exception as exc:
             line = known_failure(exc)
             if line is None:

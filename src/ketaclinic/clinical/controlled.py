@@ -10,7 +10,6 @@ and arithmetic: no database, no clock.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Literal
 
 Evidence = Literal["confirmed", "secondary", "convention"]
@@ -99,18 +98,6 @@ def dea_number_problem(number: str) -> str | None:
     if check != d[6]:
         return f"the check digit does not match (expected {check} as the last digit)"
     return None
-
-
-def next_business_day(day: date, business_days: int = 1) -> date:
-    """The day by which a notice is due ``business_days`` after ``day`` (Saturdays and
-    Sundays skipped; federal holidays are not known here: the clinic checks them)."""
-    due = day
-    left = business_days
-    while left > 0:
-        due += timedelta(days=1)
-        if due.weekday() < 5:
-            left -= 1
-    return due
 
 
 def may_estimate(container_units: float, limit: float) -> bool:

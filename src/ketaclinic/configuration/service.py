@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ketaclinic.clinical import calendar
 from ketaclinic.clinical.overrides import Override, apply
 from ketaclinic.configuration.models import ClinicOverride
 from ketaclinic.configuration.tables import TABLES, Table, coerce, editable_fields
@@ -51,6 +52,12 @@ def clinic_overrides(db: Session, *table_keys: str) -> list[Override]:
     """The active overrides of several tables, for a clinical function that reads them all
     (for example ``dosing.plan`` reads protocols and input limits)."""
     return [o for key in table_keys for o in overrides_for(db, key)]
+
+
+def holidays(db: Session) -> dict[str, calendar.Holiday]:
+    """The clinic's holiday table (the federal holidays, with its overrides), for every
+    count of business days."""
+    return calendar.holiday_table(overrides_for(db, "calendar.holidays"))
 
 
 @dataclass(frozen=True)

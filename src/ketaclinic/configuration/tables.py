@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ketaclinic.clinical import consent, controlled, monitoring
+from ketaclinic.clinical import calendar, consent, controlled, monitoring, records
 from ketaclinic.clinical.codes import billing as billing_codes
 from ketaclinic.clinical.codes import estimates as estimate_rules
 from ketaclinic.clinical.codes import mdc
@@ -100,6 +100,11 @@ TABLES: dict[str, Table] = {
             "Psychotherapy phases and booked lengths",
             lambda: course_plan.THERAPY_PHASES,
         ),
+        Table(
+            "course.preparation",
+            "Preparation therapy notes required before a course's first dose",
+            lambda: course_plan.PREPARATION,
+        ),
         Table("codes.mdc", "Bedside monitor codes (IEEE 11073 MDC)", lambda: mdc.MDC),
         Table(
             "codes.mdc_units",
@@ -123,9 +128,19 @@ TABLES: dict[str, Table] = {
             lambda: estimate_rules.DISPUTE,
         ),
         Table(
+            "calendar.holidays",
+            "Holidays that are not business days (US federal, observed)",
+            lambda: calendar.HOLIDAYS,
+        ),
+        Table(
             "consent.requirements",
             "Signed consents each protocol requires",
             lambda: consent.REQUIREMENTS,
+        ),
+        Table(
+            "records.bulk_export",
+            "FHIR bulk export: how long its files are kept, how often it is tried",
+            lambda: records.BULK_EXPORT,
         ),
         Table(
             "consent.readiness",

@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.clinical.consent import DOCUMENT_KINDS
 from ketaclinic.consent import service
+from ketaclinic.consent.home import HOME_SECTIONS as HOME_SECTIONS  # the home page's parts
 from ketaclinic.patients import service as patients
 from ketaclinic.platform.actors import Actor
-from ketaclinic.platform.areas import ChartSection, HomeSection
+from ketaclinic.platform.areas import ChartSection
 from ketaclinic.platform.auth import (
     SESSION_COOKIE,
     Principal,
@@ -555,16 +556,3 @@ def _chart(db: Session, actor: Actor, patient: patients.Patient) -> Any:
 
 
 CHART_SECTIONS = [ChartSection("consents", "Consents", "consent/_chart.html", _chart)]
-
-
-def _tomorrow_unconfirmed(db: Session, actor: Actor) -> Any:
-    from ketaclinic.platform.settings import get_settings
-
-    tomorrow = utcnow().astimezone(get_settings().zone).date() + timedelta(days=1)
-    count = service.unconfirmed_count(db, actor=actor, day=tomorrow)
-    return {"count": count, "day": tomorrow} if count else None
-
-
-HOME_SECTIONS = [
-    HomeSection("readiness_unconfirmed", frozenset({Role.front_desk}), _tomorrow_unconfirmed)
-]

@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.controlled import schemas as s
 from ketaclinic.controlled import service
+from ketaclinic.controlled.home import HOME_SECTIONS as HOME_SECTIONS  # the home page's parts
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.auth import allow, get_db
+from ketaclinic.platform.clock import clinic_today
 from ketaclinic.platform.errors import ClinicError, Invalid
 from ketaclinic.platform.forms import parse
 from ketaclinic.platform.ids import RecordId
@@ -75,7 +77,7 @@ def _home(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    day = service.today()
+    day = clinic_today()
     return render(
         request,
         "controlled/home.html",
@@ -143,7 +145,7 @@ def _receive_page(
 
 @router.get("/controlled/receive", response_class=HTMLResponse)
 def receive_form(request: Request, db: DB, actor: Actor = allow(*LICENSED)) -> Response:
-    return _receive_page(request, db, {"received_on": service.today().isoformat()}, {})
+    return _receive_page(request, db, {"received_on": clinic_today().isoformat()}, {})
 
 
 @router.post("/controlled/receive", response_class=HTMLResponse)
@@ -400,7 +402,7 @@ def _range(
     end: date | None,
     db: Session,
 ) -> tuple[int | None, str, date, date]:
-    day = service.today()
+    day = clinic_today()
     first = service.locations(db)
     return (
         location_id if location_id is not None else (first[0].id if first else None),
@@ -615,7 +617,7 @@ def _loss_page(
 
 @router.get("/controlled/loss", response_class=HTMLResponse)
 def loss(request: Request, db: DB, actor: Actor = allow(*SUPERVISORS)) -> Response:
-    return _loss_page(request, db, actor, {"discovered_on": service.today().isoformat()}, {})
+    return _loss_page(request, db, actor, {"discovered_on": clinic_today().isoformat()}, {})
 
 
 @router.post("/controlled/loss", response_class=HTMLResponse)

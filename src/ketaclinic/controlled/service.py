@@ -25,6 +25,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ketaclinic.clinical import calendar
 from ketaclinic.clinical import controlled as rules_table
 from ketaclinic.clinical.overrides import apply
 from ketaclinic.configuration import service as configuration
@@ -43,6 +44,7 @@ from ketaclinic.patients import service as patients
 from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
+from ketaclinic.platform.clock import clinic_today
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from ketaclinic.platform.roles import Role
@@ -346,7 +348,7 @@ def receive(
     product = _product(db, product_id)
     lot_text = _text(lot_number, "the lot number", field="lot_number", most=40)
     moment = now or utcnow()
-    today = moment.astimezone(get_settings().zone).date()
+    today = clinic_today(moment)
     day = received_on or today
     if day > today:
         raise Invalid("a receipt cannot be dated in the future", fields={"received_on": "future"})
@@ -460,7 +462,7 @@ def lot_choices(db: Session, *, route: str, on: date | None = None) -> list[Stoc
     substance = ROUTE_SUBSTANCE.get(route)
     if substance is None:
         return []
-    day = on or utcnow().astimezone(get_settings().zone).date()
+    day = on or clinic_today()
     found = _usable_lots(db, substance, day)
     return [StockLine(lot, product, _location(db, lot.location_id)) for lot, product in found]
 
@@ -557,7 +559,7 @@ def draw_for_dose(
     if substance is None:
         raise Invalid(f"no controlled product is drawn for route {route!r}")
     moment = at or utcnow()
-    lot, product = _pick_lot(db, substance, lot_id, moment.astimezone(get_settings().zone).date())
+    lot, product = _pick_lot(db, substance, lot_id, clinic_today(moment))
     milli = _units_for(product, mg)
     drawn_mg = mg if product.count_unit == "mL" else units(milli) * product.mg_per_unit
     entry = _entry(
@@ -1378,7 +1380,7 @@ def report_loss(
     if not lines:
         raise Invalid("list what was lost", fields={"lines": "required"})
     moment = now or utcnow()
-    if discovered_on > moment.astimezone(get_settings().zone).date():
+    if discovered_on > clinic_today(moment):
         raise Invalid("discovered in the future?", fields={"discovered_on": "future"})
     text = _text(circumstances, "what happened", field="circumstances", minimum=5)
     kept = []
@@ -1404,7 +1406,7 @@ def report_loss(
         location_id=location.id,
         kind=kind,
         discovered_on=discovered_on,
-        notice_due_on=rules_table.next_business_day(discovered_on, days),
+        notice_due_on=calendar.add_business_days(discovered_on, days, configuration.holidays(db)),
         circumstances=text,
         police_report=(police_report or "").strip()[:120] or None,
         lines=kept,
@@ -1561,7 +1563,7 @@ def log(
             "no such log: dispensing, receipt, waste, corrections, inventory or all",
             fields={"kind": "unknown"},
         )
-    start = start or today()
+    start = start or clinic_today()
     end = end or start
     if end < start:
         raise Invalid("the range ends before it starts", fields={"end": "before start"})
@@ -1715,10 +1717,6 @@ def day_entries(db: Session, *, actor: Actor, day: date) -> list[LogRow]:
     ]
 
 
-def today(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(get_settings().zone).date()
-
-
 def lot_stock(db: Session, lot_id: int) -> StockLine:
     lot = lot_by_id(db, lot_id)
     return StockLine(lot, _product(db, lot.product_id), _location(db, lot.location_id))
@@ -1751,3 +1749,18 @@ def lots_of_sessions(
         if session_id is not None:  # always, by the filter: for the type checker
             found.setdefault(session_id, []).append((at, lot_number))
     return found
+
+
+@dataclass(frozen=True)
+class DiscrepancySummary:
+    open: int
+    oldest_opened_at: datetime | None
+
+
+def discrepancy_summary(db: Session, *, actor: Actor) -> DiscrepancySummary:
+    """How many count discrepancies are open and since when (one aggregate query)."""
+    _require(actor, READERS, "see controlled stock")
+    count, oldest = db.execute(
+        select(func.count(), func.min(Discrepancy.opened_at)).where(Discrepancy.status == "open")
+    ).one()
+    return DiscrepancySummary(int(count or 0), oldest)

@@ -104,7 +104,7 @@ class FhirExport(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[str] = mapped_column(
         String(16), default="accepted"
-    )  # accepted|complete|failed|deleted
+    )  # accepted|complete|failed|deleted|expired
     level: Mapped[str] = mapped_column(String(10))  # system|patient|group
     group_id: Mapped[str | None] = mapped_column(String(64))
     types: Mapped[str] = mapped_column(String(400))  # space-separated resource types
@@ -119,6 +119,12 @@ class FhirExport(Base):
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     error: Mapped[str | None] = mapped_column(Text)
+    #: ``_since``: only resources changed after it (their ``meta.lastUpdated``).
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Runs tried; a failing export is tried the clinic's number of times, then failed.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: When the files go (the clinic's retention after completion); 410 Gone after.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 
 
 class FhirExportFile(Base):

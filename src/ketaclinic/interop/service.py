@@ -7,12 +7,13 @@ review of refused and held messages is for nurses and admins."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.interop.hl7 import pcd01
@@ -180,8 +181,28 @@ def _stored(db: Session, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
     return {(sender, control) for sender, control in found} & keys
 
 
+class _Controls:
+    """Control ids (MSH-10, at most 20 characters) for the acknowledgements of a group:
+    one random prefix a group and a counter, instead of a random draw (a system call)
+    for each message."""
+
+    def __init__(self) -> None:
+        self.prefix = uuid.uuid4().hex[:14]
+        self.count = 0
+
+    def next(self) -> str:
+        self.count += 1
+        return f"{self.prefix}{self.count:06d}"
+
+
+_controls = threading.local()
+
+
 def _ack_text(message: pcd01.Message, code: str) -> str:
-    return pcd01.ack(message, code, control=uuid.uuid4().hex[:20])
+    controls = getattr(_controls, "current", None)
+    if controls is None or controls.count >= 999_999:
+        controls = _controls.current = _Controls()
+    return pcd01.ack(message, code, control=controls.next())
 
 
 def _matched(db: Session, decoded: pcd01.Decoded, bound: sessions.DeviceSession | None) -> int:
@@ -243,7 +264,7 @@ def _chart_sessions(
     ]
     if stored:
         db.execute(
-            insert(Hl7Message),
+            insert(cast(Table, Hl7Message.__table__)),
             [
                 {
                     "sender": p.decoded.sender,
@@ -517,8 +538,8 @@ def _mark(source: str, effective: str | None, imported_on: datetime) -> str:
 
 
 def imported_intake_facts(db: Session, *, actor: Actor, patient_id: int) -> IntakeFacts:
-    """Diagnoses, current medications, the latest blood pressure and weight from the
-    patient's imported facts, for a new intake to pre-fill (nothing is saved here)."""
+    """Diagnoses, current medications, allergies, the latest blood pressure and weight
+    from the patient's imported facts, for a new intake to pre-fill (nothing is saved here)."""
     from ketaclinic.interop.fhir import codes
 
     patients.check_patient(db, actor=actor, patient_id=patient_id)
@@ -544,6 +565,8 @@ def imported_intake_facts(db: Session, *, actor: Actor, patient_id: int) -> Inta
     diagnoses: list[str] = []
     medications: list[str] = []
     medication_marks: list[str] = []
+    allergies: list[str] = []
+    allergy_marks: list[str] = []
 
     def mark(fact: Any) -> str:
         batch = sources[fact.import_id]
@@ -564,9 +587,16 @@ def imported_intake_facts(db: Session, *, actor: Actor, patient_id: int) -> Inta
         elif fact.kind == "medication" and fact.text not in medications:
             medications.append(fact.text)
             medication_marks.append(mark(fact))
+        elif fact.kind == "allergy" and fact.text.lower() not in {a.lower() for a in allergies}:
+            allergies.append(fact.text)
+            allergy_marks.append(mark(fact))
     if medications:
         values["medications"] = "\n".join(medications)
         marks["medications"] = "; ".join(dict.fromkeys(medication_marks))
+    if allergies:
+        # The intake records allergies as free text, one a line (as medications).
+        values["allergies"] = "\n".join(allergies)
+        marks["allergies"] = "; ".join(dict.fromkeys(allergy_marks))
     pressure = newest(codes.VITALS["blood_pressure"].codes[0][0])
     if pressure is not None and pressure.value is not None:
         values["bp_systolic"] = _number(pressure.value)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.candidacy import service as candidacy
 from ketaclinic.clinical import dosing, screening
 from ketaclinic.orders import planning, service
+from ketaclinic.orders.home import HOME_SECTIONS as HOME_SECTIONS  # the home page's parts
 from ketaclinic.orders.models import Course, Order
 from ketaclinic.orders.schemas import CourseIn, OrderIn
 from ketaclinic.patients import service as patients

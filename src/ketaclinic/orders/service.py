@@ -260,10 +260,7 @@ def next_planned_session(db: Session, *, actor: Actor, patient_id: int) -> Plann
             .order_by(PlannedSession.number, PlannedSession.id)
             .limit(1)
         ).first()
-    _audit(
-        db, actor, "planned_session.next", patient_id, "planned_session", row.id if row else None
-    )
-    db.flush()
+    _read(db, actor, "planned_session.next", patient_id, "planned_session", row.id if row else None)
     return row
 
 
@@ -828,3 +825,27 @@ def courses_of_patients(
     if patient_ids is not None:
         query = query.where(Course.patient_id.in_(sorted(set(patient_ids))))
     return list(db.scalars(query))
+
+
+@dataclass(frozen=True)
+class DraftToSign:
+    order: Order
+    patient_name: str
+
+
+def drafts_to_sign(db: Session, *, actor: Actor, limit: int = 50) -> list[DraftToSign]:
+    """Drafted orders waiting for a prescriber's signature, oldest first (one query, and
+    one for the names)."""
+    _require(actor, PRESCRIBING, "sign orders")
+    rows = list(
+        db.scalars(
+            select(Order)
+            .where(Order.status == "draft")
+            .order_by(Order.created_at, Order.id)
+            .limit(limit)
+        )
+    )
+    names = patients.display_names(db, {r.patient_id for r in rows})
+    for r in rows:
+        _read(db, actor, "order.to_sign", r.patient_id, "order", r.id)
+    return [DraftToSign(r, names.get(r.patient_id, "?")) for r in rows]

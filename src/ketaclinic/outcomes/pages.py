@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.clinical import instruments
 from ketaclinic.outcomes import service
+from ketaclinic.outcomes.home import HOME_SECTIONS as HOME_SECTIONS  # the home page's parts
 from ketaclinic.outcomes.service import (
     config,
     links,

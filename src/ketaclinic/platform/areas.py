@@ -75,11 +75,26 @@ class ChartSection:
 class HomeSection:
     """A part of the home page: ``key`` is set in the page's context to what
     ``load(db, actor)`` returns, for an actor with one of ``roles``; a ``None`` leaves
-    the part out."""
+    the part out. A part with a ``template`` belongs to the home of role ``home`` (the
+    nurse's, the prescriber's ...): the page shows it under that role's heading, its
+    template getting ``data``, and a person with several roles sees each role's parts."""
 
     key: str
     roles: frozenset[Role]
     load: Callable[[Session, Actor], Any]
+    home: Role | None = None
+    template: str | None = None
+
+
+# The role homes in the order the page shows them to a person with several roles, with
+# their headings.
+ROLE_HOMES: tuple[tuple[Role, str], ...] = (
+    (Role.nurse, "At the chairs today"),
+    (Role.prescriber, "To sign and decide"),
+    (Role.front_desk, "The front desk today"),
+    (Role.admin, "Safety and outcomes"),
+    (Role.therapist, "My therapy patients"),
+)
 
 
 def chart_sections() -> list[ChartSection]:

@@ -113,7 +113,8 @@ async def principal(request: Request) -> Principal | None:
     return result
 
 
-async def _check_csrf(request: Request, expected: str | None) -> None:
+async def _check_csrf(request: Request, who: Principal) -> None:
+    expected = who.csrf_token
     sent = request.headers.get("x-csrf-token")
     if sent is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -122,6 +123,9 @@ async def _check_csrf(request: Request, expected: str | None) -> None:
         value = form.get("csrf_token")
         sent = value if isinstance(value, str) else None
     if not expected or not sent or not hmac.compare_digest(sent, expected):
+        # A forged or stale form from a logged-in user is a refused act like any other:
+        # the trail shows it (a burst of them is how a cross-site attack looks).
+        _record_denied(request, who.actor, why="csrf")
         raise Forbidden("the form has expired or did not come from this site; reload and retry")
 
 
@@ -147,14 +151,14 @@ def allow(*roles: Role) -> Any:
                 "it does not permit this request"
             )
         if request.method not in SAFE_METHODS and who.via == "session":
-            await _check_csrf(request, who.csrf_token)
+            await _check_csrf(request, who)
         return who.actor
 
     dependency.allowed_roles = allowed  # type: ignore[attr-defined]
     return Depends(dependency)
 
 
-def _record_denied(request: Request, actor: Actor) -> None:
+def _record_denied(request: Request, actor: Actor, *, why: str = "role") -> None:
     """``access.denied`` in a transaction of its own, after the refused request's has
     rolled back (on SQLite a second writer inside the request would wait on itself)."""
     from ketaclinic.platform.audit import service as audit
@@ -163,7 +167,7 @@ def _record_denied(request: Request, actor: Actor) -> None:
     path = request.url.path  # never the query string: it may carry patient data
     unit_of_work.later(
         request,
-        lambda db: audit.record_denied(db, actor=actor, method=method, path=path),
+        lambda db: audit.record_denied(db, actor=actor, method=method, path=path, why=why),
     )
 
 

@@ -6,6 +6,7 @@ that need print quality use matplotlib instead.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -51,11 +52,59 @@ class Chart:
     height: int = 300
 
 
-def _ticks(low: float, high: float, count: int = 5) -> list[float]:
+# Tick steps are 1, 2 or 5 times a power of ten (the steps of matplotlib's MaxNLocator
+# with steps [1, 2, 5, 10]), at most ``TICKS_AT_MOST`` intervals on an axis.
+NICE_STEPS = (1.0, 2.0, 5.0, 10.0)
+TICKS_AT_MOST = 6
+
+
+def nice_step(low: float, high: float, most: int = TICKS_AT_MOST) -> float:
+    """The smallest 1-2-5 step whose multiples cover [low, high] in ``most`` intervals."""
+    span = high - low
+    if span <= 0:
+        return 1.0
+    magnitude = 10.0 ** math.floor(math.log10(span / most))
+    for factor in NICE_STEPS + (20.0,):
+        step = factor * magnitude
+        if math.ceil(high / step - 1e-9) - math.floor(low / step + 1e-9) <= most:
+            return step
+    return 20.0 * magnitude  # pragma: no cover - 20 x magnitude always fits
+
+
+def nice_ticks(low: float, high: float, most: int = TICKS_AT_MOST) -> list[float]:
+    """Round tick values from the last multiple of the step at or below ``low`` to the
+    first at or above ``high`` (5.4 to 95 gives 0, 20, ..., 100)."""
     if high <= low:
         return [low]
-    step = (high - low) / count
-    return [low + i * step for i in range(count + 1)]
+    step = nice_step(low, high, most)
+    first = math.floor(low / step + 1e-9)
+    last = math.ceil(high / step - 1e-9)
+    return [_round(i * step, step) for i in range(first, last + 1)]
+
+
+def _round(value: float, step: float) -> float:
+    # 0.1 * 3 is 0.30000000000000004: round to the step's own decimals.
+    return round(value, _decimals(step)) + 0.0
+
+
+def _decimals(step: float) -> int:
+    return max(0, -math.floor(math.log10(step) + 1e-9)) if step > 0 else 0
+
+
+def _axis(low: float, high: float, fixed_low: bool, fixed_high: bool) -> tuple[float, float]:
+    """The axis range: a bound the chart fixes stays, a free one widens to a round tick."""
+    ticks = nice_ticks(low, high)
+    return (low if fixed_low else ticks[0], high if fixed_high else ticks[-1])
+
+
+def _ticks(low: float, high: float) -> list[float]:
+    """The round ticks that lie on the axis [low, high]."""
+    return [t for t in nice_ticks(low, high) if low - 1e-9 <= t <= high + 1e-9]
+
+
+def _label(tick: float, step: float) -> str:
+    """A tick as written on its axis: as many decimals as its step has (20, 0.5, 0.02)."""
+    return f"{tick:.{_decimals(step)}f}"
 
 
 def _fmt(value: float) -> str:
@@ -79,6 +128,10 @@ def render_svg(chart: Chart) -> str:
         x1 = x0 + 1
     if y1 == y0:
         y1 = y0 + 1
+    x0, x1 = _axis(x0, x1, False, False)
+    y0, y1 = _axis(y0, y1, chart.y_min is not None, chart.y_max is not None)
+    x_step = nice_step(x0, x1)
+    y_step = nice_step(y0, y1)
     left, right, top, bottom = 56, 16, 28, 44
     plot_w, plot_h = chart.width - left - right, chart.height - top - bottom
 
@@ -104,12 +157,12 @@ def render_svg(chart: Chart) -> str:
         )
         parts.append(
             f'<text x="{left - 6}" y="{py(tick) + 4:.1f}" font-size="11" '
-            f'text-anchor="end">{_fmt(tick)}</text>'
+            f'text-anchor="end">{_label(tick, y_step)}</text>'
         )
     for tick in _ticks(x0, x1):
         parts.append(
             f'<text x="{px(tick):.1f}" y="{top + plot_h + 16}" font-size="11" '
-            f'text-anchor="middle">{_fmt(tick)}</text>'
+            f'text-anchor="middle">{_label(tick, x_step)}</text>'
         )
     parts.append(
         f'<text x="{left + plot_w / 2}" y="{chart.height - 6}" font-size="12" '

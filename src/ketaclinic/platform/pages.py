@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.platform import backups, unit_of_work
 from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
-from ketaclinic.platform.areas import home_sections, patient_home
+from ketaclinic.platform.areas import ROLE_HOMES, HomeSection, home_sections, patient_home
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.auth import (
     SESSION_COOKIE,
@@ -109,11 +110,22 @@ def home(request: Request, db: DB, actor: Actor = allow(*Role)) -> Response:
     if landing is not None:
         return RedirectResponse(landing, status_code=303)
     context: dict[str, object] = {}
+    parts: dict[Role, list[tuple[HomeSection, object]]] = {}
     for section in home_sections():
-        if actor.has_any(section.roles):
-            found = section.load(db, actor)
-            if found is not None:
-                context[section.key] = found
+        if not actor.has_any(section.roles):
+            continue
+        if section.home is not None and section.home not in actor.roles:
+            continue
+        found = section.load(db, actor)
+        if found is None:
+            continue
+        if section.template is not None and section.home is not None:
+            parts.setdefault(section.home, []).append((section, found))
+        else:
+            context[section.key] = found
+    context["homes"] = [
+        (role, heading, parts[role]) for role, heading in ROLE_HOMES if role in parts
+    ]
     if Role.admin in actor.roles:
         context["users"] = accounts.list_users(db)
     return render(request, "home.html", context)
@@ -232,10 +244,50 @@ def deactivate(
 
 @router.get("/admin/audit", response_class=HTMLResponse)
 def audit_page(
-    request: Request, db: DB, action: str | None = None, actor: Actor = allow(Role.admin)
+    request: Request,
+    db: DB,
+    action: str | None = None,
+    patient: RecordId | None = None,
+    before: RecordId | None = None,
+    after: RecordId | None = None,
+    actor: Actor = allow(Role.admin),
 ) -> Response:
-    entries = audit.view_trail(db, actor=actor, action=action or None, limit=300)
-    return render(request, "audit.html", {"events": entries, "action": action or ""})
+    """The trail a page at a time, newest first; the filters ride along in the links."""
+    page = audit.trail_page(
+        db, actor=actor, action=action or None, patient_id=patient, before=before, after=after
+    )
+    kept = {k: v for k, v in (("action", action or ""), ("patient", patient)) if v}
+    return render(
+        request,
+        "audit.html",
+        {
+            "events": page.entries,
+            "page": page,
+            "action": action or "",
+            "patient": patient,
+            "older_link": _audit_link(kept, before=page.older),
+            "newer_link": _audit_link(kept, after=page.newer),
+            "newest_link": _audit_link(kept, newest=True),
+            "paged": before is not None or after is not None,
+        },
+    )
+
+
+def _audit_link(
+    kept: Mapping[str, object],
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    newest: bool = False,
+) -> str | None:
+    if before is None and after is None and not newest:
+        return None
+    query = dict(kept)
+    if before is not None:
+        query["before"] = before
+    if after is not None:
+        query["after"] = after
+    return "/admin/audit" + ("?" + urlencode(query) if query else "")
 
 
 @router.get("/admin/audit/verify", response_class=HTMLResponse)

@@ -29,6 +29,19 @@ def open_suicidality_alert(db: Session, *, patient_id: int) -> bool:
     return check(db, patient_id=patient_id)
 
 
+class OpenAlertsOf(Protocol):
+    def __call__(self, db: Session, *, patient_ids: Sequence[int]) -> set[int]: ...
+
+
+def patients_with_open_alert(db: Session, *, patient_ids: Sequence[int]) -> set[int]:
+    """Which of these patients have a suicidality alert nobody has acknowledged yet, in
+    one query (answered by ``outcomes.service.patients_with_open_alert``)."""
+    check = cast(
+        OpenAlertsOf, import_module("ketaclinic.outcomes.service").patients_with_open_alert
+    )
+    return check(db, patient_ids=patient_ids)
+
+
 class AdminNotice(Protocol):
     def __call__(self, db: Session, *, kind: str, subject: str, body: str) -> int: ...
 
@@ -313,3 +326,35 @@ def derive_missing_summaries(db: Session) -> tuple[int, int]:
     made = int(sessions.rebuild_summaries(db, only_missing=True))
     courses = int(outcomes.rebuild_course_summaries(db, only_missing=True))
     return made, courses
+
+
+# ------------------------------------------------------------------ preparation
+
+
+@dataclass(frozen=True)
+class PreparationCheck:
+    """The checklist item a course's first dosing session gets when its protocol asks for
+    preparation (ketamine-assisted psychotherapy): met when the signed preparation notes
+    the clinic's table asks for are on file."""
+
+    id: str
+    label: str
+    met: bool
+    text: str
+    basis: str
+    evidence: str
+
+
+class PreparationLookup(Protocol):
+    def __call__(
+        self, db: Session, *, patient_id: int, protocol_id: str, course_id: int
+    ) -> PreparationCheck | None: ...
+
+
+def preparation_check(
+    db: Session, *, patient_id: int, protocol_id: str, course_id: int
+) -> PreparationCheck | None:
+    """The preparation item of a course's first dosing session; None when the protocol
+    asks for none (answered by ``care.service.preparation_check``)."""
+    check = cast(PreparationLookup, import_module("ketaclinic.care.service").preparation_check)
+    return check(db, patient_id=patient_id, protocol_id=protocol_id, course_id=course_id)

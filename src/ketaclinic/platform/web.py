@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
+from ketaclinic.clinical import labels
 from ketaclinic.platform import messaging
 from ketaclinic.platform.areas import area_modules
 from ketaclinic.platform.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Principal
@@ -82,6 +83,8 @@ def build_environment(time_zone: Any) -> Environment:
 
     env.filters["local"] = local
     env.filters["day"] = day
+    # Codes shown by the clinic's names for them ("IV ketamine", not iv_ketamine).
+    env.filters["named"] = labels.name
     # Addresses shown to staff who need to know a message exists, not to whom.
     env.filters["mask"] = messaging.mask
     env.globals["role_labels"] = LABELS

@@ -33,6 +33,7 @@ from ketaclinic.public.forms import (
     answers_to_form,
     contact_from_form,
 )
+from ketaclinic.public.home import HOME_SECTIONS as HOME_SECTIONS  # the home page's parts
 from ketaclinic.public.models import LEAD_STATUSES
 from ketaclinic.public.questions import BY_RULE, QUESTIONS, ROUTES, SECTIONS
 from ketaclinic.public.schemas import LeadIn

@@ -21,6 +21,7 @@ from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.web import render
 from ketaclinic.scheduling import service
+from ketaclinic.scheduling.home import HOME_SECTIONS as HOME_SECTIONS  # the home page's parts
 from ketaclinic.scheduling.models import Appointment
 from ketaclinic.scheduling.rules import KIND_LABELS, KINDS
 from ketaclinic.scheduling.schemas import (
@@ -97,7 +98,11 @@ def day_view(
     columns = [(c, [r for r in rows if r.chair_id == c.id]) for c in chairs]
     without_chair = [r for r in rows if r.chair_id is None]
     starts, ends = service.day_bounds(shown, zone)
-    duty = service.availability(db, actor=actor, starts=starts, ends=ends)
+    duty = service.day_rota(db, actor=actor, starts=starts, ends=ends)
+    visits: dict[int, int] = {}
+    for r in rows:
+        if r.nurse_user_id is not None and r.status != "cancelled":
+            visits[r.nurse_user_id] = visits.get(r.nurse_user_id, 0) + 1
     return render(
         request,
         "scheduling/day.html",
@@ -109,6 +114,7 @@ def day_view(
             "columns": columns,
             "without_chair": without_chair,
             "duty": duty,
+            "visits_of": visits,
             "can_book": actor.has_any(set(BOOK)),
             **_people(db, actor, rows),
         },

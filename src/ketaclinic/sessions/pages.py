@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections.abc import AsyncIterator, Callable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -19,13 +20,14 @@ from ketaclinic.clinical import instruments, monitoring
 from ketaclinic.controlled import service as controlled
 from ketaclinic.patients import service as patients
 from ketaclinic.platform.actors import Actor
-from ketaclinic.platform.areas import ChartSection, HomeSection
+from ketaclinic.platform.areas import ChartSection
 from ketaclinic.platform.auth import Principal, allow, get_db, request_session
 from ketaclinic.platform.errors import ClinicError, Invalid
 from ketaclinic.platform.ids import RecordId
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.web import render
-from ketaclinic.sessions import service
+from ketaclinic.sessions import service, trend
+from ketaclinic.sessions.home import HOME_SECTIONS as HOME_SECTIONS  # the home page's parts
 from ketaclinic.sessions.service import esketamine, records
 from ketaclinic.sessions.service.view import SessionView
 
@@ -51,19 +53,31 @@ def _chart_load(db: Session, actor: Actor, patient: patients.Patient) -> Any:
 CHART_SECTIONS = [ChartSection("sessions", "Sessions", "sessions/_chart_section.html", _chart_load)]
 
 
-# The trend chart of the session screen: the last readings (a monitor's half hour at one
-# a minute; ketaclinic's own choice) of the parameters it draws.
-TREND_POINTS = 120
-# Rows of the vital-signs table before "show all" (ketaclinic's own page size).
-SHOWN_READINGS = 200
-TREND = ("systolic_bp", "diastolic_bp", "heart_rate", "spo2")
+# The sections of the session screen below the cockpit, and the section each form's
+# anchor belongs to (a form posted from a section returns to it).
+TABS = ("checklist", "readings", "observations", "prediction", "discharge", "note", "record")
+TAB_PATTERN = "^(" + "|".join(TABS) + ")$"
+ANCHOR_TABS = {
+    "checklist": "checklist",
+    "observations": "observations",
+    "chronology": "readings",
+    "record": "record",
+    "note": "note",
+    "discharge": "discharge",
+}
 
 
-def _my_calls(db: Session, actor: Actor) -> Any:
-    return service.open_prescriber_calls(db, actor=actor, mine=True) or None
-
-
-HOME_SECTIONS = [HomeSection("prescriber_calls", frozenset({Role.prescriber}), _my_calls)]
+def default_tab(state: SessionView) -> str:
+    """The section the session's moment calls for: the checklist before dosing, the
+    readings during it, discharge after it, the note once discharged."""
+    status = state.session.status
+    if status in ("discharged", "signed", "cosigned"):
+        return "note"
+    if status == "cancelled" or state.dose_start is None:
+        return "checklist"
+    if state.dose_end is None:
+        return "readings"
+    return "discharge"
 
 
 def _banners(request: Request, who: Principal) -> list[dict[str, Any]]:
@@ -141,9 +155,16 @@ def _clock(request: Request, form: Any, name: str) -> datetime | None:
 
 
 def _context(
-    request: Request, db: Session, actor: Actor, session_id: int, *, all_readings: bool = False
+    request: Request,
+    db: Session,
+    actor: Actor,
+    session_id: int,
+    *,
+    page: int = 0,
+    tab: str | None = None,
 ) -> dict[str, Any]:
-    state = service.get_session(db, actor=actor, session_id=session_id)
+    cockpit = service.get_cockpit(db, actor=actor, session_id=session_id, page=page)
+    state = cockpit.state
     prediction = None
     if state.session.status != "cancelled":
         try:
@@ -152,8 +173,29 @@ def _context(
             prediction = None
             request.state.prediction_problem = str(exc)
     form_values = esketamine.form_values(state) if state.monitoring_record else None
+    shown_tab = tab if tab in TABS and (tab != "record" or form_values is not None) else None
+    zone = request.app.state.settings.zone
+    pump_status = state.pump
+    time_left_min: int | None = None
+    bag_empty_at = None
+    if pump_status is not None and state.dose_start is not None:
+        if pump_status.state == "running" and pump_status.finishes_at_min is not None:
+            time_left_min = max(0, math.ceil(pump_status.finishes_at_min - pump_status.elapsed_min))
+            bag_empty_at = state.dose_start + timedelta(minutes=pump_status.finishes_at_min)
+        elif pump_status.state == "paused" and pump_status.rate_ml_per_h:
+            time_left_min = math.ceil(pump_status.volume_left_ml / pump_status.rate_ml_per_h * 60)
     return {
         "s": state,
+        "cockpit": cockpit,
+        "tab": shown_tab or default_tab(state),
+        # The section the nurse chose stays chosen across a form's post and its redirect.
+        "kept_tab": shown_tab or "",
+        "page_size": service.READINGS_PAGE,
+        "trend_svg": trend.render(cockpit.trend, start=state.dose_start, zone=zone),
+        "trend_grouped": any(point.readings > 1 for point in cockpit.trend),
+        "timedelta_min": lambda m: timedelta(minutes=m),
+        "time_left_min": time_left_min,
+        "bag_empty_at": bag_empty_at,
         "prediction": prediction,
         "prediction_problem": getattr(request.state, "prediction_problem", None),
         "side_effects": monitoring.side_effects(),
@@ -175,20 +217,6 @@ def _context(
         "monitor": service.bound_device(db, state.session.id),
         # The lots this dose may be drawn from (none: the clinic keeps no ledger).
         "ledger_lots": controlled.lot_choices(db, route=state.route),
-        # The table shows the latest readings (a monitor charts hundreds an hour); the
-        # phase of each is looked up once, not searched for per row.
-        "phase_of": {r.row.id: r.phase for r in state.readings},
-        "shown_vitals": list(reversed(state.vitals))[: None if all_readings else SHOWN_READINGS],
-        "all_readings": all_readings,
-        "trend": json.dumps(
-            [
-                {
-                    "taken_at": r.row.taken_at.isoformat(),
-                    **{p: getattr(r.row, p) for p in TREND},
-                }
-                for r in state.readings[-TREND_POINTS:]
-            ]
-        ),
     }
 
 
@@ -201,9 +229,10 @@ def _page(
     error: str | None = None,
     fields: dict[str, str] | None = None,
     status_code: int = 200,
-    all_readings: bool = False,
+    page: int = 0,
+    tab: str | None = None,
 ) -> Response:
-    ctx = _context(request, db, actor, session_id, all_readings=all_readings)
+    ctx = _context(request, db, actor, session_id, page=page, tab=tab)
     ctx.update({"error": error, "fields": fields or {}})
     return render(request, "sessions/session.html", ctx, status_code=status_code)
 
@@ -217,6 +246,8 @@ async def _act(
     call: Callable[[Any], object],
 ) -> Response:
     form = await request.form()
+    chosen = str(form.get("tab", "") or "")
+    kept = chosen if chosen in TABS else None
     try:
         call(form)
     except ClinicError as exc:
@@ -227,9 +258,17 @@ async def _act(
                 " (" + ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in exc.fields.items()) + ")"
             )
         return _page(
-            request, db, actor, session_id, error=detail, fields=exc.fields, status_code=exc.status
+            request,
+            db,
+            actor,
+            session_id,
+            error=detail,
+            fields=exc.fields,
+            status_code=exc.status,
+            tab=kept or ANCHOR_TABS.get(anchor),
         )
-    return RedirectResponse(f"/sessions/{session_id}#{anchor}", status_code=303)
+    query = f"?tab={kept}" if kept else ""
+    return RedirectResponse(f"/sessions/{session_id}{query}#{anchor}", status_code=303)
 
 
 @router.get("/sessions/today", response_class=HTMLResponse)
@@ -328,10 +367,11 @@ def session_page(
     request: Request,
     session_id: RecordId,
     db: DB,
-    readings: Annotated[str, Query(pattern="^(latest|all)$")] = "latest",
+    page: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    tab: Annotated[str | None, Query(pattern=TAB_PATTERN)] = None,
     actor: Actor = allow(*RUN),
 ) -> Response:
-    return _page(request, db, actor, session_id, all_readings=readings == "all")
+    return _page(request, db, actor, session_id, page=page, tab=tab)
 
 
 @router.get("/sessions/{session_id}/note", response_class=HTMLResponse)
@@ -525,7 +565,7 @@ async def scores(
             db, actor=actor, session_id=session_id, instrument_id=instrument_id, answers=answers
         )
 
-    return await _act(request, db, actor, session_id, "scores", call)
+    return await _act(request, db, actor, session_id, "entry", call)
 
 
 @router.post("/sessions/{session_id}/side-effects", response_class=HTMLResponse)
@@ -644,7 +684,7 @@ async def discharge(
         db,
         actor,
         session_id,
-        "discharge",
+        "note",
         lambda f: service.discharge(
             db,
             actor=actor,

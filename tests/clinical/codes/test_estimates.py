@@ -9,27 +9,6 @@ import pytest
 from ketaclinic.clinical.codes import estimates as gfe
 
 
-def test_the_2026_federal_holidays_with_independence_day_observed_on_friday() -> None:
-    assert sorted(gfe.federal_holidays(2026)) == [
-        date(2026, 1, 1),
-        date(2026, 1, 19),
-        date(2026, 2, 16),
-        date(2026, 5, 25),
-        date(2026, 6, 19),
-        date(2026, 7, 3),  # 4 July 2026 is a Saturday
-        date(2026, 9, 7),
-        date(2026, 10, 12),
-        date(2026, 11, 11),
-        date(2026, 11, 26),
-        date(2026, 12, 25),
-    ]
-
-
-def test_a_saturday_new_years_day_is_observed_on_the_last_friday_of_the_year_before() -> None:
-    assert date(2021, 12, 31) in gfe.federal_holidays(2021)  # 1 January 2022 was a Saturday
-    assert date(2022, 1, 1) not in gfe.federal_holidays(2022)
-
-
 @pytest.mark.parametrize(
     ("asked", "service", "requested", "due"),
     [

@@ -164,7 +164,7 @@ def _broken(synthetic: list[dict[str, Any]], how: str) -> dict[str, Any]:
         ("resource type", 400, "not a valid FHIR R4 Bundle"),
         ("reference", 400, "not in the bundle"),
         ("code system", 400, "unknown code system 'http://example.org/our-own-codes'"),
-        ("two patients", 422, "2 Patient entries"),
+        ("two patients", 422, "the same patient as entry 0"),
         ("bundle type", 400, "'searchset' Bundle cannot be imported"),
         ("huge", 413, "split it"),
     ],
@@ -184,6 +184,81 @@ def test_a_malformed_bundle_is_refused_whole(
     outcome = validated(response.json())
     assert words in outcome["issue"][0]["diagnostics"]
     assert "nothing was imported" in outcome["issue"][0]["diagnostics"]
+    assert _counts(db) == before
+
+
+def _merged(bundles: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several patients' bundles as one transaction, as a referral batch is sent."""
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [copy.deepcopy(e) for b in bundles for e in b["entry"]],
+    }
+
+
+def _tags(report: dict[str, Any], system: str) -> list[str]:
+    return [t["display"] for t in report["meta"]["tag"] if t["system"] == system]
+
+
+def test_a_bundle_of_several_patients_reports_each_then_imports_all(
+    client: TestClient, charted: Charted, db: Session, synthetic: list[dict[str, Any]]
+) -> None:
+    bundle = _merged(synthetic)
+    before = _counts(db)
+    dry = _post(client, charted, bundle, dry=True)
+    assert dry.status_code == 200, dry.text
+    report = validated(dry.json())
+    assert len(report["entry"]) == len(bundle["entry"])
+    people = _tags(report, "urn:ketaclinic:import:patient")
+    starts = [
+        i for i, e in enumerate(bundle["entry"]) if e["resource"]["resourceType"] == "Patient"
+    ]
+    assert len(people) == 3 == len(starts)
+    # Each patient's count is the entries about them, as each bundle alone reports.
+    for start, alone, said in zip(starts, synthetic, people, strict=True):
+        single = validated(_post(client, charted, alone, dry=True).json())
+        created = sum(e["response"]["status"] == "201 Created" for e in single["entry"])
+        assert said.startswith(f"entry {start} (a new record): {created} would be created"), said
+        assert said.endswith("the patient would be created")
+    (overall,) = _tags(report, "urn:ketaclinic:import")
+    assert overall.endswith("3 patients: 3 would be created, 0 matched")
+    assert _counts(db) == before
+    done = _post(client, charted, bundle)
+    assert done.status_code == 200, done.text
+    imported = validated(done.json())
+    locations = [imported["entry"][i]["response"]["location"] for i in starts]
+    assert len(set(locations)) == 3
+    patients, imports, facts = _counts(db)
+    assert (patients - before[0], imports - before[1]) == (3, 3)
+    created = sum(e["response"]["status"] == "201 Created" for e in imported["entry"])
+    assert facts - before[2] == created - 3  # every fact created, less the 3 patients
+    for location in locations:
+        owned = db.scalars(
+            select(ImportedFact.source_entry).where(
+                ImportedFact.patient_id == int(location.split("/")[1])
+            )
+        ).all()
+        assert owned  # each patient got their own facts
+    db.rollback()
+    again = validated(_post(client, charted, bundle).json())
+    (summary,) = _tags(again, "urn:ketaclinic:import")
+    assert summary.endswith("3 patients: 0 were created, 3 matched")
+
+
+def test_a_fault_in_one_patient_of_a_bundle_imports_none_of_them(
+    client: TestClient, charted: Charted, db: Session, synthetic: list[dict[str, Any]]
+) -> None:
+    bundle = _merged(synthetic)
+    last = next(
+        e["resource"]
+        for e in reversed(bundle["entry"])
+        if e["resource"]["resourceType"] == "Condition"
+    )
+    last["code"]["coding"][0]["system"] = "http://example.org/our-own-codes"
+    before = _counts(db)
+    refused = _post(client, charted, bundle)
+    assert refused.status_code == 400, refused.text[:500]
+    assert "nothing was imported" in validated(refused.json())["issue"][0]["diagnostics"]
     assert _counts(db) == before
 
 

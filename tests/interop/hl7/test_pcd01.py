@@ -151,3 +151,59 @@ def test_temperature_is_charted_to_a_tenth_of_a_degree() -> None:
         _message("OBX|1|NM|150344^MDC_TEMP^MDC|1.0.1.1|36.84|268192^MDC_DIM_DEGC^MDC|||||F")
     )
     assert [(o.vital, o.value) for o in decoded.observations] == [("temperature", 36.8)]
+
+
+def _philips(*obx: str) -> str:
+    return "\r".join(
+        [
+            "MSH|^~\\&|CM12|PHILIPS|KC|CLINIC|20261201150000||ORU^R01|P1|P|2.4",
+            "PID|||KC000001^^^KC^MR",
+            "OBR|1||||||20261201150000",
+            *obx,
+        ]
+    )
+
+
+def test_a_philips_monitor_s_mdil_codes_chart_as_the_mdc_codes_they_write_in_hexadecimal() -> None:
+    # 0x0002 << 16 = 131072: 0x4a05 = 18949 -> 150021, 0x4a06 -> 150022, 0x4182 = 16770
+    # -> 147842, 0x4bb8 = 19384 -> 150456, 0x500a = 20490 -> 151562; units 0x0004 << 16
+    # = 262144: 0x0f20 = 3872 -> 266016 (mmHg), 0x0aa0 = 2720 -> 264864 (bpm), 0x0220 =
+    # 544 -> 262688 (%), 0x0ae0 = 2784 -> 264928 (breaths a minute).
+    decoded = _decode(
+        _philips(
+            "OBX||NM|0002-4a05^NBPs^MDIL|0|131|0004-0f20^mmHg^MDIL|||||F",
+            "OBX||NM|0002-4a06^NBPd^MDIL|0|84|0004-0f20^mmHg^MDIL|||||F",
+            "OBX||NM|0002-4182^HR^MDIL|0|77|0004-0aa0^bpm^MDIL|||||F",
+            "OBX||NM|0002-4bb8^SpO2^MDIL|0|96|0004-0220^%^MDIL|||||F",
+            "OBX||NM|0002-500a^RR^MDIL|0|15|0004-0ae0^rpm^MDIL|||||F",
+        )
+    )
+    assert [(o.code, o.vital, o.value) for o in decoded.observations] == [
+        (150021, "systolic_bp", 131),
+        (150022, "diastolic_bp", 84),
+        (147842, "heart_rate", 77),
+        (150456, "spo2", 96),
+        (151562, "respiratory_rate", 15),
+    ]
+    assert decoded.skipped == []
+
+
+def test_a_philips_setting_is_noted_and_an_mdil_unit_that_disagrees_is_refused() -> None:
+    decoded = _decode(
+        _philips(
+            "OBX||ST|0402-f8f5^sMode^MDIL|0|MONITORING||||||F",
+            "OBX||NM|0002-4182^HR^MDIL|0|80|0004-0aa0^bpm^MDIL|||||F",
+        )
+    )
+    assert [(o.vital, o.value) for o in decoded.observations] == [("heart_rate", 80)]
+    assert decoded.skipped == ["0402-f8f5 (MDIL, not a vital sign)"]
+    with pytest.raises(pcd01.Refused) as refused:
+        # A heart rate in the unit of a pressure (0x0f20: mmHg).
+        _decode(_philips("OBX||NM|0002-4182^HR^MDIL|0|80|0004-0f20^mmHg^MDIL|||||F"))
+    assert refused.value.where == "OBX[1]-6"
+
+
+def test_a_hexadecimal_code_of_another_coding_system_is_still_refused() -> None:
+    with pytest.raises(pcd01.Refused) as refused:
+        _decode(_philips("OBX||NM|0002-4182^HR^LOCAL|0|80|0004-0aa0^bpm^MDIL|||||F"))
+    assert refused.value.where == "OBX[1]-3"

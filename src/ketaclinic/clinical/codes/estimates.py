@@ -1,5 +1,8 @@
 """Good-faith estimates under the No Surprises Act: when one is due, and when a bill may
-be disputed; business days counted without weekends and US federal holidays.
+be disputed; business days counted by ``clinical.calendar`` (without weekends and the
+clinic's holidays, the US federal holidays by default). Counting business days so is the
+clinic's convention: 45 CFR 149.610 leaves "business day" to the provider's days of
+business.
 
 Declared rows a clinic can review and override like clinical defaults (the numbers are
 the regulation's; a clinic that counts business days as the days it is open may say so
@@ -8,9 +11,12 @@ by override of the holiday rule).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Literal
+
+from ketaclinic.clinical.calendar import Holiday, add_business_days, business_days_between
 
 Evidence = Literal["confirmed", "secondary", "convention"]
 
@@ -63,86 +69,6 @@ DISPUTE: dict[str, DisputeRule] = {
 }
 
 
-# US federal holidays, 5 U.S.C. 6103(a); a holiday on a Saturday is observed the Friday
-# before, on a Sunday the Monday after (5 U.S.C. 6103(b) and Executive Order 11582, as
-# the Office of Personnel Management applies them).
-HOLIDAY_SOURCE = (
-    "5 U.S.C. 6103(a) (the eleven federal holidays, Juneteenth added in 2021); observed "
-    "days per 5 U.S.C. 6103(b) and Executive Order 11582 as OPM applies them. Counting "
-    "business days without weekends and these holidays is the clinic's convention: 45 CFR "
-    "149.610 leaves 'business day' to the provider's days of business"
-)
-HOLIDAY_EVIDENCE: Evidence = "secondary"
-
-# (name, month, fixed day) or (name, month, weekday 0=Monday, n-th; -1 the last)
-FIXED = (
-    ("New Year's Day", 1, 1),
-    ("Juneteenth National Independence Day", 6, 19),
-    ("Independence Day", 7, 4),
-    ("Veterans Day", 11, 11),
-    ("Christmas Day", 12, 25),
-)
-FLOATING = (
-    ("Birthday of Martin Luther King, Jr.", 1, 0, 3),
-    ("Washington's Birthday", 2, 0, 3),
-    ("Memorial Day", 5, 0, -1),
-    ("Labor Day", 9, 0, 1),
-    ("Columbus Day", 10, 0, 2),
-    ("Thanksgiving Day", 11, 3, 4),
-)
-
-
-def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
-    if n > 0:
-        first = date(year, month, 1)
-        return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
-    last = (date(year + (month == 12), month % 12 + 1, 1)) - timedelta(days=1)
-    return last - timedelta(days=(last.weekday() - weekday) % 7)
-
-
-def federal_holidays(year: int) -> dict[date, str]:
-    """The observed federal holidays of ``year`` (a 1 January on a Saturday is observed
-    on 31 December of the year before, and listed in that year)."""
-    days: dict[date, str] = {}
-    for y in (year, year + 1):
-        for name, month, day in FIXED:
-            actual = date(y, month, day)
-            if name.startswith("Juneteenth") and y < 2021:
-                continue
-            if actual.weekday() == 5:
-                actual -= timedelta(days=1)
-            elif actual.weekday() == 6:
-                actual += timedelta(days=1)
-            days[actual] = name
-        for name, month, weekday, n in FLOATING:
-            days[_nth_weekday(y, month, weekday, n)] = name
-    return {d: n for d, n in days.items() if d.year == year}
-
-
-def is_business_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in federal_holidays(day.year)
-
-
-def add_business_days(start: date, count: int) -> date:
-    """The ``count``-th business day after ``start`` (``start`` itself not counted)."""
-    day = start
-    while count > 0:
-        day += timedelta(days=1)
-        if is_business_day(day):
-            count -= 1
-    return day
-
-
-def business_days_between(start: date, end: date) -> int:
-    """Business days after ``start`` up to and including ``end`` (0 when end <= start)."""
-    count, day = 0, start
-    while day < end:
-        day += timedelta(days=1)
-        if is_business_day(day):
-            count += 1
-    return count
-
-
 @dataclass(frozen=True)
 class EstimateDue:
     due_on: date | None  # None: no estimate is required by the timelines
@@ -156,6 +82,7 @@ def estimate_due(
     service_on: date | None,
     requested: bool,
     timelines: dict[str, EstimateTimeline] | None = None,
+    holidays: Mapping[str, Holiday] | None = None,
 ) -> EstimateDue:
     """When the estimate must reach the patient. ``asked_on``: the day the service was
     scheduled, or the estimate requested. A request always starts the on-request clock;
@@ -164,20 +91,20 @@ def estimate_due(
     if requested:
         t = next(r for r in table.values() if r.on_request)
         return EstimateDue(
-            add_business_days(asked_on, t.within_business_days),
+            add_business_days(asked_on, t.within_business_days, holidays),
             t,
             f"requested on {asked_on}: within {t.within_business_days} business days",
         )
     if service_on is None:
         return EstimateDue(None, None, "no service date and no request")
-    ahead = business_days_between(asked_on, service_on)
+    ahead = business_days_between(asked_on, service_on, holidays)
     for t in sorted(
         (r for r in table.values() if not r.on_request),
         key=lambda r: -r.ahead_business_days,
     ):
         if ahead >= t.ahead_business_days:
             return EstimateDue(
-                add_business_days(asked_on, t.within_business_days),
+                add_business_days(asked_on, t.within_business_days, holidays),
                 t,
                 f"scheduled {ahead} business days ahead: within {t.within_business_days}",
             )

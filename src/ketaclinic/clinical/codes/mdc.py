@@ -3,9 +3,11 @@
 One declared row per (device model, observation code): which vital sign the code
 charts, the unit code it must come with and the factor to ketaclinic's unit. The
 default model ``*`` holds the IEEE 11073-10101 codes that IHE PCD-01 (ORU^R01)
-monitors send; a vendor that sends its own codes (Philips IntelliVue's MDIL and SDN
-codes through its information centre) gets rows of its own model, added when a clinic
-meets one. A code without a row is not charted and the message says so.
+monitors send; a vendor that sends codes of its own gets rows of its own model, added
+when a clinic meets one and its source is known. Philips monitors that write the same
+terms in their MDIL notation (partition and term in hexadecimal, coding system "MDIL")
+are read as the MDC codes they stand for (``mdil_code``, ``MDIL_SOURCE``), so the same
+rows chart them. A code without a row is not charted and the message says so.
 """
 
 from __future__ import annotations
@@ -153,6 +155,46 @@ def conversion(row: MdcRow, unit_code: str, unit_name: str) -> float | None:
         ):
             return row.factor * unit.factor
     return None
+
+
+# Philips monitors that export HL7 with their own coding system (OBX-3.3 and OBX-6.3
+# "MDIL") send the same nomenclature terms written another way: partition and term code
+# in hexadecimal, "0002-4a05" for what PCD-01 monitors send as 150021.
+MDIL_SOURCE = (
+    "Philips Efficia CM Series Data Export Guide (Philips Healthcare), 'Observation "
+    "Reporting (ORF) Message Syntax' (p. 3-18: OBX-3 is <MDIL code>^<label>^MDIL, e.g. "
+    "0002-4182^HR^MDIL with unit 0004-0aa0^bpm^MDIL, 0002-4bb8^SpO2^MDIL with "
+    "0004-0220^%^MDIL) and 'MDIL Coding' (p. 3-27: identifiers <Partition>-<TermCode> in "
+    "hexadecimal, partition 0x0002 SCADA for parameters and 0x0004 dimension for units; "
+    "0002-4a05/4a06/4a07 NBPs/NBPd/NBPm, 0002-4182 HR, 0002-4bb8 SpO2), read through a "
+    "public copy of the manual; read as the IEEE 11073-10101 code partition << 16 + term "
+    "(HL7 FHIR's MDC code system page: the upper 16 bits are the partition, the lower 16 "
+    "the term code), which gives this table's own codes for every parameter and unit the "
+    "guide lists (0x4a05 = 18949: 150021; 0x0f20 = 3872: 266016). Philips's IntelliVue "
+    "Information Center HL7 guides were found by title only, not read: that the "
+    "IntelliVue information centre writes its codes the same way is not checked"
+)
+# The partitions the guide names for parameters and units; another (0x0401, its EMFC
+# partition of settings and alarms) is not a vital sign ketaclinic charts.
+MDIL_PARTITIONS = frozenset({0x0002, 0x0004})
+MDIL_SYSTEM = "MDIL"
+
+
+def mdil_code(identifier: str, system: str) -> int | None:
+    """The MDC code a Philips MDIL identifier ("0002-4a05" in coding system "MDIL")
+    stands for (``MDIL_SOURCE``); ``None`` for anything else."""
+    if system.strip().upper() != MDIL_SYSTEM:
+        return None
+    partition, _, term = identifier.strip().partition("-")
+    if len(partition) != 4 or len(term) != 4:
+        return None
+    try:
+        number, code = int(partition, 16), int(term, 16)
+    except ValueError:
+        return None
+    if number not in MDIL_PARTITIONS:
+        return None
+    return (number << 16) + code
 
 
 # Codes of the parent containers of a PCD-01 message (the NIBP set 150020 groups

@@ -201,7 +201,8 @@ def therapy_phases(overrides: Iterable[Override] = ()) -> dict[str, TherapyPhase
 @dataclass(frozen=True)
 class Escalation:
     """How long a question to the primary clinician waits for an answer, in business
-    days (Monday to Friday), before it goes to every prescriber."""
+    days (``clinical.calendar``: Monday to Friday less the clinic's holidays), before it
+    goes to every prescriber."""
 
     id: str
     business_days: int
@@ -239,13 +240,63 @@ def escalation_rules(overrides: Iterable[Override] = ()) -> dict[str, Escalation
     return apply(ESCALATION, tuple(overrides))
 
 
-def add_business_days(start: date, days: int) -> date:
-    """``days`` working days (Monday to Friday) after ``start``; public holidays are the
-    clinic's to account for (not modelled)."""
-    current = start
-    left = days
-    while left > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            left -= 1
-    return current
+@dataclass(frozen=True)
+class PreparationRequirement:
+    """Before the first dosing session of a course on protocol ``id``: when ``required``,
+    at least ``notes`` signed preparation therapy notes (the patient's preparation
+    sessions of this course, or of no course yet). Unmet, it is a checklist item that
+    keeps dosing from starting until met or a prescriber overrides it with a reason."""
+
+    id: str  # the dosing protocol
+    required: bool
+    notes: int
+    source: str
+    evidence: Evidence
+
+
+_PREPARED_KAP = (
+    _KAP + ": in ketamine-assisted psychotherapy the patient meets the therapist for "
+    "preparation before the first dose [secondary]; one signed note is clinic convention"
+)
+_NO_THERAPY = (
+    "Not required by default: given as a medicine without psychotherapy, this protocol's "
+    "sources ask for no preparation session (clinical-reference sections 1 and 2) "
+    "[convention]. A clinic that gives it as ketamine-assisted psychotherapy sets "
+    "required. " + _PREPARED_KAP
+)
+
+PREPARATION: dict[str, PreparationRequirement] = {
+    r.id: r
+    for r in (
+        PreparationRequirement("iv_ketamine", False, 1, _NO_THERAPY, "convention"),
+        PreparationRequirement("im_ketamine", True, 1, _PREPARED_KAP, "secondary"),
+        PreparationRequirement("sublingual_ketamine", True, 1, _PREPARED_KAP, "secondary"),
+        PreparationRequirement("oral_ketamine", False, 1, _NO_THERAPY, "convention"),
+        PreparationRequirement("in_esketamine", False, 1, _NO_THERAPY, "convention"),
+        PreparationRequirement("in_esketamine_suicidal", False, 1, _NO_THERAPY, "convention"),
+    )
+}
+
+
+def preparation_requirements(
+    overrides: Iterable[Override] = (),
+) -> dict[str, PreparationRequirement]:
+    return apply(PREPARATION, tuple(overrides))
+
+
+@dataclass(frozen=True)
+class PreparationStatus:
+    met: bool
+    text: str
+
+
+def preparation_status(rule: PreparationRequirement, signed_notes: int) -> PreparationStatus:
+    """Whether ``signed_notes`` preparation notes meet ``rule`` (``rule.required``)."""
+    needed = max(1, int(rule.notes))
+    if signed_notes >= needed:
+        return PreparationStatus(True, f"{signed_notes} signed preparation note(s) on file")
+    return PreparationStatus(
+        False,
+        f"{signed_notes} of {needed} signed preparation note(s) before the first dose: the "
+        "therapist signs the preparation note first, or a prescriber overrides with a reason",
+    )

@@ -352,7 +352,7 @@ def discharge_ready(
         add(
             "vitals_within_limits",
             True,
-            f"Latest vital signs at {latest_vitals.at_min:g} min raise no recovery alarm",
+            f"Latest vital signs at {latest_vitals.at_min:.0f} min raise no recovery alarm",
         )
     _near_baseline(add, criteria["vitals_near_baseline"], latest_vitals, baseline)
     spo2_min = criteria["spo2_min"].minimum or 0.0

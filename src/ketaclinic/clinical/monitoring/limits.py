@@ -559,9 +559,9 @@ def _alarm(
     shown = f"{LABELS[row.parameter]} {value:g} {UNITS[row.parameter]}"
     if row.measure == "abs_change_from_baseline":
         shown += f" ({measured:g} from baseline)"
-    message = f"{shown} at {reading.at_min:g} min: {row.describe()}"
+    message = f"{shown} at {reading.at_min:.0f} min: {row.describe()}"
     if row.confirm_min > 0:
-        message += f" (confirmed over {duration:g} min)"
+        message += f" (confirmed over {duration:.0f} min)"
     return Alarm(
         level=row.level,
         parameter=row.parameter,

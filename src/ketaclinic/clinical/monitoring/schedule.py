@@ -133,6 +133,10 @@ def _every(start: float, end: float, step: float) -> list[float]:
 
 Status = Literal["done", "due", "overdue", "upcoming"]
 
+# How far from its due time a charted reading still counts for it: ketaclinic's
+# convention (no source sets one), a clinic sets its own.
+TOLERANCE_MIN = 5.0
+
 
 @dataclass(frozen=True)
 class ScheduledReading:
@@ -148,7 +152,7 @@ def schedule_status(
     charted_min: Iterable[float],
     now_min: float,
     *,
-    tolerance_min: float = 5.0,
+    tolerance_min: float = TOLERANCE_MIN,
 ) -> list[ScheduledReading]:
     """Which scheduled readings are done, due, overdue or still to come at ``now_min``.
 

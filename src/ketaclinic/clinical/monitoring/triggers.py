@@ -214,7 +214,7 @@ def assess_observations(
                 rule_id=symptom.id,
                 source=symptom.source,
                 evidence=symptom.evidence,
-                message=f"{symptom.label} charted at {at_min:g} min: escalates at once",
+                message=f"{symptom.label} charted at {at_min:.0f} min: escalates at once",
                 confirmed_over_min=0.0,
                 overrides=tuple(o for o in overrides if o.target == symptom.id),
             )
@@ -240,7 +240,7 @@ def assess_observations(
                     source=row.source,
                     evidence=row.evidence,
                     message=(
-                        f"MOAA/S {moaas} at {at_min:g} min: MOAA/S {row.comparison} "
+                        f"MOAA/S {moaas} at {at_min:.0f} min: MOAA/S {row.comparison} "
                         f"{row.threshold:g}"
                     ),
                     confirmed_over_min=0.0,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.interop.fhir import bulk, imports, reads, search, writes
 from ketaclinic.interop.fhir.capability import capability_statement
 from ketaclinic.interop.fhir.outcome import FhirError, FhirResponse, FhirRoute
+from ketaclinic.platform import unit_of_work
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.auth import allow, allow_public, get_db
 from ketaclinic.platform.ids import RecordId
@@ -71,7 +72,9 @@ def _search_route(resource_type: str, roles: tuple[Role, ...]) -> Callable[..., 
         params = _params(request)
         count = search.count_of(request.query_params.get("_count"))
         offset = search.offset_of(request.query_params.get("_offset"))
-        found = reads.find(db, _reader(request, actor), resource_type, params)
+        found = reads.find(
+            db, _reader(request, actor), resource_type, params, offset=offset, count=count
+        )
         return FhirResponse(
             search.searchset(
                 base=_base(request),
@@ -81,6 +84,7 @@ def _search_route(resource_type: str, roles: tuple[Role, ...]) -> Callable[..., 
                 included=found.included,
                 count=count,
                 offset=offset,
+                total=found.total,
             )
         )
 
@@ -113,6 +117,8 @@ def _token_id(request: Request) -> int | None:
 def _kick_off(
     request: Request, db: Session, actor: Actor, level: str, group: str | None
 ) -> Response:
+    # The Bulk Data kick-off is a GET that starts a job: a write by the standard's design.
+    unit_of_work.writes_while_reading(request)
     params = [(k, v) for k, v in _params(request) if k != "_format"]
     row = bulk.kick_off(
         db,
@@ -148,7 +154,11 @@ def export_group(
 
 @router.get(
     "/_bulk/{export_id}",
-    responses={202: {"description": "In progress (X-Progress)"}},
+    responses={
+        202: {"description": "In progress (X-Progress)"},
+        410: {"description": "The export's files expired (OperationOutcome)"},
+        500: {"description": "The export failed (OperationOutcome)"},
+    },
 )
 def export_status(
     export_id: RecordId, request: Request, db: DB, actor: Actor = allow(*EXPORTERS)
@@ -156,15 +166,28 @@ def export_status(
     manifest = bulk.status(db, actor, _token_id(request), export_id, base=_base(request))
     if manifest is None:
         return Response(status_code=202, headers={"X-Progress": "in progress", "Retry-After": "5"})
-    return JSONResponse(manifest)
+    return JSONResponse(manifest, headers=_expires(db, export_id))
 
 
-@router.get("/_bulk/{export_id}/{name}")
+def _expires(db: Session, export_id: int) -> dict[str, str]:
+    """The files' expiry as an HTTP Expires header (the Bulk Data IG's advice)."""
+    from email.utils import format_datetime
+
+    at = bulk.expires_at(db, export_id)
+    if at is None:
+        return {}
+    return {"Expires": format_datetime(at if at.tzinfo else at.replace(tzinfo=UTC), usegmt=True)}
+
+
+@router.get(
+    "/_bulk/{export_id}/{name}",
+    responses={410: {"description": "The export's files expired (OperationOutcome)"}},
+)
 def export_file(
     export_id: RecordId, name: str, request: Request, db: DB, actor: Actor = allow(*EXPORTERS)
 ) -> Response:
     text = bulk.file(db, actor, _token_id(request), export_id, name)
-    return Response(text, media_type="application/fhir+ndjson")
+    return Response(text, media_type="application/fhir+ndjson", headers=_expires(db, export_id))
 
 
 @router.delete("/_bulk/{export_id}", status_code=202)
@@ -273,9 +296,9 @@ async def create_questionnaire_response(
     },
 )
 async def import_bundle(request: Request, db: DB, actor: Actor = allow(*IMPORTERS)) -> FhirResponse:
-    """A transaction or collection Bundle with one patient's record: ``?dry-run=true``
-    reports what would be created, matched or skipped; otherwise all of it is imported
-    or, on any fault, none of it."""
+    """A transaction or collection Bundle with one or several patients' records:
+    ``?dry-run=true`` reports, per entry and per patient, what would be created, matched
+    or skipped; otherwise all of it is imported or, on any fault, none of it."""
     limit = request.app.state.settings.fhir_max_bundle_bytes
     body = await _json_body(request, 2 * limit, exact=True)
     dry = request.query_params.get("dry-run", "false")

@@ -96,7 +96,10 @@ def capability_statement(*, base: str, version: str, now: str, extra: Any = None
                 "documentation": "Bulk Data at system (/$export), patient (/Patient/$export) "
                 "and group (/Group/{active-course|any-course}/$export) level: 202 with "
                 "Content-Location, poll for the manifest, NDJSON files for the same client, "
-                "DELETE to discard. _type and _outputFormat=application/fhir+ndjson only. "
+                "DELETE to discard. _type, _since (resources whose meta.lastUpdated is "
+                "later) and _outputFormat=application/fhir+ndjson only. Files expire after "
+                "the clinic's retention (Expires header; 410 Gone after); a failing export "
+                "is retried a few times, then polling answers 500 with an OperationOutcome. "
                 "A researcher's export is de-identified (HIPAA Safe Harbor).",
             },
         ],

@@ -1,6 +1,7 @@
-"""Importing a patient's record from another system: a transaction or collection
-Bundle with one Patient and their Conditions, MedicationStatements/Requests,
-Observations (vital signs) and AllergyIntolerances.
+"""Importing patients' records from another system: a transaction or collection Bundle
+with one or several Patients and their Conditions, MedicationStatements/Requests,
+Observations (vital signs) and AllergyIntolerances (each entry belongs to the Patient it
+is about).
 
 Every entry is checked before anything is written (structure with fhir.resources' R4B
 models, resource types, references inside the bundle, code systems); a bundle with any
@@ -56,30 +57,77 @@ class Line:
     outcome: str  # created|matched|skipped
     why: str
     location: str | None = None
+    #: The bundle's Patient entry this entry belongs to (None: it refers to no patient).
+    person: int | None = None
+
+
+@dataclass
+class PatientPart:
+    """One patient of the bundle: its Patient entry, the record it is (or would be)
+    imported into, created or matched."""
+
+    index: int
+    source: str
+    patient_id: int | None
+    outcome: str  # created|matched
 
 
 @dataclass
 class Report:
     dry_run: bool
     bundle_type: str
-    patient_id: int | None
-    patient_outcome: str
+    people: list[PatientPart] = field(default_factory=list)
     lines: list[Line] = field(default_factory=list)
 
-    def count(self, outcome: str) -> int:
-        return sum(1 for line in self.lines if line.outcome == outcome)
+    @property
+    def patient_id(self) -> int | None:
+        """The (first) patient's record."""
+        return self.people[0].patient_id if self.people else None
+
+    @property
+    def patient_outcome(self) -> str:
+        return self.people[0].outcome if self.people else "skipped"
+
+    def count(self, outcome: str, person: int | None | str = "all") -> int:
+        return sum(
+            1
+            for line in self.lines
+            if line.outcome == outcome and (person == "all" or line.person == person)
+        )
+
+    def patient_summary(self, part: PatientPart) -> str:
+        """What is (or would be) done for one patient of the bundle."""
+        verb = "would be" if self.dry_run else "were"
+        where = f"Patient/{part.patient_id}" if part.patient_id else "a new record"
+        return (
+            f"entry {part.index} ({where}): {self.count('created', part.index)} {verb} created, "
+            f"{self.count('matched', part.index)} matched, "
+            f"{self.count('skipped', part.index)} skipped; the patient "
+            f"{'would be' if self.dry_run else 'was'} {part.outcome}"
+        )
 
     def summary(self) -> str:
         verb = "would be" if self.dry_run else "were"
-        return (
+        said = (
             f"{self.count('created')} {verb} created, {self.count('matched')} matched, "
-            f"{self.count('skipped')} skipped; the patient "
-            f"{'would be' if self.dry_run else 'was'} {self.patient_outcome}"
+            f"{self.count('skipped')} skipped; "
+        )
+        if len(self.people) == 1:
+            return (
+                said
+                + f"the patient {'would be' if self.dry_run else 'was'} "
+                + (self.patient_outcome)
+            )
+        made = sum(1 for p in self.people if p.outcome == "created")
+        return said + (
+            f"{len(self.people)} patients: {made} {'would be' if self.dry_run else 'were'} "
+            f"created, {len(self.people) - made} matched"
         )
 
     def as_bundle(self) -> dict[str, Any]:
         """A transaction-response (batch-response for a collection) Bundle: one entry per
-        entry sent, each with its status and the reason as an OperationOutcome."""
+        entry sent, each with its status and the reason as an OperationOutcome; the
+        summary, then one per patient, as ``meta.tag``."""
         status = {
             "created": "201 Created",
             "matched": "200 OK",
@@ -102,6 +150,7 @@ class Report:
             if line.location:
                 response["location"] = line.location
             entries.append({"response": response})
+        code = "dry-run" if self.dry_run else "imported"
         return {
             "resourceType": "Bundle",
             "type": "transaction-response"
@@ -109,11 +158,15 @@ class Report:
             else "batch-response",
             "meta": {
                 "tag": [
-                    {
-                        "system": "urn:ketaclinic:import",
-                        "code": "dry-run" if self.dry_run else "imported",
-                        "display": self.summary(),
-                    }
+                    {"system": "urn:ketaclinic:import", "code": code, "display": self.summary()},
+                    *(
+                        {
+                            "system": "urn:ketaclinic:import:patient",
+                            "code": f"entry-{part.index}",
+                            "display": self.patient_summary(part),
+                        }
+                        for part in self.people
+                    ),
                 ]
             },
             "entry": entries,
@@ -240,6 +293,12 @@ def _fact(resource: dict[str, Any]) -> _Fact | str:
             else "no medication named"
         )
     if kind == "AllergyIntolerance":
+        verified = ((resource.get("verificationStatus") or {}).get("coding") or [{}])[0]
+        if verified.get("code") in ("refuted", "entered-in-error"):
+            return f"its verification status is {verified.get('code')}"
+        clinical = ((resource.get("clinicalStatus") or {}).get("coding") or [{}])[0]
+        if clinical.get("code") in ("inactive", "resolved"):
+            return f"its clinical status is {clinical.get('code')}: not a current allergy"
         text = allergy_intolerance.imported_text(resource)
         system, code = _coded(resource)
         return (
@@ -341,28 +400,63 @@ def _identities(entries: list[dict[str, Any]]) -> dict[str, int]:
     return names
 
 
+def collection(resources: list[Any]) -> dict[str, Any]:
+    """Resources sent one by one (an NDJSON file, as Bulk Data writes them) as the
+    collection Bundle that imports them; references by ``Type/id`` resolve inside it."""
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": r} for r in resources],
+    }
+
+
+def _subject(resource: dict[str, Any]) -> str | None:
+    value = (resource.get("subject") or resource.get("patient") or {}).get("reference")
+    return value if isinstance(value, str) else None
+
+
+def _same_person(demographics: dict[str, Any]) -> tuple[Any, ...]:
+    """Who a Patient entry is, to find one person sent twice in a bundle."""
+    if demographics.get("mrn"):
+        return ("mrn", str(demographics["mrn"]))
+    return (
+        "name",
+        demographics["family_name"].lower(),
+        demographics["given_name"].lower(),
+        demographics.get("date_of_birth"),
+    )
+
+
 def plan(
     db: Session, reader: Reader, body: Any, *, size: int, max_bytes: int, dry_run: bool
 ) -> Report:
-    """Check the whole bundle, then import it (or, with ``dry_run``, only report)."""
+    """Check the whole bundle, then import it (or, with ``dry_run``, only report).
+
+    A bundle may hold several patients: each entry belongs to the Patient entry it is
+    about (``subject``/``patient``; an entry not imported, to the first bundle patient
+    it refers to, if any). Every patient is matched or created, each with its own
+    import record and audit row; any fault refuses the whole bundle."""
     kind, entries = _checked(body, max_bytes, size)
     names = _identities(entries)
     people = [i for i, e in enumerate(entries) if e["resource"]["resourceType"] == "Patient"]
-    if len(people) != 1:
+    if not people:
         raise FhirError(
-            f"a bundle imports one patient's record; this one has {len(people)} Patient entries; "
+            "the bundle holds no Patient entry: the record it brings belongs to nobody; "
             "nothing was imported",
             status=422,
             code="business-rule",
         )
-    person_index = people[0]
-    person_names = {n for n, i in names.items() if i == person_index}
+    person_of_name = {n: i for n, i in names.items() if i in people}
     facts: dict[int, _Fact | str] = {}
+    owner: dict[int, int | None] = {}
     for index, entry in enumerate(entries):
         resource = entry["resource"]
         kind_of = resource["resourceType"]
         if kind_of not in IMPORTED:
             facts[index] = NOT_IMPORTED
+            owner[index] = next(
+                (person_of_name[r] for r in _references(resource) if r in person_of_name), None
+            )
             continue
         for reference in _references(resource):
             if reference.startswith("#"):
@@ -373,48 +467,81 @@ def plan(
             if system not in codes.KNOWN_SYSTEMS:
                 raise _fail(index, f"unknown code system {system!r}", code="code-invalid")
         if kind_of == "Patient":
+            owner[index] = index
             continue
-        subject = (resource.get("subject") or resource.get("patient") or {}).get("reference")
-        if subject not in person_names:
-            raise _fail(index, f"{kind_of} is not about the bundle's patient", code="invalid")
+        subject = _subject(resource)
+        if subject not in person_of_name:
+            raise _fail(index, f"{kind_of} is not about a patient in the bundle", code="invalid")
+        owner[index] = person_of_name[subject]
         facts[index] = _fact(resource)
 
-    person = entries[person_index]["resource"]
-    demographics = patient.from_fhir(person)
-    matched_id = _match(db, demographics)
-    report = Report(dry_run, kind, matched_id, "matched" if matched_id else "created")
-    if matched_id is not None:
-        patients.check_patient(db, actor=reader.actor, patient_id=matched_id)
-        if reader.bound_patient is not None and reader.bound_patient != matched_id:
-            raise FhirError("this token is bound to another patient", status=403, code="forbidden")
-    elif reader.bound_patient is not None:
-        raise FhirError(
-            "a token bound to one patient cannot create another", status=403, code="forbidden"
+    report = Report(dry_run, kind)
+    demographics: dict[int, dict[str, Any]] = {}
+    data: dict[int, patients.PatientIn] = {}
+    existing: dict[int, set[tuple[Any, ...]]] = {}
+    seen: dict[tuple[Any, ...], int] = {}
+    for person_index in people:
+        about = patient.from_fhir(entries[person_index]["resource"])
+        same = seen.setdefault(_same_person(about), person_index)
+        if same != person_index:
+            raise _fail(
+                person_index,
+                f"the same patient as entry {same}: send each patient once",
+                status=422,
+                code="business-rule",
+            )
+        matched_id = _match(db, about)
+        if matched_id is not None:
+            patients.check_patient(db, actor=reader.actor, patient_id=matched_id)
+            if reader.bound_patient is not None and reader.bound_patient != matched_id:
+                raise FhirError(
+                    "this token is bound to another patient", status=403, code="forbidden"
+                )
+        elif reader.bound_patient is not None:
+            raise FhirError(
+                "a token bound to one patient cannot create another", status=403, code="forbidden"
+            )
+        if any(p.patient_id == matched_id for p in report.people if matched_id is not None):
+            raise _fail(
+                person_index,
+                f"the same patient as another entry (Patient/{matched_id}): send each patient once",
+                status=422,
+                code="business-rule",
+            )
+        try:
+            data[person_index] = patients.PatientIn(**about)
+        except ValueError as exc:
+            raise _fail(
+                person_index,
+                f"the Patient cannot become a record: {str(exc)[:300]}",
+                status=422,
+                code="business-rule",
+            ) from None
+        demographics[person_index] = about
+        existing[person_index] = _existing(db, matched_id) if matched_id is not None else set()
+        report.people.append(
+            PatientPart(
+                person_index,
+                _source(entries[person_index]),
+                matched_id,
+                "matched" if matched_id else "created",
+            )
         )
-    try:
-        data = patients.PatientIn(**demographics)
-    except ValueError as exc:
-        raise _fail(
-            person_index,
-            f"the Patient cannot become a record: {str(exc)[:300]}",
-            status=422,
-            code="business-rule",
-        ) from None
-    existing = _existing(db, matched_id) if matched_id is not None else set()
-    new: list[tuple[int, _Fact]] = []
+    part_of = {part.index: part for part in report.people}
+    new: list[tuple[int, int, _Fact]] = []
     for index, entry in enumerate(entries):
         resource = entry["resource"]
-        source = str(
-            entry.get("fullUrl") or f"{resource['resourceType']}/{resource.get('id', '')}"
-        )[:200]
-        if index == person_index:
+        source = _source(entry)
+        person = owner[index]
+        if index in part_of:
+            part = part_of[index]
             why = (
                 (
                     "the patient with this MRN"
-                    if demographics.get("mrn") and matched_id
+                    if demographics[index].get("mrn")
                     else "the patient with this name and date of birth"
                 )
-                if matched_id
+                if part.patient_id
                 else "a new patient record"
             )
             report.lines.append(
@@ -422,100 +549,89 @@ def plan(
                     index,
                     "Patient",
                     source,
-                    report.patient_outcome,
+                    part.outcome,
                     why,
-                    f"Patient/{matched_id}" if matched_id else None,
+                    f"Patient/{part.patient_id}" if part.patient_id else None,
+                    person=index,
                 )
             )
             continue
         fact = facts[index]
         if isinstance(fact, str):
-            report.lines.append(
-                Line(
-                    index,
-                    resource["resourceType"],
-                    source,
-                    "skipped",
-                    f"{resource['resourceType']}: {fact}",
-                )
-            )
-        elif fact.key() in existing:
-            report.lines.append(
-                Line(
-                    index,
-                    resource["resourceType"],
-                    source,
-                    "matched",
-                    f"{fact.kind} {fact.text!r} was imported before",
-                )
-            )
+            outcome, why = "skipped", f"{resource['resourceType']}: {fact}"
+        elif person is not None and fact.key() in existing[person]:
+            outcome, why = "matched", f"{fact.kind} {fact.text!r} was imported before"
         else:
-            existing.add(fact.key())
-            new.append((index, fact))
-            report.lines.append(
-                Line(
-                    index,
-                    resource["resourceType"],
-                    source,
-                    "created",
-                    f"{fact.kind} {fact.text!r}, marked imported from {source}",
+            assert person is not None  # every imported fact is about a bundle patient
+            existing[person].add(fact.key())
+            new.append((index, person, fact))
+            outcome, why = "created", f"{fact.kind} {fact.text!r}, marked imported from {source}"
+        report.lines.append(
+            Line(index, resource["resourceType"], source, outcome, why, person=person)
+        )
+    if dry_run:
+        for part in report.people:
+            if part.patient_id is not None:
+                _note(db, reader, part.patient_id, "import dry run")
+        return report
+    line_of = {line.index: line for line in report.lines}
+    for part in report.people:
+        if part.patient_id is None:
+            made = patients.create_patient(db, actor=reader.actor, data=data[part.index])
+            part.patient_id = made.id
+            line_of[part.index].location = f"Patient/{made.id}"
+        batch = FhirImport(
+            patient_id=part.patient_id,
+            source=str(body.get("id") or (body.get("identifier") or {}).get("value") or "bundle")[
+                :200
+            ],
+            bundle_type=kind,
+            created=report.count("created", part.index),
+            matched=report.count("matched", part.index),
+            skipped=report.count("skipped", part.index),
+            imported_by=reader.actor.username,
+        )
+        db.add(batch)
+        db.flush()
+        for index, person, fact in new:
+            if person != part.index:
+                continue
+            db.add(
+                ImportedFact(
+                    import_id=batch.id,
+                    patient_id=part.patient_id,
+                    source_entry=line_of[index].source,
+                    **{
+                        k: getattr(fact, k)
+                        for k in (
+                            "kind",
+                            "text",
+                            "system",
+                            "code",
+                            "value",
+                            "second_value",
+                            "unit",
+                            "effective",
+                        )
+                    },
                 )
             )
-    if dry_run:
-        if matched_id is not None:
-            _note(db, reader, matched_id, "import dry run")
-        return report
-    if matched_id is None:
-        made = patients.create_patient(db, actor=reader.actor, data=data)
-        matched_id = made.id
-        report.patient_id = made.id
-        for line in report.lines:
-            if line.index == person_index:
-                line.location = f"Patient/{made.id}"
-    batch = FhirImport(
-        patient_id=matched_id,
-        source=str(body.get("id") or (body.get("identifier") or {}).get("value") or "bundle")[:200],
-        bundle_type=kind,
-        created=report.count("created"),
-        matched=report.count("matched"),
-        skipped=report.count("skipped"),
-        imported_by=reader.actor.username,
-    )
-    db.add(batch)
-    db.flush()
-    for index, fact in new:
-        line = next(line for line in report.lines if line.index == index)
-        db.add(
-            ImportedFact(
-                import_id=batch.id,
-                patient_id=matched_id,
-                source_entry=line.source,
-                **{
-                    k: getattr(fact, k)
-                    for k in (
-                        "kind",
-                        "text",
-                        "system",
-                        "code",
-                        "value",
-                        "second_value",
-                        "unit",
-                        "effective",
-                    )
-                },
-            )
+        audit.record(
+            db,
+            actor=reader.actor,
+            action="patient.import",
+            patient_id=part.patient_id,
+            object_type="fhir_import",
+            object_id=batch.id,
+            detail=f"FHIR {kind} bundle: {report.patient_summary(part)}",
         )
-    audit.record(
-        db,
-        actor=reader.actor,
-        action="patient.import",
-        patient_id=matched_id,
-        object_type="fhir_import",
-        object_id=batch.id,
-        detail=f"FHIR {kind} bundle: {report.summary()}",
-    )
     db.flush()
     return report
+
+
+def _source(entry: dict[str, Any]) -> str:
+    resource = entry["resource"]
+    return str(entry.get("fullUrl") or f"{resource['resourceType']}/{resource.get('id', '')}")[:200]
 
 
 def _note(db: Session, reader: Reader, patient_id: int, what: str) -> None:

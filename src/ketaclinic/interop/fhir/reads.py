@@ -348,11 +348,86 @@ def _patient_params(db: Session, params: list[tuple[str, str]]) -> list[int] | N
 class Found:
     matches: list[dict[str, Any]]
     included: list[dict[str, Any]]
+    #: Set when the search was paged in SQL: ``matches`` is the page, this the total.
+    total: int | None = None
 
 
-def find(db: Session, reader: Reader, resource_type: str, params: list[tuple[str, str]]) -> Found:
+Pager = Callable[[Session, int, int, int], tuple[list[dict[str, Any]], int]]
+
+
+def _observation_page(
+    db: Session, patient_id: int, offset: int, count: int
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of the patient's Observations in the order ``_observations`` builds them:
+    weight and height, then the session readings, then the scored questionnaires. The
+    readings, the bulk of a long record, are paged in SQL (``sessions.reading_window``);
+    the few body measurements and responses are built whole."""
+    measured = [
+        obs
+        for p in patients.patients_matching(db, ids=[patient_id])
+        for m in p.measurements
+        if m.entered_in_error_at is None
+        for obs in observation.from_measurement(p.id, m)
+    ]
+    surveys = [
+        obs
+        for s in outcomes.stored_responses(db, patient_ids=[patient_id])
+        for obs in observation.from_response(s.response, s.observations)
+    ]
+    start, stop = offset, offset + count
+    first = len(measured)
+    low, high = max(0, start - first), max(0, stop - first)
+    window = sessions.reading_window(db, patient_id=patient_id, start=low, stop=high)
+    read = [obs for r in window.readings for obs in observation.from_reading(r)]
+    last = first + window.total
+    page = (
+        measured[start:stop]
+        + read[window.skip : window.skip + (high - low)]
+        + surveys[max(0, start - last) : max(0, stop - last)]
+    )
+    return page, last + len(surveys)
+
+
+def _response_page(
+    db: Session, patient_id: int, offset: int, count: int
+) -> tuple[list[dict[str, Any]], int]:
+    stored = outcomes.stored_responses(db, patient_ids=[patient_id], offset=offset, limit=count)
+    return (
+        [questionnaire_response.to_fhir(s.response) for s in stored],
+        outcomes.count_responses(db, patient_id=patient_id),
+    )
+
+
+def _encounter_page(
+    db: Session, patient_id: int, offset: int, count: int
+) -> tuple[list[dict[str, Any]], int]:
+    held = sessions.session_records(db, patient_ids=[patient_id], offset=offset, limit=count)
+    return [encounter.to_fhir(s) for s in held], sessions.count_sessions(db, patient_id=patient_id)
+
+
+#: Types whose search for one patient, with no filter but paging, pages in SQL.
+PAGERS: dict[str, Pager] = {
+    "Observation": _observation_page,
+    "QuestionnaireResponse": _response_page,
+    "Encounter": _encounter_page,
+}
+_PAGING_ONLY = {"patient", "subject", "_count", "_offset", "_include", "_format"}
+
+
+def find(
+    db: Session,
+    reader: Reader,
+    resource_type: str,
+    params: list[tuple[str, str]],
+    *,
+    offset: int = 0,
+    count: int | None = None,
+) -> Found:
     """A search: every parameter known for the type (400 otherwise), all of them
-    applied (AND). Staff search clinical types for one patient at a time."""
+    applied (AND). Staff search clinical types for one patient at a time. With a page
+    asked for (``offset``, ``count``) and no filter beyond the patient, the types in
+    ``PAGERS`` fetch only that page from the database; otherwise the patient's
+    resources are filtered here and the caller pages them."""
     allowed = PARAMS[resource_type]
     for name, value in params:
         if name in ("_count", "_offset", "_include", "_format"):
@@ -393,14 +468,26 @@ def find(db: Session, reader: Reader, resource_type: str, params: list[tuple[str
         except NotFound:
             # A search names no resource: an unreachable patient matches nothing.
             ids = []
-    built = kind.build(db, ids) if ids != [] else []
-    matches = _filter(resource_type, built, params)
+    total: int | None = None
+    if (
+        count is not None
+        and resource_type in PAGERS
+        and {name for name, _ in params} <= _PAGING_ONLY
+        and len(ids or []) == 1
+    ):
+        assert ids is not None
+        matches, total = PAGERS[resource_type](db, ids[0], offset, count)
+    else:
+        built = kind.build(db, ids) if ids != [] else []
+        matches = _filter(resource_type, built, params)
     included = _includes(db, reader, resource_type, matches, params)
     touched = {_subject_id(r, kind.subject) for r in matches} - {None}
     if resource_type == "Patient":
         touched = {int(r["id"]) for r in matches}
+    if total is not None and ids:
+        touched = set(ids)  # the patient's record was searched, even past its last page
     _note(db, reader, [t for t in touched if t is not None], f"search {resource_type}")
-    return Found(matches, included)
+    return Found(matches, included, total)
 
 
 def _subject_id(resource: dict[str, Any], element: str) -> int | None:

@@ -107,9 +107,12 @@ def searchset(
     included: list[dict[str, Any]] | None = None,
     count: int,
     offset: int,
+    total: int | None = None,
 ) -> dict[str, Any]:
-    """A page of ``matches`` with self/first/previous/next links that repeat the query."""
-    page = matches[offset : offset + count]
+    """A page of ``matches`` with self/first/previous/next links that repeat the query
+    (``total`` given: ``matches`` is already the page, paged by the database)."""
+    page = matches if total is not None else matches[offset : offset + count]
+    total = len(matches) if total is None else total
     kept = [(k, v) for k, v in params if k not in ("_count", "_offset")]
 
     def link(relation: str, at: int) -> dict[str, str]:
@@ -119,7 +122,7 @@ def searchset(
     links = [link("self", offset), link("first", 0)]
     if offset > 0:
         links.append(link("previous", max(0, offset - count)))
-    if count and offset + count < len(matches):
+    if count and offset + count < total:
         links.append(link("next", offset + count))
     entries = [
         {
@@ -140,7 +143,7 @@ def searchset(
     return {
         "resourceType": "Bundle",
         "type": "searchset",
-        "total": len(matches),
+        "total": total,
         "link": links,
         "entry": entries,
     }

@@ -131,6 +131,16 @@ class Message:
             text = parts[component - 1] if component <= len(parts) else ""
         return text.strip()
 
+    def components(self, fields: list[str], number: int) -> list[str]:
+        """The components of SEG-number (first repetition), each stripped; [""] where
+        absent. One split for a field whose components are read together."""
+        if number >= len(fields):
+            return [""]
+        text = fields[number]
+        if self.repetition_separator in text:
+            text = text.split(self.repetition_separator, 1)[0]
+        return [part.strip() for part in text.split(self.component_separator)]
+
     def __str__(self) -> str:
         return "\r".join(self.field_separator.join(self._sent(f)) for f in self.segments)
 
@@ -156,14 +166,16 @@ def _time(raw: str, zone: tzinfo, where: str) -> datetime:
         raise Refused("AE", DATA_TYPE_ERROR, f"{where}: {raw!r} is not an HL7 date and time", where)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return moment
+    # The same instant in UTC: compared and hashed from here on without calling back
+    # into the parser's own offset class for each comparison.
+    return moment.astimezone(UTC)
 
 
 def decode(
     message: Message, *, zone: tzinfo, table: dict[str, mdc.MdcRow] | None = None
 ) -> Decoded:
     """The readings of a PCD-01 message, or ``Refused`` naming what is wrong."""
-    value = message.value
+    value, components = message.value, message.components
     msh = message.segment("MSH")
     kind, event = value(msh, 9, 1), value(msh, 9, 2)
     if kind != "ORU":
@@ -189,20 +201,32 @@ def decode(
         obr_time = value(message.segment("OBR"), 7)
     decoded = Decoded(message, sender[:180], control_id[:199], mrn, "", model)
     devices: set[str] = set()
+    times: dict[str, datetime] = {}  # the OBX of a message share one or two times
     for n, obx in enumerate(message.all("OBX"), start=1):
         where = f"OBX[{n}]"
-        code_text = value(obx, 3, 1)
-        device = value(obx, 18, 1)
+        identifier = components(obx, 3)
+        code_text = identifier[0]
+        system = identifier[2] if len(identifier) > 2 else ""
+        device = components(obx, 18)[0]
         if device:
             devices.add(device)
-        if not code_text.isdigit():
+        if code_text.isdigit():
+            code = int(code_text)
+        elif system.upper() == mdc.MDIL_SYSTEM:
+            # A Philips identifier: the same term in hexadecimal (``mdc.MDIL_SOURCE``);
+            # one of a partition ketaclinic does not chart is noted, not refused.
+            found = mdc.mdil_code(code_text, system)
+            if found is None:
+                decoded.skipped.append(f"{code_text} (MDIL, not a vital sign)")
+                continue
+            code = found
+        else:
             raise Refused(
                 "AE",
                 TABLE_VALUE_NOT_FOUND,
                 f"{where}-3: {code_text!r} is not an MDC code",
                 f"{where}-3",
             )
-        code = int(code_text)
         value_text = value(obx, 5)
         if code in mdc.CONTAINERS and not value_text:
             continue
@@ -214,8 +238,12 @@ def decode(
         if status not in CHARTED_STATUS:
             decoded.skipped.append(f"{code} status {status}")
             continue
-        unit = value(obx, 6, 1)
-        unit_name = value(obx, 6, 2)
+        units = components(obx, 6)
+        unit = units[0]
+        unit_name = units[1] if len(units) > 1 else ""
+        if unit and not unit.isdigit():
+            mdil_unit = mdc.mdil_code(unit, units[2] if len(units) > 2 else "")
+            unit = str(mdil_unit) if mdil_unit is not None else unit
         factor = mdc.conversion(row, unit, unit_name)
         if factor is None:
             raise Refused(
@@ -247,7 +275,9 @@ def decode(
                 code,
                 row.vital,
                 round(number, 1) if row.vital in DECIMAL_VITALS else int(round(number)),
-                _time(when, zone, f"{where}-14"),
+                times[when]
+                if when in times
+                else times.setdefault(when, _time(when, zone, f"{where}-14")),
                 status == CORRECTED,
             )
         )

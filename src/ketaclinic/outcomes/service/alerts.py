@@ -399,3 +399,38 @@ def has_open_alert(db: Session, *, patient_id: int) -> bool:
         .limit(1)
     )
     return found is not None
+
+
+def patients_with_open_alert(db: Session, *, patient_ids: Sequence[int]) -> set[int]:
+    """Which of these patients have an open suicidality alert: ``has_open_alert`` for
+    several at once (one query), flush-only, for the chairs of the day."""
+    wanted = sorted(set(patient_ids))
+    if not wanted:
+        return set()
+    return set(
+        db.scalars(
+            select(SuicidalityAlert.patient_id)
+            .where(SuicidalityAlert.patient_id.in_(wanted), SuicidalityAlert.status == "open")
+            .distinct()
+        )
+    )
+
+
+def open_alerts_named(db: Session, *, actor: Actor) -> list[tuple[Alert, str]]:
+    """``open_alerts`` with the name each is about (a self-screen lead has no patient
+    record yet): one query for the alerts, one for the names."""
+    found = open_alerts(db, actor=actor)
+    names = patients.display_names(db, {a.patient_id for a in found if a.patient_id})
+    for a in found:
+        if a.patient_id is not None:
+            audit.note_read(
+                db,
+                actor=actor,
+                action="alert.list",
+                patient_id=a.patient_id,
+                object_type="suicidality_alert",
+                object_id=a.id,
+            )
+    return [
+        (a, names.get(a.patient_id, "?") if a.patient_id else "A self-screen lead") for a in found
+    ]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.clinical import instruments
@@ -403,16 +403,20 @@ def stored_responses(
     *,
     patient_ids: Collection[int] | None = None,
     ids: Collection[int] | None = None,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[StoredResponse]:
-    """Every final response of the patients (``None``: every patient), oldest first."""
+    """Every final response of the patients (``None``: every patient), oldest first
+    (``offset``/``limit``: one page, in SQL)."""
     query = select(QuestionnaireResponse).where(QuestionnaireResponse.status == "final")
     if patient_ids is not None:
         query = query.where(QuestionnaireResponse.patient_id.in_(sorted(set(patient_ids))))
     if ids is not None:
         query = query.where(QuestionnaireResponse.id.in_(sorted(set(ids))))
-    rows = list(
-        db.scalars(query.order_by(QuestionnaireResponse.completed_at, QuestionnaireResponse.id))
-    )
+    query = query.order_by(QuestionnaireResponse.completed_at, QuestionnaireResponse.id)
+    if offset or limit is not None:
+        query = query.offset(offset).limit(limit)
+    rows = list(db.scalars(query))
     by_response: dict[int, list[OutcomeObservation]] = {r.id: [] for r in rows}
     if rows:
         for obs in db.scalars(
@@ -422,6 +426,19 @@ def stored_responses(
         ):
             by_response[obs.response_id].append(obs)
     return [StoredResponse(r, by_response[r.id]) for r in rows]
+
+
+def count_responses(db: Session, *, patient_id: int) -> int:
+    """How many final responses the patient has (a FHIR search's total)."""
+    return int(
+        db.scalar(
+            select(func.count(QuestionnaireResponse.id)).where(
+                QuestionnaireResponse.patient_id == patient_id,
+                QuestionnaireResponse.status == "final",
+            )
+        )
+        or 0
+    )
 
 
 def record_from_system(

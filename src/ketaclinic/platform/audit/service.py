@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -81,6 +81,59 @@ def _next_id(db: Session) -> int:
     return int(db.execute(select(func.coalesce(func.max(AuditEvent.id), 0) + 1)).scalar_one())
 
 
+def _next_ids(db: Session, n: int) -> list[int]:
+    """``n`` new ids at once (``_next_id`` for a batch): one statement."""
+    if db.get_bind().dialect.name == "postgresql":
+        return [
+            int(i)
+            for i in db.execute(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence('audit_events', 'id')) "
+                    "FROM generate_series(1, :n)"
+                ),
+                {"n": n},
+            ).scalars()
+        ]
+    first = int(db.execute(select(func.coalesce(func.max(AuditEvent.id), 0) + 1)).scalar_one())
+    return list(range(first, first + n))
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event of ``record_many``: the arguments of ``record``."""
+
+    actor: Actor
+    action: str
+    patient_id: int | None = None
+    object_type: str | None = None
+    object_id: object | None = None
+    detail: str = ""
+    reason: str | None = None
+    sensitive: bool | None = None
+
+
+def _event(db: Session, key: bytes, event_id: int, entry: Event, at: datetime) -> AuditEvent:
+    correlation = db.info.get("correlation_id")
+    event = AuditEvent(
+        id=event_id,
+        at=at.astimezone(UTC),
+        actor_id=entry.actor.user_id,
+        actor=entry.actor.username,
+        action=entry.action,
+        patient_id=entry.patient_id,
+        object_type=entry.object_type,
+        object_id=None if entry.object_id is None else str(entry.object_id),
+        detail=entry.detail,
+        ip=entry.actor.ip,
+        reason=entry.reason,
+        correlation_id=None if correlation is None else str(correlation)[:64],
+        sensitive=is_sensitive(entry.action) if entry.sensitive is None else entry.sensitive,
+    )
+    event.mac = row_mac(key, event)
+    event.mac_version = chain.MAC_VERSION
+    return event
+
+
 def record(
     db: Session,
     *,
@@ -100,29 +153,30 @@ def record(
     ``reason`` is why (a read's purpose, an override's reason); ``sensitive`` marks a
     detail with clinical text (default: by ``SENSITIVE_ACTIONS``). The request's
     correlation id is taken from ``db.info['correlation_id']`` when it is there."""
-    key = audit_key(db)
-    correlation = db.info.get("correlation_id")
-    event = AuditEvent(
-        id=_next_id(db),
-        at=(at or utcnow()).astimezone(UTC),
-        actor_id=actor.user_id,
-        actor=actor.username,
-        action=action,
-        patient_id=patient_id,
-        object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
-        detail=detail,
-        ip=actor.ip,
-        reason=reason,
-        correlation_id=None if correlation is None else str(correlation)[:64],
-        sensitive=is_sensitive(action) if sensitive is None else sensitive,
-    )
-    event.mac = row_mac(key, event)
-    event.mac_version = chain.MAC_VERSION
+    entry = Event(actor, action, patient_id, object_type, object_id, detail, reason, sensitive)
+    event = _event(db, audit_key(db), _next_id(db), entry, at or utcnow())
     db.add(event)
     db.flush()
     chain.mark_written(db)
     return event
+
+
+def record_many(db: Session, entries: list[Event], *, at: datetime | None = None) -> int:
+    """``record`` for several events of one act (a group of monitor messages, one event
+    per patient): their ids taken with one statement, the rows written with one
+    statement. Returns how many were written."""
+    if not entries:
+        return 0
+    key, moment = audit_key(db), at or utcnow()
+    rows = [
+        _event(db, key, event_id, entry, moment)
+        for event_id, entry in zip(_next_ids(db, len(entries)), entries, strict=True)
+    ]
+    # Plain rows with one executemany: built as events for their MAC, never tracked.
+    table = cast(Table, AuditEvent.__table__)
+    db.execute(insert(table), [{c.key: getattr(row, c.key) for c in table.columns} for row in rows])
+    chain.mark_written(db)
+    return len(rows)
 
 
 # --- reads, batched per act -------------------------------------------------------------
@@ -402,6 +456,71 @@ def view_trail(
     return shown_to(actor, events)
 
 
+# Rows on one page of the audit trail (ketaclinic's own page size).
+TRAIL_PAGE = 50
+
+
+@dataclass(frozen=True)
+class TrailPage:
+    """One page of the trail, newest first. ``older``: the id to page on from (the rows
+    below it), None on the last page; ``newer``: the id to page back from, None on the
+    first (newest) page."""
+
+    entries: list[Entry]
+    older: int | None
+    newer: int | None
+
+
+def trail_page(
+    db: Session,
+    *,
+    actor: Actor,
+    action: str | None = None,
+    patient_id: int | None = None,
+    before: int | None = None,
+    after: int | None = None,
+    size: int = TRAIL_PAGE,
+) -> TrailPage:
+    """A page of the trail read in SQL by id (keyset paging, so a page costs the same
+    deep in a trail of millions): the ``size`` rows below ``before`` or, paging back,
+    above ``after``, filtered by action prefix and patient. Audited as ``audit.view``."""
+    if not 1 <= size <= 500:
+        raise Invalid("a page holds 1 to 500 rows", fields={"size": str(size)})
+    filters = [f"action={action!r}"] if action else []
+    if patient_id is not None:
+        filters.append(f"patient={patient_id}")
+    where = []
+    if action:
+        where.append(AuditEvent.action.startswith(action, autoescape=True))
+    if patient_id is not None:
+        where.append(AuditEvent.patient_id == patient_id)
+    query = select(AuditEvent).where(*where)
+    if after is not None and before is None:
+        rows = list(
+            db.scalars(query.where(AuditEvent.id > after).order_by(AuditEvent.id).limit(size + 1))
+        )
+        newer = rows[size - 1].id if len(rows) > size else None
+        rows = list(reversed(rows[:size]))
+        older_exists = True
+    else:
+        if before is not None:
+            query = query.where(AuditEvent.id < before)
+        rows = list(db.scalars(query.order_by(AuditEvent.id.desc()).limit(size + 1)))
+        older_exists = len(rows) > size
+        rows = rows[:size]
+        newer = rows[0].id if before is not None and rows else None
+    page = "newest" if before is None and after is None else f"before {before} after {after}"
+    note_read(
+        db,
+        actor=actor,
+        action="audit.view",
+        patient_id=patient_id,
+        detail="filter " + (", ".join(filters) or "none") + f", {page}, {len(rows)} rows",
+    )
+    older = rows[-1].id if rows and older_exists else None
+    return TrailPage(shown_to(actor, rows), older, newer)
+
+
 VERIFY_ASKED = "audit.verify_requested"
 VERIFIED = "audit.verify"
 
@@ -525,4 +644,7 @@ __all__ = [
     "verification_state",
     "VerificationState",
     "view_trail",
+    "trail_page",
+    "TrailPage",
+    "TRAIL_PAGE",
 ]

@@ -4,12 +4,14 @@ name the calendar's types through this package (``Appointment``, ``Chair`` ...).
 from ketaclinic.scheduling.models import Appointment, Chair, StaffAvailability
 from ketaclinic.scheduling.service.booking import Length, book, cancel, reschedule, session_length
 from ketaclinic.scheduling.service.reading import (
+    DeskDay,
     PlannedVisit,
     appointment_by_id,
     appointments_between,
     appointments_for_day,
     appointments_for_week,
     day_bounds,
+    desk_day,
     get_appointment,
     patient_names,
     planned_visits,
@@ -21,6 +23,7 @@ from ketaclinic.scheduling.service.staff import (
     add_availability,
     add_chair,
     availability,
+    day_rota,
     list_chairs,
     nurses,
     on_duty_staff,
@@ -42,6 +45,8 @@ from ketaclinic.scheduling.service.visits import (
 )
 
 __all__ = [
+    "DeskDay",
+    "desk_day",
     "THERAPY_KIND",
     "add_therapy_room",
     "book_therapy",
@@ -59,6 +64,7 @@ __all__ = [
     "appointments_for_day",
     "appointments_for_week",
     "availability",
+    "day_rota",
     "book",
     "cancel",
     "confirm",

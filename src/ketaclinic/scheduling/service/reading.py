@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.orders import service as orders
@@ -247,3 +247,51 @@ def planned_visits_of(
                 PlannedVisit(r.id, p.id, p.number, p.kind, r.starts_at, r.status)
             )
     return found
+
+
+@dataclass(frozen=True)
+class DeskDay:
+    """The front desk's day: today's arrivals with their check-in state, and how many of
+    the next clinic day's visits are not confirmed yet."""
+
+    day: date
+    arrivals: list[Appointment]
+    names: dict[int, str]
+    next_day: date
+    unconfirmed: int
+
+    @property
+    def checked_in(self) -> int:
+        return sum(1 for a in self.arrivals if a.status in ("checked_in", "completed"))
+
+    @property
+    def expected(self) -> int:
+        return sum(1 for a in self.arrivals if a.status == "booked")
+
+
+def desk_day(db: Session, *, actor: Actor, day: date, zone: ZoneInfo | None = None) -> DeskDay:
+    """Today's arrivals (cancelled visits left out) and the count of tomorrow's booked
+    visits with no day-before confirmation: two queries and one for the names."""
+    require(actor, READERS, "see the day's arrivals")
+    tz = zone_or_default(zone)
+    starts, ends = day_bounds(day, tz)
+    arrivals = appointments_between(
+        db,
+        actor=actor,
+        starts=starts,
+        ends=ends,
+        include_cancelled=False,
+        what=f"arrivals {day.isoformat()}",
+    )
+    tomorrow = day + timedelta(days=1)
+    after_starts, after_ends = day_bounds(tomorrow, tz)
+    unconfirmed = db.scalar(
+        select(func.count()).where(
+            Appointment.starts_at >= after_starts,
+            Appointment.starts_at < after_ends,
+            Appointment.status == "booked",
+            Appointment.confirmed_at.is_(None),
+        )
+    )
+    names = patients.display_names(db, {a.patient_id for a in arrivals})
+    return DeskDay(day, arrivals, names, tomorrow, unconfirmed or 0)

@@ -180,6 +180,22 @@ def availability(
     return list(db.scalars(query.order_by(StaffAvailability.starts_at)))
 
 
+def day_rota(
+    db: Session, *, actor: Actor, starts: datetime, ends: datetime
+) -> list[StaffAvailability]:
+    """Everyone's on-duty spans meeting [starts, ends): the rota the day's calendar shows.
+    Whoever reads the calendar sees the nurses its visits name, so the rota beside it is
+    the whole one (``availability`` keeps a nurse's own list to her own spans)."""
+    require(actor, MANAGERS | READERS, "see the duty rota")
+    return list(
+        db.scalars(
+            select(StaffAvailability)
+            .where(StaffAvailability.starts_at < ends, StaffAvailability.ends_at > starts)
+            .order_by(StaffAvailability.starts_at, StaffAvailability.id)
+        )
+    )
+
+
 def uncovered(spans: list[StaffAvailability], starts: datetime, ends: datetime) -> datetime | None:
     """The first moment of [starts, ends) not covered by ``spans``, or None."""
     cursor = starts

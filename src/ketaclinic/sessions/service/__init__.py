@@ -1,10 +1,23 @@
 """What people do in an infusion session, one function per act (see each module)."""
 
+from ketaclinic.sessions.service.board import (
+    STATES as CHAIR_STATES,
+)
+from ketaclinic.sessions.service.board import (
+    ChairBoard,
+    ChairRow,
+    NoteToCosign,
+    Safety,
+    chair_board,
+    notes_to_cosign,
+    safety_summary,
+)
 from ketaclinic.sessions.service.calls import DECISIONS as PRESCRIBER_DECISIONS
 from ketaclinic.sessions.service.calls import answer_call as answer_prescriber_call
 from ketaclinic.sessions.service.calls import open_calls as open_prescriber_calls
 from ketaclinic.sessions.service.calls import open_count_for as prescriber_calls_for
 from ketaclinic.sessions.service.checklist import answer_checklist, override_checklist
+from ketaclinic.sessions.service.cockpit import READINGS_PAGE, Cockpit, get_cockpit
 from ketaclinic.sessions.service.discharge import add_addendum, cosign_note, discharge, sign_note
 from ketaclinic.sessions.service.esketamine import (
     answer_record,
@@ -16,9 +29,12 @@ from ketaclinic.sessions.service.esketamine import (
 )
 from ketaclinic.sessions.service.export import (
     DoseGiven,
+    ReadingWindow,
     SessionRecord,
     VitalReading,
+    count_sessions,
     doses_given,
+    reading_window,
     session_records,
     vital_readings,
 )
@@ -88,6 +104,17 @@ __all__ = [
     "session_summary_values",
     "rebuild_summaries",
     "summary_differences",
+    "READINGS_PAGE",
+    "Cockpit",
+    "get_cockpit",
+    "CHAIR_STATES",
+    "ChairBoard",
+    "ChairRow",
+    "NoteToCosign",
+    "Safety",
+    "chair_board",
+    "notes_to_cosign",
+    "safety_summary",
     "DeviceBatch",
     "DeviceMessage",
     "SessionMessages",
@@ -96,9 +123,12 @@ __all__ = [
     "charting_overrides",
     "sessions_of_devices",
     "DoseGiven",
+    "ReadingWindow",
     "SessionRecord",
     "VitalReading",
+    "count_sessions",
     "doses_given",
+    "reading_window",
     "session_records",
     "vital_readings",
     "LiveUpdate",

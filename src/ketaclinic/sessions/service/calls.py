@@ -11,6 +11,7 @@ medical director, as an unacknowledged suicidality alert is.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -149,7 +150,7 @@ def call_for_pre_dose_block(
     actor: Actor,
     row: InfusionSession,
     prescriber: str | None,
-    reading: VitalSign,
+    reading: VitalSign | Any,  # a stored row, or a device reading of a group
     alarms: list[monitoring.Alarm],
     now: datetime,
 ) -> PrescriberCall | None:

@@ -12,6 +12,7 @@ from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from ketaclinic.platform.roles import Role
+from ketaclinic.platform.settings import get_settings
 from ketaclinic.sessions.models import InfusionSession, SessionAlarm
 
 RUNNERS = frozenset({Role.nurse, Role.prescriber})
@@ -110,9 +111,12 @@ def stored_alarm(
     raised_at: datetime,
     vital_sign_id: int | None = None,
     entry_id: int | None = None,
+    taken_at: datetime | None = None,
 ) -> SessionAlarm:
     """The row of an alarm the clinical core raised, from a reading (``vital_sign_id``)
-    or a charted symptom or score (``entry_id``)."""
+    or a charted symptom or score (``entry_id``). ``taken_at``: when what raised it was
+    taken, so its message says the clinic's clock time beside the minutes from the
+    start of dosing ("at 10:35, 35 min into the infusion")."""
     return SessionAlarm(
         session_id=session_id,
         vital_sign_id=vital_sign_id,
@@ -122,9 +126,69 @@ def stored_alarm(
         level=alarm.level,
         parameter=alarm.parameter,
         value=alarm.value,
-        message=alarm.message,
+        message=alarm_message(alarm, phase=phase, taken_at=taken_at),
         action=alarm.action,
         source=alarm.source,
         evidence=alarm.evidence,
         raised_at=raised_at,
     )
+
+
+def alarm_message(alarm: monitoring.Alarm, *, phase: str, taken_at: datetime | None) -> str:
+    """The clinical core's message ("... at 35 min: ...", minutes from the start of
+    dosing, the core keeps no clock) with the clinic's clock time put beside them."""
+    if taken_at is None:
+        return alarm.message
+    clock = taken_at.astimezone(get_settings().zone).strftime("%H:%M")
+    whole = round(alarm.at_min)
+    if phase == "pre_infusion" or whole < 0:
+        when = f" at {clock}, before dosing"
+    elif phase == "infusion":
+        when = f" at {clock}, {whole} min into the infusion"
+    else:
+        when = f" at {clock}, {whole} min after dosing began"
+    return alarm.message.replace(f" at {alarm.at_min:.0f} min", when, 1)
+
+
+def close_alarms_of_entry_in_error(
+    db: Session,
+    actor: Actor,
+    row: InfusionSession,
+    *,
+    entry_id: int,
+    reason: str,
+    at: datetime,
+) -> list[SessionAlarm]:
+    """An alarm raised by an entry that was entered in error (a symptom or a sedation
+    score charted on the wrong chair) no longer stands: it is acknowledged by whoever
+    marked the error, with their reason, so it neither holds discharge nor stays on the
+    chair's screen. A prescriber call it opened stays for the prescriber to answer.
+
+    Only entries: each raises its own alarm. A vital sign's alarm may stand for a run of
+    readings (confirmed over minutes), so closing it with one artefact could silence a
+    real breach; a nurse acknowledges that one after looking."""
+    from sqlalchemy import select
+
+    closed = list(
+        db.scalars(
+            select(SessionAlarm).where(
+                SessionAlarm.session_id == row.id,
+                SessionAlarm.entry_id == entry_id,
+                SessionAlarm.acknowledged_at.is_(None),
+            )
+        )
+    )
+    for alarm in closed:
+        alarm.acknowledged_at = at
+        alarm.acknowledged_by = actor.username
+        alarm.acknowledgement_note = f"entered in error: {reason}"
+        record(
+            db,
+            actor,
+            "alarm.acknowledge",
+            row,
+            object_type="session_alarm",
+            object_id=alarm.id,
+            detail=f"{alarm.rule_id}: entered in error: {reason}",
+        )
+    return closed

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.orders import service as orders
@@ -31,6 +31,7 @@ class VitalReading:
     spo2: int | None
     respiratory_rate: int | None
     source: str
+    recorded_at: datetime | None = None  # when it was charted (or came from a monitor)
 
 
 @dataclass(frozen=True)
@@ -95,9 +96,74 @@ def vital_readings(
             spo2=v.spo2,
             respiratory_rate=v.respiratory_rate,
             source=v.source,
+            recorded_at=v.recorded_at,
         )
         for v, pid in db.execute(query)
     ]
+
+
+@dataclass(frozen=True)
+class ReadingWindow:
+    """The readings behind a page of vital-sign Observations (a reading is one
+    Observation per vital sign charted, blood pressure as one): ``skip`` Observations of
+    the first reading come before the page; ``total`` is every reading's Observations."""
+
+    readings: list[VitalReading]
+    skip: int
+    total: int
+
+
+def _observations_of_reading() -> Any:
+    one = {"else_": 0}
+    return (
+        case(
+            (or_(VitalSign.systolic_bp.is_not(None), VitalSign.diastolic_bp.is_not(None)), 1),
+            **one,
+        )
+        + case((VitalSign.heart_rate.is_not(None), 1), **one)
+        + case((VitalSign.spo2.is_not(None), 1), **one)
+        + case((VitalSign.respiratory_rate.is_not(None), 1), **one)
+    )
+
+
+def reading_window(db: Session, *, patient_id: int, start: int, stop: int) -> ReadingWindow:
+    """The readings whose Observations fall in positions ``[start, stop)`` of the
+    patient's vital-sign Observations (oldest reading first, as ``vital_readings``),
+    found in SQL: a running sum of each reading's Observations picks the page's rows, so
+    a page of a long record loads only its own readings."""
+    counted = _observations_of_reading()
+    ranked = (
+        select(
+            VitalSign.id.label("id"),
+            VitalSign.taken_at.label("taken_at"),
+            counted.label("n"),
+            func.sum(counted).over(order_by=(VitalSign.taken_at, VitalSign.id)).label("upto"),
+        )
+        .join(InfusionSession, InfusionSession.id == VitalSign.session_id)
+        .where(InfusionSession.patient_id == patient_id, VitalSign.entered_in_error_at.is_(None))
+        .subquery()
+    )
+    total = int(db.scalar(select(func.coalesce(func.sum(ranked.c.n), 0))) or 0)
+    if stop <= start or start >= total:
+        return ReadingWindow([], 0, total)
+    rows = db.execute(
+        select(ranked.c.id, ranked.c.n, ranked.c.upto)
+        .where(and_(ranked.c.n > 0, ranked.c.upto > start, ranked.c.upto - ranked.c.n < stop))
+        .order_by(ranked.c.taken_at, ranked.c.id)
+    ).all()
+    if not rows:
+        return ReadingWindow([], 0, total)
+    skip = start - (int(rows[0].upto) - int(rows[0].n))
+    return ReadingWindow(vital_readings(db, ids=[r.id for r in rows]), max(0, skip), total)
+
+
+def count_sessions(db: Session, *, patient_id: int) -> int:
+    return int(
+        db.scalar(
+            select(func.count(InfusionSession.id)).where(InfusionSession.patient_id == patient_id)
+        )
+        or 0
+    )
 
 
 def _events(db: Session, session_ids: list[int]) -> dict[int, list[SessionEvent]]:
@@ -114,19 +180,32 @@ def _events(db: Session, session_ids: list[int]) -> dict[int, list[SessionEvent]
 
 
 def _sessions(
-    db: Session, patient_ids: Collection[int] | None, ids: Collection[int] | None
+    db: Session,
+    patient_ids: Collection[int] | None,
+    ids: Collection[int] | None,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[InfusionSession]:
     query = _where(select(InfusionSession), InfusionSession.patient_id, patient_ids)
     if ids is not None:
         query = query.where(InfusionSession.id.in_(sorted(set(ids))))
-    return list(db.scalars(query.order_by(InfusionSession.created_at, InfusionSession.id)))
+    query = query.order_by(InfusionSession.created_at, InfusionSession.id)
+    if offset or limit is not None:
+        query = query.offset(offset).limit(limit)
+    return list(db.scalars(query))
 
 
 def session_records(
-    db: Session, *, patient_ids: Collection[int] | None = None, ids: Collection[int] | None = None
+    db: Session,
+    *,
+    patient_ids: Collection[int] | None = None,
+    ids: Collection[int] | None = None,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[SessionRecord]:
-    """Every session of the patients, oldest first."""
-    rows = _sessions(db, patient_ids, ids)
+    """Every session of the patients, oldest first (``offset``/``limit``: one page,
+    in SQL)."""
+    rows = _sessions(db, patient_ids, ids, offset, limit)
     events = _events(db, [r.id for r in rows])
     first_reading: dict[int, datetime] = {}
     if rows:

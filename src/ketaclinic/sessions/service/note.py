@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from ketaclinic.clinical import labels
 from ketaclinic.sessions.models import SessionEntry, VitalSign
 from ketaclinic.sessions.service.view import SessionView, valid
 
@@ -107,7 +108,7 @@ def render(view: SessionView, zone: ZoneInfo) -> tuple[str, list[list[str]]]:
     head = [
         f"Session note: {patient.family_name}, {patient.given_name} (MRN {patient.mrn})",
         f"Session {session.number} of course {session.course_id or '-'}; "
-        f"protocol {session.protocol_id}; "
+        f"protocol {labels.name(session.protocol_id)}; "
         f"order {order.id} signed by {order.signed_by or '-'}; ordered dose {order.dose_mg:g} mg",
         f"Dose given: {view.mg_given:.1f} mg",
     ]

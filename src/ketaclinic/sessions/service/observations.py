@@ -59,7 +59,12 @@ def raise_alarms(
         raise Invalid(str(exc), fields={"symptom_id" if symptoms else "moaas": "invalid"}) from exc
     stored = [
         stored_alarm(
-            alarm, session_id=row.id, phase=phase, raised_at=entry.recorded_at, entry_id=entry.id
+            alarm,
+            session_id=row.id,
+            phase=phase,
+            raised_at=entry.recorded_at,
+            entry_id=entry.id,
+            taken_at=entry.at,
         )
         for alarm in found
     ]

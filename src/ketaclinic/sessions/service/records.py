@@ -17,6 +17,7 @@ from ketaclinic.sessions.service import observations, summaries, view
 from ketaclinic.sessions.service.common import (
     RUNNERS,
     charted_time,
+    close_alarms_of_entry_in_error,
     load_open,
     reason_text,
     record,
@@ -300,6 +301,9 @@ def mark_entry_in_error(
         object_type="session_entry",
         object_id=entry.id,
         detail=entry.error_reason,
+    )
+    close_alarms_of_entry_in_error(
+        db, actor, row, entry_id=entry.id, reason=entry.error_reason, at=entry.entered_in_error_at
     )
     summaries.refresh(db, row.id)
     db.flush()

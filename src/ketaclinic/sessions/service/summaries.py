@@ -237,11 +237,12 @@ def _lower(column: Any, value: int | None) -> Any:
     return case((column.is_(None) | (column > value), value), else_=column)
 
 
-def note_readings(db: Session, session_id: int, readings: Iterable[VitalSign], alarms: int) -> None:
-    """Readings just charted (and the alarms they raised), added to the running figures
-    by one UPDATE, whatever the number of readings before them; a session without a
-    row yet is derived whole."""
-    valid = [r for r in readings if r.entered_in_error_at is None]
+def note_readings(db: Session, session_id: int, readings: Iterable[Any], alarms: int) -> None:
+    """Readings just charted (``VitalSign`` rows, or the values of rows inserted in
+    bulk) and the alarms they raised, added to the running figures by one UPDATE,
+    whatever the number of readings before them; a session without a row yet is
+    derived whole."""
+    valid = [r for r in readings if getattr(r, "entered_in_error_at", None) is None]
 
     def top(name: str) -> int | None:
         found = [getattr(r, name) for r in valid if getattr(r, name) is not None]

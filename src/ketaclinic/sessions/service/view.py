@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
 from ketaclinic.clinical import dosing, monitoring
+from ketaclinic.clinical.monitoring.schedule import TOLERANCE_MIN
 from ketaclinic.clinical.overrides import Override, apply
 from ketaclinic.configuration import service as configuration
 from ketaclinic.consent import service as consent
@@ -118,6 +119,9 @@ class SessionView:
     # minimum interval between sessions (with the clinic's overrides).
     previous_dose_at: datetime | None = None
     min_spacing_hours: float | None = None
+    # True when ``vitals`` holds only the readings the derivations need (see
+    # ``key_readings``), not the whole chart: the session screen reads the rest paged.
+    bounded: bool = False
 
     @property
     def route(self) -> str:
@@ -201,11 +205,16 @@ def build(
     row: InfusionSession,
     now: datetime | None = None,
     reading: bool = False,
+    bounded: bool = False,
 ) -> SessionView:
     """``reading``: a person reads the session, so the patient, order and appointment are
     read through their areas' services (each audits and commits). Acts that only check
     the session before writing read those rows by id instead: the act's own audit record
-    names the patient, and nothing commits half-way through the act."""
+    names the patient, and nothing commits half-way through the act.
+
+    ``bounded``: the vital signs read are only those the checklist, the schedule, the
+    discharge criteria and the REMS form derive from (``key_readings``), a number that
+    does not grow with the chart; every derivation comes out as from the whole chart."""
     now = now or utcnow()
     if reading:
         patient = patients.get_patient(
@@ -230,7 +239,9 @@ def build(
         appointment=appointment,
         now=now,
         events=_rows(db, SessionEvent, (SessionEvent.at, SessionEvent.id), row.id),
-        vitals=_rows(db, VitalSign, (VitalSign.taken_at, VitalSign.id), row.id),
+        vitals=(
+            [] if bounded else _rows(db, VitalSign, (VitalSign.taken_at, VitalSign.id), row.id)
+        ),
         alarms=_rows(db, SessionAlarm, (SessionAlarm.raised_at, SessionAlarm.id), row.id),
         entries=_rows(db, SessionEntry, (SessionEntry.at, SessionEntry.id), row.id),
         notes=_rows(db, SessionNote, (SessionNote.id,), row.id),
@@ -246,13 +257,17 @@ def build(
         schedule_overrides=configuration.overrides_for(db, "monitoring.schedules"),
         previous_dose_at=_previous_dose_at(db, row),
         min_spacing_hours=_min_spacing_hours(db, row.protocol_id),
+        bounded=bounded,
     )
     if view.esketamine:
         view.device_mg, view.device_interval_min = devices_of(db, order)
     derive_dosing(view)
+    if bounded:
+        view.vitals = key_readings(db, view)
     _derive_readings(view)
     _derive_checklist(view, db)
     view.checklist += consent_items(db, view)
+    view.checklist += preparation_items(db, view)
     _derive_schedule(view)
     view.open_suicidality_alert = ports.open_suicidality_alert(db, patient_id=row.patient_id)
     view.prescriber_calls = calls.calls_of_session(db, row.id)
@@ -512,6 +527,49 @@ def consent_items(db: Session, view: SessionView) -> list[checklist_rules.Checkl
     ]
 
 
+def _first_dose_of_course(db: Session, row: InfusionSession) -> bool:
+    """No other session of the course has started dosing (infusion start or a nasal
+    device), so that this one gives the course's first dose."""
+    if row.course_id is None:
+        return False
+    earlier = db.scalar(
+        select(SessionEvent.id)
+        .join(InfusionSession, InfusionSession.id == SessionEvent.session_id)
+        .where(
+            InfusionSession.course_id == row.course_id,
+            InfusionSession.id != row.id,
+            InfusionSession.status != "cancelled",
+            SessionEvent.kind.in_(("start", "device")),
+            SessionEvent.entered_in_error_at.is_(None),
+        )
+        .limit(1)
+    )
+    return earlier is None
+
+
+def preparation_items(db: Session, view: SessionView) -> list[checklist_rules.ChecklistItem]:
+    """The item the care plan adds to a course's first dosing session when its protocol
+    asks for preparation before the first dose (ketamine-assisted psychotherapy)."""
+    row = view.session
+    if row.course_id is None or not _first_dose_of_course(db, row):
+        return []
+    check = ports.preparation_check(
+        db, patient_id=row.patient_id, protocol_id=row.protocol_id, course_id=row.course_id
+    )
+    if check is None:
+        return []
+    rule = checklist_rules.ChecklistRule(
+        check.id,
+        check.label,
+        (),
+        (),
+        (view.route,),
+        check.basis,
+        check.evidence,  # type: ignore[arg-type]
+    )
+    return [checklist_rules.ChecklistItem(rule, check.met, None, check.text)]
+
+
 def observation_min(route: str, overrides: Sequence[Override] = ()) -> float:
     key = "observation_iv_min" if route == "iv" else "observation_esketamine_min"
     own = [o for o in overrides if o.target in monitoring.DISCHARGE_CRITERIA]
@@ -528,15 +586,27 @@ def dosing_minutes(view: SessionView) -> float:
     return float(view.order.duration_min or 0)
 
 
-def _derive_schedule(view: SessionView) -> None:
+def due_times(view: SessionView) -> list[float]:
+    """Minutes from the start of dosing at which a reading is due (none before it)."""
     if view.dose_start is None:
-        return
-    due = monitoring.reading_schedule(
+        return []
+    return monitoring.reading_schedule(
         view.route,
         infusion_min=dosing_minutes(view),
         observation_min=observation_min(view.route, view.discharge_overrides),
         overrides=view.schedule_overrides,
     )
+
+
+# A pre-dose reading taken in this quarter hour before the start satisfies the reading
+# due at minute 0 (``_derive_schedule``).
+PRE_DOSE_COUNTS_MIN = 15.0
+
+
+def _derive_schedule(view: SessionView) -> None:
+    if view.dose_start is None:
+        return
+    due = due_times(view)
     charted = [
         r.at_min
         for r in view.readings
@@ -545,7 +615,58 @@ def _derive_schedule(view: SessionView) -> None:
     # The pre-dose reading is due at minute 0; one taken in the quarter hour before
     # the start satisfies it.
     charted = [max(0.0, t) if t > -15 else t for t in charted]
-    view.schedule = monitoring.schedule_status(due, charted, minutes(view.now, view.dose_start))
+    view.schedule = monitoring.schedule_status(
+        due, charted, minutes(view.now, view.dose_start), tolerance_min=TOLERANCE_MIN
+    )
+
+
+def key_readings(db: Session, view: SessionView) -> list[VitalSign]:
+    """The few valid readings every derivation of the view needs, read in one statement:
+    the latest, the latest with a blood pressure, the last before dosing (with and
+    without a blood pressure: the baseline), and for each due time of the schedule the
+    earliest blood-pressure readings within its tolerance, as many as the earlier due
+    times that could have used one of them, plus one. The schedule then matches exactly
+    as over every reading: each due time takes the earliest unused reading in its
+    window, and earlier due times use at most that many of this window's readings."""
+    valid_row = (VitalSign.session_id == view.session.id, VitalSign.entered_in_error_at.is_(None))
+    with_bp = VitalSign.systolic_bp.is_not(None)
+    newest = (VitalSign.taken_at.desc(), VitalSign.id.desc())
+    picks = [
+        select(VitalSign.id).where(*valid_row).order_by(*newest).limit(1),
+        select(VitalSign.id).where(*valid_row, with_bp).order_by(*newest).limit(1),
+    ]
+    start = view.dose_start
+    if start is not None:
+        before = VitalSign.taken_at < start
+        picks.append(select(VitalSign.id).where(*valid_row, before).order_by(*newest).limit(1))
+        picks.append(
+            select(VitalSign.id).where(*valid_row, before, with_bp).order_by(*newest).limit(1)
+        )
+        due = due_times(view)
+        tol = TOLERANCE_MIN
+        for i, at in enumerate(due):
+            overlapping = sum(1 for earlier in due[:i] if at - earlier <= 2 * tol)
+            high = VitalSign.taken_at <= start + timedelta(minutes=at + tol)
+            if at - tol <= 0:
+                # Readings of the quarter hour before the start count as minute 0.
+                low = VitalSign.taken_at > start - timedelta(minutes=PRE_DOSE_COUNTS_MIN)
+            else:
+                low = VitalSign.taken_at >= start + timedelta(minutes=at - tol)
+            picks.append(
+                select(VitalSign.id)
+                .where(*valid_row, with_bp, low, high)
+                .order_by(VitalSign.taken_at, VitalSign.id)
+                .limit(overlapping + 1)
+            )
+    wrapped = [select(q.subquery().c.id) for q in picks]
+    ids = union_all(*wrapped).subquery()
+    return list(
+        db.scalars(
+            select(VitalSign)
+            .where(VitalSign.id.in_(select(ids.c.id)))
+            .order_by(VitalSign.taken_at, VitalSign.id)
+        )
+    )
 
 
 def latest(view: SessionView, code: str) -> SessionEntry | None:

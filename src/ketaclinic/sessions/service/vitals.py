@@ -11,16 +11,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, Table, bindparam, column, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ketaclinic.clinical import monitoring
 from ketaclinic.configuration import service as configuration
 from ketaclinic.platform.actors import Actor
-from ketaclinic.platform.db import utcnow
+from ketaclinic.platform.audit import service as audit
+from ketaclinic.platform.db import UTCDateTime, utcnow
 from ketaclinic.platform.errors import Conflict, Invalid, NotFound
 from ketaclinic.sessions.models import InfusionSession, SessionAlarm, VitalSign
 from ketaclinic.sessions.service import calls, summaries, view
@@ -184,6 +185,45 @@ def chart_device_readings(
     return rows, alarms
 
 
+@dataclass(slots=True)
+class DeviceReading:
+    """A device reading as charted by ``chart_device_groups``: the row's values, its id
+    once inserted (the group's rows go in with one Core ``executemany``, no tracked
+    objects)."""
+
+    session_id: int
+    taken_at: datetime
+    recorded_at: datetime
+    heart_rate: int | None = None
+    systolic_bp: int | None = None
+    diastolic_bp: int | None = None
+    spo2: int | None = None
+    respiratory_rate: int | None = None
+    mean_bp: int | None = None
+    temperature: float | None = None
+    id: int = 0
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "session_id": self.session_id,
+            "taken_at": self.taken_at,
+            "source": "device",
+            "recorded_by_id": None,
+            "recorded_at": self.recorded_at,
+            "heart_rate": self.heart_rate,
+            "systolic_bp": self.systolic_bp,
+            "diastolic_bp": self.diastolic_bp,
+            "spo2": self.spo2,
+            "respiratory_rate": self.respiratory_rate,
+            "mean_bp": self.mean_bp,
+            "temperature": self.temperature,
+        }
+
+
+# A reading the alarm rules look at: a stored row, or one of a group on its way in.
+Charted = VitalSign | DeviceReading
+
+
 @dataclass(frozen=True)
 class DeviceMessage:
     """The readings of one device message, named by its control id (MSH-10)."""
@@ -197,7 +237,7 @@ class DeviceBatch:
     """What charting a group of device messages for one session did: the rows charted
     for each accepted message (by position), the refusal of each other, the alarms."""
 
-    charted: dict[int, list[VitalSign]]
+    charted: dict[int, list[DeviceReading]]
     refused: dict[int, Invalid]
     alarms: list[SessionAlarm]
 
@@ -221,6 +261,44 @@ def _device_rows(session_id: int, readings: Sequence[Measured], now: datetime) -
     if not rows:
         raise Invalid("the message carries no vital sign", fields={"readings": "empty"})
     return rows
+
+
+def _group_rows(
+    session_id: int, readings: Sequence[Measured], now: datetime
+) -> list[DeviceReading]:
+    """``_device_rows`` as plain values, for the group path."""
+    rows = []
+    for measured in readings:
+        values = measured.values()
+        _check_values(values)
+        rows.append(
+            DeviceReading(
+                session_id,
+                charted_time(measured.taken_at, field="taken_at", now=now),
+                now,
+                **values,  # type: ignore[arg-type]
+            )
+        )
+    if not rows:
+        raise Invalid("the message carries no vital sign", fields={"readings": "empty"})
+    return rows
+
+
+def _insert(db: Session, rows: list[DeviceReading]) -> None:
+    """Every reading of a group with one statement, and each row's id: on SQLite given
+    before (``_number``), an ``executemany``; on PostgreSQL one multi-row INSERT that
+    returns the ids in the rows' order."""
+    table = cast(Table, VitalSign.__table__)
+    if db.get_bind().dialect.name == "sqlite":
+        _number(db, rows)
+        db.execute(insert(table), [{"id": r.id, **r.values()} for r in rows])
+        return
+    ids = db.execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True),
+        [r.values() for r in rows],
+    ).scalars()
+    for row, new_id in zip(rows, ids, strict=True):
+        row.id = new_id
 
 
 def charting_overrides(db: Session) -> list[Any]:
@@ -293,11 +371,11 @@ def chart_device_groups(
         load_open(db, session_id)  # from the identity map: refuses a closed session
     out: dict[int, DeviceBatch] = {}
     for group in groups:
-        charted: dict[int, list[VitalSign]] = {}
+        charted: dict[int, list[DeviceReading]] = {}
         refused: dict[int, Invalid] = {}
         for index, message in enumerate(group.messages):
             try:
-                charted[index] = _device_rows(group.session_id, message.readings, now)
+                charted[index] = _group_rows(group.session_id, message.readings, now)
             except Invalid as exc:
                 refused[index] = exc
         out[group.session_id] = DeviceBatch(charted, refused, [])
@@ -315,30 +393,31 @@ def chart_device_groups(
         for g in busy
     }
     with db.no_autoflush:
+        read = _Prefetched.read(db, [(states[g.session_id], new[g.session_id]) for g in busy])
         windows = {
-            g.session_id: _windows(db, states[g.session_id], new[g.session_id]) for g in busy
+            g.session_id: _windows(db, states[g.session_id], new[g.session_id], read) for g in busy
         }
-    every = [v for g in busy for v in new[g.session_id]]
-    _number(db, every)
-    db.add_all(every)
-    db.flush()  # one INSERT of every reading of the group
+    _insert(db, [v for g in busy for v in new[g.session_id]])
+    entries = []
     for g in busy:
         state, rows, batch = states[g.session_id], new[g.session_id], out[g.session_id]
         batch.alarms = _raise_phases(db, state, rows, windows[g.session_id])
         summaries.note_readings(db, g.session_id, rows, len(batch.alarms))
         raised = [a.rule_id for a in batch.alarms]
         references = " ".join(g.messages[i].reference for i in sorted(batch.charted))
-        record(
-            db,
-            g.actor,
-            "vitals.record",
-            state.session,
-            object_type="vital_sign",
-            object_id=rows[0].id,
-            detail=f"device: {g.sender}; {len(rows)} reading(s) from {len(batch.charted)} "
-            f"message(s): {references}" + (f"; alarms: {', '.join(raised)}" if raised else ""),
+        entries.append(
+            audit.Event(
+                g.actor,
+                "session.vitals.record",
+                patient_id=state.session.patient_id,
+                object_type="vital_sign",
+                object_id=rows[0].id,
+                detail=f"device: {g.sender}; {len(rows)} reading(s) from "
+                f"{len(batch.charted)} message(s): {references}"
+                + (f"; alarms: {', '.join(raised)}" if raised else ""),
+            )
         )
-    db.flush()
+    audit.record_many(db, entries)  # one row per session (its patient), one flush
     for g in busy:
         state, batch = states[g.session_id], out[g.session_id]
         _call_prescriber(
@@ -348,7 +427,7 @@ def chart_device_groups(
     return out
 
 
-def _number(db: Session, rows: list[VitalSign]) -> None:
+def _number(db: Session, rows: list[DeviceReading]) -> None:
     """On SQLite, the new rows' ids given before the insert, so that the group's rows go
     in with one ``executemany`` (SQLite returns no ids from one, and SQLAlchemy would
     insert row by row to learn them). A writing unit of work holds SQLite's write lock
@@ -368,7 +447,7 @@ def _call_prescriber(
     *,
     actor: Actor,
     state: view.SessionView,
-    readings: Sequence[VitalSign],
+    readings: Sequence[Charted],
     alarms: list[SessionAlarm],
 ) -> None:
     """Alarms that call for the prescriber, and a pre-dose reading whose blood pressure
@@ -393,7 +472,7 @@ def _call_prescriber(
             )
 
 
-def _pre_dose_alarms(state: view.SessionView, reading: VitalSign) -> list[monitoring.Alarm]:
+def _pre_dose_alarms(state: view.SessionView, reading: Charted) -> list[monitoring.Alarm]:
     """The go limits a pre-dose reading crosses (the checklist judges the same)."""
     sign = monitoring.VitalSigns(at_min=0.0, **{p: getattr(reading, p) for p in view.PARAMETERS})
     return monitoring.assess([sign], phase="pre_infusion", overrides=state.limit_overrides)
@@ -456,25 +535,142 @@ def _chart(db: Session, state: view.SessionView, new: list[VitalSign]) -> list[S
     return raised
 
 
-def _by_phase(state: view.SessionView, new: list[VitalSign]) -> dict[str, list[VitalSign]]:
-    by_phase: dict[str, list[VitalSign]] = {}
+def _by_phase(state: view.SessionView, new: Sequence[Charted]) -> dict[str, list[Charted]]:
+    by_phase: dict[str, list[Charted]] = {}
     for reading in new:
         by_phase.setdefault(view.phase_at(state, reading.taken_at), []).append(reading)
     return by_phase
 
 
-def _windows(db: Session, state: view.SessionView, new: list[VitalSign]) -> dict[str, _Window]:
+def _windows(
+    db: Session,
+    state: view.SessionView,
+    new: Sequence[Charted],
+    read: _Prefetched | None = None,
+) -> dict[str, _Window]:
     """The prior window of each phase the new readings (in time order) fall in, read
-    before they are added."""
+    before they are added (``read``: what a group read for all its sessions at once)."""
     return {
-        phase: _window(db, state, phase, rows)
+        phase: _window(db, state, phase, rows, read)
         for phase, rows in _by_phase(state, new).items()
         if phase != "pre_infusion" and state.dose_start is not None
     }
 
 
+def _in_phase(state: view.SessionView, phase: str) -> list[Any]:
+    return [
+        VitalSign.session_id == state.session.id,
+        VitalSign.entered_in_error_at.is_(None),
+        *_phase_bounds(state, phase),
+    ]
+
+
+_COLUMNS = (VitalSign.id, VitalSign.taken_at, *(getattr(VitalSign, p) for p in view.PARAMETERS))
+
+
+@dataclass
+class _Prefetched:
+    """What the windows of a group's sessions start from, read for all of them with two
+    statements (whatever their number): each session's pre-dose baseline candidates, and
+    the newest ``_NEWEST`` prior readings of each phase its new readings fall in."""
+
+    baselines: dict[int, monitoring.VitalSigns | None]
+    newest: dict[tuple[int, str], list[Any]]
+
+    @classmethod
+    def read(
+        cls, db: Session, groups: Sequence[tuple[view.SessionView, Sequence[Charted]]]
+    ) -> _Prefetched:
+        dosed = [(state, new) for state, new in groups if state.dose_start is not None]
+        keys = [
+            (state, phase)
+            for state, new in dosed
+            for phase in _by_phase(state, new)
+            if phase != "pre_infusion"
+        ]
+        out = cls({}, {})
+        if not keys:
+            return out
+        # One statement of short indexed reads (each a LIMIT on the (session_id,
+        # taken_at) index), tagged k. Per session n: the last pre-dose reading with a
+        # blood pressure (k = 2n) and the last pre-dose reading at all (k = 2n + 1);
+        # per (session, phase) m: its newest ``_NEWEST`` readings (k = 2 * len(dosed) + m).
+        parts: list[str] = []
+        binds: dict[str, Any] = {}
+        for n, (state, _) in enumerate(dosed):
+            binds[f"s{n}"], binds[f"d{n}"] = state.session.id, state.dose_start
+            where = f"session_id = :s{n} AND entered_in_error_at IS NULL AND taken_at < :d{n}"
+            parts.append(_part(2 * n, where + " AND systolic_bp IS NOT NULL", 1))
+            parts.append(_part(2 * n + 1, where, 1))
+        first = 2 * len(dosed)
+        for m, (state, phase) in enumerate(keys):
+            bounds = _phase_range(state, phase)
+            binds[f"p{m}"], binds[f"lo{m}"] = state.session.id, bounds[0]
+            where = f"session_id = :p{m} AND entered_in_error_at IS NULL AND taken_at >= :lo{m}"
+            if bounds[1] is not None:
+                binds[f"hi{m}"] = bounds[1]
+                where += f" AND taken_at < :hi{m}"
+            parts.append(_part(first + m, where, _NEWEST))
+        statement = (
+            text(" UNION ALL ".join(parts))
+            .bindparams(
+                *(
+                    bindparam(name, type_=UTCDateTime() if name[0] in "dlh" else Integer())
+                    for name in binds
+                )
+            )
+            .columns(
+                column("k", Integer()),
+                column("id", Integer()),
+                column("taken_at", UTCDateTime()),
+                *(column(p, Integer()) for p in view.PARAMETERS),
+            )
+        )
+        rows: dict[int, list[Any]] = {}
+        for row in db.execute(statement, binds):
+            rows.setdefault(row.k, []).append(row)
+        for n, (state, _) in enumerate(dosed):
+            found = (rows.get(2 * n) or rows.get(2 * n + 1) or [None])[0]
+            out.baselines[state.session.id] = (
+                None
+                if found is None
+                else monitoring.VitalSigns(
+                    at_min=0.0, **{p: getattr(found, p) for p in view.PARAMETERS}
+                )
+            )
+        for m, (state, phase) in enumerate(keys):
+            # Newest first, as ``_window`` reads them.
+            out.newest[(state.session.id, phase)] = sorted(
+                rows.get(first + m, []), key=lambda r: (r.taken_at, r.id), reverse=True
+            )
+        return out
+
+
+_PARAMETER_COLUMNS = ", ".join(view.PARAMETERS)
+
+
+def _part(k: int, where: str, limit: int) -> str:
+    # Every value is a bound parameter; k and limit are this module's own integers, the
+    # ``where`` text this module's own conditions.
+    return (
+        f"SELECT * FROM (SELECT {int(k)} AS k, id, taken_at, {_PARAMETER_COLUMNS} "  # noqa: S608
+        f"FROM vital_signs WHERE {where} ORDER BY taken_at DESC, id DESC "
+        f"LIMIT {int(limit)}) AS w{int(k)}"
+    )
+
+
+def _phase_range(state: view.SessionView, phase: str) -> tuple[datetime, datetime | None]:
+    """``_phase_bounds`` as (from, before): the phase's readings are from <= t < before."""
+    assert state.dose_start is not None
+    if phase == "recovery":
+        start = state.dose_start if state.esketamine else state.dose_end
+        assert start is not None
+        return start, None
+    return state.dose_start, state.dose_end
+
+
 def _raise_phases(
-    db: Session, state: view.SessionView, new: list[VitalSign], windows: dict[str, _Window]
+    db: Session, state: view.SessionView, new: Sequence[Charted], windows: dict[str, _Window]
 ) -> list[SessionAlarm]:
     """The alarms the added readings raise, phase by phase (added, not yet flushed)."""
     raised: list[SessionAlarm] = []
@@ -483,6 +679,10 @@ def _raise_phases(
             raised += _raise(db, state, phase, rows, windows[phase])
     return raised
 
+
+# How many of the newest prior readings of a phase are read first (``_window``); more
+# are read only while a rule may be in a run through all of them. A tuning figure.
+_NEWEST = 8
 
 _Window = tuple[list[monitoring.VitalSigns], list[VitalSign] | None, monitoring.VitalSigns | None]
 
@@ -499,7 +699,13 @@ def _phase_bounds(state: view.SessionView, phase: str) -> list[Any]:
     return bounds
 
 
-def _window(db: Session, state: view.SessionView, phase: str, new: list[VitalSign]) -> _Window:
+def _window(
+    db: Session,
+    state: view.SessionView,
+    phase: str,
+    new: list[Charted],
+    read: _Prefetched | None = None,
+) -> _Window:
     """What ``monitoring.assess_new`` needs of the prior readings of ``phase`` (the
     ``monitoring.prior_window`` of them, read with indexed queries), and the baseline.
     With a reading charted late, the whole phase (then the second item holds its rows).
@@ -509,21 +715,26 @@ def _window(db: Session, state: view.SessionView, phase: str, new: list[VitalSig
     the readings before them irrelevant: usually three short queries."""
     assert state.dose_start is not None
     origin = state.dose_start
-    baseline = _baseline(db, state)
-    in_phase = [
-        VitalSign.session_id == state.session.id,
-        VitalSign.entered_in_error_at.is_(None),
-        *_phase_bounds(state, phase),
-    ]
-    columns = [VitalSign.id, VitalSign.taken_at, *(getattr(VitalSign, p) for p in view.PARAMETERS)]
-    last = db.execute(
-        select(*columns)
-        .where(*in_phase)
-        .order_by(VitalSign.taken_at.desc(), VitalSign.id.desc())
-        .limit(1)
-    ).first()
-    if last is None:
+    in_phase = _in_phase(state, phase)
+    columns = _COLUMNS
+    if read is not None:
+        baseline = read.baselines[state.session.id]
+        newest = read.newest[(state.session.id, phase)]
+    else:
+        baseline = _baseline(db, state)
+        # The newest few first: the latest names each parameter's latest time, and one
+        # of them that crosses no rule usually makes everything older irrelevant.
+        newest = list(
+            db.execute(
+                select(*columns)
+                .where(*in_phase)
+                .order_by(VitalSign.taken_at.desc(), VitalSign.id.desc())
+                .limit(_NEWEST)
+            ).all()
+        )
+    if not newest:
         return [], None, baseline
+    last = newest[0]
     if last.taken_at > new[0].taken_at:
         whole = list(
             db.scalars(
@@ -552,15 +763,22 @@ def _window(db: Session, state: view.SessionView, phase: str, new: list[VitalSig
     if not cuts:
         return [], None, baseline
     cut = min(cuts.values())
-    # Plain rows, not tracked objects: a monitor's five minutes are a few hundred.
-    kept = [
-        _signs(row, origin)
-        for row in db.execute(
-            select(*columns)
-            .where(*in_phase, VitalSign.taken_at >= cut)
-            .order_by(VitalSign.taken_at, VitalSign.id)
-        )
-    ]
+    recent = [row for row in reversed(newest) if row.taken_at >= cut]
+    kept = [_signs(row, origin) for row in recent]
+    if len(recent) == len(newest) and monitoring.unsettled(
+        kept, new=new_signs, phase=phase, baseline=baseline, overrides=state.limit_overrides
+    ):
+        # Some rule may be in a run through the newest rows: the whole lookback. (When
+        # none is, a reading among them settles every rule, and ``monitoring.settled``
+        # starts the window there, whatever came before.)
+        kept = [
+            _signs(row, origin)
+            for row in db.execute(
+                select(*columns)
+                .where(*in_phase, VitalSign.taken_at >= cut)
+                .order_by(VitalSign.taken_at, VitalSign.id)
+            )
+        ]
     open_runs = monitoring.unsettled(
         kept, new=new_signs, phase=phase, baseline=baseline, overrides=state.limit_overrides
     )
@@ -609,15 +827,15 @@ def _raise(
     db: Session,
     state: view.SessionView,
     phase: str,
-    new: list[VitalSign],
+    new: list[Charted],
     window: _Window,
 ) -> list[SessionAlarm]:
     assert state.dose_start is not None
     origin = state.dose_start
     prior, whole, baseline = window
-    found: list[tuple[VitalSign, monitoring.Alarm]]
+    found: list[tuple[Charted, monitoring.Alarm]]
     if whole is not None:
-        rows = sorted(whole + new, key=lambda v: (v.taken_at, v.id))
+        rows = sorted([*whole, *new], key=lambda v: (v.taken_at, v.id))
         signs = [_signs(v, origin) for v in rows]
         alarms = monitoring.assess(
             signs, phase=phase, baseline=baseline, overrides=state.limit_overrides
@@ -660,6 +878,7 @@ def _raise(
             phase=phase,
             raised_at=new[-1].recorded_at,
             vital_sign_id=source_row.id,
+            taken_at=source_row.taken_at,
         )
         db.add(stored)
         raised.append(stored)

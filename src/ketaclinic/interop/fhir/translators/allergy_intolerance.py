@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ketaclinic.interop.fhir import codes
-from ketaclinic.interop.fhir.translators.common import coding, concept, ref
+from ketaclinic.interop.fhir.translators.common import coding, concept, last_updated, ref
 
 PROFILE = codes.US_CORE + "us-core-allergyintolerance"
 CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
@@ -15,7 +15,7 @@ def to_fhir(intake: Any, position: int, allergy: str) -> dict[str, Any]:
     return {
         "resourceType": "AllergyIntolerance",
         "id": f"{intake.id}-{position}",
-        "meta": {"profile": [PROFILE]},
+        "meta": {"profile": [PROFILE], "lastUpdated": last_updated(intake.recorded_at)},
         "clinicalStatus": concept(coding(CLINICAL, "active")),
         "code": concept(text=allergy),
         "patient": ref("Patient", intake.patient_id),

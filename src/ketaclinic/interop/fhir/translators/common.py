@@ -19,6 +19,12 @@ def instant(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
+def last_updated(*moments: datetime | None) -> str:
+    """``meta.lastUpdated``: the latest moment the record behind a resource was written
+    or changed (what a Bulk Data ``_since`` compares)."""
+    return instant(max(m if m.tzinfo else m.replace(tzinfo=UTC) for m in moments if m))
+
+
 def coding(system: str, code: str, display: str | None = None) -> dict[str, str]:
     found = {"system": system, "code": code}
     if display:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ketaclinic.interop.fhir import codes
-from ketaclinic.interop.fhir.translators.common import coding, concept, instant, ref
+from ketaclinic.interop.fhir.translators.common import coding, concept, instant, last_updated, ref
 
 PROFILE = codes.US_CORE + "us-core-condition-problems-health-concerns"
 PROBLEM = concept(coding(codes.CONDITION_CATEGORY, "problem-list-item", "Problem List Item"))
@@ -23,7 +23,10 @@ def to_fhir(course: Any) -> dict[str, Any]:
     return {
         "resourceType": "Condition",
         "id": str(course.id),
-        "meta": {"profile": [PROFILE]},
+        "meta": {
+            "profile": [PROFILE],
+            "lastUpdated": last_updated(course.created_at, course.ended_at),
+        },
         # The clinic records the indication when it opens a course and never resolves
         # it, so the condition stays active; the course's own end is not the illness's.
         "clinicalStatus": concept(coding(codes.CONDITION_CLINICAL, "active")),

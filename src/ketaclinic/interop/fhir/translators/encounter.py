@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ketaclinic.interop.fhir import codes
-from ketaclinic.interop.fhir.translators.common import coding, concept, instant, ref
+from ketaclinic.interop.fhir.translators.common import coding, concept, instant, last_updated, ref
 
 PROFILE = codes.US_CORE + "us-core-encounter"
 # Session status -> Encounter.status (FHIR R4 EncounterStatus).
@@ -23,7 +23,10 @@ def to_fhir(session: Any) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "Encounter",
         "id": str(session.id),
-        "meta": {"profile": [PROFILE]},
+        "meta": {
+            "profile": [PROFILE],
+            "lastUpdated": last_updated(session.created_at, session.started_at, session.ended_at),
+        },
         "status": _STATUS.get(session.status, "in-progress"),
         "class": coding(*codes.ENCOUNTER_CLASS),
         "type": [

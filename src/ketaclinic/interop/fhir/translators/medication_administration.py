@@ -9,7 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from ketaclinic.interop.fhir import codes
-from ketaclinic.interop.fhir.translators.common import coding, concept, instant, quantity, ref
+from ketaclinic.interop.fhir.translators.common import (
+    coding,
+    concept,
+    instant,
+    last_updated,
+    quantity,
+    ref,
+)
 
 
 def to_fhir(dose: Any, lot_number: str | None = None) -> dict[str, Any]:
@@ -24,6 +31,7 @@ def to_fhir(dose: Any, lot_number: str | None = None) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "MedicationAdministration",
         "id": dose.id,
+        "meta": {"lastUpdated": last_updated(dose.started_at, dose.ended_at)},
         "status": "completed" if dose.route != "iv" or dose.ended_at else "in-progress",
         "medicationCodeableConcept": concept(text=codes.DRUGS[dose.route]),
         "subject": ref("Patient", dose.patient_id),

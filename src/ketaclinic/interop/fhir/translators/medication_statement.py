@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ketaclinic.interop.fhir.translators.common import concept, ref
+from ketaclinic.interop.fhir.translators.common import concept, last_updated, ref
 
 PROFILE = None  # US Core has no MedicationStatement profile (it profiles MedicationRequest)
 
@@ -13,6 +13,7 @@ def to_fhir(intake: Any, position: int, medication: str) -> dict[str, Any]:
     return {
         "resourceType": "MedicationStatement",
         "id": f"{intake.id}-{position}",
+        "meta": {"lastUpdated": last_updated(intake.recorded_at)},
         "status": "active",
         "medicationCodeableConcept": concept(text=medication),
         "subject": ref("Patient", intake.patient_id),

@@ -20,6 +20,7 @@ from ketaclinic.interop.fhir.translators.common import (
     concept,
     fhir_id,
     instant,
+    last_updated,
     quantity,
     ref,
 )
@@ -34,12 +35,17 @@ _READING_PARTS = {
 ID_PATTERN = re.compile(r"^(vs|bm|qr)-(\d+)-([a-z0-9-]+)$")
 
 
-def _vital(key: str, patient_id: int, id_: str, at: str) -> dict[str, Any]:
+def _vital(
+    key: str, patient_id: int, id_: str, at: str, changed: datetime | None
+) -> dict[str, Any]:
     vital = codes.VITALS[key]
+    meta: dict[str, Any] = {"profile": [vital.profile]}
+    if changed is not None:
+        meta["lastUpdated"] = last_updated(changed)
     return {
         "resourceType": "Observation",
         "id": id_,
-        "meta": {"profile": [vital.profile]},
+        "meta": meta,
         "status": "final",
         "category": [VITAL_SIGNS],
         "code": concept(
@@ -57,7 +63,13 @@ def from_reading(reading: Any) -> list[dict[str, Any]]:
     at = instant(reading.taken_at)
     found = []
     if reading.systolic_bp is not None or reading.diastolic_bp is not None:
-        bp = _vital("blood_pressure", reading.patient_id, f"vs-{reading.id}-bp", at)
+        bp = _vital(
+            "blood_pressure",
+            reading.patient_id,
+            f"vs-{reading.id}-bp",
+            at,
+            getattr(reading, "recorded_at", None),
+        )
         bp["encounter"] = ref("Encounter", reading.session_id)
         bp["component"] = [
             {
@@ -78,7 +90,13 @@ def from_reading(reading: Any) -> list[dict[str, Any]]:
         value = getattr(reading, key)
         if value is None:
             continue
-        obs = _vital(key, reading.patient_id, f"vs-{reading.id}-{suffix}", at)
+        obs = _vital(
+            key,
+            reading.patient_id,
+            f"vs-{reading.id}-{suffix}",
+            at,
+            getattr(reading, "recorded_at", None),
+        )
         obs["encounter"] = ref("Encounter", reading.session_id)
         vital = codes.VITALS[key]
         obs["valueQuantity"] = quantity(value, vital.unit, vital.ucum)
@@ -92,11 +110,25 @@ def from_measurement(patient_id: int, row: Any) -> list[dict[str, Any]]:
     for key, value in (("weight", row.weight_kg), ("height", row.height_cm)):
         if value is None:
             continue
-        obs = _vital(key, patient_id, f"bm-{row.id}-{key}", row.measured_on.isoformat())
+        obs = _vital(
+            key,
+            patient_id,
+            f"bm-{row.id}-{key}",
+            row.measured_on.isoformat(),
+            getattr(row, "recorded_at", None),
+        )
         vital = codes.VITALS[key]
         obs["valueQuantity"] = quantity(value, vital.unit, vital.ucum)
         found.append(obs)
     return found
+
+
+def _meta(profile: str, response: Any) -> dict[str, Any]:
+    meta: dict[str, Any] = {"profile": [profile]}
+    changed = getattr(response, "created_at", None)
+    if changed is not None:
+        meta["lastUpdated"] = last_updated(changed)
+    return meta
 
 
 def _screening(
@@ -105,7 +137,7 @@ def _screening(
     return {
         "resourceType": "Observation",
         "id": id_,
-        "meta": {"profile": [codes.SCREENING_PROFILE]},
+        "meta": _meta(codes.SCREENING_PROFILE, response),
         "status": "final",
         "category": [SURVEY],
         "code": code,

@@ -10,7 +10,13 @@ from ketaclinic.clinical import instruments
 from ketaclinic.interop.fhir import codes
 from ketaclinic.interop.fhir.outcome import FhirError
 from ketaclinic.interop.fhir.translators import questionnaire
-from ketaclinic.interop.fhir.translators.common import instant, local_id, parse_instant, ref
+from ketaclinic.interop.fhir.translators.common import (
+    instant,
+    last_updated,
+    local_id,
+    parse_instant,
+    ref,
+)
 
 PROFILE = codes.US_CORE + "us-core-questionnaireresponse"
 
@@ -30,7 +36,7 @@ def to_fhir(response: Any) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",
         "id": str(response.id),
-        "meta": {"profile": [PROFILE]},
+        "meta": {"profile": [PROFILE], "lastUpdated": last_updated(response.created_at)},
         "questionnaire": questionnaire.canonical(instrument.id),
         "status": "completed",
         "subject": ref("Patient", response.patient_id),

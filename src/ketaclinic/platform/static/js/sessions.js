@@ -39,6 +39,14 @@
     var el = document.getElementById(id);
     if (el) { el.textContent = value === null || value === undefined ? "–" : String(value); }
   }
+  // The section the nurse chose, kept by every form (as the server draws them).
+  function keptTab() {
+    var kept = document.createElement("input");
+    kept.type = "hidden"; kept.name = "tab";
+    var any = document.querySelector('input[name="tab"]');
+    kept.value = any ? any.value : "";
+    return kept;
+  }
   function cell(row, value) {
     var td = document.createElement("td");
     td.textContent = value === null || value === undefined ? "" : String(value);
@@ -52,6 +60,7 @@
     form.className = "inline";
     var csrf = document.createElement("input");
     csrf.type = "hidden"; csrf.name = "csrf_token"; csrf.value = alarmsBox.dataset.csrf;
+    form.appendChild(keptTab());
     var label = document.createElement("label");
     label.className = "visually-hidden"; label.htmlFor = "ve-" + id; label.textContent = "Why is this reading wrong";
     var reason = document.createElement("input");
@@ -120,7 +129,12 @@
       }
     });
     var last = readings[readings.length - 1];
-    text("latest-time", clock(last.taken_at));
+    text("latest-time", clock(last.taken_at).slice(0, 5));
+    var into = document.getElementById("latest-into");
+    var pump = document.querySelector("dl.pump[data-start]");
+    if (into && pump) {
+      into.textContent = "(" + Math.floor((Date.parse(last.taken_at) - Date.parse(pump.dataset.start)) / 60000) + " min in)";
+    }
     if (last.heart_rate !== null) { text("latest-hr", last.heart_rate); }
     if (last.systolic_bp !== null) { text("latest-bp", last.systolic_bp + "/" + last.diastolic_bp); }
     if (last.spo2 !== null) { text("latest-spo2", last.spo2); }
@@ -148,6 +162,7 @@
     form.className = "row";
     var csrf = document.createElement("input");
     csrf.type = "hidden"; csrf.name = "csrf_token"; csrf.value = alarmsBox.dataset.csrf;
+    form.appendChild(keptTab());
     var label = document.createElement("label");
     label.htmlFor = "ack-" + a.id; label.textContent = "What was done";
     var note = document.createElement("input");
@@ -180,6 +195,8 @@
       if (!open[id] && !shown[id].contains(document.activeElement)) { shown[id].remove(); }
     });
     alarmsBox.hidden = alarms.length === 0;
+    var none = document.getElementById("no-alarms");
+    if (none) { none.hidden = alarms.length !== 0; }
   }
   var source = new EventSource(vitals.dataset.live);
   source.addEventListener("vitals", function (e) {
@@ -191,41 +208,4 @@
   source.addEventListener("closed", function () { source.close(); if (state) { state.textContent = "(session closed)"; } });
   source.onopen = function () { if (state) { state.textContent = "(live)"; } };
   source.onerror = function () { if (state) { state.textContent = "(reconnecting…)"; } };
-})();
-
-// The trend chart: polylines of the last readings, redrawn as live readings arrive.
-(function () {
-  var svg = document.getElementById("trend");
-  if (!svg) { return; }
-  var NS = "http://www.w3.org/2000/svg";
-  var points = [];
-  try { points = JSON.parse(svg.dataset.trend || "[]"); } catch (e) { points = []; }
-  var series = ["systolic_bp", "diastolic_bp", "heart_rate", "spo2"];
-  var css = { systolic_bp: "t-sbp", diastolic_bp: "t-dbp", heart_rate: "t-hr", spo2: "t-spo2" };
-  function draw() {
-    while (svg.firstChild) { svg.removeChild(svg.firstChild); }
-    var last = points.slice(-120);
-    if (last.length === 0) { return; }
-    var t0 = Date.parse(last[0].taken_at), t1 = Date.parse(last[last.length - 1].taken_at);
-    var span = Math.max(1, t1 - t0);
-    series.forEach(function (name) {
-      var coords = [];
-      last.forEach(function (p) {
-        if (p[name] === null || p[name] === undefined) { return; }
-        var x = 5 + 590 * (Date.parse(p.taken_at) - t0) / span;
-        var y = 155 - 150 * Math.min(220, p[name]) / 220;
-        coords.push(x.toFixed(1) + "," + y.toFixed(1));
-      });
-      if (coords.length === 0) { return; }
-      var line = document.createElementNS(NS, "polyline");
-      line.setAttribute("points", coords.join(" "));
-      line.setAttribute("class", "trend-line " + css[name]);
-      svg.appendChild(line);
-    });
-  }
-  draw();
-  document.addEventListener("ketaclinic:vitals", function (e) {
-    points = points.concat(e.detail).slice(-120);
-    draw();
-  });
 })();
