@@ -12,8 +12,8 @@ upgrade (``platform.migrate.upgrade``: only the missing rows, in one transaction
 any time by ``ketaclinic summaries rebuild``: the derivation is the services' own code,
 which a migration file must not import (a later schema would break it).
 
-Revision ID: 0023
-Revises: 0022
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-02 06:00:00.000000
 """
 
@@ -26,8 +26,8 @@ from alembic import op
 
 from ketaclinic.platform.db import UTCDateTime
 
-revision: str = "0023"
-down_revision: str | Sequence[str] | None = "0022"
+revision: str = "0024"
+down_revision: str | Sequence[str] | None = "0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
