@@ -229,6 +229,9 @@ def test_front_desk_cannot_open_outcomes_and_researchers_see_counts_only(
     page = client.get("/outcomes/clinic")
     assert page.status_code == 200 and "treatment-resistant depression" in page.text
     assert "Lopez" not in page.text
+    # A researcher's counts come with small cells suppressed: one course is "<11".
+    assert page.url.path == "/reports/research"
+    assert "<td>&lt;11</td>" in page.text
     assert client.get("/outcomes/dashboard").status_code == 403
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ketaclinic.clinical import calendar, consent, controlled, monitoring, records
+from ketaclinic.clinical import calendar, consent, controlled, disclosure, monitoring, records
 from ketaclinic.clinical.codes import billing as billing_codes
 from ketaclinic.clinical.codes import estimates as estimate_rules
 from ketaclinic.clinical.codes import mdc
@@ -146,6 +146,11 @@ TABLES: dict[str, Table] = {
             "consent.readiness",
             "Day-before readiness windows (food, liquids, nasal sprays)",
             lambda: consent.WINDOWS,
+        ),
+        Table(
+            "disclosure.suppression",
+            "Small cells suppressed in research tables",
+            lambda: disclosure.SUPPRESSION,
         ),
     )
 }

@@ -10,12 +10,13 @@ from __future__ import annotations
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
+from ketaclinic.interop.fhir import deidentify
 from ketaclinic.interop.hl7 import pcd01
 from ketaclinic.interop.models import FhirImport, Hl7DeadLetter, Hl7Message, ImportedFact
 from ketaclinic.patients import service as patients
@@ -24,6 +25,7 @@ from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import ClinicError, Conflict, Forbidden, Invalid, NotFound
 from ketaclinic.platform.roles import Role
+from ketaclinic.platform.settings import get_settings
 from ketaclinic.sessions import service as sessions
 
 REVIEWERS = frozenset({Role.nurse, Role.admin})
@@ -611,3 +613,58 @@ def imported_intake_facts(db: Session, *, actor: Actor, patient_id: int) -> Inta
 
 def _number(value: float | None) -> float | int | None:
     return int(value) if value is not None and float(value).is_integer() else value
+
+
+# ------------------------------------------------------------------ de-identification
+@dataclass(frozen=True)
+class PatientMask:
+    """How one patient appears in a de-identified dataset (HIPAA Safe Harbor, the rule
+    of the FHIR bulk export, ``interop.fhir.deidentify``): a keyed pseudonym, the same
+    as the patient's in a de-identified FHIR export; every date moved by one per-patient
+    offset (intervals survive); a year of birth, or the group of everyone over 89."""
+
+    pseudonym: str
+    shift: timedelta
+    birth_year: str | None  # shifted; None when the patient is over 89
+    age: str  # whole years today, or "90 or older"
+
+    def day(self, value: date) -> date:
+        return value + self.shift
+
+    def moment(self, value: datetime) -> datetime:
+        """Shifted, to the whole second (a dataset keeps no sub-second detail)."""
+        return (value + self.shift).replace(microsecond=0)
+
+    def record(self, kind: str, record_id: object) -> str:
+        """A pseudonym for one of this patient's records (a session, a response)."""
+        return deidentify.pseudonym(_deidentification_key(), kind, f"{self.pseudonym}/{record_id}")
+
+
+SAFE_HARBOR = deidentify.SAFE_HARBOR
+DATE_SHIFT_SOURCE = deidentify.SHIFT_SOURCE
+OLDEST_GROUP = deidentify.OLDEST_GROUP
+
+
+def _deidentification_key() -> bytes:
+    return get_settings().effective_secret_key.encode()
+
+
+def age_group(born: date, *, on: date) -> str:
+    """Whole years on ``on``, or the one group of everyone over 89 (Safe Harbor)."""
+    return deidentify.age_group(born, today=on)
+
+
+def patient_masks(born: dict[int, date], *, today: date) -> dict[int, PatientMask]:
+    """The mask of each patient (id -> date of birth), from the clinic's secret key, for
+    another area's act that audits itself (the research export)."""
+    key = _deidentification_key()
+    found = {}
+    for patient_id, dob in born.items():
+        by = deidentify.offset(key, str(patient_id))
+        found[patient_id] = PatientMask(
+            pseudonym=deidentify.pseudonym(key, "Patient", str(patient_id)),
+            shift=by,
+            birth_year=deidentify.birth_year(dob, by=by, today=today),
+            age=deidentify.age_group(dob, today=today),
+        )
+    return found

@@ -503,6 +503,9 @@ def clinic(
     first = start or last - timedelta(days=365)
     if first > last:
         raise Invalid("the period must start on or before its end", fields={"start": "after end"})
+    if not actor.roles & {Role.prescriber, Role.admin}:
+        # A researcher reads these counts with small cells suppressed, on their page.
+        return RedirectResponse(f"/reports/research?start={first}&end={last}", status_code=303)
     groups = statistics.clinic_outcomes(
         db, actor=actor, start=period(request, first, last)[0], end=period(request, first, last)[1]
     )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from ketaclinic.clinical import disclosure
+from ketaclinic.configuration import service as configuration
 from ketaclinic.patients import service
 from ketaclinic.patients.schemas import MeasurementIn, PatientIn, PatientUpdate
 from ketaclinic.platform import ports
@@ -37,17 +39,25 @@ def _own(db: Session, actor: Actor) -> service.Patient | None:
     return service.get_patient(db, actor=actor, patient_id=actor.patient_id)
 
 
+def _cohort(db: Session, actor: Actor) -> dict[str, Any]:
+    """The researcher's cohort counts, each cell under the clinic's minimum shown
+    suppressed (``disclosure.suppression``)."""
+    found = service.deidentified_summary(db, actor=actor, today=date.today())
+    rule = disclosure.research_rule(configuration.overrides_for(db, "disclosure.suppression"))
+    return {
+        "total": disclosure.shown(found["total"], rule),
+        "by_sex": {k: disclosure.shown(v, rule) for k, v in found["by_sex"].items()},
+        "by_age_band": {k: disclosure.shown(v, rule) for k, v in found["by_age_band"].items()},
+    }
+
+
 HOME_SECTIONS = [
     HomeSection(
         "recent",
         frozenset(DESK),
         lambda db, actor: service.recently_updated(db, actor=actor, limit=10),
     ),
-    HomeSection(
-        "cohort",
-        frozenset({Role.researcher}),
-        lambda db, actor: service.deidentified_summary(db, actor=actor, today=date.today()),
-    ),
+    HomeSection("cohort", frozenset({Role.researcher}), _cohort),
     HomeSection("own", frozenset({Role.patient}), _own),
 ]
 

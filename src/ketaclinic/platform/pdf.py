@@ -45,6 +45,21 @@ def _font_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "mpl-data" / "fonts" / "ttf"
 
 
+def clinic_letterhead() -> tuple[str, tuple[str, ...]]:
+    """The clinic's name and the lines under it (address, telephone), from its settings:
+    the letterhead of its clinical documents, on paper and on a printable page."""
+    from ketaclinic.platform.settings import get_settings
+
+    s = get_settings()
+    phone = s.billing_phone
+    if len(phone) == 10 and phone.isdigit():
+        phone = f"({phone[:3]}) {phone[3:6]}-{phone[6:]}"
+    zip_code = s.billing_zip[:5]
+    return s.clinic_name, (
+        f"{s.billing_address}, {s.billing_city}, {s.billing_state} {zip_code} · Telephone {phone}",
+    )
+
+
 @dataclass(frozen=True)
 class Signature:
     """A signature block: who, when, what it means, and optionally the drawn mark (PNG)."""
@@ -205,6 +220,13 @@ class ClinicDocument:
             0, 4, f"{signature.meaning} · {signature.signed_at}", new_x="LMARGIN", new_y="NEXT"
         )
         pdf.set_font(_FAMILY, "", _BODY_SIZE)
+
+    def image(self, png: bytes, *, width: float | None = None) -> None:
+        """A picture (a chart rendered to PNG) across the text width, or ``width`` mm."""
+        pdf = self.pdf
+        usable = pdf.w - pdf.l_margin - pdf.r_margin
+        pdf.image(BytesIO(png), x=pdf.l_margin, w=min(width or usable, usable))
+        pdf.ln(2)
 
     def page_break(self) -> None:
         self.pdf.add_page()

@@ -24,6 +24,7 @@ from ketaclinic.platform.areas import ChartSection
 from ketaclinic.platform.auth import Principal, allow, get_db, request_session
 from ketaclinic.platform.errors import ClinicError, Invalid
 from ketaclinic.platform.ids import RecordId
+from ketaclinic.platform.pdf import clinic_letterhead
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.web import render
 from ketaclinic.sessions import service, trend
@@ -382,7 +383,20 @@ def note_page(
     from ketaclinic.sessions.service import note as note_text
 
     body, rows = note_text.render(state, request.app.state.settings.zone)
-    return render(request, "sessions/note.html", {"s": state, "draft": body, "rows": rows})
+    clinic, lines = clinic_letterhead()
+    # A printed note carries the clinic's letterhead and the patient's date of birth,
+    # and none of the clinic-wide banners (they are about the clinic, not this patient).
+    return render(
+        request,
+        "sessions/note.html",
+        {
+            "s": state,
+            "draft": body,
+            "rows": rows,
+            "letterhead": (clinic, lines),
+            "banners": [],
+        },
+    )
 
 
 @router.post("/sessions/{session_id}/checklist", response_class=HTMLResponse)

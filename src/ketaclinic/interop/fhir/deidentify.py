@@ -29,6 +29,7 @@ SHIFT_DAYS = 182
 SHIFT_SOURCE = Source("date shifting within +/- 6 months per patient", "convention")
 OLDEST_AGE = 89
 AGE_GROUP = "urn:ketaclinic:age-group"
+OLDEST_GROUP = "90 or older"
 _DATE_ELEMENTS = {
     "effectiveDateTime",
     "authored",
@@ -92,11 +93,24 @@ def deidentify(
     out = _walk(resource, key, by)
     out["id"] = pseudonym(key, kind, resource["id"])
     if kind == "Patient":
-        born = date.fromisoformat(resource["birthDate"])
-        age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        year = birth_year(date.fromisoformat(resource["birthDate"]), by=by, today=today)
         out.pop("birthDate", None)
-        if age > OLDEST_AGE:
-            out["extension"] = [{"url": AGE_GROUP, "valueString": "90 or older"}]
+        if year is None:
+            out["extension"] = [{"url": AGE_GROUP, "valueString": OLDEST_GROUP}]
         else:
-            out["birthDate"] = str((born + by).year)
+            out["birthDate"] = year
     return out
+
+
+def birth_year(born: date, *, by: timedelta, today: date) -> str | None:
+    """The shifted year of birth, or None for a person over 89 (grouped as 90+)."""
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    if age > OLDEST_AGE:
+        return None
+    return str((born + by).year)
+
+
+def age_group(born: date, *, today: date) -> str:
+    """The age in whole years, or the one group of everyone over 89."""
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return OLDEST_GROUP if age > OLDEST_AGE else str(age)

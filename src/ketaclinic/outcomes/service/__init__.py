@@ -47,7 +47,15 @@ from ketaclinic.outcomes.service.outbox import (
     notify_admins,
     reminders_until,
 )
-from ketaclinic.outcomes.service.progress import PatientOutcomes, patient_outcomes
+from ketaclinic.outcomes.service.progress import (
+    CATEGORIES,
+    STAGES,
+    PatientOutcomes,
+    Standing,
+    Trend,
+    patient_outcomes,
+    progress_report,
+)
 from ketaclinic.outcomes.service.requests import (
     DueQuestionnaire,
     due_questionnaires,
@@ -66,6 +74,12 @@ from ketaclinic.outcomes.service.responses import (
     score_history,
     stored_responses,
 )
+from ketaclinic.outcomes.service.statistics import (
+    GroupOutcome,
+    Rate,
+    clinic_outcomes,
+    wilson_interval,
+)
 from ketaclinic.outcomes.service.summaries import differences as course_summary_differences
 from ketaclinic.outcomes.service.summaries import rebuild as rebuild_course_summaries
 from ketaclinic.outcomes.service.summaries import refresh_course_summaries
@@ -76,6 +90,15 @@ __all__ = [
     "course_summary_differences",
     "rebuild_course_summaries",
     "refresh_course_summaries",
+    "CATEGORIES",
+    "STAGES",
+    "Standing",
+    "Trend",
+    "progress_report",
+    "GroupOutcome",
+    "Rate",
+    "clinic_outcomes",
+    "wilson_interval",
     "Recorded",
     "StoredResponse",
     "count_responses",

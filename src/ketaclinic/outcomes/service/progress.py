@@ -417,3 +417,29 @@ def dashboard(db: Session, *, actor: Actor, now: datetime | None = None) -> list
     db.flush()
     rows.sort(key=lambda r: (-len(r.flags), r.patient.family_name))
     return rows
+
+
+def progress_report(
+    db: Session, *, actor: Actor, patient_id: int, now: datetime | None = None
+) -> Standing:
+    """The standing a progress report prints: the patient's own (in the portal) or the
+    care team's; its score trends carry the response and remission lines of the
+    instruments and course rules. Audited as one read."""
+    check_patient(db, actor, patient_id)
+    now = now or utcnow()
+    course = (
+        orders.latest_course(db, patient_id)
+        if actor.patient_only
+        else context.latest_course(db, actor=actor, patient_id=patient_id)
+    )
+    found = standing(db, actor=actor, patient_id=patient_id, now=now, course=course)
+    audit.note_read(
+        db,
+        actor=actor,
+        action="outcomes.progress_report",
+        patient_id=patient_id,
+        object_type="questionnaire_response",
+        detail=f"{sum(len(t.points) for t in found.trends.values())} scores",
+    )
+    db.flush()
+    return found

@@ -20,12 +20,24 @@ from ketaclinic.sessions.service.checklist import answer_checklist, override_che
 from ketaclinic.sessions.service.cockpit import READINGS_PAGE, Cockpit, get_cockpit
 from ketaclinic.sessions.service.discharge import add_addendum, cosign_note, discharge, sign_note
 from ketaclinic.sessions.service.esketamine import (
+    RECORD_MEANING as REMS_RECORD_MEANING,
+)
+from ketaclinic.sessions.service.esketamine import (
+    TEMPLATE as REMS_FORM_FIELDS,
+)
+from ketaclinic.sessions.service.esketamine import (
+    TEMPLATE_VERSION as REMS_FORM_VERSION,
+)
+from ketaclinic.sessions.service.esketamine import (
     answer_record,
     enrolment_for,
     file_record,
     record_enrolment,
     records_to_file,
     sign_record,
+)
+from ketaclinic.sessions.service.esketamine import (
+    form_values as rems_form_values,
 )
 from ketaclinic.sessions.service.export import (
     DoseGiven,
@@ -72,6 +84,12 @@ from ketaclinic.sessions.service.records import (
     record_side_effect,
     record_symptom,
 )
+from ketaclinic.sessions.service.safety import (
+    AdverseEvent,
+    PeriodSafety,
+    ProtocolSafety,
+    period_safety,
+)
 from ketaclinic.sessions.service.summaries import differences as summary_differences
 from ketaclinic.sessions.service.summaries import rebuild as rebuild_summaries
 from ketaclinic.sessions.service.summaries import values_of as session_summary_values
@@ -115,6 +133,14 @@ __all__ = [
     "chair_board",
     "notes_to_cosign",
     "safety_summary",
+    "REMS_FORM_FIELDS",
+    "REMS_FORM_VERSION",
+    "REMS_RECORD_MEANING",
+    "rems_form_values",
+    "AdverseEvent",
+    "PeriodSafety",
+    "ProtocolSafety",
+    "period_safety",
     "DeviceBatch",
     "DeviceMessage",
     "SessionMessages",
