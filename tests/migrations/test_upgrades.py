@@ -169,7 +169,8 @@ def _fill_new_tables(conn: sa.Connection, new: set[str]) -> set[str]:
             if not c.nullable
             and c.server_default is None
             and c.autoincrement is not True
-            and not (c.primary_key and isinstance(c.type, sa.Integer))
+            # A key of its own is numbered by the database; one that is its parent's is not.
+            and not (c.primary_key and isinstance(c.type, sa.Integer) and not c.foreign_keys)
         }
         savepoint = conn.begin_nested()
         try:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from ketaclinic.orders.models import Course
-from ketaclinic.outcomes.service import context
+from ketaclinic.outcomes.service import context, summaries
 from ketaclinic.outcomes.service.context import SessionGiven
 from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import SYSTEM, Actor
@@ -42,6 +42,9 @@ def a_course(
         created_at=created_at,
     )
     db.add(course)
+    db.flush()
+    # As opening a course through orders does: outcomes starts keeping where it stands.
+    summaries.refresh_course_summaries(db, patient_id=patient_id)
     db.commit()
     return course
 

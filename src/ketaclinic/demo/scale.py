@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.demo.people import FAMILY_NAMES, GIVEN_NAMES
 from ketaclinic.orders.models import Course, Order, PlannedSession
+from ketaclinic.outcomes import service as outcomes_service
 from ketaclinic.outcomes.models import QuestionnaireResponse, QuestionnaireResponseItem
 from ketaclinic.patients.models import BodyMeasurement, Patient, PatientVersion
 from ketaclinic.platform.audit import chain
@@ -37,6 +38,7 @@ from ketaclinic.platform.audit.models import AuditEvent
 from ketaclinic.platform.audit.service import is_sensitive
 from ketaclinic.platform.db import utcnow
 from ketaclinic.scheduling.models import Appointment
+from ketaclinic.sessions import service as sessions_service
 from ketaclinic.sessions.models import (
     InfusionSession,
     SessionEntry,
@@ -709,6 +711,10 @@ def seed(
                 progress(i + 1, patients)
         seeder.writer.flush()
     _advance_sequences(db)
+    # Rows written straight into the tables have no kept summaries yet: derived here from
+    # those facts, as ``ketaclinic summaries rebuild --missing`` would.
+    sessions_service.rebuild_summaries(db, only_missing=True)
+    outcomes_service.rebuild_course_summaries(db, only_missing=True)
     # The trail's own sealer chains the seeded rows like any others.
     chain.seal(db, wait=True)
     written = seeder.writer.written

@@ -25,6 +25,7 @@ from ketaclinic.orders import planning
 from ketaclinic.orders.models import Course, Order, PlannedSession
 from ketaclinic.orders.schemas import OrderIn, OverrideIn
 from ketaclinic.patients import service as patients
+from ketaclinic.platform import ports
 from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
@@ -193,6 +194,8 @@ def open_course(
         f"{p.id} for {indication}, {count} sessions; candidacy decision {cleared.decision.id}",
     )
     db.flush()
+    # Outcomes keeps where each course stands: a new course starts its row.
+    ports.course_facts_changed(db, patient_id=patient_id)
     return course
 
 
@@ -333,6 +336,9 @@ def add_planned_sessions(
     if kind == "induction":
         course.series_sessions += len(rows)
     db.flush()
+    if kind == "induction":
+        # A longer series changes where the course stands (outcomes keeps that).
+        ports.course_facts_changed(db, patient_id=course.patient_id)
     _audit(
         db,
         actor,

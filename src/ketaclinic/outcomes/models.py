@@ -222,3 +222,40 @@ class OutboxMessage(Base):
     reminder_of_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_messages.id"), index=True)
     reminder_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     cancelled_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class CourseSummaryRow(Base):
+    """Where a course stands, kept as its facts change (a questionnaire answered, a
+    session given, the course opened or extended) in the act's own transaction: the
+    clinic's response and remission rates and the course dashboard read these rows, not
+    every session and score. The classification is ``clinical.course.evaluate``'s, stored
+    as it found it; ``ketaclinic summaries rebuild`` recomputes every row from the facts."""
+
+    __tablename__ = "course_summaries"
+    __table_args__ = (
+        # Courses opened in a period, grouped (clinic outcomes).
+        Index("ix_course_summaries_opened", "opened_at", "indication", "protocol_id"),
+    )
+
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("courses.id"), primary_key=True, autoincrement=False
+    )
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    indication: Mapped[str] = mapped_column(String(60))
+    protocol_id: Mapped[str] = mapped_column(String(60))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sessions_given: Mapped[int] = mapped_column(Integer, default=0)
+    stage: Mapped[str | None] = mapped_column(String(40))
+    problem: Mapped[str | None] = mapped_column(Text)
+    primary_instrument: Mapped[str | None] = mapped_column(String(30))
+    baseline: Mapped[float | None] = mapped_column(Float)
+    latest: Mapped[float | None] = mapped_column(Float)
+    latest_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    category: Mapped[str | None] = mapped_column(String(30))
+    # None: not evaluable (no primary score against a baseline yet); remission also None
+    # where the primary instrument has no remission cut-off.
+    response: Mapped[bool | None] = mapped_column(Boolean)
+    remission: Mapped[bool | None] = mapped_column(Boolean)
+    interim_evaluation_due: Mapped[bool] = mapped_column(Boolean, default=False)
+    booster_suggested: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -299,6 +299,35 @@ def appointment_booked(
     )
 
 
+# ------------------------------------------------------------------ kept summaries
+
+
+class CourseFactsChanged(Protocol):
+    def __call__(self, db: Session, *, patient_id: int) -> int: ...
+
+
+def course_facts_changed(db: Session, *, patient_id: int) -> int:
+    """A fact a course's standing is derived from changed (a session given, a course
+    opened or extended, a visit completed): the patient's kept course summaries are
+    derived again in the caller's transaction (answered by
+    ``outcomes.service.refresh_course_summaries``); how many courses."""
+    refresh = cast(
+        CourseFactsChanged, import_module("ketaclinic.outcomes.service").refresh_course_summaries
+    )
+    return refresh(db, patient_id=patient_id)
+
+
+def derive_missing_summaries(db: Session) -> tuple[int, int]:
+    """Derive the kept summary of every session and course that has none from its facts,
+    sessions first (answered by ``sessions.service.rebuild_summaries`` and
+    ``outcomes.service.rebuild_course_summaries``); how many of each."""
+    sessions = import_module("ketaclinic.sessions.service")
+    outcomes = import_module("ketaclinic.outcomes.service")
+    made = int(sessions.rebuild_summaries(db, only_missing=True))
+    courses = int(outcomes.rebuild_course_summaries(db, only_missing=True))
+    return made, courses
+
+
 # ------------------------------------------------------------------ preparation
 
 

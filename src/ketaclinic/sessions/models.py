@@ -266,6 +266,45 @@ class MonitoringRecord(Base):
     filing_reference: Mapped[str | None] = mapped_column(String(80))
 
 
+class SessionSummaryRow(Base):
+    """A session's figures, kept as its facts are charted, in the act's own transaction:
+    what the chart, the sessions given and the clinic's statistics read instead of every
+    reading, score and event. Derived, never edited by hand: ``ketaclinic summaries
+    rebuild`` recomputes it from the facts, and a test holds the two equal."""
+
+    __tablename__ = "session_summaries"
+    __table_args__ = (
+        # A patient's sessions in time order (the chart, the sessions given of a course).
+        Index("ix_session_summaries_patient_started", "patient_id", "started_at"),
+        # Sessions given in a period (clinic statistics).
+        Index("ix_session_summaries_started", "started_at"),
+    )
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("infusion_sessions.id"), primary_key=True, autoincrement=False
+    )
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"), index=True)
+    # The first dose (the infusion's start, or the first nasal device) and the end: the
+    # discharge, else the end of dosing.
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    discharged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    dose_mg: Mapped[float | None] = mapped_column(Float)  # once dosing has ended
+    dosing_minutes: Mapped[float | None] = mapped_column(Float)
+    readings: Mapped[int] = mapped_column(Integer, default=0)
+    peak_systolic: Mapped[int | None] = mapped_column(SmallInteger)
+    peak_diastolic: Mapped[int | None] = mapped_column(SmallInteger)
+    lowest_spo2: Mapped[int | None] = mapped_column(SmallInteger)
+    max_heart_rate: Mapped[int | None] = mapped_column(SmallInteger)
+    cadss_max: Mapped[float | None] = mapped_column(Float)
+    moaas_lowest: Mapped[float | None] = mapped_column(Float)
+    alarms: Mapped[int] = mapped_column(Integer, default=0)
+    interventions: Mapped[int] = mapped_column(Integer, default=0)
+    side_effects: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 @event.listens_for(SessionNote, "before_update")
 def _signed_note_is_frozen(_mapper: Any, _connection: Any, target: SessionNote) -> None:
     """Only the co-signature may be added to a signed note; anything else is refused

@@ -13,6 +13,8 @@
   the outbox (``{public_url}`` and ``{link}`` are filled in at delivery); ``remind=True``
   repeats it up to the clinic's ``reminder_count``, a day apart, until
   ``reminders_until(kind, done)`` says its purpose is done
+- ``refresh_course_summaries(db, *, patient_id) -> int``: derive the patient's kept
+  course summaries again (flush-only; other areas call it through ``platform.ports``)
 - ``declare_text(kind, template)``: the words of a text message of ``kind`` (no
   clinical content: texts say only their declared words)
 """
@@ -78,10 +80,16 @@ from ketaclinic.outcomes.service.statistics import (
     clinic_outcomes,
     wilson_interval,
 )
+from ketaclinic.outcomes.service.summaries import differences as course_summary_differences
+from ketaclinic.outcomes.service.summaries import rebuild as rebuild_course_summaries
+from ketaclinic.outcomes.service.summaries import refresh_course_summaries
 from ketaclinic.outcomes.service.texts import declare as declare_text
 from ketaclinic.outcomes.service.work import WorkReport, run_due_work
 
 __all__ = [
+    "course_summary_differences",
+    "rebuild_course_summaries",
+    "refresh_course_summaries",
     "CATEGORIES",
     "STAGES",
     "Standing",

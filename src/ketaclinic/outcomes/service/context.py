@@ -63,14 +63,12 @@ def sessions_given(db: Session, *, actor: Actor, patient_id: int) -> list[Sessio
     patient with none charted there (sessions given before the clinic charted them in
     ketaclinic, and the demo's older visits), the completed appointments of the
     patient's planned sessions."""
-    charted = sorted(
-        (
-            SessionGiven(s.number, s.started_at)
-            for s in sessions.given_sessions(db, actor=actor, patient_id=patient_id)
-            if s.started_at is not None
-        ),
-        key=lambda s: s.at,
-    )
+    # When each session's dosing began is kept with it: one statement, the sessions'
+    # readings, scores and events unread.
+    charted = [
+        SessionGiven(number, at)
+        for number, at in sessions.dose_starts(db, patient_ids=[patient_id]).get(patient_id, [])
+    ]
     if charted:
         return charted
     visits = scheduling.planned_visits(db, patient_id=patient_id, statuses=("completed",))

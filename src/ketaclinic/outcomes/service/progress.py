@@ -3,9 +3,10 @@ sessions given, and the course classification from ``clinical.course.evaluate``.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -14,7 +15,11 @@ from ketaclinic.clinical import course as clinical_course
 from ketaclinic.clinical import instruments
 from ketaclinic.clinical.overrides import Override
 from ketaclinic.orders import service as orders
-from ketaclinic.outcomes.models import QuestionnaireRequest, QuestionnaireResponse
+from ketaclinic.outcomes.models import (
+    CourseSummaryRow,
+    QuestionnaireRequest,
+    QuestionnaireResponse,
+)
 from ketaclinic.outcomes.service import alerts, context
 from ketaclinic.outcomes.service.access import CLINICIANS, check_patient, require
 from ketaclinic.outcomes.service.context import SessionGiven
@@ -284,29 +289,84 @@ def latest_scores(db: Session, *, actor: Actor, patient: patients.Patient) -> di
     return {"standing": found, "latest": latest, "open_alerts": open_count}
 
 
+@dataclass(frozen=True)
+class KeptStanding:
+    """A course's standing as kept (``summaries``): what the dashboard shows of it."""
+
+    sessions_given: int
+    stage: str | None
+    primary_instrument: str | None
+    baseline: float | None
+    latest: float | None
+    category: str | None
+    interim_evaluation_due: bool
+    booster_suggested: bool
+    problem: str | None = None
+
+    @property
+    def stage_label(self) -> str:
+        return STAGES.get(self.stage, self.stage) if self.stage else "Not evaluated"
+
+
 @dataclass
 class DashboardRow:
     patient: patients.Patient
     course: orders.Course
-    standing: Standing
+    standing: KeptStanding
     overdue: int
     open_alert: bool
 
     @property
     def flags(self) -> list[str]:
-        status = self.standing.status
+        kept = self.standing
         found = []
-        if status is not None and status.interim_evaluation_due:
+        if kept.interim_evaluation_due:
             found.append("interim evaluation due")
-        if status is not None and status.stage == "non_response":
+        if kept.stage == "non_response":
             found.append("looks like non-response")
-        if status is not None and status.booster_suggested:
+        if kept.booster_suggested:
             found.append("relapse signal: booster?")
         if self.overdue:
             found.append(f"{self.overdue} questionnaire(s) overdue")
         if self.open_alert:
             found.append("open suicidality alert")
         return found
+
+
+def _kept(row: Any) -> KeptStanding:
+    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+    return KeptStanding(
+        sessions_given=int(get("sessions_given") or 0),
+        stage=get("stage"),
+        primary_instrument=get("primary_instrument"),
+        baseline=get("baseline"),
+        latest=get("latest"),
+        category=get("category"),
+        interim_evaluation_due=bool(get("interim_evaluation_due")),
+        booster_suggested=bool(get("booster_suggested")),
+        problem=get("problem"),
+    )
+
+
+def kept_standings(db: Session, courses: Sequence[orders.Course]) -> dict[int, KeptStanding]:
+    """The kept standing of each course, by course id, in a statement per 500 courses; a
+    course without a kept row yet is derived from its facts."""
+    from ketaclinic.outcomes.service import summaries
+
+    ids = [c.id for c in courses]
+    found: dict[int, KeptStanding] = {}
+    for i in range(0, len(ids), WHERE_IN_AT_MOST):
+        for row in db.scalars(
+            select(CourseSummaryRow).where(
+                CourseSummaryRow.course_id.in_(ids[i : i + WHERE_IN_AT_MOST])
+            )
+        ):
+            found[row.course_id] = _kept(row)
+    missing = {c.patient_id for c in courses if c.id not in found}
+    if missing:
+        for course_id, values in summaries.derive(db, missing).items():
+            found.setdefault(course_id, _kept(values))
+    return found
 
 
 def overdue_counts(db: Session, *, now: datetime) -> dict[int, int]:
@@ -337,14 +397,15 @@ def dashboard(db: Session, *, actor: Actor, now: datetime | None = None) -> list
     courses = context.active_courses(db)
     pids = {c.patient_id for c in courses}
     found_patients = patients.get_patients(db, actor=actor, patient_ids=pids, purpose="dashboard")
-    given = context.sessions_given_of(db, patient_ids=pids)
-    scored = scored_of(db, pids)
+    # Where each course stands is kept as its facts change: read, not derived again.
+    kept = kept_standings(db, courses)
     rows = []
     for course in courses:
         patient = found_patients[course.patient_id]
-        found = evaluated(course, given.get(patient.id, []), scored.get(patient.id, []), now=now)
         rows.append(
-            DashboardRow(patient, course, found, overdue.get(patient.id, 0), patient.id in alerted)
+            DashboardRow(
+                patient, course, kept[course.id], overdue.get(patient.id, 0), patient.id in alerted
+            )
         )
     audit.note_read(
         db,

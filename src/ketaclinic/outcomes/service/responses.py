@@ -20,7 +20,7 @@ from ketaclinic.outcomes.models import (
     QuestionnaireResponse,
     QuestionnaireResponseItem,
 )
-from ketaclinic.outcomes.service import alerts, links
+from ketaclinic.outcomes.service import alerts, links, summaries
 from ketaclinic.outcomes.service.access import check_patient
 from ketaclinic.outcomes.service.config import CONTEXTS
 from ketaclinic.patients import service as patients
@@ -280,6 +280,8 @@ def record(
         detail=f"{instrument.id} {context} via {via}",
     )
     if result.total is not None:
+        # Where the patient's courses stand, kept with the score that moves it.
+        summaries.refresh_course_summaries(db, patient_id=patient_id)
         # The care plan's relapse rule reads the new score in this same transaction.
         ports.score_recorded(
             db, patient_id=patient_id, instrument_id=instrument.id, response_id=response.id

@@ -8,10 +8,10 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from ketaclinic.outcomes.service import context
-from ketaclinic.outcomes.service.progress import evaluated, scored_of
+from ketaclinic.outcomes.models import CourseSummaryRow
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.errors import Invalid
@@ -69,40 +69,38 @@ def clinic_outcomes(
         raise Invalid("clinic outcomes are for prescribers, the medical director and research")
     if end <= start:
         raise Invalid("the period must end after it starts", fields={"end": "before start"})
-    groups: dict[tuple[str, str], list[tuple[bool, bool, bool | None]]] = {}
-    # Every course's sessions and scores are read at once, in a fixed number of
-    # statements however large the clinic: the standing is then the pure evaluation.
-    courses = context.courses_created_between(db, start, end)
-    pids = {c.patient_id for c in courses}
-    given = context.sessions_given_of(db, patient_ids=pids)
-    scored = scored_of(db, pids)
-    for course in courses:
-        found = evaluated(
-            course, given.get(course.patient_id, []), scored.get(course.patient_id, []), now=end
+    # One aggregate statement over the kept course summaries (``summaries``), however
+    # many courses, sessions and scores the clinic holds. A course is evaluable when its
+    # primary instrument has a score against a baseline (``response`` is then set); its
+    # remission counts where that instrument has a remission cut-off.
+    kept = CourseSummaryRow
+    responding = case((kept.response.is_(True) | kept.remission.is_(True), 1), else_=0)
+    remitted = case((kept.remission.is_(True), 1), else_=0)
+    rows = db.execute(
+        select(
+            kept.indication,
+            kept.protocol_id,
+            func.count(),
+            func.count(kept.response),
+            func.coalesce(func.sum(responding), 0),
+            func.count(case((kept.response.is_not(None), kept.remission))),
+            func.coalesce(func.sum(remitted), 0),
         )
-        key = (course.indication, course.protocol_id)
-        c = found.primary
-        groups.setdefault(key, []).append(
-            (
-                c is not None,
-                bool(c and (c.response or c.remission)),
-                None if c is None else c.remission,
-            )
+        .where(kept.opened_at >= start, kept.opened_at < end)
+        .group_by(kept.indication, kept.protocol_id)
+        .order_by(kept.indication, kept.protocol_id)
+    ).all()
+    result = [
+        GroupOutcome(
+            indication=indication,
+            protocol_id=protocol,
+            courses=int(courses),
+            evaluable=int(evaluable),
+            response=rate(int(responded), int(evaluable)),
+            remission=rate(int(remissions), int(with_cutoff)),
         )
-    result = []
-    for (indication, protocol), rows in sorted(groups.items()):
-        evaluable = [r for r in rows if r[0]]
-        with_cutoff = [r for r in evaluable if r[2] is not None]
-        result.append(
-            GroupOutcome(
-                indication=indication,
-                protocol_id=protocol,
-                courses=len(rows),
-                evaluable=len(evaluable),
-                response=rate(sum(r[1] for r in evaluable), len(evaluable)),
-                remission=rate(sum(bool(r[2]) for r in with_cutoff), len(with_cutoff)),
-            )
-        )
+        for indication, protocol, courses, evaluable, responded, with_cutoff, remissions in rows
+    ]
     audit.note_read(
         db,
         actor=actor,

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ketaclinic.orders import service as orders
+from ketaclinic.platform import ports
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid
@@ -134,6 +135,9 @@ def mark_appointment(
             status=after,
         )
     db.flush()
+    if status == "completed":
+        # A visit given changes where the patient's courses stand (outcomes keeps that).
+        ports.course_facts_changed(db, patient_id=row.patient_id)
     return row
 
 

@@ -90,6 +90,9 @@ from ketaclinic.sessions.service.safety import (
     ProtocolSafety,
     period_safety,
 )
+from ketaclinic.sessions.service.summaries import differences as summary_differences
+from ketaclinic.sessions.service.summaries import rebuild as rebuild_summaries
+from ketaclinic.sessions.service.summaries import values_of as session_summary_values
 from ketaclinic.sessions.service.summary import (
     SessionSummary,
     completed_sessions,
@@ -116,6 +119,9 @@ from ketaclinic.sessions.service.vitals import (
 )
 
 __all__ = [
+    "session_summary_values",
+    "rebuild_summaries",
+    "summary_differences",
     "READINGS_PAGE",
     "Cockpit",
     "get_cockpit",

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from ketaclinic.orders import service as orders
+from ketaclinic.platform import ports
 from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.errors import Conflict
@@ -17,7 +18,7 @@ from ketaclinic.platform.settings import get_settings
 from ketaclinic.scheduling import service as scheduling
 from ketaclinic.sessions.models import InfusionSession, SessionEvent, SessionNote
 from ketaclinic.sessions.service import note as note_text
-from ketaclinic.sessions.service import view
+from ketaclinic.sessions.service import summaries, view
 from ketaclinic.sessions.service.common import (
     PRESCRIBERS,
     RUNNERS,
@@ -81,18 +82,25 @@ def discharge(
     db.flush()
     record(db, actor, "discharge", row, object_type="session_event", object_id=event.id)
     db.flush()
+    summaries.refresh(db, row.id)
     # The appointment, once completed, completes its planned session (scheduling does
     # it); a walk-in has no appointment, so the planned session, if any, is marked here.
+    completed = False
     if row.appointment_id is not None:
         booked = scheduling.get_appointment(db, actor=actor, appointment_id=row.appointment_id)
         if booked.status in ("booked", "checked_in"):
+            # Completing the visit tells outcomes of the session given.
             scheduling.mark_appointment(
                 db, actor=actor, appointment_id=row.appointment_id, status="completed"
             )
+            completed = True
     elif row.planned_session_id is not None:
         orders.mark_planned_session(
             db, actor=actor, planned_session_id=row.planned_session_id, status="completed"
         )
+    if not completed:
+        # A session given changes where the patient's courses stand (outcomes keeps that).
+        ports.course_facts_changed(db, patient_id=row.patient_id)
     return event
 
 

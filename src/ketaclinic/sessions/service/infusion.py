@@ -17,7 +17,7 @@ from ketaclinic.platform.errors import Conflict, Invalid
 from ketaclinic.scheduling import service as scheduling
 from ketaclinic.sessions import pump
 from ketaclinic.sessions.models import InfusionSession, SessionEvent
-from ketaclinic.sessions.service import view
+from ketaclinic.sessions.service import summaries, view
 from ketaclinic.sessions.service.common import (
     RUNNERS,
     charted_time,
@@ -80,6 +80,7 @@ def _open(
 
         esketamine.open_record(db, row)
     record(db, actor, "open", row, detail=f"order {order.id}, {order.protocol_id}")
+    summaries.refresh(db, row.id)
     return row
 
 
@@ -188,6 +189,7 @@ def cancel_session(
     )
     record(db, actor, "cancel", row, detail=text)
     db.flush()
+    summaries.refresh(db, row.id)
     return row
 
 
@@ -284,6 +286,7 @@ def chart_pump(
         # The amount given is the chart's own (the pump replay up to the stop).
         controlled.record_given(db, actor=actor, session_id=row.id, mg=state.pump.mg, at=moment)
     db.flush()
+    summaries.refresh(db, event.session_id)
     return event
 
 
@@ -369,6 +372,7 @@ def chart_device(
             answers["lot_number"] = ", ".join([*lots, lot])
             record_row.answers = answers
     db.flush()
+    summaries.refresh(db, event.session_id)
     return event
 
 
@@ -408,6 +412,7 @@ def end_dosing_early(
         detail=text,
     )
     db.flush()
+    summaries.refresh(db, event.session_id)
     return event
 
 
@@ -469,4 +474,5 @@ def mark_event_in_error(
         detail=event.error_reason,
     )
     db.flush()
+    summaries.refresh(db, event.session_id)
     return event

@@ -13,7 +13,7 @@ from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import Conflict, Invalid
 from ketaclinic.sessions.models import SessionEntry
-from ketaclinic.sessions.service import observations, view
+from ketaclinic.sessions.service import observations, summaries, view
 from ketaclinic.sessions.service.common import (
     RUNNERS,
     charted_time,
@@ -125,6 +125,7 @@ def record_score(
         observations.raise_alarms(
             db, actor=actor, row=load_open(db, session_id), entry=entry, moaas=int(result.total)
         )
+    summaries.refresh(db, entry.session_id)
     return entry
 
 
@@ -146,7 +147,7 @@ def record_side_effect(
     if severity not in SEVERITIES:
         raise Invalid("severity is mild, moderate or severe", fields={"severity": "invalid"})
     grade = getattr(effect, severity)
-    return _entry(
+    entry = _entry(
         db,
         actor,
         session_id,
@@ -158,6 +159,8 @@ def record_side_effect(
         text=note.strip()[:2000] or None,
         detail=f"{effect_id} {severity}",
     )
+    summaries.refresh(db, entry.session_id)
+    return entry
 
 
 def record_symptom(
@@ -212,6 +215,7 @@ def record_symptom(
     observations.raise_alarms(
         db, actor=actor, row=row, entry=entry, symptoms=[symptom_id], state=state
     )
+    summaries.refresh(db, entry.session_id)
     return entry
 
 
@@ -238,7 +242,7 @@ def record_intervention(
     if route not in ROUTES:
         raise Invalid(f"route is one of {', '.join(ROUTES)}", fields={"route": "invalid"})
     why = reason_text(reason, what="the reason it was given")
-    return _entry(
+    entry = _entry(
         db,
         actor,
         session_id,
@@ -251,6 +255,8 @@ def record_intervention(
         text=why,
         detail=f"{name} {dose:g} {unit} {route}",
     )
+    summaries.refresh(db, entry.session_id)
+    return entry
 
 
 def record_note(
@@ -299,5 +305,6 @@ def mark_entry_in_error(
     close_alarms_of_entry_in_error(
         db, actor, row, entry_id=entry.id, reason=entry.error_reason, at=entry.entered_in_error_at
     )
+    summaries.refresh(db, row.id)
     db.flush()
     return entry

@@ -11,20 +11,17 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ketaclinic.configuration import service as configuration
-from ketaclinic.orders import service as orders
 from ketaclinic.patients import service as patients
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
-from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.errors import NotFound
 from ketaclinic.platform.settings import get_settings
 from ketaclinic.scheduling import service as scheduling
-from ketaclinic.sessions.models import InfusionSession, SessionEntry, SessionEvent, VitalSign
-from ketaclinic.sessions.service import view
+from ketaclinic.sessions.models import InfusionSession, SessionSummaryRow
+from ketaclinic.sessions.service import summaries, view
 from ketaclinic.sessions.service.common import RUNNERS, load, require
 
 COMPLETED = ("discharged", "signed", "cosigned")
@@ -49,6 +46,11 @@ class SessionSummary:
     route: str = "iv"
     # From the first dose to the end of dosing (an infusion's time, for its billing code).
     dosing_minutes: float | None = None
+    lowest_spo2: int | None = None
+    max_heart_rate: int | None = None
+    moaas_lowest: float | None = None
+    alarms: int = 0
+    interventions: int = 0
 
 
 def get_session(
@@ -67,50 +69,6 @@ def get_session(
         object_id=row.id,
     )
     return view.build(db, actor=actor, row=row, now=now, reading=True)
-
-
-def summarise(
-    state: view.SessionView, *, peaks: tuple[int | None, int | None] | None = None
-) -> SessionSummary:
-    """``peaks``: the highest systolic and diastolic pressures when read apart (by
-    aggregate SQL), else taken from the view's readings."""
-    if peaks is None:
-        systolic = [r.row.systolic_bp for r in state.readings if r.row.systolic_bp is not None]
-        diastolic = [r.row.diastolic_bp for r in state.readings if r.row.diastolic_bp is not None]
-        peaks = (max(systolic) if systolic else None, max(diastolic) if diastolic else None)
-    cadss = [
-        e.value
-        for e in state.entries
-        if e.kind == "score"
-        and e.code in ("cadss", "cadss6")
-        and e.entered_in_error_at is None
-        and e.value is not None
-    ]
-    effects = []
-    for e in state.valid_entries("side_effect"):
-        label = f"{e.data.get('label', e.code)} ({e.data.get('severity')})"
-        if label not in effects:
-            effects.append(label)
-    left = state.discharged
-    return SessionSummary(
-        session_id=state.session.id,
-        number=state.session.number,
-        started_at=state.dose_start,
-        ended_at=left.at if left else state.dose_end,
-        protocol_id=state.session.protocol_id,
-        dose_mg=round(state.mg_given, 1),
-        peak_systolic=peaks[0],
-        peak_diastolic=peaks[1],
-        cadss_total=max(cadss) if cadss else None,
-        side_effects=effects,
-        status=state.session.status,
-        route=state.session.route,
-        dosing_minutes=(
-            round((state.dose_end - state.dose_start).total_seconds() / 60, 1)
-            if state.dose_start is not None and state.dose_end is not None
-            else None
-        ),
-    )
 
 
 def sessions_of_patient(
@@ -139,80 +97,54 @@ def sessions_of_patient(
 def _summaries(
     db: Session, actor: Actor, patient_id: int, *, only_completed: bool
 ) -> list[SessionSummary]:
-    """The patient's sessions with their key figures in a fixed number of statements,
-    however many sessions and readings there are: the events, the scores and side
-    effects of every session at once, the peak pressures by aggregate SQL (the readings
-    themselves are not loaded), then each summary derived as ``view.build`` would."""
+    """The patient's sessions with their key figures, each session read once with its
+    kept summary (two statements however many sessions and readings there are); a
+    session still dosing, or one without a kept row, is derived from its facts (a fixed
+    number of statements more)."""
     query = (
-        select(InfusionSession)
+        select(InfusionSession, SessionSummaryRow)
+        .outerjoin(SessionSummaryRow, SessionSummaryRow.session_id == InfusionSession.id)
         .where(InfusionSession.patient_id == patient_id)
         .order_by(InfusionSession.created_at.desc(), InfusionSession.id.desc())
     )
     if only_completed:
         query = query.where(InfusionSession.status.in_(COMPLETED))
-    rows = list(db.scalars(query))
-    if not rows:
+    found = [(row, kept) for row, kept in db.execute(query)]
+    if not found:
         return []
-    ids = [r.id for r in rows]
-    events: dict[int, list[SessionEvent]] = defaultdict(list)
-    for e in db.scalars(
-        select(SessionEvent)
-        .where(SessionEvent.session_id.in_(ids), SessionEvent.entered_in_error_at.is_(None))
-        .order_by(SessionEvent.at, SessionEvent.id)
-    ):
-        events[e.session_id].append(e)
-    entries: dict[int, list[SessionEntry]] = defaultdict(list)
-    for n in db.scalars(
-        select(SessionEntry)
-        .where(
-            SessionEntry.session_id.in_(ids),
-            SessionEntry.entered_in_error_at.is_(None),
-            SessionEntry.kind.in_(("score", "side_effect")),
-        )
-        .order_by(SessionEntry.at, SessionEntry.id)
-    ):
-        entries[n.session_id].append(n)
-    peaks = {
-        sid: (systolic, diastolic)
-        for sid, systolic, diastolic in db.execute(
-            select(
-                VitalSign.session_id,
-                func.max(VitalSign.systolic_bp),
-                func.max(VitalSign.diastolic_bp),
-            )
-            .where(VitalSign.session_id.in_(ids), VitalSign.entered_in_error_at.is_(None))
-            .group_by(VitalSign.session_id)
-        )
-    }
-    patient = patients.patient_by_id(db, patient_id)
-    found_orders = orders.orders_by_id(db, {r.order_id for r in rows})
-    nasal = [r for r in rows if r.route == "esketamine_nasal"]
-    protocol_overrides = configuration.overrides_for(db, "dosing.protocols") if nasal else []
-    now = utcnow()
+    live = [
+        row
+        for row, kept in found
+        if kept is None or (kept.dose_mg is None and kept.started_at is not None)
+    ]
+    derived = summaries.derive(db, live)
     out = []
-    for row in rows:
-        order = found_orders[row.order_id]
-        state = view.SessionView(
-            session=row,
-            patient=patient,
-            order=order,
-            appointment=None,
-            now=now,
-            events=events[row.id],
-            vitals=[],
-            alarms=[],
-            entries=entries[row.id],
-            notes=[],
-            checklist_entries=[],
-            enrolment=None,
-            monitoring_record=None,
-        )
-        if state.esketamine:
-            state.device_mg, state.device_interval_min = view.devices_of(
-                db, order, protocol_overrides=protocol_overrides
+    for row, kept in found:
+        values = derived.get(row.id) or summaries.values_of(kept)
+        get = values.get
+        start, end = get("started_at"), get("ended_at")
+        out.append(
+            SessionSummary(
+                session_id=row.id,
+                number=row.number,
+                started_at=start,
+                ended_at=end,
+                protocol_id=row.protocol_id,
+                dose_mg=get("dose_mg") or 0.0,
+                peak_systolic=get("peak_systolic"),
+                peak_diastolic=get("peak_diastolic"),
+                cadss_total=get("cadss_max"),
+                side_effects=list(get("side_effects") or []),
+                status=row.status,
+                route=row.route,
+                dosing_minutes=get("dosing_minutes"),
+                lowest_spo2=get("lowest_spo2"),
+                max_heart_rate=get("max_heart_rate"),
+                moaas_lowest=get("moaas_lowest"),
+                alarms=get("alarms") or 0,
+                interventions=get("interventions") or 0,
             )
-        view.derive_dosing(state)
-        out.append(summarise(state, peaks=peaks.get(row.id, (None, None))))
+        )
     return out
 
 
@@ -233,23 +165,12 @@ def dose_starts(
 ) -> dict[int, list[tuple[int, datetime]]]:
     """Per patient, each completed session's number and when its dosing began (the
     ``started_at`` of ``given_sessions``: the first infusion start, or the first nasal
-    device), oldest first: one aggregate query for the whole clinic, for another area's
-    act that audits itself. ``None``: every patient."""
-    first = case((InfusionSession.route == "esketamine_nasal", "device"), else_="start")
+    device), oldest first: one statement over the kept summaries for the whole clinic,
+    for another area's act that audits itself. ``None``: every patient."""
     query = (
-        select(InfusionSession.patient_id, InfusionSession.number, func.min(SessionEvent.at))
-        .join(SessionEvent, SessionEvent.session_id == InfusionSession.id)
-        .where(
-            InfusionSession.status.in_(COMPLETED),
-            SessionEvent.entered_in_error_at.is_(None),
-            SessionEvent.kind == first,
-        )
-        .group_by(
-            InfusionSession.id,
-            InfusionSession.patient_id,
-            InfusionSession.number,
-            InfusionSession.created_at,
-        )
+        select(InfusionSession.patient_id, InfusionSession.number, SessionSummaryRow.started_at)
+        .join(SessionSummaryRow, SessionSummaryRow.session_id == InfusionSession.id)
+        .where(InfusionSession.status.in_(COMPLETED), SessionSummaryRow.started_at.is_not(None))
         .order_by(InfusionSession.created_at.desc(), InfusionSession.id.desc())
     )
     wanted = None if patient_ids is None else set(patient_ids)
@@ -257,7 +178,7 @@ def dose_starts(
         query = query.where(InfusionSession.patient_id.in_(wanted))
     found: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
     for patient_id, number, at in db.execute(query):
-        if wanted is None or patient_id in wanted:
+        if at is not None and (wanted is None or patient_id in wanted):
             found[patient_id].append((number, at))
     # A stable sort, as ``given_sessions`` read by their outcomes are sorted.
     return {pid: sorted(rows, key=lambda r: r[1]) for pid, rows in found.items()}

@@ -24,7 +24,7 @@ from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.db import UTCDateTime, utcnow
 from ketaclinic.platform.errors import Conflict, Invalid, NotFound
 from ketaclinic.sessions.models import InfusionSession, SessionAlarm, VitalSign
-from ketaclinic.sessions.service import calls, view
+from ketaclinic.sessions.service import calls, summaries, view
 from ketaclinic.sessions.service.common import (
     RUNNERS,
     charted_time,
@@ -402,6 +402,7 @@ def chart_device_groups(
     for g in busy:
         state, rows, batch = states[g.session_id], new[g.session_id], out[g.session_id]
         batch.alarms = _raise_phases(db, state, rows, windows[g.session_id])
+        summaries.note_readings(db, g.session_id, rows, len(batch.alarms))
         raised = [a.rule_id for a in batch.alarms]
         references = " ".join(g.messages[i].reference for i in sorted(batch.charted))
         entries.append(
@@ -512,6 +513,7 @@ def correct_device_readings(
             object_id=reading.id,
             detail=reason,
         )
+    summaries.refresh(db, row.id)
     db.flush()
     return len(found)
 
@@ -529,6 +531,7 @@ def _chart(db: Session, state: view.SessionView, new: list[VitalSign]) -> list[S
     db.flush()
     raised = _raise_phases(db, state, new, windows)
     db.flush()
+    summaries.note_readings(db, state.session.id, new, len(raised))
     return raised
 
 
@@ -967,6 +970,7 @@ def mark_vitals_in_error(
         object_id=reading.id,
         detail=reading.error_reason,
     )
+    summaries.refresh(db, row.id)
     db.flush()
     return reading
 
