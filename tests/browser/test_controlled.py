@@ -98,7 +98,7 @@ def test_a_dose_is_drawn_from_a_lot_wasted_with_a_witness_counted_and_reconciled
     page.get_by_label("Witness's username").fill("nurse.okafor")
     page.get_by_label("Witness's password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Record the waste").click()
-    assert "cannot witness your own act" in page.locator("#form-error").inner_text()
+    assert "cannot witness your own act" in page.locator("#error-summary").inner_text()
     assert page.get_by_label("Witness's username").get_attribute("aria-invalid") == "true"
     page.get_by_label("Witness's username").fill("nurse.lind")
     page.get_by_label("Witness's password").fill(DEMO_PASSWORD)

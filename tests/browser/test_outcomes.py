@@ -62,6 +62,9 @@ def test_a_positive_item_9_reaches_the_care_team_and_is_acknowledged(
 
     nurse = browser.new_context().new_page()
     log_in(nurse, live_server, "nurse.okafor")
+    # A banner this tab has not announced yet is put back into its status region just
+    # after load (platform/static/js/app.js), so it is read out once.
+    nurse.wait_for_selector("#banners[data-announced]")
     assert "open suicidality alert" in nurse.locator("#banners").inner_text()
     nurse.locator("#banners a").first.click()
     assert nurse.get_by_role("article", name=f"Alert for {name}").is_visible()
