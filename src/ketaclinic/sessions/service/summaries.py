@@ -180,28 +180,16 @@ def _dosing(
     """The session's dosing derived from its events, as ``view.build`` derives it (the
     pump replayed up to the discharge, or now while the session is in the chair)."""
     left = [e for e in events if e.kind == "discharge"]
-    state = view.SessionView(
-        session=row,
+    return view.dosing_timeline(
+        db,
+        row=row,
         # Dosing reads no patient detail: the batch is not tied to one patient.
         patient=cast(patients.Patient, None),
         order=order,
-        appointment=None,
-        now=left[-1].at if left else now,
         events=events,
-        vitals=[],
-        alarms=[],
-        entries=[],
-        notes=[],
-        checklist_entries=[],
-        enrolment=None,
-        monitoring_record=None,
+        now=left[-1].at if left else now,
+        protocol_overrides=protocol_overrides,
     )
-    if state.esketamine:
-        state.device_mg, state.device_interval_min = view.devices_of(
-            db, order, protocol_overrides=protocol_overrides
-        )
-    view.derive_dosing(state)
-    return state
 
 
 def _store(db: Session, session_id: int, values: dict[str, Any]) -> SessionSummaryRow:

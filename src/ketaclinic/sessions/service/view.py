@@ -287,14 +287,42 @@ def for_charting(
     charting a reading needs, at a cost that does not grow with the chart. Acts that
     show or judge the whole session use ``build``. ``limit_overrides``: the clinic's
     ``monitoring.limits`` overrides when the caller read them already."""
-    now = now or utcnow()
-    view = SessionView(
-        session=row,
+    return dosing_timeline(
+        db,
+        row=row,
         patient=patients.patient_by_id(db, row.patient_id),
         order=orders.order_by_id(db, row.order_id),
+        events=_rows(db, SessionEvent, (SessionEvent.at, SessionEvent.id), row.id),
+        now=now or utcnow(),
+        limit_overrides=(
+            configuration.overrides_for(db, "monitoring.limits")
+            if limit_overrides is None
+            else limit_overrides
+        ),
+    )
+
+
+def dosing_timeline(
+    db: Session,
+    *,
+    row: InfusionSession,
+    patient: patients.Patient,
+    order: orders.Order,
+    events: list[SessionEvent],
+    now: datetime,
+    limit_overrides: list[Override] | None = None,
+    protocol_overrides: list[Override] | None = None,
+) -> SessionView:
+    """A view of the session's dosing alone (the pump replayed from ``events``, the nasal
+    devices of an esketamine order), with no readings, alarms or entries: what charting
+    a reading and the kept summaries need of a session, read by their callers in bulk."""
+    view = SessionView(
+        session=row,
+        patient=patient,
+        order=order,
         appointment=None,
         now=now,
-        events=_rows(db, SessionEvent, (SessionEvent.at, SessionEvent.id), row.id),
+        events=events,
         vitals=[],
         alarms=[],
         entries=[],
@@ -302,14 +330,12 @@ def for_charting(
         checklist_entries=[],
         enrolment=None,
         monitoring_record=None,
-        limit_overrides=(
-            configuration.overrides_for(db, "monitoring.limits")
-            if limit_overrides is None
-            else limit_overrides
-        ),
+        limit_overrides=limit_overrides or [],
     )
     if view.esketamine:
-        view.device_mg, view.device_interval_min = devices_of(db, view.order)
+        view.device_mg, view.device_interval_min = devices_of(
+            db, order, protocol_overrides=protocol_overrides
+        )
     derive_dosing(view)
     return view
 
@@ -332,29 +358,18 @@ def for_charting_many(
         .order_by(SessionEvent.session_id, SessionEvent.at, SessionEvent.id)
     ):
         events[event.session_id].append(event)
-    views = {}
-    for row in rows:
-        view = SessionView(
-            session=row,
+    return {
+        row.id: dosing_timeline(
+            db,
+            row=row,
             patient=people[row.patient_id],
             order=signed[row.order_id],
-            appointment=None,
-            now=now,
             events=events[row.id],
-            vitals=[],
-            alarms=[],
-            entries=[],
-            notes=[],
-            checklist_entries=[],
-            enrolment=None,
-            monitoring_record=None,
+            now=now,
             limit_overrides=limit_overrides,
         )
-        if view.esketamine:
-            view.device_mg, view.device_interval_min = devices_of(db, view.order)
-        derive_dosing(view)
-        views[row.id] = view
-    return views
+        for row in rows
+    }
 
 
 def devices_of(
