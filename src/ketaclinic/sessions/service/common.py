@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaclinic.clinical import monitoring
@@ -167,8 +168,6 @@ def close_alarms_of_entry_in_error(
     Only entries: each raises its own alarm. A vital sign's alarm may stand for a run of
     readings (confirmed over minutes), so closing it with one artefact could silence a
     real breach; a nurse acknowledges that one after looking."""
-    from sqlalchemy import select
-
     closed = list(
         db.scalars(
             select(SessionAlarm).where(
@@ -179,16 +178,29 @@ def close_alarms_of_entry_in_error(
         )
     )
     for alarm in closed:
-        alarm.acknowledged_at = at
-        alarm.acknowledged_by = actor.username
-        alarm.acknowledgement_note = f"entered in error: {reason}"
-        record(
-            db,
-            actor,
-            "alarm.acknowledge",
-            row,
-            object_type="session_alarm",
-            object_id=alarm.id,
-            detail=f"{alarm.rule_id}: entered in error: {reason}",
-        )
+        acknowledge(db, actor, row, alarm, note=f"entered in error: {reason}", at=at)
     return closed
+
+
+def acknowledge(
+    db: Session,
+    actor: Actor,
+    row: InfusionSession,
+    alarm: SessionAlarm,
+    *,
+    note: str,
+    at: datetime,
+) -> None:
+    """Who saw the alarm, when, and what they did, with its audit row."""
+    alarm.acknowledged_at = at
+    alarm.acknowledged_by = actor.username
+    alarm.acknowledgement_note = note or None
+    record(
+        db,
+        actor,
+        "alarm.acknowledge",
+        row,
+        object_type="session_alarm",
+        object_id=alarm.id,
+        detail=f"{alarm.rule_id}: {note}",
+    )

@@ -27,6 +27,7 @@ from ketaclinic.sessions.models import InfusionSession, SessionAlarm, VitalSign
 from ketaclinic.sessions.service import calls, summaries, view
 from ketaclinic.sessions.service.common import (
     RUNNERS,
+    acknowledge,
     charted_time,
     load,
     load_open,
@@ -921,18 +922,7 @@ def acknowledge_alarm(
             f"say what was done about this {alarm.level} alarm (at least {shortest} characters)",
             fields={"note": "required"},
         )
-    alarm.acknowledged_at = now or utcnow()
-    alarm.acknowledged_by = actor.username
-    alarm.acknowledgement_note = text or None
-    record(
-        db,
-        actor,
-        "alarm.acknowledge",
-        row,
-        object_type="session_alarm",
-        object_id=alarm.id,
-        detail=f"{alarm.rule_id}: {text}",
-    )
+    acknowledge(db, actor, row, alarm, note=text, at=now or utcnow())
     try:
         db.flush()
     except IntegrityError as exc:  # pragma: no cover - concurrent acknowledgement
