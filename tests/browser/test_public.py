@@ -32,6 +32,9 @@ def test_a_stranger_sends_the_self_screen_and_front_desk_sees_the_lead(
     page.get_by_label("Phone", exact=True).fill("+1 555 777 8888")
     page.get_by_label("I agree that").check()
     page.get_by_role("button", name="Send to the clinic").click()
+    # The click returns once the next page is committed, not loaded.
+    page.wait_for_url("**/self-screen/sent*")
+    page.wait_for_load_state()
     assert page.get_by_role("heading", name="Thank you").is_visible()
 
     staff = browser.new_context().new_page()
