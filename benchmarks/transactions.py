@@ -136,12 +136,15 @@ def make_tokens(backend: Backend) -> dict[str, str]:
     """One bearer token per user, made through the accounts service and committed."""
     from ketaclinic.platform.accounts import service as accounts
     from ketaclinic.platform.actors import Actor
+    from ketaclinic.platform.audit import chain
 
     actor = Actor(user_id=None, username="benchmark")
     engine = create_engine(backend.url)
     tokens = {}
     try:
-        with Session(engine) as db:
+        # The token's audit row is keyed and checkpointed by the clinic's own data folder,
+        # as the app's are; without it the process-wide settings (./data) would key it.
+        with Session(engine, info=chain.session_info(backend.settings())) as db:
             for username in (PRESCRIBER, NURSE):
                 user = accounts.get_user(db, username=username)
                 tokens[username] = accounts.create_api_token(
