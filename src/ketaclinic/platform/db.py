@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -29,8 +29,26 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+RowT = TypeVar("RowT", bound=Base)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def keep_row(db: Session, model: type[RowT], key: int, values: dict[str, Any]) -> RowT:
+    """A kept (derived) row stored again: the row of ``model`` with primary key ``key``,
+    added when missing, given ``values`` and stamped ``updated_at``. The row is in the
+    unit of work, flushed with it."""
+    kept = db.get(model, key)
+    if kept is None:
+        mapper = model.__mapper__
+        kept = model(**{mapper.get_property_by_column(mapper.primary_key[0]).key: key})
+        db.add(kept)
+    for name, value in values.items():
+        setattr(kept, name, value)
+    kept.updated_at = utcnow()  # type: ignore[attr-defined]
+    return kept
 
 
 class UTCDateTime(TypeDecorator[datetime]):

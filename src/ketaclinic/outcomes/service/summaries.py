@@ -27,7 +27,7 @@ from ketaclinic.orders import service as orders
 from ketaclinic.outcomes.models import CourseSummaryRow
 from ketaclinic.outcomes.service import context
 from ketaclinic.outcomes.service.progress import Standing, evaluated, scored_of
-from ketaclinic.platform.db import utcnow
+from ketaclinic.platform.db import keep_row, utcnow
 
 # Patients derived per batch: SQLite limits the parameters of one statement.
 BATCH = 400
@@ -104,13 +104,7 @@ def derive(
 
 
 def _store(db: Session, course_id: int, found: dict[str, Any]) -> None:
-    kept = db.get(CourseSummaryRow, course_id)
-    if kept is None:
-        kept = CourseSummaryRow(course_id=course_id)
-        db.add(kept)
-    for name, value in found.items():
-        setattr(kept, name, value)
-    kept.updated_at = utcnow()
+    keep_row(db, CourseSummaryRow, course_id, found)
 
 
 def refresh_course_summaries(db: Session, *, patient_id: int) -> int:

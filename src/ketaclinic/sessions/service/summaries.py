@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.configuration import service as configuration
 from ketaclinic.orders import service as orders
 from ketaclinic.patients import service as patients
-from ketaclinic.platform.db import utcnow
+from ketaclinic.platform.db import keep_row, utcnow
 from ketaclinic.sessions.models import (
     InfusionSession,
     SessionAlarm,
@@ -193,14 +193,7 @@ def _dosing(
 
 
 def _store(db: Session, session_id: int, values: dict[str, Any]) -> SessionSummaryRow:
-    kept = db.get(SessionSummaryRow, session_id)
-    if kept is None:
-        kept = SessionSummaryRow(session_id=session_id)
-        db.add(kept)
-    for name, value in values.items():
-        setattr(kept, name, value)
-    kept.updated_at = utcnow()
-    return kept
+    return keep_row(db, SessionSummaryRow, session_id, values)
 
 
 def refresh(db: Session, session_id: int) -> SessionSummaryRow:
