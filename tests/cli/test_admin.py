@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -150,6 +152,25 @@ def test_a_demo_reset_starts_a_new_trail_and_keeps_the_old_checkpoint_aside(
     assert len(kept) == 1
     verify = cli.invoke(app, ["audit", "verify", "--no-progress"])
     assert verify.exit_code == 0 and "intact" in verify.output, verify.output
+
+
+def test_a_demo_reset_into_a_data_folder_not_made_yet_builds_the_clinic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ketaclinic.platform.settings import get_settings
+
+    monkeypatch.delenv("KETACLINIC_DATABASE_URL", raising=False)
+    folder = tmp_path / "new" / "clinic"
+    monkeypatch.setenv("KETACLINIC_DATA_DIR", str(folder))
+    monkeypatch.setattr("ketaclinic.demo.area_modules", lambda name: [])
+    get_settings.cache_clear()
+    try:
+        made = CliRunner().invoke(app, ["demo", "--reset"])
+        assert made.exit_code == 0, made.output
+        assert "demo clinic created" in made.output
+        assert (folder / "ketaclinic.db").exists()
+    finally:
+        get_settings.cache_clear()
 
 
 def test_serve_makes_development_links_point_where_it_listens(

@@ -314,8 +314,12 @@ def demo(
     from ketaclinic import demo as demo_data
     from ketaclinic.platform.accounts import service as accounts
     from ketaclinic.platform.accounts.models import User
+    from ketaclinic.platform.integrity import sqlite_file
 
-    if reset:
+    path = sqlite_file(settings().effective_database_url)
+    # A SQLite file not there yet has nothing to wipe; opening it to wipe would leave an
+    # empty file that is not yet a ketaclinic database, which the build then refuses.
+    if reset and (path is None or path.exists()):
         with database(ensure_migrated=False, create=True) as db, one_line_errors():
             demo_data.wipe(db)
     with database(create=True) as db:

@@ -156,6 +156,9 @@ def check_database(url: str, *, create: bool = False) -> None:
 
     path = sqlite_file(url)
     if path is not None and create and not path.exists():
+        # A new clinic's data folder is made here rather than failing with SQLite's
+        # "unable to open database file".
+        path.parent.mkdir(parents=True, exist_ok=True)
         return
     with one_line_errors():
         require_usable(url)
