@@ -10,8 +10,9 @@ For each backend: the demo clinic is built (or reused) under ``--data-dir`` and,
 
 1. **1 client, in-process** (``TestClient`` on ``create_app``): each request once to warm
    up, then ``--repeat`` times: p50/p95 wall time and the SQL statements it ran (the
-   app engine's ``before_cursor_execute``; audit and transaction-control statements
-   counted too). Requests: login (the form's POST), patient list, patient search,
+   app engine's ``before_cursor_execute``; its audit and transaction-control statements
+   counted too, the app's background writer's batched read-audit rows of earlier
+   requests not). Requests: login (the form's POST), patient list, patient search,
    patient chart, infusion session page, course dashboard, clinic outcomes, and POST
    vital signs on an open session; beside the last, the rate of a raw ``executemany``
    of the same rows into ``vital_signs`` in the same run (the ingest baseline).
