@@ -12,6 +12,7 @@ rows chart them. A code without a row is not charted and the message says so.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -206,3 +207,24 @@ def row_for(code: int, model: str = "*", table: dict[str, MdcRow] | None = None)
     """The row for a code, the device model's own first."""
     rows = MDC if table is None else table
     return rows.get(f"{model}:{code}") or rows.get(f"*:{code}")
+
+
+def _rows_by_model(table: dict[str, MdcRow]) -> dict[str, dict[int, MdcRow]]:
+    default = {row.code: row for row in table.values() if row.model == "*"}
+    models: dict[str, dict[int, MdcRow]] = {"*": default}
+    for row in table.values():
+        if row.model != "*":
+            models.setdefault(row.model, dict(default))[row.code] = row
+    return models
+
+
+# ``MDC`` by code, once for each model that has rows of its own (over the ``*`` rows):
+# a decoder looks a row up for every observation. The declared table is not changed at
+# run time; a clinic's own rows come as a table of their own (``row_for``'s ``table``).
+_BY_MODEL = _rows_by_model(MDC)
+
+
+def rows_of_model(model: str = "*") -> Mapping[int, MdcRow]:
+    """The default table's rows for a device model by code, its own first: the rows
+    ``row_for(code, model)`` gives."""
+    return _BY_MODEL.get(model, _BY_MODEL["*"])

@@ -7,10 +7,11 @@ charted (unknown code or unit, a value out of range)."""
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import hl7
 
@@ -70,6 +71,15 @@ class Decoded:
 
 _SEGMENT_NAME = re.compile(r"^[A-Z][A-Z0-9]{2}$")
 _SEGMENT_BREAK = re.compile(r"\r\n|\r|\n")
+# The segments an ORU^R01 (and its acknowledgement) is made of: names taken as they
+# are, where any other is first matched against ``_SEGMENT_NAME``.
+_ORU_SEGMENTS = frozenset(
+    {
+        "MSH", "SFT", "UAC", "PID", "PD1", "PRT", "NTE", "NK1", "PV1", "PV2", "ORC", "OBR",
+        "TQ1", "TQ2", "CTD", "OBX", "FT1", "CTI", "SPM", "MSA", "ERR", "EVN", "ROL",
+    }
+)  # fmt: skip
+_STANDARD_SEPARATOR, _STANDARD_ENCODING = "|", "^~\\&"
 
 
 class Message:
@@ -85,28 +95,41 @@ class Message:
         text = raw.strip("\r\n\x0b\x1c ")
         if len(text) < 8 or not text.startswith("MSH"):
             raise ValueError("no MSH segment first")
-        self.field_separator = text[3]
-        encoding = text[4:].split(self.field_separator, 1)[0]
-        if (
+        separator = self.field_separator = text[3]
+        end = text.find(separator, 4)
+        encoding = text[4:end] if end >= 0 else text[4:]
+        # The standard separators, which nearly every sender uses, are valid as they are.
+        if (separator != _STANDARD_SEPARATOR or encoding != _STANDARD_ENCODING) and (
             not 3 <= len(encoding) <= 5
-            or len(set(encoding + self.field_separator)) != len(encoding) + 1
-            or any(c.isalnum() or c.isspace() for c in encoding + self.field_separator)
+            or len(set(encoding + separator)) != len(encoding) + 1
+            or any(c.isalnum() or c.isspace() for c in encoding + separator)
         ):
             raise ValueError("MSH-2 is not a set of encoding characters")
         self.encoding = encoding
         self.component_separator = encoding[0]
-        self.repetition_separator = encoding[1]
+        repetition = self.repetition_separator = encoding[1]
         self.segments: list[list[str]] = []
-        for line in _SEGMENT_BREAK.split(text):
-            if not line.strip():
-                continue
-            fields = line.split(self.field_separator)
-            if not _SEGMENT_NAME.match(fields[0]):
-                raise ValueError("a segment without a segment name")
-            if fields[0] == "MSH":
+        # A regular expression only when a segment may end in LF or CRLF, not CR alone.
+        for line in _SEGMENT_BREAK.split(text) if "\n" in text else text.split("\r"):
+            fields = line.split(separator)
+            name = fields[0]
+            if name not in _ORU_SEGMENTS:
+                if not line.strip():
+                    continue
+                if not _SEGMENT_NAME.match(name):
+                    raise ValueError("a segment without a segment name")
+            if name == "MSH":
                 # MSH-1 is the separator itself: numbered so that fields[n] is MSH-n.
-                fields.insert(1, self.field_separator)
+                fields.insert(1, separator)
             self.segments.append(fields)
+        # What ``decode`` reads: each field's first repetition. When nothing after MSH-2
+        # (which holds the repetition separator itself) repeats, that is every field as
+        # it is; else the segments are cut to their first repetitions once, here.
+        self.first_repetitions = (
+            self.segments
+            if text.find(repetition, 4 + len(encoding)) < 0
+            else [_first_repetitions(fields, repetition) for fields in self.segments]
+        )
 
     def segment(self, name: str) -> list[str]:
         """The first segment of that name, or ``KeyError``."""
@@ -149,6 +172,13 @@ class Message:
         return [fields[0], *fields[2:]] if fields[0] == "MSH" else fields
 
 
+def _first_repetitions(fields: list[str], repetition: str) -> list[str]:
+    first = [text.split(repetition, 1)[0] if repetition in text else text for text in fields]
+    if fields[0] == "MSH":
+        first[2] = fields[2]  # MSH-2: the encoding characters, not a repeating field
+    return first
+
+
 def header(raw: str) -> Message:
     """The parsed message, or ``Refused`` (AR) when it is not HL7 at all."""
     try:
@@ -158,6 +188,9 @@ def header(raw: str) -> Message:
 
 
 def _time(raw: str, zone: tzinfo, where: str) -> datetime:
+    moment = _seconds_time(raw, zone)
+    if moment is not None:
+        return moment
     try:
         moment = hl7.parse_datetime(raw)
     except (ValueError, TypeError):
@@ -171,116 +204,176 @@ def _time(raw: str, zone: tzinfo, where: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+def _seconds_time(raw: str, zone: tzinfo) -> datetime | None:
+    """The time a monitor stamps (YYYYMMDDHHMMSS, with or without a +/-HHMM offset) in
+    UTC, as ``hl7.parse_datetime`` reads it; ``None`` for any other form or anything
+    doubtful (an impossible date, an offset of a day or more, the ends of ``datetime``'s
+    range, "-00MM"), which the general path reads or refuses."""
+    size = len(raw)
+    if not (size == 14 or (size == 19 and raw[14] in "+-")) or not raw.isascii():
+        return None
+    if not raw[:14].isdigit() or (size == 19 and not raw[15:].isdigit()):
+        return None
+    year = int(raw[:4])
+    if not 1 < year < 9999:
+        return None
+    try:
+        moment = datetime(
+            year,
+            int(raw[4:6]),
+            int(raw[6:8]),
+            int(raw[8:10]),
+            int(raw[10:12]),
+            int(raw[12:14]),
+            tzinfo=zone if size == 14 else UTC,
+        )
+    except ValueError:
+        return None
+    if size == 14:
+        return moment.astimezone(UTC)
+    hours, minutes = int(raw[15:17]), int(raw[17:19])
+    # python-hl7 takes the sign from the hours, so "-0030" is east of UTC: left to it.
+    if hours == 0 and minutes and raw[14] == "-":
+        return None
+    offset = hours * 60 + minutes
+    if offset >= 24 * 60:
+        return None
+    return moment - timedelta(minutes=offset if raw[14] == "+" else -offset)
+
+
 def decode(
     message: Message, *, zone: tzinfo, table: dict[str, mdc.MdcRow] | None = None
 ) -> Decoded:
-    """The readings of a PCD-01 message, or ``Refused`` naming what is wrong."""
-    value, components = message.value, message.components
-    msh = message.segment("MSH")
-    kind, event = value(msh, 9, 1), value(msh, 9, 2)
+    """The readings of a PCD-01 message, or ``Refused`` naming what is wrong.
+
+    Every message a monitor sends passes here, so it reads the fields it needs straight
+    from the split segments (``Message.first_repetitions``), each stripped as
+    ``Message.value`` strips it, rather than calling ``value`` for each."""
+    cs = message.component_separator
+    segments = message.first_repetitions
+    msh = segments[0]
+    pid: list[str] | None = None
+    obr: list[str] | None = None
+    obxs: list[list[str]] = []
+    for fields in segments:
+        name = fields[0]
+        if name == "OBX":
+            obxs.append(fields)
+        elif name == "PID":
+            pid = fields if pid is None else pid
+        elif name == "OBR":
+            obr = fields if obr is None else obr
+    size = len(msh)
+    kinds = msh[9].split(cs) if size > 9 else [""]
+    kind = kinds[0].strip()
+    event = kinds[1].strip() if len(kinds) > 1 else ""
     if kind != "ORU":
         raise Refused(
             "AR", UNSUPPORTED_MESSAGE_TYPE, f"message type {kind or 'missing'} is not ORU", "MSH-9"
         )
     if event != "R01":
         raise Refused("AR", UNSUPPORTED_EVENT, f"event {event or 'missing'} is not R01", "MSH-9")
-    control_id = value(msh, 10)
+    control_id = msh[10].strip() if size > 10 else ""
     if not control_id:
         raise Refused("AR", REQUIRED_FIELD_MISSING, "no message control id", "MSH-10")
-    sender = value(msh, 3) or "unknown"
-    model = value(msh, 3, 1) or "*"
-    try:
-        pid = message.segment("PID")
-    except KeyError:
-        raise Refused("AE", REQUIRED_FIELD_MISSING, "no PID segment", "PID") from None
-    mrn = value(pid, 3, 1)
+    sending = msh[3] if size > 3 else ""
+    sender = sending.strip() or "unknown"
+    model = sending.partition(cs)[0].strip() or "*"
+    if pid is None:
+        raise Refused("AE", REQUIRED_FIELD_MISSING, "no PID segment", "PID")
+    mrn = pid[3].partition(cs)[0].strip() if len(pid) > 3 else ""
     if not mrn:
         raise Refused("AE", REQUIRED_FIELD_MISSING, "no patient identifier", "PID-3")
-    obr_time = ""
-    with contextlib.suppress(KeyError):
-        obr_time = value(message.segment("OBR"), 7)
-    decoded = Decoded(message, sender[:180], control_id[:199], mrn, "", model)
+    obr_time = obr[7].strip() if obr is not None and len(obr) > 7 else ""
+    row_of: Callable[[int], mdc.MdcRow | None] = (
+        mdc.rows_of_model(model).get
+        if table is None
+        else functools.partial(mdc.row_for, model=model, table=table)
+    )
+    observations: list[Observation] = []
+    skipped: list[str] = []
     devices: set[str] = set()
     times: dict[str, datetime] = {}  # the OBX of a message share one or two times
-    for n, obx in enumerate(message.all("OBX"), start=1):
-        where = f"OBX[{n}]"
-        identifier = components(obx, 3)
-        code_text = identifier[0]
-        system = identifier[2] if len(identifier) > 2 else ""
-        device = components(obx, 18)[0]
-        if device:
-            devices.add(device)
+    for n, obx in enumerate(obxs, start=1):
+        size = len(obx)
+        identifier = obx[3].split(cs) if size > 3 else [""]
+        code_text = identifier[0].strip()
+        if size > 18:
+            device = obx[18].partition(cs)[0].strip()
+            if device:
+                devices.add(device)
         if code_text.isdigit():
             code = int(code_text)
-        elif system.upper() == mdc.MDIL_SYSTEM:
+        else:
+            system = identifier[2].strip() if len(identifier) > 2 else ""
+            if system.upper() != mdc.MDIL_SYSTEM:
+                raise Refused(
+                    "AE",
+                    TABLE_VALUE_NOT_FOUND,
+                    f"OBX[{n}]-3: {code_text!r} is not an MDC code",
+                    f"OBX[{n}]-3",
+                )
             # A Philips identifier: the same term in hexadecimal (``mdc.MDIL_SOURCE``);
             # one of a partition ketaclinic does not chart is noted, not refused.
             found = mdc.mdil_code(code_text, system)
             if found is None:
-                decoded.skipped.append(f"{code_text} (MDIL, not a vital sign)")
+                skipped.append(f"{code_text} (MDIL, not a vital sign)")
                 continue
             code = found
-        else:
-            raise Refused(
-                "AE",
-                TABLE_VALUE_NOT_FOUND,
-                f"{where}-3: {code_text!r} is not an MDC code",
-                f"{where}-3",
-            )
-        value_text = value(obx, 5)
+        value_text = obx[5].strip() if size > 5 else ""
         if code in mdc.CONTAINERS and not value_text:
             continue
-        row = mdc.row_for(code, model, table)
+        row = row_of(code)
         if row is None:
-            decoded.skipped.append(f"{code} (not in the MDC table)")
+            skipped.append(f"{code} (not in the MDC table)")
             continue
-        status = value(obx, 11).upper()
+        status = obx[11].strip().upper() if size > 11 else ""
         if status not in CHARTED_STATUS:
-            decoded.skipped.append(f"{code} status {status}")
+            skipped.append(f"{code} status {status}")
             continue
-        units = components(obx, 6)
-        unit = units[0]
-        unit_name = units[1] if len(units) > 1 else ""
+        units = obx[6].split(cs) if size > 6 else [""]
+        unit = units[0].strip()
+        unit_name = units[1].strip() if len(units) > 1 else ""
         if unit and not unit.isdigit():
-            mdil_unit = mdc.mdil_code(unit, units[2] if len(units) > 2 else "")
+            mdil_unit = mdc.mdil_code(unit, units[2].strip() if len(units) > 2 else "")
             unit = str(mdil_unit) if mdil_unit is not None else unit
-        factor = mdc.conversion(row, unit, unit_name)
+        if unit == str(row.unit_code) or unit_name == row.unit:
+            factor: float | None = row.factor  # the row's own unit, as ``conversion`` takes it
+        else:
+            factor = mdc.conversion(row, unit, unit_name)
         if factor is None:
             raise Refused(
                 "AE",
                 TABLE_VALUE_NOT_FOUND,
-                f"{where}-6: unit {unit or 'missing'} for {row.reference_id}, "
+                f"OBX[{n}]-6: unit {unit or 'missing'} for {row.reference_id}, "
                 f"expected {row.unit_code} {row.unit}",
-                f"{where}-6",
+                f"OBX[{n}]-6",
             )
         if not row.charted or row.vital is None:
-            decoded.skipped.append(f"{code} {row.reference_id} (not charted)")
+            skipped.append(f"{code} {row.reference_id} (not charted)")
             continue
         try:
             number = float(value_text) * factor
         except ValueError:
             raise Refused(
-                "AE", DATA_TYPE_ERROR, f"{where}-5: {value_text!r} is not a number", f"{where}-5"
+                "AE",
+                DATA_TYPE_ERROR,
+                f"OBX[{n}]-5: {value_text!r} is not a number",
+                f"OBX[{n}]-5",
             ) from None
-        when = value(obx, 14) or obr_time
+        when = (obx[14].strip() if size > 14 else "") or obr_time
         if not when:
             raise Refused(
                 "AE",
                 REQUIRED_FIELD_MISSING,
-                f"{where}: no observation time (OBX-14 or OBR-7)",
-                f"{where}-14",
+                f"OBX[{n}]: no observation time (OBX-14 or OBR-7)",
+                f"OBX[{n}]-14",
             )
-        decoded.observations.append(
-            Observation(
-                code,
-                row.vital,
-                round(number, 1) if row.vital in DECIMAL_VITALS else int(round(number)),
-                times[when]
-                if when in times
-                else times.setdefault(when, _time(when, zone, f"{where}-14")),
-                status == CORRECTED,
-            )
-        )
+        charted = round(number, 1) if row.vital in DECIMAL_VITALS else int(round(number))
+        at = times.get(when)
+        if at is None:
+            at = times[when] = _time(when, zone, f"OBX[{n}]-14")
+        observations.append(Observation(code, row.vital, charted, at, status == CORRECTED))
     if len(devices) > 1:
         raise Refused(
             "AE",
@@ -288,12 +381,20 @@ def decode(
             f"observations from {len(devices)} devices in one message",
             "OBX-18",
         )
-    decoded.device_id = (devices.pop() if devices else model)[:120]
-    if not decoded.observations:
+    if not observations:
         raise Refused(
             "AE", REQUIRED_FIELD_MISSING, "no vital sign ketaclinic charts in the message", "OBX"
         )
-    return decoded
+    return Decoded(
+        message,
+        sender[:180],
+        control_id[:199],
+        mrn,
+        (devices.pop() if devices else model)[:120],
+        model,
+        observations,
+        skipped,
+    )
 
 
 def ack(message: Message | None, code: str, *, error: Refused | None = None, control: str) -> str:
