@@ -21,12 +21,21 @@ breathing rate: one reading a message) and waiting for each ACK.
 
 Figures: messages acknowledged per second, p50/p95/max ACK latency, the share of AA,
 messages per commit (the listener commits the messages that arrived while it wrote
-together), and the ratio of ingest time per reading to the raw insert's.
+together), the ratio of ingest time per reading to the raw insert's, the statements a
+group costs, and a floor: the processor time of the least Python work any ingest of the
+same messages does without a database (each split into segments and fields, its ACK
+formatted), against the raw insert's.
+
+Each database's audit trail is keyed and checkpointed by a data folder of its own (the
+SQLite one beside ``bench.db``, the PostgreSQL one in ``benchmarks/.data/hl7/<database>``),
+as the app's are, so that ``ketaclinic audit verify`` of that database with that folder
+passes after a run (``--sqlite-dir`` keeps the SQLite clinic to check it).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import os
 import statistics
@@ -40,7 +49,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, text
+from sqlalchemy import event, insert, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from ketaclinic.orders.models import Course, Order
@@ -53,10 +63,13 @@ from ketaclinic.platform.audit import chain
 from ketaclinic.platform.db import make_engine, make_session_factory, transaction, utcnow
 from ketaclinic.platform.model_registry import load_all
 from ketaclinic.platform.roles import Role
+from ketaclinic.platform.settings import Settings
 from ketaclinic.sessions import service
 from ketaclinic.sessions.models import VitalSign
 
 ZONE = ZoneInfo("America/New_York")
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_DATA = ROOT / "benchmarks" / ".data" / "hl7"
 # Processor seconds of this process for the last ingest and raw runs: steadier than the
 # wall clock on a shared machine (on SQLite the database's work is in this process too;
 # on PostgreSQL the server's is not, so only the wall-clock ratio compares there).
@@ -350,12 +363,25 @@ def _raw_each(factory: sessionmaker[Session], session_id: int, rows: int) -> flo
         return time.perf_counter() - began
 
 
+def _floor(raws: list[str]) -> float:
+    """Processor seconds of the least Python work any ingest of these messages must do
+    without a database: each split into its segments and fields, and its ACK formatted
+    (by ketaclinic's own message splitter and ACK builder)."""
+    from ketaclinic.interop.hl7 import pcd01
+
+    cpu = time.process_time()
+    for n, raw in enumerate(raws):
+        pcd01.ack(pcd01.Message(raw), "AA", control=f"{n:020d}")
+    return time.process_time() - cpu
+
+
 def _in_process(
     listener: Any, chairs: list[tuple[int, str, str]], per_chair: int, tag: str, profile: bool
-) -> tuple[int, float]:
+) -> tuple[int, float, float]:
     """Seconds to ingest ``per_chair`` messages from every chair by the listener's own
     group path (decode, match, chart, alarms, audit, commit; no sockets), in groups of
-    ``MAX_GROUP`` messages that arrived together, interleaved as monitors send them."""
+    ``MAX_GROUP`` messages that arrived together, interleaved as monitors send them; and
+    the statements a group cost (an ``executemany`` counts one)."""
     from ketaclinic.interop.hl7.listener import MAX_GROUP, _Waiting
     from ketaclinic.interop.hl7.messages import oru_r01
 
@@ -383,6 +409,13 @@ def _in_process(
 
         profiler = cProfile.Profile()
         profiler.enable()
+    engine = listener.factory.kw["bind"]
+    statements = [0]
+
+    def count(*_args: Any) -> None:
+        statements[0] += 1
+
+    event.listen(engine, "before_cursor_execute", count)
     began, cpu = time.perf_counter(), time.process_time()
     codes: dict[str, int] = {}
     for start in range(0, len(raws), MAX_GROUP):
@@ -391,6 +424,7 @@ def _in_process(
             codes[answer.code] = codes.get(answer.code, 0) + 1
     took = time.perf_counter() - began
     CPU["ingest"] = time.process_time() - cpu
+    event.remove(engine, "before_cursor_execute", count)
     if profiler is not None:
         import pstats
 
@@ -401,7 +435,8 @@ def _in_process(
         shown = int(os.environ.get("HL7_PROFILE_N", "30"))
         pstats.Stats(profiler).sort_stats(order).print_stats(shown)
     assert codes == {"AA": len(raws)}, codes
-    return len(raws), took
+    CPU["floor"] = _floor(raws)
+    return len(raws), took, statements[0] / -(-len(raws) // MAX_GROUP)
 
 
 def _load() -> str:
@@ -417,6 +452,7 @@ def run(
     label: str,
     chairs: int,
     seconds: float,
+    data_dir: Path,
     per_chair: int = 100,
     profile: bool = False,
     repeats: int = 1,
@@ -428,6 +464,11 @@ def run(
     migrate.upgrade(url)
     engine = make_engine(url)
     factory = make_session_factory(engine)
+    # The trail this run writes is keyed and checkpointed by the database's own data
+    # folder, as the app's is (``platform/app.py``), not by the process-wide settings.
+    data_dir.mkdir(parents=True, exist_ok=True)
+    conf = Settings(mode="development", data_dir=data_dir, database_url=url)
+    factory.configure(info=chain.session_info(conf))
     tag = f"{int(time.time()) % 100000}"
     found = _chairs(factory, chairs, tag)
     print(f"\n{label}: {chairs} monitors, {seconds:g} s per run")
@@ -436,29 +477,41 @@ def run(
         # Each repeat on sessions of its own (readings after none already charted), each
         # ingest beside the raw inserts of the same rows, so that the ratios compare
         # figures taken under the same load.
-        ratios, same_ratios, cpu_ratios = [], [], []
+        ratios, same_ratios, cpu_ratios, floor_ratios, floor_same = [], [], [], [], []
         for repeat in range(repeats):
             chairs_now = found if repeat == 0 else _chairs(factory, chairs, f"{tag}r{repeat}")
-            n, ingest = _in_process(listener, chairs_now, per_chair, f"{tag}r{repeat}", profile)
+            n, ingest, per_group = _in_process(
+                listener, chairs_now, per_chair, f"{tag}r{repeat}", profile
+            )
             raw = _raw(factory, chairs_now[0][0], n)
             same = _raw_same(factory, chairs_now, per_chair, f"{tag}r{repeat}")
             ratios.append(ingest / raw)
             same_ratios.append(ingest / same)
             cpu_ratios.append(CPU["ingest"] / max(CPU["same"], 1e-9))
+            floor_ratios.append(CPU["floor"] / max(CPU["raw"], 1e-9))
+            floor_same.append(CPU["floor"] / max(CPU["same"], 1e-9))
             print(
                 f"  in process : {n} messages (one reading each) in groups of up to 200: "
                 f"{ingest * 1000:.0f} ms ({n / ingest:,.0f} msg/s, {ingest / n * 1e6:.0f} us "
-                f"a message); raw executemany of the {n} readings {raw * 1000:.1f} ms: "
-                f"{ingest / raw:.1f}x; of every row it writes (readings, control ids, audit) "
-                f"{same * 1000:.1f} ms: {ingest / same:.1f}x; processor time "
-                f"{CPU['ingest'] * 1000:.0f} ms against {CPU['same'] * 1000:.1f} ms: "
-                f"{cpu_ratios[-1]:.1f}x; load {_load()}"
+                f"a message, {per_group:.0f} statements a group); raw executemany of the "
+                f"{n} readings {raw * 1000:.1f} ms: {ingest / raw:.1f}x; of every row it "
+                f"writes (readings, control ids, audit) {same * 1000:.1f} ms: "
+                f"{ingest / same:.1f}x; processor time {CPU['ingest'] * 1000:.0f} ms "
+                f"against {CPU['same'] * 1000:.1f} ms: {cpu_ratios[-1]:.1f}x; load {_load()}"
+            )
+            print(
+                f"  floor      : splitting the {n} messages and formatting their ACKs, no "
+                f"database, {CPU['floor'] * 1000:.1f} ms of processor time: "
+                f"{floor_ratios[-1]:.2f}x the raw readings insert's "
+                f"({CPU['raw'] * 1000:.1f} ms), {floor_same[-1]:.2f}x every row's"
             )
         if repeats > 1:
             print(
                 f"  in process, median of {repeats}: {statistics.median(ratios):.1f}x the raw "
                 f"readings insert, {statistics.median(same_ratios):.1f}x the raw insert of "
-                f"every row it writes; in processor time {statistics.median(cpu_ratios):.1f}x"
+                f"every row it writes; in processor time {statistics.median(cpu_ratios):.1f}x; "
+                f"floor {statistics.median(floor_ratios):.2f}x the raw readings insert, "
+                f"{statistics.median(floor_same):.2f}x every row's (processor time)"
             )
         if in_process_only:
             engine.dispose()
@@ -511,6 +564,13 @@ def main() -> None:
     parser.add_argument(
         "--in-process-only", action="store_true", help="skip the MLLP runs over loopback"
     )
+    parser.add_argument(
+        "--sqlite-dir",
+        type=Path,
+        default=None,
+        help="keep the SQLite clinic (bench.db and its data folder) in this empty folder "
+        "instead of a temporary one, e.g. to run `ketaclinic audit verify` on it",
+    )
     args = parser.parse_args()
     options = {
         "per_chair": args.per_chair,
@@ -519,16 +579,30 @@ def main() -> None:
         "in_process_only": args.in_process_only,
     }
     if not args.no_sqlite:
-        with tempfile.TemporaryDirectory() as tmp:
-            run(
-                f"sqlite:///{Path(tmp) / 'bench.db'}",
-                "SQLite",
-                args.chairs,
-                args.seconds,
-                **options,
-            )
+        with contextlib.ExitStack() as stack:
+            if args.sqlite_dir is None:
+                folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            else:
+                folder = args.sqlite_dir.resolve()
+                if folder.exists() and any(folder.iterdir()):
+                    sys.exit(f"--sqlite-dir {folder} is not empty")
+                folder.mkdir(parents=True, exist_ok=True)
+            url = f"sqlite:///{folder / 'bench.db'}"
+            run(url, "SQLite", args.chairs, args.seconds, folder / "data", **options)
+            if args.sqlite_dir is not None:
+                print(
+                    f"  kept: KETACLINIC_DATABASE_URL={url} KETACLINIC_DATA_DIR={folder / 'data'}"
+                )
     if args.postgres:
-        run(args.postgres, "PostgreSQL", args.chairs, args.seconds, **options)
+        database = make_url(args.postgres).database or "postgres"
+        run(
+            args.postgres,
+            "PostgreSQL",
+            args.chairs,
+            args.seconds,
+            POSTGRES_DATA / database,
+            **options,
+        )
 
 
 if __name__ == "__main__":

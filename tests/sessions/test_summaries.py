@@ -3,9 +3,10 @@ transaction, and equals the summary derived again from the facts."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
+from ketaclinic.platform.actors import Actor
 from ketaclinic.sessions import service
 from ketaclinic.sessions.models import SessionAlarm, SessionSummaryRow, VitalSign
 from tests.sessions.conftest import at, ready_iv_session, vitals
@@ -142,3 +143,58 @@ def test_a_rebuild_from_the_facts_writes_what_the_acts_kept(db: Session, team: S
     assert service.rebuild_summaries(db, only_missing=True) == 1
     db.commit()
     assert service.session_summary_values(_kept(db, row.id)) == kept
+
+
+def _reading(reference: str, minute: float, **values: int) -> service.DeviceMessage:
+    return service.DeviceMessage(reference, [service.Measured(taken_at=at(minute), **values)])
+
+
+def test_a_group_of_monitor_readings_moves_every_session_kept_figures_with_one_update(
+    db: Session, team: Staff
+) -> None:
+    # Each: 72 bpm, 128/82, SpO2 98 before the dose.
+    first, second, unkept = (ready_iv_session(db, team) for _ in range(3))
+    for row in (first, second, unkept):
+        start(db, team, row.id, 1)
+    # A session whose figures were never kept (charted before summaries were).
+    db.execute(delete(SessionSummaryRow).where(SessionSummaryRow.session_id == unkept.id))
+    db.commit()
+    device = Actor(user_id=None, username="device:MON")
+    groups = [
+        service.SessionMessages(
+            first.id,
+            device,
+            "MON-1",
+            [
+                _reading("a1", 5, systolic_bp=150, diastolic_bp=95, heart_rate=90, spo2=95),
+                _reading("a2", 6, systolic_bp=120, diastolic_bp=70, heart_rate=60, spo2=93),
+            ],
+        ),
+        service.SessionMessages(second.id, device, "MON-2", [_reading("b1", 5, heart_rate=70)]),
+        service.SessionMessages(
+            unkept.id, device, "MON-3", [_reading("c1", 5, systolic_bp=140, diastolic_bp=90)]
+        ),
+    ]
+    seen: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    bind = db.connection()
+    event.listen(bind, "before_cursor_execute", note)
+    try:
+        service.chart_device_groups(db, groups=groups, now=at(7), limit_overrides=[])
+    finally:
+        event.remove(bind, "before_cursor_execute", note)
+    db.commit()
+
+    updates = [s for s in seen if s.lstrip().upper().startswith("UPDATE SESSION_SUMMARIES")]
+    assert len(updates) == 1, updates
+    figures = [
+        (k.readings, k.peak_systolic, k.peak_diastolic, k.lowest_spo2, k.max_heart_rate)
+        for k in (_kept(db, r.id) for r in (first, second, unkept))
+    ]
+    # By hand: the first adds 150/95 at 90 bpm, 95 % and 120/70 at 60 bpm, 93 %; the
+    # second a heart rate of 70 alone (below 72); the third 140/90, derived whole.
+    assert figures == [(3, 150, 95, 93, 90), (2, 128, 82, 98, 72), (2, 140, 90, 98, 72)]
+    assert service.summary_differences(db) == []

@@ -21,14 +21,14 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Integer, Table, bindparam, case, func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from ketaclinic.configuration import service as configuration
 from ketaclinic.orders import service as orders
 from ketaclinic.patients import service as patients
-from ketaclinic.platform.db import keep_row, utcnow
+from ketaclinic.platform.db import UTCDateTime, keep_row, utcnow
 from ketaclinic.sessions.models import (
     InfusionSession,
     SessionAlarm,
@@ -206,16 +206,51 @@ def refresh(db: Session, session_id: int) -> SessionSummaryRow:
     return kept
 
 
-def _higher(column: Any, value: int | None) -> Any:
-    if value is None:
-        return column
+def _raised(column: Any, value: Any) -> Any:
+    # A NULL value compares as unknown and keeps the column as it is.
     return case((column.is_(None) | (column < value), value), else_=column)
 
 
-def _lower(column: Any, value: int | None) -> Any:
-    if value is None:
-        return column
+def _lowered(column: Any, value: Any) -> Any:
     return case((column.is_(None) | (column > value), value), else_=column)
+
+
+_KEPT = cast(Table, SessionSummaryRow.__table__)
+# Readings just charted, added to one session's running figures: one UPDATE built once,
+# run for every session of a group with one executemany of its bound values (built per
+# session, its cache key and coercions cost more than the rest of noting the readings).
+_NOTE = (
+    update(_KEPT)
+    .where(_KEPT.c.session_id == bindparam("b_session", type_=Integer()))
+    .values(
+        readings=_KEPT.c.readings + bindparam("b_readings", type_=Integer()),
+        peak_systolic=_raised(_KEPT.c.peak_systolic, bindparam("b_systolic", type_=Integer())),
+        peak_diastolic=_raised(_KEPT.c.peak_diastolic, bindparam("b_diastolic", type_=Integer())),
+        lowest_spo2=_lowered(_KEPT.c.lowest_spo2, bindparam("b_spo2", type_=Integer())),
+        max_heart_rate=_raised(_KEPT.c.max_heart_rate, bindparam("b_heart", type_=Integer())),
+        alarms=_KEPT.c.alarms + bindparam("b_alarms", type_=Integer()),
+        updated_at=bindparam("b_now", type_=UTCDateTime()),
+    )
+)
+
+
+def _noted(session_id: int, readings: Iterable[Any], alarms: int, now: datetime) -> dict[str, Any]:
+    """The bound values of ``_NOTE`` for one session's new readings."""
+    valid = [r for r in readings if getattr(r, "entered_in_error_at", None) is None]
+
+    def top(name: str) -> int | None:
+        return max((v for r in valid if (v := getattr(r, name)) is not None), default=None)
+
+    return {
+        "b_session": session_id,
+        "b_readings": len(valid),
+        "b_systolic": top("systolic_bp"),
+        "b_diastolic": top("diastolic_bp"),
+        "b_spo2": min((r.spo2 for r in valid if r.spo2 is not None), default=None),
+        "b_heart": top("heart_rate"),
+        "b_alarms": alarms,
+        "b_now": now,
+    }
 
 
 def note_readings(db: Session, session_id: int, readings: Iterable[Any], alarms: int) -> None:
@@ -223,35 +258,31 @@ def note_readings(db: Session, session_id: int, readings: Iterable[Any], alarms:
     bulk) and the alarms they raised, added to the running figures by one UPDATE,
     whatever the number of readings before them; a session without a row yet is
     derived whole."""
-    valid = [r for r in readings if getattr(r, "entered_in_error_at", None) is None]
+    note_many(db, [(session_id, readings, alarms)])
 
-    def top(name: str) -> int | None:
-        found = [getattr(r, name) for r in valid if getattr(r, name) is not None]
-        return max(found) if found else None
 
-    spo2 = [r.spo2 for r in valid if r.spo2 is not None]
-    kept = SessionSummaryRow
-    done = db.execute(
-        update(kept)
-        .where(kept.session_id == session_id)
-        .values(
-            readings=kept.readings + len(valid),
-            peak_systolic=_higher(kept.peak_systolic, top("systolic_bp")),
-            peak_diastolic=_higher(kept.peak_diastolic, top("diastolic_bp")),
-            lowest_spo2=_lower(kept.lowest_spo2, min(spo2) if spo2 else None),
-            max_heart_rate=_higher(kept.max_heart_rate, top("heart_rate")),
-            alarms=kept.alarms + alarms,
-            updated_at=utcnow(),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if not cast(CursorResult[Any], done).rowcount:
-        refresh(db, session_id)
+def note_many(db: Session, noted: Sequence[tuple[int, Iterable[Any], int]]) -> None:
+    """``note_readings`` for several sessions (a group of monitor messages: session id,
+    its new readings, the alarms they raised), with one statement for all of them."""
+    if not noted:
         return
-    # A row this unit of work holds is read again when next used, not trusted stale.
-    held = db.identity_map.get(db.identity_key(SessionSummaryRow, session_id))
-    if held is not None:
-        db.expire(held)
+    now = utcnow()
+    values = [_noted(session_id, readings, alarms, now) for session_id, readings, alarms in noted]
+    done = cast(CursorResult[Any], db.execute(_NOTE, values))
+    ids = [v["b_session"] for v in values]
+    if done.rowcount != len(ids):
+        # Some session has no row yet (kept before summaries were): derived whole.
+        have = set(
+            db.scalars(select(SessionSummaryRow.session_id).where(_KEPT.c.session_id.in_(ids)))
+        )
+        for session_id in ids:
+            if session_id not in have:
+                refresh(db, session_id)
+    for session_id in ids:
+        # A row this unit of work holds is read again when next used, not trusted stale.
+        held = db.identity_map.get(db.identity_key(SessionSummaryRow, session_id))
+        if held is not None:
+            db.expire(held)
 
 
 def values_of(kept: SessionSummaryRow | None) -> dict[str, Any]:

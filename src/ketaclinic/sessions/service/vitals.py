@@ -403,7 +403,6 @@ def chart_device_groups(
     for g in busy:
         state, rows, batch = states[g.session_id], new[g.session_id], out[g.session_id]
         batch.alarms = _raise_phases(db, state, rows, windows[g.session_id])
-        summaries.note_readings(db, g.session_id, rows, len(batch.alarms))
         raised = [a.rule_id for a in batch.alarms]
         references = " ".join(g.messages[i].reference for i in sorted(batch.charted))
         entries.append(
@@ -418,6 +417,9 @@ def chart_device_groups(
                 + (f"; alarms: {', '.join(raised)}" if raised else ""),
             )
         )
+    summaries.note_many(
+        db, [(g.session_id, new[g.session_id], len(out[g.session_id].alarms)) for g in busy]
+    )
     audit.record_many(db, entries)  # one row per session (its patient), one flush
     for g in busy:
         state, batch = states[g.session_id], out[g.session_id]
