@@ -9,10 +9,12 @@ from sqlalchemy import event, func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from ketaclinic.platform.audit.models import AuditEvent
 from ketaclinic.platform.db import utcnow
 from ketaclinic.sessions import service
 from ketaclinic.sessions.models import VitalSign
 from tests.conftest import login
+from tests.interop.factories import infusing_chair
 from tests.sessions.factories import Staff, iv_order, male_patient, staff
 
 
@@ -232,3 +234,36 @@ def test_a_reading_posted_at_the_3000th_costs_the_statements_it_cost_at_the_10th
         select(func.count()).select_from(VitalSign).where(VitalSign.session_id == many)
     )
     assert counted == 3001
+
+
+def test_a_reading_marked_in_error_twice_is_refused_and_its_alarm_closed_once(
+    client: TestClient, db: Session
+) -> None:
+    chair = infusing_chair(db, staff(db))
+    csrf = {"X-CSRF-Token": login(client, "nurse")}
+    url = f"/api/sessions/{chair.session_id}"
+    posted = client.post(url + "/vitals", json={"heart_rate": 150, "spo2": 97}, headers=csrf)
+    assert posted.status_code == 201, posted.text
+    reading = posted.json()["id"]
+    [alarm] = client.get(url).json()["alarms"]
+    assert (alarm["rule_id"], alarm["acknowledged_at"]) == ("inf_hr_warn", None)
+    marked = client.post(
+        f"{url}/vitals/{reading}/entered-in-error", json={"reason": "probe off"}, headers=csrf
+    )
+    assert marked.status_code == 200, marked.text
+    again = client.post(
+        f"{url}/vitals/{reading}/entered-in-error", json={"reason": "probe off"}, headers=csrf
+    )
+    assert again.status_code == 409
+    assert "already marked entered in error" in again.json()["detail"]
+    [closed] = client.get(url).json()["alarms"]
+    assert closed["acknowledged_by"] == "nurse"
+    assert closed["acknowledgement_note"] == "reading entered in error: probe off"
+    assert (
+        db.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "session.alarm.acknowledge")
+        )
+        == 1
+    )

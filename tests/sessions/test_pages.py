@@ -115,3 +115,27 @@ def test_a_vital_sign_typed_wrong_is_marked_and_the_other_readings_stay_typed(
     assert '<span id="latest-time">none yet</span>' in client.get(url).text  # nothing charted
     late = client.post(url + "/vitals", data=reading | {"heart_rate": "72", "taken_at": "9h"})
     assert marked(late.text, "taken_at").value == "9h"
+
+
+def test_a_reading_marked_in_error_takes_the_alarm_it_alone_raised_off_the_screen(
+    client: TestClient, db: Session
+) -> None:
+    url, csrf, _ = open_session(client, db)
+    answers = {"identity": "yes", "consent": "yes", "fasting": "yes", "driver": "yes"}
+    client.post(url + "/checklist", data={"csrf_token": csrf, **answers})
+    reading = {"csrf_token": csrf, "heart_rate": "72", "systolic_bp": "128"}
+    reading |= {"diastolic_bp": "82", "spo2": "98", "respiratory_rate": "14"}
+    client.post(url + "/vitals", data=reading, follow_redirects=False)
+    client.post(url + "/infusion", data={"csrf_token": csrf, "kind": "start"})
+    client.post(url + "/vitals", data=reading | {"heart_rate": "150"}, follow_redirects=False)
+    page = client.get(url).text
+    assert "No alarm open." not in page and "Heart rate 150" in page
+    forms = re.findall(r'action="(/sessions/\d+/vitals/(\d+)/error)"', page)
+    newest = max(forms, key=lambda f: int(f[1]))[0]  # the 150
+    marked_in_error = client.post(
+        newest, data={"csrf_token": csrf, "reason": "probe moved"}, follow_redirects=False
+    )
+    assert marked_in_error.status_code == 303
+    page = client.get(url).text
+    assert "No alarm open." in page
+    assert "in error: probe moved" in page

@@ -577,3 +577,101 @@ def _alarm(
         confirmed_over_min=duration,
         overrides=used,
     )
+
+
+@dataclass(frozen=True)
+class Reassessment:
+    """An alarm judged again once some of its phase's readings are taken away.
+
+    ``alarm`` is what the rule raises from the remaining readings in the same run of
+    crossing readings, at the reading ``index`` (its place in the readings given to
+    ``reassess``); both ``None`` when the rule no longer fires there."""
+
+    rule_id: str
+    alarm: Alarm | None
+    index: int | None
+
+
+def reassess(
+    readings: Sequence[VitalSigns],
+    *,
+    raised: Sequence[tuple[int, str]],
+    removed: Iterable[int],
+    phase: str,
+    baseline: VitalSigns | None = None,
+    remaining_baseline: VitalSigns | None = None,
+    overrides: Iterable[Override] = (),
+) -> list[Reassessment | None]:
+    """Alarms raised over ``readings`` (time-ordered, one phase), judged again without
+    the readings at the indices ``removed`` (entered in error).
+
+    ``raised``: each alarm as (index of the reading it was raised at, rule id).
+    ``baseline`` is the pre-dose reading before the removal, ``remaining_baseline``
+    after it (the same unless the removal took it away). For each alarm: ``None`` when
+    the removal leaves it alone, that is when no removed reading raised it or belongs
+    to the run of crossing readings that confirmed it (up to the reading it was raised
+    at), and its baseline is unchanged; otherwise its ``Reassessment``: the alarm the
+    same rule raises from the remaining readings of that run (its first reading to meet
+    the rule, as ``assess`` raises it), or none. A rule the table no longer holds for
+    this phase is left alone: nothing here can judge it.
+    """
+    readings = list(readings)
+    gone = set(removed)
+    overrides = tuple(overrides)
+    table = apply(LIMITS, overrides)
+    known_phase = check_phase(phase)
+    kept = [i for i in range(len(readings)) if i not in gone]
+    fired: dict[str, list[tuple[int, Alarm]]] = {}
+    scanned = False
+    out: list[Reassessment | None] = []
+    for index, rule_id in raised:
+        row = table.get(rule_id)
+        if row is None or known_phase not in row.phases:
+            out.append(None)
+            continue
+        run = _run_of(readings, index, row, baseline)
+        moved = row.measure == "abs_change_from_baseline" and baseline != remaining_baseline
+        if not moved and not any(i in gone for i in run if i <= index):
+            out.append(None)
+            continue
+        if not scanned:
+            # One scan of the remaining readings judges every alarm of the phase.
+            for k, alarm in _scan(
+                [readings[i] for i in kept], phase, remaining_baseline, overrides
+            ):
+                fired.setdefault(alarm.rule_id, []).append((kept[k], alarm))
+            scanned = True
+        members = set(run) - gone
+        found = next(((i, a) for i, a in fired.get(rule_id, []) if i in members), None)
+        out.append(
+            Reassessment(rule_id, found[1], found[0])
+            if found is not None
+            else Reassessment(rule_id, None, None)
+        )
+    return out
+
+
+def _run_of(
+    readings: Sequence[VitalSigns], index: int, row: Limit, baseline: VitalSigns | None
+) -> list[int]:
+    """The indices of the run of readings crossing ``row`` that holds ``index`` (readings
+    that do not chart the parameter neither belong to nor break it); just ``index`` if
+    that reading does not cross."""
+
+    def crossing(i: int) -> bool | None:
+        measured = _measured(row, readings[i], baseline)
+        return None if measured is None else _crosses(measured, row.comparison, row.threshold)
+
+    if not crossing(index):
+        return [index]
+    run = [index]
+    for step in (-1, 1):
+        i = index + step
+        while 0 <= i < len(readings):
+            state = crossing(i)
+            if state is False:
+                break
+            if state:
+                run.append(i)
+            i += step
+    return sorted(run)

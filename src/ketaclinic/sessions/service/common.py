@@ -167,7 +167,8 @@ def close_alarms_of_entry_in_error(
 
     Only entries: each raises its own alarm. A vital sign's alarm may stand for a run of
     readings (confirmed over minutes), so closing it with one artefact could silence a
-    real breach; a nurse acknowledges that one after looking."""
+    real breach: it is judged again without the artefact (``reassess.reassess_alarms``)
+    and closed here the same way only if the rule no longer fires."""
     closed = list(
         db.scalars(
             select(SessionAlarm).where(

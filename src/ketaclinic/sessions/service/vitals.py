@@ -36,6 +36,7 @@ from ketaclinic.sessions.service.common import (
     require,
     stored_alarm,
 )
+from ketaclinic.sessions.service.reassess import reassess_alarms
 
 SOURCES = ("manual", "monitor", "device")
 
@@ -503,8 +504,9 @@ def correct_device_readings(
             )
         )
     )
+    moment = now or utcnow()
     for reading in found:
-        reading.entered_in_error_at = now or utcnow()
+        reading.entered_in_error_at = moment
         reading.entered_in_error_by = actor.username
         reading.error_reason = reason
         record(
@@ -516,6 +518,8 @@ def correct_device_readings(
             object_id=reading.id,
             detail=reason,
         )
+    # Judged before the corrected values are charted: those raise their own alarms.
+    reassess_alarms(db, actor, row, marked=found, reason=reason, at=moment)
     summaries.refresh(db, row.id)
     db.flush()
     return len(found)
@@ -941,6 +945,9 @@ def mark_vitals_in_error(
     reason: str,
     now: datetime | None = None,
 ) -> VitalSign:
+    """A reading that is wrong (a cuff moved, a probe off) is kept, struck through, and
+    no rule reads it again; the open alarms it raised or helped confirm are judged
+    again without it (``reassess_alarms``)."""
     require(actor, RUNNERS, "correcting the chart")
     row = load_open(db, session_id)
     reading = db.get(VitalSign, vital_sign_id)
@@ -950,9 +957,11 @@ def mark_vitals_in_error(
         )
     if reading.entered_in_error_at is not None:
         raise Conflict("this reading is already marked entered in error")
-    reading.entered_in_error_at = now or utcnow()
+    why = reason_text(reason)
+    moment = now or utcnow()
+    reading.entered_in_error_at = moment
     reading.entered_in_error_by = actor.username
-    reading.error_reason = reason_text(reason)
+    reading.error_reason = why
     record(
         db,
         actor,
@@ -960,8 +969,9 @@ def mark_vitals_in_error(
         row,
         object_type="vital_sign",
         object_id=reading.id,
-        detail=reading.error_reason,
+        detail=why,
     )
+    reassess_alarms(db, actor, row, marked=[reading], reason=why, at=moment)
     summaries.refresh(db, row.id)
     db.flush()
     return reading
