@@ -27,7 +27,17 @@ def test_help_lists_every_command() -> None:
         check=False,
     )
     assert shown.returncode == 0, shown.stderr
-    for command in ("serve", "demo", "simulate", "audit", "jobs", "user", "worker", "import"):
+    for command in (
+        "serve",
+        "demo",
+        "simulate",
+        "audit",
+        "jobs",
+        "user",
+        "worker",
+        "import",
+        "reports",
+    ):
         assert command in shown.stdout
 
 
@@ -35,7 +45,8 @@ def test_a_commands_help_loads_no_heavy_library_either() -> None:
     probe = (
         "import sys\n"
         "from ketaclinic.cli import app\n"
-        "for argv in (['demo', '--help'], ['serve', '--help'], ['audit', 'verify', '--help']):\n"
+        "for argv in (['demo', '--help'], ['serve', '--help'], ['audit', 'verify', '--help'],"
+        " ['reports', 'research-export', '--help']):\n"
         "    try:\n"
         "        app(argv)\n"
         "    except SystemExit:\n"

@@ -7,6 +7,7 @@ from ketaclinic.cli import (  # noqa: F401
     fhir,
     hl7,
     jobs,
+    reports,
     simulate,
     summaries,
     users,

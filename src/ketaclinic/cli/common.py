@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from ketaclinic.platform.settings import Settings
 
 DATABASES = ("sqlite", "postgresql")
+
+# A long step's progress: ``(done, total)``.
+Tick = Callable[[int, int], None]
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -207,3 +210,40 @@ def _raw_driver_error(exc: BaseException) -> bool:
     import sqlite3
 
     return isinstance(exc, sqlite3.Error) or type(exc).__module__.startswith("psycopg")
+
+
+def show_progress(progress: bool | None) -> bool:
+    """``--progress/--no-progress``, or by default whether standard error is a terminal."""
+    import sys
+
+    return sys.stderr.isatty() if progress is None else progress
+
+
+@contextmanager
+def progress_bars(enabled: bool) -> Iterator[Callable[[str], Tick | None]]:
+    """Rich progress bars on standard error (gone when the command ends): the ``task``
+    it yields makes one bar by its label and returns its ``(done, total)`` update."""
+    if not enabled:
+        yield lambda _label: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+
+        def task(label: str) -> Tick | None:
+            found = bar.add_task(label, total=None)
+
+            def update(done: int, total: int) -> None:
+                bar.update(found, completed=done, total=total)
+
+            return update
+
+        yield task

@@ -2,48 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-
 import typer
 
-from ketaclinic.cli.common import database, fail, one_line_errors
+from ketaclinic.cli.common import database, fail, one_line_errors, progress_bars
 from ketaclinic.cli.main import app
 
 summaries_app = typer.Typer(
     help="The kept summaries of sessions and courses that pages read.", no_args_is_help=True
 )
 app.add_typer(summaries_app, name="summaries")
-
-Tick = Callable[[int, int], None]
-
-
-@contextmanager
-def _bar(enabled: bool) -> Iterator[Callable[[str], Tick | None]]:
-    if not enabled:
-        yield lambda _label: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-
-        def task(label: str) -> Tick | None:
-            found = bar.add_task(label, total=None)
-
-            def update(done: int, total: int) -> None:
-                bar.update(found, completed=done, total=total)
-
-            return update
-
-        yield task
 
 
 def rebuild_all(db: object, *, only_missing: bool, progress: bool) -> tuple[int, int]:
@@ -54,7 +21,7 @@ def rebuild_all(db: object, *, only_missing: bool, progress: bool) -> tuple[int,
     from ketaclinic.sessions import service as sessions
 
     assert isinstance(db, Session)
-    with _bar(progress) as task:
+    with progress_bars(progress) as task:
         made = sessions.rebuild_summaries(db, only_missing=only_missing, progress=task("sessions"))
         courses = outcomes.rebuild_course_summaries(
             db, only_missing=only_missing, progress=task("patients' courses")

@@ -5,6 +5,7 @@ services (which check access and note their reads) and notes its own read."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
@@ -407,15 +408,36 @@ class Export:
     scores: int
 
 
-def research_export(db: Session, *, actor: Actor, today: date | None = None) -> Export:
+# The export's steps, for a progress bar: the patients and their masks, the sessions, the
+# scores, the archive.
+EXPORT_STEPS = 4
+
+
+def research_export(
+    db: Session,
+    *,
+    actor: Actor,
+    today: date | None = None,
+    via: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Export:
     """The de-identified dataset (HIPAA Safe Harbor, the FHIR export's rule): one row per
     session and one per score, as CSV and Parquet with a data dictionary, in a ZIP.
-    Researchers only; audited as one read of the whole clinic."""
+    Researchers only; audited as one read of the whole clinic (``via`` names another way
+    in than the page, such as the command line, in the audit record's detail).
+    ``progress(done, total)`` hears each of its ``EXPORT_STEPS`` steps."""
     _require(actor, RESEARCHERS, "taking the research export")
+
+    def step(done: int) -> None:
+        if progress is not None:
+            progress(done, EXPORT_STEPS)
+
+    step(0)
     zone = get_settings().zone
     today = today or datetime.now(zone).date()
     people = {p.id: p for p in patients.patients_matching(db)}
     masks = interop.patient_masks({pid: p.date_of_birth for pid, p in people.items()}, today=today)
+    step(1)
     records = sessions.session_records(db)
     doses: dict[int, float] = {}
     for dose in sessions.doses_given(db):
@@ -447,6 +469,7 @@ def research_export(db: Session, *, actor: Actor, today: date | None = None) -> 
                 "birth_year": mask.birth_year,
             }
         )
+    step(2)
     score_rows = []
     for stored in outcomes.stored_responses(db):
         response = stored.response
@@ -482,6 +505,7 @@ def research_export(db: Session, *, actor: Actor, today: date | None = None) -> 
                 ),
             }
         )
+    step(3)
     content = research.archive(
         session_rows,
         score_rows,
@@ -503,7 +527,8 @@ def research_export(db: Session, *, actor: Actor, today: date | None = None) -> 
         action="research.export",
         object_type="dataset",
         detail=f"de-identified: {found.patients} patients, {found.sessions} sessions, "
-        f"{found.scores} scores",
+        f"{found.scores} scores" + (f"; taken from {via}" if via else ""),
     )
     db.flush()
+    step(EXPORT_STEPS)
     return found
