@@ -91,3 +91,33 @@ def test_api_tokens_are_stored_hashed_and_resolve_to_their_user(db: Session) -> 
     resolved = accounts.resolve_api_token(db, token)
     assert resolved is not None and resolved.username == "nurse"
     assert accounts.resolve_api_token(db, token + "x") is None
+
+
+def test_full_names_reads_a_whole_pages_people_in_one_statement(db: Session) -> None:
+    from sqlalchemy import event
+
+    accounts.create_user(
+        db,
+        actor=TEST_ACTOR,
+        username="dr.lee",
+        full_name="Dr. Jo Lee",
+        password=PASSWORD,
+        roles=["prescriber"],
+    )
+    make_user(db, "nurse")  # full name "Nurse"
+    statements: list[str] = []
+
+    def note(*args: object) -> None:
+        if str(args[2]).lstrip().upper().startswith("SELECT"):
+            statements.append(str(args[2]))
+
+    bind = db.get_bind()
+    event.listen(bind, "before_cursor_execute", note)
+    try:
+        found = accounts.full_names(db, ["dr.lee", "nurse", "cli", None, "dr.lee"])
+    finally:
+        event.remove(bind, "before_cursor_execute", note)
+    # An actor name that is no account (the command line's "cli") is left out.
+    assert found == {"dr.lee": "Dr. Jo Lee", "nurse": "Nurse"}
+    assert len(statements) == 1
+    assert accounts.full_names(db, [None]) == {}

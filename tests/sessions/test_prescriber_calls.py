@@ -105,6 +105,8 @@ def test_a_stop_alarm_reaches_the_prescriber_and_waits_for_their_decision(
     csrf = _switch(client, csrf, "prescriber")
     home = client.get("/").text
     assert "Prescriber needed" in home and f"/sessions/{call.session_id}#prescriber-calls" in home
+    # The call names the prescriber by the account's full name ("Prescriber"), not its login.
+    assert "(for Prescriber" in home and "(for prescriber" not in home
     assert "Waiting for prescriber" in client.get("/sessions/today").text
     assert 'id="chart-prescriber-calls"' in client.get(f"/patients/{patient_id}").text
     page = client.get(url).text

@@ -831,11 +831,12 @@ def courses_of_patients(
 class DraftToSign:
     order: Order
     patient_name: str
+    drafted_by_name: str  # the person who drafted it, as the clinic knows them
 
 
 def drafts_to_sign(db: Session, *, actor: Actor, limit: int = 50) -> list[DraftToSign]:
-    """Drafted orders waiting for a prescriber's signature, oldest first (one query, and
-    one for the names)."""
+    """Drafted orders waiting for a prescriber's signature, oldest first (one query, one
+    for the patients' names and one for the drafters')."""
     _require(actor, PRESCRIBING, "sign orders")
     rows = list(
         db.scalars(
@@ -846,6 +847,10 @@ def drafts_to_sign(db: Session, *, actor: Actor, limit: int = 50) -> list[DraftT
         )
     )
     names = patients.display_names(db, {r.patient_id for r in rows})
+    drafters = accounts.full_names(db, {r.created_by for r in rows})
     for r in rows:
         _read(db, actor, "order.to_sign", r.patient_id, "order", r.id)
-    return [DraftToSign(r, names.get(r.patient_id, "?")) for r in rows]
+    return [
+        DraftToSign(r, names.get(r.patient_id, "?"), drafters.get(r.created_by, r.created_by))
+        for r in rows
+    ]

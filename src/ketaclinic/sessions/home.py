@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ketaclinic.clinical import monitoring
+from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.areas import HomeSection
 from ketaclinic.platform.roles import Role
@@ -19,7 +20,10 @@ def _chairs(db: Session, actor: Actor) -> Any:
 
 
 def _calls(db: Session, actor: Actor) -> Any:
-    return service.open_prescriber_calls(db, actor=actor, mine=True) or None
+    calls = service.open_prescriber_calls(db, actor=actor, mine=True)
+    if not calls:
+        return None
+    return {"calls": calls, "names": accounts.full_names(db, {c.prescriber for c in calls})}
 
 
 def _to_cosign(db: Session, actor: Actor) -> Any:

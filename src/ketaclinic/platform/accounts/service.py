@@ -149,6 +149,17 @@ def list_users(db: Session) -> list[User]:
     return list(db.scalars(select(User).order_by(User.username)))
 
 
+def full_names(db: Session, usernames: Iterable[str | None]) -> dict[str, str]:
+    """The people's full names by username, read in one statement for a whole page; a
+    username with no such user (an account's actor name such as ``cli``, ``demo``) or
+    no name is left out, so the caller shows the username itself."""
+    wanted = {u for u in usernames if u}
+    if not wanted:
+        return {}
+    rows = db.execute(select(User.username, User.full_name).where(User.username.in_(wanted)))
+    return {username: name for username, name in rows if name}
+
+
 def get_user(db: Session, *, username: str | None = None, user_id: int | None = None) -> User:
     query = select(User)
     query = query.where(User.id == user_id) if user_id else query.where(User.username == username)
