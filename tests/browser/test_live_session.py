@@ -1,7 +1,7 @@
 """A reading sent by a bedside monitor over MLLP appears on the nurse's open session
-screen without a reload, the alarm it raises beeps (sound turned on) and is acknowledged
-from that screen, and a reading that arrived live is marked entered in error from its
-row."""
+screen without a reload, with the next reading due moved on; the alarm it raises beeps
+(sound turned on) and is acknowledged from that screen, and a reading that arrived live
+is marked entered in error from its row."""
 
 from __future__ import annotations
 
@@ -70,6 +70,9 @@ def test_a_monitor_reading_appears_live_and_its_alarm_is_acknowledged_there(
     page.get_by_role("button", name="Sound on").click()
     page.wait_for_selector("#sound-toggle[aria-pressed='true']")
     beeps = int(page.get_attribute("#sound-toggle", "data-beeps") or 0)
+    # Seven minutes in, the pre-dose reading standing for minute 0: minute 10 is next.
+    assert "(10 min into the infusion)" in page.inner_text("#next-reading-line")
+    page.evaluate("window.stillThisPage = true")
     with running(factory, zone=settings.zone) as (_, port), MLLPClient("127.0.0.1", port) as client:
         message = oru_r01(
             control_id="LIVE-1",
@@ -83,6 +86,11 @@ def test_a_monitor_reading_appears_live_and_its_alarm_is_acknowledged_there(
         page.wait_for_selector("#latest-bp:text('204/112')", timeout=2000)
         page.wait_for_selector("#alarm-list [data-alarm]", timeout=2000)
         assert time.monotonic() - sent < 2.0
+        # The monitor's reading stands for minute 10: the line moves on to minute 20,
+        # redrawn from the stream without a reload.
+        page.wait_for_selector("#next-reading-line:has-text('(20 min into the infusion)')")
+        assert page.get_attribute("#next-reading-line", "class") == "next-upcoming"
+        assert page.evaluate("window.stillThisPage === true")
         assert page.is_visible("#alarm-list")
         # A stop-level alarm arrived: three beeps, one cue for the update.
         assert int(page.get_attribute("#sound-toggle", "data-beeps") or 0) == beeps + 3

@@ -193,6 +193,7 @@ def _context(
         # The section the nurse chose stays chosen across a form's post and its redirect.
         "kept_tab": shown_tab or "",
         "page_size": service.READINGS_PAGE,
+        "next_line": next_reading_shown(cockpit.next_line, zone),
         "trend_svg": trend.render(cockpit.trend, start=state.dose_start, zone=zone),
         "trend_grouped": any(point.readings > 1 for point in cockpit.trend),
         "timedelta_min": lambda m: timedelta(minutes=m),
@@ -312,6 +313,25 @@ def chairs(request: Request, db: DB, actor: Actor = allow(*RUN)) -> Response:
     )
 
 
+def next_reading_shown(line: service.NextReadingLine, zone: Any) -> dict[str, str]:
+    """The cockpit's next-reading line in words, the same on the page and in the live
+    stream's ``next-reading`` event: its state (the paragraph's class is ``next-`` and
+    it), the words in bold and the rest."""
+    lead, detail = "", ""
+    if line.due_at is not None and line.due_at_min is not None:
+        at = line.due_at.astimezone(zone).strftime("%H:%M")
+        lead = f"Next reading {'overdue since' if line.status == 'overdue' else 'due'} {at}"
+        into = "dosing" if line.esketamine else "the infusion"
+        detail = f"({line.due_at_min:.0f} min into {into})"
+    elif line.status == "before_dosing":
+        lead, detail = "Next reading:", "before dosing"
+        if line.before_dose_within_min:
+            detail += f" (within {line.before_dose_within_min:g} min of the start)"
+    elif line.status == "none":
+        detail = "No reading due on the schedule."
+    return {"status": line.status, "lead": lead, "detail": detail}
+
+
 # How often the live screen looks for new readings and alarms (a second, so a reading
 # appears within about one; ketaclinic's own pace, not a clinical number).
 LIVE_EVERY_SECONDS = 1.0
@@ -325,24 +345,30 @@ async def live(
     after: Annotated[int, Query(ge=0, le=2**62)] = 0,
     actor: Actor = allow(*RUN),
 ) -> Response:
-    """Server-Sent Events: ``vitals`` with the readings charted since ``after`` and
-    ``alarms`` with the open alarms whenever they change. Each look is a short read of
-    its own; the request's own transaction ends when the stream begins."""
+    """Server-Sent Events: ``vitals`` with the readings charted since ``after``,
+    ``alarms`` with the open alarms whenever they change, and ``next-reading`` with the
+    next-reading line (``next_reading_shown``) whenever it reads otherwise. Each look is
+    a short read of its own; the request's own transaction ends when the stream begins."""
     await run_in_threadpool(service.open_live_session, db, actor=actor, session_id=session_id)
     factory = request.app.state.session_factory
 
-    def look(last: int) -> service.LiveUpdate:
+    zone = request.app.state.settings.zone
+
+    def look(last: int, schedule: service.ScheduleSeen | None) -> service.LiveUpdate:
         with factory() as reader:
             try:
-                return service.live_update(reader, session_id=session_id, after_vital_id=last)
+                return service.live_update(
+                    reader, session_id=session_id, after_vital_id=last, schedule=schedule
+                )
             finally:
                 reader.rollback()
 
     async def stream() -> AsyncIterator[str]:
-        last, shown = after, None
+        last, shown, schedule, line_shown = after, None, None, None
         yield "retry: 2000\n\n"
         while not await request.is_disconnected():
-            update = await run_in_threadpool(look, last)
+            update = await run_in_threadpool(look, last, schedule)
+            schedule = update.schedule
             if update.readings:
                 last = update.last_vital_id
                 yield f"event: vitals\ndata: {json.dumps(update.readings)}\n\n"
@@ -350,6 +376,11 @@ async def live(
             if alarms != shown:
                 shown = alarms
                 yield f"event: alarms\ndata: {alarms}\n\n"
+            if update.next_line is not None:
+                line = json.dumps(next_reading_shown(update.next_line, zone))
+                if line != line_shown:
+                    line_shown = line
+                    yield f"event: next-reading\ndata: {line}\n\n"
             if update.status != "open":
                 yield f"event: closed\ndata: {json.dumps(update.status)}\n\n"
                 return

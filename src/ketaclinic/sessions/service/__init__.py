@@ -17,7 +17,12 @@ from ketaclinic.sessions.service.calls import answer_call as answer_prescriber_c
 from ketaclinic.sessions.service.calls import open_calls as open_prescriber_calls
 from ketaclinic.sessions.service.calls import open_count_for as prescriber_calls_for
 from ketaclinic.sessions.service.checklist import answer_checklist, override_checklist
-from ketaclinic.sessions.service.cockpit import READINGS_PAGE, Cockpit, get_cockpit
+from ketaclinic.sessions.service.cockpit import (
+    READINGS_PAGE,
+    Cockpit,
+    NextReadingLine,
+    get_cockpit,
+)
 from ketaclinic.sessions.service.discharge import add_addendum, cosign_note, discharge, sign_note
 from ketaclinic.sessions.service.esketamine import (
     RECORD_MEANING as REMS_RECORD_MEANING,
@@ -61,6 +66,7 @@ from ketaclinic.sessions.service.infusion import (
 )
 from ketaclinic.sessions.service.live import (
     LiveUpdate,
+    ScheduleSeen,
     chairs_in_use,
     live_update,
     open_live_session,
@@ -125,6 +131,8 @@ __all__ = [
     "READINGS_PAGE",
     "Cockpit",
     "get_cockpit",
+    "NextReadingLine",
+    "ScheduleSeen",
     "CHAIR_STATES",
     "ChairBoard",
     "ChairRow",

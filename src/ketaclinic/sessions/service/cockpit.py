@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.clinical import monitoring
+from ketaclinic.clinical.monitoring.schedule import TOLERANCE_MIN
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.sessions.models import VitalSign
@@ -48,6 +49,44 @@ class NextReading:
     status: str
 
 
+@dataclass(frozen=True)
+class NextReadingLine:
+    """The cockpit's "next reading" line, from which the page and the live stream both
+    draw it: ``status`` is the next reading's (``upcoming``, ``due``, ``overdue``), or
+    ``before_dosing``, ``none`` (nothing left on the schedule), ``closed`` (no line).
+    ``changes_at``: the moment the line reads otherwise if nothing is charted before
+    (an upcoming reading falls due, a due one overdue); None when only an act changes it."""
+
+    status: str
+    due_at: datetime | None = None
+    due_at_min: float | None = None
+    esketamine: bool = False
+    before_dose_within_min: float | None = None
+    changes_at: datetime | None = None
+
+
+def next_reading_line(state: view.SessionView) -> NextReadingLine:
+    found = next_reading(state)
+    if found is not None:
+        changes = {
+            "upcoming": found.due_at,
+            "due": found.due_at + timedelta(minutes=TOLERANCE_MIN),
+        }.get(found.status)
+        return NextReadingLine(
+            found.status,
+            found.due_at,
+            found.due_at_min,
+            esketamine=state.esketamine,
+            changes_at=changes,
+        )
+    if state.session.status != "open":
+        return NextReadingLine("closed")
+    if state.dose_start is None:
+        rule = monitoring.pre_dose_window(state.route, state.schedule_overrides)
+        return NextReadingLine("before_dosing", before_dose_within_min=rule.before_dose_within_min)
+    return NextReadingLine("none")
+
+
 @dataclass
 class Cockpit:
     state: view.SessionView
@@ -59,6 +98,7 @@ class Cockpit:
     reading_count: int  # every reading of the session, entered-in-error ones included
     last_vital_id: int
     next_reading: NextReading | None
+    next_line: NextReadingLine
     schedule_rule: monitoring.ScheduleRule
 
     def phase_of(self, row: VitalSign) -> str:
@@ -107,6 +147,7 @@ def get_cockpit(
         reading_count=int(count),
         last_vital_id=int(last_id),
         next_reading=next_reading(state),
+        next_line=next_reading_line(state),
         schedule_rule=monitoring.pre_dose_window(state.route, state.schedule_overrides),
     )
 

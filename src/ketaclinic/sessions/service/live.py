@@ -12,9 +12,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.patients import service as patients
-from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.actors import SYSTEM, Actor
 from ketaclinic.platform.audit import service as audit
-from ketaclinic.sessions.models import SessionAlarm, VitalSign
+from ketaclinic.platform.db import utcnow
+from ketaclinic.sessions.models import SessionAlarm, SessionEvent, VitalSign
+from ketaclinic.sessions.service import view
+from ketaclinic.sessions.service.cockpit import NextReadingLine, next_reading_line
 from ketaclinic.sessions.service.common import RUNNERS, load, require
 from ketaclinic.sessions.service.monitor import monitored_sessions
 from ketaclinic.sessions.service.view import RECORDED
@@ -25,11 +28,25 @@ MAX_READINGS_PER_UPDATE = 50
 
 
 @dataclass(frozen=True)
+class ScheduleSeen:
+    """What the live screen's next-reading line was last drawn from: the session's acts
+    (how many, the newest, how many entered in error: a pump start, pause or stop moves
+    the schedule) and the moment the line would read otherwise with nothing charted."""
+
+    acts: tuple[int, int, int]
+    changes_at: datetime | None
+
+
+@dataclass(frozen=True)
 class LiveUpdate:
     readings: list[dict[str, Any]]
     alarms: list[dict[str, Any]]
     last_vital_id: int
     status: str
+    # The next-reading line when it may read otherwise than at the last look (a reading
+    # charted, an act, its due time passed), else None; ``schedule`` goes to the next look.
+    next_line: NextReadingLine | None = None
+    schedule: ScheduleSeen | None = None
 
 
 def _reading(v: VitalSign) -> dict[str, Any]:
@@ -57,9 +74,19 @@ def open_live_session(db: Session, *, actor: Actor, session_id: int) -> int:
     return row.id
 
 
-def live_update(db: Session, *, session_id: int, after_vital_id: int) -> LiveUpdate:
+def live_update(
+    db: Session,
+    *,
+    session_id: int,
+    after_vital_id: int,
+    schedule: ScheduleSeen | None = None,
+    now: datetime | None = None,
+) -> LiveUpdate:
     """The readings charted after ``after_vital_id`` and the open alarms, for a live
-    screen already opened (and audited) by ``open_live_session``."""
+    screen already opened (and audited) by ``open_live_session``; and the next-reading
+    line when it may have changed since the look that returned ``schedule`` (always on
+    a first look), derived as the cockpit derives it."""
+    now = now or utcnow()
     row = load(db, session_id)
     readings = list(
         db.scalars(
@@ -80,6 +107,24 @@ def live_update(db: Session, *, session_id: int, after_vital_id: int) -> LiveUpd
             .order_by(SessionAlarm.raised_at, SessionAlarm.id)
         )
     )
+    acts = db.execute(
+        select(
+            func.count(),
+            func.coalesce(func.max(SessionEvent.id), 0),
+            func.count(SessionEvent.entered_in_error_at),
+        ).where(SessionEvent.session_id == row.id)
+    ).one()
+    seen = (int(acts[0]), int(acts[1]), int(acts[2]))
+    line = None
+    if (
+        schedule is None
+        or readings
+        or seen != schedule.acts
+        or (schedule.changes_at is not None and now >= schedule.changes_at)
+    ):
+        state = view.build(db, actor=SYSTEM, row=row, now=now, bounded=True)
+        line = next_reading_line(state)
+        schedule = ScheduleSeen(seen, line.changes_at)
     return LiveUpdate(
         readings=[_reading(v) for v in readings],
         alarms=[
@@ -96,6 +141,8 @@ def live_update(db: Session, *, session_id: int, after_vital_id: int) -> LiveUpd
         ],
         last_vital_id=readings[-1].id if readings else after_vital_id,
         status=row.status,
+        next_line=line,
+        schedule=schedule,
     )
 
 

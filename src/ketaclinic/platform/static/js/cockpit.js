@@ -148,3 +148,20 @@
     draw();
   });
 })();
+
+// The next reading due, as the live stream words it (sessions/pages.py,
+// next_reading_shown): when a reading is charted or the pump starts, pauses or stops,
+// and when a reading falls due or overdue. The words and the state are the server's.
+(function () {
+  var line = document.getElementById("next-reading-line");
+  if (!line) { return; }
+  var lead = document.getElementById("next-reading-lead");
+  var detail = document.getElementById("next-reading-detail");
+  document.addEventListener("ketaclinic:next-reading", function (event) {
+    var shown = event.detail;
+    line.className = "next-" + shown.status + (shown.status === "none" ? " muted" : "");
+    line.hidden = shown.status === "closed";
+    if (lead) { lead.textContent = shown.lead; }
+    if (detail) { detail.textContent = shown.detail; }
+  });
+})();

@@ -18,9 +18,9 @@
   }
 })();
 
-// The live session screen: new readings and alarms arrive over Server-Sent Events from
-// /sessions/<id>/live (ketaclinic itself, no other server). Without script the page
-// still shows everything charted when it was loaded.
+// The live session screen: new readings, alarms and the next reading due arrive over
+// Server-Sent Events from /sessions/<id>/live (ketaclinic itself, no other server).
+// Without script the page still shows everything charted when it was loaded.
 (function () {
   var vitals = document.querySelector("#vitals[data-live]");
   if (!vitals || !window.EventSource) { return; }
@@ -205,6 +205,9 @@
     document.dispatchEvent(new CustomEvent("ketaclinic:vitals", { detail: readings }));
   });
   source.addEventListener("alarms", function (e) { onAlarms(JSON.parse(e.data)); });
+  source.addEventListener("next-reading", function (e) {
+    document.dispatchEvent(new CustomEvent("ketaclinic:next-reading", { detail: JSON.parse(e.data) }));
+  });
   source.addEventListener("closed", function () { source.close(); if (state) { state.textContent = "(session closed)"; } });
   source.onopen = function () { if (state) { state.textContent = "(live)"; } };
   source.onerror = function () { if (state) { state.textContent = "(reconnecting…)"; } };
