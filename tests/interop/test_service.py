@@ -176,6 +176,98 @@ def test_a_group_for_two_sessions_charts_each_once_refuses_the_bad_one_and_audit
     assert {"inf_sbp_stop", "inf_sbp_recheck", "spo2_low_warn", "spo2_low_stop"} <= rules
 
 
+def test_a_value_that_is_not_a_finite_number_or_a_time_out_of_range_is_a_dead_letter(
+    db: Session, team: Staff
+) -> None:
+    """What the decoder cannot read as a number or a time is refused with its reason and
+    kept for review, in a group and alone; the good message beside it is charted."""
+    chair = infusing_chair(db, team, device_id="MON-N")
+    now = utcnow()
+    at = now - timedelta(minutes=1)
+    stamp = at.strftime("%Y%m%d%H%M%S") + "+0000"
+
+    def message(control: str) -> str:
+        return oru_r01(
+            control_id=control, mrn=chair.mrn, device_id=chair.device_id, at=at,
+            values={"heart_rate": 71},
+        )  # fmt: skip
+
+    bad = [
+        message("NAN1").replace("|71|", "|nan|"),
+        message("INF1").replace("|71|", "|1e400|"),
+        message("OFF1").replace(stamp, stamp[:14] + "+2400"),
+    ]
+    answers = service.receive_group(
+        db, group=[service.Incoming(r) for r in [*bad, message("GOOD")]], zone=ZONE, now=now
+    )
+    assert [a.code if a is not None else None for a in answers] == ["AE", "AE", "AE", "AA"]
+    alone = service.receive(db, raw=message("NAN2").replace("|71|", "|-inf|"), zone=ZONE)
+    assert alone.code == "AE" and "is not a number" in alone.text
+    letters = {x.control_id: x.reason for x in db.scalars(select(Hl7DeadLetter))}
+    assert sorted(letters) == ["INF1", "NAN1", "NAN2", "OFF1"]
+    assert "'nan' is not a number" in letters["NAN1"]
+    assert "is not an HL7 date and time" in letters["OFF1"]
+    assert list(db.scalars(select(Hl7Message.control_id))) == ["GOOD"]
+    assert list(
+        db.scalars(
+            select(VitalSign.heart_rate).where(
+                VitalSign.session_id == chair.session_id, VitalSign.source == "device"
+            )
+        )
+    ) == [71]
+
+
+def test_the_clinic_s_overrides_of_the_monitor_codes_reach_the_decoder(
+    db: Session, team: Staff
+) -> None:
+    """The medical director stops charting the monitor's temperature and takes a
+    monitor's kPa at 7.6 mmHg (by hand: 16.0 kPa x 7.6 = 121.6, charted 122; the default
+    7.50062 gives 120): the next messages, in a group or alone, are decoded with them."""
+    from ketaclinic.configuration import service as configuration
+    from ketaclinic.platform.accounts import service as accounts
+    from tests.conftest import make_user
+
+    chair = infusing_chair(db, team, device_id="MON-O")
+    now = utcnow()
+    at = now - timedelta(minutes=1)
+
+    def message(control: str) -> str:
+        raw = oru_r01(
+            control_id=control, mrn=chair.mrn, device_id=chair.device_id, at=at,
+            values={"systolic_bp": 120, "diastolic_bp": 80, "temperature": 36.8},
+        )  # fmt: skip
+        return raw.replace("|120|266016^MDC_DIM_MMHG^MDC|", "|16.0|265987^MDC_DIM_KILO_PASCAL^MDC|")
+
+    def charted() -> list[tuple[int | None, float | None]]:
+        return [
+            (v.systolic_bp, v.temperature)
+            for v in db.scalars(
+                select(VitalSign)
+                .where(VitalSign.session_id == chair.session_id, VitalSign.source == "device")
+                .order_by(VitalSign.id)
+            )
+        ]
+
+    (first,) = service.receive_group(db, group=[service.Incoming(message("D1"))], zone=ZONE)
+    assert first is not None and first.code == "AA"
+    assert charted() == [(120, pytest.approx(36.8))]
+    director = accounts.actor_for(make_user(db, ["prescriber", "admin"], username="dr.codes"))
+    for table_key, target, field, value in (
+        ("codes.mdc", "*:150344", "charted", "no"),
+        ("codes.mdc_units", "266016:265987", "factor", "7.6"),
+    ):
+        configuration.override(
+            db, actor=director, table_key=table_key, target=target, field=field, value=value,
+            reason="our monitors' own calibration sheet",
+        )  # fmt: skip
+    (grouped,) = service.receive_group(db, group=[service.Incoming(message("D2"))], zone=ZONE)
+    alone = service.receive(db, raw=message("D3"), zone=ZONE)
+    assert grouped is not None and (grouped.code, alone.code) == ("AA", "AA")
+    assert charted() == [(120, pytest.approx(36.8)), (122, None), (122, None)]
+    notes = db.scalars(select(Hl7Message.note).where(Hl7Message.control_id == "D2"))
+    assert "150344 MDC_TEMP (not charted)" in (notes.one() or "")
+
+
 @contextmanager
 def counted(db: Session) -> Iterator[list[str]]:
     seen: list[str] = []

@@ -42,16 +42,33 @@ def active(db: Session, table_key: str | None = None) -> list[ClinicOverride]:
 def overrides_for(db: Session, table_key: str) -> list[Override]:
     """The clinic's active overrides of one table, ready for the clinical functions."""
     _table(table_key)
-    return [
-        Override(target=o.target, field=o.field, value=o.value, by=o.created_by, reason=o.reason)
-        for o in active(db, table_key)
-    ]
+    return [_override(o) for o in active(db, table_key)]
+
+
+def _override(o: ClinicOverride) -> Override:
+    return Override(target=o.target, field=o.field, value=o.value, by=o.created_by, reason=o.reason)
 
 
 def clinic_overrides(db: Session, *table_keys: str) -> list[Override]:
     """The active overrides of several tables, for a clinical function that reads them all
     (for example ``dosing.plan`` reads protocols and input limits)."""
-    return [o for key in table_keys for o in overrides_for(db, key)]
+    found = overrides_by_table(db, *table_keys)
+    return [o for key in table_keys for o in found[key]]
+
+
+def overrides_by_table(db: Session, *table_keys: str) -> dict[str, list[Override]]:
+    """The active overrides of each of several tables, read with one statement."""
+    for key in table_keys:
+        _table(key)
+    found: dict[str, list[Override]] = {key: [] for key in table_keys}
+    rows = db.scalars(
+        select(ClinicOverride)
+        .where(ClinicOverride.retired_at.is_(None), ClinicOverride.table_key.in_(table_keys))
+        .order_by(ClinicOverride.id)
+    )
+    for o in rows:
+        found[o.table_key].append(_override(o))
+    return found
 
 
 def holidays(db: Session) -> dict[str, calendar.Holiday]:

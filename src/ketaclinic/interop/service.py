@@ -16,6 +16,9 @@ from typing import Any, cast
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
+from ketaclinic.clinical.codes import mdc
+from ketaclinic.clinical.overrides import apply
+from ketaclinic.configuration import service as configuration
 from ketaclinic.interop.fhir import deidentify
 from ketaclinic.interop.hl7 import pcd01
 from ketaclinic.interop.models import FhirImport, Hl7DeadLetter, Hl7Message, ImportedFact
@@ -60,7 +63,7 @@ def receive(
     decoded: pcd01.Decoded | None = None
     try:
         message = pcd01.header(raw)
-        decoded = pcd01.decode(message, zone=zone)
+        decoded = pcd01.decode(message, zone=zone, codes=codebook(db))
         if db.scalar(
             select(Hl7Message.id).where(
                 Hl7Message.sender == decoded.sender, Hl7Message.control_id == decoded.control_id
@@ -111,6 +114,7 @@ def receive_group(
     now = now or utcnow()
     answers: list[Answer | None] = [None] * len(group)
     pending: list[_Pending] = []
+    codes = codebook(db)
     for index, item in enumerate(group):
         if item.why is not None:
             answers[index] = _refuse_alone(
@@ -121,7 +125,7 @@ def receive_group(
         decoded = None
         try:
             message = pcd01.header(item.raw)
-            decoded = pcd01.decode(message, zone=zone)
+            decoded = pcd01.decode(message, zone=zone, codes=codes)
         except pcd01.Refused as refusal:
             answers[index] = _refuse_alone(db, item, message, decoded, refusal, now)
             continue
@@ -162,6 +166,18 @@ def receive_group(
         if answer is not None and answer.code == "AA":
             answers[p.index] = Answer("AA", _ack_text(p.message, "AA"), duplicate=True)
     return answers
+
+
+def codebook(db: Session) -> mdc.Codebook:
+    """The MDC rows and converted units with the clinic's overrides of them
+    (``codes.mdc``, ``codes.mdc_units``), read with one statement for a message alone
+    or a whole group; the declared tables' own when the clinic overrides neither."""
+    found = configuration.overrides_by_table(db, "codes.mdc", "codes.mdc_units")
+    if not found["codes.mdc"] and not found["codes.mdc_units"]:
+        return mdc.DEFAULT
+    return mdc.codebook(
+        apply(mdc.MDC, found["codes.mdc"]), apply(mdc.CONVERTED_UNITS, found["codes.mdc_units"])
+    )
 
 
 def _readings(decoded: pcd01.Decoded) -> list[sessions.Measured]:
@@ -407,16 +423,22 @@ def _refuse(
     peer: str | None,
     now: datetime,
 ) -> Answer:
-    patient_id = patients.patient_id_for_mrn(db, decoded.mrn) if decoded else None
+    # What the message says of itself, decoded or, where decoding stopped, its header.
+    said = (
+        pcd01.Named(decoded.sender, decoded.control_id, decoded.mrn, decoded.device_id or None)
+        if decoded
+        else pcd01.named(message)
+    )
+    patient_id = patients.patient_id_for_mrn(db, said.mrn) if said.mrn else None
     letter = Hl7DeadLetter(
         received_at=now,
         kind="held" if refusal.held else "refused",
         ack_code=refusal.ack,
         error_code=refusal.code,
         reason=refusal.text[:2000],
-        sender=decoded.sender if decoded else None,
-        control_id=decoded.control_id if decoded else None,
-        device_id=decoded.device_id or None if decoded else None,
+        sender=said.sender,
+        control_id=said.control_id,
+        device_id=said.device_id,
         patient_id=patient_id,
         peer=(peer or "")[:80] or None,
         raw=raw[:MAX_RAW_CHARS],
@@ -425,7 +447,7 @@ def _refuse(
     db.flush()
     audit.record(
         db,
-        actor=device_actor(decoded.device_id if decoded else "unknown"),
+        actor=device_actor(said.device_id or "unknown"),
         action="hl7.refuse",
         patient_id=patient_id,
         object_type="hl7_dead_letter",

@@ -230,10 +230,10 @@ _VITAL_CODES = {  # the issue's MDC codes, written out here
 }
 
 
-def _outcome(raw: str, table: dict[str, mdc.MdcRow] | None = None) -> object:
+def _outcome(raw: str, codes: mdc.Codebook = mdc.DEFAULT) -> object:
     """Everything ``decode`` says of a message, or of why it refused it."""
     try:
-        decoded = pcd01.decode(pcd01.header(raw), zone=NY, table=table)
+        decoded = pcd01.decode(pcd01.header(raw), zone=NY, codes=codes)
     except pcd01.Refused as refused:
         return ("refused", refused.ack, refused.code, refused.where, refused.text)
     for o in decoded.observations:
@@ -593,13 +593,14 @@ def test_the_messages_the_listener_tests_send_are_read_as_they_expect() -> None:
                 "OBX[1]-6: unit missing for MDC_PULS_OXIM_SAT_O2, expected 262688 MDC_DIM_PERCENT",
             ),
         ),
-        # Observation times: OBX-14 over OBR-7; every HL7 precision and offset.
+        # Observation times: OBX-14 over OBR-7; every HL7 precision from the minute, and
+        # every offset.
         (
             _message(
                 SPO2.format(97, "F") + "|||20261201150100+0000",
                 PULSE.format(70, "F") + "|||20260701120000",
                 PULSE.format(71, "F") + "|||202607011200",
-                PULSE.format(72, "F") + "|||20260701",
+                PULSE.format(72, "F") + "|||20261201150000-0030",
                 PULSE.format(73, "F") + "|||20261201150000.25+0530",
                 PULSE.format(74, "F") + "|||20261201150000-0330",
                 PULSE.format(75, "F") + "|||20261201150000-0000",
@@ -609,7 +610,8 @@ def test_the_messages_the_listener_tests_send_are_read_as_they_expect() -> None:
                 (150456, "spo2", 97, "2026-12-01T15:01:00+00:00", False),
                 (149546, "heart_rate", 70, "2026-07-01T16:00:00+00:00", False),  # EDT
                 (149546, "heart_rate", 71, "2026-07-01T16:00:00+00:00", False),
-                (149546, "heart_rate", 72, "2026-07-01T04:00:00+00:00", False),
+                # Half an hour west of UTC: the sign is the whole offset's.
+                (149546, "heart_rate", 72, "2026-12-01T15:30:00+00:00", False),
                 (149546, "heart_rate", 73, "2026-12-01T09:30:00.250000+00:00", False),
                 (149546, "heart_rate", 74, "2026-12-01T18:30:00+00:00", False),
                 (149546, "heart_rate", 75, "2026-12-01T15:00:00+00:00", False),
@@ -631,6 +633,32 @@ def test_the_messages_the_listener_tests_send_are_read_as_they_expect() -> None:
             _refused(
                 "AE", "102", "OBX[2]-14", "OBX[2]-14: '20261301150000' is not an HL7 date and time"
             ),
+        ),
+        # Less than the minute, an offset of a day or more or of 60 minutes, a value that
+        # is not a finite number: refused (kept as dead letters), never charted.
+        *(
+            (
+                _message(SPO2.format(97, "F"), PULSE.format(70, "F") + f"|||{when}"),
+                _refused(
+                    "AE", "102", "OBX[2]-14", f"OBX[2]-14: {when!r} is not an HL7 date and time"
+                ),
+            )
+            for when in (
+                "20260701",
+                "2026070112",
+                "20261201150000+2400",
+                "20261201150000-2500",
+                "20261201150000+0060",
+                "20261201150000.25+9999",
+                "00010101000000+0100",
+            )
+        ),
+        *(
+            (
+                _message(SPO2.format(97, "F"), PULSE.format(value, "F")),
+                _refused("AE", "102", "OBX[2]-5", f"OBX[2]-5: {value!r} is not a number"),
+            )
+            for value in ("nan", "NaN", "inf", "-Infinity", "1e400")
         ),
         (
             _message(SPO2.format(97, "F"), obr_time="20261201156100"),
@@ -801,7 +829,7 @@ def test_a_device_model_s_own_row_in_a_clinic_s_table_is_taken_over_the_default_
         SPO2.format(97, "F").replace("262688^MDC_DIM_PERCENT^MDC", "262689^P^MDC"),
         PULSE.format(70, "F"),
     )
-    assert _outcome(raw, table) == _charted(
+    assert _outcome(raw, mdc.codebook(table)) == _charted(
         (150456, "spo2", 97, OBR_AT, False), skipped=["149546 (not in the MDC table)"]
     )
     # The default table knows neither that unit nor another model's row.

@@ -143,12 +143,15 @@ CONVERTED_UNITS: dict[str, UnitRow] = dict(
 )
 
 
-def conversion(row: MdcRow, unit_code: str, unit_name: str) -> float | None:
+def conversion(
+    row: MdcRow, unit_code: str, unit_name: str, units: Mapping[str, UnitRow] = CONVERTED_UNITS
+) -> float | None:
     """The factor from the unit a monitor sent (OBX-6 code, or its name) to ketaclinic's
-    unit for ``row``; ``None`` for a unit the table does not know for it."""
+    unit for ``row``; ``None`` for a unit the table does not know for it. ``units``: the
+    converted units (``CONVERTED_UNITS``, or the clinic's ``Codebook.units``)."""
     if unit_code == str(row.unit_code) or unit_name == row.unit:
         return row.factor
-    for unit in CONVERTED_UNITS.values():
+    for unit in units.values():
         # A converted unit is taken by its code; by its name only when no code came
         # (a code that disagrees with the name is not guessed at).
         if unit.to_unit_code == row.unit_code and (
@@ -203,13 +206,15 @@ def mdil_code(identifier: str, system: str) -> int | None:
 CONTAINERS = frozenset({150020})
 
 
-def row_for(code: int, model: str = "*", table: dict[str, MdcRow] | None = None) -> MdcRow | None:
+def row_for(
+    code: int, model: str = "*", table: Mapping[str, MdcRow] | None = None
+) -> MdcRow | None:
     """The row for a code, the device model's own first."""
     rows = MDC if table is None else table
     return rows.get(f"{model}:{code}") or rows.get(f"*:{code}")
 
 
-def _rows_by_model(table: dict[str, MdcRow]) -> dict[str, dict[int, MdcRow]]:
+def _rows_by_model(table: Mapping[str, MdcRow]) -> dict[str, dict[int, MdcRow]]:
     default = {row.code: row for row in table.values() if row.model == "*"}
     models: dict[str, dict[int, MdcRow]] = {"*": default}
     for row in table.values():
@@ -218,13 +223,34 @@ def _rows_by_model(table: dict[str, MdcRow]) -> dict[str, dict[int, MdcRow]]:
     return models
 
 
-# ``MDC`` by code, once for each model that has rows of its own (over the ``*`` rows):
-# a decoder looks a row up for every observation. The declared table is not changed at
-# run time; a clinic's own rows come as a table of their own (``row_for``'s ``table``).
-_BY_MODEL = _rows_by_model(MDC)
+@dataclass(frozen=True)
+class Codebook:
+    """What a decoder reads codes and units with: the rows (``MDC``) by code once for
+    each device model that has rows of its own (over the ``*`` rows), a row looked up
+    for every observation, and the converted units. ``DEFAULT`` is the declared
+    tables'; a clinic that overrides a row (``codebook`` of the overridden tables) gets
+    one of its own, built once for a group of messages."""
+
+    rows: Mapping[str, MdcRow]
+    units: Mapping[str, UnitRow]
+    by_model: Mapping[str, Mapping[int, MdcRow]]
+
+    def of_model(self, model: str = "*") -> Mapping[int, MdcRow]:
+        """The rows for a device model by code, its own first: what ``row_for(code,
+        model, rows)`` gives."""
+        return self.by_model.get(model, self.by_model["*"])
+
+
+def codebook(
+    rows: Mapping[str, MdcRow] = MDC, units: Mapping[str, UnitRow] = CONVERTED_UNITS
+) -> Codebook:
+    return Codebook(rows, units, _rows_by_model(rows))
+
+
+DEFAULT = codebook()
 
 
 def rows_of_model(model: str = "*") -> Mapping[int, MdcRow]:
     """The default table's rows for a device model by code, its own first: the rows
     ``row_for(code, model)`` gives."""
-    return _BY_MODEL.get(model, _BY_MODEL["*"])
+    return DEFAULT.of_model(model)

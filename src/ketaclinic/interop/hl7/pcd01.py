@@ -1,4 +1,5 @@
-"""Decoding an IHE PCD-01 ORU^R01 message (HL7 2.6) into readings, with python-hl7.
+"""Decoding an IHE PCD-01 ORU^R01 message (HL7 2.6) into readings (python-hl7 frames the
+MLLP stream around it, ``listener``).
 
 Each refusal names the HL7 error code (table 0357) and the acknowledgement code it
 answers with: ``AR`` when the message is not one ketaclinic accepts at all (so the
@@ -7,13 +8,10 @@ charted (unknown code or unit, a value out of range)."""
 
 from __future__ import annotations
 
-import functools
+import math
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
-
-import hl7
 
 from ketaclinic.clinical.codes import mdc
 
@@ -187,28 +185,54 @@ def header(raw: str) -> Message:
         raise Refused("AR", SEGMENT_SEQUENCE_ERROR, f"not an HL7 v2 message ({exc})") from None
 
 
+# HL7 v2 DTM (v2.6 chapter 2A): YYYY[MM[DD[HH[MM[SS[.S[S[S[S]]]]]]]]][+/-ZZZZ]. A
+# reading's time needs at least its minute (a convention: the monitoring schedule and
+# the alarm rules count minutes, and a reading stamped with a day or an hour alone would
+# be charted at a moment nobody measured it).
+_DTM = re.compile(
+    r"(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(?:(\d{2})(?:\.(\d{1,4}))?)?(?:([+-])(\d{2})(\d{2}))?"
+)
+
+
 def _time(raw: str, zone: tzinfo, where: str) -> datetime:
+    """An HL7 DTM of at least minute precision, in UTC: without an offset it is the
+    clinic's local time. The offset's sign applies to its hours and minutes together
+    ("-0030" is half an hour west of UTC), hours under 24 and minutes under 60; python-hl7's
+    ``parse_datetime`` takes the sign from the hours alone and reads "-0030" as east."""
     moment = _seconds_time(raw, zone)
     if moment is not None:
         return moment
+    found = _DTM.fullmatch(raw) if raw.isascii() else None
     try:
-        moment = hl7.parse_datetime(raw)
-    except (ValueError, TypeError):
-        moment = None
-    if moment is None:
-        raise Refused("AE", DATA_TYPE_ERROR, f"{where}: {raw!r} is not an HL7 date and time", where)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    # The same instant in UTC: compared and hashed from here on without calling back
-    # into the parser's own offset class for each comparison.
-    return moment.astimezone(UTC)
+        if found is None:
+            raise ValueError(raw)
+        year, month, day, hour, minute, second, fraction, sign, off_h, off_m = found.groups()
+        local = datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            int(second or 0),
+            int((fraction or "0").ljust(6, "0")),
+        )
+        if sign is None:
+            return local.replace(tzinfo=zone).astimezone(UTC)
+        if int(off_h) > 23 or int(off_m) > 59:
+            raise ValueError(raw)
+        offset = timedelta(hours=int(off_h), minutes=int(off_m))
+        return (local - offset if sign == "+" else local + offset).replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise Refused(
+            "AE", DATA_TYPE_ERROR, f"{where}: {raw!r} is not an HL7 date and time", where
+        ) from None
 
 
 def _seconds_time(raw: str, zone: tzinfo) -> datetime | None:
-    """The time a monitor stamps (YYYYMMDDHHMMSS, with or without a +/-HHMM offset) in
-    UTC, as ``hl7.parse_datetime`` reads it; ``None`` for any other form or anything
-    doubtful (an impossible date, an offset of a day or more, the ends of ``datetime``'s
-    range, "-00MM"), which the general path reads or refuses."""
+    """``_time`` for the time a monitor stamps (YYYYMMDDHHMMSS, with or without a
+    +/-HHMM offset), without a regular expression; ``None`` for any other form or
+    anything doubtful (an impossible date or offset, the ends of ``datetime``'s range),
+    which ``_time`` reads or refuses."""
     size = len(raw)
     if not (size == 14 or (size == 19 and raw[14] in "+-")) or not raw.isascii():
         return None
@@ -232,19 +256,15 @@ def _seconds_time(raw: str, zone: tzinfo) -> datetime | None:
     if size == 14:
         return moment.astimezone(UTC)
     hours, minutes = int(raw[15:17]), int(raw[17:19])
-    # python-hl7 takes the sign from the hours, so "-0030" is east of UTC: left to it.
-    if hours == 0 and minutes and raw[14] == "-":
+    if hours > 23 or minutes > 59:
         return None
     offset = hours * 60 + minutes
-    if offset >= 24 * 60:
-        return None
     return moment - timedelta(minutes=offset if raw[14] == "+" else -offset)
 
 
-def decode(
-    message: Message, *, zone: tzinfo, table: dict[str, mdc.MdcRow] | None = None
-) -> Decoded:
-    """The readings of a PCD-01 message, or ``Refused`` naming what is wrong.
+def decode(message: Message, *, zone: tzinfo, codes: mdc.Codebook = mdc.DEFAULT) -> Decoded:
+    """The readings of a PCD-01 message, or ``Refused`` naming what is wrong. ``codes``:
+    the MDC rows and units, the clinic's own where it overrides the defaults.
 
     Every message a monitor sends passes here, so it reads the fields it needs straight
     from the split segments (``Message.first_repetitions``), each stripped as
@@ -285,11 +305,7 @@ def decode(
     if not mrn:
         raise Refused("AE", REQUIRED_FIELD_MISSING, "no patient identifier", "PID-3")
     obr_time = obr[7].strip() if obr is not None and len(obr) > 7 else ""
-    row_of: Callable[[int], mdc.MdcRow | None] = (
-        mdc.rows_of_model(model).get
-        if table is None
-        else functools.partial(mdc.row_for, model=model, table=table)
-    )
+    row_of = codes.of_model(model).get
     observations: list[Observation] = []
     skipped: list[str] = []
     devices: set[str] = set()
@@ -340,7 +356,7 @@ def decode(
         if unit == str(row.unit_code) or unit_name == row.unit:
             factor: float | None = row.factor  # the row's own unit, as ``conversion`` takes it
         else:
-            factor = mdc.conversion(row, unit, unit_name)
+            factor = mdc.conversion(row, unit, unit_name, codes.units)
         if factor is None:
             raise Refused(
                 "AE",
@@ -354,6 +370,8 @@ def decode(
             continue
         try:
             number = float(value_text) * factor
+            if not math.isfinite(number):
+                raise ValueError(value_text)
         except ValueError:
             raise Refused(
                 "AE",
@@ -394,6 +412,36 @@ def decode(
         model,
         observations,
         skipped,
+    )
+
+
+@dataclass(frozen=True)
+class Named:
+    """Who a message says it is from and about, as far as its header can be read: what
+    a refused message is kept under when ``decode`` could not finish."""
+
+    sender: str | None
+    control_id: str | None
+    mrn: str | None
+    device_id: str | None
+
+
+def named(message: Message | None) -> Named:
+    if message is None:
+        return Named(None, None, None, None)
+    msh = message.segments[0]
+    try:
+        pid: list[str] | None = message.segment("PID")
+    except KeyError:
+        pid = None
+    obx = message.all("OBX")
+    device = next((d for d in (message.value(o, 18, 1) for o in obx) if d), "")
+    sender = message.value(msh, 3)
+    return Named(
+        sender[:180] or None,
+        message.value(msh, 10)[:199] or None,
+        (message.value(pid, 3, 1) if pid is not None else "") or None,
+        (device or message.value(msh, 3, 1))[:120] or None,
     )
 
 
