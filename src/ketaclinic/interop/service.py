@@ -114,7 +114,8 @@ def receive_group(
     now = now or utcnow()
     answers: list[Answer | None] = [None] * len(group)
     pending: list[_Pending] = []
-    codes = codebook(db)
+    tables = configuration.overrides_by_table(db, *_GROUP_TABLES)
+    codes = codebook(db, tables)
     for index, item in enumerate(group):
         if item.why is not None:
             answers[index] = _refuse_alone(
@@ -158,7 +159,7 @@ def receive_group(
         first[key] = p.index
         by_session.setdefault(session_id, []).append(p)
     if by_session:
-        _chart_sessions(db, group, by_session, answers, now)
+        _chart_sessions(db, group, by_session, answers, now, tables["monitoring.limits"])
     for p, earlier in again:
         # The same message twice in one group: acknowledged again only if the first was
         # stored; otherwise ``receive`` takes it alone, after the first.
@@ -168,11 +169,17 @@ def receive_group(
     return answers
 
 
-def codebook(db: Session) -> mdc.Codebook:
+# The clinic's tables a group of messages is decoded and charted with, read together.
+_GROUP_TABLES = ("codes.mdc", "codes.mdc_units", "monitoring.limits")
+
+
+def codebook(db: Session, found: dict[str, list[Any]] | None = None) -> mdc.Codebook:
     """The MDC rows and converted units with the clinic's overrides of them
-    (``codes.mdc``, ``codes.mdc_units``), read with one statement for a message alone
-    or a whole group; the declared tables' own when the clinic overrides neither."""
-    found = configuration.overrides_by_table(db, "codes.mdc", "codes.mdc_units")
+    (``codes.mdc``, ``codes.mdc_units``; ``found``: as ``overrides_by_table`` read them
+    for a group), read with one statement for a message alone; the declared tables' own
+    when the clinic overrides neither."""
+    if found is None:
+        found = configuration.overrides_by_table(db, "codes.mdc", "codes.mdc_units")
     if not found["codes.mdc"] and not found["codes.mdc_units"]:
         return mdc.DEFAULT
     return mdc.codebook(
@@ -257,6 +264,7 @@ def _chart_sessions(
     by_session: dict[int, list[_Pending]],
     answers: list[Answer | None],
     now: datetime,
+    limit_overrides: list[Any],
 ) -> None:
     """Every session's messages charted in one pass (``chart_device_groups``), their
     control ids stored with one insert. A fault here fails the group's pass as a whole
@@ -272,9 +280,7 @@ def _chart_sessions(
                 [sessions.DeviceMessage(p.decoded.control_id, p.readings) for p in batch],
             )
         )
-    done = sessions.chart_device_groups(
-        db, groups=groups, now=now, limit_overrides=sessions.charting_overrides(db)
-    )
+    done = sessions.chart_device_groups(db, groups=groups, now=now, limit_overrides=limit_overrides)
     stored = [
         (batch[i], len(rows), session_id)
         for session_id, batch in by_session.items()

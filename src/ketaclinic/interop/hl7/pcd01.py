@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -445,11 +446,24 @@ def named(message: Message | None) -> Named:
     )
 
 
+# The second an acknowledgement is stamped with, formatted once a second: the listener
+# answers hundreds of messages a second.
+_stamped: tuple[int, str] = (0, "")
+
+
+def _stamp() -> str:
+    global _stamped
+    second = int(time.time())
+    if _stamped[0] != second:
+        _stamped = (second, datetime.fromtimestamp(second, UTC).strftime("%Y%m%d%H%M%S"))
+    return _stamped[1]
+
+
 def ack(message: Message | None, code: str, *, error: Refused | None = None, control: str) -> str:
     """The acknowledgement text: MSH and MSA laid out as python-hl7's ``create_ack``
     lays them out (HL7 v2 original-mode acknowledgement: the sender's application and
     facility become the receiver's), and an ERR segment saying what was wrong."""
-    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    stamp = _stamp()
     text = ""
     if message is not None and message.field_separator == "|" and message.encoding == "^~\\&":
         # A header in any other separators is answered in the standard ones below.

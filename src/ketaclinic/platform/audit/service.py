@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select, text
@@ -112,26 +113,31 @@ class Event:
     sensitive: bool | None = None
 
 
-def _event(db: Session, key: bytes, event_id: int, entry: Event, at: datetime) -> AuditEvent:
+def _values(db: Session, key: bytes, event_id: int, entry: Event, at: datetime) -> dict[str, Any]:
+    """The columns of one event's row, its MAC included."""
     correlation = db.info.get("correlation_id")
-    event = AuditEvent(
-        id=event_id,
-        at=at.astimezone(UTC),
-        actor_id=entry.actor.user_id,
-        actor=entry.actor.username,
-        action=entry.action,
-        patient_id=entry.patient_id,
-        object_type=entry.object_type,
-        object_id=None if entry.object_id is None else str(entry.object_id),
-        detail=entry.detail,
-        ip=entry.actor.ip,
-        reason=entry.reason,
-        correlation_id=None if correlation is None else str(correlation)[:64],
-        sensitive=is_sensitive(entry.action) if entry.sensitive is None else entry.sensitive,
-    )
-    event.mac = row_mac(key, event)
-    event.mac_version = chain.MAC_VERSION
-    return event
+    values: dict[str, Any] = {
+        "id": event_id,
+        "at": at.astimezone(UTC),
+        "actor_id": entry.actor.user_id,
+        "actor": entry.actor.username,
+        "action": entry.action,
+        "patient_id": entry.patient_id,
+        "object_type": entry.object_type,
+        "object_id": None if entry.object_id is None else str(entry.object_id),
+        "detail": entry.detail,
+        "ip": entry.actor.ip,
+        "reason": entry.reason,
+        "correlation_id": None if correlation is None else str(correlation)[:64],
+        "sensitive": is_sensitive(entry.action) if entry.sensitive is None else entry.sensitive,
+    }
+    values["mac"] = row_mac(key, SimpleNamespace(**values))
+    values["mac_version"] = chain.MAC_VERSION
+    return values
+
+
+def _event(db: Session, key: bytes, event_id: int, entry: Event, at: datetime) -> AuditEvent:
+    return AuditEvent(**_values(db, key, event_id, entry, at))
 
 
 def record(
@@ -169,12 +175,11 @@ def record_many(db: Session, entries: list[Event], *, at: datetime | None = None
         return 0
     key, moment = audit_key(db), at or utcnow()
     rows = [
-        _event(db, key, event_id, entry, moment)
+        _values(db, key, event_id, entry, moment)
         for event_id, entry in zip(_next_ids(db, len(entries)), entries, strict=True)
     ]
-    # Plain rows with one executemany: built as events for their MAC, never tracked.
-    table = cast(Table, AuditEvent.__table__)
-    db.execute(insert(table), [{c.key: getattr(row, c.key) for c in table.columns} for row in rows])
+    # Plain rows with one executemany, never tracked by the session.
+    db.execute(insert(cast(Table, AuditEvent.__table__)), rows)
     chain.mark_written(db)
     return len(rows)
 

@@ -8,6 +8,7 @@ and reading on a later page load.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -598,41 +599,16 @@ class _Prefetched:
         out = cls({}, {})
         if not keys:
             return out
-        # One statement of short indexed reads (each a LIMIT on the (session_id,
-        # taken_at) index), tagged k. Per session n: the last pre-dose reading with a
-        # blood pressure (k = 2n) and the last pre-dose reading at all (k = 2n + 1);
-        # per (session, phase) m: its newest ``_NEWEST`` readings (k = 2 * len(dosed) + m).
-        parts: list[str] = []
         binds: dict[str, Any] = {}
         for n, (state, _) in enumerate(dosed):
             binds[f"s{n}"], binds[f"d{n}"] = state.session.id, state.dose_start
-            where = f"session_id = :s{n} AND entered_in_error_at IS NULL AND taken_at < :d{n}"
-            parts.append(_part(2 * n, where + " AND systolic_bp IS NOT NULL", 1))
-            parts.append(_part(2 * n + 1, where, 1))
+        ranges = [_phase_range(state, phase) for state, phase in keys]
+        for m, ((state, _), (low, high)) in enumerate(zip(keys, ranges, strict=True)):
+            binds[f"p{m}"], binds[f"lo{m}"] = state.session.id, low
+            if high is not None:
+                binds[f"hi{m}"] = high
+        statement = _prefetch_statement(len(dosed), tuple(high is not None for _, high in ranges))
         first = 2 * len(dosed)
-        for m, (state, phase) in enumerate(keys):
-            bounds = _phase_range(state, phase)
-            binds[f"p{m}"], binds[f"lo{m}"] = state.session.id, bounds[0]
-            where = f"session_id = :p{m} AND entered_in_error_at IS NULL AND taken_at >= :lo{m}"
-            if bounds[1] is not None:
-                binds[f"hi{m}"] = bounds[1]
-                where += f" AND taken_at < :hi{m}"
-            parts.append(_part(first + m, where, _NEWEST))
-        statement = (
-            text(" UNION ALL ".join(parts))
-            .bindparams(
-                *(
-                    bindparam(name, type_=UTCDateTime() if name[0] in "dlh" else Integer())
-                    for name in binds
-                )
-            )
-            .columns(
-                column("k", Integer()),
-                column("id", Integer()),
-                column("taken_at", UTCDateTime()),
-                *(column(p, Integer()) for p in view.PARAMETERS),
-            )
-        )
         rows: dict[int, list[Any]] = {}
         for row in db.execute(statement, binds):
             rows.setdefault(row.k, []).append(row)
@@ -654,6 +630,46 @@ class _Prefetched:
 
 
 _PARAMETER_COLUMNS = ", ".join(view.PARAMETERS)
+
+
+@functools.lru_cache(maxsize=512)
+def _prefetch_statement(sessions: int, bounded: tuple[bool, ...]) -> Any:
+    """``_Prefetched.read``'s statement for ``sessions`` dosed sessions and one
+    (session, phase) read for each item of ``bounded`` (True: the phase has an end),
+    made once for each such shape: one statement of short indexed reads (each a LIMIT
+    on the (session_id, taken_at) index), tagged k. Per session n: the last pre-dose
+    reading with a blood pressure (k = 2n) and the last pre-dose reading at all
+    (k = 2n + 1); per (session, phase) m: its newest ``_NEWEST`` readings
+    (k = 2 * sessions + m)."""
+    parts: list[str] = []
+    names: list[str] = []
+    for n in range(sessions):
+        names += [f"s{n}", f"d{n}"]
+        where = f"session_id = :s{n} AND entered_in_error_at IS NULL AND taken_at < :d{n}"
+        parts.append(_part(2 * n, where + " AND systolic_bp IS NOT NULL", 1))
+        parts.append(_part(2 * n + 1, where, 1))
+    for m, has_end in enumerate(bounded):
+        names += [f"p{m}", f"lo{m}"]
+        where = f"session_id = :p{m} AND entered_in_error_at IS NULL AND taken_at >= :lo{m}"
+        if has_end:
+            names.append(f"hi{m}")
+            where += f" AND taken_at < :hi{m}"
+        parts.append(_part(2 * sessions + m, where, _NEWEST))
+    return (
+        text(" UNION ALL ".join(parts))
+        .bindparams(
+            *(
+                bindparam(name, type_=UTCDateTime() if name[0] in "dlh" else Integer())
+                for name in names
+            )
+        )
+        .columns(
+            column("k", Integer()),
+            column("id", Integer()),
+            column("taken_at", UTCDateTime()),
+            *(column(p, Integer()) for p in view.PARAMETERS),
+        )
+    )
 
 
 def _part(k: int, where: str, limit: int) -> str:
@@ -691,7 +707,17 @@ def _raise_phases(
 # are read only while a rule may be in a run through all of them. A tuning figure.
 _NEWEST = 8
 
-_Window = tuple[list[monitoring.VitalSigns], list[VitalSign] | None, monitoring.VitalSigns | None]
+
+@dataclass(frozen=True)
+class _Window:
+    """What ``_raise`` assesses a phase's new readings with: the prior window, or the
+    whole phase (a reading charted late), the baseline, and the new readings as the
+    rules see them (made once, for the window and for the assessment)."""
+
+    prior: list[monitoring.VitalSigns]
+    whole: list[VitalSign] | None
+    baseline: monitoring.VitalSigns | None
+    new_signs: list[monitoring.VitalSigns] | None = None
 
 
 def _phase_bounds(state: view.SessionView, phase: str) -> list[Any]:
@@ -722,7 +748,6 @@ def _window(
     the readings before them irrelevant: usually three short queries."""
     assert state.dose_start is not None
     origin = state.dose_start
-    in_phase = _in_phase(state, phase)
     columns = _COLUMNS
     if read is not None:
         baseline = read.baselines[state.session.id]
@@ -734,21 +759,23 @@ def _window(
         newest = list(
             db.execute(
                 select(*columns)
-                .where(*in_phase)
+                .where(*_in_phase(state, phase))
                 .order_by(VitalSign.taken_at.desc(), VitalSign.id.desc())
                 .limit(_NEWEST)
             ).all()
         )
     if not newest:
-        return [], None, baseline
+        return _Window([], None, baseline)
     last = newest[0]
     if last.taken_at > new[0].taken_at:
         whole = list(
             db.scalars(
-                select(VitalSign).where(*in_phase).order_by(VitalSign.taken_at, VitalSign.id)
+                select(VitalSign)
+                .where(*_in_phase(state, phase))
+                .order_by(VitalSign.taken_at, VitalSign.id)
             )
         )
-        return [], whole, baseline
+        return _Window([], whole, baseline)
     new_signs = [_signs(v, origin) for v in new]
     charted = {p for v in new for p in view.PARAMETERS if getattr(v, p) is not None}
     lookback = monitoring.lookback_min(phase, state.limit_overrides)
@@ -761,14 +788,14 @@ def _window(
             column = getattr(VitalSign, parameter)
             latest = db.scalar(
                 select(VitalSign.taken_at)
-                .where(*in_phase, column.is_not(None))
+                .where(*_in_phase(state, phase), column.is_not(None))
                 .order_by(VitalSign.taken_at.desc())
                 .limit(1)
             )
         if latest is not None:
             cuts[parameter] = latest - timedelta(minutes=confirm)
     if not cuts:
-        return [], None, baseline
+        return _Window([], None, baseline, new_signs)
     cut = min(cuts.values())
     recent = [row for row in reversed(newest) if row.taken_at >= cut]
     kept = [_signs(row, origin) for row in recent]
@@ -782,7 +809,7 @@ def _window(
             _signs(row, origin)
             for row in db.execute(
                 select(*columns)
-                .where(*in_phase, VitalSign.taken_at >= cut)
+                .where(*_in_phase(state, phase), VitalSign.taken_at >= cut)
                 .order_by(VitalSign.taken_at, VitalSign.id)
             )
         ]
@@ -794,7 +821,7 @@ def _window(
         column = getattr(VitalSign, parameter)
         found = db.execute(
             select(*columns)
-            .where(*in_phase, column.is_not(None), VitalSign.taken_at < cut)
+            .where(*_in_phase(state, phase), column.is_not(None), VitalSign.taken_at < cut)
             .order_by(VitalSign.taken_at.desc(), VitalSign.id.desc())
             .limit(1)
         ).first()
@@ -802,7 +829,7 @@ def _window(
             before.setdefault(found.id, (found, []))[1].append(parameter)
     edge = sorted(before.values(), key=lambda item: (item[0].taken_at, item[0].id))
     window = [monitoring.only(_signs(row, origin), *parameters) for row, parameters in edge] + kept
-    return window, None, baseline
+    return _Window(window, None, baseline, new_signs)
 
 
 def _signs(row: Any, origin: datetime) -> monitoring.VitalSigns:
@@ -839,7 +866,7 @@ def _raise(
 ) -> list[SessionAlarm]:
     assert state.dose_start is not None
     origin = state.dose_start
-    prior, whole, baseline = window
+    prior, whole, baseline = window.prior, window.whole, window.baseline
     found: list[tuple[Charted, monitoring.Alarm]]
     if whole is not None:
         rows = sorted([*whole, *new], key=lambda v: (v.taken_at, v.id))
@@ -862,7 +889,7 @@ def _raise(
             if (by_minute[a.at_min].id, a.rule_id) not in known
         ]
     else:
-        signs = [_signs(v, origin) for v in new]
+        signs = window.new_signs or [_signs(v, origin) for v in new]
         pairs = monitoring.assess_new(
             signs,
             prior=monitoring.settled(
