@@ -20,6 +20,7 @@ neither confirm nor break a run. Rows are confirmed only where the source says s
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -306,6 +307,26 @@ def limits(overrides: Iterable[Override] = ()) -> list[Limit]:
     return list(apply(LIMITS, overrides).values())
 
 
+def _phase_rows(phase: Phase, overrides: Iterable[Override]) -> tuple[Limit, ...]:
+    """The rows of ``phase`` with the overrides applied, in declaration order: the same
+    few rows for every reading a monitor sends, so made once for each phase and set of
+    overrides (``_cached_rows``) where the overrides can be a cache key."""
+    overrides = tuple(overrides)
+    try:
+        return _cached_rows(phase, overrides)
+    except TypeError:  # an override whose value cannot be hashed: made afresh
+        return _rows_of(phase, overrides)
+
+
+def _rows_of(phase: Phase, overrides: tuple[Override, ...]) -> tuple[Limit, ...]:
+    return tuple(row for row in apply(LIMITS, overrides).values() if phase in row.phases)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_rows(phase: Phase, overrides: tuple[Override, ...]) -> tuple[Limit, ...]:
+    return _rows_of(phase, overrides)
+
+
 def _crosses(value: float, comparison: Comparison, threshold: float) -> bool:
     if comparison == ">":
         return value > threshold
@@ -383,11 +404,9 @@ def assess_new(
 def lookback_min(phase: str, overrides: Iterable[Override] = ()) -> dict[Parameter, float]:
     """Per parameter with a rule in ``phase``, the longest confirmation time of its rules:
     how far before its latest prior reading the history of that parameter matters."""
-    known_phase = check_phase(phase)
     out: dict[Parameter, float] = {}
-    for row in apply(LIMITS, tuple(overrides)).values():
-        if known_phase in row.phases:
-            out[row.parameter] = max(out.get(row.parameter, 0.0), float(row.confirm_min))
+    for row in _phase_rows(check_phase(phase), overrides):
+        out[row.parameter] = max(out.get(row.parameter, 0.0), float(row.confirm_min))
     return out
 
 
@@ -481,7 +500,7 @@ def _settled_at(
     overrides: Iterable[Override],
 ) -> dict[Parameter, int | None]:
     known_phase = check_phase(phase)
-    rows = [row for row in apply(LIMITS, tuple(overrides)).values() if known_phase in row.phases]
+    rows = _phase_rows(known_phase, overrides)
     charted = {p for reading in new for p in _charted(reading)}
     found: dict[Parameter, int | None] = {}
     for parameter in charted:
@@ -521,11 +540,8 @@ def _scan(
     readings = list(readings)
     check_time_order(readings)
     overrides = tuple(overrides)
-    table = apply(LIMITS, overrides)
     alarms: list[tuple[int, Alarm]] = []
-    for row in table.values():
-        if known_phase not in row.phases:
-            continue
+    for row in _phase_rows(known_phase, overrides):
         used = tuple(o for o in overrides if o.target == row.id)
         run_start: float | None = None
         fired = False
