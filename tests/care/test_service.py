@@ -220,6 +220,33 @@ def test_extending_the_induction_creates_an_order_draft_and_planned_sessions(
         )
 
 
+def test_an_extension_alone_or_with_a_titration_is_of_1_to_12_sessions(db: Session) -> None:
+    patient, course = a_patient_on_course(db)
+    doctor = signer(db)
+    for extra in (0, 13):
+        with pytest.raises(Invalid) as refused:
+            service.decide(
+                db,
+                actor=doctor,
+                course_id=course.id,
+                choice="extend",
+                reason="partial response",
+                extra_sessions=extra,
+            )
+        assert refused.value.fields == {"extra_sessions": "1 to 12"}
+    assert len(_planned(db, course.id)) == 6  # the induction series, nothing added
+    with pytest.raises(Invalid) as refused:
+        service.decide(
+            db,
+            actor=doctor,
+            course_id=course.id,
+            choice="titrate",
+            reason="partial response",
+            extra_sessions=13,
+        )
+    assert refused.value.fields == {"extra_sessions": "1 to 12"}
+
+
 def test_maintenance_plans_boosters_tapering_weekly_to_monthly(db: Session) -> None:
     patient, course = a_patient_on_course(db)
     doctor = signer(db)

@@ -310,3 +310,39 @@ def test_a_postgresql_dump_is_checked_in_a_scratch_database_left_empty(
     with engine.connect() as conn:
         assert sa_inspect(conn).get_table_names() == []
     engine.dispose()
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="a PostgreSQL restore")
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_postgresql_restore_works_through_one_engine_disposed_once(
+    small_clinic: Settings, tmp_path: Path, restored_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = backups.take(small_clinic, to=tmp_path / "backups")
+    opened: list[str] = []
+    disposed: list[str] = []
+
+    def engine_for(url: str, **options: object) -> object:
+        engine = make_engine(url, **options)  # type: ignore[arg-type]
+        dispose = engine.dispose
+        opened.append(url)
+
+        def counted(close: bool = True) -> None:
+            disposed.append(url)
+            dispose(close)
+
+        engine.dispose = counted  # type: ignore[method-assign]
+        return engine
+
+    monkeypatch.setattr(backups, "make_engine", engine_for)
+    for force in (False, True):  # into the empty database, then over what it holds
+        backups._restore_postgres(
+            backups.read(made.path), restored_url, force=force, key_file=None, progress=None
+        )
+        assert (opened, disposed) == ([restored_url], [restored_url])
+        opened.clear()
+        disposed.clear()
+    with pytest.raises(backups.BackupError, match="already holds"):
+        backups._restore_postgres(
+            backups.read(made.path), restored_url, force=False, key_file=None, progress=None
+        )
+    assert (opened, disposed) == ([restored_url], [restored_url])

@@ -18,12 +18,14 @@ from ketaclinic.configuration import service as configuration
 from ketaclinic.outcomes.models import OutboxMessage
 from ketaclinic.platform import jobs
 from ketaclinic.platform.accounts import service as accounts
+from ketaclinic.platform.accounts.models import User
 from ketaclinic.platform.audit.models import AuditEvent
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid
 from ketaclinic.sessions import service
 from ketaclinic.sessions.models import PrescriberCall
 from ketaclinic.sessions.service import calls
 from tests.conftest import login, make_user
+from tests.demo.test_scale import _statements as statements
 from tests.sessions.conftest import at, ready_iv_session, vitals
 from tests.sessions.factories import Staff, iv_order, male_patient, staff
 
@@ -146,7 +148,7 @@ def test_a_stop_alarm_reaches_the_prescriber_and_waits_for_their_decision(
         "session.prescriber_call.answer",
     ]
     page = client.get(url).text
-    assert "Waiting for prescriber" not in page and "Answered by prescriber" in page
+    assert "Waiting for prescriber" not in page and "Answered by Prescriber" in page
     assert "Prescriber needed" not in client.get("/").text
     again = client.post(
         f"{url}/prescriber-calls/{call.id}/answer",
@@ -378,3 +380,103 @@ def test_a_checklist_override_answers_the_blocked_start(db: Session, team: Staff
     assert (call.status, call.decision, call.answered_by) == ("answered", "continue", "prescriber")
     assert call.response_note == "Checklist override: rechecked by me at 150/90 after rest; proceed"
     assert calls.escalate_due(db, now=at(60)) == []
+
+
+def _named(db: Session, username: str, full_name: str) -> None:
+    user = db.scalar(select(User).where(User.username == username))
+    assert user is not None
+    user.full_name = full_name
+    db.commit()
+
+
+def _calls_for_new_prescribers(db: Session, session_id: int, patient_id: int, n: int) -> None:
+    """``n`` calls on the session, each addressed to a prescriber of its own: an open one
+    escalated to them and the team's prescriber, and one they answered."""
+    first = len(db.scalars(select(PrescriberCall)).all())
+    for i in range(first, first + n):
+        username = f"locum{i}"
+        make_user(db, "prescriber", username=username)
+        _named(db, username, f"Dr Locum Number{i}")
+        common = {"session_id": session_id, "patient_id": patient_id, "kind": "session_alarm"}
+        common |= {"level": "stop", "summary": "SpO2 88", "raised_at": at(10 + i)}
+        common |= {"raised_by": "nurse", "respond_within_min": 15, "prescriber": username}
+        db.add(
+            PrescriberCall(
+                **common,
+                rule_id=f"open_{i}",
+                notified=[username],
+                escalated_at=at(25 + i),
+                escalated_to=[username, "prescriber"],
+            )
+        )
+        db.add(
+            PrescriberCall(
+                **common,
+                rule_id=f"answered_{i}",
+                notified=[username],
+                escalated_to=[],
+                status="answered",
+                answered_at=at(12 + i),
+                answered_by=username,
+                decision="continue",
+                response_note="probe was loose",
+            )
+        )
+    db.commit()
+
+
+@pytest.mark.parametrize("page", ["today", "chart", "session"])
+def test_the_calls_name_their_prescribers_by_full_name_read_once_for_the_page(
+    client: TestClient, db: Session, team: Staff, page: str
+) -> None:
+    row = ready_iv_session(db, team)
+    _named(db, "prescriber", "Dr Ada Lee")
+    path = {
+        "today": "/sessions/today",
+        "chart": f"/patients/{row.patient_id}",
+        "session": f"/sessions/{row.id}",
+    }[page]
+    _calls_for_new_prescribers(db, row.id, row.patient_id, 1)
+    db.rollback()
+    login(client, "prescriber")
+    statements(client, path)  # warm: the first request reads the clinic's settings
+    few = statements(client, path)
+    shown = client.get(path).text
+    assert "(for Dr Locum Number0" in shown or "(Dr Locum Number0;" in shown
+    assert "locum0" not in shown
+    if page == "session":
+        assert "messaged Dr Locum Number0)" in shown
+        assert "to Dr Locum Number0, Dr Ada Lee." in shown
+        assert "Answered by Dr Locum Number0 at" in shown
+    _calls_for_new_prescribers(db, row.id, row.patient_id, 4)
+    db.rollback()
+    many = statements(client, path)
+    assert many <= few, f"{few} statements for 1 call, {many} for 5"
+    shown = client.get(path).text
+    assert "Dr Locum Number4" in shown and "locum4" not in shown
+
+
+def test_a_call_names_by_username_whoever_has_no_account(
+    client: TestClient, db: Session, team: Staff
+) -> None:
+    row = ready_iv_session(db, team)
+    db.add(
+        PrescriberCall(
+            session_id=row.id,
+            patient_id=row.patient_id,
+            kind="session_alarm",
+            rule_id="spo2_low_stop",
+            level="stop",
+            summary="SpO2 88",
+            raised_at=at(10),
+            raised_by="nurse",
+            respond_within_min=15,
+            prescriber="dr.gone",  # signed the order, has left the clinic since
+            notified=["prescriber"],
+            escalated_to=[],
+        )
+    )
+    db.commit()
+    login(client, "prescriber")
+    assert "(for dr.gone" in client.get("/sessions/today").text
+    assert "(dr.gone; messaged Prescriber)" in client.get(f"/sessions/{row.id}").text

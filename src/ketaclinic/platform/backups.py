@@ -40,6 +40,7 @@ from typing import Any
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from ketaclinic.platform import integrity
 from ketaclinic.platform.db import make_engine, utcnow
@@ -639,33 +640,31 @@ def _restore_postgres(
     backup: Backup, url: str, *, force: bool, key_file: Path | None, progress: Progress | None
 ) -> None:
     pg_restore = _pg_tool("pg_restore")
-    engine = make_engine(url)
+    # One engine for the restore; no pool, so no idle connection of ours sits in the
+    # database while pg_restore drops and recreates its tables.
+    engine = make_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as conn:
             occupied = bool(inspect(conn).get_table_names())
-    finally:
-        engine.dispose()
-    if occupied and not force:
-        raise BackupError(
-            "the target database already holds tables: restore into a new, empty database, "
-            "or give --force to replace what it holds (stop the clinic first)"
-        )
-    dsn, env = _libpq(url)
-    with tempfile.TemporaryDirectory(prefix="ketaclinic-restore-") as scratch:
-        dump = _plain_copy(backup, Path(scratch) / POSTGRES_DUMP, key_file, progress)
-        options = ["--clean", "--if-exists"] if occupied else []
-        _run(
-            [pg_restore, "--no-owner", "--exit-on-error", "--single-transaction", *options]
-            + ["--dbname", dsn, str(dump)],
-            env,
-            "pg_restore",
-        )
-    # A dump carries no column statistics: until autovacuum comes round the restored
-    # tables are planned by guesses (a filter on a 180,000-row table taken for 6 rows).
-    # pg_restore's manual: "Once restored, it is wise
-    # to run ANALYZE on each restored table so the optimizer has useful statistics."
-    engine = make_engine(url)
-    try:
+        if occupied and not force:
+            raise BackupError(
+                "the target database already holds tables: restore into a new, empty "
+                "database, or give --force to replace what it holds (stop the clinic first)"
+            )
+        dsn, env = _libpq(url)
+        with tempfile.TemporaryDirectory(prefix="ketaclinic-restore-") as scratch:
+            dump = _plain_copy(backup, Path(scratch) / POSTGRES_DUMP, key_file, progress)
+            options = ["--clean", "--if-exists"] if occupied else []
+            _run(
+                [pg_restore, "--no-owner", "--exit-on-error", "--single-transaction", *options]
+                + ["--dbname", dsn, str(dump)],
+                env,
+                "pg_restore",
+            )
+        # A dump carries no column statistics: until autovacuum comes round the restored
+        # tables are planned by guesses (a filter on a 180,000-row table taken for 6 rows).
+        # pg_restore's manual: "Once restored, it is wise
+        # to run ANALYZE on each restored table so the optimizer has useful statistics."
         with engine.begin() as conn:
             conn.execute(text("ANALYZE"))
     finally:

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ketaclinic.clinical import monitoring
-from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.areas import HomeSection
 from ketaclinic.platform.roles import Role
@@ -23,7 +22,7 @@ def _calls(db: Session, actor: Actor) -> Any:
     calls = service.open_prescriber_calls(db, actor=actor, mine=True)
     if not calls:
         return None
-    return {"calls": calls, "names": accounts.full_names(db, {c.prescriber for c in calls})}
+    return {"calls": calls, "names": service.names_on_prescriber_calls(db, calls)}
 
 
 def _to_cosign(db: Session, actor: Actor) -> Any:

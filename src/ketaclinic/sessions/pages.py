@@ -45,10 +45,12 @@ NAV = [
 
 
 def _chart_load(db: Session, actor: Actor, patient: patients.Patient) -> Any:
+    calls = service.open_prescriber_calls(db, actor=actor, patient_id=patient.id)
     return {
         "sessions": service.sessions_of_patient(db, actor=actor, patient_id=patient.id),
         "patient_id": patient.id,
-        "calls": service.open_prescriber_calls(db, actor=actor, patient_id=patient.id),
+        "calls": calls,
+        "names": service.names_on_prescriber_calls(db, calls),
     }
 
 
@@ -213,6 +215,7 @@ def _context(
         "form_missing": esketamine.missing_fields(form_values) if form_values else [],
         "is_prescriber": Role.prescriber in actor.roles,
         "decisions": service.PRESCRIBER_DECISIONS,
+        "call_names": service.names_on_prescriber_calls(db, state.prescriber_calls),
         "ack_min": service.acknowledgement_note_min(db),
         "is_nurse": Role.nurse in actor.roles,
         "confirmation": state.appointment.confirmation if state.appointment else None,
@@ -280,7 +283,13 @@ def today(request: Request, db: DB, mine: bool = False, actor: Actor = allow(*RU
     return render(
         request,
         "sessions/today.html",
-        {"items": items, "mine": mine, "day": datetime.now(zone).date(), "calls": calls},
+        {
+            "items": items,
+            "mine": mine,
+            "day": datetime.now(zone).date(),
+            "calls": calls,
+            "prescriber_names": service.names_on_prescriber_calls(db, calls),
+        },
     )
 
 

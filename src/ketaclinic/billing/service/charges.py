@@ -75,6 +75,23 @@ def _open_package(
     return None
 
 
+def _book(db: Session, actor: Actor, row: Charge, detail: str) -> Charge:
+    """A charge for care given (a session, a service by hand) on the patient's account,
+    on the trail as ``billing.charge``; a package bought is audited as the purchase."""
+    db.add(row)
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action="billing.charge",
+        patient_id=row.patient_id,
+        object_type="billing_charge",
+        object_id=row.id,
+        detail=detail,
+    )
+    return row
+
+
 def post_session_charges(db: Session, *, actor: Actor, patient_id: int) -> list[Charge]:
     """Charge every session given and not yet charged: drawn from an open package (owing
     nothing more), else at its service's price of the day."""
@@ -99,8 +116,9 @@ def post_session_charges(db: Session, *, actor: Actor, patient_id: int) -> list[
             raise Invalid(f"session {summary.session_id}: {exc}") from None
         package = _open_package(db, patient_id, service.id, day)
         if package is not None:
-            amount, billed = 0, _share(package, _used(db, package.id))
-            what = f"{service.name} (session {_used(db, package.id) + 1} of package)"
+            used = _used(db, package.id)
+            amount, billed = 0, _share(package, used)
+            what = f"{service.name} (session {used + 1} of package)"
         else:
             price = price_on(db, service.id, day)
             if price is None:
@@ -121,18 +139,7 @@ def post_session_charges(db: Session, *, actor: Actor, patient_id: int) -> list[
             diagnoses=diagnoses,
             created_by=actor.username,
         )
-        db.add(row)
-        db.flush()
-        made.append(row)
-        audit.record(
-            db,
-            actor=actor,
-            action="billing.charge",
-            patient_id=patient_id,
-            object_type="billing_charge",
-            object_id=row.id,
-            detail=f"session {summary.session_id} {dollars(amount)}",
-        )
+        made.append(_book(db, actor, row, f"session {summary.session_id} {dollars(amount)}"))
     return made
 
 
@@ -171,18 +178,7 @@ def charge_service(
         diagnoses=_diagnoses(db, patient_id),
         created_by=actor.username,
     )
-    db.add(row)
-    db.flush()
-    audit.record(
-        db,
-        actor=actor,
-        action="billing.charge",
-        patient_id=patient_id,
-        object_type="billing_charge",
-        object_id=row.id,
-        detail=f"{service.key} {dollars(price)}",
-    )
-    return row
+    return _book(db, actor, row, f"{service.key} {dollars(price)}")
 
 
 def buy_package(

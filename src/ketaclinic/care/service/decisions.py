@@ -180,6 +180,23 @@ def _classification_words(db: Session, actor: Actor, patient_id: int) -> str:
     return "; ".join(status.reasons)[:4000]
 
 
+def _extend_induction(
+    db: Session, actor: Actor, course: orders.Course, extra: int, reason: str
+) -> list[orders.PlannedSession]:
+    """Plan ``extra`` more induction sessions (1 to 12), as an extension or with a
+    titration."""
+    if not 1 <= extra <= 12:
+        raise Invalid("extend by 1 to 12 sessions", fields={"extra_sessions": "1 to 12"})
+    return orders.add_planned_sessions(
+        db,
+        actor=actor,
+        course_id=course.id,
+        kind="induction",
+        earliest_on=[None] * extra,
+        reason=reason,
+    )
+
+
 def decide(
     db: Session,
     *,
@@ -227,15 +244,10 @@ def decide(
     if choice in ("extend", "titrate", "maintenance") and current is None:
         raise Conflict("the course has no signed order to continue: sign its first order")
     if choice == "extend":
-        if extra_sessions is None or not 1 <= extra_sessions <= 12:
+        if extra_sessions is None:
             raise Invalid("extend by 1 to 12 sessions", fields={"extra_sessions": "1 to 12"})
-        planned = orders.add_planned_sessions(
-            db,
-            actor=actor,
-            course_id=course.id,
-            kind="induction",
-            earliest_on=[None] * extra_sessions,
-            reason=f"decision: extend by {extra_sessions}: {reason}",
+        planned = _extend_induction(
+            db, actor, course, extra_sessions, f"decision: extend by {extra_sessions}: {reason}"
         )
         assert current is not None
         order = orders.repeat_order(
@@ -245,16 +257,8 @@ def decide(
         assert current is not None
         order = orders.titrate(db, actor=actor, order_id=current.id)
         if extra_sessions:
-            if not 1 <= extra_sessions <= 12:
-                raise Invalid("extend by 1 to 12 sessions", fields={"extra_sessions": "1 to 12"})
-            planned = orders.add_planned_sessions(
-                db,
-                actor=actor,
-                course_id=course.id,
-                kind="induction",
-                earliest_on=[None] * extra_sessions,
-                reason=f"decision: titrate and extend by {extra_sessions}: {reason}",
-            )
+            why = f"decision: titrate and extend by {extra_sessions}: {reason}"
+            planned = _extend_induction(db, actor, course, extra_sessions, why)
     elif choice == "maintenance":
         rows = _maintenance_rows(db)
         if schedule_id not in rows:
@@ -436,6 +440,30 @@ def _told_at(db: Session, action: str, course_id: int, since: datetime | None) -
     return db.scalar(query.order_by(AuditEvent.at.desc()).limit(1))
 
 
+def _tell(
+    db: Session,
+    course: orders.Course,
+    team: list[str],
+    action: str,
+    *,
+    subject: str,
+    body: str,
+    detail: str,
+) -> None:
+    """Message the team about the course's decision and record it under ``action``: the
+    record is what ``_told_at`` reads to know the message went, so the two go together."""
+    outcomes.message_staff(
+        db,
+        usernames=team,
+        kind="course_decision",
+        subject=subject,
+        body=body,
+        patient_id=course.patient_id,
+        path=f"/care/courses/{course.id}/decision",
+    )
+    _record(db, CARE_JOB, action, course.patient_id, "course", course.id, detail)
+
+
 def escalate_decisions_due(db: Session, *, now: datetime) -> tuple[int, int]:
     """A course decision that came due is sent to the primary clinician first (every
     prescriber without one); unanswered after the clinic's business days, to every
@@ -446,28 +474,18 @@ def escalate_decisions_due(db: Session, *, now: datetime) -> tuple[int, int]:
     zone = get_settings().zone
     first = escalated = 0
     for course, since in _courses_due(db):
-        path = f"/care/courses/{course.id}/decision"
         told = _told_at(db, "course.decision_notify", course.id, since)
         if told is None:
             primary = primary_clinician_username(db, patient_id=course.patient_id)
             team = [primary] if primary else outcomes.prescriber_usernames(db)
-            outcomes.message_staff(
+            _tell(
                 db,
-                usernames=team,
-                kind="course_decision",
+                course,
+                team,
+                "course.decision_notify",
                 subject="Course decision due",
                 body="The induction series is given: the course waits for a decision:",
-                patient_id=course.patient_id,
-                path=path,
-            )
-            _record(
-                db,
-                CARE_JOB,
-                "course.decision_notify",
-                course.patient_id,
-                "course",
-                course.id,
-                f"to {len(team)} clinician(s)",
+                detail=f"to {len(team)} clinician(s)",
             )
             first += 1
             continue
@@ -481,23 +499,14 @@ def escalate_decisions_due(db: Session, *, now: datetime) -> tuple[int, int]:
         if due_at > now or _told_at(db, "course.decision_escalate", course.id, since):
             continue
         team = outcomes.prescriber_usernames(db)
-        outcomes.message_staff(
+        _tell(
             db,
-            usernames=team,
-            kind="course_decision",
+            course,
+            team,
+            "course.decision_escalate",
             subject="Course decision unanswered: escalated",
             body="A course decision waits past its time. Decide:",
-            patient_id=course.patient_id,
-            path=path,
-        )
-        _record(
-            db,
-            CARE_JOB,
-            "course.decision_escalate",
-            course.patient_id,
-            "course",
-            course.id,
-            f"unanswered: to {len(team)} prescriber(s)",
+            detail=f"unanswered: to {len(team)} prescriber(s)",
         )
         escalated += 1
     db.flush()

@@ -14,6 +14,7 @@ from ketaclinic.sessions.service.board import (
 )
 from ketaclinic.sessions.service.calls import DECISIONS as PRESCRIBER_DECISIONS
 from ketaclinic.sessions.service.calls import answer_call as answer_prescriber_call
+from ketaclinic.sessions.service.calls import names_on_calls as names_on_prescriber_calls
 from ketaclinic.sessions.service.calls import open_calls as open_prescriber_calls
 from ketaclinic.sessions.service.calls import open_count_for as prescriber_calls_for
 from ketaclinic.sessions.service.checklist import answer_checklist, override_checklist
@@ -180,6 +181,7 @@ __all__ = [
     "unbind_device",
     "PRESCRIBER_DECISIONS",
     "answer_prescriber_call",
+    "names_on_prescriber_calls",
     "open_prescriber_calls",
     "prescriber_calls_for",
     "SessionSummary",

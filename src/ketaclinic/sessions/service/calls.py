@@ -10,6 +10,7 @@ medical director, as an unacknowledged suicidality alert is.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.clinical import monitoring
 from ketaclinic.configuration import service as configuration
 from ketaclinic.platform import jobs, ports
+from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.db import utcnow
@@ -390,6 +392,18 @@ def open_calls(
             detail=f"{sum(c.patient_id == patient for c in found)} open",
         )
     return found
+
+
+def names_on_calls(db: Session, calls: Iterable[PrescriberCall]) -> dict[str, str]:
+    """The full names of everyone the calls name (addressee, messaged, escalated to, the
+    nurse who raised, the prescriber who answered), read in one statement for the whole
+    page; a page shows the username where no name is on record."""
+    people: set[str | None] = set()
+    for call in calls:
+        people.update((call.prescriber, call.raised_by, call.answered_by))
+        people.update(call.notified or ())
+        people.update(call.escalated_to or ())
+    return accounts.full_names(db, people)
 
 
 def open_count_for(db: Session, *, username: str) -> int:
