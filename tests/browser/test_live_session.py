@@ -6,17 +6,19 @@ is marked entered in error from its row."""
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from hl7.client import MLLPClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ketaclinic.interop.hl7 import simulator
 from ketaclinic.interop.hl7.listener import running
 from ketaclinic.interop.hl7.messages import oru_r01
 from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.accounts.models import User
+from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.db import make_engine, make_session_factory, transaction, utcnow
 from ketaclinic.platform.settings import Settings
 from ketaclinic.sessions import service
@@ -28,40 +30,45 @@ from tests.browser.test_sessions import _iv_patient
 pytestmark = [pytest.mark.browser, pytest.mark.real_commits]
 
 
+def _infusing(db: Session, settings: Settings, start: datetime) -> tuple[Actor, int, str]:
+    """A demo IV patient's walk-in session: checklist answered, the pre-dose reading at
+    ``start``, the pump started a minute later. The nurse, the session and the MRN."""
+    patient_id = _iv_patient(settings)
+    user = db.scalars(select(User).where(User.username == "nurse.okafor")).one()
+    nurse = accounts.actor_for(user)
+    row = service.start_walk_in_session(db, actor=nurse, patient_id=patient_id, now=start)
+    state = service.get_session(db, actor=nurse, session_id=row.id, now=start)
+    answers = dict(FULL_CHECKLIST)
+    if any(i.rule.id == "pregnancy_test" and not i.met for i in state.checklist):
+        answers["pregnancy_test"] = "negative"
+    service.answer_checklist(db, actor=nurse, session_id=row.id, answers=answers, now=start)
+    service.record_vitals(
+        db,
+        actor=nurse,
+        session_id=row.id,
+        taken_at=start,
+        heart_rate=74,
+        systolic_bp=126,
+        diastolic_bp=80,
+        spo2=98,
+        respiratory_rate=14,
+        now=start,
+    )
+    dose = start + timedelta(minutes=1)
+    service.chart_pump(db, actor=nurse, session_id=row.id, kind="start", at=dose, now=dose)
+    return nurse, row.id, state.patient.mrn
+
+
 def test_a_monitor_reading_appears_live_and_its_alarm_is_acknowledged_there(
     live_server: str,
     page,
     settings: Settings,  # type: ignore[no-untyped-def]
 ) -> None:
-    patient_id = _iv_patient(settings)
     engine = make_engine(settings.effective_database_url)
     factory = make_session_factory(engine)
-    start = utcnow() - timedelta(minutes=8)
     with transaction(factory) as db:
-        user = db.scalars(select(User).where(User.username == "nurse.okafor")).one()
-        nurse = accounts.actor_for(user)
-        row = service.start_walk_in_session(db, actor=nurse, patient_id=patient_id, now=start)
-        state = service.get_session(db, actor=nurse, session_id=row.id, now=start)
-        answers = dict(FULL_CHECKLIST)
-        if any(i.rule.id == "pregnancy_test" and not i.met for i in state.checklist):
-            answers["pregnancy_test"] = "negative"
-        service.answer_checklist(db, actor=nurse, session_id=row.id, answers=answers, now=start)
-        service.record_vitals(
-            db,
-            actor=nurse,
-            session_id=row.id,
-            taken_at=start,
-            heart_rate=74,
-            systolic_bp=126,
-            diastolic_bp=80,
-            spo2=98,
-            respiratory_rate=14,
-            now=start,
-        )
-        dose = start + timedelta(minutes=1)
-        service.chart_pump(db, actor=nurse, session_id=row.id, kind="start", at=dose, now=dose)
-        service.bind_device(db, actor=nurse, session_id=row.id, device_id="CHAIR3-MON")
-        session_id, mrn = row.id, state.patient.mrn
+        nurse, session_id, mrn = _infusing(db, settings, utcnow() - timedelta(minutes=8))
+        service.bind_device(db, actor=nurse, session_id=session_id, device_id="CHAIR3-MON")
 
     log_in(page, live_server, "nurse.okafor")
     page.goto(f"{live_server}/sessions/{session_id}#vitals")
@@ -127,4 +134,65 @@ def test_a_monitor_reading_appears_live_and_its_alarm_is_acknowledged_there(
         assert marked.session_id == session_id
         assert marked.error_reason == "probe moved: artefact"
         assert marked.entered_in_error_by == "nurse.okafor"
+    engine.dispose()
+
+
+def test_an_alarm_kept_open_without_a_reading_marked_in_error_is_redrawn_live(
+    live_server: str,
+    page,
+    settings: Settings,  # type: ignore[no-untyped-def]
+) -> None:
+    """Systolic 185 at 10 min and 186 at 15 min into the infusion raise the recheck (>= 180
+    once, at the 185) and the pause (>= 180 on every reading for 5 min, at the 186). With
+    the 185 marked entered in error at another screen, the pause no longer fires and
+    leaves the nurse's open screen; the recheck stays, carried by the 186, and its words
+    are redrawn there without a reload, keeping the note being typed into it."""
+    engine = make_engine(settings.effective_database_url)
+    factory = make_session_factory(engine)
+    start = utcnow() - timedelta(minutes=20)
+    dose = start + timedelta(minutes=1)
+    with transaction(factory) as db:
+        nurse, session_id, _ = _infusing(db, settings, start)
+        charted = []
+        for minutes, systolic in ((10, 185), (15, 186)):
+            at = dose + timedelta(minutes=minutes)
+            service.record_vitals(
+                db, actor=nurse, session_id=session_id, taken_at=at, heart_rate=72,
+                systolic_bp=systolic, diastolic_bp=90, spo2=98, respiratory_rate=14, now=at,
+            )  # fmt: skip
+            charted.append(
+                db.scalars(
+                    select(VitalSign.id).where(
+                        VitalSign.session_id == session_id, VitalSign.systolic_bp == systolic
+                    )
+                ).one()
+            )
+        raised = {
+            a.rule_id: a.id
+            for a in db.scalars(select(SessionAlarm).where(SessionAlarm.session_id == session_id))
+        }
+    assert set(raised) == {"inf_sbp_recheck", "inf_sbp_pause"}
+
+    log_in(page, live_server, "nurse.okafor")
+    page.goto(f"{live_server}/sessions/{session_id}#alarms")
+    page.wait_for_selector("#live-state:text('(live)')")
+    recheck = page.locator(f"#alarm-list [data-alarm='{raised['inf_sbp_recheck']}']")
+    assert "Systolic BP 185 mmHg" in recheck.inner_text()
+    recheck.get_by_label("What was done").fill("cuff re-sited, rechecking")
+    with transaction(factory) as db:
+        service.mark_vitals_in_error(
+            db, actor=nurse, session_id=session_id, vital_sign_id=charted[0],
+            reason="cuff over the sleeve",
+        )  # fmt: skip
+    page.wait_for_selector(
+        f"#alarm-list [data-alarm='{raised['inf_sbp_pause']}']", state="detached", timeout=3000
+    )
+    page.wait_for_selector(
+        f"#alarm-list [data-alarm='{raised['inf_sbp_recheck']}']:has-text('Systolic BP 186 mmHg')",
+        timeout=3000,
+    )
+    assert "185" not in recheck.inner_text()
+    assert "15 min into the infusion" in recheck.inner_text()
+    assert recheck.get_by_label("What was done").input_value() == "cuff re-sited, rechecking"
+    assert page.locator("#alarm-list [data-alarm]").count() == 1
     engine.dispose()

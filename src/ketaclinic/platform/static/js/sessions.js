@@ -146,6 +146,7 @@
     var item = document.createElement("div");
     item.className = "alarm-item level-" + a.level;
     item.dataset.alarm = a.id;
+    item.dataset.said = said(a);
     var head = document.createElement("p");
     var strong = document.createElement("strong");
     strong.textContent = a.level.toUpperCase();
@@ -166,12 +167,23 @@
     var label = document.createElement("label");
     label.htmlFor = "ack-" + a.id; label.textContent = "What was done";
     var note = document.createElement("input");
-    note.id = "ack-" + a.id; note.name = "note"; note.required = true; note.minLength = 3; note.maxLength = 2000; note.size = 40;
+    note.id = "ack-" + a.id; note.name = "note"; note.required = true; note.maxLength = 2000; note.size = 40;
+    note.minLength = parseInt(alarmsBox.dataset.ackMin || "3", 10);
     var button = document.createElement("button");
     button.type = "submit"; button.textContent = "Acknowledge";
     form.appendChild(csrf); form.appendChild(label); form.appendChild(note); form.appendChild(button);
     item.appendChild(head); item.appendChild(act); item.appendChild(basis); item.appendChild(form);
     return item;
+  }
+  function said(a) { return a.level + "|" + a.message; }
+  // An alarm kept open with other words (a reading it rested on was marked entered in
+  // error, and the rule still fires from the others): its level, text, what to do and
+  // basis are redrawn; its acknowledgement form, and any note being typed in it, stay.
+  function redraw(el, a) {
+    var fresh = alarmItem(a);
+    el.className = fresh.className;
+    el.dataset.said = fresh.dataset.said;
+    for (var i = 0; i < 3; i++) { el.replaceChild(fresh.children[0], el.children[i]); }
   }
   function onAlarms(alarms) {
     if (!alarmsBox || !list) { return; }
@@ -186,6 +198,8 @@
         alarmsBox.classList.add("alarm-new");
         fresh = fresh || a.level;
         if (a.level === "stop") { fresh = "stop"; }
+      } else if (shown[a.id].dataset.said !== said(a)) {
+        redraw(shown[a.id], a);
       }
     });
     // One cue per update, however many alarms it brought: three high beeps for a stop.
