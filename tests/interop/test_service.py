@@ -353,3 +353,39 @@ def test_a_long_surge_sent_a_few_messages_a_group_raises_what_it_raises_charted_
     assert raised == _alarms(db, by_hand.session_id)
     expected = ["inf_sbp_recheck", "inf_sbp_pause", "inf_sbp_recheck"]
     assert [rule for rule, _, _ in raised] == expected
+
+
+def test_an_ecg_heart_rate_and_a_pleth_pulse_at_once_chart_one_heart_rate_and_note_the_other(
+    db: Session, team: Staff
+) -> None:
+    """ECG 72 and the oximeter's 75 at the same moment: one reading, heart rate 72 (the
+    ECG's priority 1 over the oximeter's 2), the 75 named in the stored message's note;
+    in a group or alone alike."""
+    chair = infusing_chair(db, team, device_id="MON-P")
+    at = utcnow() - timedelta(minutes=1)
+
+    def message(control: str) -> str:
+        raw = oru_r01(
+            control_id=control, mrn=chair.mrn, device_id=chair.device_id, at=at,
+            values={"heart_rate": 72, "spo2": 97},
+        )  # fmt: skip
+        ecg = next(s for s in raw.split("\r") if "|149546^" in s).replace(
+            "149546^MDC_PULS_RATE_NON_INV", "147842^MDC_ECG_HEART_RATE"
+        )
+        pleth = ecg.replace("147842^MDC_ECG_HEART_RATE", "149530^MDC_PULS_OXIM_PULS_RATE")
+        pleth = pleth.replace("|72|", "|75|").replace("OBX|1|", "OBX|3|")
+        return "\r".join([ecg if "|149546^" in s else s for s in raw.split("\r")] + [pleth])
+
+    (grouped,) = service.receive_group(db, group=[service.Incoming(message("E1"))], zone=ZONE)
+    alone = service.receive(db, raw=message("E2"), zone=ZONE, now=utcnow())
+    assert grouped is not None and (grouped.code, alone.code) == ("AA", "AA")
+    charted = db.execute(
+        select(VitalSign.heart_rate, VitalSign.spo2)
+        .where(VitalSign.session_id == chair.session_id, VitalSign.source == "device")
+        .order_by(VitalSign.id)
+    ).all()
+    assert [tuple(r) for r in charted] == [(72, 97), (72, 97)]
+    for control in ("E1", "E2"):
+        note = db.scalars(select(Hl7Message.note).where(Hl7Message.control_id == control)).one()
+        assert "149530 MDC_PULS_OXIM_PULS_RATE 75 at " in (note or "")
+        assert "charted from 147842 MDC_ECG_HEART_RATE 72 (priority 1 over 2)" in (note or "")

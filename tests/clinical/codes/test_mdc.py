@@ -60,3 +60,51 @@ def test_a_model_s_own_row_is_indexed_over_the_default_one() -> None:
     by_model = mdc._rows_by_model({**mdc.MDC, own.id: own})
     assert by_model["CM12"][147842] is own and by_model["*"][147842] is default
     assert by_model["CM12"][150456] is mdc.MDC["*:150456"]
+
+
+# Each code added beside the issue's own, as partition << 16 + term written out by hand
+# from its source (partition 2, SCADA): DK Core's IEEEBasicObservation value set gives
+# the code, the OpenICE IntelliVue tables the hexadecimal term.
+@pytest.mark.parametrize(
+    ("reference_id", "code", "vital", "unit_code"),
+    [
+        ("MDC_PULS_OXIM_PULS_RATE", 2 * 65536 + 18458, "heart_rate", 4 * 65536 + 2720),
+        ("NOM_PLETH_PULS_RATE", 2 * 65536 + 0x4822, "heart_rate", 4 * 65536 + 2720),
+        ("MDC_PULS_RATE", 2 * 65536 + 0x480A, "heart_rate", 4 * 65536 + 2720),
+        ("MDC_TTHOR_RESP_RATE", 2 * 65536 + 20506, "respiratory_rate", 4 * 65536 + 2784),
+        ("MDC_AWAY_RESP_RATE", 2 * 65536 + 0x5012, "respiratory_rate", 4 * 65536 + 2784),
+        ("MDC_CO2_RESP_RATE", 2 * 65536 + 20522, "respiratory_rate", 4 * 65536 + 2784),
+        ("MDC_TEMP_BODY", 2 * 65536 + 0x4B5C, "temperature", 4 * 65536 + 6048),
+        ("MDC_TEMP_CORE", 2 * 65536 + 0x4B60, "temperature", 4 * 65536 + 6048),
+        ("MDC_TEMP_TYMP", 2 * 65536 + 0x4B78, "temperature", 4 * 65536 + 6048),
+        ("MDC_TEMP_RECT", 2 * 65536 + 0xE004, "temperature", 4 * 65536 + 6048),
+        ("MDC_TEMP_ORAL", 2 * 65536 + 57352, "temperature", 4 * 65536 + 6048),
+        ("MDC_TEMP_EAR", 2 * 65536 + 57356, "temperature", 4 * 65536 + 6048),
+        ("MDC_TEMP_AXILLA", 2 * 65536 + 57380, "temperature", 4 * 65536 + 6048),
+    ],
+)
+def test_each_added_code_is_its_partition_and_term(
+    reference_id: str, code: int, vital: str, unit_code: int
+) -> None:
+    (row,) = [r for r in mdc.MDC.values() if r.reference_id == reference_id]
+    assert (row.model, row.code, row.vital, row.unit_code) == ("*", code, vital, unit_code)
+    assert row.evidence == "secondary" and row.charted
+
+
+def test_the_impedance_breathing_rate_is_not_the_airway_one() -> None:
+    # 151570 = 2 << 16 + 20498 is MDC_AWAY_RESP_RATE; the transthoracic impedance rate
+    # is 151578 = 2 << 16 + 20506.
+    assert mdc.MDC["*:151570"].reference_id == "MDC_AWAY_RESP_RATE"
+    assert mdc.MDC["*:151578"].reference_id == "MDC_TTHOR_RESP_RATE"
+
+
+def test_every_vital_sign_charted_from_more_than_one_code_says_its_priority_is_a_convention() -> (
+    None
+):
+    by_vital: dict[str, list[mdc.MdcRow]] = {}
+    for row in mdc.MDC.values():
+        if row.vital is not None:
+            by_vital.setdefault(row.vital, []).append(row)
+    for rows in by_vital.values():
+        if len(rows) > 1:
+            assert all(f"priority {r.priority}: convention" in r.source for r in rows)

@@ -609,13 +609,18 @@ def test_the_messages_the_listener_tests_send_are_read_as_they_expect() -> None:
             _charted(
                 (150456, "spo2", 97, "2026-12-01T15:01:00+00:00", False),
                 (149546, "heart_rate", 70, "2026-07-01T16:00:00+00:00", False),  # EDT
-                (149546, "heart_rate", 71, "2026-07-01T16:00:00+00:00", False),
+                # 71 is the same moment to the minute: one pulse a reading, the first
+                # sent (equal priority), the other noted.
                 # Half an hour west of UTC: the sign is the whole offset's.
                 (149546, "heart_rate", 72, "2026-12-01T15:30:00+00:00", False),
                 (149546, "heart_rate", 73, "2026-12-01T09:30:00.250000+00:00", False),
                 (149546, "heart_rate", 74, "2026-12-01T18:30:00+00:00", False),
                 (149546, "heart_rate", 75, "2026-12-01T15:00:00+00:00", False),
                 (149546, "heart_rate", 76, OBR_AT, False),
+                skipped=[
+                    "149546 MDC_PULS_RATE_NON_INV 71 at 2026-07-01 16:00:00 UTC not charted: "
+                    "heart_rate charted from 149546 MDC_PULS_RATE_NON_INV 70 (priority 4 over 4)"
+                ],
             ),
         ),
         (
@@ -856,3 +861,162 @@ def test_the_message_s_fields_are_read_as_sent() -> None:
     assert message.all("OBX") == [obx] and obx[-1] == ""
     # Written back as it came, in CR-ended segments.
     assert str(message) == raw + "|"
+
+
+# The codes monitors send for the pulse, the breathing rate and the body temperature
+# beside the ECG heart rate, and one value a vital sign a reading.
+
+BPM = "264864^MDC_DIM_BEAT_PER_MIN^MDC"
+RPM = "264928^MDC_DIM_RESP_PER_MIN^MDC"
+DEGC = "268192^MDC_DIM_DEGC^MDC"
+
+
+def _obx(n: int, code: str, value: str, unit: str, at: str = "") -> str:
+    return f"OBX|{n}|NM|{code}^MDC|1.0.1.{n}|{value}|{unit}|||||F|||{at}"
+
+
+def test_the_oximeter_s_pulse_the_impedance_breathing_rate_and_body_temperatures_chart() -> None:
+    decoded = _decode(
+        _message(
+            _obx(1, "149530^MDC_PULS_OXIM_PULS_RATE", "81", BPM),
+            _obx(2, "151578^MDC_TTHOR_RESP_RATE", "17", RPM),
+            _obx(3, "150364^MDC_TEMP_BODY", "37.26", DEGC),
+        )
+    )
+    # By hand: whole beats and breaths a minute; 37.26 degC to a tenth is 37.3.
+    assert [(o.code, o.vital, o.value) for o in decoded.observations] == [
+        (149530, "heart_rate", 81),
+        (151578, "respiratory_rate", 17),
+        (150364, "temperature", 37.3),
+    ]
+    assert decoded.skipped == []
+
+
+@pytest.mark.parametrize(
+    ("code", "value", "vital", "charted"),
+    [
+        ("151570^MDC_AWAY_RESP_RATE", "11", "respiratory_rate", 11),
+        ("151594^MDC_CO2_RESP_RATE", "9.6", "respiratory_rate", 10),
+        ("149514^MDC_PULS_RATE", "64", "heart_rate", 64),
+        ("150368^MDC_TEMP_CORE", "37.04", "temperature", 37.0),
+        ("150392^MDC_TEMP_TYMP", "36.96", "temperature", 37.0),
+        ("188420^MDC_TEMP_RECT", "37.8", "temperature", 37.8),
+        ("188424^MDC_TEMP_ORAL", "36.61", "temperature", 36.6),
+        ("188428^MDC_TEMP_EAR", "36.9", "temperature", 36.9),
+        ("188452^MDC_TEMP_AXILLA", "36.14", "temperature", 36.1),
+    ],
+)
+def test_each_new_code_charts_its_vital_sign_in_its_unit(
+    code: str, value: str, vital: str, charted: float
+) -> None:
+    unit = {"respiratory_rate": RPM, "heart_rate": BPM, "temperature": DEGC}[vital]
+    decoded = _decode(_message(_obx(1, code, value, unit)))
+    assert [(o.vital, o.value) for o in decoded.observations] == [(vital, charted)]
+
+
+@pytest.mark.parametrize(
+    ("code", "unit", "expected"),
+    [
+        ("151578^MDC_TTHOR_RESP_RATE", BPM, "expected 264928 MDC_DIM_RESP_PER_MIN"),
+        ("149530^MDC_PULS_OXIM_PULS_RATE", RPM, "expected 264864 MDC_DIM_BEAT_PER_MIN"),
+        # Fahrenheit (4 << 16 + MDC_DIM_FAHR 4416) is not a factor away from Celsius.
+        ("150364^MDC_TEMP_BODY", "266560^MDC_DIM_FAHR^MDC", "expected 268192 MDC_DIM_DEGC"),
+    ],
+)
+def test_a_new_code_in_another_unit_is_refused(code: str, unit: str, expected: str) -> None:
+    with pytest.raises(pcd01.Refused) as refused:
+        _decode(_message(_obx(1, code, "80", unit)))
+    assert (refused.value.ack, refused.value.code, refused.value.where) == ("AE", "103", "OBX[1]-6")
+    assert expected in refused.value.text
+
+
+ECG_72 = _obx(1, "147842^MDC_ECG_HEART_RATE", "72", BPM)
+PLETH_75 = _obx(2, "149530^MDC_PULS_OXIM_PULS_RATE", "75", BPM)
+AT_2000 = "2026-12-01 20:00:00 UTC"  # OBR-7 15:00 in New York
+
+
+def test_the_ecg_heart_rate_is_charted_over_the_oximeter_s_pulse_and_the_pulse_is_noted() -> None:
+    expected = [(147842, "heart_rate", 72)]
+    note = (
+        f"149530 MDC_PULS_OXIM_PULS_RATE 75 at {AT_2000} not charted: heart_rate charted "
+        "from 147842 MDC_ECG_HEART_RATE 72 (priority 1 over 2)"
+    )
+    for obx in ((ECG_72, PLETH_75), (PLETH_75, ECG_72)):  # whichever comes first
+        decoded = _decode(_message(*obx))
+        assert [(o.code, o.vital, o.value) for o in decoded.observations] == expected
+        assert decoded.skipped == [note]
+
+
+def test_three_pulses_at_once_chart_the_ecg_and_note_the_two_others() -> None:
+    decoded = _decode(
+        _message(
+            _obx(1, "149546^MDC_PULS_RATE_NON_INV", "70", BPM),
+            PLETH_75,
+            ECG_72,
+            _obx(4, "150456^MDC_PULS_OXIM_SAT_O2", "97", "262688^MDC_DIM_PERCENT^MDC"),
+        )
+    )
+    assert [(o.code, o.value) for o in decoded.observations] == [(147842, 72), (150456, 97)]
+    assert [note.split(" at ")[0] for note in decoded.skipped] == [
+        "149546 MDC_PULS_RATE_NON_INV 70",
+        "149530 MDC_PULS_OXIM_PULS_RATE 75",
+    ]
+    assert all("charted from 147842 MDC_ECG_HEART_RATE 72" in n for n in decoded.skipped)
+
+
+def test_the_oximeter_s_pulse_beats_the_cuff_s_and_the_capnograph_s_rate_the_impedance() -> None:
+    decoded = _decode(
+        _message(
+            _obx(1, "149546^MDC_PULS_RATE_NON_INV", "70", BPM),
+            PLETH_75,
+            _obx(3, "151578^MDC_TTHOR_RESP_RATE", "18", RPM),
+            _obx(4, "151594^MDC_CO2_RESP_RATE", "12", RPM),
+        )
+    )
+    assert [(o.code, o.value) for o in decoded.observations] == [(149530, 75), (151594, 12)]
+    assert len(decoded.skipped) == 2
+    assert decoded.skipped[0].startswith("149546 MDC_PULS_RATE_NON_INV 70 at ")
+    assert decoded.skipped[1].startswith("151578 MDC_TTHOR_RESP_RATE 18 at ")
+
+
+def test_two_pulses_at_different_times_are_two_readings_both_charted() -> None:
+    decoded = _decode(
+        _message(
+            _obx(1, "147842^MDC_ECG_HEART_RATE", "72", BPM, "20261201150000+0000"),
+            _obx(2, "149530^MDC_PULS_OXIM_PULS_RATE", "75", BPM, "20261201150100+0000"),
+        )
+    )
+    assert [(o.code, o.value) for o in decoded.observations] == [(147842, 72), (149530, 75)]
+    assert decoded.skipped == []
+
+
+def test_a_clinic_that_ranks_the_oximeter_first_gets_its_pulse_charted() -> None:
+    rows = dict(mdc.MDC)
+    rows["*:149530"] = dataclasses.replace(rows["*:149530"], priority=0)
+    decoded = pcd01.decode(
+        pcd01.header(_message(ECG_72, PLETH_75)), zone=NY, codes=mdc.codebook(rows)
+    )
+    assert [(o.code, o.value) for o in decoded.observations] == [(149530, 75)]
+    assert decoded.skipped == [
+        f"147842 MDC_ECG_HEART_RATE 72 at {AT_2000} not charted: heart_rate charted from "
+        "149530 MDC_PULS_OXIM_PULS_RATE 75 (priority 0 over 1)"
+    ]
+
+
+def test_an_intellivue_pleth_pulse_and_an_efficia_pulse_chart_from_their_mdil_codes() -> None:
+    # By hand: 0x0002 << 16 = 131072; 0x4822 = 18466 -> 149538 (IntelliVue pleth pulse),
+    # 0x480a = 18442 -> 149514 (MDC_PULS_RATE); 0x0aa0 = 2720 -> 264864 (bpm).
+    decoded = _decode(_philips("OBX||NM|0002-4822^PR^MDIL|0|68|0004-0aa0^bpm^MDIL|||||F"))
+    assert [(o.code, o.vital, o.value) for o in decoded.observations] == [
+        (149538, "heart_rate", 68)
+    ]
+    decoded = _decode(
+        _philips(
+            "OBX||NM|0002-480a^Pulse^MDIL||80|0004-0aa0^bpm^MDIL|||||F||||||0002-4bb8^SpO2^MDIL",
+            "OBX||NM|0002-4182^HR^MDIL|0|78|0004-0aa0^bpm^MDIL|||||F",
+        )
+    )
+    # The ECG's 78 over the SpO2 pulse's 80 (priority 1 over 3).
+    assert [(o.code, o.value) for o in decoded.observations] == [(147842, 78)]
+    assert decoded.skipped[0].startswith("149514 MDC_PULS_RATE 80 at ")
+    assert decoded.skipped[0].endswith("(priority 1 over 3)")

@@ -7,7 +7,10 @@ monitors send; a vendor that sends codes of its own gets rows of its own model, 
 when a clinic meets one and its source is known. Philips monitors that write the same
 terms in their MDIL notation (partition and term in hexadecimal, coding system "MDIL")
 are read as the MDC codes they stand for (``mdil_code``, ``MDIL_SOURCE``), so the same
-rows chart them. A code without a row is not charted and the message says so.
+rows chart them. A code without a row is not charted and the message says so. Where
+several codes chart one vital sign (the ECG's heart rate, the oximeter's and the cuff's
+pulse), a row's ``priority`` says which a reading takes when a message carries more
+than one at the same time (``PRIORITY_SOURCE``, a convention).
 """
 
 from __future__ import annotations
@@ -38,6 +41,49 @@ _NOMENCLATURE = (
 )
 
 
+# The codes below the issue's own, each read in a source named in its row: the numbers
+# as the source gives them (code = 2 << 16 + term, partition 2 SCADA).
+_DK_CORE = (
+    "HL7 Denmark DK Core FHIR IG, ValueSet dk-core-IEEEBasicObservation "
+    "(github.com/hl7dk/dk-core input/fsh/valueSets.fsh, commit 832200373bd5, and the "
+    "published page build.fhir.org/ig/hl7dk/dk-core/ValueSet-dk-core-IEEEBasicObservation"
+    ".html): codes of urn:iso:std:iso:11073:10101 with their IEEE reference ids and "
+    "definitions"
+)
+_PHD_IG = (
+    "HL7 Personal Health Device IG example Observation spotnumeric-1.0.0.3 "
+    "(build.fhir.org/ig/HL7/phd): MDC_PULS_OXIM_PULS_RATE 149530 in /min"
+)
+_INTELLIVUE = (
+    "Philips IntelliVue nomenclature as the OpenICE IntelliVue driver lists it "
+    "(github.com/mdpnp/mdpnp devices/philips/.../intellivue/data/Label.java "
+    "NLS_NOM_PULS_OXIM_PULS_RATE 0x00024822 and ObservedValue.java NOM_PLETH_PULS_RATE "
+    "0x4822, commit 1ae7f72addd6); a Philips term, not the IEEE MDC_PULS_OXIM_PULS_RATE "
+    "(18458 = 0x481A), and not checked against the IEEE text; which MSH-3 a Philips "
+    "gateway sends is not known, so the row is every model's"
+)
+_EFFICIA = (
+    "Philips Efficia CM Series Data Export Guide p. 3-17 (OBX 0002-480a^Pulse^MDIL in "
+    "0004-0aa0^bpm^MDIL, the pulse derived from SpO2, OBX-17 0002-4bb8), read as "
+    "MDIL_SOURCE reads it; mdpnp Label.java NLS_NOM_PULS_RATE 0x0002480A"
+)
+PRIORITY_SOURCE = (
+    "convention (ketaclinic's, not from a standard): one value a vital sign a reading, "
+    "the one of the lowest priority number. Heart rate: the ECG's (1, counted beat by "
+    "beat from the heart's electrical activity), then the pulse oximeter's (2, the "
+    "peripheral pulse, lost or miscounted with motion and poor perfusion and short of "
+    "the ECG when beats do not reach the finger), then a pulse of unspecified method "
+    "(3), then the NIBP cuff's (4, one figure taken while the cuff inflates, minutes "
+    "old between cycles). Respiratory rate: from exhaled CO2 (1) or airway flow (2), "
+    "which count breaths that move gas, then of unspecified method (3), then "
+    "transthoracic impedance (4), which counts chest movement and goes on counting "
+    "in obstructed breathing and with cardiac artefact. Temperature: core (1), then "
+    "the sites that approximate it, rectal, oral, tympanic and ear "
+    "(2), then axillary (3), which reads lower, then a site not given (4). Equal "
+    "numbers: the first sent is charted"
+)
+
+
 @dataclass(frozen=True)
 class MdcRow:
     """One observation a monitor sends: ``code`` in OBX-3, ``unit_code`` in OBX-6."""
@@ -53,6 +99,10 @@ class MdcRow:
     source: str
     evidence: Evidence
     charted: bool = True
+    # Which of the codes that chart the same vital sign is charted when a message
+    # carries more than one at the same time: the lowest number (``PRIORITY_SOURCE``,
+    # a convention); the others are noted in the message's ``skipped``.
+    priority: int = 1
 
 
 def _row(
@@ -64,8 +114,14 @@ def _row(
     *,
     model: str = "*",
     charted: bool = True,
+    priority: int | None = None,
+    source: str = _NOMENCLATURE,
 ) -> tuple[str, MdcRow]:
+    """A row; ``priority`` for a vital sign more than one code charts, which says so in
+    its source (``PRIORITY_SOURCE``, a convention)."""
     key = f"{model}:{code}"
+    if priority is not None:
+        source = f"{source}; priority {priority}: {PRIORITY_SOURCE}"
     return key, MdcRow(
         id=key,
         model=model,
@@ -75,9 +131,10 @@ def _row(
         unit_code=unit_code,
         unit=unit,
         factor=1.0,
-        source=_NOMENCLATURE,
+        source=source,
         evidence="secondary",
         charted=charted and vital is not None,
+        priority=1 if priority is None else priority,
     )
 
 
@@ -92,14 +149,60 @@ MDC: dict[str, MdcRow] = dict(
         # 149546 = 2 << 16 + 18474: MDC_PULS_RATE_NON_INV in the nomenclature tables and
         # the HL7 Personal Health Device FHIR IG examples (the pulse of the NIBP cuff);
         # the code the issue lists, charted as the pulse.
-        _row(149546, "MDC_PULS_RATE_NON_INV", "heart_rate", 264864, "MDC_DIM_BEAT_PER_MIN"),
-        _row(147842, "MDC_ECG_HEART_RATE", "heart_rate", 264864, "MDC_DIM_BEAT_PER_MIN"),
+        _row(149546, "MDC_PULS_RATE_NON_INV", "heart_rate", 264864, "MDC_DIM_BEAT_PER_MIN",
+             priority=4),
+        _row(147842, "MDC_ECG_HEART_RATE", "heart_rate", 264864, "MDC_DIM_BEAT_PER_MIN",
+             priority=1),
+        # 149530 = 2 << 16 + 18458 (0x481A): "Rate of blood pulse as obtained by pulse
+        # oximetry".
+        _row(149530, "MDC_PULS_OXIM_PULS_RATE", "heart_rate", 264864, "MDC_DIM_BEAT_PER_MIN",
+             priority=2, source=f"{_DK_CORE}; {_PHD_IG}"),
+        # 149538 = 2 << 16 + 0x4822 (18466): the IntelliVue pleth pulse (NOM_PLETH_PULS_RATE).
+        _row(149538, "NOM_PLETH_PULS_RATE", "heart_rate", 264864, "MDC_DIM_BEAT_PER_MIN",
+             priority=2, source=_INTELLIVUE),
+        # 149514 = 2 << 16 + 18442 (0x480A): "Rate of blood pulse in an artery", method
+        # not given; what an Efficia monitor sends as its SpO2 pulse.
+        _row(149514, "MDC_PULS_RATE", "heart_rate", 264864, "MDC_DIM_BEAT_PER_MIN",
+             priority=3, source=f"{_DK_CORE}; {_EFFICIA}"),
         _row(150456, "MDC_PULS_OXIM_SAT_O2", "spo2", 262688, "MDC_DIM_PERCENT"),
         # Unit 264928 = partition 4 (dimensions) << 16 + MDC_DIM_RESP_PER_MIN 2784, as
         # the nomenclature headers cited at ``UNIT_SOURCE`` list it.
-        _row(151562, "MDC_RESP_RATE", "respiratory_rate", 264928, "MDC_DIM_RESP_PER_MIN"),
+        _row(151562, "MDC_RESP_RATE", "respiratory_rate", 264928, "MDC_DIM_RESP_PER_MIN",
+             priority=3),
+        # 151578 = 2 << 16 + 20506 (0x501A): "Rate of breathing; method: transthoracic
+        # impedance variations" (the ECG leads' respiration). Not 151570, which is the
+        # airway-flow rate below.
+        _row(151578, "MDC_TTHOR_RESP_RATE", "respiratory_rate", 264928, "MDC_DIM_RESP_PER_MIN",
+             priority=4, source=_DK_CORE),
+        # 151570 = 2 << 16 + 20498 (0x5012, IntelliVue NOM_AWAY_RESP_RATE too): "method:
+        # direct airway flow measurement".
+        _row(151570, "MDC_AWAY_RESP_RATE", "respiratory_rate", 264928, "MDC_DIM_RESP_PER_MIN",
+             priority=2, source=_DK_CORE),
+        # 151594 = 2 << 16 + 20522 (0x502A): "method: carbon dioxide measurement"
+        # (capnography).
+        _row(151594, "MDC_CO2_RESP_RATE", "respiratory_rate", 264928, "MDC_DIM_RESP_PER_MIN",
+             priority=1, source=_DK_CORE),
         # Charted and shown; no alarm (no sourced temperature limit in the limits table).
-        _row(150344, "MDC_TEMP", "temperature", 268192, "MDC_DIM_DEGC"),
+        _row(150344, "MDC_TEMP", "temperature", 268192, "MDC_DIM_DEGC", priority=4),
+        # Body temperatures by site: 150364 = 2 << 16 + 19292 (0x4B5C), 150368 = + 19296
+        # (0x4B60), 150392 = + 19320 (0x4B78), 188420 = + 57348 (0xE004), 188424 = +
+        # 57352 (0xE008), 188428 = + 57356 (0xE00C), 188452 = + 57380 (0xE024); the
+        # IntelliVue labels in mdpnp Label.java give the same terms for TEMP_BODY, CORE,
+        # TYMP and RECT. Skin temperature (150388) is not a body temperature: not charted.
+        _row(150364, "MDC_TEMP_BODY", "temperature", 268192, "MDC_DIM_DEGC",
+             priority=4, source=_DK_CORE),
+        _row(150368, "MDC_TEMP_CORE", "temperature", 268192, "MDC_DIM_DEGC",
+             priority=1, source=_DK_CORE),
+        _row(150392, "MDC_TEMP_TYMP", "temperature", 268192, "MDC_DIM_DEGC",
+             priority=2, source=_DK_CORE),
+        _row(188420, "MDC_TEMP_RECT", "temperature", 268192, "MDC_DIM_DEGC",
+             priority=2, source=_DK_CORE),
+        _row(188424, "MDC_TEMP_ORAL", "temperature", 268192, "MDC_DIM_DEGC",
+             priority=2, source=_DK_CORE),
+        _row(188428, "MDC_TEMP_EAR", "temperature", 268192, "MDC_DIM_DEGC",
+             priority=2, source=_DK_CORE),
+        _row(188452, "MDC_TEMP_AXILLA", "temperature", 268192, "MDC_DIM_DEGC",
+             priority=3, source=_DK_CORE),
     ]
 )
 # fmt: on

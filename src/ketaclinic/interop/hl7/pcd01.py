@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -311,6 +312,10 @@ def decode(message: Message, *, zone: tzinfo, codes: mdc.Codebook = mdc.DEFAULT)
     skipped: list[str] = []
     devices: set[str] = set()
     times: dict[str, datetime] = {}  # the OBX of a message share one or two times
+    # The vital signs charted so far: a second code of one (an ECG heart rate and a
+    # pulse oximeter's pulse) is settled by ``_one_a_vital`` once all are read.
+    vitals: set[str] = set()
+    again = False
     for n, obx in enumerate(obxs, start=1):
         size = len(obx)
         identifier = obx[3].split(cs) if size > 3 else [""]
@@ -392,7 +397,14 @@ def decode(message: Message, *, zone: tzinfo, codes: mdc.Codebook = mdc.DEFAULT)
         at = times.get(when)
         if at is None:
             at = times[when] = _time(when, zone, f"OBX[{n}]-14")
-        observations.append(Observation(code, row.vital, charted, at, status == CORRECTED))
+        vital = row.vital
+        if vital in vitals:
+            again = True
+        else:
+            vitals.add(vital)
+        observations.append(Observation(code, vital, charted, at, status == CORRECTED))
+    if again:
+        observations = _one_a_vital(observations, row_of, skipped)
     if len(devices) > 1:
         raise Refused(
             "AE",
@@ -414,6 +426,51 @@ def decode(message: Message, *, zone: tzinfo, codes: mdc.Codebook = mdc.DEFAULT)
         observations,
         skipped,
     )
+
+
+def _one_a_vital(
+    observations: list[Observation],
+    row_of: Callable[[int], mdc.MdcRow | None],
+    skipped: list[str],
+) -> list[Observation]:
+    """One value a vital sign at each time: of the codes that chart the same vital sign
+    at the same moment, the one of the lowest ``priority`` (``mdc.PRIORITY_SOURCE``;
+    the first sent among equals), in message order; each other is noted in ``skipped``
+    with the value it carried, so none is dropped unsaid."""
+    chosen: dict[tuple[datetime, str], Observation] = {}
+    passed_over: list[Observation] = []
+    for obs in observations:
+        key = (obs.at, obs.vital)
+        held = chosen.get(key)
+        if held is None:
+            chosen[key] = obs
+        elif _priority(row_of, obs.code) < _priority(row_of, held.code):
+            chosen[key] = obs
+            passed_over.append(held)
+        else:
+            passed_over.append(obs)
+    for obs in passed_over:
+        # The one a later code displaced is named with the code finally charted.
+        winner = chosen[(obs.at, obs.vital)]
+        skipped.append(
+            f"{obs.code} {_reference(row_of, obs.code)} {obs.value} at "
+            f"{obs.at:%Y-%m-%d %H:%M:%S} UTC not charted: {obs.vital} charted from "
+            f"{winner.code} {_reference(row_of, winner.code)} {winner.value} "
+            f"(priority {_priority(row_of, winner.code)} over "
+            f"{_priority(row_of, obs.code)})"
+        )
+    kept = {id(obs) for obs in chosen.values()}
+    return [obs for obs in observations if id(obs) in kept]
+
+
+def _priority(row_of: Callable[[int], mdc.MdcRow | None], code: int) -> int:
+    row = row_of(code)
+    return row.priority if row is not None else 0
+
+
+def _reference(row_of: Callable[[int], mdc.MdcRow | None], code: int) -> str:
+    row = row_of(code)
+    return row.reference_id if row is not None else ""
 
 
 @dataclass(frozen=True)
