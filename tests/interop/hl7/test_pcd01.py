@@ -1020,3 +1020,40 @@ def test_an_intellivue_pleth_pulse_and_an_efficia_pulse_chart_from_their_mdil_co
     assert [(o.code, o.value) for o in decoded.observations] == [(147842, 78)]
     assert decoded.skipped[0].startswith("149514 MDC_PULS_RATE 80 at ")
     assert decoded.skipped[0].endswith("(priority 1 over 3)")
+
+
+def test_what_a_code_and_unit_came_to_is_remembered_per_model_and_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The decoder reads each (model, OBX-3, OBX-6) once for a codebook: a second model
+    sending the same field gets its own row, a refusal is refused again with its own
+    position, and the memory holds at most ``_MEMO_SIZE`` of them."""
+    own = dataclasses.replace(
+        mdc.MDC["*:150456"], id="CM12:150456", model="CM12", unit_code=262689, unit="P"
+    )
+    codes = mdc.codebook({**mdc.MDC, own.id: own})
+    raw = _message(SPO2.format(97, "F"))
+    assert _outcome(raw, codes) == _charted((150456, "spo2", 97, OBR_AT, False))
+    # The CM12 row wants its own unit: the same OBX from a CM12 is refused, then again.
+    from_cm12 = raw.replace("GEB40^ABCD", "CM12^ABCD")
+    refused = _refused(
+        "AE",
+        "103",
+        "OBX[1]-6",
+        "OBX[1]-6: unit 262688 for MDC_PULS_OXIM_SAT_O2, expected 262689 P",
+    )
+    assert _outcome(from_cm12, codes) == refused
+    assert _outcome(from_cm12, codes) == refused
+    not_mdc = _message(PULSE.format(70, "F"), "OBX|2|NM|HR^Heart rate^L|1|70|/min|||||F")
+    for _ in range(2):
+        assert _outcome(not_mdc, codes) == _refused(
+            "AE", "103", "OBX[2]-3", "OBX[2]-3: 'HR' is not an MDC code"
+        )
+    monkeypatch.setattr(pcd01, "_MEMO_SIZE", 3)
+    small = mdc.codebook()
+    for term in range(5):
+        sent = _message(SPO2.format(97, "F"), f"OBX|2|NM|{190000 + term}^X^MDC|1|1|x|||||F")
+        assert _outcome(sent, small) == _charted(
+            (150456, "spo2", 97, OBR_AT, False), skipped=[f"{190000 + term} (not in the MDC table)"]
+        )
+        assert len(small.memo) <= 3

@@ -16,8 +16,8 @@ than one at the same time (``PRIORITY_SOURCE``, a convention).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 Evidence = Literal["confirmed", "secondary", "convention"]
 Vital = Literal[
@@ -337,6 +337,9 @@ class Codebook:
     rows: Mapping[str, MdcRow]
     units: Mapping[str, UnitRow]
     by_model: Mapping[str, Mapping[int, MdcRow]]
+    # What a decoder made of the codes and units it met with these rows (the decoder's
+    # own, keyed as it reads them): kept with the rows it was made from.
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def of_model(self, model: str = "*") -> Mapping[int, MdcRow]:
         """The rows for a device model by code, its own first: what ``row_for(code,

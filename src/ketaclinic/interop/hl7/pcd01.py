@@ -316,36 +316,35 @@ def decode(message: Message, *, zone: tzinfo, codes: mdc.Codebook = mdc.DEFAULT)
     # pulse oximeter's pulse) is settled by ``_one_a_vital`` once all are read.
     vitals: set[str] = set()
     again = False
+    memo = codes.memo
     for n, obx in enumerate(obxs, start=1):
         size = len(obx)
-        identifier = obx[3].split(cs) if size > 3 else [""]
-        code_text = identifier[0].strip()
         if size > 18:
             device = obx[18].partition(cs)[0].strip()
             if device:
                 devices.add(device)
-        if code_text.isdigit():
-            code = int(code_text)
-        else:
-            system = identifier[2].strip() if len(identifier) > 2 else ""
-            if system.upper() != mdc.MDIL_SYSTEM:
+        key = (model, cs, obx[3] if size > 3 else "", obx[6] if size > 6 else "")
+        term = memo.get(key)
+        if term is None:
+            term = _term(key, row_of, codes)
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()  # a sender of endless new codes costs time, never memory
+            memo[key] = term
+        code = term.code
+        if code is None:
+            if term.skipped is None:
                 raise Refused(
                     "AE",
                     TABLE_VALUE_NOT_FOUND,
-                    f"OBX[{n}]-3: {code_text!r} is not an MDC code",
+                    f"OBX[{n}]-3: {term.code_text!r} is not an MDC code",
                     f"OBX[{n}]-3",
                 )
-            # A Philips identifier: the same term in hexadecimal (``mdc.MDIL_SOURCE``);
-            # one of a partition ketaclinic does not chart is noted, not refused.
-            found = mdc.mdil_code(code_text, system)
-            if found is None:
-                skipped.append(f"{code_text} (MDIL, not a vital sign)")
-                continue
-            code = found
+            skipped.append(term.skipped)
+            continue
         value_text = obx[5].strip() if size > 5 else ""
         if code in mdc.CONTAINERS and not value_text:
             continue
-        row = row_of(code)
+        row = term.row
         if row is None:
             skipped.append(f"{code} (not in the MDC table)")
             continue
@@ -353,21 +352,12 @@ def decode(message: Message, *, zone: tzinfo, codes: mdc.Codebook = mdc.DEFAULT)
         if status not in CHARTED_STATUS:
             skipped.append(f"{code} status {status}")
             continue
-        units = obx[6].split(cs) if size > 6 else [""]
-        unit = units[0].strip()
-        unit_name = units[1].strip() if len(units) > 1 else ""
-        if unit and not unit.isdigit():
-            mdil_unit = mdc.mdil_code(unit, units[2].strip() if len(units) > 2 else "")
-            unit = str(mdil_unit) if mdil_unit is not None else unit
-        if unit == str(row.unit_code) or unit_name == row.unit:
-            factor: float | None = row.factor  # the row's own unit, as ``conversion`` takes it
-        else:
-            factor = mdc.conversion(row, unit, unit_name, codes.units)
+        factor = term.factor
         if factor is None:
             raise Refused(
                 "AE",
                 TABLE_VALUE_NOT_FOUND,
-                f"OBX[{n}]-6: unit {unit or 'missing'} for {row.reference_id}, "
+                f"OBX[{n}]-6: unit {term.unit or 'missing'} for {row.reference_id}, "
                 f"expected {row.unit_code} {row.unit}",
                 f"OBX[{n}]-6",
             )
@@ -426,6 +416,62 @@ def decode(message: Message, *, zone: tzinfo, codes: mdc.Codebook = mdc.DEFAULT)
         observations,
         skipped,
     )
+
+
+# How many (model, OBX-3, OBX-6) a codebook remembers (``_term``): far more than the
+# codes and units of a clinic's monitors; a tuning figure.
+_MEMO_SIZE = 4096
+
+
+@dataclass(frozen=True)
+class _Term:
+    """What an observation's code (OBX-3) and unit (OBX-6) come to for a device model:
+    the same for every message a monitor sends, so read once (``Codebook.memo``).
+    ``code`` None: not an MDC code (``skipped`` None: refused) or a Philips term of a
+    partition that is not charted (``skipped``: the note)."""
+
+    code_text: str
+    code: int | None
+    skipped: str | None = None
+    row: mdc.MdcRow | None = None
+    factor: float | None = None
+    unit: str = ""
+
+
+def _term(
+    key: tuple[str, str, str, str],
+    row_of: Callable[[int], mdc.MdcRow | None],
+    codes: mdc.Codebook,
+) -> _Term:
+    _, cs, identifier_field, unit_field = key
+    identifier = identifier_field.split(cs)
+    code_text = identifier[0].strip()
+    if code_text.isdigit():
+        code = int(code_text)
+    else:
+        system = identifier[2].strip() if len(identifier) > 2 else ""
+        if system.upper() != mdc.MDIL_SYSTEM:
+            return _Term(code_text, None)
+        # A Philips identifier: the same term in hexadecimal (``mdc.MDIL_SOURCE``); one
+        # of a partition ketaclinic does not chart is noted, not refused.
+        found = mdc.mdil_code(code_text, system)
+        if found is None:
+            return _Term(code_text, None, f"{code_text} (MDIL, not a vital sign)")
+        code = found
+    row = row_of(code)
+    if row is None:
+        return _Term(code_text, code)
+    units = unit_field.split(cs)
+    unit = units[0].strip()
+    unit_name = units[1].strip() if len(units) > 1 else ""
+    if unit and not unit.isdigit():
+        mdil_unit = mdc.mdil_code(unit, units[2].strip() if len(units) > 2 else "")
+        unit = str(mdil_unit) if mdil_unit is not None else unit
+    if unit == str(row.unit_code) or unit_name == row.unit:
+        factor: float | None = row.factor  # the row's own unit, as ``conversion`` takes it
+    else:
+        factor = mdc.conversion(row, unit, unit_name, codes.units)
+    return _Term(code_text, code, None, row, factor, unit)
 
 
 def _one_a_vital(
