@@ -7,6 +7,7 @@ review of refused and held messages is for nurses and admins."""
 
 from __future__ import annotations
 
+import functools
 import threading
 import uuid
 from dataclasses import dataclass
@@ -180,11 +181,20 @@ def codebook(db: Session, found: dict[str, list[Any]] | None = None) -> mdc.Code
     when the clinic overrides neither."""
     if found is None:
         found = configuration.overrides_by_table(db, "codes.mdc", "codes.mdc_units")
-    if not found["codes.mdc"] and not found["codes.mdc_units"]:
+    rows, units = tuple(found["codes.mdc"]), tuple(found["codes.mdc_units"])
+    if not rows and not units:
         return mdc.DEFAULT
-    return mdc.codebook(
-        apply(mdc.MDC, found["codes.mdc"]), apply(mdc.CONVERTED_UNITS, found["codes.mdc_units"])
-    )
+    try:
+        return _clinic_codebook(rows, units)
+    except TypeError:  # an override value that cannot be hashed: made for this look
+        return _clinic_codebook.__wrapped__(rows, units)
+
+
+@functools.lru_cache(maxsize=8)
+def _clinic_codebook(rows: tuple[Any, ...], units: tuple[Any, ...]) -> mdc.Codebook:
+    """A clinic's codebook, made once for each set of its overrides (and with it, what
+    the decoder made of its codes), until the overrides change."""
+    return mdc.codebook(apply(mdc.MDC, rows), apply(mdc.CONVERTED_UNITS, units))
 
 
 def _readings(decoded: pcd01.Decoded) -> list[sessions.Measured]:
