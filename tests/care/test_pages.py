@@ -134,6 +134,9 @@ def test_the_next_order_shows_a_benzodiazepine_started_mid_course(
     assert "clonazepam" in order_page.text and "Benzodiazepine" in order_page.text
     screen = client.get(f"/care/courses/{course.id}/decision")
     assert "Extend the induction" in screen.text and "response without remission" in screen.text
+    # The form's bounds are the planning limits (course.planning_limits, 12 by default).
+    assert 'name="extra_sessions"' in screen.text and 'min="1" max="12"' in screen.text
+    assert screen.text.count('min="0" max="12"') == 3
 
 
 def test_a_decision_without_a_reason_is_refused_at_the_field(

@@ -247,6 +247,43 @@ def test_an_extension_alone_or_with_a_titration_is_of_1_to_12_sessions(db: Sessi
     assert refused.value.fields == {"extra_sessions": "1 to 12"}
 
 
+def test_the_clinic_s_planning_limits_bound_what_one_decision_plans(db: Session) -> None:
+    """The medical director lowers the induction extension to 4 sessions and the boosters
+    of each spacing to 3: an extension of 5 and 4 weekly boosters are refused with the
+    clinic's bounds, 4 sessions are planned, and the decision form offers those bounds."""
+    from ketaclinic.configuration import service as configuration
+    from ketaclinic.platform.accounts import service as accounts
+    from tests.conftest import make_user
+
+    director = accounts.actor_for(make_user(db, ["prescriber", "admin"], username="dr.limits"))
+    for target, value in (("induction_extension", "4"), ("boosters_per_spacing", "3")):
+        configuration.override(
+            db, actor=director, table_key="course.planning_limits", target=target,
+            field="most", value=value, reason="one series at a time, then we evaluate",
+        )  # fmt: skip
+    patient, course = a_patient_on_course(db)
+    doctor = signer(db)
+    screen = service.decision_screen(db, actor=doctor, course_id=course.id)
+    assert screen.limits == {"induction_extension": 4, "boosters_per_spacing": 3}
+    with pytest.raises(Invalid) as refused:
+        service.decide(
+            db, actor=doctor, course_id=course.id, choice="extend", reason="partial response",
+            extra_sessions=5,
+        )  # fmt: skip
+    assert refused.value.fields == {"extra_sessions": "1 to 4"}
+    with pytest.raises(Invalid) as refused:
+        service.decide(
+            db, actor=doctor, course_id=course.id, choice="maintenance", reason="remission",
+            schedule_id="iv_taper", weekly=4,
+        )  # fmt: skip
+    assert refused.value.fields == {"weekly": "0 to 3"}
+    done = service.decide(
+        db, actor=doctor, course_id=course.id, choice="extend", reason="partial response",
+        extra_sessions=4,
+    )  # fmt: skip
+    assert [p.number for p in done.planned] == [7, 8, 9, 10]
+
+
 def test_maintenance_plans_boosters_tapering_weekly_to_monthly(db: Session) -> None:
     patient, course = a_patient_on_course(db)
     doctor = signer(db)

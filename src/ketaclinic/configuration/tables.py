@@ -101,6 +101,11 @@ TABLES: dict[str, Table] = {
             lambda: course_plan.THERAPY_PHASES,
         ),
         Table(
+            "course.planning_limits",
+            "The most sessions one course decision plans at once",
+            lambda: course_plan.PLANNING_LIMITS,
+        ),
+        Table(
             "course.preparation",
             "Preparation therapy notes required before a course's first dose",
             lambda: course_plan.PREPARATION,

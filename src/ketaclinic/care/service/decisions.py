@@ -61,6 +61,8 @@ class DecisionScreen:
     medication_changes: list[ports.MedicationChange]
     in_maintenance: bool = False
     switch_options: list[SwitchOption] = field(default_factory=list)
+    # The most sessions of each kind one decision plans (``planning_limits``).
+    limits: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,7 @@ def decision_screen(
         switch_options=switch_options(db, actor=actor, course=course)
         if course.status == "active"
         else [],
+        limits=planning_limits(db),
     )
 
 
@@ -180,13 +183,27 @@ def _classification_words(db: Session, actor: Actor, patient_id: int) -> str:
     return "; ".join(status.reasons)[:4000]
 
 
+def planning_limits(db: Session) -> dict[str, int]:
+    """The most sessions of each kind one decision plans, with the clinic's overrides
+    (``course.planning_limits``): the decision form's bounds and its checks."""
+    overrides = configuration.overrides_for(db, "course.planning_limits")
+    return {
+        key: clinical_plan.planning_limit(key, overrides).most
+        for key in clinical_plan.PLANNING_LIMITS
+    }
+
+
+def _extension_refused(most: int) -> Invalid:
+    return Invalid(f"extend by 1 to {most} sessions", fields={"extra_sessions": f"1 to {most}"})
+
+
 def _extend_induction(
-    db: Session, actor: Actor, course: orders.Course, extra: int, reason: str
+    db: Session, actor: Actor, course: orders.Course, extra: int, reason: str, most: int
 ) -> list[orders.PlannedSession]:
-    """Plan ``extra`` more induction sessions (1 to 12), as an extension or with a
-    titration."""
-    if not 1 <= extra <= 12:
-        raise Invalid("extend by 1 to 12 sessions", fields={"extra_sessions": "1 to 12"})
+    """Plan ``extra`` more induction sessions (1 to ``most``, the clinic's planning
+    limit), as an extension or with a titration."""
+    if not 1 <= extra <= most:
+        raise _extension_refused(most)
     return orders.add_planned_sessions(
         db,
         actor=actor,
@@ -243,11 +260,17 @@ def decide(
     label = CHOICES[choice]
     if choice in ("extend", "titrate", "maintenance") and current is None:
         raise Conflict("the course has no signed order to continue: sign its first order")
+    limits = planning_limits(db)
     if choice == "extend":
         if extra_sessions is None:
-            raise Invalid("extend by 1 to 12 sessions", fields={"extra_sessions": "1 to 12"})
+            raise _extension_refused(limits["induction_extension"])
         planned = _extend_induction(
-            db, actor, course, extra_sessions, f"decision: extend by {extra_sessions}: {reason}"
+            db,
+            actor,
+            course,
+            extra_sessions,
+            f"decision: extend by {extra_sessions}: {reason}",
+            limits["induction_extension"],
         )
         assert current is not None
         order = orders.repeat_order(
@@ -258,7 +281,9 @@ def decide(
         order = orders.titrate(db, actor=actor, order_id=current.id)
         if extra_sessions:
             why = f"decision: titrate and extend by {extra_sessions}: {reason}"
-            planned = _extend_induction(db, actor, course, extra_sessions, why)
+            planned = _extend_induction(
+                db, actor, course, extra_sessions, why, limits["induction_extension"]
+            )
     elif choice == "maintenance":
         rows = _maintenance_rows(db)
         if schedule_id not in rows:
@@ -269,10 +294,11 @@ def decide(
             "fortnightly": declared.fortnightly if fortnightly is None else fortnightly,
             "monthly": declared.monthly if monthly is None else monthly,
         }
-        if any(not 0 <= v <= 12 for v in counts.values()) or not sum(counts.values()):
+        most = limits["boosters_per_spacing"]
+        if any(not 0 <= v <= most for v in counts.values()) or not sum(counts.values()):
             raise Invalid(
-                "plan 0 to 12 boosters of each spacing, at least one in all",
-                fields={"weekly": "0 to 12"},
+                f"plan 0 to {most} boosters of each spacing, at least one in all",
+                fields={"weekly": f"0 to {most}"},
             )
         gaps = (7,) * counts["weekly"] + (14,) * counts["fortnightly"] + (28,) * counts["monthly"]
         changed = {

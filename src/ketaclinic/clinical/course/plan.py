@@ -75,6 +75,51 @@ def maintenance(schedule_id: str, overrides: Iterable[Override] = ()) -> Mainten
     return table[schedule_id]
 
 
+@dataclass(frozen=True)
+class PlanningLimit:
+    """The most sessions of one kind a single course decision plans at once: more wait
+    for the next evaluation of the course."""
+
+    id: str
+    label: str
+    most: int
+    source: str
+    evidence: Evidence
+
+
+PLANNING_LIMITS: dict[str, PlanningLimit] = {
+    "induction_extension": PlanningLimit(
+        id="induction_extension",
+        label="Induction sessions one decision adds (extend, or titrate and extend)",
+        most=12,
+        source=(
+            "Clinic convention: two induction series of the common 6 infusions "
+            "(clinical-reference section 1: 4 to 6 infusions over 2 to 3 weeks, commonly "
+            "6), so that the course is evaluated again before more are planned"
+        ),
+        evidence="convention",
+    ),
+    "boosters_per_spacing": PlanningLimit(
+        id="boosters_per_spacing",
+        label="Boosters of each spacing (weekly, every 2 weeks, monthly) one decision plans",
+        most=12,
+        source=(
+            "Clinic convention: no source sets how many boosters to plan at once "
+            "(clinical-reference section 1 lists no maintenance frequency for IV ketamine); "
+            "at most a year of monthly boosters, the course evaluated again before more"
+        ),
+        evidence="convention",
+    ),
+}
+
+
+def planning_limit(limit_id: str, overrides: Iterable[Override] = ()) -> PlanningLimit:
+    table = apply(PLANNING_LIMITS, tuple(overrides))
+    if limit_id not in table:
+        raise ValueError(f"unknown planning limit {limit_id!r}; expected one of {', '.join(table)}")
+    return table[limit_id]
+
+
 def booster_dates(start: date, gaps_days: Sequence[int]) -> list[date]:
     """The earliest day of each booster: each gap after the one before, from ``start``
     (the day the decision is made, or the last session)."""
