@@ -14,7 +14,7 @@ from hl7.client import MLLPClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from ketaclinic.interop.hl7.listener import Listener, running
+from ketaclinic.interop.hl7.listener import Listener, _Waiting, running
 from ketaclinic.interop.hl7.messages import oru_r01
 from ketaclinic.interop.models import Hl7DeadLetter, Hl7Message
 from ketaclinic.platform.db import make_session_factory, utcnow
@@ -350,3 +350,48 @@ def test_messages_that_arrive_while_a_group_is_written_are_committed_together(
         )
         == 1
     )
+
+
+def test_a_group_whose_one_pass_fails_is_written_again_message_by_message(
+    db: Session, team: Staff, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault that fails the group's pass as a whole rolls its transaction back; the
+    group is written again, each message alone: every good reading charted once, the
+    refusal kept once, the duplicate acknowledged again."""
+    from ketaclinic.sessions import service as sessions
+
+    chair = infusing_chair(db, team, device_id="MON-PASS")
+    charting = sessions.chart_device_groups
+    faults = []
+
+    def failing_once(*args: object, **kwargs: object) -> object:
+        if not faults:
+            faults.append("raised")
+            raise RuntimeError("a fault in the group's pass")
+        return charting(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sessions, "chart_device_groups", failing_once)
+    first = _message(chair, "P1", 3, spo2=97)
+    group = [
+        _Waiting(raw, None, None)
+        for raw in (
+            first,
+            _message(chair, "P2", 2, spo2=96),
+            oru_r01(
+                control_id="P3",
+                mrn="NOBODY",
+                device_id="FFFF",
+                at=utcnow(),
+                values={"spo2": 97},
+            ),  # fmt: skip
+            first,
+        )
+    ]
+    listener = Listener(make_session_factory(engine), zone=ZONE)
+    codes = [a.code for a in listener.handle_group(group)]
+    assert (listener.groups, listener.handled) == (1, 4)
+    assert faults == ["raised"]
+    assert codes == ["AA", "AA", "AE", "AA"]
+    assert [v.spo2 for v in _readings(db, chair.session_id)] == [97, 96]
+    assert sorted(db.scalars(select(Hl7Message.control_id))) == ["P1", "P2"]
+    assert [letter.control_id for letter in db.scalars(select(Hl7DeadLetter))] == ["P3"]

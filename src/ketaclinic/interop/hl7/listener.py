@@ -100,6 +100,11 @@ class _CollectorPause:
 _collector = _CollectorPause()
 
 
+class _PassFailed(Exception):
+    """The group's one pass failed as a whole: its transaction is rolled back and the
+    group written again, message by message (args: the fault's type name)."""
+
+
 class Listener:
     def __init__(
         self, factory: sessionmaker[Session], *, zone: tzinfo, writers: int | None = None
@@ -219,17 +224,24 @@ class Listener:
                     waiting.answer.set_result(answer)
 
     def handle_group(self, group: list[_Waiting]) -> list[service.Answer]:
-        """The messages of one group in one transaction, each in its own savepoint;
-        their answers once it is committed."""
-        for attempt in (1, 2):
+        """The messages of one group in one transaction, charted per session in one
+        pass; their answers once it is committed. Should that pass fail as a whole, the
+        transaction is rolled back and the group written again, each message alone in a
+        savepoint of its own, so that one fault never costs the rest of the group."""
+        alone = False
+        for attempt in (1, 2, 3):
             try:
                 with _collector.held(), transaction(self.factory) as db:
                     _hold_loaded(db)
-                    answers = self._batch(db, group)
+                    answers = self._batch(db, group, alone=alone)
+            except _PassFailed as failed:
+                log.error("hl7 group pass failed (%s); messages handled alone", failed.args[0])
+                alone = True
+                continue
             except IntegrityError:
                 # A control id committed by another listener at the same moment: the
-                # second attempt finds it and acknowledges it again.
-                if attempt == 2:
+                # next attempt finds it and acknowledges it again.
+                if attempt == 3:
                     break
                 continue
             except Exception as exc:
@@ -247,20 +259,23 @@ class Listener:
             return answers
         return [_not_stored() for _ in group]
 
-    def _batch(self, db: Session, group: list[_Waiting]) -> list[service.Answer]:
-        """The group charted per session in one pass (``service.receive_group``); what
-        that pass leaves (a correction, a batch that failed) is handled message by
-        message, each in its own savepoint, in the order they arrived."""
-        try:
-            with db.begin_nested():
+    def _batch(self, db: Session, group: list[_Waiting], *, alone: bool) -> list[service.Answer]:
+        """The group charted per session in one pass (``service.receive_group``), in the
+        transaction itself: no savepoint around it, as it rarely fails and a failure
+        rolls the whole transaction back (``_PassFailed``). What the pass leaves (a
+        correction, a session's batch it could not chart) and, with ``alone``, every
+        message, is handled message by message, each in its own savepoint, in the
+        order they arrived."""
+        first: list[service.Answer | None] = [None] * len(group)
+        if not alone:
+            try:
                 first = service.receive_group(
                     db,
                     group=[service.Incoming(w.raw, w.peer, w.why) for w in group],
                     zone=self.zone,
                 )
-        except Exception as exc:
-            log.error("hl7 group pass failed (%s); messages handled alone", type(exc).__name__)
-            first = [None] * len(group)
+            except Exception as exc:
+                raise _PassFailed(type(exc).__name__) from exc
         return [
             answer if answer is not None else self._one(db, waiting)
             for waiting, answer in zip(group, first, strict=True)
