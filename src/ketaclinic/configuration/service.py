@@ -61,13 +61,21 @@ def overrides_by_table(db: Session, *table_keys: str) -> dict[str, list[Override
     for key in table_keys:
         _table(key)
     found: dict[str, list[Override]] = {key: [] for key in table_keys}
-    rows = db.scalars(
-        select(ClinicOverride)
+    # Columns, not rows: a monitor group reads this, and usually finds nothing.
+    rows = db.execute(
+        select(
+            ClinicOverride.table_key,
+            ClinicOverride.target,
+            ClinicOverride.field,
+            ClinicOverride.value,
+            ClinicOverride.created_by,
+            ClinicOverride.reason,
+        )
         .where(ClinicOverride.retired_at.is_(None), ClinicOverride.table_key.in_(table_keys))
         .order_by(ClinicOverride.id)
     )
-    for o in rows:
-        found[o.table_key].append(_override(o))
+    for key, target, name, value, by, reason in rows:
+        found[key].append(Override(target=target, field=name, value=value, by=by, reason=reason))
     return found
 
 

@@ -60,9 +60,11 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
+        zone = value.tzinfo
+        if zone is None:
             raise ValueError("naive datetime given to the database: times must carry a zone")
-        value = value.astimezone(UTC)
+        if zone is not UTC:  # most times are made in UTC already (``utcnow``)
+            value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
