@@ -919,8 +919,8 @@ def test_each_new_code_charts_its_vital_sign_in_its_unit(
     [
         ("151578^MDC_TTHOR_RESP_RATE", BPM, "expected 264928 MDC_DIM_RESP_PER_MIN"),
         ("149530^MDC_PULS_OXIM_PULS_RATE", RPM, "expected 264864 MDC_DIM_BEAT_PER_MIN"),
-        # Fahrenheit (4 << 16 + MDC_DIM_FAHR 4416) is not a factor away from Celsius.
-        ("150364^MDC_TEMP_BODY", "266560^MDC_DIM_FAHR^MDC", "expected 268192 MDC_DIM_DEGC"),
+        # Kelvin is in no table (4 << 16 + MDC_DIM_KELVIN 4384 = 266528).
+        ("150364^MDC_TEMP_BODY", "266528^MDC_DIM_KELVIN^MDC", "expected 268192 MDC_DIM_DEGC"),
     ],
 )
 def test_a_new_code_in_another_unit_is_refused(code: str, unit: str, expected: str) -> None:
@@ -928,6 +928,23 @@ def test_a_new_code_in_another_unit_is_refused(code: str, unit: str, expected: s
         _decode(_message(_obx(1, code, "80", unit)))
     assert (refused.value.ack, refused.value.code, refused.value.where) == ("AE", "103", "OBX[1]-6")
     assert expected in refused.value.text
+
+
+@pytest.mark.parametrize(
+    ("code", "value", "unit", "charted"),
+    [
+        # By hand, (F - 32) x 5/9: 98.6 -> 37.0, 100.4 -> 38.0, 96.8 -> 36.0, 101.3 -> 38.5.
+        ("150364^MDC_TEMP_BODY", "98.6", "266560^MDC_DIM_FAHR^MDC", 37.0),
+        ("150344^MDC_TEMP", "100.4", "266560^MDC_DIM_FAHR^MDC", 38.0),
+        ("188424^MDC_TEMP_ORAL", "96.8", "^MDC_DIM_FAHR^MDC", 36.0),
+        ("188428^MDC_TEMP_EAR", "101.3", "266560^degF^MDC", 38.5),
+    ],
+)
+def test_a_temperature_sent_in_fahrenheit_is_charted_in_celsius(
+    code: str, value: str, unit: str, charted: float
+) -> None:
+    decoded = _decode(_message(_obx(1, code, value, unit)))
+    assert [(o.vital, o.value) for o in decoded.observations] == [("temperature", charted)]
 
 
 ECG_72 = _obx(1, "147842^MDC_ECG_HEART_RATE", "72", BPM)

@@ -222,8 +222,8 @@ UNIT_SOURCE = (
 
 @dataclass(frozen=True)
 class UnitRow:
-    """A unit ``unit_code`` accepted for rows whose own unit is ``to_unit_code``, and the
-    factor that converts it to that unit."""
+    """A unit ``unit_code`` accepted for rows whose own unit is ``to_unit_code``: a value
+    sent in it is ``value * factor + offset`` in that unit."""
 
     id: str  # "<to_unit_code>:<unit_code>"
     unit_code: int
@@ -232,35 +232,69 @@ class UnitRow:
     factor: float
     source: str
     evidence: Evidence
+    offset: float = 0.0
 
 
-def _unit(unit_code: int, unit: str, to_unit_code: int, factor: float) -> tuple[str, UnitRow]:
+FAHRENHEIT_SOURCE = (
+    "IEEE 11073-10101 unit code MDC_DIM_FAHR, term 4416 of partition 4 (MDC_PART_DIM), so "
+    "code 4 << 16 + 4416 = 266560, beside MDC_DIM_DEGC 6048 (= 268192, the code the PCD-01 "
+    "temperatures carry), as the open nomenclature tables cited at UNIT_SOURCE list both "
+    "(a Freescale ZigBee health-care NomenclatureCodes.h, an Android PHD Nomenclature.java, "
+    "a thermometer agent's MDC_PART_DIM header); not checked against the IEEE text or "
+    "RTMMS. Degrees Celsius = (degrees Fahrenheit - 32) x 5/9, the definition of the "
+    "Fahrenheit scale (NIST SP 811, 2008, appendix B.9: t/degC = (t/degF - 32)/1.8): a "
+    "factor of 5/9 and an offset of -160/9"
+)
+
+
+def _unit(
+    unit_code: int,
+    unit: str,
+    to_unit_code: int,
+    factor: float,
+    *,
+    offset: float = 0.0,
+    source: str = UNIT_SOURCE,
+) -> tuple[str, UnitRow]:
     key = f"{to_unit_code}:{unit_code}"
-    return key, UnitRow(key, unit_code, unit, to_unit_code, factor, UNIT_SOURCE, "secondary")
+    return key, UnitRow(
+        key, unit_code, unit, to_unit_code, factor, source, "secondary", offset=offset
+    )
 
 
 CONVERTED_UNITS: dict[str, UnitRow] = dict(
     [
         _unit(265987, "MDC_DIM_KILO_PASCAL", 266016, 7.50062),  # kPa to mmHg
+        # Degrees Fahrenheit to Celsius, for a monitor set to show °F.
+        _unit(266560, "MDC_DIM_FAHR", 268192, 5 / 9, offset=-160 / 9, source=FAHRENHEIT_SOURCE),
     ]
 )
 
 
+@dataclass(frozen=True)
+class Conversion:
+    """How a value sent in some unit becomes the row's: ``value * factor + offset``."""
+
+    factor: float
+    offset: float = 0.0
+
+
 def conversion(
     row: MdcRow, unit_code: str, unit_name: str, units: Mapping[str, UnitRow] = CONVERTED_UNITS
-) -> float | None:
-    """The factor from the unit a monitor sent (OBX-6 code, or its name) to ketaclinic's
-    unit for ``row``; ``None`` for a unit the table does not know for it. ``units``: the
-    converted units (``CONVERTED_UNITS``, or the clinic's ``Codebook.units``)."""
+) -> Conversion | None:
+    """How a value in the unit a monitor sent (OBX-6 code, or its name) becomes
+    ketaclinic's unit for ``row``; ``None`` for a unit the table does not know for it.
+    ``units``: the converted units (``CONVERTED_UNITS``, or the clinic's
+    ``Codebook.units``)."""
     if unit_code == str(row.unit_code) or unit_name == row.unit:
-        return row.factor
+        return Conversion(row.factor)
     for unit in units.values():
         # A converted unit is taken by its code; by its name only when no code came
         # (a code that disagrees with the name is not guessed at).
         if unit.to_unit_code == row.unit_code and (
             unit_code == str(unit.unit_code) or (not unit_code and unit_name == unit.unit)
         ):
-            return row.factor * unit.factor
+            return Conversion(row.factor * unit.factor, row.factor * unit.offset)
     return None
 
 

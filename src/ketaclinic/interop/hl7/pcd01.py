@@ -365,7 +365,7 @@ def decode(message: Message, *, zone: tzinfo, codes: mdc.Codebook = mdc.DEFAULT)
             skipped.append(f"{code} {row.reference_id} (not charted)")
             continue
         try:
-            number = float(value_text) * factor
+            number = float(value_text) * factor + term.offset
             if not math.isfinite(number):
                 raise ValueError(value_text)
         except ValueError:
@@ -434,7 +434,8 @@ class _Term:
     code: int | None
     skipped: str | None = None
     row: mdc.MdcRow | None = None
-    factor: float | None = None
+    factor: float | None = None  # None: a unit the table does not know for the row
+    offset: float = 0.0
     unit: str = ""
 
 
@@ -468,10 +469,12 @@ def _term(
         mdil_unit = mdc.mdil_code(unit, units[2].strip() if len(units) > 2 else "")
         unit = str(mdil_unit) if mdil_unit is not None else unit
     if unit == str(row.unit_code) or unit_name == row.unit:
-        factor: float | None = row.factor  # the row's own unit, as ``conversion`` takes it
+        into: mdc.Conversion | None = mdc.Conversion(row.factor)  # the row's own unit
     else:
-        factor = mdc.conversion(row, unit, unit_name, codes.units)
-    return _Term(code_text, code, None, row, factor, unit)
+        into = mdc.conversion(row, unit, unit_name, codes.units)
+    if into is None:
+        return _Term(code_text, code, None, row, None, 0.0, unit)
+    return _Term(code_text, code, None, row, into.factor, into.offset, unit)
 
 
 def _one_a_vital(
