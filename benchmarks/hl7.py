@@ -68,6 +68,7 @@ from ketaclinic.platform.model_registry import load_all
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.settings import Settings
 from ketaclinic.sessions import service
+from ketaclinic.sessions.demo import DEMO_PRE_DOSE, infusion_under_way
 from ketaclinic.sessions.models import VitalSign
 
 ZONE = ZoneInfo("America/New_York")
@@ -140,28 +141,14 @@ def _chairs(factory: sessionmaker[Session], n: int, tag: str) -> list[tuple[int,
                 )
             )
             db.flush()
-            row = service.start_walk_in_session(db, actor=nurse, patient_id=patient.id, now=start)
-            service.answer_checklist(
+            row = infusion_under_way(
                 db,
-                actor=nurse,
-                session_id=row.id,
-                now=start,
-                answers={"identity": "yes", "consent": "yes", "fasting": "yes", "driver": "yes"},
+                nurse=nurse,
+                patient_id=patient.id,
+                start=start,
+                dose_at=start + timedelta(minutes=1),
+                pre_dose=DEMO_PRE_DOSE,
             )
-            service.record_vitals(
-                db,
-                actor=nurse,
-                session_id=row.id,
-                taken_at=start,
-                heart_rate=72,
-                systolic_bp=126,
-                diastolic_bp=80,
-                spo2=98,
-                respiratory_rate=14,
-                now=start,
-            )
-            dose = start + timedelta(minutes=1)
-            service.chart_pump(db, actor=nurse, session_id=row.id, kind="start", at=dose, now=dose)
             device = f"BENCH-{tag}-{i:03d}"
             service.bind_device(db, actor=nurse, session_id=row.id, device_id=device)
             out.append((row.id, patient.mrn, device))

@@ -22,7 +22,7 @@ from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.db import make_engine, make_session_factory, transaction, utcnow
 from ketaclinic.platform.settings import Settings
 from ketaclinic.sessions import service
-from ketaclinic.sessions.demo import FULL_CHECKLIST
+from ketaclinic.sessions.demo import infusion_under_way
 from ketaclinic.sessions.models import SessionAlarm, VitalSign
 from tests.browser.conftest import log_in
 from tests.browser.test_sessions import _iv_patient
@@ -31,32 +31,25 @@ pytestmark = [pytest.mark.browser, pytest.mark.real_commits]
 
 
 def _infusing(db: Session, settings: Settings, start: datetime) -> tuple[Actor, int, str]:
-    """A demo IV patient's walk-in session: checklist answered, the pre-dose reading at
-    ``start``, the pump started a minute later. The nurse, the session and the MRN."""
-    patient_id = _iv_patient(settings)
+    """A demo IV patient's infusion: its pre-dose reading at ``start``, the pump started a
+    minute later. The nurse, the session and the MRN."""
     user = db.scalars(select(User).where(User.username == "nurse.okafor")).one()
     nurse = accounts.actor_for(user)
-    row = service.start_walk_in_session(db, actor=nurse, patient_id=patient_id, now=start)
-    state = service.get_session(db, actor=nurse, session_id=row.id, now=start)
-    answers = dict(FULL_CHECKLIST)
-    if any(i.rule.id == "pregnancy_test" and not i.met for i in state.checklist):
-        answers["pregnancy_test"] = "negative"
-    service.answer_checklist(db, actor=nurse, session_id=row.id, answers=answers, now=start)
-    service.record_vitals(
+    row = infusion_under_way(
         db,
-        actor=nurse,
-        session_id=row.id,
-        taken_at=start,
-        heart_rate=74,
-        systolic_bp=126,
-        diastolic_bp=80,
-        spo2=98,
-        respiratory_rate=14,
-        now=start,
+        nurse=nurse,
+        patient_id=_iv_patient(settings),
+        start=start,
+        dose_at=start + timedelta(minutes=1),
+        pre_dose={
+            "heart_rate": 74,
+            "systolic_bp": 126,
+            "diastolic_bp": 80,
+            "spo2": 98,
+            "respiratory_rate": 14,
+        },
     )
-    dose = start + timedelta(minutes=1)
-    service.chart_pump(db, actor=nurse, session_id=row.id, kind="start", at=dose, now=dose)
-    return nurse, row.id, state.patient.mrn
+    return nurse, row.id, service.get_session(db, actor=nurse, session_id=row.id).patient.mrn
 
 
 def test_a_monitor_reading_appears_live_and_its_alarm_is_acknowledged_there(

@@ -38,6 +38,14 @@ RECENT = 80
 # one names the demo's chair.
 DEMO_MONITOR = "DEMO-MON-1"
 FULL_CHECKLIST = {"identity": "yes", "consent": "yes", "fasting": "yes", "driver": "yes"}
+# The demo chair's pre-dose reading: an ordinary one, inside every go limit.
+DEMO_PRE_DOSE = {
+    "heart_rate": 74,
+    "systolic_bp": 122,
+    "diastolic_bp": 78,
+    "spo2": 98,
+    "respiratory_rate": 14,
+}
 ALDRETE_10 = {
     "activity": 2,
     "respiration": 2,
@@ -69,6 +77,44 @@ def build(db: Session, clinic: DemoClinic) -> None:
     _in_progress(db, clinic)
 
 
+def infusion_under_way(
+    db: Session,
+    *,
+    nurse: Actor,
+    patient_id: int,
+    start: datetime,
+    dose_at: datetime,
+    pre_dose: dict[str, int],
+) -> InfusionSession:
+    """A walk-in IV session for the patient's signed order, as a nurse runs one: the
+    checklist answered in full (a negative pregnancy test where one is asked), the
+    pre-dose reading at ``start``, the pump started at ``dose_at``. The demo's chair,
+    the monitor benchmark and the live-screen tests start their infusions so. Raises
+    ``ValueError`` when the patient's order is not for an IV infusion."""
+    row = service.start_walk_in_session(db, actor=nurse, patient_id=patient_id, now=start)
+    if row.route != "iv":
+        raise ValueError("not an IV order")
+    state = service.get_session(db, actor=nurse, session_id=row.id, now=start)
+    answers = dict(FULL_CHECKLIST)
+    if any(i.rule.id == "pregnancy_test" and not i.met for i in state.checklist):
+        answers["pregnancy_test"] = "negative"
+    service.answer_checklist(db, actor=nurse, session_id=row.id, answers=answers, now=start)
+    service.record_vitals(
+        db,
+        actor=nurse,
+        session_id=row.id,
+        taken_at=start,
+        heart_rate=pre_dose["heart_rate"],
+        systolic_bp=pre_dose["systolic_bp"],
+        diastolic_bp=pre_dose["diastolic_bp"],
+        spo2=pre_dose["spo2"],
+        respiratory_rate=pre_dose["respiratory_rate"],
+        now=start,
+    )
+    service.chart_pump(db, actor=nurse, session_id=row.id, kind="start", at=dose_at, now=dose_at)
+    return row
+
+
 def _in_progress(db: Session, clinic: DemoClinic) -> None:
     """An IV infusion running now (ten minutes in), monitor bound: the chair the
     simulator sends for. At the real clock, as monitor readings are charted at arrival."""
@@ -82,32 +128,16 @@ def _in_progress(db: Session, clinic: DemoClinic) -> None:
     for order in reversed(signed):
         try:
             with db.begin_nested():
-                row = service.start_walk_in_session(
-                    db, actor=nurse, patient_id=order.patient_id, now=start
-                )
-                if row.route != "iv":
-                    raise ValueError("not an IV order")  # rolls the savepoint back
-                state = service.get_session(db, actor=nurse, session_id=row.id, now=start)
-                answers = dict(FULL_CHECKLIST)
-                if any(i.rule.id == "pregnancy_test" and not i.met for i in state.checklist):
-                    answers["pregnancy_test"] = "negative"
-                service.answer_checklist(
-                    db, actor=nurse, session_id=row.id, answers=answers, now=start
-                )
-                service.record_vitals(
-                    db,
-                    actor=nurse,
-                    session_id=row.id,
-                    taken_at=start,
-                    heart_rate=74,
-                    systolic_bp=122,
-                    diastolic_bp=78,
-                    spo2=98,
-                    respiratory_rate=14,
-                    now=start,
-                )
                 dose = start + timedelta(minutes=4)
-                service.chart_pump(db, actor=nurse, session_id=row.id, kind="start", now=dose)
+                # A ValueError (not an IV order) rolls the savepoint back.
+                row = infusion_under_way(
+                    db,
+                    nurse=nurse,
+                    patient_id=order.patient_id,
+                    start=start,
+                    dose_at=dose,
+                    pre_dose=DEMO_PRE_DOSE,
+                )
                 service.bind_device(
                     db, actor=nurse, session_id=row.id, device_id=DEMO_MONITOR, now=dose
                 )
