@@ -186,6 +186,28 @@ def test_a_prescriber_acknowledges_an_alert_from_the_queue(client: TestClient, d
     assert "No open alert." in client.get("/outcomes/alerts").text
 
 
+def test_the_alert_pages_name_the_staff_by_full_name(client: TestClient, db: Session) -> None:
+    """Who raised an alert and who acknowledged it are shown by the names on their
+    accounts (``make_user`` gives n.okoro the name "N.Okoro"), not by username."""
+    make_user(db, "prescriber", username="dr.ames")
+    patient = a_patient(db)
+    service.flag_by_clinician(
+        db, actor=staff(db, "nurse", "n.okoro"), patient_id=patient.id, note="hopeless, no plan"
+    )
+    alert_id = db.scalar(select(SuicidalityAlert.id))
+    db.commit()
+    csrf = login(client, "dr.ames")
+    queue = client.get("/outcomes/alerts").text
+    assert "by N.Okoro" in queue and "by n.okoro" not in queue
+    client.post(
+        f"/outcomes/alerts/{alert_id}/acknowledge",
+        data={"csrf_token": csrf, "action": "safety_plan_reviewed", "note": "called her"},
+    )
+    assert "Dr.Ames, " in client.get("/outcomes/alerts").text
+    chart = client.get(f"/patients/{patient.id}/outcomes").text
+    assert "by N.Okoro" in chart and "Dr.Ames, " in chart and "dr.ames, " not in chart
+
+
 def test_the_api_records_a_response_with_its_observations(client: TestClient, db: Session) -> None:
     make_user(db, "nurse")
     patient = a_patient(db)

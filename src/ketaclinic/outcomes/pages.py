@@ -413,6 +413,7 @@ def outcomes_page(
             "contexts": config.CONTEXTS,
             "actions": service.ACTIONS,
             "names": {i.id: i.name for i in instruments.all()},
+            "people": service.names_on_alerts(db, data.alerts),
         },
     )
 
@@ -460,6 +461,7 @@ def alert_queue(request: Request, db: DB, actor: Actor = allow(*CLINICAL)) -> Re
             "open": open_,
             "done": done,
             "names": names,
+            "people": service.names_on_alerts(db, open_ + done),
             "actions": service.ACTIONS,
             "error": request.query_params.get("error"),
         },

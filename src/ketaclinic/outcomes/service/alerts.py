@@ -3,7 +3,7 @@ nobody has acknowledged them in the clinic's set time."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -16,6 +16,7 @@ from ketaclinic.outcomes.service.outbox import enqueue_for_staff
 from ketaclinic.outcomes.service.texts import PUBLIC_URL
 from ketaclinic.patients import service as patients
 from ketaclinic.platform import jobs
+from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.accounts.models import User
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
@@ -331,6 +332,18 @@ def escalate_alert(db: Session, *, alert_id: int, now: datetime) -> bool:
     done = _escalate(db, alert, _escalation_team(db), now=now)
     db.flush()
     return done
+
+
+def names_on_alerts(db: Session, alerts: Iterable[Alert]) -> dict[str, str]:
+    """The full names of everyone the alerts name (who raised, the care team told, the
+    primary clinician, whom it escalated to, who acknowledged), read in one statement
+    for the page; a page shows the username where no name is on record."""
+    people: set[str | None] = set()
+    for alert in alerts:
+        people.update((alert.raised_by, alert.primary_clinician, alert.acknowledged_by))
+        people.update(alert.notified or ())
+        people.update(alert.escalated_to or ())
+    return accounts.full_names(db, people)
 
 
 def open_alerts(db: Session, *, actor: Actor) -> list[Alert]:
