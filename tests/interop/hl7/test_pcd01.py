@@ -1074,3 +1074,45 @@ def test_what_a_code_and_unit_came_to_is_remembered_per_model_and_bounded(
             (150456, "spo2", 97, OBR_AT, False), skipped=[f"{190000 + term} (not in the MDC table)"]
         )
         assert len(small.memo) <= 3
+
+
+def _efficia(serial: str) -> str:
+    """The Efficia CM Series Data Export Guide's LAN example (pp. 2-7, 3-10) as an ORU^R01
+    of vital signs: MSH-3 "^EfficiaCM", MSH-10 the serial and a counter, no OBX-18."""
+    return "\r".join(
+        [
+            "MSH|^~\\&|^EfficiaCM||||20140510124500||ORU^R01^ORU_R01|"
+            f"{serial}000000002D|P|2.4|||||||||2.16.840.1.113883.9.2.1",
+            "PID|||MRN1234||JONES^MARY^A",
+            "PV1|||^^LOCATION34|||||||||||||||A|TRANSACTION1234",
+            f"ORC|NW|||||||||||||||||{serial}",
+            "OBR||||MONITOR|||20140510124500|||OPERATOR12",
+            "OBX||NM|0002-4bb8^SpO2^MDIL||98|0004-0220^%^MDIL|||||F",
+            "OBX||NM|0002-4a05^NBPs^MDIL||122|0004-0f20^mmHg^MDIL|||||F|||20140510124430",
+            "OBX||NM|0002-4a06^NBPd^MDIL||85|0004-0f20^mmHg^MDIL|||||F|||20140510124430",
+            "OBX||NM|0002-480a^Pulse^MDIL||80|0004-0aa0^bpm^MDIL|||||F||||||0002-4bb8^SpO2^MDIL",
+        ]
+    )
+
+
+def test_an_efficia_monitor_is_told_apart_by_the_serial_that_begins_its_control_id() -> None:
+    """By hand: times without an offset are New York's (EDT in May, -4 h): 12:45:00 ->
+    16:45:00 UTC, 12:44:30 -> 16:44:30 UTC; 0x4bb8 = 19384 -> 150456, 0x4a05/0x4a06 ->
+    150021/150022, 0x480a = 18442 -> 149514; device: MSH-10's first 10 characters."""
+    at, bp_at = "2014-05-10T16:45:00+00:00", "2014-05-10T16:44:30+00:00"
+    assert _outcome(_efficia("MONITORABC")) == {
+        "sender": "^EfficiaCM",
+        "control_id": "MONITORABC000000002D",
+        "mrn": "MRN1234",
+        "device_id": "MONITORABC",
+        "model": "EfficiaCM",
+        "observations": [
+            (150456, "spo2", 98, at, False),
+            (150021, "systolic_bp", 122, bp_at, False),
+            (150022, "diastolic_bp", 85, bp_at, False),
+            (149514, "heart_rate", 80, at, False),
+        ],
+        "skipped": [],
+    }
+    other = _outcome(_efficia("MONITORXYZ"))
+    assert isinstance(other, dict) and other["device_id"] == "MONITORXYZ"

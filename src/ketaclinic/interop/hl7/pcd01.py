@@ -264,6 +264,27 @@ def _seconds_time(raw: str, zone: tzinfo) -> datetime | None:
     return moment - timedelta(minutes=offset if raw[14] == "+" else -offset)
 
 
+# Monitors that send no OBX-18 and one MSH-3 for every unit, but begin MSH-10 with
+# their own serial number: (model, its length). The device a reading comes from is then
+# that serial, so that two such monitors are told apart when a nurse binds one.
+SERIAL_IN_CONTROL_ID: dict[str, int] = {
+    # Philips Efficia CM Series Data Export Guide, MSH segment tables (pp. 2-7 to 2-8,
+    # 3-10 to 3-12): MSH-3 "^EfficiaCM", "the identifier for all Efficia monitors";
+    # MSH-10 "a combination of the 10-character device serial number and a 10-character
+    # message counter" (sample MONITORABC000000002D); its OBX carry no OBX-18.
+    "EfficiaCM": 10,
+}
+
+
+def _device_of_model(model: str, control_id: str) -> str:
+    """The device a message without OBX-18 comes from: the serial its model writes at
+    the start of MSH-10 (``SERIAL_IN_CONTROL_ID``), else its model (MSH-3)."""
+    length = SERIAL_IN_CONTROL_ID.get(model)
+    if length is not None and len(control_id) > length:
+        return control_id[:length]
+    return model
+
+
 def decode(message: Message, *, zone: tzinfo, codes: mdc.Codebook = mdc.DEFAULT) -> Decoded:
     """The readings of a PCD-01 message, or ``Refused`` naming what is wrong. ``codes``:
     the MDC rows and units, the clinic's own where it overrides the defaults.
@@ -300,7 +321,11 @@ def decode(message: Message, *, zone: tzinfo, codes: mdc.Codebook = mdc.DEFAULT)
         raise Refused("AR", REQUIRED_FIELD_MISSING, "no message control id", "MSH-10")
     sending = msh[3] if size > 3 else ""
     sender = sending.strip() or "unknown"
-    model = sending.partition(cs)[0].strip() or "*"
+    # MSH-3 is an HD: namespace ^ universal id ^ its type. PCD-01 monitors put their
+    # model in the namespace; an Efficia CM leaves it empty and names itself in the
+    # universal id ("^EfficiaCM", ``SERIAL_IN_CONTROL_ID``).
+    hd = sending.split(cs)
+    model = hd[0].strip() or (hd[1].strip() if len(hd) > 1 else "") or "*"
     if pid is None:
         raise Refused("AE", REQUIRED_FIELD_MISSING, "no PID segment", "PID")
     mrn = pid[3].partition(cs)[0].strip() if len(pid) > 3 else ""
@@ -411,7 +436,7 @@ def decode(message: Message, *, zone: tzinfo, codes: mdc.Codebook = mdc.DEFAULT)
         sender[:180],
         control_id[:199],
         mrn,
-        (devices.pop() if devices else model)[:120],
+        (devices.pop() if devices else _device_of_model(model, control_id))[:120],
         model,
         observations,
         skipped,
