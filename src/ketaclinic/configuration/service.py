@@ -41,12 +41,7 @@ def active(db: Session, table_key: str | None = None) -> list[ClinicOverride]:
 
 def overrides_for(db: Session, table_key: str) -> list[Override]:
     """The clinic's active overrides of one table, ready for the clinical functions."""
-    _table(table_key)
-    return [_override(o) for o in active(db, table_key)]
-
-
-def _override(o: ClinicOverride) -> Override:
-    return Override(target=o.target, field=o.field, value=o.value, by=o.created_by, reason=o.reason)
+    return overrides_by_table(db, table_key)[table_key]
 
 
 def clinic_overrides(db: Session, *table_keys: str) -> list[Override]:

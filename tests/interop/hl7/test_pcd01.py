@@ -1116,3 +1116,18 @@ def test_an_efficia_monitor_is_told_apart_by_the_serial_that_begins_its_control_
     }
     other = _outcome(_efficia("MONITORXYZ"))
     assert isinstance(other, dict) and other["device_id"] == "MONITORXYZ"
+
+
+def test_a_refused_message_is_named_by_the_device_decode_would_name() -> None:
+    """A dead letter is kept under the device ``decode`` would chart it to: an Efficia's
+    serial from MSH-10; a message naming no model and no OBX-18, under no device."""
+    refused = pcd01.header(_efficia("MONITORABC").replace("ORU^R01^ORU_R01", "ADT^A01"))
+    named = pcd01.named(refused)
+    assert (named.sender, named.control_id, named.mrn, named.device_id) == (
+        "^EfficiaCM",
+        "MONITORABC000000002D",
+        "MRN1234",
+        "MONITORABC",
+    )
+    anonymous = pcd01.header(_efficia("MONITORABC").replace("|^EfficiaCM|", "||"))
+    assert pcd01.named(anonymous).device_id is None

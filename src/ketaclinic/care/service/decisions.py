@@ -193,6 +193,12 @@ def planning_limits(db: Session) -> dict[str, int]:
     }
 
 
+def _planning_limit(db: Session, key: str) -> int:
+    """One of ``planning_limits``, read for the choice that plans sessions of its kind."""
+    overrides = configuration.overrides_for(db, "course.planning_limits")
+    return clinical_plan.planning_limit(key, overrides).most
+
+
 def _extension_refused(most: int) -> Invalid:
     return Invalid(f"extend by 1 to {most} sessions", fields={"extra_sessions": f"1 to {most}"})
 
@@ -260,17 +266,17 @@ def decide(
     label = CHOICES[choice]
     if choice in ("extend", "titrate", "maintenance") and current is None:
         raise Conflict("the course has no signed order to continue: sign its first order")
-    limits = planning_limits(db)
     if choice == "extend":
+        most = _planning_limit(db, "induction_extension")
         if extra_sessions is None:
-            raise _extension_refused(limits["induction_extension"])
+            raise _extension_refused(most)
         planned = _extend_induction(
             db,
             actor,
             course,
             extra_sessions,
             f"decision: extend by {extra_sessions}: {reason}",
-            limits["induction_extension"],
+            most,
         )
         assert current is not None
         order = orders.repeat_order(
@@ -282,7 +288,7 @@ def decide(
         if extra_sessions:
             why = f"decision: titrate and extend by {extra_sessions}: {reason}"
             planned = _extend_induction(
-                db, actor, course, extra_sessions, why, limits["induction_extension"]
+                db, actor, course, extra_sessions, why, _planning_limit(db, "induction_extension")
             )
     elif choice == "maintenance":
         rows = _maintenance_rows(db)
@@ -294,7 +300,7 @@ def decide(
             "fortnightly": declared.fortnightly if fortnightly is None else fortnightly,
             "monthly": declared.monthly if monthly is None else monthly,
         }
-        most = limits["boosters_per_spacing"]
+        most = _planning_limit(db, "boosters_per_spacing")
         if any(not 0 <= v <= most for v in counts.values()) or not sum(counts.values()):
             raise Invalid(
                 f"plan 0 to {most} boosters of each spacing, at least one in all",

@@ -366,7 +366,7 @@ class Codebook:
     each device model that has rows of its own (over the ``*`` rows), a row looked up
     for every observation, and the converted units. ``DEFAULT`` is the declared
     tables'; a clinic that overrides a row (``codebook`` of the overridden tables) gets
-    one of its own, built once for a group of messages."""
+    one of its own, made once for each set of its overrides."""
 
     rows: Mapping[str, MdcRow]
     units: Mapping[str, UnitRow]

@@ -315,16 +315,12 @@ def _phase_rows(phase: Phase, overrides: Iterable[Override]) -> tuple[Limit, ...
     try:
         return _cached_rows(phase, overrides)
     except TypeError:  # an override whose value cannot be hashed: made afresh
-        return _rows_of(phase, overrides)
-
-
-def _rows_of(phase: Phase, overrides: tuple[Override, ...]) -> tuple[Limit, ...]:
-    return tuple(row for row in apply(LIMITS, overrides).values() if phase in row.phases)
+        return _cached_rows.__wrapped__(phase, overrides)
 
 
 @functools.lru_cache(maxsize=256)
 def _cached_rows(phase: Phase, overrides: tuple[Override, ...]) -> tuple[Limit, ...]:
-    return _rows_of(phase, overrides)
+    return tuple(row for row in apply(LIMITS, overrides).values() if phase in row.phases)
 
 
 def _crosses(value: float, comparison: Comparison, threshold: float) -> bool:

@@ -276,6 +276,14 @@ SERIAL_IN_CONTROL_ID: dict[str, int] = {
 }
 
 
+def _model(sending: str, cs: str) -> str:
+    """The device model MSH-3 names. MSH-3 is an HD: namespace ^ universal id ^ its type;
+    PCD-01 monitors put their model in the namespace, an Efficia CM leaves it empty and
+    names itself in the universal id ("^EfficiaCM", ``SERIAL_IN_CONTROL_ID``)."""
+    hd = sending.split(cs)
+    return hd[0].strip() or (hd[1].strip() if len(hd) > 1 else "") or "*"
+
+
 def _device_of_model(model: str, control_id: str) -> str:
     """The device a message without OBX-18 comes from: the serial its model writes at
     the start of MSH-10 (``SERIAL_IN_CONTROL_ID``), else its model (MSH-3)."""
@@ -321,11 +329,7 @@ def decode(message: Message, *, zone: tzinfo, codes: mdc.Codebook = mdc.DEFAULT)
         raise Refused("AR", REQUIRED_FIELD_MISSING, "no message control id", "MSH-10")
     sending = msh[3] if size > 3 else ""
     sender = sending.strip() or "unknown"
-    # MSH-3 is an HD: namespace ^ universal id ^ its type. PCD-01 monitors put their
-    # model in the namespace; an Efficia CM leaves it empty and names itself in the
-    # universal id ("^EfficiaCM", ``SERIAL_IN_CONTROL_ID``).
-    hd = sending.split(cs)
-    model = hd[0].strip() or (hd[1].strip() if len(hd) > 1 else "") or "*"
+    model = _model(sending, cs)
     if pid is None:
         raise Refused("AE", REQUIRED_FIELD_MISSING, "no PID segment", "PID")
     mrn = pid[3].partition(cs)[0].strip() if len(pid) > 3 else ""
@@ -493,10 +497,7 @@ def _term(
     if unit and not unit.isdigit():
         mdil_unit = mdc.mdil_code(unit, units[2].strip() if len(units) > 2 else "")
         unit = str(mdil_unit) if mdil_unit is not None else unit
-    if unit == str(row.unit_code) or unit_name == row.unit:
-        into: mdc.Conversion | None = mdc.Conversion(row.factor)  # the row's own unit
-    else:
-        into = mdc.conversion(row, unit, unit_name, codes.units)
+    into = mdc.conversion(row, unit, unit_name, codes.units)
     if into is None:
         return _Term(code_text, code, None, row, None, 0.0, unit)
     return _Term(code_text, code, None, row, into.factor, into.offset, unit)
@@ -569,11 +570,16 @@ def named(message: Message | None) -> Named:
     obx = message.all("OBX")
     device = next((d for d in (message.value(o, 18, 1) for o in obx) if d), "")
     sender = message.value(msh, 3)
+    control_id = message.value(msh, 10)
+    model = _model(sender, message.component_separator)
+    if not device and model != "*":
+        # As ``decode`` names it: the model's serial in MSH-10, else the model.
+        device = _device_of_model(model, control_id)
     return Named(
         sender[:180] or None,
-        message.value(msh, 10)[:199] or None,
+        control_id[:199] or None,
         (message.value(pid, 3, 1) if pid is not None else "") or None,
-        (device or message.value(msh, 3, 1))[:120] or None,
+        device[:120] or None,
     )
 
 
