@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.outcomes import service
 from ketaclinic.outcomes.models import QuestionnaireResponse, SuicidalityAlert
 from ketaclinic.platform.accounts.models import LoginSession
+from ketaclinic.platform.audit import chain
 from ketaclinic.platform.audit.models import AuditEvent
 from ketaclinic.platform.db import utcnow
 from tests.conftest import login, make_user
@@ -206,6 +209,37 @@ def test_the_alert_pages_name_the_staff_by_full_name(client: TestClient, db: Ses
     assert "Dr.Ames, " in client.get("/outcomes/alerts").text
     chart = client.get(f"/patients/{patient.id}/outcomes").text
     assert "by N.Okoro" in chart and "Dr.Ames, " in chart and "dr.ames, " not in chart
+
+
+def test_the_alert_queue_costs_the_same_statements_for_two_patients_or_six(
+    client: TestClient, app: FastAPI, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The trail sealed before each page and not again during it (a seal at the end of
+    # an act comes at most once a second, whenever that falls).
+    monkeypatch.setattr(chain, "AUTO_SEAL_AFTER", timedelta(days=1))
+    make_user(db, "prescriber")
+    nurse = staff(db, "nurse")
+    csrf = login(client, "prescriber")
+    costs = []
+    for count in (2, 6):
+        while (n := db.scalar(select(func.count()).select_from(SuicidalityAlert)) or 0) < count:
+            patient = a_patient(db, family_name=f"Queued{n}")
+            service.flag_by_clinician(db, actor=nurse, patient_id=patient.id, note="no plan")
+        chain.seal(db, wait=True)
+        db.commit()
+        seen = [0]
+
+        def statement(*_: Any) -> None:
+            seen[0] += 1
+
+        event.listen(app.state.engine, "before_cursor_execute", statement)
+        try:
+            queue = client.get("/outcomes/alerts")
+        finally:
+            event.remove(app.state.engine, "before_cursor_execute", statement)
+        assert queue.status_code == 200 and f"Queued{count - 1}" in queue.text
+        costs.append(seen[0])
+    assert csrf and costs[0] == costs[1], costs
 
 
 def test_the_api_records_a_response_with_its_observations(client: TestClient, db: Session) -> None:

@@ -17,7 +17,7 @@ class Hl7Message(Base):
 
     __tablename__ = "hl7_messages"
     __table_args__ = (
-        UniqueConstraint("sender", "control_id", name="uq_hl7_messages_sender_control"),
+        UniqueConstraint("control_id", "sender", name="uq_hl7_messages_control_sender"),
         Index("ix_hl7_messages_session", "session_id"),
     )
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import ARRAY, String, Table, any_, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.clinical.codes import mdc
@@ -205,14 +205,17 @@ def _readings(decoded: pcd01.Decoded) -> list[sessions.Measured]:
 
 
 def _stored(db: Session, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Which of these (sender, control id) pairs are stored already: one query."""
-    senders = {sender for sender, _ in keys}
-    controls = {control for _, control in keys}
-    found = db.execute(
-        select(Hl7Message.sender, Hl7Message.control_id).where(
-            Hl7Message.sender.in_(sorted(senders)), Hl7Message.control_id.in_(sorted(controls))
-        )
-    ).all()
+    """Which of these (sender, control id) pairs are stored already: one query, a probe
+    of the (control_id, sender) key a control id (the pairs' senders are matched here;
+    a sender IN list beside it would probe every sender with every control id)."""
+    controls = sorted({control for _, control in keys})
+    if db.get_bind().dialect.name == "postgresql":
+        # One array parameter: the statement's text is the same for every group, so the
+        # server plans it once (an IN list of each group's length is planned each time).
+        where = Hl7Message.control_id == any_(bindparam("controls", controls, type_=ARRAY(String)))
+    else:
+        where = Hl7Message.control_id.in_(controls)
+    found = db.execute(select(Hl7Message.sender, Hl7Message.control_id).where(where)).all()
     return {(sender, control) for sender, control in found} & keys
 
 

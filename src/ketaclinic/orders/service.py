@@ -29,7 +29,7 @@ from ketaclinic.platform import ports
 from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
-from ketaclinic.platform.db import utcnow
+from ketaclinic.platform.db import rows_by_id, utcnow
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from ketaclinic.platform.roles import Role
 
@@ -735,7 +735,7 @@ def orders_by_id(db: Session, ids: Iterable[int]) -> dict[int, Order]:
     wanted = set(ids)
     if not wanted:
         return {}
-    return {row.id: row for row in db.scalars(select(Order).where(Order.id.in_(wanted)))}
+    return rows_by_id(db, Order, wanted)
 
 
 def planned_session_by_id(db: Session, planned_session_id: int) -> PlannedSession | None:

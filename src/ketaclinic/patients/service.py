@@ -22,7 +22,7 @@ from ketaclinic.patients.schemas import MeasurementIn, PatientIn, PatientUpdate
 from ketaclinic.platform import ports
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
-from ketaclinic.platform.db import utcnow
+from ketaclinic.platform.db import rows_by_id, utcnow
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from ketaclinic.platform.roles import care_team_only
 
@@ -355,7 +355,7 @@ def patients_by_id(db: Session, patient_ids: Iterable[int]) -> dict[int, Patient
     wanted = set(patient_ids)
     if not wanted:
         return {}
-    return {p.id: p for p in db.scalars(select(Patient).where(Patient.id.in_(wanted)))}
+    return rows_by_id(db, Patient, wanted)
 
 
 def mrns(db: Session, patient_ids: Iterable[int]) -> dict[int, str]:

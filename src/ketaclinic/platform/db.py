@@ -7,13 +7,14 @@ models and migrations serve both.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, inspect, select
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -49,6 +50,28 @@ def keep_row(db: Session, model: type[RowT], key: int, values: dict[str, Any]) -
         setattr(kept, name, value)
     kept.updated_at = utcnow()  # type: ignore[attr-defined]
     return kept
+
+
+def rows_by_id(db: Session, model: type[RowT], ids: Iterable[int]) -> dict[int, RowT]:
+    """The rows of ``model`` with these ids (a single-column primary key): those this
+    unit of work holds already, loaded and current, from its identity map; the others
+    with one query. An act that reads the same rows through two services (a group of
+    monitor messages: matched to sessions, then charted) reads them once."""
+    wanted = set(ids)
+    found: dict[int, RowT] = {}
+    if not wanted:
+        return found
+    held = db.identity_map
+    for key in wanted:
+        row = held.get(identity_key(model, key))
+        if row is not None and not inspect(row).expired_attributes:
+            found[key] = row
+    missing = wanted - found.keys()
+    if missing:
+        column = model.__mapper__.primary_key[0]
+        for row in db.scalars(select(model).where(column.in_(sorted(missing)))):
+            found[getattr(row, model.__mapper__.get_property_by_column(column).key)] = row
+    return found
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -8,6 +8,7 @@ charted (unknown code or unit, a value out of range)."""
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import time
@@ -230,6 +231,9 @@ def _time(raw: str, zone: tzinfo, where: str) -> datetime:
         ) from None
 
 
+# The clinic's monitors stamp their readings to the second and send every few seconds,
+# so the chairs of one group share a handful of stamps: each is read once (bounded).
+@functools.lru_cache(maxsize=1024)
 def _seconds_time(raw: str, zone: tzinfo) -> datetime | None:
     """``_time`` for the time a monitor stamps (YYYYMMDDHHMMSS, with or without a
     +/-HHMM offset), without a regular expression; ``None`` for any other form or

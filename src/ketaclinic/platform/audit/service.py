@@ -171,14 +171,20 @@ def record_many(db: Session, entries: list[Event], *, at: datetime | None = None
     """``record`` for several events of one act (a group of monitor messages, one event
     per patient): their ids taken with one statement, the rows written with one
     statement. Returns how many were written."""
+    moment = at or utcnow()
+    return _insert_events(db, [(entry, moment) for entry in entries])
+
+
+def _insert_events(db: Session, entries: list[tuple[Event, datetime]]) -> int:
+    """Events, each at its own time, as plain rows: ids with one statement, one
+    ``executemany``, never tracked by the session."""
     if not entries:
         return 0
-    key, moment = audit_key(db), at or utcnow()
+    key = audit_key(db)
     rows = [
         _values(db, key, event_id, entry, moment)
-        for event_id, entry in zip(_next_ids(db, len(entries)), entries, strict=True)
+        for event_id, (entry, moment) in zip(_next_ids(db, len(entries)), entries, strict=True)
     ]
-    # Plain rows with one executemany, never tracked by the session.
     db.execute(insert(cast(Table, AuditEvent.__table__)), rows)
     chain.mark_written(db)
     return len(rows)
@@ -261,29 +267,52 @@ def take_reads(db: Session) -> list[dict[str, Any]]:
 
 def write_reads(db: Session, reads: list[dict[str, Any]]) -> int:
     """Append the rows for reads taken from a unit of work (in this session's
-    transaction)."""
+    transaction): all of them with one insert (a page that shows fifty patients costs
+    the statements of one), or, should one name a patient who is not on record, each in
+    a savepoint of its own so that the others are kept as they are."""
+    if not reads:
+        return 0
+    entries = [
+        (_read_event(read, read["patient_id"], _read_detail(read)), read["at"]) for read in reads
+    ]
+    try:
+        with db.begin_nested():
+            _insert_events(db, entries)
+        return len(reads)
+    except IntegrityError:
+        pass
     for read in reads:
-        detail = read["detail"]
-        if read["also"]:
-            also = "also read: " + ", ".join(read["also"])
-            detail = f"{detail}; {also}" if detail else also
-        fields = dict(
-            actor=read["actor"],
-            action=read["action"],
-            object_type=read["object_type"],
-            object_id=read["object_id"],
-            at=read["at"],
-            sensitive=False,
-        )
+        detail = _read_detail(read)
         try:
             with db.begin_nested():
-                record(db, patient_id=read["patient_id"], detail=detail, **fields)
+                _insert_events(db, [(_read_event(read, read["patient_id"], detail), read["at"])])
         except IntegrityError:
             # A read of a patient who is not on record (a mistyped id, a race with a
             # merge): the attempt is kept, with the id it asked for.
             asked = f"patient id {read['patient_id']} not on record"
-            record(db, patient_id=None, detail=f"{detail}; {asked}" if detail else asked, **fields)
+            kept = f"{detail}; {asked}" if detail else asked
+            _insert_events(db, [(_read_event(read, None, kept), read["at"])])
     return len(reads)
+
+
+def _read_detail(read: dict[str, Any]) -> str:
+    detail: str = read["detail"]
+    if read["also"]:
+        also = "also read: " + ", ".join(read["also"])
+        detail = f"{detail}; {also}" if detail else also
+    return detail
+
+
+def _read_event(read: dict[str, Any], patient_id: int | None, detail: str) -> Event:
+    return Event(
+        read["actor"],
+        read["action"],
+        patient_id,
+        read["object_type"],
+        read["object_id"],
+        detail,
+        sensitive=False,
+    )
 
 
 def flush_reads(db: Session) -> int:

@@ -176,13 +176,10 @@ def sessions_of_devices(db: Session, device_ids: Iterable[str]) -> dict[str, Dev
     wanted = sorted(set(device_ids))
     if not wanted:
         return {}
+    # Whole rows: the group's charting looks the sessions and patients up again by id
+    # (``rows_by_id``), from this unit of work's identity map.
     rows = db.execute(
-        select(
-            SessionDevice.device_id,
-            InfusionSession.id,
-            InfusionSession.patient_id,
-            InfusionSession.status,
-        )
+        select(SessionDevice.device_id, InfusionSession)
         .join(InfusionSession, InfusionSession.id == SessionDevice.session_id)
         .where(
             SessionDevice.device_id.in_(wanted),
@@ -191,11 +188,15 @@ def sessions_of_devices(db: Session, device_ids: Iterable[str]) -> dict[str, Dev
         )
         .order_by(SessionDevice.bound_at.desc(), SessionDevice.id.desc())
     ).all()
-    numbers = patients.mrns(db, {r.patient_id for r in rows})
+    people = patients.patients_by_id(db, {session.patient_id for _, session in rows})
     found: dict[str, DeviceSession] = {}
-    for device_id, session_id, patient_id, status in rows:
+    for device_id, session in rows:
         if device_id not in found:  # the latest binding, as ``session_of_device``
             found[device_id] = DeviceSession(
-                session_id, patient_id, numbers[patient_id], status, device_id
+                session.id,
+                session.patient_id,
+                people[session.patient_id].mrn,
+                session.status,
+                device_id,
             )
     return found

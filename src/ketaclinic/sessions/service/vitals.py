@@ -22,7 +22,7 @@ from ketaclinic.clinical import monitoring
 from ketaclinic.configuration import service as configuration
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
-from ketaclinic.platform.db import UTCDateTime, utcnow
+from ketaclinic.platform.db import UTCDateTime, rows_by_id, utcnow
 from ketaclinic.platform.errors import Conflict, Invalid, NotFound
 from ketaclinic.sessions.models import InfusionSession, SessionAlarm, VitalSign
 from ketaclinic.sessions.service import calls, summaries, view
@@ -288,20 +288,12 @@ def _group_rows(
 
 
 def _insert(db: Session, rows: list[DeviceReading]) -> None:
-    """Every reading of a group with one statement, and each row's id: on SQLite given
-    before (``_number``), an ``executemany``; on PostgreSQL one multi-row INSERT that
-    returns the ids in the rows' order."""
-    table = cast(Table, VitalSign.__table__)
-    if db.get_bind().dialect.name == "sqlite":
-        _number(db, rows)
-        db.execute(insert(table), [{"id": r.id, **r.values()} for r in rows])
-        return
-    ids = db.execute(
-        insert(table).returning(table.c.id, sort_by_parameter_order=True),
-        [r.values() for r in rows],
-    ).scalars()
-    for row, new_id in zip(rows, ids, strict=True):
-        row.id = new_id
+    """Every reading of a group with one ``executemany``, each row's id given before it
+    (``_number``): a driver's executemany returns no ids, and an INSERT ... RETURNING of
+    a group's rows is one long statement that PostgreSQL's driver parses anew each time
+    (too long for its statement cache), the slowest part of a group."""
+    _number(db, rows)
+    db.execute(insert(cast(Table, VitalSign.__table__)), [{"id": r.id, **r.values()} for r in rows])
 
 
 def charting_overrides(db: Session) -> list[Any]:
@@ -365,9 +357,7 @@ def chart_device_groups(
     ids = [g.session_id for g in groups]
     if len(set(ids)) != len(ids):
         raise Conflict("a session's messages are charted together, once a group")
-    found = {
-        r.id: r for r in db.scalars(select(InfusionSession).where(InfusionSession.id.in_(ids)))
-    }
+    found = rows_by_id(db, InfusionSession, ids)  # matched by ``sessions_of_devices``
     for session_id in ids:
         if session_id not in found:
             raise NotFound(f"no session with id {session_id}")
@@ -433,18 +423,31 @@ def chart_device_groups(
 
 
 def _number(db: Session, rows: list[DeviceReading]) -> None:
-    """On SQLite, the new rows' ids given before the insert, so that the group's rows go
-    in with one ``executemany`` (SQLite returns no ids from one, and SQLAlchemy would
-    insert row by row to learn them). A writing unit of work holds SQLite's write lock
-    from its first statement (BEGIN IMMEDIATE), so nobody else takes these ids; in a
-    deferred transaction another writer's commit in between makes the insert fail
-    (SQLite refuses to upgrade a stale snapshot, and the key is unique), never
-    collide. PostgreSQL returns the ids of one multi-row INSERT and needs none of this."""
-    if db.get_bind().dialect.name != "sqlite":
+    """The new rows' ids, given before the insert, in the rows' order, with one
+    statement. On PostgreSQL the table's sequence (values no one else is given, in
+    ascending order as the rows are). On SQLite one past the last: a writing unit of
+    work holds SQLite's write lock from its first statement (BEGIN IMMEDIATE), so
+    nobody else takes these ids; in a deferred transaction another writer's commit in
+    between makes the insert fail (SQLite refuses to upgrade a stale snapshot, and the
+    key is unique), never collide."""
+    if not rows:
         return
-    last = db.scalar(select(func.coalesce(func.max(VitalSign.id), 0))) or 0
-    for n, row in enumerate(rows, start=1):
-        row.id = last + n
+    if db.get_bind().dialect.name == "postgresql":
+        ids = sorted(
+            int(i)
+            for i in db.execute(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence('vital_signs', 'id')) "
+                    "FROM generate_series(1, :n)"
+                ),
+                {"n": len(rows)},
+            ).scalars()
+        )
+    else:
+        last = db.scalar(select(func.coalesce(func.max(VitalSign.id), 0))) or 0
+        ids = list(range(last + 1, last + 1 + len(rows)))
+    for row, new_id in zip(rows, ids, strict=True):
+        row.id = new_id
 
 
 def _call_prescriber(
@@ -599,18 +602,22 @@ class _Prefetched:
         out = cls({}, {})
         if not keys:
             return out
-        binds: dict[str, Any] = {}
-        for n, (state, _) in enumerate(dosed):
-            binds[f"s{n}"], binds[f"d{n}"] = state.session.id, state.dose_start
         ranges = [_phase_range(state, phase) for state, phase in keys]
-        for m, ((state, _), (low, high)) in enumerate(zip(keys, ranges, strict=True)):
-            binds[f"p{m}"], binds[f"lo{m}"] = state.session.id, low
-            if high is not None:
-                binds[f"hi{m}"] = high
-        statement = _prefetch_statement(len(dosed), tuple(high is not None for _, high in ranges))
+        if db.get_bind().dialect.name == "postgresql":
+            result = db.execute(_PG_PREFETCH, _pg_prefetch_binds(dosed, keys, ranges))
+        else:
+            binds: dict[str, Any] = {}
+            for n, (state, _) in enumerate(dosed):
+                binds[f"s{n}"], binds[f"d{n}"] = state.session.id, state.dose_start
+            for m, ((state, _), (low, high)) in enumerate(zip(keys, ranges, strict=True)):
+                binds[f"p{m}"], binds[f"lo{m}"] = state.session.id, low
+                if high is not None:
+                    binds[f"hi{m}"] = high
+            bounded = tuple(high is not None for _, high in ranges)
+            result = db.execute(_prefetch_statement(len(dosed), bounded), binds)
         first = 2 * len(dosed)
         rows: dict[int, list[Any]] = {}
-        for row in db.execute(statement, binds):
+        for row in result:
             rows.setdefault(row.k, []).append(row)
         for n, (state, _) in enumerate(dosed):
             found = (rows.get(2 * n) or rows.get(2 * n + 1) or [None])[0]
@@ -670,6 +677,47 @@ def _prefetch_statement(sessions: int, bounded: tuple[bool, ...]) -> Any:
             *(column(p, Integer()) for p in view.PARAMETERS),
         )
     )
+
+
+# ``_prefetch_statement`` on PostgreSQL: the same short indexed reads as one lateral join
+# over arrays of what each read asks (k, session, from, before, a blood pressure needed,
+# how many), so that the statement's text is the same for every group: the driver and
+# the server parse and plan it once (a union of sixty parts is planned anew each time,
+# longer than it runs). A missing bound is an open end.
+_PG_PREFETCH = text(
+    "SELECT q.k, w.id, w.taken_at, "  # noqa: S608 - column names are this module's own
+    + ", ".join(f"w.{p}" for p in view.PARAMETERS)
+    + " FROM unnest(CAST(:k AS integer[]), CAST(:s AS integer[]), "
+    "CAST(:lo AS timestamptz[]), CAST(:hi AS timestamptz[]), CAST(:bp AS boolean[]), "
+    "CAST(:lim AS integer[])) AS q(k, s, lo, hi, bp, lim) "
+    "CROSS JOIN LATERAL (SELECT v.id, v.taken_at, "
+    + ", ".join(f"v.{p}" for p in view.PARAMETERS)
+    + " FROM vital_signs AS v WHERE v.session_id = q.s AND v.entered_in_error_at IS NULL "
+    "AND v.taken_at >= coalesce(q.lo, '-infinity') AND v.taken_at < coalesce(q.hi, 'infinity') "
+    "AND (NOT q.bp OR v.systolic_bp IS NOT NULL) "
+    "ORDER BY v.taken_at DESC, v.id DESC LIMIT q.lim) AS w"
+).columns(
+    column("k", Integer()),
+    column("id", Integer()),
+    column("taken_at", UTCDateTime()),
+    *(column(p, Integer()) for p in view.PARAMETERS),
+)
+
+
+def _pg_prefetch_binds(
+    dosed: Sequence[tuple[view.SessionView, Sequence[Charted]]],
+    keys: Sequence[tuple[view.SessionView, str]],
+    ranges: Sequence[tuple[datetime, datetime | None]],
+) -> dict[str, list[Any]]:
+    """``_PG_PREFETCH``'s arrays, tagged k as ``_prefetch_statement`` tags its parts."""
+    reads: list[tuple[int, int, datetime | None, datetime | None, bool, int]] = []
+    for n, (state, _) in enumerate(dosed):
+        reads.append((2 * n, state.session.id, None, state.dose_start, True, 1))
+        reads.append((2 * n + 1, state.session.id, None, state.dose_start, False, 1))
+    for m, ((state, _), (low, high)) in enumerate(zip(keys, ranges, strict=True)):
+        reads.append((2 * len(dosed) + m, state.session.id, low, high, False, _NEWEST))
+    names = ("k", "s", "lo", "hi", "bp", "lim")
+    return {name: [read[i] for read in reads] for i, name in enumerate(names)}
 
 
 def _part(k: int, where: str, limit: int) -> str:
@@ -799,9 +847,10 @@ def _window(
     cut = min(cuts.values())
     recent = [row for row in reversed(newest) if row.taken_at >= cut]
     kept = [_signs(row, origin) for row in recent]
-    if len(recent) == len(newest) and monitoring.unsettled(
+    open_runs = monitoring.unsettled(
         kept, new=new_signs, phase=phase, baseline=baseline, overrides=state.limit_overrides
-    ):
+    )
+    if len(recent) == len(newest) and open_runs:
         # Some rule may be in a run through the newest rows: the whole lookback. (When
         # none is, a reading among them settles every rule, and ``monitoring.settled``
         # starts the window there, whatever came before.)
@@ -813,9 +862,9 @@ def _window(
                 .order_by(VitalSign.taken_at, VitalSign.id)
             )
         ]
-    open_runs = monitoring.unsettled(
-        kept, new=new_signs, phase=phase, baseline=baseline, overrides=state.limit_overrides
-    )
+        open_runs = monitoring.unsettled(
+            kept, new=new_signs, phase=phase, baseline=baseline, overrides=state.limit_overrides
+        )
     before: dict[int, tuple[Any, list[monitoring.Parameter]]] = {}
     for parameter in sorted(open_runs & set(cuts)):
         column = getattr(VitalSign, parameter)

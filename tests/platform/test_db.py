@@ -1,0 +1,89 @@
+"""``platform.db``: rows looked up again by id within one unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from ketaclinic.patients import service as patients
+from ketaclinic.patients.models import Patient
+from ketaclinic.patients.schemas import PatientIn
+from ketaclinic.platform.actors import Actor
+from ketaclinic.platform.db import rows_by_id
+from ketaclinic.platform.roles import Role
+
+ADMIN = Actor(user_id=None, username="tests/platform/test_db.py", roles=frozenset({Role.admin}))
+
+
+@contextmanager
+def counted(db: Session) -> Iterator[list[str]]:
+    seen: list[str] = []
+    bind = db.connection()
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    event.listen(bind, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(bind, "before_cursor_execute", note)
+
+
+def _patients(db: Session, n: int) -> list[int]:
+    ids = []
+    for i in range(n):
+        row = patients.create_patient(
+            db,
+            actor=ADMIN,
+            data=PatientIn(
+                given_name="Row",
+                family_name=f"Held{i}",
+                sex="female",
+                date_of_birth=date(1980, 1, 1 + i),
+            ),
+        )
+        ids.append(row.id)
+    db.flush()
+    return ids
+
+
+def test_rows_the_unit_of_work_holds_are_not_read_again_and_the_others_in_one_query(
+    db: Session,
+) -> None:
+    first, second, third = _patients(db, 3)
+    db.expunge_all()
+    held = db.get(Patient, first)  # one query: now in the identity map
+    assert held is not None
+    with counted(db) as seen:
+        found = rows_by_id(db, Patient, [first, second, third])
+    assert found[first] is held
+    assert sorted(found) == [first, second, third]
+    assert [p.family_name for _, p in sorted(found.items())] == ["Held0", "Held1", "Held2"]
+    assert len(seen) == 1  # the two not held, together
+    with counted(db) as seen:
+        assert rows_by_id(db, Patient, [second, third]) == {
+            second: found[second],
+            third: found[third],
+        }
+    assert seen == []
+
+
+def test_an_expired_row_is_read_again_not_taken_stale_and_no_ids_read_nothing(
+    db: Session,
+) -> None:
+    (only,) = _patients(db, 1)
+    row = db.get(Patient, only)
+    assert row is not None
+    db.expire(row)
+    with counted(db) as seen:
+        found = rows_by_id(db, Patient, [only])
+    assert found[only] is row and found[only].family_name == "Held0"
+    assert len(seen) == 1
+    with counted(db) as seen:
+        assert rows_by_id(db, Patient, []) == {}
+    assert seen == []
