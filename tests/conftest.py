@@ -33,6 +33,7 @@ import functools
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -244,6 +245,23 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+@contextmanager
+def counted(db: Session) -> Iterator[list[str]]:
+    """The SQL statements run on ``db``'s connection inside the block (tests that say
+    what an act costs, and that it does not grow with the records it reads)."""
+    seen: list[str] = []
+    bind = db.connection()
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    event.listen(bind, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(bind, "before_cursor_execute", note)
 
 
 def committed(factory: F) -> F:

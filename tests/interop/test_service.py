@@ -4,13 +4,11 @@ messages charted one by one."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.interop import service
@@ -20,6 +18,7 @@ from ketaclinic.platform.audit.models import AuditEvent
 from ketaclinic.platform.db import utcnow
 from ketaclinic.sessions import service as sessions
 from ketaclinic.sessions.models import SessionAlarm, VitalSign
+from tests.conftest import counted
 from tests.interop.factories import Chair, infusing_chair
 from tests.sessions.factories import Staff, staff
 
@@ -266,21 +265,6 @@ def test_the_clinic_s_overrides_of_the_monitor_codes_reach_the_decoder(
     assert charted() == [(120, pytest.approx(36.8)), (122, None), (122, None)]
     notes = db.scalars(select(Hl7Message.note).where(Hl7Message.control_id == "D2"))
     assert "150344 MDC_TEMP (not charted)" in (notes.one() or "")
-
-
-@contextmanager
-def counted(db: Session) -> Iterator[list[str]]:
-    seen: list[str] = []
-    bind = db.connection()
-
-    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        seen.append(statement)
-
-    event.listen(bind, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(bind, "before_cursor_execute", note)
 
 
 def test_a_group_costs_the_same_statements_for_two_messages_a_session_or_twenty(

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from ketaclinic.patients import service as patients
@@ -15,23 +12,9 @@ from ketaclinic.patients.schemas import PatientIn
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.db import rows_by_id
 from ketaclinic.platform.roles import Role
+from tests.conftest import counted
 
 ADMIN = Actor(user_id=None, username="tests/platform/test_db.py", roles=frozenset({Role.admin}))
-
-
-@contextmanager
-def counted(db: Session) -> Iterator[list[str]]:
-    seen: list[str] = []
-    bind = db.connection()
-
-    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        seen.append(statement)
-
-    event.listen(bind, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(bind, "before_cursor_execute", note)
 
 
 def _patients(db: Session, n: int) -> list[int]:

@@ -4,35 +4,19 @@ the alarms the whole-session assessment would."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaclinic.clinical import monitoring
 from ketaclinic.clinical.monitoring.vitals import PARAMETERS
 from ketaclinic.sessions import service
 from ketaclinic.sessions.models import SessionAlarm, VitalSign
+from tests.conftest import counted
 from tests.sessions.conftest import at, ready_iv_session
 from tests.sessions.factories import Staff
-
-
-@contextmanager
-def counted(db: Session) -> Iterator[list[str]]:
-    seen: list[str] = []
-    bind = db.connection()
-
-    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        seen.append(statement)
-
-    event.listen(bind, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(bind, "before_cursor_execute", note)
 
 
 def _chart(db: Session, team: Staff, session_id: int, minute: float, sbp: int = 130) -> None:
