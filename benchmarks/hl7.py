@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event, insert, text
+from sqlalchemy import event, insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -63,7 +63,7 @@ from ketaclinic.platform import migrate
 from ketaclinic.platform.accounts import service as accounts
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import chain
-from ketaclinic.platform.db import make_engine, make_session_factory, transaction, utcnow
+from ketaclinic.platform.db import make_engine, make_session_factory, new_ids, transaction, utcnow
 from ketaclinic.platform.model_registry import load_all
 from ketaclinic.platform.roles import Role
 from ketaclinic.platform.settings import Settings
@@ -300,20 +300,7 @@ def _raw_same(
     with factory() as db:
         # Real, keyed audit rows (the trail stays verifiable), made before the clock starts.
         key = chain.audit_key(db)
-        count = groups * len(chairs)
-        if db.get_bind().dialect.name == "postgresql":
-            ids = list(
-                db.execute(
-                    text(
-                        "SELECT nextval(pg_get_serial_sequence('audit_events', 'id')) "
-                        "FROM generate_series(1, :n)"
-                    ),
-                    {"n": count},
-                ).scalars()
-            )
-        else:
-            first = db.scalar(text("SELECT coalesce(max(id), 0) + 1 FROM audit_events"))
-            ids = list(range(first, first + count))
+        ids = new_ids(db, AuditEvent, groups * len(chairs))
         events = []
         for event_id in ids:
             event = AuditEvent(

@@ -10,7 +10,7 @@ from ketaclinic.patients import service as patients
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.schemas import PatientIn
 from ketaclinic.platform.actors import Actor
-from ketaclinic.platform.db import rows_by_id
+from ketaclinic.platform.db import new_ids, rows_by_id
 from ketaclinic.platform.roles import Role
 from tests.conftest import counted
 
@@ -70,3 +70,10 @@ def test_an_expired_row_is_read_again_not_taken_stale_and_no_ids_read_nothing(
     with counted(db) as seen:
         assert rows_by_id(db, Patient, []) == {}
     assert seen == []
+
+
+def test_new_ids_are_ascending_above_every_stored_row_and_none_for_none(db: Session) -> None:
+    stored = _patients(db, 2)
+    ids = new_ids(db, Patient, 3)
+    assert len(set(ids)) == 3 and ids == sorted(ids) and ids[0] > max(stored)
+    assert new_ids(db, Patient, 0) == []

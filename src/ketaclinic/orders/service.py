@@ -732,10 +732,7 @@ def order_by_id(db: Session, order_id: int) -> Order:
 
 def orders_by_id(db: Session, ids: Iterable[int]) -> dict[int, Order]:
     """Several orders at once, for an act of another area that audits itself."""
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    return rows_by_id(db, Order, wanted)
+    return rows_by_id(db, Order, ids)
 
 
 def planned_session_by_id(db: Session, planned_session_id: int) -> PlannedSession | None:

@@ -352,10 +352,7 @@ def patient_id_for_mrn(db: Session, mrn: str) -> int | None:
 def patients_by_id(db: Session, patient_ids: Iterable[int]) -> dict[int, Patient]:
     """Several patient records in one query, for an act of another area that audits
     itself."""
-    wanted = set(patient_ids)
-    if not wanted:
-        return {}
-    return rows_by_id(db, Patient, wanted)
+    return rows_by_id(db, Patient, patient_ids)
 
 
 def mrns(db: Session, patient_ids: Iterable[int]) -> dict[int, str]:

@@ -12,7 +12,17 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, inspect, select
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    MetaData,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.types import TypeDecorator
@@ -69,9 +79,37 @@ def rows_by_id(db: Session, model: type[RowT], ids: Iterable[int]) -> dict[int, 
     missing = wanted - found.keys()
     if missing:
         column = model.__mapper__.primary_key[0]
+        name = model.__mapper__.get_property_by_column(column).key
         for row in db.scalars(select(model).where(column.in_(sorted(missing)))):
-            found[getattr(row, model.__mapper__.get_property_by_column(column).key)] = row
+            found[getattr(row, name)] = row
     return found
+
+
+def new_ids(db: Session, model: type[Base], n: int) -> list[int]:
+    """``n`` ids for new rows of ``model`` (an integer ``id`` key), ascending, with one
+    statement, known before the insert (an audit row's MAC covers its id; a group's
+    readings go in with one ``executemany``, which returns no ids). On PostgreSQL the
+    table's own sequence (values nobody else is given, no lock); on SQLite one past the
+    last: a writing unit of work holds SQLite's write lock from its first statement
+    (BEGIN IMMEDIATE), so nobody else takes these ids, and in a deferred transaction
+    another writer's commit in between makes the insert fail (SQLite refuses to upgrade
+    a stale snapshot, and the key is unique), never collide."""
+    if n <= 0:
+        return []
+    table = model.__table__.name  # type: ignore[attr-defined]
+    if db.get_bind().dialect.name == "postgresql":
+        return sorted(
+            int(i)
+            for i in db.execute(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"
+                ),
+                {"t": table, "n": n},
+            ).scalars()
+        )
+    column = model.__table__.c.id
+    last = int(db.execute(select(func.coalesce(func.max(column), 0))).scalar_one())
+    return list(range(last + 1, last + 1 + n))
 
 
 class UTCDateTime(TypeDecorator[datetime]):

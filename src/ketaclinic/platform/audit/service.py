@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,7 +38,7 @@ from ketaclinic.platform.audit.chain import (
     verify,
 )
 from ketaclinic.platform.audit.models import AuditEvent
-from ketaclinic.platform.db import utcnow
+from ketaclinic.platform.db import new_ids, utcnow
 from ketaclinic.platform.errors import Invalid
 from ketaclinic.platform.roles import CLINICAL
 
@@ -70,33 +70,8 @@ def is_sensitive(action: str) -> bool:
 
 
 def _next_id(db: Session) -> int:
-    """The new row's id, known before the insert so that its MAC can cover it. On
-    PostgreSQL a sequence value (no lock); on SQLite the transaction already holds the
-    write lock (BEGIN IMMEDIATE), so the next id is simply one past the last."""
-    if db.get_bind().dialect.name == "postgresql":
-        return int(
-            db.execute(
-                text("SELECT nextval(pg_get_serial_sequence('audit_events', 'id'))")
-            ).scalar_one()
-        )
-    return int(db.execute(select(func.coalesce(func.max(AuditEvent.id), 0) + 1)).scalar_one())
-
-
-def _next_ids(db: Session, n: int) -> list[int]:
-    """``n`` new ids at once (``_next_id`` for a batch): one statement."""
-    if db.get_bind().dialect.name == "postgresql":
-        return [
-            int(i)
-            for i in db.execute(
-                text(
-                    "SELECT nextval(pg_get_serial_sequence('audit_events', 'id')) "
-                    "FROM generate_series(1, :n)"
-                ),
-                {"n": n},
-            ).scalars()
-        ]
-    first = int(db.execute(select(func.coalesce(func.max(AuditEvent.id), 0) + 1)).scalar_one())
-    return list(range(first, first + n))
+    """The new row's id, known before the insert so that its MAC can cover it."""
+    return new_ids(db, AuditEvent, 1)[0]
 
 
 @dataclass(frozen=True)
@@ -183,7 +158,9 @@ def _insert_events(db: Session, entries: list[tuple[Event, datetime]]) -> int:
     key = audit_key(db)
     rows = [
         _values(db, key, event_id, entry, moment)
-        for event_id, (entry, moment) in zip(_next_ids(db, len(entries)), entries, strict=True)
+        for event_id, (entry, moment) in zip(
+            new_ids(db, AuditEvent, len(entries)), entries, strict=True
+        )
     ]
     db.execute(insert(cast(Table, AuditEvent.__table__)), rows)
     chain.mark_written(db)
@@ -272,8 +249,10 @@ def write_reads(db: Session, reads: list[dict[str, Any]]) -> int:
     a savepoint of its own so that the others are kept as they are."""
     if not reads:
         return 0
+    details = [_read_detail(read) for read in reads]
     entries = [
-        (_read_event(read, read["patient_id"], _read_detail(read)), read["at"]) for read in reads
+        (_read_event(read, read["patient_id"], detail), read["at"])
+        for read, detail in zip(reads, details, strict=True)
     ]
     try:
         with db.begin_nested():
@@ -281,8 +260,7 @@ def write_reads(db: Session, reads: list[dict[str, Any]]) -> int:
         return len(reads)
     except IntegrityError:
         pass
-    for read in reads:
-        detail = _read_detail(read)
+    for read, detail in zip(reads, details, strict=True):
         try:
             with db.begin_nested():
                 _insert_events(db, [(_read_event(read, read["patient_id"], detail), read["at"])])

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Integer, Table, bindparam, column, func, insert, select, text
+from sqlalchemy import Integer, Table, bindparam, column, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,7 @@ from ketaclinic.clinical import monitoring
 from ketaclinic.configuration import service as configuration
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
-from ketaclinic.platform.db import UTCDateTime, rows_by_id, utcnow
+from ketaclinic.platform.db import UTCDateTime, new_ids, rows_by_id, utcnow
 from ketaclinic.platform.errors import Conflict, Invalid, NotFound
 from ketaclinic.sessions.models import InfusionSession, SessionAlarm, VitalSign
 from ketaclinic.sessions.service import calls, summaries, view
@@ -289,10 +289,11 @@ def _group_rows(
 
 def _insert(db: Session, rows: list[DeviceReading]) -> None:
     """Every reading of a group with one ``executemany``, each row's id given before it
-    (``_number``): a driver's executemany returns no ids, and an INSERT ... RETURNING of
+    (``new_ids``): a driver's executemany returns no ids, and an INSERT ... RETURNING of
     a group's rows is one long statement that PostgreSQL's driver parses anew each time
     (too long for its statement cache), the slowest part of a group."""
-    _number(db, rows)
+    for row, new_id in zip(rows, new_ids(db, VitalSign, len(rows)), strict=True):
+        row.id = new_id
     db.execute(insert(cast(Table, VitalSign.__table__)), [{"id": r.id, **r.values()} for r in rows])
 
 
@@ -420,34 +421,6 @@ def chart_device_groups(
         )
     db.flush()
     return out
-
-
-def _number(db: Session, rows: list[DeviceReading]) -> None:
-    """The new rows' ids, given before the insert, in the rows' order, with one
-    statement. On PostgreSQL the table's sequence (values no one else is given, in
-    ascending order as the rows are). On SQLite one past the last: a writing unit of
-    work holds SQLite's write lock from its first statement (BEGIN IMMEDIATE), so
-    nobody else takes these ids; in a deferred transaction another writer's commit in
-    between makes the insert fail (SQLite refuses to upgrade a stale snapshot, and the
-    key is unique), never collide."""
-    if not rows:
-        return
-    if db.get_bind().dialect.name == "postgresql":
-        ids = sorted(
-            int(i)
-            for i in db.execute(
-                text(
-                    "SELECT nextval(pg_get_serial_sequence('vital_signs', 'id')) "
-                    "FROM generate_series(1, :n)"
-                ),
-                {"n": len(rows)},
-            ).scalars()
-        )
-    else:
-        last = db.scalar(select(func.coalesce(func.max(VitalSign.id), 0))) or 0
-        ids = list(range(last + 1, last + 1 + len(rows)))
-    for row, new_id in zip(rows, ids, strict=True):
-        row.id = new_id
 
 
 def _call_prescriber(
