@@ -222,6 +222,20 @@ def test_an_implausible_reading_is_refused_naming_the_field(fields, named):
         VitalSigns(at_min=0, **fields)
 
 
+def test_a_reading_made_as_charted_is_the_reading_its_values_make():
+    """``VitalSigns.charted`` (readings the chart already checked) skips the checks
+    only: the reading equals, hashes like and is assessed like the checked one."""
+    checked = VitalSigns(at_min=12.5, heart_rate=72, systolic_bp=185, diastolic_bp=95, spo2=97)
+    made = VitalSigns.charted(12.5, 72, 185, 95, 97, None)
+    assert made == checked and hash(made) == hash(checked)
+    assert made.get("respiratory_rate") is None and not made.is_empty()
+    with pytest.raises(AttributeError):
+        made.spo2 = 80  # type: ignore[misc]
+    assert rule_ids(assess([made], phase="infusion")) == rule_ids(
+        assess([checked], phase="infusion")
+    )
+
+
 def test_readings_out_of_time_order_are_refused():
     with pytest.raises(ValueError, match="time order"):
         assess([reading(10, "spo2", 97), reading(5, "spo2", 97)], phase="infusion")

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.clinical import monitoring
 from ketaclinic.clinical.monitoring.vitals import PARAMETERS
+from ketaclinic.platform.actors import Actor
 from ketaclinic.sessions import service
-from ketaclinic.sessions.models import SessionAlarm, VitalSign
+from ketaclinic.sessions.models import PrescriberCall, SessionAlarm, VitalSign
 from tests.conftest import counted
 from tests.sessions.conftest import at, ready_iv_session
 from tests.sessions.factories import Staff
@@ -166,3 +167,41 @@ def test_alarms_stored_reading_by_reading_equal_the_whole_phase_assessment(
     )
     assert stored == expected
     assert expected  # the feed did cross some limits
+
+
+def _before_dose(reference: str, minute: float, sbp: int = 128) -> service.DeviceMessage:
+    return service.DeviceMessage(
+        reference,
+        [
+            service.Measured(
+                taken_at=at(minute), heart_rate=72, systolic_bp=sbp, diastolic_bp=82, spo2=98
+            )
+        ],
+    )
+
+
+def test_a_monitor_s_readings_before_the_dose_cost_the_same_statements_for_one_or_six(
+    db: Session, team: Staff
+) -> None:
+    """A monitor bound at the start sends a reading every few seconds before the dose;
+    each is checked against the go limits, but one that crosses none reads nothing."""
+    row = ready_iv_session(db, team)
+    device = Actor(user_id=None, username="device:MON")
+    costs = []
+    for n, first in ((1, 1.0), (6, 2.0)):
+        batch = [_before_dose(f"m{first}-{k}", first + k * 0.1) for k in range(n)]
+        with counted(db) as seen:
+            service.chart_device_messages(
+                db, actor=device, session_id=row.id, messages=batch, sender="MON", now=at(3)
+            )
+        costs.append(len(seen))
+    assert costs[0] == costs[1], costs
+    assert db.scalars(select(PrescriberCall)).all() == []
+    # 182 systolic before the dose is a no-go (``pre_sbp_no_go``): the prescriber is called
+    # once for the start, whatever number of such readings the group holds.
+    batch = [_before_dose(f"h{k}", 3.0 + k * 0.1, sbp=182) for k in range(3)]
+    service.chart_device_messages(
+        db, actor=device, session_id=row.id, messages=batch, sender="MON", now=at(4)
+    )
+    calls = db.scalars(select(PrescriberCall)).all()
+    assert [(c.kind, c.rule_id) for c in calls] == [("pre_dose_block", "pre_sbp_no_go")]

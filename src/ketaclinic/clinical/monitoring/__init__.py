@@ -35,6 +35,7 @@ from ketaclinic.clinical.monitoring.limits import (
     only,
     prior_window,
     reassess,
+    settle,
     settled,
     unsettled,
 )
@@ -112,6 +113,7 @@ __all__ = [
     "reading_schedule",
     "reassess",
     "schedule_status",
+    "settle",
     "settled",
     "sedation_triggers",
     "side_effects",

@@ -469,9 +469,7 @@ def settled(
     it starts at the earliest of those starts (a parameter still in a run keeps the
     whole window). With ordinary readings the window is the last reading or two.
     """
-    window = list(window)
-    starts = _settled_at(window, new=new, phase=phase, baseline=baseline, overrides=overrides)
-    return window[min((at or 0 for at in starts.values()), default=len(window)) :]
+    return settle(window, new=new, phase=phase, baseline=baseline, overrides=overrides)[0]
 
 
 def unsettled(
@@ -485,8 +483,22 @@ def unsettled(
     """The parameters the new readings chart whose rules may be in a run all through
     ``window`` (no reading of it crosses none of them): for those, what came before
     ``window`` may matter."""
+    return settle(window, new=new, phase=phase, baseline=baseline, overrides=overrides)[1]
+
+
+def settle(
+    window: Sequence[VitalSigns],
+    *,
+    new: Sequence[VitalSigns],
+    phase: str,
+    baseline: VitalSigns | None = None,
+    overrides: Iterable[Override] = (),
+) -> tuple[list[VitalSigns], set[Parameter]]:
+    """``settled`` and ``unsettled`` of one window, found with one pass over it."""
+    window = list(window)
     starts = _settled_at(window, new=new, phase=phase, baseline=baseline, overrides=overrides)
-    return {p for p, at in starts.items() if at is None}
+    tail = window[min((at or 0 for at in starts.values()), default=len(window)) :]
+    return tail, {p for p, at in starts.items() if at is None}
 
 
 def _settled_at(

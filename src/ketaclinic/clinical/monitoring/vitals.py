@@ -97,6 +97,35 @@ class VitalSigns:
                 f"diastolic_bp {self.diastolic_bp:g}"
             )
 
+    @classmethod
+    def charted(
+        cls,
+        at_min: float,
+        heart_rate: float | None,
+        systolic_bp: float | None,
+        diastolic_bp: float | None,
+        spo2: float | None,
+        respiratory_rate: float | None,
+    ) -> VitalSigns:
+        """A reading that passed these same checks when it was charted (the chart holds
+        only such readings: its charting refuses a value outside ``PLAUSIBLE_RANGES``
+        and a systolic not above its diastolic), made without checking it again. The
+        alarm rules see a monitor's readings again with every group that follows them,
+        and the checks cost more than the rules. ``at_min``, the caller's difference of two
+        charted times, is finite."""
+        made = object.__new__(cls)
+        # A frozen dataclass refuses attribute assignment; its fields live in the
+        # instance dictionary, filled here as the generated ``__init__`` would.
+        vars(made).update(
+            at_min=at_min,
+            heart_rate=heart_rate,
+            systolic_bp=systolic_bp,
+            diastolic_bp=diastolic_bp,
+            spo2=spo2,
+            respiratory_rate=respiratory_rate,
+        )
+        return made
+
     def get(self, parameter: Parameter) -> float | None:
         """The value of one parameter, or ``None`` where it was not charted."""
         value: float | None = getattr(self, parameter)

@@ -121,6 +121,8 @@ def call_for_alarms(
     now: datetime,
 ) -> list[PrescriberCall]:
     """A call for each new alarm whose level calls for the prescriber."""
+    if not alarms:
+        return []
     rules = _rules(db)
     made = []
     for alarm in alarms:
@@ -157,7 +159,10 @@ def call_for_pre_dose_block(
     now: datetime,
 ) -> PrescriberCall | None:
     """One call when a pre-dose reading's blood pressure blocks the go/no-go check (the
-    reading's most severe blocking alarm names it)."""
+    reading's most severe blocking alarm names it). A reading that crosses no go limit
+    reads nothing (a monitor bound before the dose sends one every few seconds)."""
+    if not alarms:
+        return None
     rule = _rules(db)["pre_dose_block"]
     blocking = [a for a in alarms if rule.calls(level=a.level, parameter=a.parameter)]
     if not blocking:

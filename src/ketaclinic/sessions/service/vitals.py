@@ -386,16 +386,22 @@ def chart_device_groups(
         )
         for g in busy
     }
+    phases = {g.session_id: _by_phase(states[g.session_id], new[g.session_id]) for g in busy}
     with db.no_autoflush:
-        read = _Prefetched.read(db, [(states[g.session_id], new[g.session_id]) for g in busy])
+        read = _Prefetched.read(
+            db, [(states[g.session_id], new[g.session_id]) for g in busy], phases
+        )
         windows = {
-            g.session_id: _windows(db, states[g.session_id], new[g.session_id], read) for g in busy
+            g.session_id: _windows(
+                db, states[g.session_id], new[g.session_id], read, phases[g.session_id]
+            )
+            for g in busy
         }
     _insert(db, [v for g in busy for v in new[g.session_id]])
     entries = []
     for g in busy:
         state, rows, batch = states[g.session_id], new[g.session_id], out[g.session_id]
-        batch.alarms = _raise_phases(db, state, rows, windows[g.session_id])
+        batch.alarms = _raise_phases(db, state, rows, windows[g.session_id], phases[g.session_id])
         raised = [a.rule_id for a in batch.alarms]
         references = " ".join(g.messages[i].reference for i in sorted(batch.charted))
         entries.append(
@@ -531,12 +537,14 @@ def _windows(
     state: view.SessionView,
     new: Sequence[Charted],
     read: _Prefetched | None = None,
+    phases: dict[str, list[Charted]] | None = None,
 ) -> dict[str, _Window]:
     """The prior window of each phase the new readings (in time order) fall in, read
-    before they are added (``read``: what a group read for all its sessions at once)."""
+    before they are added (``read``: what a group read for all its sessions at once;
+    ``phases``: the new readings by phase, when the caller has them)."""
     return {
         phase: _window(db, state, phase, rows, read)
-        for phase, rows in _by_phase(state, new).items()
+        for phase, rows in (phases or _by_phase(state, new)).items()
         if phase != "pre_infusion" and state.dose_start is not None
     }
 
@@ -563,13 +571,16 @@ class _Prefetched:
 
     @classmethod
     def read(
-        cls, db: Session, groups: Sequence[tuple[view.SessionView, Sequence[Charted]]]
+        cls,
+        db: Session,
+        groups: Sequence[tuple[view.SessionView, Sequence[Charted]]],
+        phases: dict[int, dict[str, list[Charted]]] | None = None,
     ) -> _Prefetched:
         dosed = [(state, new) for state, new in groups if state.dose_start is not None]
         keys = [
             (state, phase)
             for state, new in dosed
-            for phase in _by_phase(state, new)
+            for phase in (phases[state.session.id] if phases else _by_phase(state, new))
             if phase != "pre_infusion"
         ]
         out = cls({}, {})
@@ -714,11 +725,15 @@ def _phase_range(state: view.SessionView, phase: str) -> tuple[datetime, datetim
 
 
 def _raise_phases(
-    db: Session, state: view.SessionView, new: Sequence[Charted], windows: dict[str, _Window]
+    db: Session,
+    state: view.SessionView,
+    new: Sequence[Charted],
+    windows: dict[str, _Window],
+    phases: dict[str, list[Charted]] | None = None,
 ) -> list[SessionAlarm]:
     """The alarms the added readings raise, phase by phase (added, not yet flushed)."""
     raised: list[SessionAlarm] = []
-    for phase, rows in _by_phase(state, new).items():
+    for phase, rows in (phases or _by_phase(state, new)).items():
         if phase in windows:
             raised += _raise(db, state, phase, rows, windows[phase])
     return raised
@@ -739,6 +754,8 @@ class _Window:
     whole: list[VitalSign] | None
     baseline: monitoring.VitalSigns | None
     new_signs: list[monitoring.VitalSigns] | None = None
+    # True when ``prior`` is already what ``monitoring.settled`` keeps of it.
+    settled: bool = False
 
 
 def _phase_bounds(state: view.SessionView, phase: str) -> list[Any]:
@@ -820,13 +837,14 @@ def _window(
     cut = min(cuts.values())
     recent = [row for row in reversed(newest) if row.taken_at >= cut]
     kept = [_signs(row, origin) for row in recent]
-    open_runs = monitoring.unsettled(
+    tail, open_runs = monitoring.settle(
         kept, new=new_signs, phase=phase, baseline=baseline, overrides=state.limit_overrides
     )
-    if len(recent) == len(newest) and open_runs:
-        # Some rule may be in a run through the newest rows: the whole lookback. (When
-        # none is, a reading among them settles every rule, and ``monitoring.settled``
-        # starts the window there, whatever came before.)
+    if not open_runs:
+        # Every rule is at rest within the newest rows: nothing before them matters.
+        return _Window(tail, None, baseline, new_signs, settled=True)
+    if len(recent) == len(newest):
+        # Some rule may be in a run through all the newest rows: the whole lookback.
         kept = [
             _signs(row, origin)
             for row in db.execute(
@@ -855,8 +873,15 @@ def _window(
 
 
 def _signs(row: Any, origin: datetime) -> monitoring.VitalSigns:
-    return monitoring.VitalSigns(
-        at_min=view.minutes(row.taken_at, origin), **{p: getattr(row, p) for p in view.PARAMETERS}
+    """A charted reading (a stored row, or one of a group past ``_check_values``) as the
+    alarm rules see it: its values were checked when it was charted."""
+    return monitoring.VitalSigns.charted(
+        view.minutes(row.taken_at, origin),
+        row.heart_rate,
+        row.systolic_bp,
+        row.diastolic_bp,
+        row.spo2,
+        row.respiratory_rate,
     )
 
 
@@ -914,7 +939,9 @@ def _raise(
         signs = window.new_signs or [_signs(v, origin) for v in new]
         pairs = monitoring.assess_new(
             signs,
-            prior=monitoring.settled(
+            prior=prior
+            if window.settled
+            else monitoring.settled(
                 prior,
                 new=signs,
                 phase=phase,
