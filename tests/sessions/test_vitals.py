@@ -205,3 +205,77 @@ def test_a_monitor_s_readings_before_the_dose_cost_the_same_statements_for_one_o
     )
     calls = db.scalars(select(PrescriberCall)).all()
     assert [(c.kind, c.rule_id) for c in calls] == [("pre_dose_block", "pre_sbp_no_go")]
+
+
+@pytest.mark.parametrize(("seed", "newest"), [(4, 1), (5, 3), (6, 8)])
+def test_alarms_charted_a_monitor_group_at_a_time_equal_the_whole_phase_assessment(
+    db: Session, team: Staff, monkeypatch: pytest.MonkeyPatch, seed: int, newest: int
+) -> None:
+    """The group path reads only the newest few prior readings of a phase first
+    (``vitals._NEWEST``), and more only while a rule may be in a run through them: with
+    any such number, random feeds charted in groups of 1 to 12 readings raise exactly
+    the alarms ``monitoring.assess`` finds over the whole phase."""
+    from ketaclinic.sessions.service import vitals
+
+    monkeypatch.setattr(vitals, "_NEWEST", newest)
+    vitals._prefetch_statement.cache_clear()  # its statements carry the number
+    monkeypatch.setattr(vitals, "_prefetch_statement", vitals._prefetch_statement)
+    rng = random.Random(seed)  # noqa: S311 - test data
+    row = ready_iv_session(db, team)
+    service.chart_pump(db, actor=team.nurse, session_id=row.id, kind="start", at=at(1), now=at(1))
+    device = Actor(user_id=None, username="device:MON")
+    minute, count = 1.5, 0
+    while minute < 30:  # inside the infusion
+        batch = []
+        for _ in range(rng.randint(1, 12)):
+            minute += rng.choice([0.05, 0.25, 0.5, 1.0])
+            sbp = rng.choice([None, 120, 179, 180, 185, 199, 200, 205, 88, 91])
+            values = {
+                "heart_rate": rng.choice([None, 72, 120, 121, 130, 40, 39]),
+                "systolic_bp": sbp,
+                "diastolic_bp": None if sbp is None else min(sbp - 20, 110),
+                "spo2": rng.choice([None, 97, 91, 89]),
+                "respiratory_rate": rng.choice([None, 14, 8, 25]),
+            }
+            if all(v is None for v in values.values()):
+                values["heart_rate"] = 80
+            count += 1
+            batch.append(
+                service.DeviceMessage(
+                    f"m{count}", [service.Measured(taken_at=at(minute), **values)]
+                )  # type: ignore[arg-type]
+            )
+        service.chart_device_messages(
+            db, actor=device, session_id=row.id, messages=batch, sender="MON", now=at(minute)
+        )
+    vitals._prefetch_statement.cache_clear()
+    charted = db.scalars(
+        select(VitalSign)
+        .where(VitalSign.session_id == row.id, VitalSign.taken_at >= at(1))
+        .order_by(VitalSign.taken_at)
+    ).all()
+    assert len(charted) == count
+    start = at(1)
+    signs = [
+        monitoring.VitalSigns(
+            at_min=(v.taken_at - start).total_seconds() / 60,
+            **{p: getattr(v, p) for p in PARAMETERS},
+        )
+        for v in charted
+    ]
+    baseline = monitoring.VitalSigns(
+        at_min=0.0, heart_rate=72, systolic_bp=128, diastolic_bp=82, spo2=98, respiratory_rate=14
+    )
+    expected = {
+        (charted[[s.at_min for s in signs].index(a.at_min)].id, a.rule_id)
+        for a in monitoring.assess(signs, phase="infusion", baseline=baseline)
+    }
+    stored = set(
+        db.execute(
+            select(SessionAlarm.vital_sign_id, SessionAlarm.rule_id).where(
+                SessionAlarm.session_id == row.id
+            )
+        ).all()
+    )
+    assert stored == expected
+    assert expected  # the feed did cross some limits

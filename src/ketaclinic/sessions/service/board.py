@@ -135,7 +135,7 @@ def views_of(
     for row in rows:
         state = view.SessionView(
             session=row,
-            patient=people[row.patient_id],
+            patient_record=people[row.patient_id],
             order=signed[row.order_id],
             appointment=None,
             now=now,

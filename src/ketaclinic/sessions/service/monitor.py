@@ -176,8 +176,8 @@ def sessions_of_devices(db: Session, device_ids: Iterable[str]) -> dict[str, Dev
     wanted = sorted(set(device_ids))
     if not wanted:
         return {}
-    # Whole rows: the group's charting looks the sessions and patients up again by id
-    # (``rows_by_id``), from this unit of work's identity map.
+    # Whole session rows: the group's charting looks them up again by id (``rows_by_id``),
+    # from this unit of work's identity map. Of the patients, only the record numbers.
     rows = db.execute(
         select(SessionDevice.device_id, InfusionSession)
         .join(InfusionSession, InfusionSession.id == SessionDevice.session_id)
@@ -188,14 +188,14 @@ def sessions_of_devices(db: Session, device_ids: Iterable[str]) -> dict[str, Dev
         )
         .order_by(SessionDevice.bound_at.desc(), SessionDevice.id.desc())
     ).all()
-    people = patients.patients_by_id(db, {session.patient_id for _, session in rows})
+    numbers = patients.mrns(db, {session.patient_id for _, session in rows})
     found: dict[str, DeviceSession] = {}
     for device_id, session in rows:
         if device_id not in found:  # the latest binding, as ``session_of_device``
             found[device_id] = DeviceSession(
                 session.id,
                 session.patient_id,
-                people[session.patient_id].mrn,
+                numbers[session.patient_id],
                 session.status,
                 device_id,
             )

@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.configuration import service as configuration
 from ketaclinic.orders import service as orders
-from ketaclinic.patients import service as patients
 from ketaclinic.platform.db import UTCDateTime, keep_row, utcnow
 from ketaclinic.sessions.models import (
     InfusionSession,
@@ -183,8 +182,6 @@ def _dosing(
     return view.dosing_timeline(
         db,
         row=row,
-        # Dosing reads no patient detail: the batch is not tied to one patient.
-        patient=cast(patients.Patient, None),
         order=order,
         events=events,
         now=left[-1].at if left else now,

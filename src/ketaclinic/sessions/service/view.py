@@ -85,7 +85,10 @@ class DischargeView:
 @dataclass
 class SessionView:
     session: InfusionSession
-    patient: patients.Patient
+    # The patient record; None in a view of the dosing alone (``dosing_timeline``:
+    # charting a reading, the kept summaries), which reads none: ``patient`` then reads
+    # it from ``reader`` when first asked for.
+    patient_record: patients.Patient | None
     order: orders.Order
     appointment: scheduling.Appointment | None
     now: datetime
@@ -122,6 +125,15 @@ class SessionView:
     # True when ``vitals`` holds only the readings the derivations need (see
     # ``key_readings``), not the whole chart: the session screen reads the rest paged.
     bounded: bool = False
+    reader: Session | None = None
+
+    @property
+    def patient(self) -> patients.Patient:
+        if self.patient_record is None:
+            if self.reader is None:
+                raise RuntimeError("a session view without its patient or a unit of work")
+            self.patient_record = patients.patient_by_id(self.reader, self.session.patient_id)
+        return self.patient_record
 
     @property
     def route(self) -> str:
@@ -234,7 +246,7 @@ def build(
         )
     view = SessionView(
         session=row,
-        patient=patient,
+        patient_record=patient,
         order=order,
         appointment=appointment,
         now=now,
@@ -290,7 +302,6 @@ def for_charting(
     return dosing_timeline(
         db,
         row=row,
-        patient=patients.patient_by_id(db, row.patient_id),
         order=orders.order_by_id(db, row.order_id),
         events=_rows(db, SessionEvent, (SessionEvent.at, SessionEvent.id), row.id),
         now=now or utcnow(),
@@ -306,7 +317,6 @@ def dosing_timeline(
     db: Session,
     *,
     row: InfusionSession,
-    patient: patients.Patient,
     order: orders.Order,
     events: list[SessionEvent],
     now: datetime,
@@ -315,10 +325,12 @@ def dosing_timeline(
 ) -> SessionView:
     """A view of the session's dosing alone (the pump replayed from ``events``, the nasal
     devices of an esketamine order), with no readings, alarms or entries: what charting
-    a reading and the kept summaries need of a session, read by their callers in bulk."""
+    a reading and the kept summaries need of a session, read by their callers in bulk.
+    Its patient is read only if asked for (dosing reads no patient detail)."""
     view = SessionView(
         session=row,
-        patient=patient,
+        patient_record=None,
+        reader=db,
         order=order,
         appointment=None,
         now=now,
@@ -348,8 +360,7 @@ def for_charting_many(
     limit_overrides: list[Override],
 ) -> dict[int, SessionView]:
     """``for_charting`` for several sessions at once (a group of monitor messages): their
-    patients, orders and events read with one query each, whatever their number."""
-    people = patients.patients_by_id(db, {r.patient_id for r in rows})
+    orders and events read with one query each, whatever their number."""
     signed = orders.orders_by_id(db, {r.order_id for r in rows})
     events: dict[int, list[SessionEvent]] = {r.id: [] for r in rows}
     for event in db.scalars(
@@ -362,7 +373,6 @@ def for_charting_many(
         row.id: dosing_timeline(
             db,
             row=row,
-            patient=people[row.patient_id],
             order=signed[row.order_id],
             events=events[row.id],
             now=now,

@@ -740,8 +740,12 @@ def _raise_phases(
 
 
 # How many of the newest prior readings of a phase are read first (``_window``); more
-# are read only while a rule may be in a run through all of them. A tuning figure.
-_NEWEST = 8
+# are read only while a rule may be in a run through all of them. A tuning figure: the
+# alarms are the same with any (``tests/sessions/test_vitals.py``); a monitor's ordinary
+# readings settle every rule at the newest, and each one read costs its conversion and
+# its place in the window's assessment. Measured in instructions (callgrind, the
+# vitals line of ``benchmarks/hl7.py``, 20 chairs): 3 costs 5% less than 8, 5 3% less.
+_NEWEST = 3
 
 
 @dataclass(frozen=True)
