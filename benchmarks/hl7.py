@@ -47,28 +47,22 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ingest import SETUP, chart_alone
+from ingest import chairs as _chairs
 from sqlalchemy import event, insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from ketaclinic.orders.models import Course, Order
-from ketaclinic.patients import service as patients
-from ketaclinic.patients.schemas import PatientIn
 from ketaclinic.platform import migrate
-from ketaclinic.platform.accounts import service as accounts
-from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import chain
-from ketaclinic.platform.db import make_engine, make_session_factory, new_ids, transaction, utcnow
+from ketaclinic.platform.db import make_engine, make_session_factory, new_ids, utcnow
 from ketaclinic.platform.model_registry import load_all
-from ketaclinic.platform.roles import Role
 from ketaclinic.platform.settings import Settings
-from ketaclinic.sessions import service
-from ketaclinic.sessions.demo import DEMO_PRE_DOSE, infusion_under_way
 from ketaclinic.sessions.models import VitalSign
 
 ZONE = ZoneInfo("America/New_York")
@@ -78,84 +72,6 @@ POSTGRES_DATA = ROOT / "benchmarks" / ".data" / "hl7"
 # wall clock on a shared machine (on SQLite the database's work is in this process too;
 # on PostgreSQL the server's is not, so only the wall-clock ratio compares there).
 CPU: dict[str, float] = {}
-SETUP = Actor(user_id=None, username="benchmarks/hl7.py", roles=frozenset({Role.admin}))
-
-
-def _chairs(factory: sessionmaker[Session], n: int, tag: str) -> list[tuple[int, str, str]]:
-    """``n`` IV sessions 3 minutes into their infusion, each with a monitor bound."""
-    start = utcnow() - timedelta(minutes=4)
-    out = []
-    with transaction(factory) as db:
-        user = accounts.create_user(
-            db,
-            actor=SETUP,
-            username=f"bench.nurse.{tag}",
-            full_name="Bench Nurse",
-            password="bench-password-not-used",
-            roles=["nurse"],
-        )
-        db.flush()
-        nurse = accounts.actor_for(user)
-        for i in range(n):
-            patient = patients.create_patient(
-                db,
-                actor=SETUP,
-                data=PatientIn(
-                    given_name="Bench",
-                    family_name=f"Chair{i}",
-                    sex="male",
-                    date_of_birth=date(1975, 1, 1 + i % 28),
-                ),
-            )
-            course = Course(
-                patient_id=patient.id,
-                protocol_id="iv_ketamine",
-                indication="trd",
-                status="active",
-                series_sessions=6,
-                created_by="bench",
-            )
-            db.add(course)
-            db.flush()
-            db.add(
-                Order(
-                    course_id=course.id,
-                    patient_id=patient.id,
-                    protocol_id="iv_ketamine",
-                    route="intravenous",
-                    status="signed",
-                    dose_mg=35.0,
-                    dose_mg_per_kg=0.5,
-                    weight_kg=70.0,
-                    concentration_mg_per_ml=50.0,
-                    bag_volume_ml=100.0,
-                    drug_volume_ml=0.7,
-                    total_volume_ml=100.7,
-                    rate_ml_per_h=151.1,
-                    duration_min=40.0,
-                    plan_steps=[],
-                    overrides=[],
-                    created_by="bench",
-                    signed_by="bench",
-                    signed_at=start - timedelta(days=1),
-                )
-            )
-            db.flush()
-            row = infusion_under_way(
-                db,
-                nurse=nurse,
-                patient_id=patient.id,
-                start=start,
-                dose_at=start + timedelta(minutes=1),
-                pre_dose=DEMO_PRE_DOSE,
-            )
-            device = f"BENCH-{tag}-{i:03d}"
-            service.bind_device(db, actor=nurse, session_id=row.id, device_id=device)
-            out.append((row.id, patient.mrn, device))
-        # The setting-up's own audit rows sealed now, not by the first timed commit (the
-        # ingest seals at most once a second what it wrote itself).
-        chain.seal(db, wait=True)
-    return out
 
 
 def _drive(
@@ -435,63 +351,6 @@ def _in_process(
     return len(raws), took, statements[0] / -(-len(raws) // MAX_GROUP)
 
 
-def _vitals_alone(
-    factory: sessionmaker[Session], chairs: list[tuple[int, str, str]], per_chair: int
-) -> float:
-    """Seconds to chart the same readings through the vitals service's batch path
-    (``sessions.chart_device_groups``: the sessions' context, the prior windows, the
-    alarm rules, the kept figures, one audit row a session) without the interface's
-    part (decoding, matching, control ids, ACKs): in groups of ``MAX_GROUP`` readings
-    that arrived together, one transaction and commit each, the clinic's alarm limits
-    read each group, as the listener does."""
-    from ketaclinic.configuration import service as configuration
-    from ketaclinic.interop.hl7.listener import MAX_GROUP
-
-    base = utcnow() - timedelta(seconds=per_chair)
-    readings = [
-        (
-            session_id,
-            service.DeviceMessage(
-                f"alone-{index}-{k}",
-                [
-                    service.Measured(
-                        taken_at=base + timedelta(seconds=k),
-                        systolic_bp=124 + k % 7,
-                        diastolic_bp=78,
-                        heart_rate=70 + k % 5,
-                        spo2=97,
-                        respiratory_rate=14,
-                    )
-                ],
-            ),
-        )
-        for k in range(per_chair)
-        for index, (session_id, _, _) in enumerate(chairs)
-    ]
-    devices = {session_id: device for session_id, _, device in chairs}
-    began = time.perf_counter()
-    for start in range(0, len(readings), MAX_GROUP):
-        by_session: dict[int, list[service.DeviceMessage]] = {}
-        for session_id, message in readings[start : start + MAX_GROUP]:
-            by_session.setdefault(session_id, []).append(message)
-        with transaction(factory) as db:
-            limits = configuration.overrides_for(db, "monitoring.limits")
-            service.chart_device_groups(
-                db,
-                groups=[
-                    service.SessionMessages(
-                        session_id,
-                        Actor(user_id=None, username=f"device:{devices[session_id]}"),
-                        devices[session_id],
-                        messages,
-                    )
-                    for session_id, messages in by_session.items()
-                ],
-                limit_overrides=limits,
-            )
-    return time.perf_counter() - began
-
-
 def _load() -> str:
     """The 1-minute load average beside a figure (the machine may be shared)."""
     try:
@@ -542,7 +401,7 @@ def run(
             same = _raw_same(factory, chairs_now, per_chair, f"{tag}r{repeat}")
             grouped = _raw_same(factory, chairs_now, per_chair, f"{tag}g{repeat}", per_group=True)
             group_ratios.append(ingest / grouped)
-            alone = _vitals_alone(factory, _chairs(factory, chairs, f"{tag}v{repeat}"), per_chair)
+            alone = chart_alone(factory, _chairs(factory, chairs, f"{tag}v{repeat}"), per_chair)
             alone_raw = _raw(factory, chairs_now[0][0], n)
             alone_ratios.append(alone / alone_raw)
             ratios.append(ingest / raw)

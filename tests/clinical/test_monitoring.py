@@ -607,3 +607,24 @@ def test_a_pre_dose_reading_counts_within_15_minutes_by_default_and_the_clinic_m
         assert "SPRAVATO" in row.before_dose_window_source
     wider = Override("iv", "before_dose_within_min", 30.0, by="dr.lee", reason="our practice")
     assert monitoring.pre_dose_window("iv", [wider]).before_dose_within_min == 30.0
+
+
+def test_settle_is_settled_and_unsettled_of_one_window():
+    from ketaclinic.clinical.monitoring import settle, settled, unsettled
+
+    # By hand: SBP 185 at 1 and 2 min crosses the infusion recheck (>= 180), DBP 90 none
+    # of its rules (>= 110, >= 120); 120/80 at 3 min crosses nothing, so the window
+    # settles there for both; without it the systolic rules may be in a run throughout.
+    high = [VitalSigns(at_min=m, systolic_bp=185, diastolic_bp=90) for m in (1.0, 2.0)]
+    calm = VitalSigns(at_min=3.0, systolic_bp=120, diastolic_bp=80)
+    new = [VitalSigns(at_min=4.0, systolic_bp=190, diastolic_bp=95)]
+    for window, tail, open_runs in (
+        ([*high, calm], [calm], set()),
+        (high, high, {"systolic_bp"}),  # a parameter in a run keeps the whole window
+    ):
+        found = settle(window, new=new, phase="infusion")
+        assert found == (
+            settled(window, new=new, phase="infusion"),
+            unsettled(window, new=new, phase="infusion"),
+        )
+        assert found[0] == tail and found[1] == open_runs

@@ -279,3 +279,27 @@ def test_alarms_charted_a_monitor_group_at_a_time_equal_the_whole_phase_assessme
     )
     assert stored == expected
     assert expected  # the feed did cross some limits
+
+
+def test_charting_a_monitor_group_reads_no_patient_record(db: Session, team: Staff) -> None:
+    """Dosing needs no patient detail: a group's sessions are charted without reading
+    their patients, and a view of the dosing still names its patient when asked."""
+    from ketaclinic.sessions.service import view
+
+    row = ready_iv_session(db, team)
+    service.chart_pump(db, actor=team.nurse, session_id=row.id, kind="start", at=at(1), now=at(1))
+    db.commit()
+    db.expunge_all()  # nothing held from the set-up
+    device = Actor(user_id=None, username="device:MON")
+    with counted(db) as seen:
+        service.chart_device_messages(
+            db,
+            actor=device,
+            session_id=row.id,
+            messages=[_before_dose("d1", 2.0)],
+            sender="MON",
+            now=at(3),
+        )
+    assert not [s for s in seen if "FROM patients" in s], seen
+    state = view.for_charting(db, row=db.get(type(row), row.id), now=at(3))  # type: ignore[arg-type]
+    assert state.patient.id == row.patient_id
