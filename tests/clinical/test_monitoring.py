@@ -628,3 +628,13 @@ def test_settle_is_settled_and_unsettled_of_one_window():
             unsettled(window, new=new, phase="infusion"),
         )
         assert found[0] == tail and found[1] == open_runs
+
+
+def test_only_recovery_assesses_a_reading_from_the_baseline_by_default():
+    """The one rule measured from the pre-dose reading is recovery's systolic change
+    (``rec_sbp_from_baseline_warn``): charting in the other phases needs no baseline."""
+    from ketaclinic.clinical.monitoring import uses_baseline
+
+    assert [p for p in ("pre_infusion", "infusion", "recovery") if uses_baseline(p)] == [
+        "recovery"
+    ]

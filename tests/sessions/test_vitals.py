@@ -207,14 +207,23 @@ def test_a_monitor_s_readings_before_the_dose_cost_the_same_statements_for_one_o
     assert [(c.kind, c.rule_id) for c in calls] == [("pre_dose_block", "pre_sbp_no_go")]
 
 
-@pytest.mark.parametrize(("seed", "newest"), [(4, 1), (5, 3), (6, 8)])
+@pytest.mark.parametrize(
+    ("seed", "newest", "phase"),
+    [(4, 1, "infusion"), (5, 3, "infusion"), (6, 8, "infusion"), (7, 3, "recovery")],
+)
 def test_alarms_charted_a_monitor_group_at_a_time_equal_the_whole_phase_assessment(
-    db: Session, team: Staff, monkeypatch: pytest.MonkeyPatch, seed: int, newest: int
+    db: Session,
+    team: Staff,
+    monkeypatch: pytest.MonkeyPatch,
+    seed: int,
+    newest: int,
+    phase: str,
 ) -> None:
     """The group path reads only the newest few prior readings of a phase first
-    (``vitals._NEWEST``), and more only while a rule may be in a run through them: with
-    any such number, random feeds charted in groups of 1 to 12 readings raise exactly
-    the alarms ``monitoring.assess`` finds over the whole phase."""
+    (``vitals._NEWEST``), and more only while a rule may be in a run through them, and
+    the baseline only for a phase whose rules use it (recovery's change from baseline):
+    with any such number, random feeds charted in groups of 1 to 12 readings raise
+    exactly the alarms ``monitoring.assess`` finds over the whole phase."""
     from ketaclinic.sessions.service import vitals
 
     monkeypatch.setattr(vitals, "_NEWEST", newest)
@@ -225,7 +234,19 @@ def test_alarms_charted_a_monitor_group_at_a_time_equal_the_whole_phase_assessme
     service.chart_pump(db, actor=team.nurse, session_id=row.id, kind="start", at=at(1), now=at(1))
     device = Actor(user_id=None, username="device:MON")
     minute, count = 1.5, 0
-    while minute < 30:  # inside the infusion
+    if phase == "recovery":
+        # The pump stopped at 6 min: recovery from then on, assessed from the baseline.
+        service.chart_pump(
+            db,
+            actor=team.nurse,
+            session_id=row.id,
+            kind="stop",
+            at=at(6),
+            now=at(6),
+            reason="complete",
+        )
+        minute = 6.0
+    while minute < 30:  # inside the infusion, or of recovery
         batch = []
         for _ in range(rng.randint(1, 12)):
             minute += rng.choice([0.05, 0.25, 0.5, 1.0])
@@ -249,13 +270,13 @@ def test_alarms_charted_a_monitor_group_at_a_time_equal_the_whole_phase_assessme
             db, actor=device, session_id=row.id, messages=batch, sender="MON", now=at(minute)
         )
     vitals._prefetch_statement.cache_clear()
+    start = at(6) if phase == "recovery" else at(1)
     charted = db.scalars(
         select(VitalSign)
-        .where(VitalSign.session_id == row.id, VitalSign.taken_at >= at(1))
+        .where(VitalSign.session_id == row.id, VitalSign.taken_at > start)
         .order_by(VitalSign.taken_at)
     ).all()
     assert len(charted) == count
-    start = at(1)
     signs = [
         monitoring.VitalSigns(
             at_min=(v.taken_at - start).total_seconds() / 60,
@@ -268,7 +289,7 @@ def test_alarms_charted_a_monitor_group_at_a_time_equal_the_whole_phase_assessme
     )
     expected = {
         (charted[[s.at_min for s in signs].index(a.at_min)].id, a.rule_id)
-        for a in monitoring.assess(signs, phase="infusion", baseline=baseline)
+        for a in monitoring.assess(signs, phase=phase, baseline=baseline)
     }
     stored = set(
         db.execute(
@@ -279,6 +300,8 @@ def test_alarms_charted_a_monitor_group_at_a_time_equal_the_whole_phase_assessme
     )
     assert stored == expected
     assert expected  # the feed did cross some limits
+    if phase == "recovery":
+        assert "rec_sbp_from_baseline_warn" in {rule for _, rule in expected}
 
 
 def test_charting_a_monitor_group_reads_no_patient_record(db: Session, team: Staff) -> None:

@@ -38,6 +38,7 @@ from ketaclinic.clinical.monitoring.limits import (
     settle,
     settled,
     unsettled,
+    uses_baseline,
 )
 from ketaclinic.clinical.monitoring.schedule import (
     SCHEDULES,
@@ -119,4 +120,5 @@ __all__ = [
     "side_effects",
     "symptom_triggers",
     "unsettled",
+    "uses_baseline",
 ]

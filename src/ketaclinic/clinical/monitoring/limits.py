@@ -399,6 +399,12 @@ def assess_new(
     ]
 
 
+def uses_baseline(phase: str, overrides: Iterable[Override] = ()) -> bool:
+    """Whether a rule of ``phase`` is measured from the pre-dose baseline (by default
+    only recovery's): the others assess a reading without it."""
+    return any(row.measure != "value" for row in _phase_rows(check_phase(phase), overrides))
+
+
 def lookback_min(phase: str, overrides: Iterable[Override] = ()) -> dict[Parameter, float]:
     """Per parameter with a rule in ``phase``, the longest confirmation time of its rules:
     how far before its latest prior reading the history of that parameter matters."""

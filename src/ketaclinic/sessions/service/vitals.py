@@ -562,9 +562,10 @@ _COLUMNS = (VitalSign.id, VitalSign.taken_at, *(getattr(VitalSign, p) for p in v
 
 @dataclass
 class _Prefetched:
-    """What the windows of a group's sessions start from, read for all of them with two
-    statements (whatever their number): each session's pre-dose baseline candidates, and
-    the newest ``_NEWEST`` prior readings of each phase its new readings fall in."""
+    """What the windows of a group's sessions start from, read for all of them with one
+    statement (whatever their number): the pre-dose baseline candidates of each session
+    with a phase whose rules use the baseline, and the newest ``_NEWEST`` prior readings
+    of each phase its new readings fall in."""
 
     baselines: dict[int, monitoring.VitalSigns | None]
     newest: dict[tuple[int, str], list[Any]]
@@ -586,6 +587,16 @@ class _Prefetched:
         out = cls({}, {})
         if not keys:
             return out
+        # The baseline only of a session with a phase whose rules use it (by default
+        # recovery alone): the others' readings are assessed without it.
+        needing = {
+            state.session.id
+            for state, phase in keys
+            if monitoring.uses_baseline(phase, state.limit_overrides)
+        }
+        for state, _ in dosed:
+            out.baselines[state.session.id] = None
+        dosed = [(state, new) for state, new in dosed if state.session.id in needing]
         ranges = [_phase_range(state, phase) for state, phase in keys]
         if db.get_bind().dialect.name == "postgresql":
             result = db.execute(_PG_PREFETCH, _pg_prefetch_binds(dosed, keys, ranges))
@@ -795,7 +806,11 @@ def _window(
         baseline = read.baselines[state.session.id]
         newest = read.newest[(state.session.id, phase)]
     else:
-        baseline = _baseline(db, state)
+        baseline = (
+            _baseline(db, state)
+            if monitoring.uses_baseline(phase, state.limit_overrides)
+            else None
+        )
         # The newest few first: the latest names each parameter's latest time, and one
         # of them that crosses no rule usually makes everything older irrelevant.
         newest = list(
