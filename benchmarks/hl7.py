@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ingest import SETUP, chart_alone
+from ingest import SETUP, chart_alone, raw_readings
 from ingest import chairs as _chairs
 from sqlalchemy import event, insert
 from sqlalchemy.engine import make_url
@@ -143,27 +143,7 @@ def _drive(
 
 def _raw(factory: sessionmaker[Session], session_id: int, rows: int) -> float:
     """Seconds to insert ``rows`` vital_signs rows with one executemany, one commit."""
-    now = utcnow()
-    values = [
-        {
-            "session_id": session_id,
-            "taken_at": now - timedelta(seconds=rows - i),
-            "heart_rate": 72,
-            "systolic_bp": 125,
-            "diastolic_bp": 80,
-            "spo2": 97,
-            "respiratory_rate": 14,
-            "source": "device",
-            "recorded_at": now,
-        }
-        for i in range(rows)
-    ]
-    with factory() as db:
-        began, cpu = time.perf_counter(), time.process_time()
-        db.execute(insert(VitalSign), values)
-        db.commit()
-        took = time.perf_counter() - began
-        CPU["raw"] = time.process_time() - cpu
+    took, CPU["raw"] = raw_readings(factory, session_id, rows)
     return took
 
 

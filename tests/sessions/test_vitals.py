@@ -4,7 +4,8 @@ the alarms the whole-session assessment would."""
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -143,7 +144,16 @@ def test_alarms_stored_reading_by_reading_equal_the_whole_phase_assessment(
                 **values,  # type: ignore[arg-type]
             )
         )
-    start = at(1)
+    expected = _whole_phase_alarms(charted, start=at(1), phase="infusion")
+    assert _stored_alarms(db, row.id) == expected
+    assert expected  # the feed did cross some limits
+
+
+def _whole_phase_alarms(
+    charted: Sequence[VitalSign], *, start: datetime, phase: str
+) -> set[tuple[int, str]]:
+    """(reading id, rule) of every alarm ``monitoring.assess`` finds over the readings of
+    one phase, from the pre-dose reading of ``ready_iv_session`` (72, 128/82, 98 %, 14)."""
     signs = [
         monitoring.VitalSigns(
             at_min=(v.taken_at - start).total_seconds() / 60,
@@ -154,19 +164,20 @@ def test_alarms_stored_reading_by_reading_equal_the_whole_phase_assessment(
     baseline = monitoring.VitalSigns(
         at_min=0.0, heart_rate=72, systolic_bp=128, diastolic_bp=82, spo2=98, respiratory_rate=14
     )
-    expected = {
+    return {
         (charted[[s.at_min for s in signs].index(a.at_min)].id, a.rule_id)
-        for a in monitoring.assess(signs, phase="infusion", baseline=baseline)
+        for a in monitoring.assess(signs, phase=phase, baseline=baseline)
     }
-    stored = set(
+
+
+def _stored_alarms(db: Session, session_id: int) -> set[tuple[int, str]]:
+    return set(
         db.execute(
             select(SessionAlarm.vital_sign_id, SessionAlarm.rule_id).where(
-                SessionAlarm.session_id == row.id
+                SessionAlarm.session_id == session_id
             )
         ).all()
     )
-    assert stored == expected
-    assert expected  # the feed did cross some limits
 
 
 def _before_dose(reference: str, minute: float, sbp: int = 128) -> service.DeviceMessage:
@@ -277,28 +288,8 @@ def test_alarms_charted_a_monitor_group_at_a_time_equal_the_whole_phase_assessme
         .order_by(VitalSign.taken_at)
     ).all()
     assert len(charted) == count
-    signs = [
-        monitoring.VitalSigns(
-            at_min=(v.taken_at - start).total_seconds() / 60,
-            **{p: getattr(v, p) for p in PARAMETERS},
-        )
-        for v in charted
-    ]
-    baseline = monitoring.VitalSigns(
-        at_min=0.0, heart_rate=72, systolic_bp=128, diastolic_bp=82, spo2=98, respiratory_rate=14
-    )
-    expected = {
-        (charted[[s.at_min for s in signs].index(a.at_min)].id, a.rule_id)
-        for a in monitoring.assess(signs, phase=phase, baseline=baseline)
-    }
-    stored = set(
-        db.execute(
-            select(SessionAlarm.vital_sign_id, SessionAlarm.rule_id).where(
-                SessionAlarm.session_id == row.id
-            )
-        ).all()
-    )
-    assert stored == expected
+    expected = _whole_phase_alarms(charted, start=start, phase=phase)
+    assert _stored_alarms(db, row.id) == expected
     assert expected  # the feed did cross some limits
     if phase == "recovery":
         assert "rec_sbp_from_baseline_warn" in {rule for _, rule in expected}
