@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ingest import SETUP, chart_alone, raw_readings
+from ingest import SETUP, chart_alone, raw_readings, raw_rows
 from ingest import chairs as _chairs
 from sqlalchemy import event, insert
 from sqlalchemy.engine import make_url
@@ -231,26 +231,11 @@ def _raw_same(
 def _raw_each(factory: sessionmaker[Session], session_id: int, rows: int) -> float:
     """Seconds to insert ``rows`` rows one transaction each (what an ACK after commit
     costs at the least, without parsing, matching, alarms or audit)."""
-    now = utcnow()
+    values = raw_rows(session_id, rows)
     with factory() as db:
         began = time.perf_counter()
-        for i in range(rows):
-            db.execute(
-                insert(VitalSign),
-                [
-                    {
-                        "session_id": session_id,
-                        "taken_at": now - timedelta(seconds=rows - i),
-                        "heart_rate": 72,
-                        "systolic_bp": 125,
-                        "diastolic_bp": 80,
-                        "spo2": 97,
-                        "respiratory_rate": 14,
-                        "source": "device",
-                        "recorded_at": now,
-                    }
-                ],
-            )
+        for row in values:
+            db.execute(insert(VitalSign), [row])
             db.commit()
         return time.perf_counter() - began
 

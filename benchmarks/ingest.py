@@ -25,7 +25,6 @@ figures taken a moment apart, and the median of the ratios is the figure.
 from __future__ import annotations
 
 import argparse
-import base64
 import gc
 import statistics
 import sys
@@ -37,8 +36,8 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from ketaclinic.consent import service as consent
-from ketaclinic.consent.demo import demo_mark
+from ketaclinic.controlled import service as controlled
+from ketaclinic.controlled.demo import SUPPLIER_DEA
 from ketaclinic.orders.models import Course, Order
 from ketaclinic.patients import service as patients
 from ketaclinic.patients.schemas import PatientIn
@@ -52,7 +51,7 @@ from ketaclinic.sessions.demo import DEMO_PRE_DOSE, infusion_under_way
 from ketaclinic.sessions.models import VitalSign
 
 SETUP = Actor(user_id=None, username="benchmarks", roles=frozenset({Role.admin}))
-WITNESS_PASSWORD = "bench-witness-password"  # noqa: S105 - a benchmark clinic's own user
+PASSWORD = "bench-password-not-used"  # noqa: S105 - a benchmark clinic's own users
 
 
 def chairs(factory: sessionmaker[Session], n: int, tag: str) -> list[tuple[int, str, str]]:
@@ -65,26 +64,39 @@ def chairs(factory: sessionmaker[Session], n: int, tag: str) -> list[tuple[int, 
             actor=SETUP,
             username=f"bench.nurse.{tag}",
             full_name="Bench Nurse",
-            password=WITNESS_PASSWORD,
+            password=PASSWORD,
             roles=["nurse"],
         )
         db.flush()
         nurse = accounts.actor_for(user)
-        # A clinic that publishes consent documents (the demo's) asks them signed before
-        # the dose: each chair's patient signs every current one, a second nurse
-        # witnessing those that need it.
-        documents = list(consent.current_documents(db).values())
-        if any(d.needs_witness for d in documents):
+        # A clinic that keeps a controlled-substance ledger (the demo's) draws each dose
+        # from stock: a lot received for the chairs.
+        if controlled.ledger_configured(db):
+            vials = [p for p in controlled.products(db) if p.substance == "ketamine"]
+            controlled.receive(
+                db,
+                actor=nurse,
+                location_id=controlled.locations(db)[0].id,
+                product_id=vials[0].id,
+                lot_number=f"BENCH-{tag}",
+                expires_on=start.date() + timedelta(days=365),
+                quantity=n,
+                supplier="Benchmark supply",
+                supplier_dea_number=SUPPLIER_DEA,
+                reference=f"BENCH-{tag}",
+            )
+        # A clinic whose checklist asks more than the set-up answers (the demo's: signed
+        # consents, a ledger entry) has a prescriber let each dose start.
+        prescriber = accounts.actor_for(
             accounts.create_user(
                 db,
                 actor=SETUP,
-                username=f"bench.witness.{tag}",
-                full_name="Bench Witness",
-                password=WITNESS_PASSWORD,
-                roles=["nurse"],
+                username=f"bench.prescriber.{tag}",
+                full_name="Bench Prescriber",
+                password=PASSWORD,
+                roles=["prescriber"],
             )
-            db.flush()
-        mark = "data:image/png;base64," + base64.b64encode(demo_mark()).decode()
+        )
         for i in range(n):
             patient = patients.create_patient(
                 db,
@@ -96,20 +108,6 @@ def chairs(factory: sessionmaker[Session], n: int, tag: str) -> list[tuple[int, 
                     date_of_birth=date(1975, 1, 1 + i % 28),
                 ),
             )
-            for document in documents:
-                consent.sign(
-                    db,
-                    actor=nurse,
-                    patient_id=patient.id,
-                    document_id=document.id,
-                    text_sha256=document.body_sha256,
-                    typed_name=patient.display_name,
-                    signature_data_url=mark,
-                    channel="clinic",
-                    witness_username=f"bench.witness.{tag}" if document.needs_witness else "",
-                    witness_password=WITNESS_PASSWORD if document.needs_witness else "",
-                    now=start - timedelta(days=1),
-                )
             course = Course(
                 patient_id=patient.id,
                 protocol_id="iv_ketamine",
@@ -151,6 +149,7 @@ def chairs(factory: sessionmaker[Session], n: int, tag: str) -> list[tuple[int, 
                 start=start,
                 dose_at=start + timedelta(minutes=1),
                 pre_dose=DEMO_PRE_DOSE,
+                override_by=prescriber,
             )
             device = f"BENCH-{tag}-{i:03d}"
             service.bind_device(db, actor=nurse, session_id=row.id, device_id=device)
@@ -219,11 +218,10 @@ def chart_alone(
     return time.perf_counter() - began
 
 
-def raw_readings(factory: sessionmaker[Session], session_id: int, rows: int) -> tuple[float, float]:
-    """Seconds and processor seconds to insert ``rows`` vital_signs rows with one
-    ``executemany`` and one commit."""
+def raw_rows(session_id: int, rows: int) -> list[dict[str, Any]]:
+    """``rows`` plain vital_signs rows of one session, a second apart, up to now."""
     now = utcnow()
-    values = [
+    return [
         {
             "session_id": session_id,
             "taken_at": now - timedelta(seconds=rows - i),
@@ -237,6 +235,12 @@ def raw_readings(factory: sessionmaker[Session], session_id: int, rows: int) -> 
         }
         for i in range(rows)
     ]
+
+
+def raw_readings(factory: sessionmaker[Session], session_id: int, rows: int) -> tuple[float, float]:
+    """Seconds and processor seconds to insert ``rows`` vital_signs rows with one
+    ``executemany`` and one commit."""
+    values = raw_rows(session_id, rows)
     with factory() as db:
         began, cpu = time.perf_counter(), time.process_time()
         db.execute(insert(VitalSign), values)

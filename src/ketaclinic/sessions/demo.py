@@ -85,12 +85,16 @@ def infusion_under_way(
     start: datetime,
     dose_at: datetime,
     pre_dose: dict[str, int],
+    override_by: Actor | None = None,
 ) -> InfusionSession:
     """A walk-in IV session for the patient's signed order, as a nurse runs one: the
     checklist answered in full (a negative pregnancy test where one is asked), the
     pre-dose reading at ``start``, the pump started at ``dose_at``. The demo's chair,
-    the monitor benchmark and the live-screen tests start their infusions so. Raises
-    ``ValueError`` when the patient's order is not for an IV infusion."""
+    the monitor benchmarks and the live-screen tests start their infusions so.
+    ``override_by``: a prescriber who lets the dose start with what the checklist still
+    lacks (in a clinic whose checklist asks more than these answers: signed consents,
+    a controlled-substance ledger entry), saying so. Raises ``ValueError`` when the
+    patient's order is not for an IV infusion."""
     row = service.start_walk_in_session(db, actor=nurse, patient_id=patient_id, now=start)
     if row.route != "iv":
         raise ValueError("not an IV order")
@@ -111,6 +115,16 @@ def infusion_under_way(
         respiratory_rate=pre_dose["respiratory_rate"],
         now=start,
     )
+    if override_by is not None:
+        state = service.get_session(db, actor=nurse, session_id=row.id, now=dose_at)
+        if not all(i.met for i in state.checklist):
+            service.override_checklist(
+                db,
+                actor=override_by,
+                session_id=row.id,
+                reason="benchmark or test chair: items not part of the set-up",
+                now=dose_at,
+            )
     service.chart_pump(db, actor=nurse, session_id=row.id, kind="start", at=dose_at, now=dose_at)
     return row
 

@@ -807,9 +807,7 @@ def _window(
         newest = read.newest[(state.session.id, phase)]
     else:
         baseline = (
-            _baseline(db, state)
-            if monitoring.uses_baseline(phase, state.limit_overrides)
-            else None
+            _baseline(db, state) if monitoring.uses_baseline(phase, state.limit_overrides) else None
         )
         # The newest few first: the latest names each parameter's latest time, and one
         # of them that crosses no rule usually makes everything older irrelevant.
