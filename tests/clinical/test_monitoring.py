@@ -635,6 +635,4 @@ def test_only_recovery_assesses_a_reading_from_the_baseline_by_default():
     (``rec_sbp_from_baseline_warn``): charting in the other phases needs no baseline."""
     from ketaclinic.clinical.monitoring import uses_baseline
 
-    assert [p for p in ("pre_infusion", "infusion", "recovery") if uses_baseline(p)] == [
-        "recovery"
-    ]
+    assert [p for p in ("pre_infusion", "infusion", "recovery") if uses_baseline(p)] == ["recovery"]
