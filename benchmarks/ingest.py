@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ketaclinic.controlled import service as controlled
 from ketaclinic.controlled.demo import SUPPLIER_DEA
 from ketaclinic.orders.models import Course, Order
+from ketaclinic.outcomes import service as outcomes
 from ketaclinic.patients import service as patients
 from ketaclinic.patients.schemas import PatientIn
 from ketaclinic.platform.accounts import service as accounts
@@ -118,6 +119,9 @@ def chairs(factory: sessionmaker[Session], n: int, tag: str) -> list[tuple[int, 
             )
             db.add(course)
             db.flush()
+            # Kept as the orders service keeps a course, so that the course dashboard
+            # reads where it stands instead of deriving it (as for a course it lacks).
+            outcomes.refresh_course_summaries(db, patient_id=patient.id)
             db.add(
                 Order(
                     course_id=course.id,

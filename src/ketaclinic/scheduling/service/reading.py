@@ -229,14 +229,20 @@ def planned_visits_of(
     query = select(Appointment).where(
         Appointment.planned_session_id.is_not(None), Appointment.status.in_(statuses)
     )
-    wanted = None if patient_ids is None else set(patient_ids)
-    if wanted is not None and len(wanted) <= WHERE_IN_AT_MOST:
-        query = query.where(Appointment.patient_id.in_(wanted))
-    rows = [
-        r
-        for r in db.scalars(query.order_by(Appointment.starts_at))
-        if wanted is None or r.patient_id in wanted
-    ]
+    if patient_ids is None:
+        rows = list(db.scalars(query.order_by(Appointment.starts_at)))
+    else:
+        # The patients a few hundred at a time: many patients are still a part of the
+        # clinic, and reading every visit to keep theirs read the whole clinic's.
+        wanted = sorted(set(patient_ids))
+        rows = [
+            r
+            for i in range(0, len(wanted), WHERE_IN_AT_MOST)
+            for r in db.scalars(
+                query.where(Appointment.patient_id.in_(wanted[i : i + WHERE_IN_AT_MOST]))
+            )
+        ]
+        rows.sort(key=lambda r: r.starts_at)
     planned = orders.planned_sessions_by_id(
         db, {r.planned_session_id for r in rows if r.planned_session_id is not None}
     )
