@@ -388,20 +388,16 @@ def chart_device_groups(
     }
     phases = {g.session_id: _by_phase(states[g.session_id], new[g.session_id]) for g in busy}
     with db.no_autoflush:
-        read = _Prefetched.read(
-            db, [(states[g.session_id], new[g.session_id]) for g in busy], phases
-        )
+        read = _Prefetched.read(db, [states[g.session_id] for g in busy], phases)
         windows = {
-            g.session_id: _windows(
-                db, states[g.session_id], new[g.session_id], read, phases[g.session_id]
-            )
+            g.session_id: _windows(db, states[g.session_id], phases[g.session_id], read)
             for g in busy
         }
     _insert(db, [v for g in busy for v in new[g.session_id]])
     entries = []
     for g in busy:
         state, rows, batch = states[g.session_id], new[g.session_id], out[g.session_id]
-        batch.alarms = _raise_phases(db, state, rows, windows[g.session_id], phases[g.session_id])
+        batch.alarms = _raise_phases(db, state, phases[g.session_id], windows[g.session_id])
         raised = [a.rule_id for a in batch.alarms]
         references = " ".join(g.messages[i].reference for i in sorted(batch.charted))
         entries.append(
@@ -516,10 +512,11 @@ def _chart(db: Session, state: view.SessionView, new: list[VitalSign]) -> list[S
     the whole phase instead, as its arrival may confirm or break a later run."""
     new.sort(key=lambda v: v.taken_at)
     with db.no_autoflush:
-        windows = _windows(db, state, new)
+        phases = _by_phase(state, new)
+        windows = _windows(db, state, phases)
     db.add_all(new)
     db.flush()
-    raised = _raise_phases(db, state, new, windows)
+    raised = _raise_phases(db, state, phases, windows)
     db.flush()
     summaries.note_readings(db, state.session.id, new, len(raised))
     return raised
@@ -535,16 +532,15 @@ def _by_phase(state: view.SessionView, new: Sequence[Charted]) -> dict[str, list
 def _windows(
     db: Session,
     state: view.SessionView,
-    new: Sequence[Charted],
+    phases: dict[str, list[Charted]],
     read: _Prefetched | None = None,
-    phases: dict[str, list[Charted]] | None = None,
 ) -> dict[str, _Window]:
-    """The prior window of each phase the new readings (in time order) fall in, read
-    before they are added (``read``: what a group read for all its sessions at once;
-    ``phases``: the new readings by phase, when the caller has them)."""
+    """The prior window of each phase the new readings (in time order, by phase:
+    ``_by_phase``) fall in, read before they are added (``read``: what a group read for
+    all its sessions at once)."""
     return {
         phase: _window(db, state, phase, rows, read)
-        for phase, rows in (phases or _by_phase(state, new)).items()
+        for phase, rows in phases.items()
         if phase != "pre_infusion" and state.dose_start is not None
     }
 
@@ -574,14 +570,15 @@ class _Prefetched:
     def read(
         cls,
         db: Session,
-        groups: Sequence[tuple[view.SessionView, Sequence[Charted]]],
-        phases: dict[int, dict[str, list[Charted]]] | None = None,
+        states: Sequence[view.SessionView],
+        phases: dict[int, dict[str, list[Charted]]],
     ) -> _Prefetched:
-        dosed = [(state, new) for state, new in groups if state.dose_start is not None]
+        """``phases``: each session's new readings by phase (``_by_phase``)."""
+        dosed = [state for state in states if state.dose_start is not None]
         keys = [
             (state, phase)
-            for state, new in dosed
-            for phase in (phases[state.session.id] if phases else _by_phase(state, new))
+            for state in dosed
+            for phase in phases[state.session.id]
             if phase != "pre_infusion"
         ]
         out = cls({}, {})
@@ -594,15 +591,15 @@ class _Prefetched:
             for state, phase in keys
             if monitoring.uses_baseline(phase, state.limit_overrides)
         }
-        for state, _ in dosed:
+        for state in dosed:
             out.baselines[state.session.id] = None
-        dosed = [(state, new) for state, new in dosed if state.session.id in needing]
+        dosed = [state for state in dosed if state.session.id in needing]
         ranges = [_phase_range(state, phase) for state, phase in keys]
         if db.get_bind().dialect.name == "postgresql":
             result = db.execute(_PG_PREFETCH, _pg_prefetch_binds(dosed, keys, ranges))
         else:
             binds: dict[str, Any] = {}
-            for n, (state, _) in enumerate(dosed):
+            for n, state in enumerate(dosed):
                 binds[f"s{n}"], binds[f"d{n}"] = state.session.id, state.dose_start
             for m, ((state, _), (low, high)) in enumerate(zip(keys, ranges, strict=True)):
                 binds[f"p{m}"], binds[f"lo{m}"] = state.session.id, low
@@ -614,7 +611,7 @@ class _Prefetched:
         rows: dict[int, list[Any]] = {}
         for row in result:
             rows.setdefault(row.k, []).append(row)
-        for n, (state, _) in enumerate(dosed):
+        for n, state in enumerate(dosed):
             found = (rows.get(2 * n) or rows.get(2 * n + 1) or [None])[0]
             out.baselines[state.session.id] = (
                 None
@@ -700,13 +697,13 @@ _PG_PREFETCH = text(
 
 
 def _pg_prefetch_binds(
-    dosed: Sequence[tuple[view.SessionView, Sequence[Charted]]],
+    dosed: Sequence[view.SessionView],
     keys: Sequence[tuple[view.SessionView, str]],
     ranges: Sequence[tuple[datetime, datetime | None]],
 ) -> dict[str, list[Any]]:
     """``_PG_PREFETCH``'s arrays, tagged k as ``_prefetch_statement`` tags its parts."""
     reads: list[tuple[int, int, datetime | None, datetime | None, bool, int]] = []
-    for n, (state, _) in enumerate(dosed):
+    for n, state in enumerate(dosed):
         reads.append((2 * n, state.session.id, None, state.dose_start, True, 1))
         reads.append((2 * n + 1, state.session.id, None, state.dose_start, False, 1))
     for m, ((state, _), (low, high)) in enumerate(zip(keys, ranges, strict=True)):
@@ -738,13 +735,13 @@ def _phase_range(state: view.SessionView, phase: str) -> tuple[datetime, datetim
 def _raise_phases(
     db: Session,
     state: view.SessionView,
-    new: Sequence[Charted],
+    phases: dict[str, list[Charted]],
     windows: dict[str, _Window],
-    phases: dict[str, list[Charted]] | None = None,
 ) -> list[SessionAlarm]:
-    """The alarms the added readings raise, phase by phase (added, not yet flushed)."""
+    """The alarms the added readings (by phase: ``_by_phase``) raise, phase by phase
+    (added, not yet flushed)."""
     raised: list[SessionAlarm] = []
-    for phase, rows in (phases or _by_phase(state, new)).items():
+    for phase, rows in phases.items():
         if phase in windows:
             raised += _raise(db, state, phase, rows, windows[phase])
     return raised
@@ -761,16 +758,15 @@ _NEWEST = 3
 
 @dataclass(frozen=True)
 class _Window:
-    """What ``_raise`` assesses a phase's new readings with: the prior window, or the
-    whole phase (a reading charted late), the baseline, and the new readings as the
-    rules see them (made once, for the window and for the assessment)."""
+    """What ``_raise`` assesses a phase's new readings with: the prior window from where
+    every rule is at rest (``monitoring.settled``), or the whole phase (a reading charted
+    late), the baseline, and the new readings as the rules see them (made once, for the
+    window and for the assessment)."""
 
     prior: list[monitoring.VitalSigns]
     whole: list[VitalSign] | None
     baseline: monitoring.VitalSigns | None
     new_signs: list[monitoring.VitalSigns] | None = None
-    # True when ``prior`` is already what ``monitoring.settled`` keeps of it.
-    settled: bool = False
 
 
 def _phase_bounds(state: view.SessionView, phase: str) -> list[Any]:
@@ -859,7 +855,7 @@ def _window(
     )
     if not open_runs:
         # Every rule is at rest within the newest rows: nothing before them matters.
-        return _Window(tail, None, baseline, new_signs, settled=True)
+        return _Window(tail, None, baseline, new_signs)
     if len(recent) == len(newest):
         # Some rule may be in a run through all the newest rows: the whole lookback.
         kept = [
@@ -886,7 +882,10 @@ def _window(
             before.setdefault(found.id, (found, []))[1].append(parameter)
     edge = sorted(before.values(), key=lambda item: (item[0].taken_at, item[0].id))
     window = [monitoring.only(_signs(row, origin), *parameters) for row, parameters in edge] + kept
-    return _Window(window, None, baseline, new_signs)
+    settled = monitoring.settled(
+        window, new=new_signs, phase=phase, baseline=baseline, overrides=state.limit_overrides
+    )
+    return _Window(settled, None, baseline, new_signs)
 
 
 def _signs(row: Any, origin: datetime) -> monitoring.VitalSigns:
@@ -956,15 +955,7 @@ def _raise(
         signs = window.new_signs or [_signs(v, origin) for v in new]
         pairs = monitoring.assess_new(
             signs,
-            prior=prior
-            if window.settled
-            else monitoring.settled(
-                prior,
-                new=signs,
-                phase=phase,
-                baseline=baseline,
-                overrides=state.limit_overrides,
-            ),
+            prior=prior,
             phase=phase,
             baseline=baseline,
             overrides=state.limit_overrides,
