@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ingest import SETUP, chart_alone, raw_readings, raw_rows
+from ingest import SETUP, chart_alone, python_hl7_first, raw_readings, raw_rows
 from ingest import chairs as _chairs
 from sqlalchemy import event, insert
 from sqlalchemy.engine import make_url
@@ -449,9 +449,7 @@ def run(
 def main() -> None:
     # This file is named like the python-hl7 package it drives: run as a script, its own
     # directory comes first on the path and would shadow the package.
-    here = Path(__file__).resolve().parent
-    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
-    sys.modules.pop("hl7", None)
+    python_hl7_first()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--chairs", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=15.0)

@@ -300,10 +300,23 @@ def python_hl7_first() -> None:
         del sys.modules["hl7"]
 
 
+def measure_on(url: str, settings: Any, **options: Any) -> dict[str, Any]:
+    """``measure`` on the clinic at ``url``, its audit trail keyed and checkpointed by
+    ``settings``' data folder as the app's is (``platform/app.py``)."""
+    from ketaclinic.platform.db import make_engine, make_session_factory
+
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    factory.configure(info=chain.session_info(settings))
+    try:
+        return measure(factory, **options)
+    finally:
+        engine.dispose()
+
+
 def main() -> None:
     python_hl7_first()
     from ketaclinic.platform import migrate
-    from ketaclinic.platform.db import make_engine, make_session_factory
     from ketaclinic.platform.model_registry import load_all
     from ketaclinic.platform.settings import Settings
 
@@ -316,20 +329,11 @@ def main() -> None:
     args = parser.parse_args()
     load_all()
     migrate.upgrade(args.url)
-    engine = make_engine(args.url)
-    factory = make_session_factory(engine)
     conf = Settings(mode="development", data_dir=args.data_dir, database_url=args.url)
-    factory.configure(info=chain.session_info(conf))
-    try:
-        print(
-            describe(
-                measure(
-                    factory, repeats=args.repeat, n_chairs=args.chairs, per_chair=args.per_chair
-                )
-            )
-        )
-    finally:
-        engine.dispose()
+    found = measure_on(
+        args.url, conf, repeats=args.repeat, n_chairs=args.chairs, per_chair=args.per_chair
+    )
+    print(describe(found))
 
 
 if __name__ == "__main__":

@@ -42,11 +42,10 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-# This folder goes last on the path: it holds a benchmark named like the python-hl7
-# package the app imports (``ingest.python_hl7_first``).
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [*(p for p in sys.path if Path(p or ".").resolve() != _HERE), str(_HERE)]
+sys.path.append(str(Path(__file__).resolve().parent))  # this folder's helpers
 import ingest  # noqa: E402  (the vitals ingest beside a raw insert)
+
+ingest.python_hl7_first()  # this folder last: its hl7.py would shadow the app's python-hl7
 import transactions as tx  # noqa: E402  (the demo, server and hammer helpers)
 
 DEFAULT_DATA = tx.ROOT / "benchmarks" / ".data" / "web"
@@ -134,16 +133,7 @@ def _raw_ingest(url: str, session_id: int, rows: int) -> float:
 def _batch_ingest(backend: tx.Backend, repeats: int) -> dict[str, Any]:
     """The vitals service's batch charting of monitor readings on this clinic, beside a
     raw executemany of as many rows (``benchmarks/ingest.py``)."""
-    from ketaclinic.platform.audit import chain
-    from ketaclinic.platform.db import make_engine, make_session_factory
-
-    engine = make_engine(backend.url)
-    factory = make_session_factory(engine)
-    factory.configure(info=chain.session_info(backend.settings()))
-    try:
-        return ingest.measure(factory, repeats=repeats)
-    finally:
-        engine.dispose()
+    return ingest.measure_on(backend.url, backend.settings(), repeats=repeats)
 
 
 def one_client(backend: tx.Backend, repeat: int) -> tuple[dict[str, Any], dict[str, Any]]:
