@@ -11,6 +11,7 @@ from ketaclinic.configuration import service
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid
 from ketaclinic.platform.roles import Role
+from tests.conftest import counted
 
 DIRECTOR = Actor(user_id=None, username="dr.chen", roles=frozenset({Role.prescriber, Role.admin}))
 PRESCRIBER = Actor(user_id=None, username="dr.rivera", roles=frozenset({Role.prescriber}))
@@ -108,3 +109,37 @@ def test_a_second_override_of_the_same_field_waits_for_the_first_to_retire(db: S
     assert service.overrides_for(db, "course.series") == []
     history = service.history(db)
     assert (history[0].retired_by, history[0].retire_reason) == ("dr.chen", "back to the published")
+
+
+def test_the_overrides_are_read_once_an_act_and_an_act_sees_its_own_changes(
+    db: Session,
+) -> None:
+    rule = _hr_limit_id()
+    with counted(db) as seen:
+        assert service.overrides_for(db, "monitoring.limits") == []
+        assert service.overrides_by_table(db, "monitoring.limits", "course.series") == {
+            "monitoring.limits": [],
+            "course.series": [],
+        }
+        assert service.clinic_overrides(db, "course.series") == []
+    assert len([s for s in seen if "clinic_overrides" in s]) == 1
+    made = service.override(
+        db,
+        actor=DIRECTOR,
+        table_key="monitoring.limits",
+        target=rule,
+        field="threshold",
+        value="130",
+        reason="our anaesthetist's protocol",
+    )
+    # The act that made it sees it at once.
+    assert [o.value for o in service.overrides_for(db, "monitoring.limits")] == [130.0]
+    # A caller changing what it was handed changes nothing kept.
+    service.overrides_for(db, "monitoring.limits").clear()
+    assert [o.value for o in service.overrides_for(db, "monitoring.limits")] == [130.0]
+    service.retire(db, actor=DIRECTOR, override_id=made.id, reason="back to the protocol")
+    assert service.overrides_for(db, "monitoring.limits") == []
+    db.commit()
+    with counted(db) as seen:
+        service.overrides_for(db, "monitoring.limits")
+    assert len([s for s in seen if "clinic_overrides" in s]) == 1  # a new act reads again

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaclinic.patients import service as patients
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.schemas import PatientIn
 from ketaclinic.platform.actors import Actor
-from ketaclinic.platform.db import new_ids, rows_by_id
+from ketaclinic.platform.db import forget_read, new_ids, read_once, rows_by_id
 from ketaclinic.platform.roles import Role
 from tests.conftest import counted
 
@@ -77,3 +78,28 @@ def test_new_ids_are_ascending_above_every_stored_row_and_none_for_none(db: Sess
     ids = new_ids(db, Patient, 3)
     assert len(set(ids)) == 3 and ids == sorted(ids) and ids[0] > max(stored)
     assert new_ids(db, Patient, 0) == []
+
+
+def test_read_once_reads_once_a_transaction_and_forgets_at_its_end_or_when_told(
+    db: Session,
+) -> None:
+    reads: list[int] = []
+
+    def read() -> int:
+        db.execute(select(1))  # a read begins the transaction, as a service's does
+        reads.append(len(reads) + 1)
+        return reads[-1]
+
+    assert read_once(db, "k", read) == 1
+    assert read_once(db, "k", read) == 1  # the same transaction: not read again
+    assert read_once(db, "other", read) == 2  # another key is its own read
+    forget_read(db, "k")  # its writer changed it
+    assert read_once(db, "k", read) == 3
+    db.commit()
+    assert read_once(db, "k", read) == 4  # a new transaction reads afresh
+    db.rollback()
+    assert read_once(db, "k", read) == 5
+    with db.begin_nested():
+        assert read_once(db, "k", read) == 5
+    assert read_once(db, "k", read) == 6  # a savepoint's end forgets too
+    assert reads == [1, 2, 3, 4, 5, 6]

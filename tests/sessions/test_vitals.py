@@ -201,6 +201,7 @@ def test_a_monitor_s_readings_before_the_dose_cost_the_same_statements_for_one_o
     costs = []
     for n, first in ((1, 1.0), (6, 2.0)):
         batch = [_before_dose(f"m{first}-{k}", first + k * 0.1) for k in range(n)]
+        db.commit()  # each group its own act, as the listener commits them
         with counted(db) as seen:
             service.chart_device_messages(
                 db, actor=device, session_id=row.id, messages=batch, sender="MON", now=at(3)

@@ -14,7 +14,7 @@ from ketaclinic.configuration.models import ClinicOverride
 from ketaclinic.configuration.tables import TABLES, Table, coerce, editable_fields
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
-from ketaclinic.platform.db import utcnow
+from ketaclinic.platform.db import forget_read, read_once, utcnow
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from ketaclinic.platform.roles import Role
 
@@ -51,11 +51,11 @@ def clinic_overrides(db: Session, *table_keys: str) -> list[Override]:
     return [o for key in table_keys for o in found[key]]
 
 
-def overrides_by_table(db: Session, *table_keys: str) -> dict[str, list[Override]]:
-    """The active overrides of each of several tables, read with one statement."""
-    for key in table_keys:
-        _table(key)
-    found: dict[str, list[Override]] = {key: [] for key in table_keys}
+_ACTIVE = "configuration.active_overrides"
+
+
+def _active_by_table(db: Session) -> dict[str, list[Override]]:
+    found: dict[str, list[Override]] = {}
     # Columns, not rows: a monitor group reads this, and usually finds nothing.
     rows = db.execute(
         select(
@@ -66,12 +66,24 @@ def overrides_by_table(db: Session, *table_keys: str) -> dict[str, list[Override
             ClinicOverride.created_by,
             ClinicOverride.reason,
         )
-        .where(ClinicOverride.retired_at.is_(None), ClinicOverride.table_key.in_(table_keys))
+        .where(ClinicOverride.retired_at.is_(None))
         .order_by(ClinicOverride.id)
     )
     for key, target, name, value, by, reason in rows:
-        found[key].append(Override(target=target, field=name, value=value, by=by, reason=reason))
+        found.setdefault(key, []).append(
+            Override(target=target, field=name, value=value, by=by, reason=reason)
+        )
     return found
+
+
+def overrides_by_table(db: Session, *table_keys: str) -> dict[str, list[Override]]:
+    """The active overrides of each of several tables. Every active override of the
+    clinic (a few dozen rows at most) is read once per transaction: a session page
+    consults six tables through as many services."""
+    for key in table_keys:
+        _table(key)
+    every = read_once(db, _ACTIVE, lambda: _active_by_table(db))
+    return {key: list(every.get(key, ())) for key in table_keys}
 
 
 def holidays(db: Session) -> dict[str, calendar.Holiday]:
@@ -149,6 +161,7 @@ def override(
     )
     db.add(row)
     db.flush()
+    forget_read(db, _ACTIVE)
     audit.record(
         db,
         actor=actor,
@@ -172,6 +185,7 @@ def retire(db: Session, *, actor: Actor, override_id: int, reason: str) -> Clini
     row.retired_at = utcnow()
     row.retired_by = actor.username
     row.retire_reason = reason.strip()
+    forget_read(db, _ACTIVE)
     audit.record(
         db,
         actor=actor,

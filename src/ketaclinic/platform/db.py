@@ -7,7 +7,7 @@ models and migrations serve both.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -83,6 +83,36 @@ def rows_by_id(db: Session, model: type[RowT], ids: Iterable[int]) -> dict[int, 
         for row in db.scalars(select(model).where(column.in_(sorted(missing)))):
             found[getattr(row, name)] = row
     return found
+
+
+_READ_ONCE = "ketaclinic.read_once"
+ReadT = TypeVar("ReadT")
+
+
+def read_once(db: Session, key: str, read: Callable[[], ReadT]) -> ReadT:
+    """What ``read`` returns, read once in ``db``'s current transaction: later calls with
+    the same ``key`` in that transaction get the same value. For a small table that
+    several services of one act consult (the clinic's overrides of the clinical
+    defaults: eight reads a session page). The end of the transaction (commit, rollback,
+    a savepoint's end) forgets it; the service that writes the table within the
+    transaction calls ``forget_read``."""
+    memo: dict[str, Any] = db.info.setdefault(_READ_ONCE, {})
+    if key in memo:
+        return memo[key]
+    value = read()
+    # Only what was read inside a transaction is kept: its end is what forgets it.
+    if db.in_transaction():
+        db.info.setdefault(_READ_ONCE, {})[key] = value
+    return value
+
+
+def forget_read(db: Session, key: str) -> None:
+    db.info.get(_READ_ONCE, {}).pop(key, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_reads(session: Session, _transaction: Any) -> None:
+    session.info.pop(_READ_ONCE, None)
 
 
 def new_ids(db: Session, model: type[Base], n: int) -> list[int]:

@@ -381,17 +381,17 @@ def recently_acknowledged(db: Session, *, actor: Actor, since: datetime) -> list
 
 
 def open_counts(db: Session) -> tuple[int, int]:
-    """(open, escalated) counts: no patient data, so no audit (polled every 20 s)."""
-    total = db.scalar(select(func.count()).select_from(Alert).where(Alert.status == "open")) or 0
-    escalated = (
-        db.scalar(
-            select(func.count())
-            .select_from(Alert)
-            .where(Alert.status == "open", Alert.escalated_at.is_not(None))
+    """(open, escalated) counts: no patient data, so no audit (polled every 20 s, and on
+    every page's banner): one statement."""
+    total, escalated = db.execute(
+        select(
+            func.count(),
+            func.count().filter(Alert.escalated_at.is_not(None)),
         )
-        or 0
-    )
-    return int(total), int(escalated)
+        .select_from(Alert)
+        .where(Alert.status == "open")
+    ).one()
+    return int(total or 0), int(escalated or 0)
 
 
 def for_patient(db: Session, patient_id: int) -> list[Alert]:
