@@ -9,7 +9,7 @@ import struct
 import zlib
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.clinical import consent as rules
@@ -141,8 +141,22 @@ def build(db: Session, clinic: DemoClinic) -> None:
                 witness_password=PASSWORD if doc.needs_witness else "",
                 now=signed_at,
             )
-    # Tomorrow's treatments: the day-before links, and most patients' answers.
-    now = datetime.combine(clinic.today, time(10), tzinfo=zone).astimezone(UTC)
+    # The next treatment day's links, sent by the day-before job, and most patients'
+    # answers. That day is tomorrow except before a day the clinic is closed (a Friday's
+    # tomorrow has no treatments): the job then asks on the day before the next one.
+    Appointment = scheduling.Appointment
+    starts, _ = scheduling.day_bounds(clinic.today + timedelta(days=1), zone)
+    first = db.scalar(
+        select(func.min(Appointment.starts_at)).where(
+            Appointment.starts_at >= starts,
+            Appointment.status == "booked",
+            Appointment.kind.in_(list(service.ROUTE_OF_KIND)),
+        )
+    )
+    asked_on = clinic.today
+    if first is not None:
+        asked_on = max(asked_on, first.astimezone(zone).date() - timedelta(days=1))
+    now = datetime.combine(asked_on, time(10), tzinfo=zone).astimezone(UTC)
     service.plan_readiness_links(db, now=now, zone=zone)
     checks = list(
         db.scalars(
