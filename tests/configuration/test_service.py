@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.clinical import monitoring
 from ketaclinic.configuration import service
+from ketaclinic.configuration.models import ClinicOverride
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.errors import Conflict, Forbidden, Invalid
 from ketaclinic.platform.roles import Role
@@ -27,12 +28,9 @@ def _hr_limit_id() -> str:
     return sorted(rows, key=lambda r: r.threshold)[0].id
 
 
-def test_an_override_is_recorded_and_changes_what_the_alarm_rules_use(db: Session) -> None:
-    rule = _hr_limit_id()
-    reading = monitoring.VitalSigns(at_min=10, heart_rate=125)
-    sustained = [reading, monitoring.VitalSigns(at_min=16, heart_rate=125)]
-    assert any(a.rule_id == rule for a in monitoring.assess(sustained, phase="infusion"))
-    service.override(
+def _raise_hr_limit(db: Session, rule: str) -> ClinicOverride:
+    """The medical director raises the during-infusion heart-rate limit to 130."""
+    return service.override(
         db,
         actor=DIRECTOR,
         table_key="monitoring.limits",
@@ -41,6 +39,14 @@ def test_an_override_is_recorded_and_changes_what_the_alarm_rules_use(db: Sessio
         value="130",
         reason="our anaesthetist's protocol",
     )
+
+
+def test_an_override_is_recorded_and_changes_what_the_alarm_rules_use(db: Session) -> None:
+    rule = _hr_limit_id()
+    reading = monitoring.VitalSigns(at_min=10, heart_rate=125)
+    sustained = [reading, monitoring.VitalSigns(at_min=16, heart_rate=125)]
+    assert any(a.rule_id == rule for a in monitoring.assess(sustained, phase="infusion"))
+    _raise_hr_limit(db, rule)
     overrides = service.overrides_for(db, "monitoring.limits")
     assert [(o.target, o.field, o.value, o.by) for o in overrides] == [
         (rule, "threshold", 130.0, "dr.chen")
@@ -123,15 +129,7 @@ def test_the_overrides_are_read_once_an_act_and_an_act_sees_its_own_changes(
         }
         assert service.clinic_overrides(db, "course.series") == []
     assert len([s for s in seen if "clinic_overrides" in s]) == 1
-    made = service.override(
-        db,
-        actor=DIRECTOR,
-        table_key="monitoring.limits",
-        target=rule,
-        field="threshold",
-        value="130",
-        reason="our anaesthetist's protocol",
-    )
+    made = _raise_hr_limit(db, rule)
     # The act that made it sees it at once.
     assert [o.value for o in service.overrides_for(db, "monitoring.limits")] == [130.0]
     # A caller changing what it was handed changes nothing kept.
