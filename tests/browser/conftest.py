@@ -104,6 +104,7 @@ AXE_JS = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.
 FAILING_IMPACTS = ("serious", "critical")
 # WCAG 2.0/2.1 A and AA rules, and axe's best practices (landmarks, headings).
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+BUSY_TIMEOUT_MS = 30_000  # Swagger UI's 1.5 MB bundle on a slow CI host
 
 
 class Axe:
@@ -149,6 +150,9 @@ class Axe:
             return
         if tab.evaluate("document.contentType !== 'text/html' || window.__axeChecked === true"):
             return
+        # A region still drawing itself (Swagger UI fetching its document) is checked once
+        # drawn: checked half-drawn, the result would depend on the host's speed.
+        tab.locator('[aria-busy="true"]').first.wait_for(state="detached", timeout=BUSY_TIMEOUT_MS)
         if not tab.evaluate("typeof window.axe === 'object'"):
             tab.add_script_tag(path=str(AXE_JS))
         result = tab.evaluate(

@@ -18,6 +18,8 @@ def test_the_api_docs_show_the_operations(live_server: str, page) -> None:
     log_in(page, live_server, "dr.rivera")
     page.goto(f"{live_server}/api/docs")
     page.locator(".opblock").first.wait_for()
+    # Drawn, the region says so (the accessibility checks wait for it).
+    page.locator('#swagger-ui[aria-busy="false"]').wait_for()
     assert page.locator(".opblock").count() > 50
     assert "Unable to render this definition" not in page.content()
     assert page.get_by_text("/api/patients/{patient_id}", exact=True).first.is_visible()
