@@ -332,3 +332,35 @@ def test_an_admin_changes_the_crisis_text_with_a_reason(client: TestClient, db: 
         },
     )
     assert saved.status_code == 200 and "version 1 by admin" in saved.text
+
+
+def test_the_course_dashboard_pages_with_links_between_its_pages(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ketaclinic.outcomes.service import progress
+
+    monkeypatch.setattr(progress, "DASHBOARD_PAGE_SIZE", 1)
+    make_user(db, "prescriber")
+    for given in ("Ann", "Bob"):
+        a_course(
+            db,
+            a_patient(db, given_name=given, family_name="Quill").id,
+            created_at=utcnow() - timedelta(days=3),
+        )
+    db.commit()
+    login(client, "prescriber")
+    first = client.get("/outcomes/dashboard")
+    assert first.status_code == 200
+    assert "2 active courses, 0 needing attention." in first.text
+    assert "Courses 1 to 1 of 2 (page 1 of 2)" in first.text
+    assert "Quill, Ann" in first.text and "Quill, Bob" not in first.text
+    assert 'href="/outcomes/dashboard?page=1" rel="next"' in first.text
+    assert 'rel="prev"' not in first.text
+    second = client.get("/outcomes/dashboard?page=1")
+    assert "Courses 2 to 2 of 2 (page 2 of 2)" in second.text
+    assert "Quill, Bob" in second.text and "Quill, Ann" not in second.text
+    assert 'href="/outcomes/dashboard?page=0" rel="prev"' in second.text
+    assert 'rel="next"' not in second.text
+    for bad in ("-1", "x", "100001"):
+        refused = client.get(f"/outcomes/dashboard?page={bad}")
+        assert refused.status_code == 422, bad

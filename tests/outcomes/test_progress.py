@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaclinic.outcomes import service
 from ketaclinic.outcomes.service import progress, statistics
+from ketaclinic.platform.audit import service as audit
+from ketaclinic.platform.audit.models import AuditEvent
 from ketaclinic.platform.db import utcnow
 from tests.outcomes.helpers import a_course, a_patient, given_sessions, phq9, staff
 
@@ -93,9 +96,53 @@ def test_the_dashboard_puts_patients_needing_a_decision_first(
         db, monkeypatch, "Gil", [(-2, 19), (1, 8), (14, 6), (45, 12), (75, 15)], times=times
     )
     doctor = staff(db, "prescriber", "dr.dash")
-    rows = progress.dashboard(db, actor=doctor)
+    rows = progress.dashboard(db, actor=doctor).rows
     assert [r.patient.id for r in rows] == [relapse, ok]
     assert "relapse signal: booster?" in rows[0].flags
+
+
+def test_the_dashboard_pages_its_courses_and_reads_only_the_page_s_patients(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two courses needing a decision (a relapse signal; four sessions without a fall,
+    # the interim evaluation) and three that need nothing, in pages of two.
+    relapse, times = _course_with(
+        db, monkeypatch, "Zed", [(-2, 19), (1, 8), (14, 6), (45, 12), (75, 15)]
+    )
+    interim, _ = _course_with(
+        db, monkeypatch, "Yul", [(-2, 20), (1, 19), (7, 18)], sessions=4, times=times
+    )
+    calm = [
+        _course_with(db, monkeypatch, name, [(-2, 19), (1, 8), (14, 6)], times=times)[0]
+        for name in ("Cas", "Abe", "Bea")
+    ]
+    cas, abe, bea = calm
+    calm_in_order = [abe, bea, cas]  # one family name (Lopez): by given name
+    doctor = staff(db, "prescriber", "dr.pages")
+    audit.flush_reads(db)
+
+    first = progress.dashboard(db, actor=doctor, size=2)
+    assert (first.total, first.needing_attention, first.pages, first.page) == (5, 2, 3, 0)
+    assert {r.patient.id for r in first.rows} == {relapse, interim}
+    assert all(r.flags for r in first.rows)
+    assert (first.first, first.last) == (1, 2)
+    audit.flush_reads(db)
+    read = set(
+        db.scalars(
+            select(AuditEvent.patient_id).where(
+                AuditEvent.actor == "dr.pages", AuditEvent.action == "patient.dashboard"
+            )
+        )
+    )
+    assert read == {relapse, interim}  # the three on other pages were not read
+
+    second = progress.dashboard(db, actor=doctor, size=2, page=1)
+    assert [r.patient.id for r in second.rows] == calm_in_order[:2]
+    assert not any(r.flags for r in second.rows)
+    # A page past the last shows the last: the fifth course alone.
+    beyond = progress.dashboard(db, actor=doctor, size=2, page=99)
+    assert beyond.page == 2 and [r.patient.id for r in beyond.rows] == calm_in_order[2:]
+    assert (beyond.first, beyond.last) == (5, 5)
 
 
 @pytest.mark.parametrize(

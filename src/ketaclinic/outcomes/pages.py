@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -490,9 +490,14 @@ async def acknowledge(
 
 # ----------------------------------------------------------------- dashboards
 @router.get("/outcomes/dashboard", response_class=HTMLResponse)
-def dashboard(request: Request, db: DB, actor: Actor = allow(Role.prescriber)) -> Response:
-    rows = progress.dashboard(db, actor=actor)
-    return render(request, "outcomes/dashboard.html", {"rows": rows})
+def dashboard(
+    request: Request,
+    db: DB,
+    page: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    actor: Actor = allow(Role.prescriber),
+) -> Response:
+    found = progress.dashboard(db, actor=actor, page=page)
+    return render(request, "outcomes/dashboard.html", {"found": found, "rows": found.rows})
 
 
 @router.get("/outcomes/clinic", response_class=HTMLResponse)

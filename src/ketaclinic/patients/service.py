@@ -364,6 +364,19 @@ def mrns(db: Session, patient_ids: Iterable[int]) -> dict[int, str]:
     return dict(db.execute(select(Patient.id, Patient.mrn).where(Patient.id.in_(wanted))).all())
 
 
+def sort_names(db: Session, patient_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """(family name, given name) of several patients, to put another area's list in
+    order before it pages it: only the two columns, no record loaded. Not shown, so not
+    a read of the record; the page audits the patients it then shows (``get_patients``)."""
+    wanted = set(patient_ids)
+    if not wanted:
+        return {}
+    rows = db.execute(
+        select(Patient.id, Patient.family_name, Patient.given_name).where(Patient.id.in_(wanted))
+    )
+    return {pid: (family, given) for pid, family, given in rows}
+
+
 def display_names(db: Session, patient_ids: Iterable[int]) -> dict[int, str]:
     """Names to show beside another area's rows (its act audits what it shows)."""
     wanted = set(patient_ids)

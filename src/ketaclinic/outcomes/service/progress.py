@@ -27,6 +27,7 @@ from ketaclinic.patients import service as patients
 from ketaclinic.platform.actors import Actor
 from ketaclinic.platform.audit import service as audit
 from ketaclinic.platform.db import utcnow
+from ketaclinic.platform.errors import Invalid
 
 # Scores this long before a course was created still count as its baseline (an intake
 # questionnaire a few weeks ahead of the order): ketaclinic convention.
@@ -308,6 +309,22 @@ class KeptStanding:
         return STAGES.get(self.stage, self.stage) if self.stage else "Not evaluated"
 
 
+def attention_flags(kept: KeptStanding, overdue: int, open_alert: bool) -> list[str]:
+    """What a course on the dashboard needs a prescriber for, most urgent kinds first."""
+    found = []
+    if kept.interim_evaluation_due:
+        found.append("interim evaluation due")
+    if kept.stage == "non_response":
+        found.append("looks like non-response")
+    if kept.booster_suggested:
+        found.append("relapse signal: booster?")
+    if overdue:
+        found.append(f"{overdue} questionnaire(s) overdue")
+    if open_alert:
+        found.append("open suicidality alert")
+    return found
+
+
 @dataclass
 class DashboardRow:
     patient: patients.Patient
@@ -318,19 +335,33 @@ class DashboardRow:
 
     @property
     def flags(self) -> list[str]:
-        kept = self.standing
-        found = []
-        if kept.interim_evaluation_due:
-            found.append("interim evaluation due")
-        if kept.stage == "non_response":
-            found.append("looks like non-response")
-        if kept.booster_suggested:
-            found.append("relapse signal: booster?")
-        if self.overdue:
-            found.append(f"{self.overdue} questionnaire(s) overdue")
-        if self.open_alert:
-            found.append("open suicidality alert")
-        return found
+        return attention_flags(self.standing, self.overdue, self.open_alert)
+
+
+# Courses a page of the dashboard lists: a screen or two, so that a chain's hundreds of
+# active courses cost a page's reads, not all of them (ketaclinic's own choice).
+DASHBOARD_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class DashboardPage:
+    """One page of the active courses, those needing a decision first."""
+
+    rows: list[DashboardRow]
+    total: int  # active courses
+    needing_attention: int  # of them, with at least one flag
+    page: int  # from 0
+    pages: int
+    size: int
+
+    @property
+    def first(self) -> int:
+        """The number of the page's first course, from 1 (0 when there is none)."""
+        return self.page * self.size + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return self.page * self.size + len(self.rows)
 
 
 def _kept(row: Any) -> KeptStanding:
@@ -385,38 +416,65 @@ def overdue_counts(db: Session, *, now: datetime) -> dict[int, int]:
     return {pid: int(n) for pid, n in rows}
 
 
-def dashboard(db: Session, *, actor: Actor, now: datetime | None = None) -> list[DashboardRow]:
+def dashboard(
+    db: Session,
+    *,
+    actor: Actor,
+    now: datetime | None = None,
+    page: int = 0,
+    size: int | None = None,
+) -> DashboardPage:
+    """Page ``page`` of the active courses, those with the most flags first, then by
+    the patient's name. Every course's flags come from what is kept of it (its standing,
+    overdue questionnaires, open alerts), so the order is whole; only the page's
+    patients are read, and audited. A page past the last shows the last."""
     require(actor, CLINICIANS, "reading the course dashboard")
+    size = DASHBOARD_PAGE_SIZE if size is None else size
+    if size < 1:
+        raise Invalid("a page lists at least one course", fields={"size": str(size)})
     now = now or utcnow()
     overdue = overdue_counts(db, now=now)
-    alerted = {
-        a.patient_id
-        for a in db.scalars(select(alerts.Alert).where(alerts.Alert.status == "open"))
-        if a.patient_id is not None
-    }
     courses = context.active_courses(db)
-    pids = {c.patient_id for c in courses}
-    found_patients = patients.get_patients(db, actor=actor, patient_ids=pids, purpose="dashboard")
-    # Where each course stands is kept as its facts change: read, not derived again.
+    alerted = alerts.patients_with_open_alert(db, patient_ids=[c.patient_id for c in courses])
     kept = kept_standings(db, courses)
-    rows = []
-    for course in courses:
-        patient = found_patients[course.patient_id]
-        rows.append(
-            DashboardRow(
-                patient, course, kept[course.id], overdue.get(patient.id, 0), patient.id in alerted
-            )
+    names = patients.sort_names(db, {c.patient_id for c in courses})
+    flagged = {
+        c.id: attention_flags(kept[c.id], overdue.get(c.patient_id, 0), c.patient_id in alerted)
+        for c in courses
+    }
+    courses.sort(key=lambda c: (-len(flagged[c.id]), names[c.patient_id], c.id))
+    pages = max(1, -(-len(courses) // size))
+    page = min(max(page, 0), pages - 1)
+    shown = courses[page * size : (page + 1) * size]
+    found_patients = patients.get_patients(
+        db, actor=actor, patient_ids={c.patient_id for c in shown}, purpose="dashboard"
+    )
+    rows = [
+        DashboardRow(
+            found_patients[c.patient_id],
+            c,
+            kept[c.id],
+            overdue.get(c.patient_id, 0),
+            c.patient_id in alerted,
         )
+        for c in shown
+    ]
     audit.note_read(
         db,
         actor=actor,
         action="outcomes.dashboard",
         object_type="course",
-        detail=f"{len(rows)} active courses",
+        detail=f"{len(rows)} of {len(courses)} active courses (page {page + 1} of {pages})",
     )
     db.flush()
-    rows.sort(key=lambda r: (-len(r.flags), r.patient.family_name))
-    return rows
+    return DashboardPage(
+        rows=rows,
+        total=len(courses),
+        needing_attention=sum(1 for f in flagged.values() if f),
+        page=page,
+        pages=pages,
+        size=size,
+    )
 
 
 def progress_report(
