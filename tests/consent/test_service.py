@@ -335,3 +335,24 @@ def test_the_outbox_mints_the_readiness_link_at_delivery_and_keeps_no_token(
         service.readiness_link_for_message(db, message_id=stored.id, now=T0 + timedelta(days=2))
         is None
     )
+
+
+def test_readiness_asked_ahead_names_the_session_s_day_not_tomorrow(
+    db: Session, staff: People
+) -> None:
+    from ketaclinic.outcomes.models import OutboxMessage
+
+    tomorrow = male_patient(db, email="tom@example.org")
+    appointment(db, tomorrow, T0 + timedelta(hours=24))  # Wednesday 10:00 in New York (EDT)
+    assert service.plan_readiness_links(db, now=T0) == 1
+    later = male_patient(db, given_name="Rex", email="rex@example.org")
+    friday = appointment(db, later, T0 + timedelta(days=3))  # Friday 13 March, 10:00
+    assert service.plan_readiness_links(db, now=T0, day=friday.starts_at.date()) == 1
+    subjects = {
+        m.patient_id: (m.subject, m.body)
+        for m in db.scalars(select(OutboxMessage).where(OutboxMessage.kind == "readiness_link"))
+    }
+    assert subjects[tomorrow.id][0] == "Ready for your session tomorrow?"
+    assert "your session tomorrow (Wednesday 10:00)" in subjects[tomorrow.id][1]
+    assert subjects[later.id][0] == "Ready for your session on Friday?"
+    assert "your session on Friday (Friday 10:00)" in subjects[later.id][1]

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.patients.models import BodyMeasurement, Patient
 from ketaclinic.platform.accounts.models import UserRole
 from ketaclinic.platform.audit import service as audit
+from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.roles import Role
 
 
@@ -89,6 +90,10 @@ def test_the_demo_patients_signed_the_consents_their_sessions_need_and_tomorrow_
         assert all(c.met for c in checks)
     answered = list(db.scalars(select(consent.ReadinessCheck)))
     assert answered, "tomorrow's treatments are asked"
+    # Asked and answered before the demo was built, whatever the weekday it was built on.
+    built = utcnow()
+    assert all(c.created_at <= built for c in answered)
+    assert all(c.answered_at is None or c.answered_at <= built for c in answered)
     assert any(c.answers and c.answers.get("ride_home") is False for c in answered)
     if len(answered) > 1:
         assert any(not c.answers for c in answered)

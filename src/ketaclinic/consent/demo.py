@@ -16,6 +16,7 @@ from ketaclinic.clinical import consent as rules
 from ketaclinic.consent import service
 from ketaclinic.demo import PASSWORD, DemoClinic
 from ketaclinic.patients import service as patients
+from ketaclinic.platform.db import utcnow
 from ketaclinic.platform.settings import get_settings
 from ketaclinic.scheduling import service as scheduling
 
@@ -141,9 +142,10 @@ def build(db: Session, clinic: DemoClinic) -> None:
                 witness_password=PASSWORD if doc.needs_witness else "",
                 now=signed_at,
             )
-    # The next treatment day's links, sent by the day-before job, and most patients'
-    # answers. That day is tomorrow except before a day the clinic is closed (a Friday's
-    # tomorrow has no treatments): the job then asks on the day before the next one.
+    # The next treatment day's links and most patients' answers, asked today. That day
+    # is tomorrow (as the day-before job asks) except before a day the clinic is closed
+    # (a Friday's tomorrow has no treatments): its links are then sent ahead, today, so
+    # that no answer is dated after the demo was built.
     Appointment = scheduling.Appointment
     starts, _ = scheduling.day_bounds(clinic.today + timedelta(days=1), zone)
     first = db.scalar(
@@ -153,11 +155,14 @@ def build(db: Session, clinic: DemoClinic) -> None:
             Appointment.kind.in_(list(service.ROUTE_OF_KIND)),
         )
     )
-    asked_on = clinic.today
-    if first is not None:
-        asked_on = max(asked_on, first.astimezone(zone).date() - timedelta(days=1))
-    now = datetime.combine(asked_on, time(10), tzinfo=zone).astimezone(UTC)
-    service.plan_readiness_links(db, now=now, zone=zone)
+    day = first.astimezone(zone).date() if first is not None else None
+    built = utcnow()
+    # At 10:00, or earlier when the demo is built before noon: asked and answered before now.
+    now = min(
+        datetime.combine(clinic.today, time(10), tzinfo=zone).astimezone(UTC),
+        built - timedelta(hours=2),
+    )
+    service.plan_readiness_links(db, now=now, zone=zone, day=day)
     checks = list(
         db.scalars(
             select(service.ReadinessCheck)
@@ -171,4 +176,5 @@ def build(db: Session, clinic: DemoClinic) -> None:
         answers = {q.id: "yes" for q in service.readiness_questions(db, check.route)}
         if n == 0:
             answers["ride_home"] = "no"  # shows as unmet on the checklist
-        service.store_answers(db, row=check, answers=answers, now=now + timedelta(hours=1 + n))
+        answered = min(now + timedelta(minutes=10 * (1 + n)), built)
+        service.store_answers(db, row=check, answers=answers, now=answered)

@@ -759,12 +759,15 @@ def readiness_concerns(row: ReadinessCheck, *, db: Session) -> list[str]:
     return concerns
 
 
-def plan_readiness_links(db: Session, *, now: datetime, zone: ZoneInfo | None = None) -> int:
-    """For every booked treatment tomorrow (the clinic's day) without a readiness check,
-    make one and queue its link message to the patient; how many were queued. Runs as
-    a job; a second run finds the checks made and queues nothing."""
+def plan_readiness_links(
+    db: Session, *, now: datetime, zone: ZoneInfo | None = None, day: date | None = None
+) -> int:
+    """For every booked treatment tomorrow (the clinic's day; or on ``day``, asked
+    ahead) without a readiness check, make one and queue its link message to the
+    patient; how many were queued. Runs as a job; a second run finds the checks made and
+    queues nothing."""
     zone = zone or get_settings().zone
-    tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+    tomorrow = day if day is not None else now.astimezone(zone).date() + timedelta(days=1)
     starts, ends = scheduling.day_bounds(tomorrow, zone)
     Appointment = scheduling.Appointment
     booked = list(
@@ -801,15 +804,18 @@ def plan_readiness_links(db: Session, *, now: datetime, zone: ZoneInfo | None = 
         db.flush()
         patient = patients.patient_by_id(db, appointment.patient_id)
         when = appointment.starts_at.astimezone(zone)
+        # Asked ahead (``day``), the session is not tomorrow: the message names its day.
+        ahead = when.date() != now.astimezone(zone).date() + timedelta(days=1)
+        session_day = f"on {when:%A}" if ahead else "tomorrow"
         body = (
-            f"{patient.given_name}, before your session tomorrow ({when:%A %H:%M}) please "
-            f"confirm you are ready: {ports.LINK} (the link works until the session)."
+            f"{patient.given_name}, before your session {session_day} ({when:%A %H:%M}) "
+            f"please confirm you are ready: {ports.LINK} (the link works until the session)."
         )
         message_id = ports.message_patient(
             db,
             kind="readiness_link",
             patient_id=patient.id,
-            subject="Ready for your session tomorrow?",
+            subject=f"Ready for your session {session_day}?",
             body=body,
         )
         row.outbox_message_id = message_id
