@@ -48,6 +48,17 @@ def test_it_books_an_infusion_for_infusion_time_plus_observation(db: Session, cl
     assert [s.status for s in sessions[:2]] == ["booked", "planned"]
 
 
+def test_it_refuses_a_visit_that_would_last_more_than_a_day(db: Session, clinic) -> None:
+    # An order of a 1,411-minute infusion and the 30 minutes' observation: 1,441 minutes,
+    # one more than a day (the longest visit, scheduling.service.common.LONGEST_VISIT).
+    patient = a_patient(db, given_name="Lea", family_name="Hart")
+    a_course(db, patient.id, duration_min=1411.0)
+    with pytest.raises(Invalid) as refused:
+        book(db, clinic.desk, booking(patient.id, f"{DAY}T09:00", clinic.chair1, clinic.nurse))
+    assert refused.value.fields == {"kind": "longer than a day"}
+    assert "1441 minutes" in str(refused.value)
+
+
 def test_it_books_esketamine_for_dosing_time_plus_two_hours(db: Session, clinic) -> None:
     patient = a_patient(db, given_name="Ana", family_name="Diaz")
     a_course(db, patient.id, protocol_id="in_esketamine", devices=3)

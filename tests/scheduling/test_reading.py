@@ -43,3 +43,56 @@ def test_many_patients_visits_are_read_in_parts_and_equal_each_patient_s(
             assert together == alone
     finally:
         engine.dispose()
+
+
+def test_a_day_s_visits_include_one_begun_the_evening_before_and_the_read_ranges_over_the_period(
+    db: Session,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from ketaclinic.scheduling.models import Appointment
+    from ketaclinic.scheduling.service.common import LONGEST_VISIT
+    from tests.conftest import make_user
+    from tests.patients.factories import a_patient
+    from tests.scheduling.factories import actor
+
+    desk = actor(make_user(db, "front_desk"))
+    patient = a_patient(db)
+    day = datetime(2030, 3, 4, 5, 0, tzinfo=UTC)  # midnight in New York (EST)
+
+    def visit(starts: datetime, minutes: int) -> int:
+        row = Appointment(
+            patient_id=patient.id,
+            kind="consultation",
+            starts_at=starts,
+            ends_at=starts + timedelta(minutes=minutes),
+            treatment_min=minutes,
+            recovery_min=0,
+            booked_by="frontdesk",
+        )
+        db.add(row)
+        db.flush()
+        return row.id
+
+    # Begun 23 hours before the day, ending an hour into it: the longest a visit holds.
+    overnight = visit(day - timedelta(hours=23), 24 * 60)
+    ended = visit(day - timedelta(hours=3), 60)  # over before the day began
+    inside = visit(day + timedelta(hours=9), 30)
+    found = reading.appointments_between(db, actor=desk, starts=day, ends=day + timedelta(days=1))
+    assert [a.id for a in found] == [overnight, inside]
+    assert ended not in {a.id for a in found}
+    assert timedelta(hours=24) == LONGEST_VISIT
+    if db.get_bind().dialect.name == "sqlite":
+        # The start index is ranged from both sides (SQLite plans by its rules alone:
+        # no statistics), so a day of a clinic's ten years reads that day's visits.
+        with counted(db) as seen:
+            reading.appointments_between(db, actor=desk, starts=day, ends=day + timedelta(days=1))
+        (statement,) = [s for s in seen if "FROM appointments" in s]
+        plan = " ".join(
+            str(row[-1])
+            # The plan does not depend on the values: any three times will do.
+            for row in db.connection().exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {statement}", ("2030-03-05", "2030-03-04", "2030-03-03")
+            )
+        )
+        assert "ix_appointments_start (starts_at>? AND starts_at<?)" in plan, plan

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from ketaclinic.sessions import service
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, counted
 from tests.sessions.conftest import at, ready_iv_session, vitals
 from tests.sessions.factories import ESCORTED, Staff, appointment, male_patient
 from tests.sessions.test_service import finish, start
@@ -129,6 +130,27 @@ def test_the_safety_figures_count_the_periods_sessions_alarms_and_side_effects(
     assert found.alarms_per_session == 2.0
     later = service.safety_summary(db, actor=team.prescriber, now=at(60 * 24 * 31))
     assert (later.sessions, later.alarms) == (0, 0)
+
+
+def test_the_safety_figures_read_the_period_s_doses_by_their_index(
+    db: Session, team: Staff
+) -> None:
+    """The doses begun in the period are a range of (kind, at), not every event of the
+    clinic's history; SQLite plans by its rules alone (no statistics), so its plan is
+    the one a clinic of ten years gets."""
+    if db.get_bind().dialect.name != "sqlite":
+        pytest.skip("PostgreSQL plans a small table by its statistics, as it should")
+    with counted(db) as seen:
+        service.safety_summary(db, actor=team.prescriber, now=at(90))
+    reads = [s for s in seen if "FROM session_events" in s]
+    assert len(reads) == 4
+    for statement in reads:
+        values = tuple("x" for _ in range(statement.count("?")))
+        plan = " ".join(
+            str(row[-1])
+            for row in db.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", values)
+        )
+        assert "ix_session_events_kind_at (kind=? AND at>? AND at<?)" in plan, plan
 
 
 def _statements(db: Session, read: Callable[[], object]) -> int:

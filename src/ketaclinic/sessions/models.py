@@ -82,7 +82,12 @@ class SessionEvent(Base):
     checklist override, discharge, cancellation."""
 
     __tablename__ = "session_events"
-    __table_args__ = (Index("ix_session_events_session_at", "session_id", "at"),)
+    __table_args__ = (
+        Index("ix_session_events_session_at", "session_id", "at"),
+        # The acts of a kind in a period, of every session (the doses begun in the last
+        # 30 days of the safety summary): a range of this index, not every event.
+        Index("ix_session_events_kind_at", "kind", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("infusion_sessions.id"))

@@ -35,6 +35,7 @@ from ketaclinic.scheduling.rules import (
 from ketaclinic.scheduling.schemas import BookingIn, RescheduleIn
 from ketaclinic.scheduling.service.common import (
     BOOKERS,
+    LONGEST_VISIT,
     load,
     overlapping,
     record,
@@ -283,6 +284,13 @@ def _validated(
         db, actor=actor, patient_id=data.patient_id, kind=data.kind, rules=rules
     )
     ends = starts + timedelta(minutes=length.total_min)
+    if ends - starts > LONGEST_VISIT:
+        raise Invalid(
+            f"this visit would last {length.total_min} minutes ({length.treatment_basis}; "
+            f"{length.recovery_basis}): a visit ends the day it begins, so check the "
+            "treatment and observation times in Clinical defaults",
+            fields={"kind": "longer than a day"},
+        )
     begins = length.course_started_on
     if (
         data.kind in TREATMENT_KINDS

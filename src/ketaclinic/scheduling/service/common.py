@@ -3,7 +3,7 @@ appointments that hold a chair, a nurse or a patient."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,23 @@ from ketaclinic.scheduling.models import Appointment
 
 # Statuses in which an appointment still holds its chair, nurse and patient.
 HOLDING = ("booked", "checked_in", "completed")
+# The longest a visit may hold its chair and nurse: an outpatient visit ends the day it
+# begins (ketaclinic's own bound, not a clinical number; a protocol's treatment and
+# observation times come to hours). Booking refuses longer, so that a read of the
+# visits overlapping a period can bound their start from below too: the start index
+# then ranges over that period's visits, not every visit of the clinic's history.
+LONGEST_VISIT = timedelta(hours=24)
+
+
+def overlaps(starts_at: datetime, ends_at: datetime) -> Any:
+    """The condition of the appointments that overlap [starts_at, ends_at)."""
+    return (
+        (Appointment.starts_at < ends_at)
+        & (Appointment.ends_at > starts_at)
+        & (Appointment.starts_at > starts_at - LONGEST_VISIT)
+    )
+
+
 MANAGERS = frozenset({Role.admin, Role.front_desk})
 BOOKERS = frozenset({Role.front_desk, Role.prescriber})
 CONFIRMERS = frozenset({Role.front_desk, Role.prescriber, Role.nurse})
@@ -78,11 +95,7 @@ def overlapping(
 ) -> list[Appointment]:
     """Appointments that hold their resources during [starts_at, ends_at) and match
     ``match`` (e.g. ``chair_id=3``)."""
-    query = select(Appointment).where(
-        Appointment.status.in_(HOLDING),
-        Appointment.starts_at < ends_at,
-        Appointment.ends_at > starts_at,
-    )
+    query = select(Appointment).where(Appointment.status.in_(HOLDING), overlaps(starts_at, ends_at))
     for column, value in match.items():
         query = query.where(getattr(Appointment, column) == value)
     if ignore_id is not None:

@@ -22,6 +22,7 @@ from ketaclinic.scheduling.service.common import (
     READERS,
     audit_reads,
     load,
+    overlaps,
     require,
     zone_or_default,
 )
@@ -69,7 +70,7 @@ def appointments_between(
     what: str = "calendar",
 ) -> list[Appointment]:
     require(actor, READERS, "see the calendar")
-    query = select(Appointment).where(Appointment.starts_at < ends, Appointment.ends_at > starts)
+    query = select(Appointment).where(overlaps(starts, ends))
     if nurse_user_id is not None:
         query = query.where(Appointment.nurse_user_id == nurse_user_id)
     if not include_cancelled:
