@@ -789,6 +789,9 @@ def plan_readiness_links(
             )
         )
     )
+    # Asked ahead (``day``), the sessions are not tomorrow: the message names their day.
+    ahead = tomorrow != now.astimezone(zone).date() + timedelta(days=1)
+    session_day = f"on {tomorrow:%A}" if ahead else "tomorrow"
     queued = 0
     for appointment in booked:
         if appointment.id in asked:
@@ -804,9 +807,6 @@ def plan_readiness_links(
         db.flush()
         patient = patients.patient_by_id(db, appointment.patient_id)
         when = appointment.starts_at.astimezone(zone)
-        # Asked ahead (``day``), the session is not tomorrow: the message names its day.
-        ahead = when.date() != now.astimezone(zone).date() + timedelta(days=1)
-        session_day = f"on {when:%A}" if ahead else "tomorrow"
         body = (
             f"{patient.given_name}, before your session {session_day} ({when:%A %H:%M}) "
             f"please confirm you are ready: {ports.LINK} (the link works until the session)."

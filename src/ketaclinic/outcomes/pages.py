@@ -497,7 +497,7 @@ def dashboard(
     actor: Actor = allow(Role.prescriber),
 ) -> Response:
     found = progress.dashboard(db, actor=actor, page=page)
-    return render(request, "outcomes/dashboard.html", {"found": found, "rows": found.rows})
+    return render(request, "outcomes/dashboard.html", {"found": found})
 
 
 @router.get("/outcomes/clinic", response_class=HTMLResponse)

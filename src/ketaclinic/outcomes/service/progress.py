@@ -330,12 +330,7 @@ class DashboardRow:
     patient: patients.Patient
     course: orders.Course
     standing: KeptStanding
-    overdue: int
-    open_alert: bool
-
-    @property
-    def flags(self) -> list[str]:
-        return attention_flags(self.standing, self.overdue, self.open_alert)
+    flags: list[str]  # ``attention_flags``
 
 
 # Courses a page of the dashboard lists: a screen or two, so that a chain's hundreds of
@@ -435,7 +430,13 @@ def dashboard(
     now = now or utcnow()
     overdue = overdue_counts(db, now=now)
     courses = context.active_courses(db)
-    alerted = alerts.patients_with_open_alert(db, patient_ids=[c.patient_id for c in courses])
+    alerted = set(
+        db.scalars(
+            select(alerts.Alert.patient_id).where(
+                alerts.Alert.status == "open", alerts.Alert.patient_id.is_not(None)
+            )
+        )
+    )
     kept = kept_standings(db, courses)
     names = patients.sort_names(db, {c.patient_id for c in courses})
     flagged = {
@@ -449,16 +450,7 @@ def dashboard(
     found_patients = patients.get_patients(
         db, actor=actor, patient_ids={c.patient_id for c in shown}, purpose="dashboard"
     )
-    rows = [
-        DashboardRow(
-            found_patients[c.patient_id],
-            c,
-            kept[c.id],
-            overdue.get(c.patient_id, 0),
-            c.patient_id in alerted,
-        )
-        for c in shown
-    ]
+    rows = [DashboardRow(found_patients[c.patient_id], c, kept[c.id], flagged[c.id]) for c in shown]
     audit.note_read(
         db,
         actor=actor,

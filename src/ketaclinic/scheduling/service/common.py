@@ -19,23 +19,6 @@ from ketaclinic.scheduling.models import Appointment
 
 # Statuses in which an appointment still holds its chair, nurse and patient.
 HOLDING = ("booked", "checked_in", "completed")
-# The longest a visit may hold its chair and nurse: an outpatient visit ends the day it
-# begins (ketaclinic's own bound, not a clinical number; a protocol's treatment and
-# observation times come to hours). Booking refuses longer, so that a read of the
-# visits overlapping a period can bound their start from below too: the start index
-# then ranges over that period's visits, not every visit of the clinic's history.
-LONGEST_VISIT = timedelta(hours=24)
-
-
-def overlaps(starts_at: datetime, ends_at: datetime) -> Any:
-    """The condition of the appointments that overlap [starts_at, ends_at)."""
-    return (
-        (Appointment.starts_at < ends_at)
-        & (Appointment.ends_at > starts_at)
-        & (Appointment.starts_at > starts_at - LONGEST_VISIT)
-    )
-
-
 MANAGERS = frozenset({Role.admin, Role.front_desk})
 BOOKERS = frozenset({Role.front_desk, Role.prescriber})
 CONFIRMERS = frozenset({Role.front_desk, Role.prescriber, Role.nurse})
@@ -83,6 +66,23 @@ def audit_reads(db: Session, actor: Actor, rows: list[Appointment], what: str) -
             object_type="appointment",
             detail=f"{what}: {count} appointment(s)",
         )
+
+
+# The longest a visit may hold its chair and nurse: an outpatient visit ends the day it
+# begins (ketaclinic's own bound, not a clinical number; a protocol's treatment and
+# observation times come to hours). Booking refuses longer, so that a read of the
+# visits overlapping a period can bound their start from below too: the start index
+# then ranges over that period's visits, not every visit of the clinic's history.
+LONGEST_VISIT = timedelta(hours=24)
+
+
+def overlaps(starts_at: datetime, ends_at: datetime) -> Any:
+    """The condition of the appointments that overlap [starts_at, ends_at)."""
+    return (
+        (Appointment.starts_at < ends_at)
+        & (Appointment.ends_at > starts_at)
+        & (Appointment.starts_at > starts_at - LONGEST_VISIT)
+    )
 
 
 def overlapping(
